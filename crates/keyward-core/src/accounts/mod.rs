@@ -1,0 +1,324 @@
+//! Accounts and sign-in (R-ACC-2 to R-ACC-5): checking a username and password
+//! on the bounded hashing pool, throttling failures per account and per client
+//! address, and server-side sessions (only a hash of the id is stored). Later
+//! issues add password changes and account settings here.
+
+mod store;
+pub mod throttle;
+
+use crate::Ctx;
+use crate::audit::{self, AuditEntry, action};
+use crate::authz::{Actor, Role};
+use crate::crypto::hashing::HashingError;
+use crate::crypto::tokens::Token;
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::types::{EmailAddress, MAX_USERNAME_CHARS, Password, SchoolId, UnixTime, UserId, Username};
+use crate::Keyward;
+
+pub(crate) use store::{insert_user, NewUser};
+use throttle::ThrottleKey;
+
+/// Sessions touched less than this long ago are not written again, so a busy
+/// page does not turn every request into a write.
+const SESSION_TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// Where an account stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    /// Created by staff or an import; waits for its access code to be used.
+    Pending,
+    Active,
+    Disabled,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Pending => "pending",
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(AccountStatus::Pending),
+            "active" => Some(AccountStatus::Active),
+            "disabled" => Some(AccountStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// A user account as the rest of the system sees it (no hash inside).
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: UserId,
+    pub school_id: Option<SchoolId>,
+    pub role: Role,
+    pub username: Username,
+    pub email: Option<EmailAddress>,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: AccountStatus,
+    pub last_sign_in_at: Option<UnixTime>,
+}
+
+impl Account {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.id.clone(),
+            role: self.role,
+            school_id: self.school_id.clone(),
+        }
+    }
+
+    pub fn display_name(&self) -> String {
+        let name = format!("{} {}", self.first_name, self.last_name);
+        let name = name.trim();
+        if name.is_empty() { self.username.to_string() } else { name.to_owned() }
+    }
+}
+
+/// A session that was just opened: the token goes into the cookie once and is
+/// never stored.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub account: Account,
+    pub session_token: Token,
+    pub csrf_token: String,
+}
+
+/// A live session found from its cookie.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub account: Account,
+    pub csrf_token: String,
+    pub expires_at: UnixTime,
+}
+
+/// The purpose label under which a session's CSRF token is derived.
+pub const CSRF_PURPOSE: &str = "csrf";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("That username and password don't match. Check them and try again.")]
+    InvalidCredentials,
+    #[error("The username or password is longer than any keyward accepts.")]
+    InputTooLong,
+    #[error("Too many failed sign-ins. Wait a little and try again.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("The server is busy checking passwords. Try again in a moment.")]
+    Busy { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for SignInError {
+    fn code(&self) -> &'static str {
+        match self {
+            SignInError::InvalidCredentials => "invalid_credentials",
+            SignInError::InputTooLong => "input_too_long",
+            SignInError::Throttled { .. } => "too_many_attempts",
+            SignInError::Busy { .. } => "server_busy",
+            SignInError::Internal(_) => "internal",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SignInError::InvalidCredentials => ErrorKind::Unauthenticated,
+            SignInError::InputTooLong => ErrorKind::BadInput,
+            SignInError::Throttled { retry_after_secs } => ErrorKind::TooManyRequests {
+                retry_after_secs: *retry_after_secs,
+            },
+            SignInError::Busy { retry_after_secs } => ErrorKind::Unavailable {
+                retry_after_secs: *retry_after_secs,
+            },
+            SignInError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+impl From<HashingError> for SignInError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { retry_after_secs } => SignInError::Busy { retry_after_secs },
+            HashingError::Internal(internal) => SignInError::Internal(internal),
+        }
+    }
+}
+
+impl From<sqlx::Error> for SignInError {
+    fn from(err: sqlx::Error) -> Self {
+        SignInError::Internal(err.into())
+    }
+}
+
+impl From<crate::crypto::random::RandomError> for SignInError {
+    fn from(err: crate::crypto::random::RandomError) -> Self {
+        SignInError::Internal(err.into())
+    }
+}
+
+impl Keyward {
+    /// Signs a person in with username and password (R-ACC-2). Unknown
+    /// usernames cost the same hashing work as known ones; failures count
+    /// against the account and the client address; success opens a fresh
+    /// session, records `last_sign_in_at` and upgrades an old hash.
+    pub async fn sign_in(
+        &self,
+        ctx: &Ctx<'_>,
+        typed_username: &str,
+        typed_password: String,
+    ) -> Result<SignedIn, SignInError> {
+        // Over-long input is refused before any hashing or storage work.
+        if typed_username.chars().count() > MAX_USERNAME_CHARS {
+            return Err(SignInError::InputTooLong);
+        }
+        let password = Password::new(typed_password).ok_or(SignInError::InputTooLong)?;
+        let username_key = crate::types::username_key(typed_username);
+        let throttle = &self.settings.throttle;
+        let keys = [
+            ThrottleKey::account(&username_key, throttle),
+            ThrottleKey::address(ctx.client_addr.as_deref(), throttle),
+        ];
+        for key in keys.iter().flatten() {
+            if let Some(retry_after_secs) = throttle::blocked_for(&self.db, key, ctx.now).await? {
+                return Err(SignInError::Throttled { retry_after_secs });
+            }
+        }
+
+        let found = store::find_credentials_by_username_key(&self.db, &username_key).await?;
+        let usable_hash = found
+            .as_ref()
+            .filter(|c| c.account.status == AccountStatus::Active)
+            .and_then(|c| c.password_hash.as_deref());
+        let verification = self.hashing.verify(&password, usable_hash).await?;
+
+        let Some(found) = found.filter(|_| verification.matches) else {
+            for key in keys.iter().flatten() {
+                throttle::record_failure(&self.db, key, ctx.now).await?;
+            }
+            audit::insert(
+                self.db.pool(),
+                &AuditEntry {
+                    at: ctx.now,
+                    actor_id: None,
+                    target_id: None,
+                    school_id: None,
+                    action: action::SIGN_IN,
+                    outcome: "failure",
+                    client_addr: ctx.client_addr.as_deref(),
+                    detail: Some("invalid_credentials"),
+                },
+            )
+            .await?;
+            return Err(SignInError::InvalidCredentials);
+        };
+
+        let new_hash = if verification.needs_rehash {
+            Some(self.hashing.hash(&password, ctx.rng).await?)
+        } else {
+            None
+        };
+        let session_token = Token::generate(ctx.rng)?;
+        let account = found.account;
+        let absolute = self.settings.session.absolute_timeout;
+        let mut tx = self.db.pool().begin().await?;
+        store::record_sign_in(&mut tx, &account.id, ctx.now, new_hash.as_deref()).await?;
+        store::insert_session(&mut tx, &session_token.digest(), &account.id, ctx, ctx.now.plus(absolute)).await?;
+        if let Some(key) = &keys[0] {
+            throttle::clear(&mut *tx, key).await?;
+        }
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: Some(account.id.as_str()),
+                target_id: Some(account.id.as_str()),
+                school_id: account.school_id.as_ref().map(|s| s.as_str()),
+                action: action::SIGN_IN,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: new_hash.as_ref().map(|_| "rehashed"),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let csrf_token = session_token.derive(CSRF_PURPOSE);
+        let mut account = account;
+        account.last_sign_in_at = Some(ctx.now);
+        Ok(SignedIn {
+            account,
+            session_token,
+            csrf_token,
+        })
+    }
+
+    /// Finds the live session behind a cookie value. Expired or idle sessions
+    /// are removed and yield `None`, as do sessions of disabled accounts.
+    pub async fn current_session(
+        &self,
+        ctx: &Ctx<'_>,
+        token: &Token,
+    ) -> Result<Option<CurrentSession>, Internal> {
+        let digest = token.digest();
+        let Some(found) = store::find_session(&self.db, &digest).await? else {
+            return Ok(None);
+        };
+        let idle_deadline = found.last_seen_at.plus(self.settings.session.idle_timeout);
+        let alive = ctx.now < found.expires_at
+            && ctx.now < idle_deadline
+            && found.account.status == AccountStatus::Active;
+        if !alive {
+            store::delete_session(self.db.pool(), &digest).await?;
+            return Ok(None);
+        }
+        if ctx.now.secs() - found.last_seen_at.secs() >= SESSION_TOUCH_INTERVAL_SECS {
+            store::touch_session(&self.db, &digest, ctx.now).await?;
+        }
+        Ok(Some(CurrentSession {
+            account: found.account,
+            csrf_token: token.derive(CSRF_PURPOSE),
+            expires_at: found.expires_at,
+        }))
+    }
+
+    /// Ends the session behind a cookie value (sign out). Ending an unknown
+    /// session is not an error.
+    pub async fn sign_out(&self, ctx: &Ctx<'_>, token: &Token) -> Result<(), Internal> {
+        let digest = token.digest();
+        let Some(found) = store::find_session(&self.db, &digest).await? else {
+            return Ok(());
+        };
+        let mut tx = self.db.pool().begin().await?;
+        store::delete_session(&mut *tx, &digest).await?;
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: Some(found.account.id.as_str()),
+                target_id: Some(found.account.id.as_str()),
+                school_id: found.account.school_id.as_ref().map(|s| s.as_str()),
+                action: action::SIGN_OUT,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Looks an account up by username (for the CLI and the demo).
+    pub async fn find_account_by_username(&self, username: &Username) -> Result<Option<Account>, Internal> {
+        Ok(store::find_credentials_by_username_key(&self.db, username.key())
+            .await?
+            .map(|c| c.account))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! SQL of accounts, sessions and throttle counters.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use super::{Account, AccountStatus};
+use crate::Ctx;
+use crate::authz::Role;
+use crate::crypto::tokens::TokenDigest;
+use crate::error::Internal;
+use crate::store::Db;
+use crate::types::{EmailAddress, SchoolId, UnixTime, UserId, Username};
+
+const ACCOUNT_COLUMNS: &str = "u.id, u.school_id, u.role, u.username, u.email, u.first_name, \
+     u.last_name, u.status, u.last_sign_in_at, u.password_hash";
+
+pub(super) struct Credentials {
+    pub account: Account,
+    pub password_hash: Option<String>,
+}
+
+pub(super) struct FoundSession {
+    pub account: Account,
+    pub last_seen_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+fn account_from_row(row: &AnyRow) -> Result<Account, Internal> {
+    let role: String = row.try_get("role")?;
+    let status: String = row.try_get("status")?;
+    Ok(Account {
+        id: UserId::from_stored(row.try_get("id")?),
+        school_id: row.try_get::<Option<String>, _>("school_id")?.map(SchoolId::from_stored),
+        role: Role::parse(&role).ok_or_else(|| Internal::new(format!("unknown role {role:?} in users")))?,
+        username: Username::from_stored(row.try_get("username")?),
+        email: row.try_get::<Option<String>, _>("email")?.map(EmailAddress::from_stored),
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        status: AccountStatus::parse(&status)
+            .ok_or_else(|| Internal::new(format!("unknown status {status:?} in users")))?,
+        last_sign_in_at: row.try_get::<Option<i64>, _>("last_sign_in_at")?.map(UnixTime),
+    })
+}
+
+pub(super) async fn find_credentials_by_username_key(
+    db: &Db,
+    username_key: &str,
+) -> Result<Option<Credentials>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.username_key = $1"));
+    let row = sqlx::query(sql).bind(username_key).fetch_optional(db.pool()).await?;
+    row.map(|row| {
+        Ok(Credentials {
+            account: account_from_row(&row)?,
+            password_hash: row.try_get("password_hash")?,
+        })
+    })
+    .transpose()
+}
+
+pub(super) async fn record_sign_in(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    now: UnixTime,
+    new_hash: Option<&str>,
+) -> Result<(), Internal> {
+    match new_hash {
+        Some(hash) => {
+            sqlx::query("UPDATE users SET last_sign_in_at = $1, password_hash = $2 WHERE id = $3")
+                .bind(now.secs())
+                .bind(hash)
+                .bind(user_id.as_str())
+                .execute(conn)
+                .await?
+        }
+        None => {
+            sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+                .bind(now.secs())
+                .bind(user_id.as_str())
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+pub(super) async fn insert_session(
+    conn: &mut AnyConnection,
+    digest: &TokenDigest,
+    user_id: &UserId,
+    ctx: &Ctx<'_>,
+    expires_at: UnixTime,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6)",
+    )
+    .bind(digest.as_str())
+    .bind(user_id.as_str())
+    .bind(ctx.now.secs())
+    .bind(expires_at.secs())
+    .bind(ctx.client_addr.as_deref())
+    .bind(ctx.user_agent.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn find_session(db: &Db, digest: &TokenDigest) -> Result<Option<FoundSession>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
+    ));
+    let row = sqlx::query(sql).bind(digest.as_str()).fetch_optional(db.pool()).await?;
+    row.map(|row| {
+        Ok(FoundSession {
+            account: account_from_row(&row)?,
+            last_seen_at: UnixTime(row.try_get("last_seen_at")?),
+            expires_at: UnixTime(row.try_get("expires_at")?),
+        })
+    })
+    .transpose()
+}
+
+pub(super) async fn touch_session(db: &Db, digest: &TokenDigest, now: UnixTime) -> Result<(), Internal> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now.secs())
+        .bind(digest.as_str())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn delete_session<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    digest: &TokenDigest,
+) -> Result<(), Internal> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(digest.as_str())
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+/// A new account row. The password hash is optional: pending accounts have none.
+pub(crate) struct NewUser<'a> {
+    pub id: &'a UserId,
+    pub school_id: Option<&'a SchoolId>,
+    pub role: Role,
+    pub username: &'a Username,
+    pub email: Option<&'a EmailAddress>,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub status: AccountStatus,
+    pub password_hash: Option<&'a str>,
+    pub created_at: UnixTime,
+}
+
+/// Inserts an account. A taken username surfaces as a unique violation, which
+/// callers turn into a clear "taken" answer (no check-then-insert race).
+pub(crate) async fn insert_user<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    user: &NewUser<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (id, school_id, role, username, username_key, email, email_key, first_name, \
+         last_name, status, password_hash, password_changed_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(user.id.as_str())
+    .bind(user.school_id.map(|s| s.as_str()))
+    .bind(user.role.as_str())
+    .bind(user.username.as_str())
+    .bind(user.username.key())
+    .bind(user.email.map(|e| e.as_str()))
+    .bind(user.email.map(|e| e.key()))
+    .bind(user.first_name)
+    .bind(user.last_name)
+    .bind(user.status.as_str())
+    .bind(user.password_hash)
+    .bind(user.password_hash.map(|_| user.created_at.secs()))
+    .bind(user.created_at.secs())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn throttle_blocked_until(db: &Db, key: &str) -> Result<Option<UnixTime>, Internal> {
+    let until: Option<i64> = sqlx::query_scalar("SELECT blocked_until FROM throttle WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(until.map(UnixTime))
+}
+
+/// Adds one failure atomically (one statement, so concurrent failures all
+/// count) and returns the new count; a counter quiet since `forget_before`
+/// starts again at one.
+pub(super) async fn throttle_count_failure(
+    db: &Db,
+    key: &str,
+    now: UnixTime,
+    forget_before: UnixTime,
+) -> Result<i64, Internal> {
+    let failures: i64 = sqlx::query_scalar(
+        "INSERT INTO throttle (key, failures, last_failure_at, blocked_until) VALUES ($1, 1, $2, 0) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN throttle.last_failure_at < $3 THEN 1 ELSE throttle.failures + 1 END, \
+           last_failure_at = $2 \
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(now.secs())
+    .bind(forget_before.secs())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(failures)
+}
+
+pub(super) async fn throttle_block_until(db: &Db, key: &str, until: UnixTime) -> Result<(), Internal> {
+    sqlx::query("UPDATE throttle SET blocked_until = $1 WHERE key = $2 AND blocked_until < $1")
+        .bind(until.secs())
+        .bind(key)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn throttle_clear<'c, E: Executor<'c, Database = Any>>(exec: E, key: &str) -> Result<(), Internal> {
+    sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(exec).await?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Administration of accounts. This foundation has the first platform admin
+//! (`keyward admin create`); user lists, admin resets, temporary passwords and
+//! MFA resets join later.
+
+use crate::Ctx;
+use crate::Keyward;
+use crate::accounts::{AccountStatus, NewUser, insert_user};
+use crate::audit::{self, AuditEntry, action};
+use crate::authz::Role;
+use crate::crypto::hashing::HashingError;
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::policy::{PasswordPolicy, Violation};
+use crate::store::is_unique_violation;
+use crate::types::{EmailAddress, Password, UserId, Username};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAdminError {
+    #[error("The username {0} is already taken.")]
+    UsernameTaken(String),
+    #[error("The password does not meet the policy: {}", codes(.0))]
+    PasswordPolicy(Vec<Violation>),
+    #[error("The server is busy; try again.")]
+    Busy,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+fn codes(violations: &[Violation]) -> String {
+    violations.iter().map(|v| v.code()).collect::<Vec<_>>().join(", ")
+}
+
+impl CodedError for CreateAdminError {
+    fn code(&self) -> &'static str {
+        match self {
+            CreateAdminError::UsernameTaken(_) => "username_taken",
+            CreateAdminError::PasswordPolicy(_) => "password_policy",
+            CreateAdminError::Busy => "server_busy",
+            CreateAdminError::Internal(_) => "internal",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CreateAdminError::UsernameTaken(_) => ErrorKind::Conflict,
+            CreateAdminError::PasswordPolicy(_) => ErrorKind::BadInput,
+            CreateAdminError::Busy => ErrorKind::Unavailable { retry_after_secs: 5 },
+            CreateAdminError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+impl From<HashingError> for CreateAdminError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { .. } => CreateAdminError::Busy,
+            HashingError::Internal(e) => CreateAdminError::Internal(e),
+        }
+    }
+}
+
+impl Keyward {
+    /// Creates a platform admin, active at once, with the staff policy. Run by
+    /// whoever operates the server (the CLI), so no actor is checked here.
+    pub async fn create_platform_admin(
+        &self,
+        ctx: &Ctx<'_>,
+        username: &Username,
+        email: Option<&EmailAddress>,
+        password: &Password,
+    ) -> Result<UserId, CreateAdminError> {
+        let violations = PasswordPolicy::nist().check(password, Some(username.as_str()));
+        if !violations.is_empty() {
+            return Err(CreateAdminError::PasswordPolicy(violations));
+        }
+        let hash = self.hashing.hash(password, ctx.rng).await?;
+        let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
+        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let user = NewUser {
+            id: &id,
+            school_id: None,
+            role: Role::PlatformAdmin,
+            username,
+            email,
+            first_name: "",
+            last_name: "",
+            status: AccountStatus::Active,
+            password_hash: Some(&hash),
+            created_at: ctx.now,
+        };
+        insert_user(&mut *tx, &user).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                CreateAdminError::UsernameTaken(username.to_string())
+            } else {
+                CreateAdminError::Internal(e.into())
+            }
+        })?;
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: None,
+                target_id: Some(id.as_str()),
+                school_id: None,
+                action: action::USER_CREATE,
+                outcome: "success",
+                client_addr: None,
+                detail: Some("platform_admin via command line"),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Internal::from)?;
+        Ok(id)
+    }
+}

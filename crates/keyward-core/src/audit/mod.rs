@@ -1,0 +1,32 @@
+//! The audit trail (R-AUD-1): who did what to whom, with what outcome, from
+//! where and when — never with a secret. Rows are written in the same
+//! transaction as the change they describe.
+
+mod store;
+
+pub use store::{AuditRow, recent};
+pub(crate) use store::insert;
+
+use crate::types::UnixTime;
+
+/// Stable names of audited actions.
+pub mod action {
+    pub const SIGN_IN: &str = "sign_in";
+    pub const SIGN_OUT: &str = "sign_out";
+    pub const USER_CREATE: &str = "user.create";
+    pub const DEMO_SEED: &str = "demo.seed";
+}
+
+/// One audit entry to record.
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    pub at: UnixTime,
+    pub actor_id: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+    pub school_id: Option<&'a str>,
+    pub action: &'static str,
+    pub outcome: &'static str,
+    pub client_addr: Option<&'a str>,
+    /// Extra, non-secret facts (a reason code, a count).
+    pub detail: Option<&'a str>,
+}

@@ -1,0 +1,190 @@
+//! The demo data of `keyward demo`: one school with a platform admin, a lead
+//! teacher, a teacher, a class of learners and a parent. Seeding is idempotent:
+//! running it again keeps every row and sets the demo passwords it is given.
+
+mod store;
+
+use std::collections::BTreeMap;
+
+use crate::Ctx;
+use crate::Keyward;
+use crate::accounts::{AccountStatus, NewUser, insert_user};
+use crate::audit::{self, AuditEntry, action};
+use crate::authz::Role;
+use crate::crypto::hashing::HashingError;
+use crate::error::Internal;
+use crate::types::{ClassId, Password, SchoolId, UserId, Username};
+
+pub const DEMO_SCHOOL_NAME: &str = "Riverside Primary School";
+pub const DEMO_CLASS_NAME: &str = "Class 4B";
+
+/// One demo person: role, username, first and last name.
+pub struct DemoPerson {
+    pub role: Role,
+    pub username: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+}
+
+/// Everyone the demo creates. The parent is linked to the first learner.
+pub const DEMO_PEOPLE: &[DemoPerson] = &[
+    DemoPerson { role: Role::PlatformAdmin, username: "demo.admin", first_name: "Pat", last_name: "Okafor" },
+    DemoPerson { role: Role::LeadTeacher, username: "demo.lead", first_name: "Lena", last_name: "Fischer" },
+    DemoPerson { role: Role::Teacher, username: "demo.teacher", first_name: "Tom", last_name: "Baker" },
+    DemoPerson { role: Role::Learner, username: "demo.amy", first_name: "Amy", last_name: "Adams" },
+    DemoPerson { role: Role::Learner, username: "demo.ben", first_name: "Ben", last_name: "Brown" },
+    DemoPerson { role: Role::Learner, username: "demo.cara", first_name: "Cara", last_name: "Clark" },
+    DemoPerson { role: Role::Parent, username: "demo.parent", first_name: "Paula", last_name: "Adams" },
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("no password was given for demo account {0}")]
+    MissingPassword(&'static str),
+    #[error("the server is busy hashing passwords")]
+    Busy,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl From<HashingError> for DemoError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { .. } => DemoError::Busy,
+            HashingError::Internal(e) => DemoError::Internal(e),
+        }
+    }
+}
+
+impl From<sqlx::Error> for DemoError {
+    fn from(err: sqlx::Error) -> Self {
+        DemoError::Internal(err.into())
+    }
+}
+
+impl Keyward {
+    /// Creates the demo school and people when missing and sets each demo
+    /// account's password to the one given (keyed by username).
+    pub async fn seed_demo(&self, ctx: &Ctx<'_>, passwords: &BTreeMap<String, Password>) -> Result<(), DemoError> {
+        let mut hashes = Vec::with_capacity(DEMO_PEOPLE.len());
+        for person in DEMO_PEOPLE {
+            let password = passwords
+                .get(person.username)
+                .ok_or(DemoError::MissingPassword(person.username))?;
+            hashes.push(self.hashing.hash(password, ctx.rng).await?);
+        }
+
+        let mut tx = self.db.pool().begin().await?;
+        let school_id = match store::find_school_by_name(&mut tx, DEMO_SCHOOL_NAME).await? {
+            Some(id) => id,
+            None => {
+                let id = SchoolId::generate(ctx.rng).map_err(Internal::from)?;
+                store::insert_school(&mut tx, &id, DEMO_SCHOOL_NAME, ctx.now).await?;
+                id
+            }
+        };
+        let class_id = match store::find_class_by_name(&mut tx, &school_id, DEMO_CLASS_NAME).await? {
+            Some(id) => id,
+            None => {
+                let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
+                store::insert_class(&mut tx, &id, &school_id, DEMO_CLASS_NAME, ctx.now).await?;
+                id
+            }
+        };
+
+        let mut ids = Vec::with_capacity(DEMO_PEOPLE.len());
+        for (person, hash) in DEMO_PEOPLE.iter().zip(&hashes) {
+            let username = Username::parse(person.username)
+                .map_err(|e| Internal::new(format!("demo username {}: {e}", person.username)))?;
+            let id = match store::find_user_id(&mut tx, username.key()).await? {
+                Some(id) => {
+                    store::set_password_and_activate(&mut tx, &id, hash, ctx.now).await?;
+                    id
+                }
+                None => {
+                    let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
+                    let school = (person.role != Role::PlatformAdmin).then_some(&school_id);
+                    insert_user(
+                        &mut *tx,
+                        &NewUser {
+                            id: &id,
+                            school_id: school,
+                            role: person.role,
+                            username: &username,
+                            email: None,
+                            first_name: person.first_name,
+                            last_name: person.last_name,
+                            status: AccountStatus::Active,
+                            password_hash: Some(hash),
+                            created_at: ctx.now,
+                        },
+                    )
+                    .await?;
+                    id
+                }
+            };
+            ids.push((person.role, id));
+        }
+
+        let first_learner = ids.iter().find(|(role, _)| *role == Role::Learner).map(|(_, id)| id.clone());
+        for (role, id) in &ids {
+            match role {
+                Role::Teacher | Role::LeadTeacher => store::link_teacher(&mut tx, &class_id, id).await?,
+                Role::Learner => store::link_learner(&mut tx, &class_id, id).await?,
+                Role::Parent => {
+                    if let Some(learner) = &first_learner {
+                        store::link_parent(&mut tx, id, learner).await?;
+                    }
+                }
+                Role::PlatformAdmin => {}
+            }
+        }
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: None,
+                target_id: None,
+                school_id: Some(school_id.as_str()),
+                action: action::DEMO_SEED,
+                outcome: "success",
+                client_addr: None,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::random::SeededRandom;
+    use crate::testing::{MONDAY_MORNING, ctx_at, keyward};
+
+    fn passwords(suffix: &str) -> BTreeMap<String, Password> {
+        DEMO_PEOPLE
+            .iter()
+            .map(|p| (p.username.to_owned(), Password::new(format!("Demo{suffix}Pass42")).unwrap()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn seeding_twice_keeps_one_set_of_people_and_the_newest_passwords() {
+        let (kw, _db) = keyward().await;
+        let rng = SeededRandom::new(11);
+        let ctx = ctx_at(MONDAY_MORNING, &rng);
+        kw.seed_demo(&ctx, &passwords("One")).await.unwrap();
+        kw.seed_demo(&ctx, &passwords("Two")).await.unwrap();
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(kw.db().pool()).await.unwrap();
+        assert_eq!(users, DEMO_PEOPLE.len() as i64);
+        let schools: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools").fetch_one(kw.db().pool()).await.unwrap();
+        assert_eq!(schools, 1);
+        for person in DEMO_PEOPLE {
+            assert!(kw.sign_in(&ctx, person.username, "DemoTwoPass42".into()).await.is_ok(), "{}", person.username);
+        }
+        assert!(kw.sign_in(&ctx, "demo.amy", "DemoOnePass42".into()).await.is_err());
+    }
+}

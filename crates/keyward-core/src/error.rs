@@ -1,0 +1,85 @@
+//! The shared vocabulary of failure: every capability's error enum maps each of
+//! its cases to an [`ErrorKind`] (which the web layer turns into a status) and a
+//! stable code (which clients may rely on). Internal causes are logged, never shown.
+
+use std::fmt;
+
+/// What kind of outcome an error is, independent of any transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input is malformed or breaks a rule; nothing was changed.
+    BadInput,
+    /// Who is acting is unknown, or the credentials are wrong.
+    Unauthenticated,
+    /// The actor is known but may not do this.
+    Forbidden,
+    /// The thing does not exist, or the actor may not know it exists.
+    NotFound,
+    /// The request conflicts with the current state (for example a taken name).
+    Conflict,
+    /// Too many attempts; try again after the given number of seconds.
+    TooManyRequests { retry_after_secs: u64 },
+    /// The server is overloaded or a dependency is down; try again later.
+    Unavailable { retry_after_secs: u64 },
+    /// A bug or an unexpected failure; the cause is logged, not shown.
+    Internal,
+}
+
+/// Implemented by every capability's error enum.
+pub trait CodedError: fmt::Display {
+    /// The stable machine-readable code, for example `invalid_credentials`.
+    fn code(&self) -> &'static str;
+    fn kind(&self) -> ErrorKind;
+}
+
+/// An unexpected failure with its cause chain. Its `Display` is generic so the
+/// cause can never reach a client; log it with `{:?}` or [`Internal::cause`].
+pub struct Internal(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl Internal {
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Internal(cause.into())
+    }
+
+    /// The full cause chain, for the log.
+    pub fn cause(&self) -> String {
+        let mut text = self.0.to_string();
+        let mut source = self.0.source();
+        while let Some(err) = source {
+            text.push_str(": ");
+            text.push_str(&err.to_string());
+            source = err.source();
+        }
+        text
+    }
+}
+
+impl fmt::Debug for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Internal({})", self.cause())
+    }
+}
+
+impl fmt::Display for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an unexpected error occurred")
+    }
+}
+
+impl std::error::Error for Internal {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl From<sqlx::Error> for Internal {
+    fn from(err: sqlx::Error) -> Self {
+        Internal::new(err)
+    }
+}
+
+impl From<crate::crypto::random::RandomError> for Internal {
+    fn from(err: crate::crypto::random::RandomError) -> Self {
+        Internal::new(err)
+    }
+}

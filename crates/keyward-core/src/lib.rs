@@ -1,0 +1,21 @@
+//! keyward-core: the domain of keyward — accounts, credentials, authorization,
+//! storage and use cases. It owns every business rule and every SQL statement,
+//! and must not know about HTTP: the web crate and the CLI both call into it.
+
+pub mod accounts;
+pub mod admin;
+pub mod audit;
+pub mod authz;
+pub mod crypto;
+pub mod demo;
+pub mod error;
+pub mod policy;
+pub mod settings;
+pub mod store;
+pub mod types;
+
+mod service;
+pub use service::{Ctx, Keyward};
+
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

@@ -1,0 +1,401 @@
+//! Every setting keyward reads (R-CFG-1): its type, its default, and the rules
+//! that make it valid. Settings are validated once, at start-up, into these
+//! typed values; the binary merely loads the TOML file and environment overlay.
+//! Unknown keys are refused so a typo never silently does nothing.
+
+use serde::{Deserialize, Deserializer};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// R-ACC-5: never more than this many failed sign-ins an hour for one account.
+pub const MAX_ACCOUNT_FAILURES_PER_HOUR: u32 = 100;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub hashing: HashingSettings,
+    pub session: SessionSettings,
+    pub throttle: ThrottleSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    pub data_dir: PathBuf,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request may take before it is answered with 503.
+    #[serde(deserialize_with = "duration")]
+    pub request_timeout: Duration,
+    /// Longest graceful shutdown waits for requests in flight.
+    #[serde(deserialize_with = "duration")]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/keyward.db`.
+    pub url: String,
+    pub max_connections: u32,
+    /// How long a request waits for a connection before failing fast with 503.
+    #[serde(deserialize_with = "duration")]
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HashingSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// How many hashes run at once; the rest queue.
+    pub max_concurrent: usize,
+    /// How long a request waits in the queue before it gets 503 with `Retry-After`.
+    #[serde(deserialize_with = "duration")]
+    pub queue_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// A session unused for this long ends.
+    #[serde(deserialize_with = "duration")]
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in, however busy.
+    #[serde(deserialize_with = "duration")]
+    pub absolute_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleSettings {
+    /// Failed sign-ins for one account before delays start.
+    pub account_free_failures: u32,
+    /// The longest delay between tries for one account; with the free failures
+    /// it must leave no account more than 100 failed tries an hour.
+    #[serde(deserialize_with = "duration")]
+    pub account_max_delay: Duration,
+    /// Failed sign-ins from one client address before delays start (a school
+    /// shares one address, so this is generous).
+    pub address_free_failures: u32,
+    #[serde(deserialize_with = "duration")]
+    pub address_max_delay: Duration,
+    /// Counters are forgotten after this long without a failure.
+    #[serde(deserialize_with = "duration")]
+    pub forget_after: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings::default(),
+            database: DatabaseSettings::default(),
+            hashing: HashingSettings::default(),
+            session: SessionSettings::default(),
+            throttle: ThrottleSettings::default(),
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable_url()),
+            data_dir: PathBuf::from("./keyward-data"),
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+// `Url::parse` of a literal cannot fail; this keeps `unwrap` out of the core.
+fn unreachable_url() -> Url {
+    Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable_url())
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: String::new(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+impl Default for HashingSettings {
+    fn default() -> Self {
+        HashingSettings {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            queue_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            idle_timeout: Duration::from_secs(2 * 3600),
+            absolute_timeout: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        ThrottleSettings {
+            account_free_failures: 5,
+            account_max_delay: Duration::from_secs(40),
+            address_free_failures: 30,
+            address_max_delay: Duration::from_secs(60),
+            forget_after: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// A setting that is present but wrong, named by its full key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {key}: {problem}")]
+pub struct SettingError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+fn bad(key: &'static str, problem: impl Into<String>) -> SettingError {
+    SettingError {
+        key,
+        problem: problem.into(),
+    }
+}
+
+/// Which database a URL names, decided by its scheme only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Backend> {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase())?;
+        match scheme.as_str() {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl Settings {
+    /// Fills in derived defaults and checks every rule. Call once after loading.
+    pub fn validate(mut self) -> Result<Settings, SettingError> {
+        let public = &self.server.public_url;
+        if !matches!(public.scheme(), "http" | "https") || public.host_str().is_none() {
+            return Err(bad("server.public_url", "must be an http:// or https:// URL with a host"));
+        }
+        if public.query().is_some() || public.fragment().is_some() {
+            return Err(bad("server.public_url", "must not have a query or fragment"));
+        }
+        if self.server.data_dir.as_os_str().is_empty() {
+            return Err(bad("server.data_dir", "must not be empty"));
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
+            return Err(bad("server.max_body_bytes", "must be between 1024 and 16777216"));
+        }
+        if self.server.request_timeout < Duration::from_secs(1) {
+            return Err(bad("server.request_timeout", "must be at least 1s"));
+        }
+        if self.database.url.trim().is_empty() {
+            self.database.url = format!("sqlite://{}/keyward.db", self.server.data_dir.display());
+        }
+        if Backend::of_url(&self.database.url).is_none() {
+            return Err(bad(
+                "database.url",
+                "unknown scheme: use sqlite://PATH or postgres://USER@HOST/DB",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be at least 1"));
+        }
+        let h = &self.hashing;
+        if h.memory_kib < 8 * h.parallelism.max(1) || h.memory_kib > 4 * 1024 * 1024 {
+            return Err(bad("hashing.memory_kib", "must be between 8×parallelism and 4194304"));
+        }
+        if !(1..=100).contains(&h.iterations) {
+            return Err(bad("hashing.iterations", "must be between 1 and 100"));
+        }
+        if !(1..=64).contains(&h.parallelism) {
+            return Err(bad("hashing.parallelism", "must be between 1 and 64"));
+        }
+        if !(1..=1024).contains(&h.max_concurrent) {
+            return Err(bad("hashing.max_concurrent", "must be between 1 and 1024"));
+        }
+        if h.queue_timeout.is_zero() {
+            return Err(bad("hashing.queue_timeout", "must be more than zero"));
+        }
+        let s = &self.session;
+        if s.idle_timeout < Duration::from_secs(60) {
+            return Err(bad("session.idle_timeout", "must be at least 1m"));
+        }
+        if s.absolute_timeout < s.idle_timeout {
+            return Err(bad("session.absolute_timeout", "must be at least session.idle_timeout"));
+        }
+        let t = &self.throttle;
+        if t.account_free_failures > 20 {
+            return Err(bad("throttle.account_free_failures", "must be at most 20"));
+        }
+        let per_hour = crate::accounts::throttle::failures_per_hour(t.account_free_failures, t.account_max_delay);
+        if per_hour > MAX_ACCOUNT_FAILURES_PER_HOUR {
+            return Err(bad(
+                "throttle.account_max_delay",
+                format!(
+                    "allows {per_hour} failed tries an hour for one account; raise it so at most {MAX_ACCOUNT_FAILURES_PER_HOUR} are possible"
+                ),
+            ));
+        }
+        if t.address_max_delay.is_zero() {
+            return Err(bad("throttle.address_max_delay", "must be more than zero"));
+        }
+        if t.forget_after < Duration::from_secs(60) {
+            return Err(bad("throttle.forget_after", "must be at least 1m"));
+        }
+        Ok(self)
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::of_url(&self.database.url).unwrap_or(Backend::Sqlite)
+    }
+
+    /// Whether cookies must carry `Secure` and HSTS is sent.
+    pub fn is_https(&self) -> bool {
+        self.server.public_url.scheme() == "https"
+    }
+
+    /// Every effective setting as `key = value` lines, with secrets masked
+    /// (the password inside a database URL), for `keyward check-config`.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let d = |v: Duration| humantime::format_duration(v).to_string();
+        vec![
+            ("server.bind".into(), self.server.bind.to_string()),
+            ("server.public_url".into(), self.server.public_url.to_string()),
+            ("server.data_dir".into(), self.server.data_dir.display().to_string()),
+            ("server.max_body_bytes".into(), self.server.max_body_bytes.to_string()),
+            ("server.request_timeout".into(), d(self.server.request_timeout)),
+            ("server.shutdown_grace".into(), d(self.server.shutdown_grace)),
+            ("database.url".into(), mask_url_password(&self.database.url)),
+            ("database.max_connections".into(), self.database.max_connections.to_string()),
+            ("database.acquire_timeout".into(), d(self.database.acquire_timeout)),
+            ("hashing.memory_kib".into(), self.hashing.memory_kib.to_string()),
+            ("hashing.iterations".into(), self.hashing.iterations.to_string()),
+            ("hashing.parallelism".into(), self.hashing.parallelism.to_string()),
+            ("hashing.max_concurrent".into(), self.hashing.max_concurrent.to_string()),
+            ("hashing.queue_timeout".into(), d(self.hashing.queue_timeout)),
+            ("session.idle_timeout".into(), d(self.session.idle_timeout)),
+            ("session.absolute_timeout".into(), d(self.session.absolute_timeout)),
+            ("throttle.account_free_failures".into(), self.throttle.account_free_failures.to_string()),
+            ("throttle.account_max_delay".into(), d(self.throttle.account_max_delay)),
+            ("throttle.address_free_failures".into(), self.throttle.address_free_failures.to_string()),
+            ("throttle.address_max_delay".into(), d(self.throttle.address_max_delay)),
+            ("throttle.forget_after".into(), d(self.throttle.forget_after)),
+        ]
+    }
+}
+
+/// Replaces the password of a URL with `****`.
+pub fn mask_url_password(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("****"));
+            url.to_string()
+        }
+        _ => text.to_owned(),
+    }
+}
+
+/// Durations are written like `90s`, `10m`, `1h`, or as a whole number of seconds.
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Secs(u64),
+        Text(String),
+    }
+    match Raw::deserialize(deserializer)? {
+        Raw::Secs(secs) => Ok(Duration::from_secs(secs)),
+        Raw::Text(text) => match text.trim().parse::<u64>() {
+            Ok(secs) => Ok(Duration::from_secs(secs)),
+            Err(_) => humantime::parse_duration(text.trim()).map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{text}` is not a duration (write it like 90s, 10m or 1h)"
+                ))
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_the_spec() {
+        let s = Settings::default().validate().unwrap();
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database.url, "sqlite://./keyward-data/keyward.db");
+        assert_eq!((s.hashing.memory_kib, s.hashing.iterations, s.hashing.parallelism), (19_456, 2, 1));
+        assert_eq!(s.backend(), Backend::Sqlite);
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused_by_name() {
+        let mut s = Settings::default();
+        s.database.url = "mysql://root@localhost/kw".into();
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.key, "database.url");
+    }
+
+    #[test]
+    fn a_throttle_allowing_over_100_tries_an_hour_is_refused() {
+        let mut s = Settings::default();
+        s.throttle.account_max_delay = Duration::from_secs(10);
+        assert_eq!(s.validate().unwrap_err().key, "throttle.account_max_delay");
+    }
+
+    #[test]
+    fn database_password_is_masked_in_the_description() {
+        let mut s = Settings::default();
+        s.database.url = "postgres://kw:hunter2@db.example/kw".into();
+        let text = format!("{:?}", s.validate().unwrap().describe());
+        assert!(!text.contains("hunter2"));
+        assert!(text.contains("****"));
+    }
+
+    #[test]
+    fn postgres_schemes_are_recognised() {
+        assert_eq!(Backend::of_url("postgres://x/y"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("postgresql://x/y"), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("SQLITE://x"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("nonsense"), None);
+    }
+}

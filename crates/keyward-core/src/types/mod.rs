@@ -1,0 +1,15 @@
+//! Domain values that are valid by construction: a `Username` has been checked,
+//! a `Password` never prints itself. The core takes these, never raw strings.
+
+mod email;
+mod ids;
+mod password;
+mod time;
+mod username;
+
+pub use email::{EmailAddress, EmailError};
+pub use ids::{ClassId, SchoolId, UserId};
+pub use password::{MAX_PASSWORD_CHARS, Password};
+pub use time::UnixTime;
+pub(crate) use username::username_key;
+pub use username::{MAX_USERNAME_CHARS, MIN_USERNAME_CHARS, Username, UsernameError};

@@ -1,0 +1,52 @@
+import { defineConfig, devices } from '@playwright/test';
+
+// keyward's browser tests. Run them with scripts/browser-test, which starts a
+// demo server and sets KEYWARD_URL and KEYWARD_DEMO_ACCOUNTS.
+//
+// Playwright never downloads a browser here: it drives Debian's
+// /usr/bin/chromium (scripts/lib/browser.sh installs it), and npm runs with
+// PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1.
+
+const baseURL = process.env.KEYWARD_URL ?? 'http://127.0.0.1:8080';
+
+export default defineConfig({
+  testDir: './specs',
+  outputDir: './test-results',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: 'list',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL,
+    headless: true,
+    screenshot: 'only-on-failure',
+    trace: 'off',
+    video: 'off',
+    actionTimeout: 15_000,
+    navigationTimeout: 30_000,
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        headless: true,
+        launchOptions: {
+          executablePath: process.env.KEYWARD_CHROMIUM ?? '/usr/bin/chromium',
+          args: [
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      },
+    },
+  ],
+});
