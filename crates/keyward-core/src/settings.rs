@@ -212,16 +212,25 @@ impl Settings {
     pub fn validate(mut self) -> Result<Settings, SettingError> {
         let public = &self.server.public_url;
         if !matches!(public.scheme(), "http" | "https") || public.host_str().is_none() {
-            return Err(bad("server.public_url", "must be an http:// or https:// URL with a host"));
+            return Err(bad(
+                "server.public_url",
+                "must be an http:// or https:// URL with a host",
+            ));
         }
         if public.query().is_some() || public.fragment().is_some() {
-            return Err(bad("server.public_url", "must not have a query or fragment"));
+            return Err(bad(
+                "server.public_url",
+                "must not have a query or fragment",
+            ));
         }
         if self.server.data_dir.as_os_str().is_empty() {
             return Err(bad("server.data_dir", "must not be empty"));
         }
         if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
-            return Err(bad("server.max_body_bytes", "must be between 1024 and 16777216"));
+            return Err(bad(
+                "server.max_body_bytes",
+                "must be between 1024 and 16777216",
+            ));
         }
         if self.server.request_timeout < Duration::from_secs(1) {
             return Err(bad("server.request_timeout", "must be at least 1s"));
@@ -240,7 +249,10 @@ impl Settings {
         }
         let h = &self.hashing;
         if h.memory_kib < 8 * h.parallelism.max(1) || h.memory_kib > 4 * 1024 * 1024 {
-            return Err(bad("hashing.memory_kib", "must be between 8×parallelism and 4194304"));
+            return Err(bad(
+                "hashing.memory_kib",
+                "must be between 8×parallelism and 4194304",
+            ));
         }
         if !(1..=100).contains(&h.iterations) {
             return Err(bad("hashing.iterations", "must be between 1 and 100"));
@@ -259,13 +271,19 @@ impl Settings {
             return Err(bad("session.idle_timeout", "must be at least 1m"));
         }
         if s.absolute_timeout < s.idle_timeout {
-            return Err(bad("session.absolute_timeout", "must be at least session.idle_timeout"));
+            return Err(bad(
+                "session.absolute_timeout",
+                "must be at least session.idle_timeout",
+            ));
         }
         let t = &self.throttle;
         if t.account_free_failures > 20 {
             return Err(bad("throttle.account_free_failures", "must be at most 20"));
         }
-        let per_hour = crate::accounts::throttle::failures_per_hour(t.account_free_failures, t.account_max_delay);
+        let per_hour = crate::accounts::throttle::failures_per_hour(
+            t.account_free_failures,
+            t.account_max_delay,
+        );
         if per_hour > MAX_ACCOUNT_FAILURES_PER_HOUR {
             return Err(bad(
                 "throttle.account_max_delay",
@@ -298,26 +316,80 @@ impl Settings {
         let d = |v: Duration| humantime::format_duration(v).to_string();
         vec![
             ("server.bind".into(), self.server.bind.to_string()),
-            ("server.public_url".into(), self.server.public_url.to_string()),
-            ("server.data_dir".into(), self.server.data_dir.display().to_string()),
-            ("server.max_body_bytes".into(), self.server.max_body_bytes.to_string()),
-            ("server.request_timeout".into(), d(self.server.request_timeout)),
-            ("server.shutdown_grace".into(), d(self.server.shutdown_grace)),
+            (
+                "server.public_url".into(),
+                self.server.public_url.to_string(),
+            ),
+            (
+                "server.data_dir".into(),
+                self.server.data_dir.display().to_string(),
+            ),
+            (
+                "server.max_body_bytes".into(),
+                self.server.max_body_bytes.to_string(),
+            ),
+            (
+                "server.request_timeout".into(),
+                d(self.server.request_timeout),
+            ),
+            (
+                "server.shutdown_grace".into(),
+                d(self.server.shutdown_grace),
+            ),
             ("database.url".into(), mask_url_password(&self.database.url)),
-            ("database.max_connections".into(), self.database.max_connections.to_string()),
-            ("database.acquire_timeout".into(), d(self.database.acquire_timeout)),
-            ("hashing.memory_kib".into(), self.hashing.memory_kib.to_string()),
-            ("hashing.iterations".into(), self.hashing.iterations.to_string()),
-            ("hashing.parallelism".into(), self.hashing.parallelism.to_string()),
-            ("hashing.max_concurrent".into(), self.hashing.max_concurrent.to_string()),
-            ("hashing.queue_timeout".into(), d(self.hashing.queue_timeout)),
+            (
+                "database.max_connections".into(),
+                self.database.max_connections.to_string(),
+            ),
+            (
+                "database.acquire_timeout".into(),
+                d(self.database.acquire_timeout),
+            ),
+            (
+                "hashing.memory_kib".into(),
+                self.hashing.memory_kib.to_string(),
+            ),
+            (
+                "hashing.iterations".into(),
+                self.hashing.iterations.to_string(),
+            ),
+            (
+                "hashing.parallelism".into(),
+                self.hashing.parallelism.to_string(),
+            ),
+            (
+                "hashing.max_concurrent".into(),
+                self.hashing.max_concurrent.to_string(),
+            ),
+            (
+                "hashing.queue_timeout".into(),
+                d(self.hashing.queue_timeout),
+            ),
             ("session.idle_timeout".into(), d(self.session.idle_timeout)),
-            ("session.absolute_timeout".into(), d(self.session.absolute_timeout)),
-            ("throttle.account_free_failures".into(), self.throttle.account_free_failures.to_string()),
-            ("throttle.account_max_delay".into(), d(self.throttle.account_max_delay)),
-            ("throttle.address_free_failures".into(), self.throttle.address_free_failures.to_string()),
-            ("throttle.address_max_delay".into(), d(self.throttle.address_max_delay)),
-            ("throttle.forget_after".into(), d(self.throttle.forget_after)),
+            (
+                "session.absolute_timeout".into(),
+                d(self.session.absolute_timeout),
+            ),
+            (
+                "throttle.account_free_failures".into(),
+                self.throttle.account_free_failures.to_string(),
+            ),
+            (
+                "throttle.account_max_delay".into(),
+                d(self.throttle.account_max_delay),
+            ),
+            (
+                "throttle.address_free_failures".into(),
+                self.throttle.address_free_failures.to_string(),
+            ),
+            (
+                "throttle.address_max_delay".into(),
+                d(self.throttle.address_max_delay),
+            ),
+            (
+                "throttle.forget_after".into(),
+                d(self.throttle.forget_after),
+            ),
         ]
     }
 }
@@ -363,7 +435,14 @@ mod tests {
         let s = Settings::default().validate().unwrap();
         assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.database.url, "sqlite://./keyward-data/keyward.db");
-        assert_eq!((s.hashing.memory_kib, s.hashing.iterations, s.hashing.parallelism), (19_456, 2, 1));
+        assert_eq!(
+            (
+                s.hashing.memory_kib,
+                s.hashing.iterations,
+                s.hashing.parallelism
+            ),
+            (19_456, 2, 1)
+        );
         assert_eq!(s.backend(), Backend::Sqlite);
     }
 

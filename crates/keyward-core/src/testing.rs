@@ -102,7 +102,9 @@ impl Drop for TestDb {
         // Drop runs outside async; a helper thread with its own runtime removes
         // the database (FORCE ends the pool's connections).
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(runtime) = runtime {
                 runtime.block_on(async move {
                     if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url).await {
@@ -142,7 +144,8 @@ pub fn settings_for(db: &TestDb) -> Settings {
 /// A `Keyward` over a fresh test database, with cheap hashing.
 pub async fn keyward() -> (Arc<Keyward>, TestDb) {
     let db = TestDb::new().await;
-    let kw = Keyward::new(db.db.clone(), settings_for(&db), &SeededRandom::new(99)).expect("keyward");
+    let kw =
+        Keyward::new(db.db.clone(), settings_for(&db), &SeededRandom::new(99)).expect("keyward");
     (kw, db)
 }
 

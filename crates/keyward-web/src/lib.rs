@@ -1,1 +1,21 @@
-//! placeholder
+//! keyward-web: the HTTP face of keyward — server-rendered pages, the JSON API
+//! under `/api/v1` with its OpenAPI document, and the middleware around them
+//! (security headers, origin check, request ids, metrics, error rendering).
+//! It extracts who is acting and what they sent, calls one core use case, and
+//! renders the outcome; it holds no SQL and no permission rules.
+
+mod api;
+mod error;
+mod extract;
+mod metrics;
+mod middleware;
+mod ops;
+mod pages;
+mod router;
+mod server;
+mod state;
+
+pub use api::openapi_document;
+pub use router::router;
+pub use server::{Server, ServerError};
+pub use state::AppState;

@@ -7,15 +7,17 @@ mod store;
 pub mod throttle;
 
 use crate::Ctx;
+use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Actor, Role};
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
 use crate::error::{CodedError, ErrorKind, Internal};
-use crate::types::{EmailAddress, MAX_USERNAME_CHARS, Password, SchoolId, UnixTime, UserId, Username};
-use crate::Keyward;
+use crate::types::{
+    EmailAddress, MAX_USERNAME_CHARS, Password, SchoolId, UnixTime, UserId, Username,
+};
 
-pub(crate) use store::{insert_user, NewUser};
+pub(crate) use store::{NewUser, insert_user};
 use throttle::ThrottleKey;
 
 /// Sessions touched less than this long ago are not written again, so a busy
@@ -76,7 +78,11 @@ impl Account {
     pub fn display_name(&self) -> String {
         let name = format!("{} {}", self.first_name, self.last_name);
         let name = name.trim();
-        if name.is_empty() { self.username.to_string() } else { name.to_owned() }
+        if name.is_empty() {
+            self.username.to_string()
+        } else {
+            name.to_owned()
+        }
     }
 }
 
@@ -227,7 +233,14 @@ impl Keyward {
         let absolute = self.settings.session.absolute_timeout;
         let mut tx = self.db.pool().begin().await?;
         store::record_sign_in(&mut tx, &account.id, ctx.now, new_hash.as_deref()).await?;
-        store::insert_session(&mut tx, &session_token.digest(), &account.id, ctx, ctx.now.plus(absolute)).await?;
+        store::insert_session(
+            &mut tx,
+            &session_token.digest(),
+            &account.id,
+            ctx,
+            ctx.now.plus(absolute),
+        )
+        .await?;
         if let Some(key) = &keys[0] {
             throttle::clear(&mut *tx, key).await?;
         }
@@ -313,10 +326,15 @@ impl Keyward {
     }
 
     /// Looks an account up by username (for the CLI and the demo).
-    pub async fn find_account_by_username(&self, username: &Username) -> Result<Option<Account>, Internal> {
-        Ok(store::find_credentials_by_username_key(&self.db, username.key())
-            .await?
-            .map(|c| c.account))
+    pub async fn find_account_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<Account>, Internal> {
+        Ok(
+            store::find_credentials_by_username_key(&self.db, username.key())
+                .await?
+                .map(|c| c.account),
+        )
     }
 }
 

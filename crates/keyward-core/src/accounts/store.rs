@@ -30,15 +30,22 @@ fn account_from_row(row: &AnyRow) -> Result<Account, Internal> {
     let status: String = row.try_get("status")?;
     Ok(Account {
         id: UserId::from_stored(row.try_get("id")?),
-        school_id: row.try_get::<Option<String>, _>("school_id")?.map(SchoolId::from_stored),
-        role: Role::parse(&role).ok_or_else(|| Internal::new(format!("unknown role {role:?} in users")))?,
+        school_id: row
+            .try_get::<Option<String>, _>("school_id")?
+            .map(SchoolId::from_stored),
+        role: Role::parse(&role)
+            .ok_or_else(|| Internal::new(format!("unknown role {role:?} in users")))?,
         username: Username::from_stored(row.try_get("username")?),
-        email: row.try_get::<Option<String>, _>("email")?.map(EmailAddress::from_stored),
+        email: row
+            .try_get::<Option<String>, _>("email")?
+            .map(EmailAddress::from_stored),
         first_name: row.try_get("first_name")?,
         last_name: row.try_get("last_name")?,
         status: AccountStatus::parse(&status)
             .ok_or_else(|| Internal::new(format!("unknown status {status:?} in users")))?,
-        last_sign_in_at: row.try_get::<Option<i64>, _>("last_sign_in_at")?.map(UnixTime),
+        last_sign_in_at: row
+            .try_get::<Option<i64>, _>("last_sign_in_at")?
+            .map(UnixTime),
     })
 }
 
@@ -46,8 +53,13 @@ pub(super) async fn find_credentials_by_username_key(
     db: &Db,
     username_key: &str,
 ) -> Result<Option<Credentials>, Internal> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.username_key = $1"));
-    let row = sqlx::query(sql).bind(username_key).fetch_optional(db.pool()).await?;
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.username_key = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(username_key)
+        .fetch_optional(db.pool())
+        .await?;
     row.map(|row| {
         Ok(Credentials {
             account: account_from_row(&row)?,
@@ -105,12 +117,18 @@ pub(super) async fn insert_session(
     Ok(())
 }
 
-pub(super) async fn find_session(db: &Db, digest: &TokenDigest) -> Result<Option<FoundSession>, Internal> {
+pub(super) async fn find_session(
+    db: &Db,
+    digest: &TokenDigest,
+) -> Result<Option<FoundSession>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
     ));
-    let row = sqlx::query(sql).bind(digest.as_str()).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(sql)
+        .bind(digest.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     row.map(|row| {
         Ok(FoundSession {
             account: account_from_row(&row)?,
@@ -121,7 +139,11 @@ pub(super) async fn find_session(db: &Db, digest: &TokenDigest) -> Result<Option
     .transpose()
 }
 
-pub(super) async fn touch_session(db: &Db, digest: &TokenDigest, now: UnixTime) -> Result<(), Internal> {
+pub(super) async fn touch_session(
+    db: &Db,
+    digest: &TokenDigest,
+    now: UnixTime,
+) -> Result<(), Internal> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now.secs())
         .bind(digest.as_str())
@@ -184,11 +206,15 @@ pub(crate) async fn insert_user<'c, E: Executor<'c, Database = Any>>(
     Ok(())
 }
 
-pub(super) async fn throttle_blocked_until(db: &Db, key: &str) -> Result<Option<UnixTime>, Internal> {
-    let until: Option<i64> = sqlx::query_scalar("SELECT blocked_until FROM throttle WHERE key = $1")
-        .bind(key)
-        .fetch_optional(db.pool())
-        .await?;
+pub(super) async fn throttle_blocked_until(
+    db: &Db,
+    key: &str,
+) -> Result<Option<UnixTime>, Internal> {
+    let until: Option<i64> =
+        sqlx::query_scalar("SELECT blocked_until FROM throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(db.pool())
+            .await?;
     Ok(until.map(UnixTime))
 }
 
@@ -216,7 +242,11 @@ pub(super) async fn throttle_count_failure(
     Ok(failures)
 }
 
-pub(super) async fn throttle_block_until(db: &Db, key: &str, until: UnixTime) -> Result<(), Internal> {
+pub(super) async fn throttle_block_until(
+    db: &Db,
+    key: &str,
+    until: UnixTime,
+) -> Result<(), Internal> {
     sqlx::query("UPDATE throttle SET blocked_until = $1 WHERE key = $2 AND blocked_until < $1")
         .bind(until.secs())
         .bind(key)
@@ -225,7 +255,13 @@ pub(super) async fn throttle_block_until(db: &Db, key: &str, until: UnixTime) ->
     Ok(())
 }
 
-pub(super) async fn throttle_clear<'c, E: Executor<'c, Database = Any>>(exec: E, key: &str) -> Result<(), Internal> {
-    sqlx::query("DELETE FROM throttle WHERE key = $1").bind(key).execute(exec).await?;
+pub(super) async fn throttle_clear<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    key: &str,
+) -> Result<(), Internal> {
+    sqlx::query("DELETE FROM throttle WHERE key = $1")
+        .bind(key)
+        .execute(exec)
+        .await?;
     Ok(())
 }

@@ -14,7 +14,9 @@ async fn with_admin(password: &str) -> (std::sync::Arc<Keyward>, crate::testing:
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let username = Username::parse("Head.Office").unwrap();
     let password = Password::new(password.into()).unwrap();
-    kw.create_platform_admin(&ctx, &username, None, &password).await.unwrap();
+    kw.create_platform_admin(&ctx, &username, None, &password)
+        .await
+        .unwrap();
     (kw, db)
 }
 
@@ -23,14 +25,24 @@ async fn sign_in_succeeds_with_any_case_of_the_username_and_records_it() {
     let (kw, _db) = with_admin("correct horse battery").await;
     let rng = SeededRandom::new(2);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let signed = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap();
+    let signed = kw
+        .sign_in(&ctx, "head.office", "correct horse battery".into())
+        .await
+        .unwrap();
     assert_eq!(signed.account.username.as_str(), "Head.Office");
     assert_eq!(signed.account.last_sign_in_at, Some(MONDAY_MORNING));
-    let session = kw.current_session(&ctx, &signed.session_token).await.unwrap().unwrap();
+    let session = kw
+        .current_session(&ctx, &signed.session_token)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(session.account.last_sign_in_at, Some(MONDAY_MORNING));
     assert_eq!(session.csrf_token, signed.csrf_token);
     let rows = audit::recent(kw.db(), 1).await.unwrap();
-    assert_eq!((rows[0].action.as_str(), rows[0].outcome.as_str()), ("sign_in", "success"));
+    assert_eq!(
+        (rows[0].action.as_str(), rows[0].outcome.as_str()),
+        ("sign_in", "success")
+    );
 }
 
 #[tokio::test]
@@ -38,13 +50,22 @@ async fn wrong_password_and_unknown_user_fail_the_same_way() {
     let (kw, _db) = with_admin("correct horse battery").await;
     let rng = SeededRandom::new(3);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let wrong = kw.sign_in(&ctx, "head.office", "wrong".into()).await.unwrap_err();
-    let unknown = kw.sign_in(&ctx, "nobody.here", "wrong".into()).await.unwrap_err();
+    let wrong = kw
+        .sign_in(&ctx, "head.office", "wrong".into())
+        .await
+        .unwrap_err();
+    let unknown = kw
+        .sign_in(&ctx, "nobody.here", "wrong".into())
+        .await
+        .unwrap_err();
     assert_eq!(wrong.code(), "invalid_credentials");
     assert_eq!(unknown.code(), "invalid_credentials");
     assert_eq!(wrong.to_string(), unknown.to_string());
     let rows = audit::recent(kw.db(), 2).await.unwrap();
-    assert!(rows.iter().all(|r| r.action == "sign_in" && r.outcome == "failure"));
+    assert!(
+        rows.iter()
+            .all(|r| r.action == "sign_in" && r.outcome == "failure")
+    );
 }
 
 #[tokio::test]
@@ -52,8 +73,14 @@ async fn the_session_id_is_stored_only_as_a_hash() {
     let (kw, _db) = with_admin("correct horse battery").await;
     let rng = SeededRandom::new(4);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let signed = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap();
-    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions").fetch_all(kw.db().pool()).await.unwrap();
+    let signed = kw
+        .sign_in(&ctx, "head.office", "correct horse battery".into())
+        .await
+        .unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
+        .fetch_all(kw.db().pool())
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], signed.session_token.expose());
     assert_eq!(stored[0], signed.session_token.digest().as_str());
@@ -64,8 +91,14 @@ async fn each_sign_in_opens_a_new_session() {
     let (kw, _db) = with_admin("correct horse battery").await;
     let rng = SeededRandom::new(5);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let a = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap();
-    let b = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap();
+    let a = kw
+        .sign_in(&ctx, "head.office", "correct horse battery".into())
+        .await
+        .unwrap();
+    let b = kw
+        .sign_in(&ctx, "head.office", "correct horse battery".into())
+        .await
+        .unwrap();
     assert_ne!(a.session_token, b.session_token);
 }
 
@@ -76,24 +109,47 @@ async fn sessions_end_after_idle_and_absolute_timeouts() {
     let idle = kw.settings().session.idle_timeout;
     let absolute = kw.settings().session.absolute_timeout;
     let signed = kw
-        .sign_in(&ctx_at(MONDAY_MORNING, &rng), "head.office", "correct horse battery".into())
+        .sign_in(
+            &ctx_at(MONDAY_MORNING, &rng),
+            "head.office",
+            "correct horse battery".into(),
+        )
         .await
         .unwrap();
     // Used every half idle period, the session lives until the absolute limit.
     let mut now = MONDAY_MORNING;
     while now.plus(idle / 2) < MONDAY_MORNING.plus(absolute) {
         now = now.plus(idle / 2);
-        assert!(kw.current_session(&ctx_at(now, &rng), &signed.session_token).await.unwrap().is_some());
+        assert!(
+            kw.current_session(&ctx_at(now, &rng), &signed.session_token)
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
     let past_absolute = MONDAY_MORNING.plus(absolute).plus(Duration::from_secs(1));
-    assert!(kw.current_session(&ctx_at(past_absolute, &rng), &signed.session_token).await.unwrap().is_none());
+    assert!(
+        kw.current_session(&ctx_at(past_absolute, &rng), &signed.session_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let other = kw
-        .sign_in(&ctx_at(MONDAY_MORNING, &rng), "head.office", "correct horse battery".into())
+        .sign_in(
+            &ctx_at(MONDAY_MORNING, &rng),
+            "head.office",
+            "correct horse battery".into(),
+        )
         .await
         .unwrap();
     let after_idle = MONDAY_MORNING.plus(idle).plus(Duration::from_secs(1));
-    assert!(kw.current_session(&ctx_at(after_idle, &rng), &other.session_token).await.unwrap().is_none());
+    assert!(
+        kw.current_session(&ctx_at(after_idle, &rng), &other.session_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -101,9 +157,17 @@ async fn sign_out_ends_the_session() {
     let (kw, _db) = with_admin("correct horse battery").await;
     let rng = SeededRandom::new(7);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let signed = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap();
+    let signed = kw
+        .sign_in(&ctx, "head.office", "correct horse battery".into())
+        .await
+        .unwrap();
     kw.sign_out(&ctx, &signed.session_token).await.unwrap();
-    assert!(kw.current_session(&ctx, &signed.session_token).await.unwrap().is_none());
+    assert!(
+        kw.current_session(&ctx, &signed.session_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // Signing out twice is harmless.
     kw.sign_out(&ctx, &signed.session_token).await.unwrap();
 }
@@ -116,20 +180,34 @@ async fn repeated_failures_slow_the_account_down_then_it_recovers() {
     for i in 0..=free {
         // A different address each time, so only the account counter grows.
         let ctx = ctx_at(MONDAY_MORNING, &rng).with_client(Some(format!("198.51.100.{i}")), None);
-        let err = kw.sign_in(&ctx, "head.office", "wrong".into()).await.unwrap_err();
+        let err = kw
+            .sign_in(&ctx, "head.office", "wrong".into())
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "invalid_credentials");
     }
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let err = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap_err();
-    let SignInError::Throttled { retry_after_secs } = err else { panic!("expected throttling, got {err:?}") };
+    let err = kw
+        .sign_in(&ctx, "head.office", "correct horse battery".into())
+        .await
+        .unwrap_err();
+    let SignInError::Throttled { retry_after_secs } = err else {
+        panic!("expected throttling, got {err:?}")
+    };
     assert!(retry_after_secs >= 1);
     // Once the delay has passed, the right password works and clears the counter.
-    let later = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(retry_after_secs)), &rng);
-    kw.sign_in(&later, "head.office", "correct horse battery".into()).await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM throttle WHERE key LIKE 'signin:account:%'")
-        .fetch_one(kw.db().pool())
+    let later = ctx_at(
+        MONDAY_MORNING.plus(Duration::from_secs(retry_after_secs)),
+        &rng,
+    );
+    kw.sign_in(&later, "head.office", "correct horse battery".into())
         .await
         .unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM throttle WHERE key LIKE 'signin:account:%'")
+            .fetch_one(kw.db().pool())
+            .await
+            .unwrap();
     assert_eq!(count, 0);
 }
 
@@ -140,9 +218,14 @@ async fn unknown_usernames_are_throttled_like_real_ones() {
     let free = kw.settings().throttle.account_free_failures;
     for i in 0..=free {
         let ctx = ctx_at(MONDAY_MORNING, &rng).with_client(Some(format!("198.51.100.{i}")), None);
-        kw.sign_in(&ctx, "ghost.user", "wrong".into()).await.unwrap_err();
+        kw.sign_in(&ctx, "ghost.user", "wrong".into())
+            .await
+            .unwrap_err();
     }
-    let err = kw.sign_in(&ctx_at(MONDAY_MORNING, &rng), "ghost.user", "x".into()).await.unwrap_err();
+    let err = kw
+        .sign_in(&ctx_at(MONDAY_MORNING, &rng), "ghost.user", "x".into())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "too_many_attempts");
 }
 
@@ -151,12 +234,26 @@ async fn over_long_input_is_refused_before_hashing() {
     let (kw, _db) = keyward().await;
     let rng = SeededRandom::new(10);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let before = kw.hashing_stats().completed.load(std::sync::atomic::Ordering::Relaxed);
-    let long_name = kw.sign_in(&ctx, &"a".repeat(65), "x".into()).await.unwrap_err();
-    let long_password = kw.sign_in(&ctx, "amy", "x".repeat(10_000)).await.unwrap_err();
+    let before = kw
+        .hashing_stats()
+        .completed
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let long_name = kw
+        .sign_in(&ctx, &"a".repeat(65), "x".into())
+        .await
+        .unwrap_err();
+    let long_password = kw
+        .sign_in(&ctx, "amy", "x".repeat(10_000))
+        .await
+        .unwrap_err();
     assert_eq!(long_name.code(), "input_too_long");
     assert_eq!(long_password.code(), "input_too_long");
-    assert_eq!(kw.hashing_stats().completed.load(std::sync::atomic::Ordering::Relaxed), before);
+    assert_eq!(
+        kw.hashing_stats()
+            .completed
+            .load(std::sync::atomic::Ordering::Relaxed),
+        before
+    );
 }
 
 #[tokio::test]
@@ -169,17 +266,37 @@ async fn an_old_hash_is_upgraded_at_the_next_sign_in() {
     let kw_old = Keyward::new(db.db.clone(), old, &rng).unwrap();
     let name = Username::parse("old.hash").unwrap();
     kw_old
-        .create_platform_admin(&ctx, &name, None, &Password::new("correct horse battery".into()).unwrap())
+        .create_platform_admin(
+            &ctx,
+            &name,
+            None,
+            &Password::new("correct horse battery".into()).unwrap(),
+        )
         .await
         .unwrap();
-    let before: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(db.db.pool()).await.unwrap();
+    let before: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(db.db.pool())
+        .await
+        .unwrap();
     assert!(before.contains("m=128"));
 
     let kw_new = Keyward::new(db.db.clone(), crate::testing::settings_for(&db), &rng).unwrap();
-    kw_new.sign_in(&ctx, "old.hash", "correct horse battery".into()).await.unwrap();
-    let after: String = sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(db.db.pool()).await.unwrap();
-    assert!(after.contains(&format!("m={}", kw_new.settings().hashing.memory_kib)), "{after}");
-    kw_new.sign_in(&ctx, "old.hash", "correct horse battery".into()).await.unwrap();
+    kw_new
+        .sign_in(&ctx, "old.hash", "correct horse battery".into())
+        .await
+        .unwrap();
+    let after: String = sqlx::query_scalar("SELECT password_hash FROM users")
+        .fetch_one(db.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        after.contains(&format!("m={}", kw_new.settings().hashing.memory_kib)),
+        "{after}"
+    );
+    kw_new
+        .sign_in(&ctx, "old.hash", "correct horse battery".into())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -67,7 +67,11 @@ pub fn failures_per_hour(free_failures: u32, max_delay: Duration) -> u32 {
 }
 
 /// Seconds until the key may try again, or `None` when it may try now.
-pub async fn blocked_for(db: &Db, key: &ThrottleKey, now: UnixTime) -> Result<Option<u64>, Internal> {
+pub async fn blocked_for(
+    db: &Db,
+    key: &ThrottleKey,
+    now: UnixTime,
+) -> Result<Option<u64>, Internal> {
     let blocked_until = store::throttle_blocked_until(db, &key.key).await?;
     Ok(blocked_until
         .filter(|until| *until > now)
@@ -76,7 +80,8 @@ pub async fn blocked_for(db: &Db, key: &ThrottleKey, now: UnixTime) -> Result<Op
 
 /// Counts one more failure and sets when the next try is allowed.
 pub async fn record_failure(db: &Db, key: &ThrottleKey, now: UnixTime) -> Result<(), Internal> {
-    let failures = store::throttle_count_failure(db, &key.key, now, now.minus(key.forget_after)).await?;
+    let failures =
+        store::throttle_count_failure(db, &key.key, now, now.minus(key.forget_after)).await?;
     let failures = u32::try_from(failures).unwrap_or(u32::MAX);
     let delay = delay_after(failures, key.free_failures, key.max_delay);
     if !delay.is_zero() {
@@ -86,7 +91,10 @@ pub async fn record_failure(db: &Db, key: &ThrottleKey, now: UnixTime) -> Result
 }
 
 /// Forgets a key's failures (after a successful sign-in).
-pub async fn clear<'c, E: Executor<'c, Database = Any>>(exec: E, key: &ThrottleKey) -> Result<(), Internal> {
+pub async fn clear<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    key: &ThrottleKey,
+) -> Result<(), Internal> {
     store::throttle_clear(exec, &key.key).await
 }
 
@@ -106,7 +114,10 @@ mod tests {
         let settings = ThrottleSettings::default();
         let tries = failures_per_hour(settings.account_free_failures, settings.account_max_delay);
         assert!(tries <= 100, "{tries} tries in an hour");
-        assert!(tries >= 90, "the default should not be stricter than needed: {tries}");
+        assert!(
+            tries >= 90,
+            "the default should not be stricter than needed: {tries}"
+        );
     }
 
     #[test]

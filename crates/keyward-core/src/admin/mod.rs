@@ -26,7 +26,11 @@ pub enum CreateAdminError {
 }
 
 fn codes(violations: &[Violation]) -> String {
-    violations.iter().map(|v| v.code()).collect::<Vec<_>>().join(", ")
+    violations
+        .iter()
+        .map(|v| v.code())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl CodedError for CreateAdminError {
@@ -43,7 +47,9 @@ impl CodedError for CreateAdminError {
         match self {
             CreateAdminError::UsernameTaken(_) => ErrorKind::Conflict,
             CreateAdminError::PasswordPolicy(_) => ErrorKind::BadInput,
-            CreateAdminError::Busy => ErrorKind::Unavailable { retry_after_secs: 5 },
+            CreateAdminError::Busy => ErrorKind::Unavailable {
+                retry_after_secs: 5,
+            },
             CreateAdminError::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -4,8 +4,8 @@
 
 mod store;
 
-pub use store::{AuditRow, recent};
 pub(crate) use store::insert;
+pub use store::{AuditRow, recent};
 
 use crate::types::UnixTime;
 

@@ -84,12 +84,17 @@ impl HashingPool {
     }
 
     /// Hashes a new password with the configured parameters.
-    pub async fn hash(&self, password: &Password, rng: &dyn Random) -> Result<String, HashingError> {
+    pub async fn hash(
+        &self,
+        password: &Password,
+        rng: &dyn Random,
+    ) -> Result<String, HashingError> {
         let mut salt = [0u8; 16];
         rng.fill(&mut salt).map_err(Internal::from)?;
         let params = self.params.clone();
         let password = password.clone();
-        self.run(move || hash_with_salt(&params, &password, &salt)).await
+        self.run(move || hash_with_salt(&params, &password, &salt))
+            .await
     }
 
     /// Checks a password against a stored hash, or against the dummy hash when
@@ -103,7 +108,9 @@ impl HashingPool {
         let phc = stored.unwrap_or(&self.dummy_hash).to_owned();
         let params = self.params.clone();
         let password = password.clone();
-        let verification = self.run(move || verify_blocking(&params, &password, &phc)).await?;
+        let verification = self
+            .run(move || verify_blocking(&params, &password, &phc))
+            .await?;
         Ok(Verification {
             matches: real && verification.matches,
             needs_rehash: real && verification.needs_rehash,
@@ -120,7 +127,9 @@ impl HashingPool {
             tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await;
         self.stats.waiting.fetch_sub(1, Ordering::Relaxed);
         let waited = u64::try_from(queued_at.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.stats.wait_micros_total.fetch_add(waited, Ordering::Relaxed);
+        self.stats
+            .wait_micros_total
+            .fetch_add(waited, Ordering::Relaxed);
         let permit = match permit {
             Ok(Ok(permit)) => permit,
             Ok(Err(closed)) => return Err(Internal::new(closed).into()),
@@ -157,22 +166,38 @@ fn hash_with_salt(params: &Params, password: &Password, salt: &[u8]) -> Result<S
         .map_err(|e| Internal::new(e.to_string()))
 }
 
-fn hash_blocking(params: &Params, password: &Password, rng: &dyn Random) -> Result<String, Internal> {
+fn hash_blocking(
+    params: &Params,
+    password: &Password,
+    rng: &dyn Random,
+) -> Result<String, Internal> {
     let mut salt = [0u8; 16];
     rng.fill(&mut salt)?;
     hash_with_salt(params, password, &salt)
 }
 
-fn verify_blocking(params: &Params, password: &Password, phc: &str) -> Result<Verification, Internal> {
-    let parsed = PasswordHash::new(phc).map_err(|e| Internal::new(format!("stored hash unreadable: {e}")))?;
+fn verify_blocking(
+    params: &Params,
+    password: &Password,
+    phc: &str,
+) -> Result<Verification, Internal> {
+    let parsed = PasswordHash::new(phc)
+        .map_err(|e| Internal::new(format!("stored hash unreadable: {e}")))?;
     let matches = argon2id(params)
         .verify_password(password.expose().as_bytes(), &parsed)
         .is_ok();
     let needs_rehash = parsed.algorithm.as_str() != "argon2id"
-        || Params::try_from(&parsed).map(|p| {
-            p.m_cost() != params.m_cost() || p.t_cost() != params.t_cost() || p.p_cost() != params.p_cost()
-        }).unwrap_or(true);
-    Ok(Verification { matches, needs_rehash })
+        || Params::try_from(&parsed)
+            .map(|p| {
+                p.m_cost() != params.m_cost()
+                    || p.t_cost() != params.t_cost()
+                    || p.p_cost() != params.p_cost()
+            })
+            .unwrap_or(true);
+    Ok(Verification {
+        matches,
+        needs_rehash,
+    })
 }
 
 #[cfg(test)]
@@ -201,8 +226,19 @@ mod tests {
         let hash = pool.hash(&pw("Correct1"), &rng).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(!hash.contains("Correct1"));
-        assert!(pool.verify(&pw("Correct1"), Some(&hash)).await.unwrap().matches);
-        assert!(!pool.verify(&pw("correct1"), Some(&hash)).await.unwrap().matches);
+        assert!(
+            pool.verify(&pw("Correct1"), Some(&hash))
+                .await
+                .unwrap()
+                .matches
+        );
+        assert!(
+            !pool
+                .verify(&pw("correct1"), Some(&hash))
+                .await
+                .unwrap()
+                .matches
+        );
     }
 
     #[tokio::test]
@@ -226,7 +262,13 @@ mod tests {
         let v = pool.verify(&pw("Correct1"), Some(&hash)).await.unwrap();
         assert!(v.matches && v.needs_rehash);
         let fresh = pool.hash(&pw("Correct1"), &rng).await.unwrap();
-        assert!(!pool.verify(&pw("Correct1"), Some(&fresh)).await.unwrap().needs_rehash);
+        assert!(
+            !pool
+                .verify(&pw("Correct1"), Some(&fresh))
+                .await
+                .unwrap()
+                .needs_rehash
+        );
     }
 
     #[tokio::test]
@@ -239,7 +281,9 @@ mod tests {
         let mut tasks = Vec::new();
         for _ in 0..8 {
             let pool = pool.clone();
-            tasks.push(tokio::spawn(async move { pool.verify(&pw("x"), None).await }));
+            tasks.push(tokio::spawn(
+                async move { pool.verify(&pw("x"), None).await },
+            ));
         }
         let mut busy = 0;
         for task in tasks {
@@ -248,7 +292,10 @@ mod tests {
                 busy += 1;
             }
         }
-        assert!(busy > 0, "with one slot and a 1 ms queue, some requests must be turned away");
+        assert!(
+            busy > 0,
+            "with one slot and a 1 ms queue, some requests must be turned away"
+        );
         assert!(pool.stats().rejected.load(Ordering::Relaxed) > 0);
     }
 }

@@ -28,13 +28,48 @@ pub struct DemoPerson {
 
 /// Everyone the demo creates. The parent is linked to the first learner.
 pub const DEMO_PEOPLE: &[DemoPerson] = &[
-    DemoPerson { role: Role::PlatformAdmin, username: "demo.admin", first_name: "Pat", last_name: "Okafor" },
-    DemoPerson { role: Role::LeadTeacher, username: "demo.lead", first_name: "Lena", last_name: "Fischer" },
-    DemoPerson { role: Role::Teacher, username: "demo.teacher", first_name: "Tom", last_name: "Baker" },
-    DemoPerson { role: Role::Learner, username: "demo.amy", first_name: "Amy", last_name: "Adams" },
-    DemoPerson { role: Role::Learner, username: "demo.ben", first_name: "Ben", last_name: "Brown" },
-    DemoPerson { role: Role::Learner, username: "demo.cara", first_name: "Cara", last_name: "Clark" },
-    DemoPerson { role: Role::Parent, username: "demo.parent", first_name: "Paula", last_name: "Adams" },
+    DemoPerson {
+        role: Role::PlatformAdmin,
+        username: "demo.admin",
+        first_name: "Pat",
+        last_name: "Okafor",
+    },
+    DemoPerson {
+        role: Role::LeadTeacher,
+        username: "demo.lead",
+        first_name: "Lena",
+        last_name: "Fischer",
+    },
+    DemoPerson {
+        role: Role::Teacher,
+        username: "demo.teacher",
+        first_name: "Tom",
+        last_name: "Baker",
+    },
+    DemoPerson {
+        role: Role::Learner,
+        username: "demo.amy",
+        first_name: "Amy",
+        last_name: "Adams",
+    },
+    DemoPerson {
+        role: Role::Learner,
+        username: "demo.ben",
+        first_name: "Ben",
+        last_name: "Brown",
+    },
+    DemoPerson {
+        role: Role::Learner,
+        username: "demo.cara",
+        first_name: "Cara",
+        last_name: "Clark",
+    },
+    DemoPerson {
+        role: Role::Parent,
+        username: "demo.parent",
+        first_name: "Paula",
+        last_name: "Adams",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +100,11 @@ impl From<sqlx::Error> for DemoError {
 impl Keyward {
     /// Creates the demo school and people when missing and sets each demo
     /// account's password to the one given (keyed by username).
-    pub async fn seed_demo(&self, ctx: &Ctx<'_>, passwords: &BTreeMap<String, Password>) -> Result<(), DemoError> {
+    pub async fn seed_demo(
+        &self,
+        ctx: &Ctx<'_>,
+        passwords: &BTreeMap<String, Password>,
+    ) -> Result<(), DemoError> {
         let mut hashes = Vec::with_capacity(DEMO_PEOPLE.len());
         for person in DEMO_PEOPLE {
             let password = passwords
@@ -83,7 +122,8 @@ impl Keyward {
                 id
             }
         };
-        let class_id = match store::find_class_by_name(&mut tx, &school_id, DEMO_CLASS_NAME).await? {
+        let class_id = match store::find_class_by_name(&mut tx, &school_id, DEMO_CLASS_NAME).await?
+        {
             Some(id) => id,
             None => {
                 let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
@@ -126,10 +166,15 @@ impl Keyward {
             ids.push((person.role, id));
         }
 
-        let first_learner = ids.iter().find(|(role, _)| *role == Role::Learner).map(|(_, id)| id.clone());
+        let first_learner = ids
+            .iter()
+            .find(|(role, _)| *role == Role::Learner)
+            .map(|(_, id)| id.clone());
         for (role, id) in &ids {
             match role {
-                Role::Teacher | Role::LeadTeacher => store::link_teacher(&mut tx, &class_id, id).await?,
+                Role::Teacher | Role::LeadTeacher => {
+                    store::link_teacher(&mut tx, &class_id, id).await?
+                }
                 Role::Learner => store::link_learner(&mut tx, &class_id, id).await?,
                 Role::Parent => {
                     if let Some(learner) = &first_learner {
@@ -167,7 +212,12 @@ mod tests {
     fn passwords(suffix: &str) -> BTreeMap<String, Password> {
         DEMO_PEOPLE
             .iter()
-            .map(|p| (p.username.to_owned(), Password::new(format!("Demo{suffix}Pass42")).unwrap()))
+            .map(|p| {
+                (
+                    p.username.to_owned(),
+                    Password::new(format!("Demo{suffix}Pass42")).unwrap(),
+                )
+            })
             .collect()
     }
 
@@ -178,13 +228,29 @@ mod tests {
         let ctx = ctx_at(MONDAY_MORNING, &rng);
         kw.seed_demo(&ctx, &passwords("One")).await.unwrap();
         kw.seed_demo(&ctx, &passwords("Two")).await.unwrap();
-        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(kw.db().pool()).await.unwrap();
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(kw.db().pool())
+            .await
+            .unwrap();
         assert_eq!(users, DEMO_PEOPLE.len() as i64);
-        let schools: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools").fetch_one(kw.db().pool()).await.unwrap();
+        let schools: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM schools")
+            .fetch_one(kw.db().pool())
+            .await
+            .unwrap();
         assert_eq!(schools, 1);
         for person in DEMO_PEOPLE {
-            assert!(kw.sign_in(&ctx, person.username, "DemoTwoPass42".into()).await.is_ok(), "{}", person.username);
+            assert!(
+                kw.sign_in(&ctx, person.username, "DemoTwoPass42".into())
+                    .await
+                    .is_ok(),
+                "{}",
+                person.username
+            );
         }
-        assert!(kw.sign_in(&ctx, "demo.amy", "DemoOnePass42".into()).await.is_err());
+        assert!(
+            kw.sign_in(&ctx, "demo.amy", "DemoOnePass42".into())
+                .await
+                .is_err()
+        );
     }
 }

@@ -5,15 +5,24 @@ use sqlx::AnyConnection;
 use crate::error::Internal;
 use crate::types::{ClassId, SchoolId, UnixTime, UserId};
 
-pub(super) async fn find_school_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<SchoolId>, Internal> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM schools WHERE name = $1 ORDER BY created_at LIMIT 1")
-        .bind(name)
-        .fetch_optional(conn)
-        .await?;
+pub(super) async fn find_school_by_name(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<SchoolId>, Internal> {
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM schools WHERE name = $1 ORDER BY created_at LIMIT 1")
+            .bind(name)
+            .fetch_optional(conn)
+            .await?;
     Ok(id.map(SchoolId::from_stored))
 }
 
-pub(super) async fn insert_school(conn: &mut AnyConnection, id: &SchoolId, name: &str, now: UnixTime) -> Result<(), Internal> {
+pub(super) async fn insert_school(
+    conn: &mut AnyConnection,
+    id: &SchoolId,
+    name: &str,
+    now: UnixTime,
+) -> Result<(), Internal> {
     sqlx::query("INSERT INTO schools (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(id.as_str())
         .bind(name)
@@ -28,11 +37,12 @@ pub(super) async fn find_class_by_name(
     school: &SchoolId,
     name: &str,
 ) -> Result<Option<ClassId>, Internal> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM classes WHERE school_id = $1 AND name = $2 LIMIT 1")
-        .bind(school.as_str())
-        .bind(name)
-        .fetch_optional(conn)
-        .await?;
+    let id: Option<String> =
+        sqlx::query_scalar("SELECT id FROM classes WHERE school_id = $1 AND name = $2 LIMIT 1")
+            .bind(school.as_str())
+            .bind(name)
+            .fetch_optional(conn)
+            .await?;
     Ok(id.map(ClassId::from_stored))
 }
 
@@ -53,7 +63,10 @@ pub(super) async fn insert_class(
     Ok(())
 }
 
-pub(super) async fn find_user_id(conn: &mut AnyConnection, username_key: &str) -> Result<Option<UserId>, Internal> {
+pub(super) async fn find_user_id(
+    conn: &mut AnyConnection,
+    username_key: &str,
+) -> Result<Option<UserId>, Internal> {
     let id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username_key = $1")
         .bind(username_key)
         .fetch_optional(conn)
@@ -76,25 +89,41 @@ pub(super) async fn set_password_and_activate(
     Ok(())
 }
 
-pub(super) async fn link_teacher(conn: &mut AnyConnection, class: &ClassId, user: &UserId) -> Result<(), Internal> {
-    sqlx::query("INSERT INTO class_teachers (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(class.as_str())
-        .bind(user.as_str())
-        .execute(conn)
-        .await?;
+pub(super) async fn link_teacher(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    user: &UserId,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO class_teachers (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(class.as_str())
+    .bind(user.as_str())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub(super) async fn link_learner(conn: &mut AnyConnection, class: &ClassId, user: &UserId) -> Result<(), Internal> {
-    sqlx::query("INSERT INTO class_learners (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(class.as_str())
-        .bind(user.as_str())
-        .execute(conn)
-        .await?;
+pub(super) async fn link_learner(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    user: &UserId,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO class_learners (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(class.as_str())
+    .bind(user.as_str())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub(super) async fn link_parent(conn: &mut AnyConnection, parent: &UserId, learner: &UserId) -> Result<(), Internal> {
+pub(super) async fn link_parent(
+    conn: &mut AnyConnection,
+    parent: &UserId,
+    learner: &UserId,
+) -> Result<(), Internal> {
     sqlx::query("INSERT INTO parent_learners (parent_id, learner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(parent.as_str())
         .bind(learner.as_str())

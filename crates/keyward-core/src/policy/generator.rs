@@ -6,20 +6,21 @@ use crate::crypto::random::{Random, RandomError, random_below};
 
 /// Short, concrete, unambiguous words a young reader knows.
 const WORDS: &[&str] = &[
-    "Apple", "Arrow", "Badge", "Baker", "Beach", "Berry", "Bison", "Blue", "Boat", "Brave", "Bread",
-    "Brick", "Brush", "Cabin", "Cake", "Camel", "Candy", "Canoe", "Cat", "Chair", "Chalk", "Cloud",
-    "Coast", "Comet", "Coral", "Crab", "Crane", "Crow", "Daisy", "Deer", "Desk", "Dog", "Dove",
-    "Dragon", "Drum", "Duck", "Eagle", "Earth", "Fern", "Field", "Finch", "Fish", "Flag", "Flame",
-    "Flute", "Fox", "Frog", "Fruit", "Gate", "Ghost", "Giant", "Goat", "Grape", "Grass", "Green",
-    "Happy", "Harp", "Hawk", "Heart", "Hill", "Honey", "Horse", "House", "Jam", "Jelly", "Jet",
-    "Juice", "Kite", "Koala", "Lake", "Lamp", "Leaf", "Lemon", "Lion", "Lucky", "Mango", "Maple",
-    "Melon", "Mint", "Moon", "Moose", "Mouse", "Music", "Nest", "Night", "Ocean", "Olive", "Orange",
-    "Otter", "Owl", "Panda", "Paper", "Park", "Peach", "Pear", "Penguin", "Pepper", "Piano", "Pizza",
-    "Plane", "Plum", "Pond", "Pony", "Puppy", "Queen", "Quiet", "Rabbit", "Rain", "Raven", "Red",
-    "River", "Robin", "Robot", "Rocket", "Rose", "Ruby", "Salmon", "Sand", "Seal", "Shark", "Sheep",
-    "Ship", "Shoe", "Silver", "Snail", "Snow", "Sock", "Spoon", "Star", "Stone", "Storm", "Sugar",
-    "Sun", "Swan", "Table", "Tiger", "Toast", "Tomato", "Tower", "Train", "Tree", "Truck", "Tulip",
-    "Turtle", "Violet", "Wagon", "Water", "Whale", "Wind", "Wolf", "Yellow", "Zebra",
+    "Apple", "Arrow", "Badge", "Baker", "Beach", "Berry", "Bison", "Blue", "Boat", "Brave",
+    "Bread", "Brick", "Brush", "Cabin", "Cake", "Camel", "Candy", "Canoe", "Cat", "Chair", "Chalk",
+    "Cloud", "Coast", "Comet", "Coral", "Crab", "Crane", "Crow", "Daisy", "Deer", "Desk", "Dog",
+    "Dove", "Dragon", "Drum", "Duck", "Eagle", "Earth", "Fern", "Field", "Finch", "Fish", "Flag",
+    "Flame", "Flute", "Fox", "Frog", "Fruit", "Gate", "Ghost", "Giant", "Goat", "Grape", "Grass",
+    "Green", "Happy", "Harp", "Hawk", "Heart", "Hill", "Honey", "Horse", "House", "Jam", "Jelly",
+    "Jet", "Juice", "Kite", "Koala", "Lake", "Lamp", "Leaf", "Lemon", "Lion", "Lucky", "Mango",
+    "Maple", "Melon", "Mint", "Moon", "Moose", "Mouse", "Music", "Nest", "Night", "Ocean", "Olive",
+    "Orange", "Otter", "Owl", "Panda", "Paper", "Park", "Peach", "Pear", "Penguin", "Pepper",
+    "Piano", "Pizza", "Plane", "Plum", "Pond", "Pony", "Puppy", "Queen", "Quiet", "Rabbit", "Rain",
+    "Raven", "Red", "River", "Robin", "Robot", "Rocket", "Rose", "Ruby", "Salmon", "Sand", "Seal",
+    "Shark", "Sheep", "Ship", "Shoe", "Silver", "Snail", "Snow", "Sock", "Spoon", "Star", "Stone",
+    "Storm", "Sugar", "Sun", "Swan", "Table", "Tiger", "Toast", "Tomato", "Tower", "Train", "Tree",
+    "Truck", "Tulip", "Turtle", "Violet", "Wagon", "Water", "Whale", "Wind", "Wolf", "Yellow",
+    "Zebra",
 ];
 
 /// Generates `WordWordNN`. Always satisfies the `classic` policy.
@@ -50,7 +51,10 @@ mod tests {
         for _ in 0..500 {
             let text = generate_readable(&rng).unwrap();
             let password = Password::new(text.clone()).unwrap();
-            assert!(PasswordPolicy::classic().check(&password, None).is_empty(), "{text}");
+            assert!(
+                PasswordPolicy::classic().check(&password, None).is_empty(),
+                "{text}"
+            );
             assert!(!text.contains('0') && !text.contains('1'), "{text}");
         }
     }

@@ -123,10 +123,22 @@ mod tests {
     fn classic_is_seed_000_exactly() {
         let policy = PasswordPolicy::classic();
         assert!(policy.check(&pw("Abc123"), None).is_empty());
-        assert_eq!(policy.check(&pw("abc123"), None), vec![Violation::MissingUppercase]);
-        assert_eq!(policy.check(&pw("ABC123"), None), vec![Violation::MissingLowercase]);
-        assert_eq!(policy.check(&pw("Abcdef"), None), vec![Violation::MissingDigit]);
-        assert_eq!(policy.check(&pw("Abc12!"), None), vec![Violation::SpecialCharacter]);
+        assert_eq!(
+            policy.check(&pw("abc123"), None),
+            vec![Violation::MissingUppercase]
+        );
+        assert_eq!(
+            policy.check(&pw("ABC123"), None),
+            vec![Violation::MissingLowercase]
+        );
+        assert_eq!(
+            policy.check(&pw("Abcdef"), None),
+            vec![Violation::MissingDigit]
+        );
+        assert_eq!(
+            policy.check(&pw("Abc12!"), None),
+            vec![Violation::SpecialCharacter]
+        );
         assert_eq!(policy.check(&pw("Ab12"), None), vec![Violation::TooShort]);
     }
 

@@ -110,7 +110,10 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     if path.is_empty() || path == ":memory:" {
         return Ok(url.to_owned());
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(|e| StoreError::DataDir {
             path: parent.display().to_string(),
             cause: e.to_string(),
@@ -161,7 +164,10 @@ mod tests {
             url: "mysql://localhost/x".into(),
             ..DatabaseSettings::default()
         };
-        assert!(matches!(Db::connect(&settings).await, Err(StoreError::UnknownScheme)));
+        assert!(matches!(
+            Db::connect(&settings).await,
+            Err(StoreError::UnknownScheme)
+        ));
     }
 
     #[tokio::test]
@@ -171,9 +177,18 @@ mod tests {
             return;
         }
         let mut conn = db.db.pool().acquire().await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
-        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
         assert_eq!(mode.to_lowercase(), "wal");
         assert_eq!(fk, 1);
         assert_eq!(busy, 5000);

@@ -26,7 +26,11 @@ impl EmailAddress {
             && !domain.contains('@')
             && text.chars().count() <= 254
             && !text.chars().any(|c| c.is_whitespace() || c.is_control());
-        if valid { Ok(EmailAddress(text.to_owned())) } else { Err(EmailError) }
+        if valid {
+            Ok(EmailAddress(text.to_owned()))
+        } else {
+            Err(EmailError)
+        }
     }
 
     pub(crate) fn from_stored(text: String) -> Self {
@@ -50,7 +54,15 @@ mod tests {
     #[test]
     fn parses_plain_addresses_and_refuses_junk() {
         assert!(EmailAddress::parse("Ann@School.example").is_ok());
-        for bad in ["", "ann", "ann@", "@x.org", "ann@x", "a b@x.org", "a@b@c.org"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.org",
+            "ann@x",
+            "a b@x.org",
+            "a@b@c.org",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(EmailAddress::parse("Ann@X.org").unwrap().key(), "ann@x.org");

@@ -12,7 +12,11 @@ macro_rules! id_type {
             pub fn generate(rng: &dyn Random) -> Result<Self, RandomError> {
                 let mut bytes = [0u8; 16];
                 rng.fill(&mut bytes)?;
-                Ok(Self(uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()))
+                Ok(Self(
+                    uuid::Builder::from_random_bytes(bytes)
+                        .into_uuid()
+                        .to_string(),
+                ))
             }
 
             /// Accepts only the canonical UUID form, so junk from a URL never reaches SQL.

@@ -115,9 +115,16 @@ mod tests {
     fn refuses_bad_lengths_and_characters() {
         assert_eq!(Username::parse(""), Err(UsernameError::Empty));
         assert_eq!(Username::parse("ab"), Err(UsernameError::TooShort));
-        assert_eq!(Username::parse(&"a".repeat(65)), Err(UsernameError::TooLong));
+        assert_eq!(
+            Username::parse(&"a".repeat(65)),
+            Err(UsernameError::TooLong)
+        );
         for bad in ["a b c", "amy!", "amy@school", "x\u{0}y", "<script>"] {
-            assert_eq!(Username::parse(bad), Err(UsernameError::BadCharacter), "{bad}");
+            assert_eq!(
+                Username::parse(bad),
+                Err(UsernameError::BadCharacter),
+                "{bad}"
+            );
         }
     }
 

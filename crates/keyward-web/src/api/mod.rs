@@ -1,0 +1,82 @@
+//! The JSON API under `/api/v1` (R-API-1). Every route is declared through
+//! utoipa, so `/api/v1/openapi.json` is generated from the handlers and their
+//! types, never written by hand.
+
+mod session;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::extract::{CSRF_HEADER, SESSION_COOKIE};
+use crate::state::AppState;
+
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable code, for example `invalid_credentials`.
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+    /// The request id, also in the `x-request-id` header.
+    pub request_id: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "keyward",
+        description = "Accounts and password recovery for schools and organisations.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    tags((name = "session", description = "Signing in and out")),
+    components(schemas(ErrorBody)),
+    modifiers(&SecuritySchemes)
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "Set by POST /api/v1/session. Changes also need the session's CSRF token in X-CSRF-Token.",
+            ))),
+        );
+        components.add_security_scheme(
+            "csrf_header",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(CSRF_HEADER))),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
+        "/api/v1",
+        OpenApiRouter::new()
+            .routes(routes!(session::sign_in, session::sign_out))
+            .routes(routes!(session::me)),
+    )
+}
+
+/// The OpenAPI document, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+pub fn routes() -> Router<AppState> {
+    let (router, document) = api_router().split_for_parts();
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || async move { Json(document.clone()) }),
+    )
+}

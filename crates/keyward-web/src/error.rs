@@ -1,0 +1,161 @@
+//! Errors on the way out. A handler returns `AppError`; it becomes a response
+//! carrying an `ErrorReport` extension and no body, and the `render_errors`
+//! middleware — the one place that knows the request id and whether the
+//! client is a browser page or the JSON API — writes the body: a readable
+//! page, or `{"error", "message"}`. One status table, two renderers.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keyward_core::error::{CodedError, ErrorKind, Internal};
+
+/// An error outcome: status, stable code, a message safe to show.
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after_secs: Option<u64>,
+}
+
+/// What `render_errors` renders; attached to the response by `AppError`.
+#[derive(Debug, Clone)]
+pub struct ErrorReport {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError {
+            status,
+            code,
+            message: message.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "There is nothing at this address.",
+        )
+    }
+
+    pub fn unauthenticated() -> Self {
+        AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign in first.",
+        )
+    }
+
+    pub fn csrf() -> Self {
+        AppError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "This form has expired or did not come from keyward. Go back, reload the page and try again.",
+        )
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// Logs the cause chain once and answers with a generic 500.
+    pub fn internal(err: &Internal) -> Self {
+        tracing::error!(cause = %err.cause(), "internal error");
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side. Try again.",
+        )
+    }
+
+    /// Maps any core error by its kind; the single status table.
+    pub fn from_coded(err: &(impl CodedError + std::fmt::Debug)) -> Self {
+        let (status, retry_after_secs) = match err.kind() {
+            ErrorKind::BadInput => (StatusCode::UNPROCESSABLE_ENTITY, None),
+            ErrorKind::Unauthenticated => (StatusCode::UNAUTHORIZED, None),
+            ErrorKind::Forbidden => (StatusCode::FORBIDDEN, None),
+            ErrorKind::NotFound => (StatusCode::NOT_FOUND, None),
+            ErrorKind::Conflict => (StatusCode::CONFLICT, None),
+            ErrorKind::TooManyRequests { retry_after_secs } => {
+                (StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs))
+            }
+            ErrorKind::Unavailable { retry_after_secs } => {
+                (StatusCode::SERVICE_UNAVAILABLE, Some(retry_after_secs))
+            }
+            ErrorKind::Internal => {
+                tracing::error!(error = ?err, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+        };
+        AppError {
+            status,
+            code: err.code(),
+            message: err.to_string(),
+            retry_after_secs,
+        }
+    }
+}
+
+impl From<Internal> for AppError {
+    fn from(err: Internal) -> Self {
+        AppError::internal(&err)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        if let Some(secs) = self.retry_after_secs {
+            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response.extensions_mut().insert(ErrorReport {
+            code: self.code,
+            message: self.message,
+        });
+        response
+    }
+}
+
+/// The default report for error statuses produced outside our handlers
+/// (unknown route, wrong method, body limit, timeout).
+pub fn default_report(status: StatusCode) -> ErrorReport {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This address does not accept that method.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request is too large."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "The request has the wrong content type.",
+        ),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => (
+            "unavailable",
+            "The server could not answer in time. Try again shortly.",
+        ),
+        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            "invalid_request",
+            "The request is missing something or has a wrong value.",
+        ),
+        StatusCode::FORBIDDEN => ("forbidden", "You may not do that."),
+        StatusCode::UNAUTHORIZED => ("unauthenticated", "Sign in first."),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "too_many_requests",
+            "Too many requests. Wait a little and try again.",
+        ),
+        s if s.is_server_error() => ("internal", "Something went wrong on our side. Try again."),
+        _ => ("error", "The request could not be completed."),
+    };
+    ErrorReport {
+        code,
+        message: message.to_owned(),
+    }
+}

@@ -1,0 +1,298 @@
+//! Extractors: who is on the other end (`Client`), request bodies whose
+//! rejections speak the app's error format (`ApiJson`, `PageForm`), the browser
+//! visitor with its session and CSRF binding (`Visitor`), and the signed-in API
+//! caller (`ApiSession`).
+//!
+//! CSRF (R-ACC-6): a form's token is derived from a cookie the page cannot
+//! read — the session cookie when signed in, otherwise a pre-session cookie —
+//! so no token table is needed and nothing secret is stored.
+
+use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+use keyward_core::Ctx;
+use keyward_core::accounts::{CSRF_PURPOSE, CurrentSession};
+use keyward_core::crypto::tokens::{Token, constant_time_eq};
+use keyward_core::types::UnixTime;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "kw_session";
+pub const PRE_SESSION_COOKIE: &str = "kw_pre";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The client's address and user agent, for throttling and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Client { addr, user_agent })
+    }
+}
+
+impl AppState {
+    /// The context of one use-case call: now, randomness, the client.
+    pub fn ctx(&self, client: &Client) -> Ctx<'_> {
+        Ctx::new(UnixTime::now(), &*self.rng)
+            .with_client(client.addr.clone(), client.user_agent.clone())
+    }
+
+    fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
+        Cookie::build((name, value))
+            .http_only(true)
+            .secure(self.https)
+            .same_site(SameSite::Lax)
+            .path("/")
+            .build()
+    }
+
+    pub fn session_cookie(&self, token: &Token) -> Cookie<'static> {
+        self.cookie(SESSION_COOKIE, token.expose().to_owned())
+    }
+
+    /// A cookie that makes the browser forget the session.
+    pub fn expired_session_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.cookie(SESSION_COOKIE, String::new());
+        cookie.make_removal();
+        cookie
+    }
+}
+
+/// A JSON body; bad bodies become `invalid_json` (400),
+/// `unsupported_media_type` (415), `payload_too_large` (413) or
+/// `invalid_request` (422), in the app's error format.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> AppError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the body as JSON with Content-Type: application/json.",
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::bad_request("invalid_json", "The body is not valid JSON.")
+        }
+        JsonRejection::JsonDataError(err) => AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            describe_data_error(&err.body_text()),
+        ),
+        JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large.",
+            )
+        }
+        _ => AppError::bad_request("invalid_body", "The request body could not be read."),
+    }
+}
+
+/// Names a missing field when serde says which; never echoes values sent
+/// (they may be passwords).
+fn describe_data_error(text: &str) -> String {
+    match text
+        .split("missing field `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+    {
+        Some(field) => format!("The field `{field}` is missing."),
+        None => "A field is missing or has the wrong type.".to_owned(),
+    }
+}
+
+/// A urlencoded form body, with the same error treatment as `ApiJson`.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(PageForm(value)),
+            Err(FormRejection::InvalidFormContentType(_)) => Err(AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "This form must be sent by a browser as a normal form.",
+            )),
+            Err(FormRejection::BytesRejection(err))
+                if err.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "What you sent is too large.",
+                ))
+            }
+            Err(_) => Err(AppError::bad_request(
+                "invalid_form",
+                "The form was incomplete. Go back, reload the page and try again.",
+            )),
+        }
+    }
+}
+
+/// A browser visitor: the live session if any, and the CSRF binding.
+pub struct Visitor {
+    pub session: Option<CurrentSession>,
+    pub session_token: Option<Token>,
+    pre_token: Token,
+    pre_is_new: bool,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let client = Client::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let session_token = jar
+            .get(SESSION_COOKIE)
+            .and_then(|c| Token::from_client(c.value()));
+        let session = match &session_token {
+            Some(token) => state.kw.current_session(&state.ctx(&client), token).await?,
+            None => None,
+        };
+        let existing_pre = jar
+            .get(PRE_SESSION_COOKIE)
+            .and_then(|c| Token::from_client(c.value()));
+        let (pre_token, pre_is_new) = match existing_pre {
+            Some(token) => (token, false),
+            None => (
+                Token::generate(&*state.rng).map_err(keyward_core::error::Internal::from)?,
+                true,
+            ),
+        };
+        Ok(Visitor {
+            session,
+            session_token,
+            pre_token,
+            pre_is_new,
+        })
+    }
+}
+
+impl Visitor {
+    /// The token to put in this page's forms.
+    pub fn csrf_token(&self) -> String {
+        match &self.session {
+            Some(session) => session.csrf_token.clone(),
+            None => self.pre_token.derive(CSRF_PURPOSE),
+        }
+    }
+
+    /// Accepts a token bound to the session or to the pre-session cookie.
+    pub fn verify_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        let session_ok = self
+            .session
+            .as_ref()
+            .is_some_and(|s| constant_time_eq(&s.csrf_token, submitted));
+        let pre_ok =
+            !self.pre_is_new && constant_time_eq(&self.pre_token.derive(CSRF_PURPOSE), submitted);
+        if session_ok || pre_ok {
+            Ok(())
+        } else {
+            Err(AppError::csrf())
+        }
+    }
+
+    /// Cookies this visit must set (a fresh pre-session cookie).
+    pub fn jar(&self, state: &AppState) -> CookieJar {
+        let jar = CookieJar::new();
+        if self.pre_is_new {
+            jar.add(state.cookie(PRE_SESSION_COOKIE, self.pre_token.expose().to_owned()))
+        } else {
+            jar
+        }
+    }
+
+    /// A response with this visit's cookies attached.
+    pub fn respond(&self, state: &AppState, response: impl IntoResponse) -> Response {
+        (self.jar(state), response).into_response()
+    }
+}
+
+/// A signed-in API caller (session cookie). State-changing calls must carry
+/// the session's CSRF token in `X-CSRF-Token`.
+pub struct ApiSession {
+    pub session: CurrentSession,
+    pub token: Token,
+}
+
+impl FromRequestParts<AppState> for ApiSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let client = Client::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let token = jar
+            .get(SESSION_COOKIE)
+            .and_then(|c| Token::from_client(c.value()))
+            .ok_or_else(AppError::unauthenticated)?;
+        let session = state
+            .kw
+            .current_session(&state.ctx(&client), &token)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(sent, &session.csrf_token) {
+                return Err(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "Send the csrf_token from the sign-in answer or GET /api/v1/me in the X-CSRF-Token header.",
+                ));
+            }
+        }
+        Ok(ApiSession { session, token })
+    }
+}

@@ -1,0 +1,194 @@
+//! Middleware around every route: security headers (R-ACC-7), the foreign
+//! Origin check (R-ACC-6), per-route latency metrics, and `render_errors`,
+//! which gives every error response its body — a page or JSON — with the
+//! request id.
+
+use askama::Template;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use std::time::Instant;
+use tower_http::request_id::RequestId;
+
+use crate::error::{AppError, ErrorReport, default_report};
+use crate::metrics::RequestLabels;
+use crate::state::AppState;
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let fixed = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in fixed {
+        if name == header::CACHE_CONTROL && headers.contains_key(&name) {
+            continue;
+        }
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if state.https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// Refuses state-changing requests that a browser sent from another site.
+pub async fn refuse_foreign_origin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe && is_foreign(request.headers(), &state.public_origin) {
+        return AppError::new(
+            StatusCode::FORBIDDEN,
+            "foreign_origin",
+            "This request came from another site and was refused.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_foreign(headers: &HeaderMap, public_origin: &str) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let Ok(origin) = origin.to_str() else {
+            return true;
+        };
+        if origin == public_origin {
+            return false;
+        }
+        // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` on
+        // their own form posts; then only the browser's Sec-Fetch-Site saying
+        // "same-origin" lets it through (sandboxed frames say otherwise).
+        if origin == "null" {
+            return fetch_site != Some("same-origin");
+        }
+        // The server's own address as the browser reached it is same-origin too.
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let own = ["http://", "https://"]
+            .iter()
+            .any(|scheme| origin == format!("{scheme}{host}"));
+        return host.is_empty() || !own;
+    }
+    // Without Origin, trust the browser's own statement when it makes one.
+    fetch_site == Some("cross-site")
+}
+
+pub async fn record_metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    let labels = RequestLabels {
+        method,
+        route,
+        status: response.status().as_u16(),
+    };
+    state
+        .metrics
+        .request_seconds
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: Option<crate::pages::Nav>,
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+    code: &'a str,
+    request_id: &'a str,
+}
+
+/// Gives every error response its body. API paths get
+/// `{"error", "message", "request_id"}`; pages get a readable page.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let report = match response.extensions().get::<ErrorReport>() {
+        Some(report) => report.clone(),
+        None if has_own_body(&response) => return response,
+        None => default_report(status),
+    };
+    let (mut parts, _old_body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = if is_api {
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        serde_json::json!({ "error": report.code, "message": report.message, "request_id": request_id })
+            .to_string()
+            .into_response()
+            .into_body()
+    } else {
+        let page = ErrorPage {
+            nav: None,
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("Error"),
+            message: &report.message,
+            code: report.code,
+            request_id: &request_id,
+        };
+        let html = page.render().unwrap_or_else(|_| report.message.clone());
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        Html(html).into_response().into_body()
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Pages that render their own error state (a form with an alert) keep it.
+fn has_own_body(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"))
+}

@@ -1,0 +1,206 @@
+//! Sign in as seed 000 shows it: a first screen with **Sign in** and **Use a
+//! code**; then the username and **Next**; then the password, with
+//! **Forgot password?**. The password step always follows the username step,
+//! whether or not the account exists, so the pages reveal no usernames.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use keyward_core::accounts::SignInError;
+use keyward_core::error::CodedError;
+use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
+
+use super::{Nav, render};
+use crate::error::AppError;
+use crate::extract::{Client, PageForm, Visitor};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "signin_start.html")]
+struct FirstScreen {
+    nav: Option<Nav>,
+}
+
+#[derive(Template)]
+#[template(path = "signin_username.html")]
+struct UsernameStep {
+    nav: Option<Nav>,
+    csrf_token: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signin_password.html")]
+struct PasswordStep {
+    nav: Option<Nav>,
+    csrf_token: String,
+    username: String,
+    forgot_href: String,
+    error: Option<String>,
+}
+
+pub async fn first_screen(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let page = FirstScreen {
+        nav: Nav::of(&visitor),
+    };
+    visitor.respond(&state, render(StatusCode::OK, &page))
+}
+
+pub async fn username_step(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Response {
+    // Parsed by hand so that a malformed query never becomes an error page.
+    let username = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "username")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let page = UsernameStep {
+        nav: Nav::of(&visitor),
+        csrf_token: visitor.csrf_token(),
+        username: username.chars().take(MAX_USERNAME_CHARS).collect(),
+        error: None,
+    };
+    visitor.respond(&state, render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct UsernameForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+}
+
+pub async fn submit_username(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    PageForm(form): PageForm<UsernameForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    // Only the shape is checked here; whether the account exists is never said.
+    let shape_error = match Username::parse(&form.username) {
+        Err(
+            err @ (UsernameError::Empty | UsernameError::TooLong | UsernameError::BadCharacter),
+        ) => Some(err),
+        _ => None,
+    };
+    if let Some(err) = shape_error {
+        let page = UsernameStep {
+            nav: Nav::of(&visitor),
+            csrf_token: visitor.csrf_token(),
+            username: form.username.chars().take(MAX_USERNAME_CHARS).collect(),
+            error: Some(err.to_string()),
+        };
+        return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
+    }
+    Ok(visitor.respond(
+        &state,
+        password_step(&visitor, form.username, None, StatusCode::OK),
+    ))
+}
+
+fn password_step(
+    visitor: &Visitor,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let forgot_href = format!(
+        "/recovery?username={}",
+        url::form_urlencoded::byte_serialize(username.as_bytes()).collect::<String>()
+    );
+    let page = PasswordStep {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        username,
+        forgot_href,
+        error,
+    };
+    render(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn submit_password(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    PageForm(form): PageForm<PasswordForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let username: String = form.username.chars().take(MAX_USERNAME_CHARS + 1).collect();
+    if form.password.is_empty() {
+        let response = password_step(
+            &visitor,
+            username,
+            Some("Enter your password.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+        return Ok(visitor.respond(&state, response));
+    }
+    match state
+        .kw
+        .sign_in(&state.ctx(&client), &username, form.password)
+        .await
+    {
+        Ok(signed_in) => {
+            let jar = visitor
+                .jar(&state)
+                .add(state.session_cookie(&signed_in.session_token));
+            Ok((jar, Redirect::to("/home")).into_response())
+        }
+        Err(SignInError::Internal(err)) => Err(AppError::internal(&err)),
+        Err(err) => {
+            let app = AppError::from_coded(&err);
+            let message = match &err {
+                SignInError::Throttled { retry_after_secs }
+                | SignInError::Busy { retry_after_secs } => {
+                    format!("{err} You can try again in {retry_after_secs} seconds.")
+                }
+                _ => err.to_string(),
+            };
+            let mut response = password_step(&visitor, username, Some(message), app.status);
+            if let Some(secs) = app.retry_after_secs {
+                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+            }
+            tracing::info!(code = err.code(), "sign-in refused");
+            Ok(visitor.respond(&state, response))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    PageForm(form): PageForm<SignOutForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    if let Some(token) = &visitor.session_token {
+        state.kw.sign_out(&state.ctx(&client), token).await?;
+    }
+    let jar = visitor.jar(&state).add(state.expired_session_cookie());
+    Ok((jar, Redirect::to("/signin")).into_response())
+}

@@ -1,0 +1,56 @@
+//! The whole application: routes of pages, API and operations, wrapped in the
+//! middleware stack. Outermost first: request id, tracing, security headers,
+//! error rendering, metrics, Origin check, timeout, body limit.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower::ServiceBuilder;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::middleware::{record_metrics, refuse_foreign_origin, render_errors, security_headers};
+use crate::state::AppState;
+use crate::{api, ops, pages};
+
+pub fn router(state: AppState) -> Router {
+    let settings = &state.kw.settings().server;
+    let body_limit = settings.max_body_bytes;
+    let timeout = settings.request_timeout;
+    let routes = Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(ops::routes())
+        .fallback(|| async { AppError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            AppError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This address does not accept that method.",
+            )
+        });
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            let id = request
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .unwrap_or("-");
+            // The path only: query strings and bodies may carry secrets.
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn(render_errors))
+        .layer(from_fn_with_state(state.clone(), record_metrics))
+        .layer(from_fn_with_state(state.clone(), refuse_foreign_origin))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(DefaultBodyLimit::max(body_limit));
+    routes.layer(layers).with_state(state)
+}

@@ -1,0 +1,36 @@
+//! `AppState`: the one cheap handle every handler gets — the core, metrics,
+//! randomness and the few facts about the deployment the web layer needs.
+
+use std::sync::Arc;
+
+use keyward_core::Keyward;
+use keyward_core::crypto::random::{OsRandom, Random};
+
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub kw: Arc<Keyward>,
+    pub metrics: Arc<Metrics>,
+    pub rng: Arc<dyn Random>,
+    /// `scheme://host[:port]` of `server.public_url`, for the Origin check.
+    pub public_origin: String,
+    /// Cookies carry `Secure` and responses HSTS when the public URL is https.
+    pub https: bool,
+}
+
+impl AppState {
+    pub fn new(kw: Arc<Keyward>) -> AppState {
+        let url = &kw.settings().server.public_url;
+        let public_origin = url.origin().ascii_serialization();
+        let https = kw.settings().is_https();
+        let metrics = Arc::new(Metrics::new(kw.hashing_stats()));
+        AppState {
+            kw,
+            metrics,
+            rng: Arc::new(OsRandom),
+            public_origin,
+            https,
+        }
+    }
+}

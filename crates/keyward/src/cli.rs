@@ -1,0 +1,57 @@
+//! The command line (R-CLI-1), declared with clap.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Accounts and password recovery for schools and organisations"
+)]
+pub struct Cli {
+    /// A TOML settings file; environment variables KEYWARD_<SECTION>__<KEY> override it.
+    #[arg(long, global = true, env = "KEYWARD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// How log lines are written (to standard error).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Run the server with a demo school, classes, staff and learners, printing how to sign in as each.
+    Demo,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print the effective settings (secrets masked) and exit; fails on an invalid setting.
+    CheckConfig,
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create a platform admin. The password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+    },
+}

@@ -1,0 +1,162 @@
+//! `keyward demo`: serve with the demo school (see the core's `demo` module).
+//! The demo passwords live in `<data_dir>/demo-accounts.txt` (mode 0600), so
+//! they stay the same from run to run and tools can read them. The banner
+//! shows them only when standard output is a terminal; when it is redirected
+//! to a log, it names the file instead, so no password lands in a log.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use keyward_core::Ctx;
+use keyward_core::crypto::random::OsRandom;
+use keyward_core::demo::{DEMO_CLASS_NAME, DEMO_PEOPLE, DEMO_SCHOOL_NAME};
+use keyward_core::policy::generate_readable;
+use keyward_core::settings::Settings;
+use keyward_core::types::{Password, UnixTime};
+
+use super::{CommandError, failed, open};
+
+const ACCOUNTS_FILE: &str = "demo-accounts.txt";
+
+pub async fn run(settings: Settings) -> Result<(), CommandError> {
+    let data_dir = settings.server.data_dir.clone();
+    std::fs::create_dir_all(&data_dir).map_err(|e| {
+        failed(format!(
+            "cannot create the data directory {}: {e}",
+            data_dir.display()
+        ))
+    })?;
+    let accounts_path = data_dir.join(ACCOUNTS_FILE);
+    let passwords = demo_passwords(&accounts_path)?;
+
+    let kw = open(settings).await?;
+    let typed: BTreeMap<String, Password> = passwords
+        .iter()
+        .filter_map(|(name, text)| Password::new(text.clone()).map(|p| (name.clone(), p)))
+        .collect();
+    kw.seed_demo(&Ctx::new(UnixTime::now(), &OsRandom), &typed)
+        .await
+        .map_err(|e| failed(format!("cannot create the demo data: {e}")))?;
+
+    let public_url = kw.settings().server.public_url.to_string();
+    super::serve::serve(kw, |_addr| {
+        print_banner(&public_url, &passwords, &accounts_path)
+    })
+    .await
+}
+
+/// The saved demo passwords, completed with new ones for anyone missing, and
+/// written back.
+fn demo_passwords(path: &Path) -> Result<BTreeMap<String, String>, CommandError> {
+    let mut saved = read_accounts(path);
+    for person in DEMO_PEOPLE {
+        if !saved.contains_key(person.username) {
+            let password = generate_readable(&OsRandom).map_err(failed)?;
+            saved.insert(person.username.to_owned(), password);
+        }
+    }
+    write_accounts(path, &saved)?;
+    Ok(saved)
+}
+
+fn read_accounts(path: &Path) -> BTreeMap<String, String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeMap::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [_role, username, password] => {
+                    Some(((*username).to_owned(), (*password).to_owned()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn write_accounts(path: &Path, passwords: &BTreeMap<String, String>) -> Result<(), CommandError> {
+    let mut text = String::from(
+        "# keyward demo accounts: ROLE USERNAME PASSWORD\n# Made by `keyward demo`; delete this file to get new passwords.\n",
+    );
+    for person in DEMO_PEOPLE {
+        if let Some(password) = passwords.get(person.username) {
+            text.push_str(&format!(
+                "{} {} {}\n",
+                person.role.as_str(),
+                person.username,
+                password
+            ));
+        }
+    }
+    write_private(path, &text).map_err(|e| failed(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Writes a file readable only by its owner.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+fn print_banner(public_url: &str, passwords: &BTreeMap<String, String>, accounts_path: &PathBuf) {
+    let show_passwords = std::io::stdout().is_terminal();
+    let mut banner = format!(
+        "\nkeyward demo is running at {public_url}\n\n{DEMO_SCHOOL_NAME}, {DEMO_CLASS_NAME}. Sign in as:\n\n"
+    );
+    for person in DEMO_PEOPLE {
+        let password = if show_passwords {
+            passwords
+                .get(person.username)
+                .map(String::as_str)
+                .unwrap_or("?")
+        } else {
+            "(see the file below)"
+        };
+        banner.push_str(&format!(
+            "  {:<16} {:<14} password {}\n",
+            person.role.label(),
+            person.username,
+            password
+        ));
+    }
+    banner.push_str(&format!(
+        "\nThe passwords are kept in {} (delete it for new ones).\nPress Ctrl-C to stop.\n",
+        accounts_path.display()
+    ));
+    println!("{banner}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_passwords_are_kept_between_runs_and_the_file_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ACCOUNTS_FILE);
+        let first = demo_passwords(&path).unwrap();
+        let second = demo_passwords(&path).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(first.len(), DEMO_PEOPLE.len());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("teacher demo.teacher "));
+    }
+}
