@@ -2,6 +2,12 @@
 //! storage and use cases. It owns every business rule and every SQL statement,
 //! and must not know about HTTP: the web crate and the CLI both call into it.
 
+// Architecture invariant: no unwrap, expect or panic outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod accounts;
 pub mod admin;
 pub mod audit;

@@ -12,7 +12,7 @@ use url::Url;
 /// R-ACC-5: never more than this many failed sign-ins an hour for one account.
 pub const MAX_ACCOUNT_FAILURES_PER_HOUR: u32 = 100;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -90,18 +90,6 @@ pub struct ThrottleSettings {
     /// Counters are forgotten after this long without a failure.
     #[serde(deserialize_with = "duration")]
     pub forget_after: Duration,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            hashing: HashingSettings::default(),
-            session: SessionSettings::default(),
-            throttle: ThrottleSettings::default(),
-        }
-    }
 }
 
 impl Default for ServerSettings {

@@ -109,16 +109,21 @@ impl From<Internal> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();
-        if let Some(secs) = self.retry_after_secs {
-            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-        }
+        set_retry_after(&mut response, self.retry_after_secs);
         response.extensions_mut().insert(ErrorReport {
             code: self.code,
             message: self.message,
         });
         response
+    }
+}
+
+/// Adds `Retry-After` (whole seconds) when there is a wait to announce.
+pub fn set_retry_after(response: &mut Response, retry_after_secs: Option<u64>) {
+    if let Some(value) =
+        retry_after_secs.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
 }
 

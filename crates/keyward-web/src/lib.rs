@@ -4,6 +4,12 @@
 //! It extracts who is acting and what they sent, calls one core use case, and
 //! renders the outcome; it holds no SQL and no permission rules.
 
+// Architecture invariant: no unwrap, expect or panic outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod api;
 mod error;
 mod extract;

@@ -100,12 +100,12 @@ impl PasswordPolicy {
         if !self.allow_special && text.chars().any(|c| !c.is_alphanumeric()) {
             violations.push(Violation::SpecialCharacter);
         }
-        if self.block_username {
-            if let Some(name) = username.map(crate::types::username_key) {
-                if name.chars().count() >= 3 && crate::types::username_key(text).contains(&name) {
-                    violations.push(Violation::ContainsUsername);
-                }
-            }
+        if self.block_username
+            && let Some(name) = username.map(crate::types::username_key)
+            && name.chars().count() >= 3
+            && crate::types::username_key(text).contains(&name)
+        {
+            violations.push(Violation::ContainsUsername);
         }
         violations
     }

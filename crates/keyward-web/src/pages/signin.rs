@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -14,7 +14,7 @@ use keyward_core::error::CodedError;
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
 use super::{Nav, render};
-use crate::error::AppError;
+use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
 use crate::state::AppState;
 
@@ -174,11 +174,7 @@ pub async fn submit_password(
                 _ => err.to_string(),
             };
             let mut response = password_step(&visitor, username, Some(message), app.status);
-            if let Some(secs) = app.retry_after_secs {
-                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, value);
-                }
-            }
+            set_retry_after(&mut response, app.retry_after_secs);
             tracing::info!(code = err.code(), "sign-in refused");
             Ok(visitor.respond(&state, response))
         }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use keyward_core::Ctx;
 use keyward_core::crypto::random::OsRandom;
@@ -110,7 +110,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
-fn print_banner(public_url: &str, passwords: &BTreeMap<String, String>, accounts_path: &PathBuf) {
+fn print_banner(public_url: &str, passwords: &BTreeMap<String, String>, accounts_path: &Path) {
     let show_passwords = std::io::stdout().is_terminal();
     let mut banner = format!(
         "\nkeyward demo is running at {public_url}\n\n{DEMO_SCHOOL_NAME}, {DEMO_CLASS_NAME}. Sign in as:\n\n"

@@ -16,6 +16,7 @@ use keyward_core::settings::Settings;
 use keyward_core::store::Db;
 
 /// A command's failure: one line for the person at the terminal.
+#[derive(Debug)]
 pub enum CommandError {
     /// A setting is missing or wrong (exit code 2).
     Config(String),
