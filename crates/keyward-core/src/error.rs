@@ -34,17 +34,50 @@ pub trait CodedError: fmt::Display {
 
 /// An unexpected failure with its cause chain. Its `Display` is generic so the
 /// cause can never reach a client; log it with `{:?}` or [`Internal::cause`].
-pub struct Internal(Box<dyn std::error::Error + Send + Sync + 'static>);
+/// A database that does not answer is told apart: callers should fail fast
+/// with "try again shortly" rather than report a bug.
+pub struct Internal {
+    cause: Box<dyn std::error::Error + Send + Sync + 'static>,
+    database_unavailable: bool,
+}
+
+/// Seconds a client is asked to wait when the database does not answer.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
 
 impl Internal {
     pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
-        Internal(cause.into())
+        Internal {
+            cause: cause.into(),
+            database_unavailable: false,
+        }
+    }
+
+    /// Whether the cause is an unreachable database (pool timeout, closed
+    /// pool, broken connection) rather than a bug.
+    pub fn is_database_unavailable(&self) -> bool {
+        self.database_unavailable
+    }
+
+    /// The stable code: `database_unavailable` or `internal`.
+    pub fn code(&self) -> &'static str {
+        if self.database_unavailable { "database_unavailable" } else { "internal" }
+    }
+
+    /// `Unavailable` for an unreachable database, `Internal` otherwise.
+    pub fn kind(&self) -> ErrorKind {
+        if self.database_unavailable {
+            ErrorKind::Unavailable {
+                retry_after_secs: DATABASE_RETRY_AFTER_SECS,
+            }
+        } else {
+            ErrorKind::Internal
+        }
     }
 
     /// The full cause chain, for the log.
     pub fn cause(&self) -> String {
-        let mut text = self.0.to_string();
-        let mut source = self.0.source();
+        let mut text = self.cause.to_string();
+        let mut source = self.cause.source();
         while let Some(err) = source {
             text.push_str(": ");
             text.push_str(&err.to_string());
@@ -62,19 +95,30 @@ impl fmt::Debug for Internal {
 
 impl fmt::Display for Internal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an unexpected error occurred")
+        if self.database_unavailable {
+            f.write_str("The database is not answering. Try again in a moment.")
+        } else {
+            f.write_str("Something went wrong on our side. Try again.")
+        }
     }
 }
 
 impl std::error::Error for Internal {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
+        Some(&*self.cause)
     }
 }
 
 impl From<sqlx::Error> for Internal {
     fn from(err: sqlx::Error) -> Self {
-        Internal::new(err)
+        let database_unavailable = matches!(
+            err,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+        );
+        Internal {
+            cause: Box::new(err),
+            database_unavailable,
+        }
     }
 }
 

@@ -62,8 +62,18 @@ impl AppError {
         AppError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    /// Logs the cause chain once and answers with a generic 500.
+    /// Logs the cause chain once and answers with a generic 500, or with a
+    /// fast 503 and `Retry-After` when the database does not answer.
     pub fn internal(err: &Internal) -> Self {
+        if err.is_database_unavailable() {
+            tracing::warn!(cause = %err.cause(), "database unavailable");
+            return AppError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: err.code(),
+                message: err.to_string(),
+                retry_after_secs: Some(keyward_core::error::DATABASE_RETRY_AFTER_SECS),
+            };
+        }
         tracing::error!(cause = %err.cause(), "internal error");
         AppError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

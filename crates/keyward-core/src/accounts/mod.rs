@@ -127,7 +127,7 @@ impl CodedError for SignInError {
             SignInError::InputTooLong => "input_too_long",
             SignInError::Throttled { .. } => "too_many_attempts",
             SignInError::Busy { .. } => "server_busy",
-            SignInError::Internal(_) => "internal",
+            SignInError::Internal(internal) => internal.code(),
         }
     }
 
@@ -141,7 +141,7 @@ impl CodedError for SignInError {
             SignInError::Busy { retry_after_secs } => ErrorKind::Unavailable {
                 retry_after_secs: *retry_after_secs,
             },
-            SignInError::Internal(_) => ErrorKind::Internal,
+            SignInError::Internal(internal) => internal.kind(),
         }
     }
 }

@@ -315,3 +315,15 @@ async fn creating_a_second_admin_with_a_taken_username_is_a_clear_conflict() {
         .unwrap_err();
     assert_eq!(err.code(), "username_taken");
 }
+
+#[tokio::test]
+async fn an_unreachable_database_is_reported_as_unavailable_not_as_a_bug() {
+    let (kw, _db) = with_admin("correct horse battery").await;
+    let rng = SeededRandom::new(14);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    kw.db().close().await;
+    let err = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap_err();
+    assert_eq!(err.code(), "database_unavailable");
+    assert!(matches!(err.kind(), crate::error::ErrorKind::Unavailable { .. }));
+    assert!(!kw.db().ping().await);
+}

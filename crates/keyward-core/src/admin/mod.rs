@@ -39,7 +39,7 @@ impl CodedError for CreateAdminError {
             CreateAdminError::UsernameTaken(_) => "username_taken",
             CreateAdminError::PasswordPolicy(_) => "password_policy",
             CreateAdminError::Busy => "server_busy",
-            CreateAdminError::Internal(_) => "internal",
+            CreateAdminError::Internal(internal) => internal.code(),
         }
     }
 
@@ -50,7 +50,7 @@ impl CodedError for CreateAdminError {
             CreateAdminError::Busy => ErrorKind::Unavailable {
                 retry_after_secs: 5,
             },
-            CreateAdminError::Internal(_) => ErrorKind::Internal,
+            CreateAdminError::Internal(internal) => internal.kind(),
         }
     }
 }
