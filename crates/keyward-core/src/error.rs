@@ -60,7 +60,11 @@ impl Internal {
 
     /// The stable code: `database_unavailable` or `internal`.
     pub fn code(&self) -> &'static str {
-        if self.database_unavailable { "database_unavailable" } else { "internal" }
+        if self.database_unavailable {
+            "database_unavailable"
+        } else {
+            "internal"
+        }
     }
 
     /// `Unavailable` for an unreachable database, `Internal` otherwise.
@@ -113,7 +117,10 @@ impl From<sqlx::Error> for Internal {
     fn from(err: sqlx::Error) -> Self {
         let database_unavailable = matches!(
             err,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+            sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
         );
         Internal {
             cause: Box::new(err),

@@ -322,8 +322,14 @@ async fn an_unreachable_database_is_reported_as_unavailable_not_as_a_bug() {
     let rng = SeededRandom::new(14);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     kw.db().close().await;
-    let err = kw.sign_in(&ctx, "head.office", "correct horse battery".into()).await.unwrap_err();
+    let err = kw
+        .sign_in(&ctx, "head.office", "correct horse battery".into())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "database_unavailable");
-    assert!(matches!(err.kind(), crate::error::ErrorKind::Unavailable { .. }));
+    assert!(matches!(
+        err.kind(),
+        crate::error::ErrorKind::Unavailable { .. }
+    ));
     assert!(!kw.db().ping().await);
 }
