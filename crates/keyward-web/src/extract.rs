@@ -38,10 +38,11 @@ pub struct Client {
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // Through axum's extractor, so that `MockConnectInfo` works in tests.
+        let addr = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .ok()
             .map(|ConnectInfo(addr)| addr.ip().to_string());
         let user_agent = parts
             .headers

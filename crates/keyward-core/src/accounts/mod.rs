@@ -195,7 +195,12 @@ impl Keyward {
             }
         }
 
-        let found = store::find_credentials_by_username_key(&self.db, &username_key).await?;
+        // A username that cannot be valid (control characters, NUL, …) names no
+        // account; it is never sent to the database, yet costs the same hashing.
+        let found = match Username::parse(typed_username) {
+            Ok(_) => store::find_credentials_by_username_key(&self.db, &username_key).await?,
+            Err(_) => None,
+        };
         let usable_hash = found
             .as_ref()
             .filter(|c| c.account.status == AccountStatus::Active)

@@ -5,6 +5,7 @@
 //! cannot lock a teacher out, and with the cap of at least 36 s no account sees
 //! more than 100 failed tries an hour. Counters are forgotten after a quiet spell.
 
+use sha2::Digest;
 use sqlx::{Any, Executor};
 use std::time::Duration;
 
@@ -27,8 +28,10 @@ impl ThrottleKey {
     /// The sign-in counter of one account, by username key (whether or not the
     /// account exists, so the answer never reveals which usernames are real).
     pub fn account(username_key: &str, settings: &ThrottleSettings) -> Option<ThrottleKey> {
+        // Hashed, so any typed text (even NUL bytes) makes a safe, short key.
+        let digest = hex::encode(sha2::Sha256::digest(username_key.as_bytes()));
         Some(ThrottleKey {
-            key: format!("signin:account:{username_key}"),
+            key: format!("signin:account:{digest}"),
             free_failures: settings.account_free_failures,
             max_delay: settings.account_max_delay,
             forget_after: settings.forget_after,
@@ -38,7 +41,7 @@ impl ThrottleKey {
     /// The sign-in counter of one client address.
     pub fn address(addr: Option<&str>, settings: &ThrottleSettings) -> Option<ThrottleKey> {
         addr.map(|addr| ThrottleKey {
-            key: format!("signin:address:{addr}"),
+            key: format!("signin:address:{}", addr.replace('\0', "")),
             free_failures: settings.address_free_failures,
             max_delay: settings.address_max_delay,
             forget_after: settings.forget_after,

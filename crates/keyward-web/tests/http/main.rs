@@ -1,0 +1,13 @@
+//! HTTP tests of keyward-web: the router driven in process with `oneshot`,
+//! and a few over a real socket. Every test gets a fresh database on the
+//! backend the run uses (SQLite, or PostgreSQL with KEYWARD_TEST_POSTGRES_URL).
+
+mod api;
+mod bad_input;
+mod headers;
+mod helpers;
+mod openapi;
+mod ops;
+mod pages;
+mod socket;
+mod throttling;

@@ -1,0 +1,279 @@
+//! A few tests over a real socket: `Server::bind` on port 0, a reqwest client
+//! with a cookie store, graceful shutdown, and a burst of concurrent sign-ins.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use keyward_web::{AppState, Server, ServerError};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::helpers::*;
+
+struct Running {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    run: JoinHandle<Result<(), ServerError>>,
+}
+
+impl Running {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Triggers shutdown and waits for `run` to return.
+    async fn shut_down_within(self, limit: Duration) -> SocketAddr {
+        let _ = self.stop.send(());
+        let result = tokio::time::timeout(limit, self.run)
+            .await
+            .expect("run() returned after shutdown")
+            .expect("server task did not panic");
+        assert!(result.is_ok(), "run() failed: {result:?}");
+        self.addr
+    }
+}
+
+async fn start(app: &TestApp) -> Running {
+    start_state(app.state.clone()).await
+}
+
+async fn start_state(state: AppState) -> Running {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let server = Server::bind(state, addr).await.expect("bind port 0");
+    let addr = server.local_addr().expect("bound address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let run = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    Running { addr, stop, run }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+async fn refuses_connections(addr: SocketAddr) -> bool {
+    tokio::net::TcpStream::connect(addr).await.is_err()
+}
+
+#[tokio::test]
+async fn api_sign_in_and_me_work_over_a_real_socket() {
+    let app = spawn_app_with_admin().await;
+    let server = start(&app).await;
+    let client = client();
+
+    let unauthenticated = client.get(server.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+
+    let reply = client
+        .post(server.url("/api/v1/session"))
+        .json(&json!({ "username": ADMIN_USERNAME, "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let answer: Value = reply.json().await.unwrap();
+    let csrf = answer["csrf_token"].as_str().unwrap().to_owned();
+
+    let me = client.get(server.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["username"], ADMIN_USERNAME);
+
+    let out = client
+        .delete(server.url("/api/v1/session"))
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let after = client.get(server.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(after.status(), 401);
+
+    server.shut_down_within(Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn the_real_socket_gives_the_client_address_to_throttling_and_audit() {
+    let app = spawn_app_with_admin().await;
+    let server = start(&app).await;
+    let reply = client()
+        .post(server.url("/api/v1/session"))
+        .json(&json!({ "username": ADMIN_USERNAME, "password": "wrong" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+    let rows = keyward_core::audit::recent(app.kw.db(), 1).await.unwrap();
+    assert_eq!(rows[0].client_addr.as_deref(), Some("127.0.0.1"));
+    server.shut_down_within(Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn sign_in_pages_work_over_a_real_socket() {
+    let app = spawn_app_with_admin().await;
+    let server = start(&app).await;
+    let client = client();
+    let page = client
+        .get(server.url("/signin/username"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let csrf = &page[start..start + page[start..].find('"').unwrap()];
+    let reply = client
+        .post(server.url("/signin/password"))
+        .form(&[
+            ("csrf_token", csrf),
+            ("username", ADMIN_USERNAME),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 303);
+    let home = client.get(server.url("/home")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(
+        home.text()
+            .await
+            .unwrap()
+            .contains("Signed in as Head.Office")
+    );
+    server.shut_down_within(Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_run_promptly_and_stops_accepting_connections() {
+    let app = spawn_app().await;
+    let grace = app.kw.settings().server.shutdown_grace;
+    let server = start(&app).await;
+    let client = client();
+    // Leave an idle keep-alive connection in the client's pool.
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(!refuses_connections(server.addr).await);
+
+    let started = Instant::now();
+    let addr = server.shut_down_within(grace).await;
+    assert!(
+        started.elapsed() < grace / 2,
+        "run() waited out the grace period instead of draining: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        refuses_connections(addr).await,
+        "still accepting after shutdown"
+    );
+    assert!(
+        client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_sign_in_in_flight_finish() {
+    // Deliberately slow hashing, so that a sign-in is still running when the
+    // shutdown begins.
+    let app = spawn_app_with(|s| s.hashing = slow_hashing(Duration::from_secs(60))).await;
+    app.create_admin(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+    let server = start(&app).await;
+    let stats = app.kw.hashing_stats();
+    let completed_before = stats.completed.load(Ordering::SeqCst);
+
+    let url = server.url("/api/v1/session");
+    let in_flight = tokio::spawn(async move {
+        client()
+            .post(url)
+            .json(&json!({ "username": ADMIN_USERNAME, "password": ADMIN_PASSWORD }))
+            .send()
+            .await
+    });
+    until_hashing(&app).await;
+    assert_eq!(
+        stats.completed.load(Ordering::SeqCst),
+        completed_before,
+        "hashing finished before the shutdown could begin; make it slower"
+    );
+
+    let addr = server.addr;
+    let _ = server.stop.send(());
+    // The listener closes at once, while the sign-in is still being answered.
+    let mut refused = false;
+    for _ in 0..200 {
+        if refuses_connections(addr).await {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(refused, "new connections accepted during shutdown");
+
+    let reply = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight was answered");
+    assert_eq!(reply.status(), 200, "the sign-in in flight was cut off");
+    assert!(reply.headers().get("set-cookie").is_some());
+    let run = tokio::time::timeout(Duration::from_secs(10), server.run)
+        .await
+        .expect("run() returned")
+        .unwrap();
+    assert!(run.is_ok(), "{run:?}");
+}
+
+#[tokio::test]
+async fn fifty_concurrent_sign_ins_never_answer_a_server_error() {
+    let app = spawn_app_with_admin().await;
+    let server = start(&app).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let client = client.clone();
+        let url = server.url("/api/v1/session");
+        tasks.push(tokio::spawn(async move {
+            let reply = client
+                .post(url)
+                .json(&json!({ "username": ADMIN_USERNAME, "password": ADMIN_PASSWORD }))
+                .send()
+                .await
+                .expect("answered");
+            let status = reply.status().as_u16();
+            let retry_after = reply.headers().contains_key("retry-after");
+            let body = reply.text().await.unwrap_or_default();
+            (status, retry_after, body)
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        let (status, retry_after, body) = task.await.unwrap();
+        assert!(
+            matches!(status, 200 | 429 | 503),
+            "a concurrent sign-in answered {status}: {body}"
+        );
+        if status == 200 {
+            ok += 1;
+        } else {
+            assert!(retry_after, "{status} without Retry-After: {body}");
+        }
+    }
+    assert!(ok > 0, "no sign-in succeeded");
+    server.shut_down_within(Duration::from_secs(10)).await;
+}
