@@ -156,8 +156,11 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     };
     let (mut parts, _old_body) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    if status == StatusCode::SERVICE_UNAVAILABLE && !parts.headers.contains_key(header::RETRY_AFTER) {
-        parts.headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    if status == StatusCode::SERVICE_UNAVAILABLE && !parts.headers.contains_key(header::RETRY_AFTER)
+    {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     let body = if is_api {
         parts.headers.insert(
