@@ -20,6 +20,9 @@ pub struct Settings {
     pub hashing: HashingSettings,
     pub session: SessionSettings,
     pub throttle: ThrottleSettings,
+    pub mail: MailSettings,
+    pub recovery: RecoverySettings,
+    pub policy: PolicySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +93,181 @@ pub struct ThrottleSettings {
     /// Counters are forgotten after this long without a failure.
     #[serde(deserialize_with = "duration")]
     pub forget_after: Duration,
+}
+
+/// How email leaves keyward (R-MAIL-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    /// Deliver through an SMTP server.
+    Smtp,
+    /// Write each message as an `.eml` file under `<data_dir>/mail`.
+    File,
+    /// Log that a message was sent (recipient and subject only; bodies carry secrets).
+    Log,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    /// The sender, for example `keyward <noreply@school.example>`.
+    pub from: String,
+    pub smtp: SmtpSettings,
+    /// Show captured mail at `/dev/mail` (on in `keyward demo`; needs the file transport).
+    pub dev_inbox: bool,
+    /// Attempts before a message is given up (each failure waits longer).
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles each time, up to 1 h.
+    #[serde(deserialize_with = "duration")]
+    pub retry_base: Duration,
+    /// How often the outbox worker looks for mail written by other instances.
+    #[serde(deserialize_with = "duration")]
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: String,
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+}
+
+/// How a person names their account on **Forgot password?** (R-REC-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentifyBy {
+    /// Seed 000: the username, then **Next**.
+    Username,
+    /// Seed 001: email and username, both required, **Send Reset Link**.
+    EmailAndUsername,
+    /// The email address alone.
+    Email,
+}
+
+impl IdentifyBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifyBy::Username => "username",
+            IdentifyBy::EmailAndUsername => "email_and_username",
+            IdentifyBy::Email => "email",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoverySettings {
+    pub identify_by: IdentifyBy,
+    /// Lifetime of a reset link.
+    #[serde(deserialize_with = "duration")]
+    pub link_ttl: Duration,
+    /// Lifetime of the 8-digit code in the same email.
+    #[serde(deserialize_with = "duration")]
+    pub code_ttl: Duration,
+    /// Wrong tries of one code before it stops working.
+    pub code_max_tries: u32,
+    /// Ask for the username again on the reset page (seed 001).
+    pub confirm_username: bool,
+    /// Seed 001's rule: only accounts that signed in at least once, or were
+    /// created by their owner, get a reset link.
+    pub require_prior_sign_in: bool,
+    /// Reset links sent to one account per hour.
+    pub max_links_per_account_per_hour: u32,
+    /// Recovery requests accepted from one client address per hour.
+    pub max_requests_per_address_per_hour: u32,
+}
+
+/// The deployment-wide password policy presets; a school may override them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyPreset {
+    /// Seed 000: at least 6 characters, lower- and uppercase, a digit, no special characters.
+    Classic,
+    /// NIST SP 800-63B: at least 8 characters, common passwords and the username refused.
+    Nist,
+}
+
+impl PolicyPreset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyPreset::Classic => "classic",
+            PolicyPreset::Nist => "nist",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicySettings {
+    /// The preset for staff (teachers, lead teachers, admins, parents).
+    pub staff: PolicyPreset,
+    /// The preset for learners.
+    pub learner: PolicyPreset,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            transport: MailTransportKind::File,
+            from: "keyward <noreply@localhost>".into(),
+            smtp: SmtpSettings::default(),
+            dev_inbox: false,
+            max_attempts: 12,
+            retry_base: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: SmtpSecurity::None,
+            username: String::new(),
+            password: String::new(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        RecoverySettings {
+            identify_by: IdentifyBy::Username,
+            link_ttl: Duration::from_secs(3600),
+            code_ttl: Duration::from_secs(600),
+            code_max_tries: 5,
+            confirm_username: false,
+            require_prior_sign_in: true,
+            max_links_per_account_per_hour: 3,
+            max_requests_per_address_per_hour: 30,
+        }
+    }
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        PolicySettings {
+            staff: PolicyPreset::Nist,
+            learner: PolicyPreset::Classic,
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -286,6 +464,62 @@ impl Settings {
         if t.forget_after < Duration::from_secs(60) {
             return Err(bad("throttle.forget_after", "must be at least 1m"));
         }
+        let m = &self.mail;
+        if !m.from.contains('@') {
+            return Err(bad(
+                "mail.from",
+                "must be an address like `keyward <noreply@school.example>`",
+            ));
+        }
+        if m.transport == MailTransportKind::Smtp && m.smtp.host.trim().is_empty() {
+            return Err(bad(
+                "mail.smtp.host",
+                "must be set when mail.transport is smtp",
+            ));
+        }
+        if m.smtp.port == 0 {
+            return Err(bad("mail.smtp.port", "must be a port number"));
+        }
+        if m.smtp.username.is_empty() != m.smtp.password.is_empty() {
+            return Err(bad(
+                "mail.smtp.password",
+                "mail.smtp.username and mail.smtp.password go together",
+            ));
+        }
+        if m.smtp.timeout.is_zero() {
+            return Err(bad("mail.smtp.timeout", "must be more than zero"));
+        }
+        if !(1..=100).contains(&m.max_attempts) {
+            return Err(bad("mail.max_attempts", "must be between 1 and 100"));
+        }
+        if m.retry_base.is_zero() {
+            return Err(bad("mail.retry_base", "must be more than zero"));
+        }
+        if m.poll_interval < Duration::from_millis(100) {
+            return Err(bad("mail.poll_interval", "must be at least 100ms"));
+        }
+        let r = &self.recovery;
+        if !(Duration::from_secs(300)..=Duration::from_secs(7 * 24 * 3600)).contains(&r.link_ttl) {
+            return Err(bad("recovery.link_ttl", "must be between 5m and 7days"));
+        }
+        if !(Duration::from_secs(60)..=Duration::from_secs(3600)).contains(&r.code_ttl) {
+            return Err(bad("recovery.code_ttl", "must be between 1m and 1h"));
+        }
+        if !(1..=10).contains(&r.code_max_tries) {
+            return Err(bad("recovery.code_max_tries", "must be between 1 and 10"));
+        }
+        if !(1..=20).contains(&r.max_links_per_account_per_hour) {
+            return Err(bad(
+                "recovery.max_links_per_account_per_hour",
+                "must be between 1 and 20",
+            ));
+        }
+        if r.max_requests_per_address_per_hour == 0 {
+            return Err(bad(
+                "recovery.max_requests_per_address_per_hour",
+                "must be at least 1",
+            ));
+        }
         Ok(self)
     }
 
@@ -456,6 +690,28 @@ mod tests {
         let text = format!("{:?}", s.validate().unwrap().describe());
         assert!(!text.contains("hunter2"));
         assert!(text.contains("****"));
+    }
+
+    #[test]
+    fn smtp_password_is_masked_in_the_description() {
+        let mut s = Settings::default();
+        s.mail.smtp.username = "kw".into();
+        s.mail.smtp.password = "mailsecret".into();
+        let text = format!("{:?}", s.validate().unwrap().describe());
+        assert!(!text.contains("mailsecret"));
+    }
+
+    #[test]
+    fn recovery_defaults_follow_the_spec() {
+        let r = Settings::default().recovery;
+        assert_eq!(r.identify_by, IdentifyBy::Username);
+        assert_eq!(r.link_ttl, Duration::from_secs(3600));
+        assert_eq!(
+            (r.code_ttl, r.code_max_tries),
+            (Duration::from_secs(600), 5)
+        );
+        assert!(!r.confirm_username && r.require_prior_sign_in);
+        assert_eq!(r.max_links_per_account_per_hour, 3);
     }
 
     #[test]
