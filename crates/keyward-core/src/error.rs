@@ -17,6 +17,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request conflicts with the current state (for example a taken name).
     Conflict,
+    /// The thing existed but is no longer usable (an expired or used link).
+    Gone,
     /// Too many attempts; try again after the given number of seconds.
     TooManyRequests { retry_after_secs: u64 },
     /// The server is overloaded or a dependency is down; try again later.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::crypto::hashing::{HashingPool, HashingStats};
 use crate::crypto::random::Random;
 use crate::error::Internal;
+use crate::mail::MailService;
 use crate::settings::Settings;
 use crate::store::Db;
 use crate::types::UnixTime;
@@ -43,17 +44,22 @@ pub struct Keyward {
     pub(crate) db: Db,
     pub(crate) hashing: HashingPool,
     pub(crate) settings: Settings,
+    /// The outbox worker's wake-up, the transport and the mail numbers.
+    pub(crate) mail: MailService,
 }
 
 impl Keyward {
     /// Builds the services over an open (and migrated) database. Computes the
-    /// dummy hash for unknown users once, with the configured parameters.
+    /// dummy hash for unknown users once, with the configured parameters, and
+    /// sets up the mail transport (no connection is made here).
     pub fn new(db: Db, settings: Settings, rng: &dyn Random) -> Result<Arc<Keyward>, Internal> {
         let hashing = HashingPool::new(&settings.hashing, rng)?;
+        let mail = MailService::new(&settings)?;
         Ok(Arc::new(Keyward {
             db,
             hashing,
             settings,
+            mail,
         }))
     }
 

@@ -465,7 +465,9 @@ impl Settings {
             return Err(bad("throttle.forget_after", "must be at least 1m"));
         }
         let m = &self.mail;
-        if !m.from.contains('@') {
+        // The same parser the transport uses, so a sender that passes here
+        // can always be put on a message.
+        if m.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(bad(
                 "mail.from",
                 "must be an address like `keyward <noreply@school.example>`",

@@ -13,3 +13,46 @@ document.querySelectorAll('[data-toggle-password]').forEach(function (button) {
     button.setAttribute('aria-pressed', showing ? 'false' : 'true');
   });
 });
+
+// Live password hints: tick off each rule as it is met, and estimate strength.
+// The server checks again; this only helps while typing.
+document.querySelectorAll('[data-password-hints]').forEach(function (list) {
+  var input = document.getElementById(list.getAttribute('data-password-hints'));
+  if (!input) return;
+  var username = (list.getAttribute('data-username') || '').toLowerCase();
+  var strength = document.querySelector('[data-strength-for="' + input.id + '"]');
+  function met(rule, value, text) {
+    var length = Array.from(text).length;
+    switch (rule) {
+      case 'min': return length >= value;
+      case 'lower': return /\p{Ll}/u.test(text);
+      case 'upper': return /\p{Lu}/u.test(text);
+      case 'digit': return /[0-9]/.test(text);
+      case 'nospecial': return text.length > 0 && /^[\p{L}\p{N}]*$/u.test(text);
+      case 'username': return text.length > 0 && (username.length < 3 || text.toLowerCase().indexOf(username) === -1);
+      default: return false; // 'common' is known only to the server
+    }
+  }
+  function estimate(text) {
+    var pool = 0;
+    if (/[a-z]/.test(text)) pool += 26;
+    if (/[A-Z]/.test(text)) pool += 26;
+    if (/[0-9]/.test(text)) pool += 10;
+    if (/[^A-Za-z0-9]/.test(text)) pool += 33;
+    var bits = Array.from(text).length * Math.log2(Math.max(pool, 1));
+    if (text.length === 0) return '';
+    if (bits < 28) return 'Strength: weak';
+    if (bits < 45) return 'Strength: fair';
+    if (bits < 60) return 'Strength: good';
+    return 'Strength: strong';
+  }
+  function update() {
+    list.querySelectorAll('li[data-rule]').forEach(function (item) {
+      var ok = met(item.getAttribute('data-rule'), Number(item.getAttribute('data-value')), input.value);
+      item.classList.toggle('met', ok);
+    });
+    if (strength) strength.textContent = estimate(input.value);
+  }
+  input.addEventListener('input', update);
+  update();
+});

@@ -15,6 +15,8 @@ pub struct AppError {
     pub code: &'static str,
     pub message: String,
     pub retry_after_secs: Option<u64>,
+    /// Extra fields for the JSON body, for example `violations`.
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What `render_errors` renders; attached to the response by `AppError`.
@@ -22,6 +24,7 @@ pub struct AppError {
 pub struct ErrorReport {
     pub code: &'static str,
     pub message: String,
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl AppError {
@@ -31,7 +34,16 @@ impl AppError {
             code,
             message: message.into(),
             retry_after_secs: None,
+            details: None,
         }
+    }
+
+    /// Adds a field to the JSON body.
+    pub fn with_detail(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.details
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), value);
+        self
     }
 
     pub fn not_found() -> Self {
@@ -72,6 +84,7 @@ impl AppError {
                 code: err.code(),
                 message: err.to_string(),
                 retry_after_secs: Some(keyward_core::error::DATABASE_RETRY_AFTER_SECS),
+                details: None,
             };
         }
         tracing::error!(cause = %err.cause(), "internal error");
@@ -90,6 +103,7 @@ impl AppError {
             ErrorKind::Forbidden => (StatusCode::FORBIDDEN, None),
             ErrorKind::NotFound => (StatusCode::NOT_FOUND, None),
             ErrorKind::Conflict => (StatusCode::CONFLICT, None),
+            ErrorKind::Gone => (StatusCode::GONE, None),
             ErrorKind::TooManyRequests { retry_after_secs } => {
                 (StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs))
             }
@@ -106,6 +120,7 @@ impl AppError {
             code: err.code(),
             message: err.to_string(),
             retry_after_secs,
+            details: None,
         }
     }
 }
@@ -123,6 +138,7 @@ impl IntoResponse for AppError {
         response.extensions_mut().insert(ErrorReport {
             code: self.code,
             message: self.message,
+            details: self.details,
         });
         response
     }
@@ -172,5 +188,6 @@ pub fn default_report(status: StatusCode) -> ErrorReport {
     ErrorReport {
         code,
         message: message.to_owned(),
+        details: None,
     }
 }

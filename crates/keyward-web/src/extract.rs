@@ -27,6 +27,9 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "kw_session";
 pub const PRE_SESSION_COOKIE: &str = "kw_pre";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Holds the handle of this browser's latest recovery request, so the emailed
+/// code can be entered here.
+pub const RECOVERY_COOKIE: &str = "kw_recovery";
 
 /// The client's address and user agent, for throttling and the audit trail.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +74,10 @@ impl AppState {
 
     pub fn session_cookie(&self, token: &Token) -> Cookie<'static> {
         self.cookie(SESSION_COOKIE, token.expose().to_owned())
+    }
+
+    pub fn recovery_cookie(&self, handle: &Token) -> Cookie<'static> {
+        self.cookie(RECOVERY_COOKIE, handle.expose().to_owned())
     }
 
     /// A cookie that makes the browser forget the session.

@@ -1,6 +1,7 @@
-//! Prometheus metrics (`/metrics`): request latency by route and status, and
-//! the hashing pool's queue depth, running hashes and waits. The registry is
-//! per `AppState`, never global, so tests do not share numbers.
+//! Prometheus metrics (`/metrics`): request latency by route and status, the
+//! hashing pool's queue depth, running hashes and waits, and the email
+//! outbox (queued, sent, given up, retried, skipped). The registry is per
+//! `AppState`, never global, so tests do not share numbers.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use keyward_core::crypto::hashing::HashingStats;
+use keyward_core::mail::MailStats;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -37,10 +39,16 @@ pub struct Metrics {
     hashing_completed: Counter,
     hashing_rejected: Counter,
     hashing_wait_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    mail: Arc<MailStats>,
+    emails_queued: Gauge,
+    emails_sent: Counter,
+    emails_failed: Counter,
+    emails_retries: Counter,
+    emails_skipped: Counter,
 }
 
 impl Metrics {
-    pub fn new(hashing: Arc<HashingStats>) -> Metrics {
+    pub fn new(hashing: Arc<HashingStats>, mail: Arc<MailStats>) -> Metrics {
         let mut registry = Registry::with_prefix("keyward");
         let request_seconds = LatencyFamily::new_with_constructor(latency_histogram);
         registry.register(
@@ -78,6 +86,36 @@ impl Metrics {
             "Total time requests waited for a hashing slot",
             hashing_wait_seconds.clone(),
         );
+        let emails_queued = Gauge::default();
+        registry.register(
+            "emails_queued",
+            "Emails waiting in the outbox (all instances), as last counted by this instance",
+            emails_queued.clone(),
+        );
+        let emails_sent = Counter::default();
+        registry.register(
+            "emails_sent",
+            "Emails handed to the mail transport by this instance",
+            emails_sent.clone(),
+        );
+        let emails_failed = Counter::default();
+        registry.register(
+            "emails_failed",
+            "Emails given up after their last attempt",
+            emails_failed.clone(),
+        );
+        let emails_retries = Counter::default();
+        registry.register(
+            "emails_retries",
+            "Failed email attempts scheduled to be tried again",
+            emails_retries.clone(),
+        );
+        let emails_skipped = Counter::default();
+        registry.register(
+            "emails_skipped",
+            "Outbox rows finished without sending, on purpose",
+            emails_skipped.clone(),
+        );
         Metrics {
             registry,
             request_seconds,
@@ -87,10 +125,16 @@ impl Metrics {
             hashing_completed,
             hashing_rejected,
             hashing_wait_seconds,
+            mail,
+            emails_queued,
+            emails_sent,
+            emails_failed,
+            emails_retries,
+            emails_skipped,
         }
     }
 
-    /// The text exposition, with the hashing numbers read fresh.
+    /// The text exposition, with the hashing and mail numbers read fresh.
     pub fn render(&self) -> String {
         let stats = &self.hashing;
         self.hashing_waiting
@@ -107,6 +151,12 @@ impl Metrics {
         );
         self.hashing_wait_seconds
             .set(stats.wait_micros_total.load(Ordering::Relaxed) as f64 / 1_000_000.0);
+        let mail = &self.mail;
+        self.emails_queued.set(mail.queued.load(Ordering::Relaxed));
+        catch_up(&self.emails_sent, mail.sent.load(Ordering::Relaxed));
+        catch_up(&self.emails_failed, mail.failed.load(Ordering::Relaxed));
+        catch_up(&self.emails_retries, mail.retries.load(Ordering::Relaxed));
+        catch_up(&self.emails_skipped, mail.skipped.load(Ordering::Relaxed));
         let mut body = String::new();
         if encode(&mut body, &self.registry).is_err() {
             body.clear();

@@ -167,7 +167,11 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        serde_json::json!({ "error": report.code, "message": report.message, "request_id": request_id })
+        let mut body = report.details.clone().unwrap_or_default();
+        body.insert("error".into(), report.code.into());
+        body.insert("message".into(), report.message.clone().into());
+        body.insert("request_id".into(), request_id.clone().into());
+        serde_json::Value::Object(body)
             .to_string()
             .into_response()
             .into_body()

@@ -41,6 +41,7 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, AppError>
             code: "database_unavailable",
             message: "The database does not answer.".into(),
             retry_after_secs: Some(5),
+            details: None,
         })
     }
 }

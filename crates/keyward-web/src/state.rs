@@ -24,7 +24,7 @@ impl AppState {
         let url = &kw.settings().server.public_url;
         let public_origin = url.origin().ascii_serialization();
         let https = kw.settings().is_https();
-        let metrics = Arc::new(Metrics::new(kw.hashing_stats()));
+        let metrics = Arc::new(Metrics::new(kw.hashing_stats(), kw.mail_stats()));
         AppState {
             kw,
             metrics,

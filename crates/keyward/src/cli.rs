@@ -11,7 +11,8 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// A TOML settings file; environment variables KEYWARD_<SECTION>__<KEY> override it.
-    #[arg(long, global = true, env = "KEYWARD_CONFIG", value_name = "FILE")]
+    /// An empty value (such as `KEYWARD_CONFIG=`) means no file.
+    #[arg(long, global = true, env = "KEYWARD_CONFIG", value_name = "FILE", value_parser = config_path)]
     pub config: Option<PathBuf>,
 
     /// How log lines are written (to standard error).
@@ -20,6 +21,21 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The settings file, if one was named.
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        self.config
+            .as_deref()
+            .filter(|path| !path.as_os_str().is_empty())
+    }
+}
+
+/// Accepts any path, including an empty one (clap's own path parser refuses
+/// an empty value, which made `KEYWARD_CONFIG=` fail before anything ran).
+fn config_path(value: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(value))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -43,8 +43,29 @@ pub fn load_from(
     let settings: Settings = builder
         .build()
         .and_then(|c| c.try_deserialize())
-        .map_err(|err| format!("invalid settings: {err}"))?;
+        .map_err(|err| format!("invalid settings: {}", one_line(&err.to_string())))?;
     settings.validate().map_err(|err| err.to_string())
+}
+
+/// The TOML parser's message shows the offending source over several lines
+/// (`1 | [server` and a `^` marker); keep its sentences, on one line.
+fn one_line(message: &str) -> String {
+    let mut out = String::new();
+    for line in message.lines().map(str::trim) {
+        let excerpt = line.starts_with('|')
+            || line.starts_with('^')
+            || line.split_once('|').is_some_and(|(number, _)| {
+                !number.trim().is_empty() && number.trim().bytes().all(|b| b.is_ascii_digit())
+            });
+        if line.is_empty() || excerpt {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if line.starts_with("in ") { " " } else { ": " });
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -116,6 +137,16 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_toml_syntax_error_is_one_line() {
+        let mut file = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+        writeln!(file, "[server\nbind = 1").unwrap();
+        let err = load_from(Some(file.path()), vars(&[])).unwrap_err();
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+        assert!(err.contains("unclosed table"), "{err}");
     }
 
     #[test]

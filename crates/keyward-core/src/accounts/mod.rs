@@ -3,8 +3,11 @@
 //! address, and server-side sessions (only a hash of the id is stored). Later
 //! issues add password changes and account settings here.
 
+mod password;
 mod store;
 pub mod throttle;
+
+pub use password::ChangePasswordError;
 
 use crate::Ctx;
 use crate::Keyward;
@@ -17,7 +20,10 @@ use crate::types::{
     EmailAddress, MAX_USERNAME_CHARS, Password, SchoolId, UnixTime, UserId, Username,
 };
 
-pub(crate) use store::{NewUser, insert_user};
+pub(crate) use store::{
+    NewUser, end_sessions, find_account, find_account_in, find_for_recovery, insert_user,
+    set_password,
+};
 use throttle::ThrottleKey;
 
 /// Sessions touched less than this long ago are not written again, so a busy
@@ -249,6 +255,14 @@ impl Keyward {
         if let Some(key) = &keys[0] {
             throttle::clear(&mut *tx, key).await?;
         }
+        // A successful sign-in ends any open reset link (R-REC-4).
+        crate::recovery::end_open_requests(
+            &mut tx,
+            &account.id,
+            crate::recovery::ended::SIGNED_IN,
+            ctx.now,
+        )
+        .await?;
         audit::insert(
             &mut *tx,
             &AuditEntry {

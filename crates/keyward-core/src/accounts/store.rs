@@ -265,3 +265,81 @@ pub(super) async fn throttle_clear<'c, E: Executor<'c, Database = Any>>(
         .await?;
     Ok(())
 }
+
+pub(crate) async fn find_account(db: &Db, id: &UserId) -> Result<Option<Account>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.id = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+pub(crate) async fn find_account_in(
+    conn: &mut AnyConnection,
+    id: &UserId,
+) -> Result<Option<Account>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.id = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(account_from_row).transpose()
+}
+
+/// Accounts matching one condition on `u` (for example `u.email_key = $1`),
+/// with whether each was created by its owner. At most 10.
+pub(crate) async fn find_for_recovery(
+    db: &Db,
+    condition: &'static str,
+    value: &str,
+) -> Result<Vec<(Account, bool)>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS}, u.created_by_owner FROM users u WHERE {condition} ORDER BY u.username_key LIMIT 10"
+    ));
+    let rows = sqlx::query(sql).bind(value).fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                account_from_row(row)?,
+                row.try_get::<i64, _>("created_by_owner")? != 0,
+            ))
+        })
+        .collect()
+}
+
+/// Replaces a password hash. Every path that sets a password goes through
+/// here, so every open reset link of the account stops working with it.
+pub(crate) async fn set_password(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    hash: &str,
+    now: UnixTime,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now.secs())
+        .bind(user_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    crate::recovery::end_open_requests(conn, user_id, crate::recovery::ended::PASSWORD_CHANGED, now)
+        .await
+}
+
+/// Ends the sessions of a user, except one (the session that made the change).
+pub(crate) async fn end_sessions(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    except: Option<&TokenDigest>,
+) -> Result<(), Internal> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id.as_str())
+        .bind(except.map(TokenDigest::as_str).unwrap_or(""))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -9,7 +9,7 @@ use crate::audit::{self, AuditEntry, action};
 use crate::authz::Role;
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
-use crate::policy::{PasswordPolicy, Violation};
+use crate::policy::{PolicyKind, Violation};
 use crate::store::is_unique_violation;
 use crate::types::{EmailAddress, Password, UserId, Username};
 
@@ -74,7 +74,8 @@ impl Keyward {
         email: Option<&EmailAddress>,
         password: &Password,
     ) -> Result<UserId, CreateAdminError> {
-        let violations = PasswordPolicy::nist().check(password, Some(username.as_str()));
+        let policy = self.password_policy(None, PolicyKind::Staff).await?;
+        let violations = policy.check(password, Some(username.as_str()));
         if !violations.is_empty() {
             return Err(CreateAdminError::PasswordPolicy(violations));
         }

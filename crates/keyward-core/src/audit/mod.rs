@@ -15,6 +15,12 @@ pub mod action {
     pub const SIGN_OUT: &str = "sign_out";
     pub const USER_CREATE: &str = "user.create";
     pub const DEMO_SEED: &str = "demo.seed";
+    pub const POLICY_CHANGE: &str = "policy.change";
+    pub const RECOVERY_REQUEST: &str = "recovery.request";
+    pub const RECOVERY_CODE: &str = "recovery.code";
+    pub const RECOVERY_RESET: &str = "recovery.reset";
+    pub const PASSWORD_CHANGE: &str = "password.change";
+    pub const NOT_ME: &str = "security.not_me";
 }
 
 /// One audit entry to record.

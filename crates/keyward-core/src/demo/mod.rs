@@ -13,7 +13,7 @@ use crate::audit::{self, AuditEntry, action};
 use crate::authz::Role;
 use crate::crypto::hashing::HashingError;
 use crate::error::Internal;
-use crate::types::{ClassId, Password, SchoolId, UserId, Username};
+use crate::types::{ClassId, EmailAddress, Password, SchoolId, UserId, Username};
 
 pub const DEMO_SCHOOL_NAME: &str = "Riverside Primary School";
 pub const DEMO_CLASS_NAME: &str = "Class 4B";
@@ -24,6 +24,8 @@ pub struct DemoPerson {
     pub username: &'static str,
     pub first_name: &'static str,
     pub last_name: &'static str,
+    /// Staff and parents have an address (for **Forgot password?**); learners do not.
+    pub email: Option<&'static str>,
 }
 
 /// Everyone the demo creates. The parent is linked to the first learner.
@@ -33,42 +35,49 @@ pub const DEMO_PEOPLE: &[DemoPerson] = &[
         username: "demo.admin",
         first_name: "Pat",
         last_name: "Okafor",
+        email: Some("admin@riverside.example"),
     },
     DemoPerson {
         role: Role::LeadTeacher,
         username: "demo.lead",
         first_name: "Lena",
         last_name: "Fischer",
+        email: Some("lena.fischer@riverside.example"),
     },
     DemoPerson {
         role: Role::Teacher,
         username: "demo.teacher",
         first_name: "Tom",
         last_name: "Baker",
+        email: Some("tom.baker@riverside.example"),
     },
     DemoPerson {
         role: Role::Learner,
         username: "demo.amy",
         first_name: "Amy",
         last_name: "Adams",
+        email: None,
     },
     DemoPerson {
         role: Role::Learner,
         username: "demo.ben",
         first_name: "Ben",
         last_name: "Brown",
+        email: None,
     },
     DemoPerson {
         role: Role::Learner,
         username: "demo.cara",
         first_name: "Cara",
         last_name: "Clark",
+        email: None,
     },
     DemoPerson {
         role: Role::Parent,
         username: "demo.parent",
         first_name: "Paula",
         last_name: "Adams",
+        email: Some("paula.adams@family.example"),
     },
 ];
 
@@ -136,9 +145,14 @@ impl Keyward {
         for (person, hash) in DEMO_PEOPLE.iter().zip(&hashes) {
             let username = Username::parse(person.username)
                 .map_err(|e| Internal::new(format!("demo username {}: {e}", person.username)))?;
+            let email = person
+                .email
+                .map(EmailAddress::parse)
+                .transpose()
+                .map_err(|e| Internal::new(format!("demo email of {}: {e}", person.username)))?;
             let id = match store::find_user_id(&mut tx, username.key()).await? {
                 Some(id) => {
-                    store::set_password_and_activate(&mut tx, &id, hash, ctx.now).await?;
+                    crate::accounts::set_password(&mut tx, &id, hash, ctx.now).await?;
                     id
                 }
                 None => {
@@ -151,7 +165,7 @@ impl Keyward {
                             school_id: school,
                             role: person.role,
                             username: &username,
-                            email: None,
+                            email: email.as_ref(),
                             first_name: person.first_name,
                             last_name: person.last_name,
                             status: AccountStatus::Active,

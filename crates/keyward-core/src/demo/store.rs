@@ -74,21 +74,6 @@ pub(super) async fn find_user_id(
     Ok(id.map(UserId::from_stored))
 }
 
-pub(super) async fn set_password_and_activate(
-    conn: &mut AnyConnection,
-    id: &UserId,
-    hash: &str,
-    now: UnixTime,
-) -> Result<(), Internal> {
-    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, status = 'active' WHERE id = $3")
-        .bind(hash)
-        .bind(now.secs())
-        .bind(id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 pub(super) async fn link_teacher(
     conn: &mut AnyConnection,
     class: &ClassId,

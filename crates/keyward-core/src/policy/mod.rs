@@ -1,14 +1,52 @@
-//! Password policy (R-POL-1) and generated passwords (R-POL-2). This
-//! foundation has the rules every password-setting path shares, the `classic`
-//! and `nist` presets, and a readable generator for the demo. The embedded
-//! common-password list and per-school configuration come with the
-//! forgot-password work.
+//! Password policy (R-POL-1) and generated passwords (R-POL-2): the rules
+//! every password-setting path shares, the `classic` and `nist` presets, the
+//! common-password list, the per-school overrides for each kind of user, and
+//! a readable generator. Violations are reported all at once, with stable codes.
 
+pub mod common;
 mod generator;
+mod store;
 
 pub use generator::generate_readable;
 
-use crate::types::Password;
+use crate::Keyward;
+use crate::authz::Role;
+use crate::error::Internal;
+use crate::settings::PolicyPreset;
+use crate::types::{Password, SchoolId};
+
+/// Which policy applies to an account: learners have their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// Teachers, lead teachers, admins and parents.
+    Staff,
+    Learner,
+}
+
+impl PolicyKind {
+    pub fn of(role: Role) -> PolicyKind {
+        if role.is_learner() {
+            PolicyKind::Learner
+        } else {
+            PolicyKind::Staff
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Staff => "staff",
+            PolicyKind::Learner => "learner",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PolicyKind> {
+        match text {
+            "staff" => Some(PolicyKind::Staff),
+            "learner" => Some(PolicyKind::Learner),
+            _ => None,
+        }
+    }
+}
 
 /// One broken rule, with its stable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +57,10 @@ pub enum Violation {
     MissingUppercase,
     MissingDigit,
     SpecialCharacter,
+    CommonPassword,
     ContainsUsername,
+    /// The confirmation differs from the password.
+    Mismatch,
 }
 
 impl Violation {
@@ -31,9 +72,46 @@ impl Violation {
             Violation::MissingUppercase => "missing_uppercase",
             Violation::MissingDigit => "missing_digit",
             Violation::SpecialCharacter => "special_character",
+            Violation::CommonPassword => "common_password",
             Violation::ContainsUsername => "contains_username",
+            Violation::Mismatch => "mismatch",
         }
     }
+
+    /// A sentence for people.
+    pub fn message(self, policy: &PasswordPolicy) -> String {
+        match self {
+            Violation::TooShort => format!("Use at least {} characters.", policy.min_length),
+            Violation::TooLong => format!("Use at most {} characters.", policy.max_length),
+            Violation::MissingLowercase => "Include a lowercase letter.".into(),
+            Violation::MissingUppercase => "Include an uppercase letter.".into(),
+            Violation::MissingDigit => "Include a number.".into(),
+            Violation::SpecialCharacter => {
+                "Use only letters and numbers (no special characters).".into()
+            }
+            Violation::CommonPassword => {
+                "This password is too common. Choose one that is harder to guess.".into()
+            }
+            Violation::ContainsUsername => "Don't use your username in your password.".into(),
+            Violation::Mismatch => "The two passwords don't match.".into(),
+        }
+    }
+}
+
+/// The codes of a list of violations, for messages and the API.
+pub fn violation_codes(violations: &[Violation]) -> Vec<&'static str> {
+    violations.iter().map(|v| v.code()).collect()
+}
+
+/// One rule of a policy as shown next to a password field, so the page can
+/// tick it off while the person types (the server's check is the authority).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    /// Machine name the page's script understands: `min`, `max`, `lower`, `upper`, `digit`, `nospecial`, `common`, `username`.
+    pub rule: &'static str,
+    /// The parameter of the rule (a length), else 0.
+    pub value: usize,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +122,7 @@ pub struct PasswordPolicy {
     pub require_uppercase: bool,
     pub require_digit: bool,
     pub allow_special: bool,
+    pub block_common: bool,
     pub block_username: bool,
 }
 
@@ -58,6 +137,7 @@ impl PasswordPolicy {
             require_uppercase: true,
             require_digit: true,
             allow_special: false,
+            block_common: false,
             block_username: false,
         }
     }
@@ -72,8 +152,59 @@ impl PasswordPolicy {
             require_uppercase: false,
             require_digit: false,
             allow_special: true,
+            block_common: true,
             block_username: true,
         }
+    }
+
+    pub fn preset(preset: PolicyPreset) -> Self {
+        match preset {
+            PolicyPreset::Classic => PasswordPolicy::classic(),
+            PolicyPreset::Nist => PasswordPolicy::nist(),
+        }
+    }
+
+    /// Checks a new password and its confirmation: every violation at once.
+    pub fn check_new(
+        &self,
+        password: &Password,
+        confirmation: &str,
+        username: Option<&str>,
+    ) -> Vec<Violation> {
+        let mut violations = self.check(password, username);
+        if password.expose() != confirmation {
+            violations.push(Violation::Mismatch);
+        }
+        violations
+    }
+
+    /// The rules as hints for a password form.
+    pub fn hints(&self) -> Vec<Hint> {
+        let mut hints = vec![Hint {
+            rule: "min",
+            value: self.min_length,
+            text: format!("At least {} characters", self.min_length),
+        }];
+        let mut add = |on: bool, rule: &'static str, text: &str| {
+            if on {
+                hints.push(Hint {
+                    rule,
+                    value: 0,
+                    text: text.to_owned(),
+                });
+            }
+        };
+        add(self.require_lowercase, "lower", "A lowercase letter");
+        add(self.require_uppercase, "upper", "An uppercase letter");
+        add(self.require_digit, "digit", "A number");
+        add(
+            !self.allow_special,
+            "nospecial",
+            "Only letters and numbers, no special characters",
+        );
+        add(self.block_username, "username", "Not your username");
+        add(self.block_common, "common", "Not a common password");
+        hints
     }
 
     /// Every broken rule at once, in a stable order. Lengths count code points;
@@ -100,6 +231,9 @@ impl PasswordPolicy {
         if !self.allow_special && text.chars().any(|c| !c.is_alphanumeric()) {
             violations.push(Violation::SpecialCharacter);
         }
+        if self.block_common && common::is_common(text) {
+            violations.push(Violation::CommonPassword);
+        }
         if self.block_username
             && let Some(name) = username.map(crate::types::username_key)
             && name.chars().count() >= 3
@@ -108,6 +242,110 @@ impl PasswordPolicy {
             violations.push(Violation::ContainsUsername);
         }
         violations
+    }
+}
+
+/// Why a policy could not be set.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyUpdateError {
+    #[error("Only a platform admin or the school's lead teacher may change its password rules.")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl crate::error::CodedError for PolicyUpdateError {
+    fn code(&self) -> &'static str {
+        match self {
+            PolicyUpdateError::Forbidden => "forbidden",
+            PolicyUpdateError::Invalid(_) => "invalid_policy",
+            PolicyUpdateError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            PolicyUpdateError::Forbidden => crate::error::ErrorKind::Forbidden,
+            PolicyUpdateError::Invalid(_) => crate::error::ErrorKind::BadInput,
+            PolicyUpdateError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// A policy a school may adopt: sane lengths, at least 64 allowed.
+    pub fn validate(&self) -> Result<(), PolicyUpdateError> {
+        if !(4..=64).contains(&self.min_length) {
+            return Err(PolicyUpdateError::Invalid(
+                "min_length must be between 4 and 64.",
+            ));
+        }
+        if !(64..=crate::types::MAX_PASSWORD_CHARS).contains(&self.max_length) {
+            return Err(PolicyUpdateError::Invalid(
+                "max_length must be between 64 and 256.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Keyward {
+    /// Sets a school's password rules for one kind of user (R-POL-1). Allowed
+    /// to platform admins and to the lead teacher of that school.
+    pub async fn set_school_password_policy(
+        &self,
+        ctx: &crate::Ctx<'_>,
+        actor: &crate::authz::Actor,
+        school: &SchoolId,
+        kind: PolicyKind,
+        policy: &PasswordPolicy,
+    ) -> Result<(), PolicyUpdateError> {
+        let allowed = match actor.role {
+            Role::PlatformAdmin => true,
+            Role::LeadTeacher => actor.school_id.as_ref() == Some(school),
+            _ => false,
+        };
+        if !allowed {
+            return Err(PolicyUpdateError::Forbidden);
+        }
+        policy.validate()?;
+        store::upsert_school_policy(&self.db, school, kind, policy, ctx.now).await?;
+        crate::audit::insert(
+            self.db.pool(),
+            &crate::audit::AuditEntry {
+                at: ctx.now,
+                actor_id: Some(actor.user_id.as_str()),
+                target_id: None,
+                school_id: Some(school.as_str()),
+                action: crate::audit::action::POLICY_CHANGE,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: Some(kind.as_str()),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The policy for a kind of user in a school: the school's override when
+    /// it has one, else the deployment's preset for that kind.
+    pub async fn password_policy(
+        &self,
+        school: Option<&SchoolId>,
+        kind: PolicyKind,
+    ) -> Result<PasswordPolicy, Internal> {
+        if let Some(school) = school
+            && let Some(policy) = store::find_school_policy(&self.db, school, kind).await?
+        {
+            return Ok(policy);
+        }
+        let preset = match kind {
+            PolicyKind::Staff => self.settings.policy.staff,
+            PolicyKind::Learner => self.settings.policy.learner,
+        };
+        Ok(PasswordPolicy::preset(preset))
     }
 }
 
@@ -143,10 +381,116 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_reported_at_once() {
+        let strict = PasswordPolicy {
+            min_length: 10,
+            max_length: 12,
+            require_lowercase: true,
+            require_uppercase: true,
+            require_digit: true,
+            allow_special: false,
+            block_common: true,
+            block_username: true,
+        };
+        assert_eq!(
+            strict.check_new(&pw("password"), "Password", Some("password")),
+            vec![
+                Violation::TooShort,
+                Violation::MissingUppercase,
+                Violation::MissingDigit,
+                Violation::CommonPassword,
+                Violation::ContainsUsername,
+                Violation::Mismatch
+            ]
+        );
+        assert_eq!(
+            strict.check(&pw("ABCDEFGHIJKL!"), None),
+            vec![
+                Violation::TooLong,
+                Violation::MissingLowercase,
+                Violation::MissingDigit,
+                Violation::SpecialCharacter
+            ]
+        );
+        let codes: Vec<_> = [
+            Violation::TooShort,
+            Violation::TooLong,
+            Violation::MissingLowercase,
+            Violation::MissingUppercase,
+            Violation::MissingDigit,
+            Violation::SpecialCharacter,
+            Violation::CommonPassword,
+            Violation::ContainsUsername,
+            Violation::Mismatch,
+        ]
+        .iter()
+        .map(|v| v.code())
+        .collect();
+        assert_eq!(
+            codes,
+            [
+                "too_short",
+                "too_long",
+                "missing_lowercase",
+                "missing_uppercase",
+                "missing_digit",
+                "special_character",
+                "common_password",
+                "contains_username",
+                "mismatch"
+            ]
+        );
+    }
+
+    #[test]
+    fn lengths_count_code_points_not_bytes() {
+        let policy = PasswordPolicy::nist();
+        assert!(
+            policy
+                .check(&pw("ééééééé"), None)
+                .contains(&Violation::TooShort)
+        );
+        assert!(
+            !policy
+                .check(&pw("éééééééé"), None)
+                .contains(&Violation::TooShort)
+        );
+    }
+
+    #[test]
+    fn nist_refuses_common_passwords_and_classic_does_not() {
+        assert_eq!(
+            PasswordPolicy::nist().check(&pw("iloveyou"), None),
+            vec![Violation::CommonPassword]
+        );
+        assert!(
+            PasswordPolicy::classic()
+                .check(&pw("Abc123"), None)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn hints_list_exactly_the_rules_in_force() {
+        let rules: Vec<_> = PasswordPolicy::classic()
+            .hints()
+            .iter()
+            .map(|h| h.rule)
+            .collect();
+        assert_eq!(rules, ["min", "lower", "upper", "digit", "nospecial"]);
+        let rules: Vec<_> = PasswordPolicy::nist()
+            .hints()
+            .iter()
+            .map(|h| h.rule)
+            .collect();
+        assert_eq!(rules, ["min", "username", "common"]);
+    }
+
+    #[test]
     fn nist_needs_length_and_refuses_the_username() {
         let policy = PasswordPolicy::nist();
         assert!(policy.check(&pw("correct horse"), Some("amy")).is_empty());
-        assert_eq!(policy.check(&pw("short"), None), vec![Violation::TooShort]);
+        assert_eq!(policy.check(&pw("kwx9v"), None), vec![Violation::TooShort]);
         assert_eq!(
             policy.check(&pw("xxAmy.Smithxx"), Some("amy.smith")),
             vec![Violation::ContainsUsername]

@@ -2,6 +2,7 @@
 //! utoipa, so `/api/v1/openapi.json` is generated from the handlers and their
 //! types, never written by hand.
 
+mod recovery;
 mod session;
 
 use axum::Json;
@@ -34,7 +35,10 @@ pub struct ErrorBody {
         description = "Accounts and password recovery for schools and organisations.",
         license(name = "AGPL-3.0-or-later")
     ),
-    tags((name = "session", description = "Signing in and out")),
+    tags(
+        (name = "session", description = "Signing in and out, and the signed-in user"),
+        (name = "recovery", description = "Forgot password: reset by emailed link or code")
+    ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
 )]
@@ -64,7 +68,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         "/api/v1",
         OpenApiRouter::new()
             .routes(routes!(session::sign_in, session::sign_out))
-            .routes(routes!(session::me)),
+            .routes(routes!(session::me))
+            .routes(routes!(recovery::change_password))
+            .routes(routes!(recovery::request))
+            .routes(routes!(recovery::code))
+            .routes(routes!(recovery::check, recovery::reset)),
     )
 }
 

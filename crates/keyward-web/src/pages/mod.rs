@@ -2,7 +2,10 @@
 //! usable without JavaScript, with the seeds' labels. Each page handler
 //! extracts, calls one use case, and renders.
 
+mod account;
+mod dev_mail;
 mod home;
+mod recovery;
 mod signin;
 
 use askama::Template;
@@ -62,4 +65,30 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/signin/password", post(signin::submit_password))
         .route("/signout", post(signin::sign_out))
+        // The development inbox: 404 unless `mail.dev_inbox` is on (the core refuses).
+        .route("/dev/mail", get(dev_mail::inbox))
+        .route("/dev/mail/{id}", get(dev_mail::message))
+        .route(
+            "/recovery",
+            get(recovery::request_form).post(recovery::submit_request),
+        )
+        .route("/recovery/sent", get(recovery::sent))
+        .route("/recovery/code", post(recovery::submit_code))
+        .route(
+            "/recovery/{token}",
+            get(recovery::reset_form).post(recovery::submit_reset),
+        )
+        .route(
+            "/security/not-me/{token}",
+            get(recovery::not_me_form).post(recovery::submit_not_me),
+        )
+        .route("/account", get(account::overview))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::submit_password),
+        )
+        .route(
+            "/.well-known/change-password",
+            get(account::well_known_change_password),
+        )
 }

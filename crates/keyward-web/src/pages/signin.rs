@@ -22,6 +22,7 @@ use crate::state::AppState;
 #[template(path = "signin_start.html")]
 struct FirstScreen {
     nav: Option<Nav>,
+    notice: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -43,9 +44,17 @@ struct PasswordStep {
     error: Option<String>,
 }
 
-pub async fn first_screen(State(state): State<AppState>, visitor: Visitor) -> Response {
+pub async fn first_screen(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, value)| key == "notice" && value == "password_reset")
+        .map(|_| "Your password has been changed. Sign in with your new password.");
     let page = FirstScreen {
         nav: Nav::of(&visitor),
+        notice,
     };
     visitor.respond(&state, render(StatusCode::OK, &page))
 }

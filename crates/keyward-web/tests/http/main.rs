@@ -4,6 +4,7 @@
 
 mod api;
 mod bad_input;
+mod dev_mail;
 mod headers;
 mod helpers;
 mod openapi;

@@ -2,7 +2,7 @@
 //! platform admin; the password comes from standard input, never the command
 //! line (where it would land in shell history and process lists).
 
-use std::io::Read;
+use std::io::{BufRead, IsTerminal, Read, Write};
 
 use keyward_core::crypto::random::OsRandom;
 use keyward_core::settings::Settings;
@@ -41,12 +41,19 @@ pub async fn create(
 }
 
 /// Reads the password from standard input: the first line, exactly as typed
-/// apart from the line ending.
+/// apart from the line ending. Only that line is read, so typing it at a
+/// terminal and pressing Enter is enough.
 fn read_password() -> Result<Password, CommandError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (shown as you type; end with Enter): ");
+        let _ = std::io::stderr().flush();
+    }
     let mut input = String::new();
-    std::io::stdin()
+    stdin
+        .lock()
         .take(64 * 1024)
-        .read_to_string(&mut input)
+        .read_line(&mut input)
         .map_err(|e| failed(format!("cannot read the password from standard input: {e}")))?;
     let line = input.split('\n').next().unwrap_or_default();
     let line = line.strip_suffix('\r').unwrap_or(line);

@@ -19,7 +19,10 @@ use super::{CommandError, failed, open};
 
 const ACCOUNTS_FILE: &str = "demo-accounts.txt";
 
-pub async fn run(settings: Settings) -> Result<(), CommandError> {
+pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
+    // The demo shows captured mail at /dev/mail, so a newcomer can follow a
+    // reset link without a mail server.
+    settings.mail.dev_inbox = true;
     let data_dir = settings.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir).map_err(|e| {
         failed(format!(
@@ -132,7 +135,10 @@ fn print_banner(public_url: &str, passwords: &BTreeMap<String, String>, accounts
         ));
     }
     banner.push_str(&format!(
-        "\nThe passwords are kept in {} (delete it for new ones).\nPress Ctrl-C to stop.\n",
+        "\nThe passwords are kept in {} (delete it for new ones).\n\
+         Email goes to {public_url}dev/mail. Forgot password? sends a reset link to staff\n\
+         and parents who have signed in at least once (the others are told to ask an admin).\n\
+         Press Ctrl-C to stop.\n",
         accounts_path.display()
     ));
     println!("{banner}");

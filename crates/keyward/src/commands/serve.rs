@@ -1,8 +1,9 @@
-//! `keyward serve`: migrate, then serve until Ctrl-C or SIGTERM.
+//! `keyward serve`: migrate, then serve (with the outbox worker) until Ctrl-C or SIGTERM.
 
 use std::sync::Arc;
 
 use keyward_core::Keyward;
+use keyward_core::mail::worker::run_outbox_worker;
 use keyward_core::settings::Settings;
 use keyward_web::{AppState, Server};
 
@@ -27,7 +28,14 @@ pub async fn serve(
     let addr = server.local_addr().unwrap_or(bind);
     tracing::info!(%addr, %public_url, database = backend, "keyward is listening");
     ready(addr);
-    server.run(shutdown_signal()).await.map_err(failed)?;
+    // The outbox worker runs beside the server and stops with it, after the
+    // requests in flight (which may have written mail) have finished.
+    let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(run_outbox_worker(kw.clone(), worker_stop));
+    let served = server.run(shutdown_signal()).await;
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
+    served.map_err(failed)?;
     kw.db().close().await;
     tracing::info!("keyward stopped");
     Ok(())

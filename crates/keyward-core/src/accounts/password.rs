@@ -1,0 +1,157 @@
+//! Changing one's own password while signed in (R-SET-1): the current
+//! password first (wrong guesses are throttled like sign-in failures), then
+//! the policy of the account's kind; the other sessions end, the current one
+//! stays, and a "password changed" email goes out.
+
+use super::throttle::{self, ThrottleKey};
+use super::{CurrentSession, store};
+use crate::Ctx;
+use crate::Keyward;
+use crate::audit::{self, AuditEntry, action};
+use crate::crypto::hashing::HashingError;
+use crate::crypto::tokens::Token;
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::policy::{PasswordPolicy, PolicyKind, Violation};
+use crate::types::Password;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("Your current password is not right.")]
+    WrongCurrentPassword,
+    #[error("The new password doesn't meet the rules.")]
+    PasswordPolicy {
+        violations: Vec<Violation>,
+        policy: PasswordPolicy,
+    },
+    #[error("Too many wrong passwords. Wait a little and try again.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("The server is busy. Try again in a moment.")]
+    Busy { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for ChangePasswordError {
+    fn code(&self) -> &'static str {
+        match self {
+            ChangePasswordError::WrongCurrentPassword => "wrong_current_password",
+            ChangePasswordError::PasswordPolicy { .. } => "password_policy",
+            ChangePasswordError::Throttled { .. } => "too_many_attempts",
+            ChangePasswordError::Busy { .. } => "server_busy",
+            ChangePasswordError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ChangePasswordError::WrongCurrentPassword
+            | ChangePasswordError::PasswordPolicy { .. } => ErrorKind::BadInput,
+            ChangePasswordError::Throttled { retry_after_secs } => ErrorKind::TooManyRequests {
+                retry_after_secs: *retry_after_secs,
+            },
+            ChangePasswordError::Busy { retry_after_secs } => ErrorKind::Unavailable {
+                retry_after_secs: *retry_after_secs,
+            },
+            ChangePasswordError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+impl From<HashingError> for ChangePasswordError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { retry_after_secs } => {
+                ChangePasswordError::Busy { retry_after_secs }
+            }
+            HashingError::Internal(internal) => ChangePasswordError::Internal(internal),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ChangePasswordError {
+    fn from(err: sqlx::Error) -> Self {
+        ChangePasswordError::Internal(err.into())
+    }
+}
+
+impl Keyward {
+    /// The signed-in person changes their own password.
+    pub async fn change_own_password(
+        &self,
+        ctx: &Ctx<'_>,
+        session: &CurrentSession,
+        session_token: &Token,
+        current: String,
+        new_password: String,
+        confirmation: &str,
+    ) -> Result<(), ChangePasswordError> {
+        let account = &session.account;
+        let policy = self
+            .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
+            .await?;
+        let key = ThrottleKey::account(account.username.key(), &self.settings.throttle);
+        for key in key.iter() {
+            if let Some(retry_after_secs) = throttle::blocked_for(&self.db, key, ctx.now).await? {
+                return Err(ChangePasswordError::Throttled { retry_after_secs });
+            }
+        }
+        // Over-long input is refused before any hashing.
+        let current = Password::new(current).ok_or(ChangePasswordError::WrongCurrentPassword)?;
+        let Some(password) = Password::new(new_password) else {
+            return Err(ChangePasswordError::PasswordPolicy {
+                violations: vec![Violation::TooLong],
+                policy,
+            });
+        };
+        let violations = policy.check_new(&password, confirmation, Some(account.username.as_str()));
+
+        let stored =
+            store::find_credentials_by_username_key(&self.db, account.username.key()).await?;
+        let hash = stored.as_ref().and_then(|c| c.password_hash.as_deref());
+        if !self.hashing.verify(&current, hash).await?.matches {
+            for key in key.iter() {
+                throttle::record_failure(&self.db, key, ctx.now).await?;
+            }
+            audit::insert(
+                self.db.pool(),
+                &AuditEntry {
+                    at: ctx.now,
+                    actor_id: Some(account.id.as_str()),
+                    target_id: Some(account.id.as_str()),
+                    school_id: account.school_id.as_ref().map(|s| s.as_str()),
+                    action: action::PASSWORD_CHANGE,
+                    outcome: "failure",
+                    client_addr: ctx.client_addr.as_deref(),
+                    detail: Some("wrong_current_password"),
+                },
+            )
+            .await?;
+            return Err(ChangePasswordError::WrongCurrentPassword);
+        }
+        if !violations.is_empty() {
+            return Err(ChangePasswordError::PasswordPolicy { violations, policy });
+        }
+        let new_hash = self.hashing.hash(&password, ctx.rng).await?;
+        let mut tx = self.db.pool().begin().await?;
+        store::set_password(&mut tx, &account.id, &new_hash, ctx.now).await?;
+        store::end_sessions(&mut tx, &account.id, Some(&session_token.digest())).await?;
+        self.enqueue_password_changed(&mut tx, ctx, account).await?;
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: Some(account.id.as_str()),
+                target_id: Some(account.id.as_str()),
+                school_id: account.school_id.as_ref().map(|s| s.as_str()),
+                action: action::PASSWORD_CHANGE,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.wake_mail_worker();
+        Ok(())
+    }
+}

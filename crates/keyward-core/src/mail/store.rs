@@ -1,0 +1,216 @@
+//! SQL of the mail outbox: enqueueing inside the caller's transaction, the
+//! worker's atomic claim with a lease, and recording how each attempt ended.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+use super::OutboxRow;
+use crate::error::Internal;
+use crate::settings::Backend;
+use crate::store::Db;
+use crate::types::{UnixTime, UserId};
+
+/// A new outbox row, due at once.
+pub(super) struct NewOutboxRow<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub user_id: Option<&'a str>,
+    pub to_address: &'a str,
+    pub payload: &'a str,
+    pub created_at: UnixTime,
+}
+
+pub(super) async fn insert<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    row: &NewOutboxRow<'_>,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, user_id, to_address, payload, created_at, attempts, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
+    )
+    .bind(row.id)
+    .bind(row.kind)
+    .bind(row.user_id)
+    .bind(row.to_address)
+    .bind(row.payload)
+    .bind(row.created_at.secs())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+// The claim, written twice: PostgreSQL locks the chosen rows and skips rows
+// another worker is claiming at this moment (`FOR UPDATE SKIP LOCKED`);
+// SQLite has one writer at a time, and an UPDATE takes the write lock before
+// it reads, so the same statement without the locking clause is atomic there.
+// The outer WHERE repeats the conditions so that PostgreSQL re-checks them on
+// the newest version of a row another worker just claimed.
+const CLAIM_SQLITE: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+           AND (locked_until IS NULL OR locked_until < $2) \
+         ORDER BY created_at, id LIMIT $3) \
+       AND sent_at IS NULL AND failed_at IS NULL \
+       AND (locked_until IS NULL OR locked_until < $2) \
+     RETURNING id, kind, user_id, to_address, payload, created_at, attempts";
+
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+           AND (locked_until IS NULL OR locked_until < $2) \
+         ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+       AND sent_at IS NULL AND failed_at IS NULL \
+       AND (locked_until IS NULL OR locked_until < $2) \
+     RETURNING id, kind, user_id, to_address, payload, created_at, attempts";
+
+/// Claims up to `limit` due rows for this worker until `lease_until`, counting
+/// the attempt. No two workers ever hold the same row at the same time.
+pub(super) async fn claim_due(
+    db: &Db,
+    now: UnixTime,
+    lease_until: UnixTime,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, Internal> {
+    let sql = match db.backend() {
+        Backend::Sqlite => CLAIM_SQLITE,
+        Backend::Postgres => CLAIM_POSTGRES,
+    };
+    let rows = sqlx::query(sql)
+        .bind(lease_until.secs())
+        .bind(now.secs())
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    let mut claimed = rows.iter().map(outbox_row).collect::<Result<Vec<_>, _>>()?;
+    // RETURNING does not promise an order; send the oldest first.
+    claimed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Ok(claimed)
+}
+
+fn outbox_row(row: &AnyRow) -> Result<OutboxRow, Internal> {
+    let id: String = row.try_get("id")?;
+    let payload: String = row.try_get("payload")?;
+    let payload = serde_json::from_str(&payload).unwrap_or_else(|err| {
+        tracing::warn!(outbox_id = %id, error = %err, "outbox payload is not JSON");
+        serde_json::Value::Null
+    });
+    let attempts: i64 = row.try_get("attempts")?;
+    Ok(OutboxRow {
+        kind: row.try_get("kind")?,
+        user_id: row
+            .try_get::<Option<String>, _>("user_id")?
+            .map(UserId::from_stored),
+        to_address: row.try_get("to_address")?,
+        payload,
+        created_at: UnixTime(row.try_get("created_at")?),
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        id,
+    })
+}
+
+/// The message went out: it is never sent again.
+pub(super) async fn mark_sent(db: &Db, id: &str, now: UnixTime) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
+    )
+    .bind(now.secs())
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The attempt failed; try again at `next_attempt_at`.
+pub(super) async fn mark_retry(
+    db: &Db,
+    id: &str,
+    next_attempt_at: UnixTime,
+    error: &str,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(next_attempt_at.secs())
+    .bind(error)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// The row is finished without a message going out: given up, or skipped.
+pub(super) async fn mark_finished_unsent(
+    db: &Db,
+    id: &str,
+    now: UnixTime,
+    reason: &str,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE outbox SET failed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(now.secs())
+    .bind(reason)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Rows not yet finished, across every instance (the "queued" gauge).
+pub(super) async fn count_pending(db: &Db) -> Result<i64, Internal> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(count)
+}
+
+/// The name of the school a user belongs to, for the email's layout.
+pub(super) async fn school_name_of(db: &Db, user_id: &UserId) -> Result<Option<String>, Internal> {
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT s.name FROM users u JOIN schools s ON s.id = u.school_id WHERE u.id = $1",
+    )
+    .bind(user_id.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(name)
+}
+
+/// The state of one row, for tests and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxState {
+    pub id: String,
+    pub kind: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub locked_until: Option<i64>,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// Every row, oldest first.
+pub async fn outbox_states(db: &Db) -> Result<Vec<OutboxState>, Internal> {
+    let rows = sqlx::query(
+        "SELECT id, kind, attempts, next_attempt_at, locked_until, sent_at, failed_at, last_error \
+         FROM outbox ORDER BY created_at, id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OutboxState {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                attempts: r.try_get("attempts")?,
+                next_attempt_at: r.try_get("next_attempt_at")?,
+                locked_until: r.try_get("locked_until")?,
+                sent_at: r.try_get("sent_at")?,
+                failed_at: r.try_get("failed_at")?,
+                last_error: r.try_get("last_error")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Internal::from)
+}

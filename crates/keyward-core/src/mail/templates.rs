@@ -1,0 +1,47 @@
+//! Email templates: askama, always a pair — a plain-text `.txt` and an
+//! `.html` with inline styles (mail clients ignore external CSS) — both
+//! extending a layout that shows the product name and, when the recipient
+//! belongs to one, the school's name. Templates live in `templates/mail/`.
+
+use askama::Template;
+
+use super::RenderedEmail;
+use crate::error::Internal;
+
+/// What every email's layout shows around its content.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MailFrame {
+    /// The recipient's school, when they belong to one.
+    pub school_name: Option<String>,
+}
+
+/// Renders the two parts of one email.
+pub(crate) fn render_pair(
+    to: &str,
+    subject: impl Into<String>,
+    text: &impl Template,
+    html: &impl Template,
+) -> Result<RenderedEmail, Internal> {
+    Ok(RenderedEmail {
+        to: to.to_owned(),
+        subject: subject.into(),
+        text: text.render().map_err(Internal::new)?,
+        html: html.render().map_err(Internal::new)?,
+    })
+}
+
+/// `mail.test`, plain text.
+#[derive(Template)]
+#[template(path = "mail/test.txt")]
+pub(super) struct TestText<'a> {
+    pub frame: &'a MailFrame,
+    pub public_url: &'a str,
+}
+
+/// `mail.test`, HTML.
+#[derive(Template)]
+#[template(path = "mail/test.html")]
+pub(super) struct TestHtml<'a> {
+    pub frame: &'a MailFrame,
+    pub public_url: &'a str,
+}

@@ -1,0 +1,559 @@
+//! Tests of the outbox, the worker and the transports, on the backend the test
+//! run uses, sending over real SMTP to an aiosmtpd capture server.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::*;
+use crate::crypto::random::SeededRandom;
+use crate::demo::{DEMO_PEOPLE, DEMO_SCHOOL_NAME};
+use crate::settings::MailTransportKind;
+use crate::testing::{
+    MONDAY_MORNING, SmtpCapture, TestDb, ctx_at, parse_mail, settings_for, settings_with_smtp,
+};
+use crate::types::Password;
+
+const PUBLIC_URL: &str = "https://keyward.school.example/kw/";
+const FROM: &str = "Hill School keyward <noreply@school.example>";
+
+fn keyward_with(db: &TestDb, mut settings: Settings) -> Arc<Keyward> {
+    settings.server.public_url = url::Url::parse(PUBLIC_URL).unwrap();
+    settings.mail.from = FROM.into();
+    let settings = settings.validate().unwrap();
+    Keyward::new(db.db.clone(), settings, &SeededRandom::new(5)).unwrap()
+}
+
+fn address(text: &str) -> EmailAddress {
+    EmailAddress::parse(text).unwrap()
+}
+
+async fn queue_tests(kw: &Keyward, ctx: &Ctx<'_>, count: usize) -> Vec<String> {
+    let mut recipients = Vec::new();
+    for n in 0..count {
+        let to = format!("person{n}@example.org");
+        kw.send_test_email(ctx, &address(&to)).await.unwrap();
+        recipients.push(to);
+    }
+    recipients
+}
+
+#[test]
+fn public_link_joins_with_or_without_a_trailing_slash_and_keeps_a_path_prefix() {
+    let mut settings = Settings::default();
+    for (base, expected) in [
+        (
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/recovery/abc?x=1",
+        ),
+        (
+            "https://school.example/",
+            "https://school.example/recovery/abc?x=1",
+        ),
+        (
+            "https://school.example/kw",
+            "https://school.example/kw/recovery/abc?x=1",
+        ),
+        (
+            "https://school.example/kw/",
+            "https://school.example/kw/recovery/abc?x=1",
+        ),
+    ] {
+        settings.server.public_url = url::Url::parse(base).unwrap();
+        assert_eq!(
+            public_link(&settings, "/recovery/abc?x=1"),
+            expected,
+            "{base}"
+        );
+        assert_eq!(
+            public_link(&settings, "recovery/abc?x=1"),
+            expected,
+            "{base}"
+        );
+    }
+}
+
+#[test]
+fn retry_delay_doubles_from_the_base_and_stops_at_an_hour() {
+    let base = Duration::from_secs(10);
+    let delays: Vec<u64> = (1..=12).map(|n| retry_delay(base, n).as_secs()).collect();
+    assert_eq!(&delays[..5], &[10, 20, 40, 80, 160]);
+    assert_eq!(delays[11], 3600);
+    assert_eq!(retry_delay(base, 200).as_secs(), 3600);
+    assert_eq!(retry_delay(Duration::from_millis(10), 1).as_secs(), 1);
+}
+
+#[test]
+fn a_rendered_email_never_prints_its_bodies() {
+    let email = RenderedEmail {
+        to: "ann@example.org".into(),
+        subject: "Reset your password".into(),
+        text: "secret-link".into(),
+        html: "<a href=\"secret-link\">".into(),
+    };
+    let printed = format!("{email:?}");
+    assert!(printed.contains("ann@example.org"), "{printed}");
+    assert!(!printed.contains("secret-link"), "{printed}");
+}
+
+#[test]
+fn the_lease_outlasts_a_whole_batch_of_smtp_timeouts() {
+    let mut settings = Settings::default();
+    settings.mail.transport = MailTransportKind::Smtp;
+    let service = MailService::new(&settings).unwrap();
+    let per_message = settings.mail.smtp.timeout * 2;
+    assert!(service.lease > per_message * u32::try_from(CLAIM_BATCH).unwrap());
+}
+
+#[tokio::test]
+async fn rolled_back_mail_is_never_sent_and_committed_mail_is_sent_once_over_smtp() {
+    let capture = SmtpCapture::start();
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_with_smtp(&db, &capture));
+    let rng = SeededRandom::new(1);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+
+    let mut tx = kw.db.pool().begin().await.unwrap();
+    enqueue(
+        &mut *tx,
+        &ctx,
+        &Outgoing {
+            kind: kind::MAIL_TEST,
+            user_id: None,
+            to_address: "rolled.back@example.org",
+            payload: serde_json::json!({ "to": "rolled.back@example.org" }),
+        },
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    kw.send_test_email(&ctx, &address("bob@example.org"))
+        .await
+        .unwrap();
+
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 1);
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 0);
+    let later = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(86_400)), &rng);
+    assert_eq!(kw.deliver_due_mail(&later).await.unwrap(), 0);
+
+    let messages = capture.wait_for_messages(1, Duration::from_secs(5)).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let mail = &messages[0];
+    assert_eq!(mail.to, "bob@example.org");
+    assert_eq!(mail.envelope_to, vec!["bob@example.org".to_owned()]);
+    assert_eq!(mail.from, "noreply@school.example");
+    assert!(mail.raw.contains("Hill School keyward"), "{}", mail.raw);
+    assert_eq!(mail.subject, "keyward can send email");
+    let text = mail.text.as_deref().expect("a text/plain part");
+    let html = mail.html.as_deref().expect("a text/html part");
+    assert!(text.contains("keyward can send email"), "{text}");
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    for body in [text, html] {
+        let links: Vec<&str> = body
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+            .filter(|w| w.starts_with("http"))
+            .collect();
+        assert!(!links.is_empty(), "no link in {body}");
+        assert!(links.iter().all(|l| l.starts_with(PUBLIC_URL)), "{links:?}");
+    }
+
+    let states = outbox_states(&kw.db).await.unwrap();
+    assert_eq!(states.len(), 1, "the rolled-back row must not exist");
+    let row = &states[0];
+    assert_eq!(row.sent_at, Some(MONDAY_MORNING.secs()));
+    assert_eq!(
+        (row.failed_at, row.locked_until, row.attempts),
+        (None, None, 1)
+    );
+    let message_id = mail.message_id.as_deref().unwrap_or_default();
+    assert!(message_id.starts_with(&row.id), "{message_id}");
+    let stats = kw.mail_stats();
+    assert_eq!(stats.sent.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.queued.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test]
+async fn an_smtp_outage_delays_mail_with_back_off_and_loses_none() {
+    let mut capture = SmtpCapture::start();
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_with_smtp(&db, &capture));
+    let rng = SeededRandom::new(2);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let recipients = queue_tests(&kw, &ctx, 5).await;
+
+    capture.stop();
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 5);
+    let retry_at = MONDAY_MORNING.secs() + 10;
+    for row in outbox_states(&kw.db).await.unwrap() {
+        assert_eq!((row.sent_at, row.failed_at, row.attempts), (None, None, 1));
+        assert_eq!(row.next_attempt_at, retry_at);
+        assert_eq!(row.locked_until, None);
+        let error = row.last_error.unwrap_or_default();
+        assert!(error.starts_with("smtp:"), "{error}");
+        assert!(!error.contains("test message"), "{error}");
+    }
+    let stats = kw.mail_stats();
+    assert_eq!(stats.retries.load(Ordering::Relaxed), 5);
+    assert_eq!(stats.queued.load(Ordering::Relaxed), 5);
+
+    // Not due yet: nothing is tried.
+    let soon = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(5)), &rng);
+    assert_eq!(kw.deliver_due_mail(&soon).await.unwrap(), 0);
+
+    capture.restart();
+    let after = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(11)), &rng);
+    assert_eq!(kw.deliver_due_mail(&after).await.unwrap(), 5);
+    assert_eq!(kw.deliver_due_mail(&after).await.unwrap(), 0);
+    let messages = capture.wait_for_messages(5, Duration::from_secs(5)).await;
+    let received: Vec<String> = messages.iter().map(|m| m.to.clone()).collect();
+    let mut sorted = received.clone();
+    sorted.sort();
+    assert_eq!(sorted, recipients, "every message exactly once");
+    assert_eq!(stats.sent.load(Ordering::Relaxed), 5);
+    assert_eq!(stats.queued.load(Ordering::Relaxed), 0);
+    for row in outbox_states(&kw.db).await.unwrap() {
+        assert_eq!(row.attempts, 2);
+        assert!(row.sent_at.is_some() && row.last_error.is_none());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_delivering_at_once_never_send_one_row_twice() {
+    let capture = SmtpCapture::start();
+    let db = TestDb::new().await;
+    let settings = settings_with_smtp(&db, &capture);
+    let first = keyward_with(&db, settings.clone());
+    // The second instance has its own connection pool, as on another server.
+    let other_db = crate::store::Db::connect(&settings.database).await.unwrap();
+    let mut other_settings = settings.clone();
+    other_settings.server.public_url = url::Url::parse(PUBLIC_URL).unwrap();
+    other_settings.mail.from = FROM.into();
+    let second = Keyward::new(other_db, other_settings, &SeededRandom::new(6)).unwrap();
+    let rng = SeededRandom::new(3);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let recipients = queue_tests(&first, &ctx, 30).await;
+
+    let (a, b) = tokio::join!(
+        async {
+            let rng = SeededRandom::new(30);
+            let ctx = ctx_at(MONDAY_MORNING, &rng);
+            first.deliver_due_mail(&ctx).await.unwrap()
+        },
+        async {
+            let rng = SeededRandom::new(31);
+            let ctx = ctx_at(MONDAY_MORNING, &rng);
+            second.deliver_due_mail(&ctx).await.unwrap()
+        },
+    );
+    assert_eq!(a + b, 30, "each row handled by exactly one instance");
+    let messages = capture.wait_for_messages(30, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let messages_after = capture.messages();
+    assert_eq!(messages_after.len(), messages.len());
+    let mut received: Vec<String> = messages_after.iter().map(|m| m.to.clone()).collect();
+    received.sort();
+    let mut expected = recipients;
+    expected.sort();
+    assert_eq!(received, expected);
+    let ids: BTreeSet<_> = messages_after
+        .iter()
+        .map(|m| m.message_id.clone())
+        .collect();
+    assert_eq!(ids.len(), 30);
+    let sent = first.mail_stats().sent.load(Ordering::Relaxed)
+        + second.mail_stats().sent.load(Ordering::Relaxed);
+    assert_eq!(sent, 30);
+}
+
+#[tokio::test]
+async fn a_claimed_row_waits_for_its_lease_and_a_sent_row_is_never_claimed_again() {
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_for(&db));
+    let rng = SeededRandom::new(4);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    queue_tests(&kw, &ctx, 1).await;
+    let now = MONDAY_MORNING;
+    let lease_until = now.plus(Duration::from_secs(100));
+
+    // A worker claims the row, then dies without recording anything.
+    let claimed = store::claim_due(&kw.db, now, lease_until, CLAIM_BATCH)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].attempts, 1);
+    let during = now.plus(Duration::from_secs(99));
+    let again = store::claim_due(&kw.db, during, during.plus(Duration::from_secs(100)), 10)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "a leased row is not claimed twice");
+
+    // After the lease the row is sent (at least once) by another worker.
+    let after = ctx_at(now.plus(Duration::from_secs(101)), &rng);
+    assert_eq!(kw.deliver_due_mail(&after).await.unwrap(), 1);
+    let row = &outbox_states(&kw.db).await.unwrap()[0];
+    assert_eq!((row.attempts, row.sent_at.is_some()), (2, true));
+
+    let much_later = now.plus(Duration::from_secs(10 * 86_400));
+    let never = store::claim_due(
+        &kw.db,
+        much_later,
+        much_later.plus(Duration::from_secs(9)),
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(never.is_empty(), "a sent row is never claimed again");
+}
+
+#[tokio::test]
+async fn after_max_attempts_the_row_is_given_up_and_counted() {
+    let mut capture = SmtpCapture::start();
+    let db = TestDb::new().await;
+    let mut settings = settings_with_smtp(&db, &capture);
+    settings.mail.max_attempts = 3;
+    let kw = keyward_with(&db, settings);
+    capture.stop();
+    let rng = SeededRandom::new(5);
+    let mut now = MONDAY_MORNING;
+    queue_tests(&kw, &ctx_at(now, &rng), 1).await;
+
+    for wait in [10u64, 20] {
+        assert_eq!(kw.deliver_due_mail(&ctx_at(now, &rng)).await.unwrap(), 1);
+        let row = &outbox_states(&kw.db).await.unwrap()[0];
+        assert_eq!(row.failed_at, None);
+        assert_eq!(
+            row.next_attempt_at,
+            now.plus(Duration::from_secs(wait)).secs()
+        );
+        now = now.plus(Duration::from_secs(wait));
+    }
+    assert_eq!(kw.deliver_due_mail(&ctx_at(now, &rng)).await.unwrap(), 1);
+    let row = &outbox_states(&kw.db).await.unwrap()[0];
+    assert_eq!(row.failed_at, Some(now.secs()));
+    assert_eq!((row.sent_at, row.attempts), (None, 3));
+    assert!(
+        row.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("smtp:")
+    );
+    let stats = kw.mail_stats();
+    assert_eq!(stats.failed.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.retries.load(Ordering::Relaxed), 2);
+    assert_eq!(stats.queued.load(Ordering::Relaxed), 0);
+
+    capture.restart();
+    let later = ctx_at(now.plus(Duration::from_secs(86_400)), &rng);
+    assert_eq!(kw.deliver_due_mail(&later).await.unwrap(), 0);
+    assert!(capture.messages().is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_kind_is_skipped_with_its_reason() {
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_for(&db));
+    let rng = SeededRandom::new(6);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    enqueue(
+        kw.db.pool(),
+        &ctx,
+        &Outgoing {
+            kind: "no.such.kind",
+            user_id: None,
+            to_address: "ann@example.org",
+            payload: serde_json::json!({}),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 1);
+    let row = &outbox_states(&kw.db).await.unwrap()[0];
+    assert_eq!(
+        (row.sent_at, row.failed_at),
+        (None, Some(MONDAY_MORNING.secs()))
+    );
+    assert_eq!(row.last_error.as_deref(), Some("skipped: unknown kind"));
+    let stats = kw.mail_stats();
+    assert_eq!(stats.skipped.load(Ordering::Relaxed), 1);
+    assert_eq!(stats.failed.load(Ordering::Relaxed), 0);
+    assert!(!db.data_dir().join("mail").exists(), "nothing was written");
+}
+
+#[tokio::test]
+async fn file_transport_writes_eml_files_that_the_dev_inbox_lists_and_reads() {
+    let db = TestDb::new().await;
+    let mut settings = settings_for(&db);
+    settings.mail.dev_inbox = true;
+    let kw = keyward_with(&db, settings);
+    let rng = SeededRandom::new(7);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    kw.send_test_email(&ctx, &address("first@example.org"))
+        .await
+        .unwrap();
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 1);
+    // A later message, written later: it is listed first.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let later = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(60)), &rng);
+    kw.send_test_email(&later, &address("second@example.org"))
+        .await
+        .unwrap();
+    assert_eq!(kw.deliver_due_mail(&later).await.unwrap(), 1);
+
+    let dir = db.data_dir().join("mail");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for file in &files {
+        assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
+        let mail = parse_mail(&std::fs::read(file).unwrap());
+        assert_eq!(mail.from, "noreply@school.example");
+        assert!(mail.text.is_some() && mail.html.is_some(), "{}", mail.raw);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "only the owner may read mail files");
+        }
+    }
+
+    let listed = dev_inbox::list(&kw).await.unwrap();
+    let order: Vec<&str> = listed.iter().map(|e| e.to.as_str()).collect();
+    assert_eq!(order, ["second@example.org", "first@example.org"]);
+    assert_eq!(listed[0].subject, "keyward can send email");
+    assert_eq!(listed[1].date, Some(MONDAY_MORNING));
+    let message = dev_inbox::read(&kw, &listed[0].id).await.unwrap();
+    assert_eq!(message.to, "second@example.org");
+    assert!(message.text.contains(PUBLIC_URL), "{}", message.text);
+    assert_eq!(
+        dev_inbox::format_utc(MONDAY_MORNING),
+        "2026-09-07T08:00:00Z"
+    );
+    for bad in ["../keyward", "nope", "", "0000/1"] {
+        assert!(
+            matches!(
+                dev_inbox::read(&kw, bad).await,
+                Err(dev_inbox::DevInboxError::NotFound)
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_dev_inbox_does_not_exist_when_switched_off() {
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_for(&db));
+    assert!(matches!(
+        dev_inbox::list(&kw).await,
+        Err(dev_inbox::DevInboxError::Disabled)
+    ));
+    assert!(matches!(
+        dev_inbox::read(&kw, "0").await,
+        Err(dev_inbox::DevInboxError::Disabled)
+    ));
+}
+
+#[tokio::test]
+async fn log_transport_marks_mail_sent_and_writes_no_file() {
+    let db = TestDb::new().await;
+    let mut settings = settings_for(&db);
+    settings.mail.transport = MailTransportKind::Log;
+    let kw = keyward_with(&db, settings);
+    let rng = SeededRandom::new(8);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    queue_tests(&kw, &ctx, 2).await;
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 2);
+    assert!(
+        outbox_states(&kw.db)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.sent_at.is_some())
+    );
+    assert!(!db.data_dir().join("mail").exists());
+}
+
+#[tokio::test]
+async fn mail_to_a_school_member_carries_the_school_name() {
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_for(&db));
+    let rng = SeededRandom::new(9);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
+        .iter()
+        .map(|p| {
+            (
+                p.username.to_owned(),
+                Password::new("Demo-pass-1".into()).unwrap(),
+            )
+        })
+        .collect();
+    kw.seed_demo(&ctx, &passwords).await.unwrap();
+    let teacher = DEMO_PEOPLE
+        .iter()
+        .find(|p| p.role == crate::authz::Role::Teacher)
+        .unwrap();
+    let account = kw
+        .find_account_by_username(&crate::types::Username::parse(teacher.username).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    enqueue(
+        kw.db.pool(),
+        &ctx,
+        &Outgoing {
+            kind: kind::MAIL_TEST,
+            user_id: Some(&account.id),
+            to_address: "teacher@example.org",
+            payload: serde_json::json!({ "to": "teacher@example.org" }),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 1);
+    let file = std::fs::read_dir(db.data_dir().join("mail"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mail = parse_mail(&std::fs::read(file).unwrap());
+    assert!(mail.text.unwrap().contains(DEMO_SCHOOL_NAME));
+    assert!(mail.html.unwrap().contains(DEMO_SCHOOL_NAME));
+}
+
+#[tokio::test]
+async fn the_worker_sends_at_once_when_woken_and_stops_on_shutdown() {
+    let db = TestDb::new().await;
+    let mut settings = settings_for(&db);
+    // Only the wake-up can make it send within the test's time.
+    settings.mail.poll_interval = Duration::from_secs(600);
+    let kw = keyward_with(&db, settings);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(worker::run_outbox_worker(kw.clone(), stopped));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let rng = SeededRandom::new(10);
+    let ctx = ctx_at(UnixTime::now(), &rng);
+    kw.send_test_email(&ctx, &address("now@example.org"))
+        .await
+        .unwrap();
+    let dir = db.data_dir().join("mail");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(&dir).map_or(0, |d| d.count()) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not send"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), worker)
+        .await
+        .expect("the worker stops on shutdown")
+        .unwrap();
+    assert_eq!(kw.mail_stats().sent.load(Ordering::Relaxed), 1);
+}

@@ -1,0 +1,340 @@
+//! The emails of recovery, composed at send time: the reset link and code
+//! are minted here and only their hashes stored; so is the "this wasn't me"
+//! token of the "password changed" notice.
+
+use askama::Template;
+
+use super::{CODE_DIGITS, NOT_ME_TTL_SECS, code_digest, store};
+use crate::accounts::{self, Account, AccountStatus};
+use crate::crypto::random::random_below;
+use crate::crypto::tokens::Token;
+use crate::error::Internal;
+use crate::mail::{Composed, MailFrame, OutboxRow, public_link, render_pair};
+use crate::types::{UnixTime, UserId};
+use crate::{Ctx, Keyward};
+
+#[derive(Template)]
+#[template(path = "mail/reset_link.txt")]
+struct ResetLinkText<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    link: &'a str,
+    code: &'a str,
+    link_ttl: &'a str,
+    code_ttl: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reset_link.html")]
+struct ResetLinkHtml<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    link: &'a str,
+    code: &'a str,
+    link_ttl: &'a str,
+    code_ttl: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/contact_admin.txt")]
+struct ContactAdminText<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/contact_admin.html")]
+struct ContactAdminHtml<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChangedText<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    when: &'a str,
+    not_me_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.html")]
+struct PasswordChangedHtml<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    when: &'a str,
+    not_me_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/not_me_alert.txt")]
+struct NotMeAlertText<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    when: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/not_me_alert.html")]
+struct NotMeAlertHtml<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    when: &'a str,
+}
+
+/// "2026-09-07 08:00 UTC".
+fn when(time: UnixTime) -> String {
+    let secs = u64::try_from(time.secs()).unwrap_or(0);
+    let system = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    let text = humantime::format_rfc3339_seconds(system).to_string();
+    format!(
+        "{} UTC",
+        text.replace('T', " ")
+            .trim_end_matches('Z')
+            .get(..16)
+            .unwrap_or(&text)
+    )
+}
+
+fn ttl_words(duration: std::time::Duration) -> String {
+    let minutes = duration.as_secs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} minutes"),
+        (1, 0) => "1 hour".into(),
+        (h, 0) => format!("{h} hours"),
+        (h, m) => format!("{h} hours {m} minutes"),
+    }
+}
+
+/// An 8-digit code, every digit uniform.
+fn mint_code(ctx: &Ctx<'_>) -> Result<String, Internal> {
+    let mut code = String::with_capacity(CODE_DIGITS);
+    for _ in 0..CODE_DIGITS {
+        let digit = random_below(ctx.rng, 10)?;
+        code.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+    }
+    Ok(code)
+}
+
+impl Keyward {
+    async fn active_recipient(&self, row: &OutboxRow) -> Result<Option<Account>, Internal> {
+        let Some(user_id) = &row.user_id else {
+            return Ok(None);
+        };
+        Ok(accounts::find_account(&self.db, user_id)
+            .await?
+            .filter(|a| a.status == AccountStatus::Active))
+    }
+
+    /// The reset link and code: minted now; the request must still be open.
+    pub(crate) async fn compose_reset_link(
+        &self,
+        ctx: &Ctx<'_>,
+        row: &OutboxRow,
+    ) -> Result<Composed, Internal> {
+        let Some(request_id) = row.payload.get("request_id").and_then(|v| v.as_str()) else {
+            return Ok(Composed::Skip("no request in the payload"));
+        };
+        let Some(account) = self.active_recipient(row).await? else {
+            return Ok(Composed::Skip("account no longer active"));
+        };
+        let token = Token::generate(ctx.rng)?;
+        let code = mint_code(ctx)?;
+        let settings = &self.settings.recovery;
+        let mut tx = self.db.pool().begin().await?;
+        let open = store::find_open_request(&mut tx, request_id).await?;
+        if open.is_none_or(|r| r.user_id.as_ref() != Some(&account.id)) {
+            return Ok(Composed::Skip("request no longer open"));
+        }
+        let stored = store::store_minted(
+            &mut tx,
+            request_id,
+            &token.digest(),
+            ctx.now.plus(settings.link_ttl),
+            &code_digest(request_id, &code),
+            ctx.now.plus(settings.code_ttl),
+        )
+        .await?;
+        if !stored {
+            return Ok(Composed::Skip("request no longer open"));
+        }
+        tx.commit().await?;
+        let frame = self.mail_frame(Some(&account.id)).await?;
+        let link = public_link(&self.settings, &format!("/recovery/{}", token.expose()));
+        let (link_ttl, code_ttl) = (ttl_words(settings.link_ttl), ttl_words(settings.code_ttl));
+        let name = account.display_name();
+        let username = account.username.to_string();
+        let email = render_pair(
+            &row.to_address,
+            "Reset your keyward password",
+            &ResetLinkText {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                link: &link,
+                code: &code,
+                link_ttl: &link_ttl,
+                code_ttl: &code_ttl,
+            },
+            &ResetLinkHtml {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                link: &link,
+                code: &code,
+                link_ttl: &link_ttl,
+                code_ttl: &code_ttl,
+            },
+        )?;
+        Ok(Composed::Send(email))
+    }
+
+    /// Seed 001: an account that may not reset by itself is told whom to ask.
+    pub(crate) async fn compose_contact_admin(
+        &self,
+        row: &OutboxRow,
+    ) -> Result<Composed, Internal> {
+        let Some(account) = self.active_recipient(row).await? else {
+            return Ok(Composed::Skip("account no longer active"));
+        };
+        let frame = self.mail_frame(Some(&account.id)).await?;
+        let name = account.display_name();
+        let username = account.username.to_string();
+        let email = render_pair(
+            &row.to_address,
+            "About resetting your keyward password",
+            &ContactAdminText {
+                frame: &frame,
+                name: &name,
+                username: &username,
+            },
+            &ContactAdminHtml {
+                frame: &frame,
+                name: &name,
+                username: &username,
+            },
+        )?;
+        Ok(Composed::Send(email))
+    }
+
+    /// "Your password was changed", with a "this wasn't me" link minted now.
+    pub(crate) async fn compose_password_changed(
+        &self,
+        ctx: &Ctx<'_>,
+        row: &OutboxRow,
+    ) -> Result<Composed, Internal> {
+        let Some(account) = self.active_recipient(row).await? else {
+            return Ok(Composed::Skip("account no longer active"));
+        };
+        let changed_at = UnixTime(
+            row.payload
+                .get("changed_at")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(row.created_at.secs()),
+        );
+        let token = Token::generate(ctx.rng)?;
+        let mut tx = self.db.pool().begin().await?;
+        store::insert_alert(
+            &mut tx,
+            &token.digest(),
+            &account.id,
+            ctx.now,
+            ctx.now
+                .plus(std::time::Duration::from_secs(NOT_ME_TTL_SECS)),
+        )
+        .await?;
+        tx.commit().await?;
+        let frame = self.mail_frame(Some(&account.id)).await?;
+        let not_me_link = public_link(
+            &self.settings,
+            &format!("/security/not-me/{}", token.expose()),
+        );
+        let (name, username, when) = (
+            account.display_name(),
+            account.username.to_string(),
+            when(changed_at),
+        );
+        let email = render_pair(
+            &row.to_address,
+            "Your keyward password was changed",
+            &PasswordChangedText {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                when: &when,
+                not_me_link: &not_me_link,
+            },
+            &PasswordChangedHtml {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                when: &when,
+                not_me_link: &not_me_link,
+            },
+        )?;
+        Ok(Composed::Send(email))
+    }
+
+    /// Tells an administrator that someone reported "this wasn't me".
+    pub(crate) async fn compose_not_me_alert(&self, row: &OutboxRow) -> Result<Composed, Internal> {
+        let about = row
+            .payload
+            .get("about_user_id")
+            .and_then(|v| v.as_str())
+            .and_then(UserId::parse);
+        let Some(about) = about else {
+            return Ok(Composed::Skip("no account in the payload"));
+        };
+        let Some(account) = accounts::find_account(&self.db, &about).await? else {
+            return Ok(Composed::Skip("account no longer exists"));
+        };
+        let reported = UnixTime(
+            row.payload
+                .get("reported_at")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(row.created_at.secs()),
+        );
+        let frame = self.mail_frame(row.user_id.as_ref()).await?;
+        let (name, username, when) = (
+            account.display_name(),
+            account.username.to_string(),
+            when(reported),
+        );
+        let email = render_pair(
+            &row.to_address,
+            format!("Security alert: {username} did not change their password"),
+            &NotMeAlertText {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                when: &when,
+            },
+            &NotMeAlertHtml {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                when: &when,
+            },
+        )?;
+        Ok(Composed::Send(email))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_like_people_write_them() {
+        assert_eq!(when(UnixTime(1_788_768_000)), "2026-09-07 08:00 UTC");
+    }
+}

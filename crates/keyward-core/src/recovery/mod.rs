@@ -1,0 +1,732 @@
+//! Self-service recovery (R-REC-1 to R-REC-7): **Forgot password?** requests,
+//! the emailed link and code, the reset itself, and "this wasn't me".
+//!
+//! Nothing secret rests in the database: a request row is written at once
+//! (also for unknown accounts, so every answer costs the same and can be
+//! counted), and the link token and 8-digit code are minted only when the
+//! email is composed, with just their hashes stored. The browser that made
+//! the request holds a random handle (a cookie) that the code must come with,
+//! so a code alone is worth nothing.
+
+mod compose;
+mod store;
+
+use crate::Ctx;
+use crate::Keyward;
+use crate::accounts::{self, Account, AccountStatus};
+use crate::audit::{self, AuditEntry, action};
+use crate::crypto::hashing::HashingError;
+use crate::crypto::tokens::Token;
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::mail::{self, Outgoing};
+use crate::policy::{PasswordPolicy, PolicyKind, Violation};
+use crate::settings::IdentifyBy;
+use crate::types::{EmailAddress, MAX_USERNAME_CHARS, Password, UnixTime, UserId, Username};
+
+pub(crate) use store::end_open_requests;
+
+/// Mail kinds this capability composes.
+pub(crate) mod kind {
+    pub const RESET_LINK: &str = "recovery.reset_link";
+    pub const CONTACT_ADMIN: &str = "recovery.contact_admin";
+    pub const PASSWORD_CHANGED: &str = "account.password_changed";
+    pub const NOT_ME_ADMIN_ALERT: &str = "account.not_me_admin_alert";
+}
+
+/// Why a request row ended. Stored as text.
+pub mod ended {
+    pub const USED: &str = "used";
+    pub const SUPERSEDED: &str = "superseded";
+    pub const SIGNED_IN: &str = "signed_in";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const NO_ACCOUNT: &str = "no_account";
+    pub const NO_EMAIL: &str = "no_email";
+    pub const INELIGIBLE: &str = "ineligible";
+    pub const NOT_ME: &str = "not_me";
+}
+
+/// Longest email address accepted on the form.
+const MAX_EMAIL_CHARS: usize = 254;
+/// How long a "this wasn't me" link works.
+pub const NOT_ME_TTL_SECS: u64 = 7 * 24 * 3600;
+/// Digits in the emailed code.
+pub const CODE_DIGITS: usize = 8;
+
+/// What the person typed on **Forgot password?**.
+#[derive(Debug, Clone, Default)]
+pub struct RecoveryInput {
+    pub username: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The answer to every well-formed request, whatever the account's state.
+#[derive(Debug)]
+pub struct RecoveryAccepted {
+    /// Goes to the browser (a cookie) so the emailed code can be entered there.
+    pub handle: Token,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecoveryRequestError {
+    #[error("Enter your username.")]
+    UsernameMissing,
+    #[error("Enter your email address.")]
+    EmailMissing,
+    #[error("That is longer than any username or email address keyward accepts.")]
+    InputTooLong,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for RecoveryRequestError {
+    fn code(&self) -> &'static str {
+        match self {
+            RecoveryRequestError::UsernameMissing => "username_missing",
+            RecoveryRequestError::EmailMissing => "email_missing",
+            RecoveryRequestError::InputTooLong => "input_too_long",
+            RecoveryRequestError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RecoveryRequestError::Internal(internal) => internal.kind(),
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
+/// Why a reset link cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error(
+        "This link is not one of ours. Check that you copied all of it, or request a new link."
+    )]
+    Unknown,
+    #[error("This link has expired. Links work for a limited time; request a new one.")]
+    Expired,
+    #[error(
+        "This link has already been used to reset your password. Request a new link if you need one."
+    )]
+    Used,
+    #[error(
+        "This link no longer works because a newer link was sent. Use the newest email, or request a new link."
+    )]
+    Superseded,
+    #[error(
+        "This link no longer works because you signed in or your password changed since it was sent."
+    )]
+    Overtaken,
+}
+
+impl CodedError for LinkError {
+    fn code(&self) -> &'static str {
+        match self {
+            LinkError::Unknown => "link_unknown",
+            LinkError::Expired => "link_expired",
+            LinkError::Used | LinkError::Superseded | LinkError::Overtaken => "link_used",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            LinkError::Unknown => ErrorKind::NotFound,
+            _ => ErrorKind::Gone,
+        }
+    }
+}
+
+/// A usable reset link: what the reset page needs.
+#[derive(Debug, Clone)]
+pub struct ResetLink {
+    /// Shown unless the page asks for the username (`recovery.confirm_username`).
+    pub username: Username,
+    pub policy: PasswordPolicy,
+    pub ask_username: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("The new password doesn't meet the rules.")]
+    PasswordPolicy {
+        violations: Vec<Violation>,
+        policy: PasswordPolicy,
+    },
+    #[error("That username doesn't match the account this link is for.")]
+    UsernameMismatch,
+    #[error("The server is busy. Try again in a moment.")]
+    Busy { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for ResetError {
+    fn code(&self) -> &'static str {
+        match self {
+            ResetError::Link(link) => link.code(),
+            ResetError::PasswordPolicy { .. } => "password_policy",
+            ResetError::UsernameMismatch => "username_mismatch",
+            ResetError::Busy { .. } => "server_busy",
+            ResetError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ResetError::Link(link) => link.kind(),
+            ResetError::PasswordPolicy { .. } | ResetError::UsernameMismatch => ErrorKind::BadInput,
+            ResetError::Busy { retry_after_secs } => ErrorKind::Unavailable {
+                retry_after_secs: *retry_after_secs,
+            },
+            ResetError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+impl From<HashingError> for ResetError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { retry_after_secs } => ResetError::Busy { retry_after_secs },
+            HashingError::Internal(internal) => ResetError::Internal(internal),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("That code is not right. Check the 8 digits in the email and try again.")]
+    Wrong,
+    #[error("That code has expired. Request a new email.")]
+    Expired,
+    #[error("Too many wrong codes. Request a new email.")]
+    TooManyTries,
+    #[error(
+        "Start again from Forgot password? on this device; the code works only where it was requested."
+    )]
+    NoRequest,
+}
+
+impl CodedError for CodeError {
+    fn code(&self) -> &'static str {
+        match self {
+            CodeError::Wrong => "code_wrong",
+            CodeError::Expired => "code_expired",
+            CodeError::TooManyTries => "code_too_many_tries",
+            CodeError::NoRequest => "code_no_request",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CodeError::Wrong | CodeError::NoRequest => ErrorKind::BadInput,
+            CodeError::Expired | CodeError::TooManyTries => ErrorKind::Gone,
+        }
+    }
+}
+
+/// Either a code outcome or an internal failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RedeemCodeError {
+    #[error(transparent)]
+    Code(#[from] CodeError),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for RedeemCodeError {
+    fn code(&self) -> &'static str {
+        match self {
+            RedeemCodeError::Code(code) => code.code(),
+            RedeemCodeError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RedeemCodeError::Code(code) => code.kind(),
+            RedeemCodeError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+/// The stored form of an emailed code, bound to its request.
+pub(crate) fn code_digest(request_id: &str, code: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"keyward/recovery-code\0");
+    hasher.update(request_id.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(code.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// Whether an account may receive a reset link (seed 001).
+fn eligible(account: &Account, created_by_owner: bool, require_prior_sign_in: bool) -> bool {
+    !require_prior_sign_in || account.last_sign_in_at.is_some() || created_by_owner
+}
+
+fn audit_entry<'a>(
+    ctx: &'a Ctx<'_>,
+    act: &'static str,
+    outcome: &'static str,
+    target: Option<&'a str>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        at: ctx.now,
+        actor_id: None,
+        target_id: target,
+        school_id: None,
+        action: act,
+        outcome,
+        client_addr: ctx.client_addr.as_deref(),
+        detail: None,
+    }
+}
+
+impl Keyward {
+    /// **Forgot password?** (R-REC-1 to R-REC-3, R-REC-6). Whatever the
+    /// account's state — unknown, without email, not eligible, throttled — the
+    /// answer is the same; only well-formedness errors differ, and those
+    /// depend on the input alone. Mail goes through the outbox, so the answer
+    /// never waits for it.
+    pub async fn request_recovery(
+        &self,
+        ctx: &Ctx<'_>,
+        input: &RecoveryInput,
+    ) -> Result<RecoveryAccepted, RecoveryRequestError> {
+        let mode = self.settings.recovery.identify_by;
+        let username = input
+            .username
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let email = input
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let needs_username = matches!(mode, IdentifyBy::Username | IdentifyBy::EmailAndUsername);
+        let needs_email = matches!(mode, IdentifyBy::Email | IdentifyBy::EmailAndUsername);
+        if needs_username && username.is_none() {
+            return Err(RecoveryRequestError::UsernameMissing);
+        }
+        if needs_email && email.is_none() {
+            return Err(RecoveryRequestError::EmailMissing);
+        }
+        if username.is_some_and(|u| u.chars().count() > MAX_USERNAME_CHARS)
+            || email.is_some_and(|e| e.chars().count() > MAX_EMAIL_CHARS)
+        {
+            return Err(RecoveryRequestError::InputTooLong);
+        }
+        let handle = Token::generate(ctx.rng).map_err(Internal::from)?;
+        let settings = &self.settings.recovery;
+        let hour_ago = ctx.now.minus(std::time::Duration::from_secs(3600));
+
+        if let Some(addr) = ctx.client_addr.as_deref() {
+            let recent = store::count_requests_from(&self.db, addr, hour_ago).await?;
+            if recent >= i64::from(settings.max_requests_per_address_per_hour) {
+                audit::insert(
+                    self.db.pool(),
+                    &audit_entry(ctx, action::RECOVERY_REQUEST, "throttled_address", None),
+                )
+                .await?;
+                return Ok(RecoveryAccepted { handle });
+            }
+        }
+
+        let candidates = self.identify(mode, username, email).await?;
+        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let mut mail_written = false;
+        if candidates.is_empty() {
+            store::insert_request(&mut tx, ctx, &handle, None, Some(ended::NO_ACCOUNT)).await?;
+            audit::insert(
+                &mut *tx,
+                &audit_entry(ctx, action::RECOVERY_REQUEST, "no_account", None),
+            )
+            .await?;
+        }
+        for (account, created_by_owner) in &candidates {
+            let target = Some(account.id.as_str());
+            let Some(address) = &account.email else {
+                store::insert_request(
+                    &mut tx,
+                    ctx,
+                    &handle,
+                    Some(&account.id),
+                    Some(ended::NO_EMAIL),
+                )
+                .await?;
+                audit::insert(
+                    &mut *tx,
+                    &audit_entry(ctx, action::RECOVERY_REQUEST, "no_email", target),
+                )
+                .await?;
+                continue;
+            };
+            let sent_lately =
+                store::count_mailed_requests_for(&mut tx, &account.id, hour_ago).await?;
+            if sent_lately >= i64::from(settings.max_links_per_account_per_hour) {
+                audit::insert(
+                    &mut *tx,
+                    &audit_entry(ctx, action::RECOVERY_REQUEST, "throttled_account", target),
+                )
+                .await?;
+                continue;
+            }
+            let is_eligible = eligible(account, *created_by_owner, settings.require_prior_sign_in);
+            let (ending, mail_kind, outcome) = if is_eligible {
+                store::end_open_requests(&mut tx, &account.id, ended::SUPERSEDED, ctx.now).await?;
+                (None, kind::RESET_LINK, "link_sent")
+            } else {
+                (Some(ended::INELIGIBLE), kind::CONTACT_ADMIN, "ineligible")
+            };
+            let request_id =
+                store::insert_request(&mut tx, ctx, &handle, Some(&account.id), ending).await?;
+            mail::enqueue(
+                &mut *tx,
+                ctx,
+                &Outgoing {
+                    kind: mail_kind,
+                    user_id: Some(&account.id),
+                    to_address: address.as_str(),
+                    payload: serde_json::json!({ "request_id": request_id }),
+                },
+            )
+            .await?;
+            mail_written = true;
+            audit::insert(
+                &mut *tx,
+                &audit_entry(ctx, action::RECOVERY_REQUEST, outcome, target),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(Internal::from)?;
+        if mail_written {
+            self.wake_mail_worker();
+        }
+        Ok(RecoveryAccepted { handle })
+    }
+
+    /// The active accounts a request names, with whether each was created by its owner.
+    async fn identify(
+        &self,
+        mode: IdentifyBy,
+        username: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Vec<(Account, bool)>, Internal> {
+        let username = username.and_then(|u| Username::parse(u).ok());
+        let email = email.and_then(|e| EmailAddress::parse(e).ok());
+        let found = match mode {
+            IdentifyBy::Username => match &username {
+                Some(name) => store::find_by_username_key(&self.db, name.key())
+                    .await?
+                    .into_iter()
+                    .collect(),
+                None => Vec::new(),
+            },
+            IdentifyBy::EmailAndUsername => match (&username, &email) {
+                (Some(name), Some(email)) => store::find_by_username_key(&self.db, name.key())
+                    .await?
+                    .into_iter()
+                    .filter(|(account, _)| {
+                        account.email.as_ref().map(EmailAddress::key) == Some(email.key())
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            IdentifyBy::Email => match &email {
+                Some(email) => store::find_by_email_key(&self.db, &email.key()).await?,
+                None => Vec::new(),
+            },
+        };
+        Ok(found
+            .into_iter()
+            .filter(|(account, _)| account.status == AccountStatus::Active)
+            .collect())
+    }
+
+    /// Checks a reset link without using it up (R-REC-4: opening the link, as
+    /// mail scanners do, changes nothing).
+    pub async fn check_reset_link(
+        &self,
+        ctx: &Ctx<'_>,
+        token_text: &str,
+    ) -> Result<ResetLink, ResetError> {
+        let (_, account) = self.live_link(ctx, token_text).await?;
+        let policy = self
+            .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
+            .await?;
+        Ok(ResetLink {
+            username: account.username,
+            policy,
+            ask_username: self.settings.recovery.confirm_username,
+        })
+    }
+
+    async fn live_link(
+        &self,
+        ctx: &Ctx<'_>,
+        token_text: &str,
+    ) -> Result<(store::RequestRow, Account), ResetError> {
+        let token = Token::from_client(token_text).ok_or(LinkError::Unknown)?;
+        let row = store::find_by_token(&self.db, &token.digest())
+            .await?
+            .ok_or(LinkError::Unknown)?;
+        classify(&row, ctx.now)?;
+        let user_id = row.user_id.clone().ok_or(LinkError::Unknown)?;
+        let account = accounts::find_account(&self.db, &user_id)
+            .await?
+            .ok_or(LinkError::Unknown)?;
+        if account.status != AccountStatus::Active {
+            return Err(LinkError::Unknown.into());
+        }
+        Ok((row, account))
+    }
+
+    /// Resets the password with a link (R-REC-5). The link is used up in the
+    /// same transaction as the change, by a conditional update, so of two
+    /// submits at the same moment exactly one succeeds. Every session ends,
+    /// MFA is untouched, and a "password changed" email goes out.
+    pub async fn reset_with_link(
+        &self,
+        ctx: &Ctx<'_>,
+        token_text: &str,
+        new_password: String,
+        confirmation: &str,
+        typed_username: Option<&str>,
+    ) -> Result<Account, ResetError> {
+        let (row, account) = self.live_link(ctx, token_text).await?;
+        if self.settings.recovery.confirm_username {
+            let matches = typed_username
+                .and_then(|u| Username::parse(u.trim()).ok())
+                .is_some_and(|u| u.key() == account.username.key());
+            if !matches {
+                return Err(ResetError::UsernameMismatch);
+            }
+        }
+        let policy = self
+            .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
+            .await?;
+        let Some(password) = Password::new(new_password) else {
+            return Err(ResetError::PasswordPolicy {
+                violations: vec![Violation::TooLong],
+                policy,
+            });
+        };
+        let violations = policy.check_new(&password, confirmation, Some(account.username.as_str()));
+        if !violations.is_empty() {
+            return Err(ResetError::PasswordPolicy { violations, policy });
+        }
+        let hash = self.hashing.hash(&password, ctx.rng).await?;
+
+        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        if !store::use_up(&mut tx, &row.id, ctx.now).await? {
+            // Someone else used it a moment ago, or it just expired.
+            drop(tx);
+            let again = store::find_by_token(&self.db, &row.token_digest())
+                .await?
+                .ok_or(LinkError::Unknown)?;
+            classify(&again, ctx.now)?;
+            return Err(LinkError::Used.into());
+        }
+        accounts::set_password(&mut tx, &account.id, &hash, ctx.now).await?;
+        accounts::end_sessions(&mut tx, &account.id, None).await?;
+        self.enqueue_password_changed(&mut tx, ctx, &account)
+            .await?;
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                school_id: account.school_id.as_ref().map(|s| s.as_str()),
+                ..audit_entry(
+                    ctx,
+                    action::RECOVERY_RESET,
+                    "success",
+                    Some(account.id.as_str()),
+                )
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Internal::from)?;
+        self.wake_mail_worker();
+        Ok(account)
+    }
+
+    /// Writes the "your password was changed" email, when the account has an address.
+    pub(crate) async fn enqueue_password_changed(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        ctx: &Ctx<'_>,
+        account: &Account,
+    ) -> Result<(), Internal> {
+        let Some(address) = &account.email else {
+            return Ok(());
+        };
+        mail::enqueue(
+            &mut *tx,
+            ctx,
+            &Outgoing {
+                kind: kind::PASSWORD_CHANGED,
+                user_id: Some(&account.id),
+                to_address: address.as_str(),
+                payload: serde_json::json!({ "changed_at": ctx.now.secs() }),
+            },
+        )
+        .await
+    }
+
+    /// The emailed code, typed on the page shown after the request (R-REC-7).
+    /// It must come from the browser that made the request (its handle); at
+    /// most `code_max_tries` wrong tries. Success gives a fresh reset token
+    /// for the same reset page (the emailed link stops working).
+    pub async fn redeem_recovery_code(
+        &self,
+        ctx: &Ctx<'_>,
+        handle_text: &str,
+        code: &str,
+    ) -> Result<Token, RedeemCodeError> {
+        let handle = Token::from_client(handle_text).ok_or(CodeError::NoRequest)?;
+        let rows = store::find_by_handle(&self.db, &handle.digest()).await?;
+        let Some(newest) = rows.first() else {
+            return Err(CodeError::NoRequest.into());
+        };
+        let settings = &self.settings.recovery;
+        let max_tries = i64::from(settings.code_max_tries);
+        if newest.code_failures >= max_tries {
+            return Err(CodeError::TooManyTries.into());
+        }
+        let code = code.trim();
+        let well_formed = code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit());
+        for row in &rows {
+            let expires = row
+                .code_expires_at
+                .unwrap_or(UnixTime(row.created_at.secs()).plus(settings.code_ttl));
+            let matches = well_formed
+                && row.ended_at.is_none()
+                && row.code_hash.as_deref() == Some(code_digest(&row.id, code).as_str());
+            if matches {
+                if ctx.now >= expires {
+                    return Err(CodeError::Expired.into());
+                }
+                let token = Token::generate(ctx.rng).map_err(Internal::from)?;
+                let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+                if !store::exchange_code(&mut tx, &row.id, &token.digest(), ctx.now).await? {
+                    return Err(CodeError::Wrong.into());
+                }
+                audit::insert(
+                    &mut *tx,
+                    &audit_entry(
+                        ctx,
+                        action::RECOVERY_CODE,
+                        "success",
+                        row.user_id.as_ref().map(UserId::as_str),
+                    ),
+                )
+                .await?;
+                tx.commit().await.map_err(Internal::from)?;
+                return Ok(token);
+            }
+        }
+        let newest_expires = newest
+            .code_expires_at
+            .unwrap_or(UnixTime(newest.created_at.secs()).plus(settings.code_ttl));
+        if ctx.now >= newest_expires {
+            return Err(CodeError::Expired.into());
+        }
+        let failures = store::count_code_failure(&self.db, &newest.id).await?;
+        audit::insert(
+            self.db.pool(),
+            &audit_entry(
+                ctx,
+                action::RECOVERY_CODE,
+                "failure",
+                newest.user_id.as_ref().map(UserId::as_str),
+            ),
+        )
+        .await?;
+        if failures >= max_tries {
+            return Err(CodeError::TooManyTries.into());
+        }
+        Err(CodeError::Wrong.into())
+    }
+
+    /// Whether a "this wasn't me" link is usable (GET shows a confirmation; it acts on POST).
+    pub async fn check_not_me(&self, ctx: &Ctx<'_>, token_text: &str) -> Result<(), LinkError> {
+        let token = Token::from_client(token_text).ok_or(LinkError::Unknown)?;
+        match store::find_alert(&self.db, &token.digest())
+            .await
+            .map_err(|_| LinkError::Unknown)?
+        {
+            None => Err(LinkError::Unknown),
+            Some(alert) if alert.used_at.is_some() => Err(LinkError::Used),
+            Some(alert) if ctx.now >= alert.expires_at => Err(LinkError::Expired),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// "This wasn't me": ends every session of the account, stops any open
+    /// reset link, and tells the school's administrators by email.
+    pub async fn report_not_me(&self, ctx: &Ctx<'_>, token_text: &str) -> Result<(), ResetError> {
+        self.check_not_me(ctx, token_text).await?;
+        let token = Token::from_client(token_text).ok_or(LinkError::Unknown)?;
+        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let Some(user_id) = store::use_alert(&mut tx, &token.digest(), ctx.now).await? else {
+            return Err(LinkError::Used.into());
+        };
+        let account = accounts::find_account_in(&mut tx, &user_id)
+            .await?
+            .ok_or(LinkError::Unknown)?;
+        accounts::end_sessions(&mut tx, &account.id, None).await?;
+        store::end_open_requests(&mut tx, &account.id, ended::NOT_ME, ctx.now).await?;
+        let admins = store::admins_to_alert(&mut tx, &account).await?;
+        for (admin_id, address) in &admins {
+            mail::enqueue(
+                &mut *tx,
+                ctx,
+                &Outgoing {
+                    kind: kind::NOT_ME_ADMIN_ALERT,
+                    user_id: Some(admin_id),
+                    to_address: address,
+                    payload: serde_json::json!({ "about_user_id": account.id.as_str(), "reported_at": ctx.now.secs() }),
+                },
+            )
+            .await?;
+        }
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                actor_id: Some(account.id.as_str()),
+                school_id: account.school_id.as_ref().map(|s| s.as_str()),
+                detail: Some(if admins.is_empty() {
+                    "no admin with email"
+                } else {
+                    "admins alerted"
+                }),
+                ..audit_entry(ctx, action::NOT_ME, "success", Some(account.id.as_str()))
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Internal::from)?;
+        self.wake_mail_worker();
+        Ok(())
+    }
+}
+
+/// Sorts a stored request into usable or the reason it is not.
+fn classify(row: &store::RequestRow, now: UnixTime) -> Result<(), LinkError> {
+    match row.ended_reason.as_deref() {
+        Some(ended::USED) => return Err(LinkError::Used),
+        Some(ended::SUPERSEDED) => return Err(LinkError::Superseded),
+        Some(_) => return Err(LinkError::Overtaken),
+        None => {}
+    }
+    match row.link_expires_at {
+        Some(expires) if now < expires => Ok(()),
+        Some(_) => Err(LinkError::Expired),
+        None => Err(LinkError::Unknown),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,361 @@
+//! SQL of recovery requests and "this wasn't me" alert tokens.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::ended;
+use crate::Ctx;
+use crate::accounts::Account;
+use crate::authz::Role;
+use crate::crypto::tokens::{Token, TokenDigest};
+use crate::error::Internal;
+use crate::store::Db;
+use crate::types::{UnixTime, UserId};
+
+/// A recovery request as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestRow {
+    pub id: String,
+    pub user_id: Option<UserId>,
+    pub created_at: UnixTime,
+    pub token_hash: Option<String>,
+    pub link_expires_at: Option<UnixTime>,
+    pub code_hash: Option<String>,
+    pub code_expires_at: Option<UnixTime>,
+    pub code_failures: i64,
+    pub ended_at: Option<UnixTime>,
+    pub ended_reason: Option<String>,
+}
+
+impl RequestRow {
+    pub fn token_digest(&self) -> TokenDigest {
+        TokenDigest(self.token_hash.clone().unwrap_or_default())
+    }
+}
+
+const REQUEST_COLUMNS: &str = "id, user_id, created_at, token_hash, link_expires_at, code_hash, \
+     code_expires_at, code_failures, ended_at, ended_reason";
+
+fn request_from_row(row: &AnyRow) -> Result<RequestRow, Internal> {
+    Ok(RequestRow {
+        id: row.try_get("id")?,
+        user_id: row
+            .try_get::<Option<String>, _>("user_id")?
+            .map(UserId::from_stored),
+        created_at: UnixTime(row.try_get("created_at")?),
+        token_hash: row.try_get("token_hash")?,
+        link_expires_at: row
+            .try_get::<Option<i64>, _>("link_expires_at")?
+            .map(UnixTime),
+        code_hash: row.try_get("code_hash")?,
+        code_expires_at: row
+            .try_get::<Option<i64>, _>("code_expires_at")?
+            .map(UnixTime),
+        code_failures: row.try_get("code_failures")?,
+        ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(UnixTime),
+        ended_reason: row.try_get("ended_reason")?,
+    })
+}
+
+/// Writes a request row and returns its id. `ended` marks rows that can never
+/// become a link (no account, no email, not eligible).
+pub(super) async fn insert_request(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    handle: &Token,
+    user_id: Option<&UserId>,
+    ended: Option<&'static str>,
+) -> Result<String, Internal> {
+    let id = UserId::generate(ctx.rng)?.to_string();
+    sqlx::query(
+        "INSERT INTO recovery_requests (id, handle_hash, user_id, client_addr, created_at, ended_at, ended_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(handle.digest().as_str())
+    .bind(user_id.map(UserId::as_str))
+    .bind(ctx.client_addr.as_deref())
+    .bind(ctx.now.secs())
+    .bind(ended.map(|_| ctx.now.secs()))
+    .bind(ended)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+pub(super) async fn count_requests_from(
+    db: &Db,
+    addr: &str,
+    since: UnixTime,
+) -> Result<i64, Internal> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_requests WHERE client_addr = $1 AND created_at > $2",
+    )
+    .bind(addr)
+    .bind(since.secs())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(count)
+}
+
+/// Requests of one account in the window that led to an email.
+pub(super) async fn count_mailed_requests_for(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    since: UnixTime,
+) -> Result<i64, Internal> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_requests WHERE user_id = $1 AND created_at > $2 \
+         AND (ended_reason IS NULL OR ended_reason NOT IN ('no_email', 'no_account'))",
+    )
+    .bind(user_id.as_str())
+    .bind(since.secs())
+    .fetch_one(conn)
+    .await?;
+    Ok(count)
+}
+
+/// Ends every open request of a user (a newer link, a sign-in, a password
+/// change, "this wasn't me"): their links and codes stop working.
+pub(crate) async fn end_open_requests(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    reason: &'static str,
+    now: UnixTime,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE recovery_requests SET ended_at = $1, ended_reason = $2 WHERE user_id = $3 AND ended_at IS NULL",
+    )
+    .bind(now.secs())
+    .bind(reason)
+    .bind(user_id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn find_by_token(
+    db: &Db,
+    digest: &TokenDigest,
+) -> Result<Option<RequestRow>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM recovery_requests WHERE token_hash = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(digest.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(request_from_row).transpose()
+}
+
+/// The requests made with one browser handle, newest first.
+pub(super) async fn find_by_handle(
+    db: &Db,
+    digest: &TokenDigest,
+) -> Result<Vec<RequestRow>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM recovery_requests WHERE handle_hash = $1 ORDER BY created_at DESC, id LIMIT 10"
+    ));
+    let rows = sqlx::query(sql)
+        .bind(digest.as_str())
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(request_from_row).collect()
+}
+
+pub(crate) async fn find_open_request(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<RequestRow>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM recovery_requests WHERE id = $1 AND ended_at IS NULL"
+    ));
+    let row = sqlx::query(sql).bind(id).fetch_optional(conn).await?;
+    row.as_ref().map(request_from_row).transpose()
+}
+
+/// Stores the hashes of a freshly minted link token and code.
+pub(crate) async fn store_minted(
+    conn: &mut AnyConnection,
+    id: &str,
+    token: &TokenDigest,
+    link_expires_at: UnixTime,
+    code_hash: &str,
+    code_expires_at: UnixTime,
+) -> Result<bool, Internal> {
+    let done = sqlx::query(
+        "UPDATE recovery_requests SET token_hash = $1, link_expires_at = $2, code_hash = $3, \
+         code_expires_at = $4, code_failures = 0 WHERE id = $5 AND ended_at IS NULL",
+    )
+    .bind(token.as_str())
+    .bind(link_expires_at.secs())
+    .bind(code_hash)
+    .bind(code_expires_at.secs())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Uses a link up; false when it was used or ended a moment ago, or expired.
+pub(super) async fn use_up(
+    conn: &mut AnyConnection,
+    id: &str,
+    now: UnixTime,
+) -> Result<bool, Internal> {
+    let done = sqlx::query(
+        "UPDATE recovery_requests SET ended_at = $1, ended_reason = $2 \
+         WHERE id = $3 AND ended_at IS NULL AND link_expires_at > $1",
+    )
+    .bind(now.secs())
+    .bind(ended::USED)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Swaps a correct code for a fresh link token; the code is used up.
+pub(super) async fn exchange_code(
+    conn: &mut AnyConnection,
+    id: &str,
+    token: &TokenDigest,
+    now: UnixTime,
+) -> Result<bool, Internal> {
+    let done = sqlx::query(
+        "UPDATE recovery_requests SET token_hash = $1, code_hash = NULL \
+         WHERE id = $2 AND ended_at IS NULL AND code_hash IS NOT NULL AND code_expires_at > $3",
+    )
+    .bind(token.as_str())
+    .bind(id)
+    .bind(now.secs())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts a wrong code atomically and returns the new count.
+pub(super) async fn count_code_failure(db: &Db, id: &str) -> Result<i64, Internal> {
+    let failures: i64 = sqlx::query_scalar(
+        "UPDATE recovery_requests SET code_failures = code_failures + 1 WHERE id = $1 RETURNING code_failures",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(failures)
+}
+
+pub(crate) struct AlertRow {
+    pub used_at: Option<UnixTime>,
+    pub expires_at: UnixTime,
+}
+
+pub(super) async fn find_alert(
+    db: &Db,
+    digest: &TokenDigest,
+) -> Result<Option<AlertRow>, Internal> {
+    let row =
+        sqlx::query("SELECT used_at, expires_at FROM security_alert_tokens WHERE token_hash = $1")
+            .bind(digest.as_str())
+            .fetch_optional(db.pool())
+            .await?;
+    row.map(|row| {
+        Ok(AlertRow {
+            used_at: row.try_get::<Option<i64>, _>("used_at")?.map(UnixTime),
+            expires_at: UnixTime(row.try_get("expires_at")?),
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn insert_alert(
+    conn: &mut AnyConnection,
+    digest: &TokenDigest,
+    user_id: &UserId,
+    now: UnixTime,
+    expires_at: UnixTime,
+) -> Result<(), Internal> {
+    sqlx::query("INSERT INTO security_alert_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(digest.as_str())
+        .bind(user_id.as_str())
+        .bind(now.secs())
+        .bind(expires_at.secs())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks an alert token used and returns its user, once.
+pub(super) async fn use_alert(
+    conn: &mut AnyConnection,
+    digest: &TokenDigest,
+    now: UnixTime,
+) -> Result<Option<UserId>, Internal> {
+    let user: Option<String> = sqlx::query_scalar(
+        "UPDATE security_alert_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING user_id",
+    )
+    .bind(now.secs())
+    .bind(digest.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(user.map(UserId::from_stored))
+}
+
+/// Who to tell when someone says "this wasn't me": the lead teachers of the
+/// account's school, or the platform admins for accounts without a school;
+/// only those with an email address, never the account itself.
+pub(super) async fn admins_to_alert(
+    conn: &mut AnyConnection,
+    account: &Account,
+) -> Result<Vec<(UserId, String)>, Internal> {
+    let rows = match &account.school_id {
+        Some(school) => sqlx::query(
+            "SELECT id, email FROM users WHERE school_id = $1 AND role = $2 AND status = 'active' \
+                 AND email IS NOT NULL AND id <> $3 ORDER BY username_key LIMIT 20",
+        )
+        .bind(school.as_str())
+        .bind(Role::LeadTeacher.as_str())
+        .bind(account.id.as_str())
+        .fetch_all(&mut *conn)
+        .await?,
+        None => Vec::new(),
+    };
+    let rows = if rows.is_empty() {
+        sqlx::query(
+            "SELECT id, email FROM users WHERE role = $1 AND status = 'active' AND email IS NOT NULL \
+             AND id <> $2 ORDER BY username_key LIMIT 20",
+        )
+        .bind(Role::PlatformAdmin.as_str())
+        .bind(account.id.as_str())
+        .fetch_all(&mut *conn)
+        .await?
+    } else {
+        rows
+    };
+    rows.iter()
+        .map(|row| {
+            Ok((
+                UserId::from_stored(row.try_get("id")?),
+                row.try_get("email")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Internal::from)
+}
+
+pub(super) async fn find_by_username_key(
+    db: &Db,
+    key: &str,
+) -> Result<Option<(Account, bool)>, Internal> {
+    crate::accounts::find_for_recovery(db, "u.username_key = $1", key)
+        .await
+        .map(|mut found| found.pop())
+}
+
+pub(super) async fn find_by_email_key(
+    db: &Db,
+    key: &str,
+) -> Result<Vec<(Account, bool)>, Internal> {
+    crate::accounts::find_for_recovery(db, "u.email_key = $1", key).await
+}

@@ -1,0 +1,293 @@
+//! `/api/v1/recovery`: request a reset email, check and use a link, trade
+//! the emailed code for a reset token; and `/api/v1/me/password`.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use keyward_core::accounts::ChangePasswordError;
+use keyward_core::policy::{Violation, violation_codes};
+use keyward_core::recovery::{RecoveryInput, RecoveryRequestError, RedeemCodeError, ResetError};
+
+use super::ErrorBody;
+use crate::error::AppError;
+use crate::extract::{ApiJson, ApiSession, Client, RECOVERY_COOKIE};
+use crate::state::AppState;
+
+/// The one answer to every well-formed request, whatever the account's state.
+const ACCEPTED_MESSAGE: &str =
+    "If an account matches and has an email address, we have sent it a link and a code.";
+
+#[derive(Deserialize, ToSchema)]
+pub struct RecoveryRequest {
+    pub username: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    /// Always `accepted`.
+    pub status: &'static str,
+    pub message: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyRule {
+    /// `min`, `lower`, `upper`, `digit`, `nospecial`, `username`, `common`.
+    pub rule: &'static str,
+    pub value: usize,
+    pub text: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LinkStatus {
+    /// Always `usable`.
+    pub status: &'static str,
+    /// Whether the reset must also carry the username (`recovery.confirm_username`).
+    pub ask_username: bool,
+    pub rules: Vec<PolicyRule>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResetRequest {
+    pub new_password: String,
+    pub confirm_password: String,
+    pub username: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Done {
+    pub status: &'static str,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CodeRequest {
+    /// The 8 digits from the email.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeAccepted {
+    /// Use with `GET`/`POST /api/v1/recovery/{token}`.
+    pub reset_token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+    pub confirm_password: String,
+}
+
+fn policy_error(violations: &[Violation]) -> AppError {
+    AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "password_policy",
+        "The new password doesn't meet the rules.",
+    )
+    .with_detail("violations", serde_json::json!(violation_codes(violations)))
+}
+
+fn token_of(path: Result<Path<String>, PathRejection>) -> String {
+    path.map(|Path(token)| token).unwrap_or_default()
+}
+
+/// Ask for a reset email. The answer is the same whatever the account's state.
+#[utoipa::path(
+    post,
+    path = "/recovery",
+    tag = "recovery",
+    request_body = RecoveryRequest,
+    responses(
+        (status = 202, description = "Accepted; sets the `kw_recovery` cookie the code must come with", body = Accepted),
+        (status = 422, description = "`username_missing`, `email_missing` or `input_too_long`", body = ErrorBody),
+    ),
+    security(())
+)]
+pub async fn request(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(body): ApiJson<RecoveryRequest>,
+) -> Result<Response, AppError> {
+    let input = RecoveryInput {
+        username: body.username,
+        email: body.email,
+    };
+    match state.kw.request_recovery(&state.ctx(&client), &input).await {
+        Ok(accepted) => {
+            let jar = CookieJar::new().add(state.recovery_cookie(&accepted.handle));
+            let answer = Accepted {
+                status: "accepted",
+                message: ACCEPTED_MESSAGE,
+            };
+            Ok((StatusCode::ACCEPTED, jar, Json(answer)).into_response())
+        }
+        Err(RecoveryRequestError::Internal(err)) => Err(AppError::internal(&err)),
+        Err(err) => Err(AppError::from_coded(&err)),
+    }
+}
+
+/// Whether a reset link can be used. Does not use it up.
+#[utoipa::path(
+    get,
+    path = "/recovery/{token}",
+    tag = "recovery",
+    params(("token" = String, Path, description = "The token from the emailed link")),
+    responses(
+        (status = 200, description = "Usable", body = LinkStatus),
+        (status = 404, description = "`link_unknown`", body = ErrorBody),
+        (status = 410, description = "`link_expired` or `link_used`", body = ErrorBody),
+    ),
+    security(())
+)]
+pub async fn check(
+    State(state): State<AppState>,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<LinkStatus>, AppError> {
+    let link = state
+        .kw
+        .check_reset_link(&state.ctx(&client), &token_of(path))
+        .await
+        .map_err(|err| reset_error(&err))?;
+    let rules = link
+        .policy
+        .hints()
+        .into_iter()
+        .map(|h| PolicyRule {
+            rule: h.rule,
+            value: h.value,
+            text: h.text,
+        })
+        .collect();
+    Ok(Json(LinkStatus {
+        status: "usable",
+        ask_username: link.ask_username,
+        rules,
+    }))
+}
+
+fn reset_error(err: &ResetError) -> AppError {
+    match err {
+        ResetError::Internal(internal) => AppError::internal(internal),
+        ResetError::PasswordPolicy { violations, .. } => policy_error(violations),
+        other => AppError::from_coded(other),
+    }
+}
+
+/// Reset the password with a link token. Every session of the account ends.
+#[utoipa::path(
+    post,
+    path = "/recovery/{token}",
+    tag = "recovery",
+    params(("token" = String, Path, description = "The token from the emailed link or from the code")),
+    request_body = ResetRequest,
+    responses(
+        (status = 200, description = "The password is changed; sign in with it", body = Done),
+        (status = 404, description = "`link_unknown`", body = ErrorBody),
+        (status = 410, description = "`link_expired` or `link_used`", body = ErrorBody),
+        (status = 422, description = "`password_policy` (with `violations`) or `username_mismatch`", body = ErrorBody),
+    ),
+    security(())
+)]
+pub async fn reset(
+    State(state): State<AppState>,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<Json<Done>, AppError> {
+    state
+        .kw
+        .reset_with_link(
+            &state.ctx(&client),
+            &token_of(path),
+            body.new_password,
+            &body.confirm_password,
+            body.username.as_deref(),
+        )
+        .await
+        .map_err(|err| reset_error(&err))?;
+    Ok(Json(Done { status: "reset" }))
+}
+
+/// Trade the emailed 8-digit code for a reset token. Needs the `kw_recovery`
+/// cookie from the request; at most 5 wrong tries.
+#[utoipa::path(
+    post,
+    path = "/recovery/code",
+    tag = "recovery",
+    request_body = CodeRequest,
+    responses(
+        (status = 200, description = "The code was right", body = CodeAccepted),
+        (status = 410, description = "`code_expired` or `code_too_many_tries`", body = ErrorBody),
+        (status = 422, description = "`code_wrong` or `code_no_request`", body = ErrorBody),
+    ),
+    security(())
+)]
+pub async fn code(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<CodeRequest>,
+) -> Result<Json<CodeAccepted>, AppError> {
+    let handle = jar
+        .get(RECOVERY_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let token = state
+        .kw
+        .redeem_recovery_code(&state.ctx(&client), &handle, &body.code)
+        .await
+        .map_err(|err| match err {
+            RedeemCodeError::Internal(internal) => AppError::internal(&internal),
+            other => AppError::from_coded(&other),
+        })?;
+    Ok(Json(CodeAccepted {
+        reset_token: token.expose().to_owned(),
+    }))
+}
+
+/// Change your own password. Your other sessions end.
+#[utoipa::path(
+    post,
+    path = "/me/password",
+    tag = "session",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Changed", body = Done),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`csrf_failed`", body = ErrorBody),
+        (status = 422, description = "`password_policy` (with `violations`) or `wrong_current_password`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<Json<Done>, AppError> {
+    state
+        .kw
+        .change_own_password(
+            &state.ctx(&client),
+            &caller.session,
+            &caller.token,
+            body.current_password,
+            body.new_password,
+            &body.confirm_password,
+        )
+        .await
+        .map_err(|err| match err {
+            ChangePasswordError::Internal(internal) => AppError::internal(&internal),
+            ChangePasswordError::PasswordPolicy { violations, .. } => policy_error(&violations),
+            other => AppError::from_coded(&other),
+        })?;
+    Ok(Json(Done { status: "changed" }))
+}

@@ -1,0 +1,380 @@
+//! **Forgot password?** as the seeds show it: identify the account (by
+//! username with **Next**, or email and username with **Send Reset Link**),
+//! then "check your email" with a box for the emailed code, then the reset
+//! page reached by the link or the code. Every answer to a request is the
+//! same page, whatever the account's state.
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use keyward_core::policy::Hint;
+use keyward_core::recovery::{LinkError, RecoveryInput, RedeemCodeError, ResetError};
+use keyward_core::settings::IdentifyBy;
+
+use super::{Nav, render};
+use crate::error::AppError;
+use crate::extract::{Client, PageForm, RECOVERY_COOKIE, Visitor};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "recovery_request.html")]
+struct RequestPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    ask_username: bool,
+    ask_email: bool,
+    button: &'static str,
+    username: String,
+    email: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_sent.html")]
+struct SentPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    link_ttl: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_reset.html")]
+struct ResetPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    action: String,
+    username: String,
+    ask_username: bool,
+    hints: Vec<Hint>,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "link_problem.html")]
+struct LinkProblemPage {
+    nav: Option<Nav>,
+    heading: &'static str,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "not_me.html")]
+struct NotMePage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    action: String,
+    done: bool,
+}
+
+fn request_page(
+    state: &AppState,
+    visitor: &Visitor,
+    username: String,
+    email: String,
+    errors: Vec<String>,
+) -> RequestPage {
+    let mode = state.kw.settings().recovery.identify_by;
+    RequestPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        ask_username: matches!(mode, IdentifyBy::Username | IdentifyBy::EmailAndUsername),
+        ask_email: matches!(mode, IdentifyBy::Email | IdentifyBy::EmailAndUsername),
+        // Seed 000 says Next after the username; seed 001 says Send Reset Link.
+        button: if mode == IdentifyBy::Username {
+            "Next"
+        } else {
+            "Send Reset Link"
+        },
+        username: username.chars().take(64).collect(),
+        email: email.chars().take(254).collect(),
+        errors,
+    }
+}
+
+pub async fn request_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let username = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "username")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let page = request_page(&state, &visitor, username, String::new(), Vec::new());
+    visitor.respond(&state, render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    #[serde(default)]
+    csrf_token: String,
+    username: Option<String>,
+    email: Option<String>,
+}
+
+pub async fn submit_request(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    PageForm(form): PageForm<RequestForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let input = RecoveryInput {
+        username: form.username.clone(),
+        email: form.email.clone(),
+    };
+    match state.kw.request_recovery(&state.ctx(&client), &input).await {
+        Ok(accepted) => {
+            let jar = visitor
+                .jar(&state)
+                .add(state.recovery_cookie(&accepted.handle));
+            Ok((jar, Redirect::to("/recovery/sent")).into_response())
+        }
+        Err(keyward_core::recovery::RecoveryRequestError::Internal(err)) => {
+            Err(AppError::internal(&err))
+        }
+        Err(err) => {
+            let page = request_page(
+                &state,
+                &visitor,
+                form.username.unwrap_or_default(),
+                form.email.unwrap_or_default(),
+                vec![err.to_string()],
+            );
+            Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
+        }
+    }
+}
+
+fn sent_page(state: &AppState, visitor: &Visitor, errors: Vec<String>) -> SentPage {
+    SentPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        link_ttl: humanize(state.kw.settings().recovery.link_ttl),
+        errors,
+    }
+}
+
+/// "1 hour", "30 minutes".
+fn humanize(duration: std::time::Duration) -> String {
+    let minutes = duration.as_secs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} minute{}", if m == 1 { "" } else { "s" }),
+        (h, 0) => format!("{h} hour{}", if h == 1 { "" } else { "s" }),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+pub async fn sent(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let page = sent_page(&state, &visitor, Vec::new());
+    visitor.respond(&state, render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn submit_code(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    jar: CookieJar,
+    PageForm(form): PageForm<CodeForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let handle = jar
+        .get(RECOVERY_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    match state
+        .kw
+        .redeem_recovery_code(&state.ctx(&client), &handle, &form.code)
+        .await
+    {
+        Ok(token) => Ok(Redirect::to(&format!("/recovery/{}", token.expose())).into_response()),
+        Err(RedeemCodeError::Internal(err)) => Err(AppError::internal(&err)),
+        Err(RedeemCodeError::Code(err)) => {
+            let status = AppError::from_coded(&err).status;
+            let page = sent_page(&state, &visitor, vec![err.to_string()]);
+            Ok(visitor.respond(&state, render(status, &page)))
+        }
+    }
+}
+
+/// The page for a link that cannot be used: says which problem, offers a new link.
+fn link_problem(visitor: &Visitor, err: LinkError) -> Response {
+    let heading = match err {
+        LinkError::Unknown => "This link doesn't work",
+        LinkError::Expired => "This link has expired",
+        LinkError::Used => "This link has been used",
+        LinkError::Superseded | LinkError::Overtaken => "This link no longer works",
+    };
+    let status = AppError::from_coded(&err).status;
+    render(
+        status,
+        &LinkProblemPage {
+            nav: Nav::of(visitor),
+            heading,
+            message: err.to_string(),
+        },
+    )
+}
+
+/// Any path segment, even one that is not valid UTF-8, is just an unknown link.
+fn token_of(path: Result<Path<String>, PathRejection>) -> String {
+    path.map(|Path(token)| token).unwrap_or_default()
+}
+
+pub async fn reset_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let token = token_of(path);
+    match state.kw.check_reset_link(&state.ctx(&client), &token).await {
+        Ok(link) => {
+            let page = ResetPage {
+                nav: Nav::of(&visitor),
+                csrf_token: visitor.csrf_token(),
+                action: format!("/recovery/{token}"),
+                username: link.username.to_string(),
+                ask_username: link.ask_username,
+                hints: link.policy.hints(),
+                errors: Vec::new(),
+            };
+            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+        }
+        Err(ResetError::Link(err)) => Ok(visitor.respond(&state, link_problem(&visitor, err))),
+        Err(ResetError::Internal(err)) => Err(AppError::internal(&err)),
+        Err(err) => Err(AppError::from_coded(&err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn submit_reset(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    PageForm(form): PageForm<ResetForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let token = token_of(path);
+    let ctx = state.ctx(&client);
+    let outcome = state
+        .kw
+        .reset_with_link(
+            &ctx,
+            &token,
+            form.new_password,
+            &form.confirm_password,
+            Some(&form.username),
+        )
+        .await;
+    let errors = match outcome {
+        Ok(_) => return Ok(Redirect::to("/signin?notice=password_reset").into_response()),
+        Err(ResetError::Link(err)) => {
+            return Ok(visitor.respond(&state, link_problem(&visitor, err)));
+        }
+        Err(ResetError::Internal(err)) => return Err(AppError::internal(&err)),
+        Err(ResetError::PasswordPolicy { violations, policy }) => {
+            violations.iter().map(|v| v.message(&policy)).collect()
+        }
+        Err(err @ ResetError::Busy { .. }) => return Err(AppError::from_coded(&err)),
+        Err(err) => vec![err.to_string()],
+    };
+    // Show the form again with what went wrong (the link is still unused).
+    let link = match state.kw.check_reset_link(&ctx, &token).await {
+        Ok(link) => link,
+        Err(ResetError::Link(err)) => {
+            return Ok(visitor.respond(&state, link_problem(&visitor, err)));
+        }
+        Err(err) => return Err(AppError::from_coded(&err)),
+    };
+    let page = ResetPage {
+        nav: Nav::of(&visitor),
+        csrf_token: visitor.csrf_token(),
+        action: format!("/recovery/{token}"),
+        username: link.username.to_string(),
+        ask_username: link.ask_username,
+        hints: link.policy.hints(),
+        errors,
+    };
+    Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
+}
+
+pub async fn not_me_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let token = token_of(path);
+    match state.kw.check_not_me(&state.ctx(&client), &token).await {
+        Ok(()) => {
+            let page = NotMePage {
+                nav: Nav::of(&visitor),
+                csrf_token: visitor.csrf_token(),
+                action: format!("/security/not-me/{token}"),
+                done: false,
+            };
+            visitor.respond(&state, render(StatusCode::OK, &page))
+        }
+        Err(err) => visitor.respond(&state, link_problem(&visitor, err)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NotMeForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn submit_not_me(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    PageForm(form): PageForm<NotMeForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let token = token_of(path);
+    match state.kw.report_not_me(&state.ctx(&client), &token).await {
+        Ok(()) => {
+            let page = NotMePage {
+                nav: None,
+                csrf_token: String::new(),
+                action: String::new(),
+                done: true,
+            };
+            // This browser's session, if any, ended too.
+            let jar = visitor.jar(&state).add(state.expired_session_cookie());
+            Ok((jar, render(StatusCode::OK, &page)).into_response())
+        }
+        Err(ResetError::Link(err)) => Ok(visitor.respond(&state, link_problem(&visitor, err))),
+        Err(ResetError::Internal(err)) => Err(AppError::internal(&err)),
+        Err(err) => Err(AppError::from_coded(&err)),
+    }
+}

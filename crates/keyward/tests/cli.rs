@@ -1,0 +1,833 @@
+//! The `keyward` binary run as an operator runs it (R-CLI-1, R-CFG-1): a
+//! temporary data folder, settings through `KEYWARD_<SECTION>__<KEY>`, cheap
+//! hashing so the tests are quick. Tests that touch the database use SQLite,
+//! or a fresh PostgreSQL database (`kwcli_<hex>`, dropped afterwards) when
+//! `KEYWARD_TEST_POSTGRES_URL` names a server.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyward");
+const POSTGRES_URL_VAR: &str = "KEYWARD_TEST_POSTGRES_URL";
+const ADMIN_PASSWORD: &str = "Quiet-Harbour-Lantern-47";
+
+// ---------------------------------------------------------------- helpers
+
+/// A fresh PostgreSQL database for one test, dropped when the test ends.
+struct PgDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(future)
+}
+
+async fn pg_execute(admin_url: &str, sql: String) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::postgres::PgConnection::connect(admin_url).await?;
+    let result = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    result.map(|_| ())
+}
+
+impl PgDb {
+    fn create(admin_url: &str) -> PgDb {
+        let name = format!("kwcli_{:016x}", random_u64());
+        block_on(pg_execute(admin_url, format!("CREATE DATABASE {name}")))
+            .unwrap_or_else(|e| panic!("cannot create {name} through {POSTGRES_URL_VAR}: {e}"));
+        let mut url = url::Url::parse(admin_url).expect("a URL in KEYWARD_TEST_POSTGRES_URL");
+        url.set_path(&format!("/{name}"));
+        PgDb {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.to_string(),
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = block_on(pg_execute(&self.admin_url, sql));
+    }
+}
+
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    RandomState::new().hash_one((nanos, std::process::id()))
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// One keyward installation: a temporary folder (the working directory), a data
+/// folder inside it, a port, and the database of this test run.
+struct Site {
+    root: tempfile::TempDir,
+    port: u16,
+    pg: Option<PgDb>,
+}
+
+impl Site {
+    /// A site whose database is SQLite, or PostgreSQL when the run asks for it.
+    fn new() -> Site {
+        let pg = std::env::var(POSTGRES_URL_VAR)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(|url| PgDb::create(&url));
+        Site {
+            root: tempfile::tempdir().expect("temp dir"),
+            port: free_port(),
+            pg,
+        }
+    }
+
+    /// A site for commands that never reach a database.
+    fn without_database() -> Site {
+        Site {
+            root: tempfile::tempdir().expect("temp dir"),
+            port: free_port(),
+            pg: None,
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    fn backend(&self) -> &'static str {
+        if self.pg.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// `keyward` with only this site's settings: no inherited `KEYWARD_*`
+    /// variables, the default log filter, run from the site's folder.
+    fn bare_command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command.current_dir(self.root.path()).env_remove("RUST_LOG");
+        for (key, _) in std::env::vars() {
+            if key.starts_with("KEYWARD_") {
+                command.env_remove(key);
+            }
+        }
+        command
+    }
+
+    /// `keyward` with this site's data folder, address, database and cheap hashing.
+    fn command(&self) -> Command {
+        let mut command = self.bare_command();
+        command
+            .env("KEYWARD_SERVER__DATA_DIR", self.data_dir())
+            .env("KEYWARD_SERVER__BIND", format!("127.0.0.1:{}", self.port))
+            .env(
+                "KEYWARD_SERVER__PUBLIC_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            )
+            .env("KEYWARD_HASHING__MEMORY_KIB", "256")
+            .env("KEYWARD_HASHING__ITERATIONS", "1");
+        if let Some(pg) = &self.pg {
+            command.env("KEYWARD_DATABASE__URL", &pg.url);
+        }
+        command
+    }
+
+    /// Runs `keyward ARGS` to the end with `stdin` as its standard input.
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        run_with_stdin(self.command().args(args), stdin)
+    }
+
+    /// Starts a long-running command (`serve`, `demo`) with its output going
+    /// to files outside the data folder.
+    fn spawn(&self, args: &[&str], log_name: &str) -> Server {
+        let stdout_path = self.root.path().join(format!("{log_name}.stdout"));
+        let stderr_path = self.root.path().join(format!("{log_name}.stderr"));
+        let child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+            .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+            .spawn()
+            .expect("start keyward");
+        Server {
+            child,
+            port: self.port,
+            stdout_path,
+            stderr_path,
+        }
+    }
+}
+
+fn run_with_stdin(command: &mut Command, stdin: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start keyward");
+    if let Some(mut pipe) = child.stdin.take() {
+        // The command may exit before reading (a bad argument); ignore EPIPE.
+        let _ = pipe.write_all(stdin.as_bytes());
+    }
+    child.wait_with_output().expect("keyward ran")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts a failure in the R-CLI-1 style: non-zero exit, exactly one line on
+/// standard error, which mentions every one of `needles`, and no panic.
+fn assert_one_line_failure(output: &Output, needles: &[&str]) -> String {
+    let stderr = text(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "expected a failure, got {:?}; stderr: {stderr}",
+        output.status
+    );
+    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "a panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "not one line: {stderr:?}");
+    assert!(lines[0].starts_with("keyward: "), "{stderr}");
+    for needle in needles {
+        assert!(
+            stderr.to_lowercase().contains(&needle.to_lowercase()),
+            "stderr does not mention {needle:?}: {stderr}"
+        );
+    }
+    stderr
+}
+
+/// Every file under `dir` (recursively) whose bytes contain `needle`, except
+/// files named in `except`.
+fn files_containing(dir: &Path, needle: &str, except: &[&str]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle, except));
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if except.contains(&name.as_str()) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        if bytes
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes())
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A minimal HTTP/1.1 exchange over loopback: the status and the body.
+fn http(port: u16, method: &str, path: &str, json: Option<&str>) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    let body = json.unwrap_or("");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAccept: application/json\r\n"
+    );
+    if json.is_some() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = text(&response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+fn json_string(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn sign_in(port: u16, username: &str, password: &str) -> (u16, String) {
+    let body = format!(
+        "{{\"username\":{},\"password\":{}}}",
+        json_string(username),
+        json_string(password)
+    );
+    http(port, "POST", "/api/v1/session", Some(&body)).expect("sign-in request")
+}
+
+/// A running `serve` or `demo`; killed if a test ends without stopping it.
+struct Server {
+    child: Child,
+    port: u16,
+    stdout_path: PathBuf,
+    stderr_path: PathBuf,
+}
+
+impl Server {
+    fn output(&self) -> (String, String) {
+        (
+            std::fs::read_to_string(&self.stdout_path).unwrap_or_default(),
+            std::fs::read_to_string(&self.stderr_path).unwrap_or_default(),
+        )
+    }
+
+    /// Waits until `/readyz` answers 200, failing early if the process ends.
+    fn wait_until_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let (stdout, stderr) = self.output();
+                panic!("keyward ended early with {status}\nstdout: {stdout}\nstderr: {stderr}");
+            }
+            if let Ok((200, _)) = http(self.port, "GET", "/readyz", None) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "keyward was not ready within 120 s: {:?}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends SIGTERM and returns the exit status, which must come within 15 s.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for keyward") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "keyward did not stop within 15 s of SIGTERM: {:?}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------- check-config
+
+const EVERY_KEY: &[&str] = &[
+    "server.bind",
+    "server.public_url",
+    "server.data_dir",
+    "server.max_body_bytes",
+    "server.request_timeout",
+    "server.shutdown_grace",
+    "database.url",
+    "database.max_connections",
+    "database.acquire_timeout",
+    "hashing.memory_kib",
+    "hashing.iterations",
+    "hashing.parallelism",
+    "hashing.max_concurrent",
+    "hashing.queue_timeout",
+    "session.idle_timeout",
+    "session.absolute_timeout",
+    "throttle.account_free_failures",
+    "throttle.account_max_delay",
+    "throttle.address_free_failures",
+    "throttle.address_max_delay",
+    "throttle.forget_after",
+];
+
+fn check_config(site: &Site, vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = site.bare_command();
+    command.args(args).arg("check-config");
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    run_with_stdin(&mut command, "")
+}
+
+#[test]
+fn check_config_prints_every_setting_with_its_default() {
+    let site = Site::without_database();
+    let output = check_config(&site, &[], &[]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    for key in EVERY_KEY {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("{key} = "))),
+            "{key} missing from:\n{stdout}"
+        );
+    }
+    for line in [
+        "server.bind = 127.0.0.1:8080",
+        "server.public_url = http://127.0.0.1:8080/",
+        "server.data_dir = ./keyward-data",
+        "database.url = sqlite://./keyward-data/keyward.db",
+        "hashing.memory_kib = 19456",
+        "hashing.iterations = 2",
+        "hashing.parallelism = 1",
+    ] {
+        assert!(lines.contains(&line), "{line:?} missing from:\n{stdout}");
+    }
+    // check-config only reads; it creates no data folder.
+    assert!(!site.root.path().join("keyward-data").exists());
+}
+
+#[test]
+fn check_config_overlays_the_environment_on_the_file() {
+    let site = Site::without_database();
+    let file = site.root.path().join("keyward.toml");
+    std::fs::write(
+        &file,
+        "[server]\nbind = \"127.0.0.1:9000\"\n[hashing]\niterations = 3\nmemory_kib = 4096\n",
+    )
+    .unwrap();
+    let output = check_config(
+        &site,
+        &[("KEYWARD_HASHING__ITERATIONS", "4")],
+        &["--config", file.to_str().unwrap()],
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("server.bind = 127.0.0.1:9000\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("hashing.iterations = 4\n"), "{stdout}");
+    assert!(stdout.contains("hashing.memory_kib = 4096\n"), "{stdout}");
+
+    // The file can also be named by KEYWARD_CONFIG, and an empty one means none.
+    let output = check_config(&site, &[("KEYWARD_CONFIG", file.to_str().unwrap())], &[]);
+    assert!(text(&output.stdout).contains("server.bind = 127.0.0.1:9000\n"));
+    let output = check_config(&site, &[("KEYWARD_CONFIG", "")], &[]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(text(&output.stdout).contains("server.bind = 127.0.0.1:8080\n"));
+}
+
+#[test]
+fn check_config_masks_the_database_password() {
+    let site = Site::without_database();
+    let output = check_config(
+        &site,
+        &[("KEYWARD_DATABASE__URL", "postgres://u:secret@h/db")],
+        &[],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let all = text(&output.stdout) + &text(&output.stderr);
+    assert!(!all.contains("secret"), "{all}");
+    assert!(
+        all.contains("database.url = postgres://u:****@h/db"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_unknown_or_invalid_setting_stops_with_one_line_naming_it() {
+    let site = Site::without_database();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("KEYWARD_SERVER__NOPE", "1", &["nope"]),
+        ("KEYWARD_NOPE__X", "1", &["nope"]),
+        (
+            "KEYWARD_HASHING__ITERATIONS",
+            "lots",
+            &["hashing.iterations"],
+        ),
+        ("KEYWARD_HASHING__ITERATIONS", "0", &["hashing.iterations"]),
+        ("KEYWARD_DATABASE__URL", "mysql://x", &["database.url"]),
+        ("KEYWARD_SERVER__BIND", "nonsense", &["server.bind"]),
+        (
+            "KEYWARD_SERVER__PUBLIC_URL",
+            "ftp://x",
+            &["server.public_url"],
+        ),
+        (
+            "KEYWARD_SESSION__IDLE_TIMEOUT",
+            "soon",
+            &["session.idle_timeout"],
+        ),
+        (
+            "KEYWARD_THROTTLE__ACCOUNT_MAX_DELAY",
+            "1s",
+            &["throttle.account_max_delay"],
+        ),
+    ];
+    for (key, value, needles) in cases {
+        let output = check_config(&site, &[(key, value)], &[]);
+        assert_one_line_failure(&output, needles);
+        assert!(
+            output.stdout.is_empty(),
+            "{key}={value} printed settings: {}",
+            text(&output.stdout)
+        );
+    }
+}
+
+#[test]
+fn a_missing_settings_file_is_one_clear_line() {
+    let site = Site::without_database();
+    let missing = site.root.path().join("nowhere.toml");
+    let output = check_config(&site, &[], &["--config", missing.to_str().unwrap()]);
+    assert_one_line_failure(&output, &["nowhere.toml", "does not exist"]);
+    // Every command loads the settings first, so each refuses the same way.
+    let output = run_with_stdin(
+        site.bare_command()
+            .args(["--config", missing.to_str().unwrap(), "migrate"]),
+        "",
+    );
+    assert_one_line_failure(&output, &["does not exist"]);
+}
+
+#[test]
+fn a_bad_settings_file_is_named_on_one_line() {
+    let site = Site::without_database();
+    let file = site.root.path().join("bad.toml");
+    let cases: &[(&str, &[&str])] = &[
+        ("[server]\nbnd = \"127.0.0.1:80\"\n", &["bnd"]),
+        ("[nonsense]\nx = 1\n", &["nonsense"]),
+        (
+            "[hashing]\niterations = \"many\"\n",
+            &["hashing.iterations"],
+        ),
+        (
+            "[server]\npublic_url = \"not a url\"\n",
+            &["server.public_url"],
+        ),
+        // A syntax error: the parser's multi-line excerpt becomes one line.
+        ("[server\nbind = 1\n", &["line 1", "bad.toml"]),
+        ("[server]\nbind = \n", &["line 2"]),
+    ];
+    for (contents, needles) in cases {
+        std::fs::write(&file, contents).unwrap();
+        let output = check_config(&site, &[], &["--config", file.to_str().unwrap()]);
+        assert_one_line_failure(&output, needles);
+    }
+}
+
+// ---------------------------------------------------------------- migrate
+
+#[test]
+fn migrate_brings_the_schema_up_to_date_and_is_idempotent() {
+    let site = Site::new();
+    for run in 1..=2 {
+        let output = site.run(&["migrate"], "");
+        assert!(
+            output.status.success(),
+            "run {run}: {}",
+            text(&output.stderr)
+        );
+        let stdout = text(&output.stdout);
+        assert!(
+            stdout.contains(&format!("The {} database is up to date", site.backend())),
+            "run {run}: {stdout}"
+        );
+    }
+    if site.pg.is_none() {
+        assert!(site.data_dir().join("keyward.db").is_file());
+    }
+}
+
+#[test]
+fn an_unusable_database_is_one_line() {
+    let site = Site::without_database();
+    // The data folder is a file, so nothing can be created in it.
+    let blocker = site.root.path().join("data");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let output = site.run(&["migrate"], "");
+    assert_one_line_failure(&output, &["data"]);
+
+    let output = run_with_stdin(
+        site.bare_command()
+            .env(
+                "KEYWARD_DATABASE__URL",
+                "postgres://nobody:topsecret@127.0.0.1:1/keyward",
+            )
+            .env("KEYWARD_DATABASE__ACQUIRE_TIMEOUT", "1s")
+            .arg("migrate"),
+        "",
+    );
+    let stderr = assert_one_line_failure(&output, &["database"]);
+    assert!(!stderr.contains("topsecret"), "{stderr}");
+}
+
+// ---------------------------------------------------------------- admin create
+
+#[test]
+fn admin_create_makes_a_platform_admin_from_standard_input() {
+    let site = Site::new();
+    let args = [
+        "admin",
+        "create",
+        "--username",
+        "head.admin",
+        "--email",
+        "head@school.example",
+    ];
+    let output = site.run(&args, &format!("{ADMIN_PASSWORD}\n"));
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("head.admin"), "{stdout}");
+    assert!(!stdout.contains(ADMIN_PASSWORD) && !stderr.contains(ADMIN_PASSWORD));
+
+    // The same username again is refused with its code.
+    let output = site.run(&args, &format!("{ADMIN_PASSWORD}\n"));
+    assert_one_line_failure(&output, &["username_taken"]);
+
+    // The password is stored only as a hash: not in the database files.
+    if site.pg.is_none() {
+        assert!(site.data_dir().join("keyward.db").is_file());
+    }
+    let leaks = files_containing(&site.data_dir(), ADMIN_PASSWORD, &[]);
+    assert!(leaks.is_empty(), "the password is in {leaks:?}");
+
+    // The admin can sign in with it.
+    let mut server = site.spawn(&["serve"], "serve");
+    server.wait_until_ready();
+    let (status, body) = sign_in(site.port, "head.admin", ADMIN_PASSWORD);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"role\":\"platform_admin\""), "{body}");
+    let (status, _) = sign_in(site.port, "head.admin", "Wrong-Harbour-Lantern-47");
+    assert_eq!(status, 401);
+    assert!(server.terminate().success(), "{:?}", server.output());
+}
+
+#[test]
+fn admin_create_without_a_password_is_one_clear_line() {
+    let site = Site::new();
+    for stdin in ["", "\n", "\r\n"] {
+        let output = site.run(&["admin", "create", "--username", "head.admin"], stdin);
+        assert_one_line_failure(&output, &["password", "standard input"]);
+    }
+}
+
+#[test]
+fn admin_create_refuses_a_weak_password_by_the_policy() {
+    let site = Site::new();
+    let output = site.run(&["admin", "create", "--username", "head.admin"], "short\n");
+    assert_one_line_failure(&output, &["password_policy", "too_short"]);
+    // Nothing was created: the name is still free.
+    let output = site.run(
+        &["admin", "create", "--username", "head.admin"],
+        &format!("{ADMIN_PASSWORD}\n"),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[test]
+fn admin_create_refuses_a_bad_username_or_email() {
+    let site = Site::new();
+    let password = format!("{ADMIN_PASSWORD}\n");
+    let output = site.run(&["admin", "create", "--username", "a b"], &password);
+    assert_one_line_failure(&output, &["--username"]);
+    let output = site.run(&["admin", "create", "--username", ""], &password);
+    assert_one_line_failure(&output, &["--username"]);
+    let output = site.run(
+        &[
+            "admin",
+            "create",
+            "--username",
+            "ok.admin",
+            "--email",
+            "nope",
+        ],
+        &password,
+    );
+    assert_one_line_failure(&output, &["--email"]);
+}
+
+// ---------------------------------------------------------------- demo
+
+/// The lines of `demo-accounts.txt`: username → (role, password).
+fn demo_accounts(data_dir: &Path) -> BTreeMap<String, (String, String)> {
+    let path = data_dir.join("demo-accounts.txt");
+    let contents = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    contents
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(fields.len(), 3, "not ROLE USERNAME PASSWORD: {line:?}");
+            (
+                fields[1].to_owned(),
+                (fields[0].to_owned(), fields[2].to_owned()),
+            )
+        })
+        .collect()
+}
+
+/// Runs `keyward demo` until ready, signs in as everyone, stops it with SIGTERM
+/// and checks no password was written anywhere but the accounts file.
+fn run_demo(site: &Site, log_name: &str) -> BTreeMap<String, (String, String)> {
+    let mut server = site.spawn(&["demo"], log_name);
+    server.wait_until_ready();
+
+    let accounts = demo_accounts(&site.data_dir());
+    let count = |role: &str| accounts.values().filter(|(r, _)| r == role).count();
+    for role in ["platform_admin", "lead_teacher", "teacher", "parent"] {
+        assert!(count(role) >= 1, "no {role} in {accounts:?}");
+    }
+    assert!(
+        count("learner") >= 2,
+        "fewer than two learners: {accounts:?}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(site.data_dir().join("demo-accounts.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "demo-accounts.txt is readable by others");
+    }
+
+    for (username, (role, password)) in &accounts {
+        let (status, body) = sign_in(site.port, username, password);
+        assert_eq!(status, 200, "{username}: {body}");
+        assert!(
+            body.contains(&format!("\"username\":\"{username}\"")),
+            "{body}"
+        );
+        assert!(body.contains(&format!("\"role\":\"{role}\"")), "{body}");
+    }
+
+    let status = server.terminate();
+    let (stdout, stderr) = server.output();
+    assert!(status.success(), "demo stopped with {status}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // Standard output is a file, not a terminal: the banner names the accounts
+    // file and everyone's username, and no password.
+    assert!(stdout.contains("demo-accounts.txt"), "{stdout}");
+    for (username, (_, password)) in &accounts {
+        assert!(
+            stdout.contains(username.as_str()),
+            "{username} not in {stdout}"
+        );
+        assert!(
+            !stdout.contains(password.as_str()) && !stderr.contains(password.as_str()),
+            "the password of {username} was printed:\n{stdout}\n{stderr}"
+        );
+        let leaks = files_containing(&site.data_dir(), password, &["demo-accounts.txt"]);
+        assert!(leaks.is_empty(), "{username}'s password is in {leaks:?}");
+    }
+    if site.pg.is_none() {
+        assert!(site.data_dir().join("keyward.db").is_file());
+    }
+    accounts
+}
+
+#[test]
+fn demo_serves_signs_everyone_in_and_stops_gracefully_twice() {
+    let mut site = Site::new();
+    let first = run_demo(&site, "demo1");
+    // Again on the same data: the same accounts and passwords, still valid.
+    site.port = free_port();
+    let second = run_demo(&site, "demo2");
+    assert_eq!(first, second);
+}
+
+// ---------------------------------------------------------------- serve
+
+#[test]
+fn serve_on_an_address_in_use_is_one_line() {
+    let mut site = Site::new();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    site.port = taken.local_addr().unwrap().port();
+    let output = site.run(&["serve"], "");
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Log lines may come first; the error itself is one `keyward:` line.
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("keyward: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("cannot listen"), "{stderr}");
+    assert!(errors[0].contains(&site.port.to_string()), "{stderr}");
+    drop(taken);
+}
+
+#[test]
+fn serve_answers_health_checks_and_stops_on_sigterm() {
+    let site = Site::new();
+    let mut server = site.spawn(&["--log-format", "json", "serve"], "serve");
+    server.wait_until_ready();
+    let (status, body) = http(site.port, "GET", "/healthz", None).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = sign_in(site.port, "nobody.here", "Some-Password-123");
+    assert_eq!(status, 401);
+    let status = server.terminate();
+    let (_, stderr) = server.output();
+    assert!(status.success(), "{stderr}");
+    // --log-format json: every log line is a JSON object.
+    assert!(!stderr.trim().is_empty());
+    for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            line.starts_with('{') && line.ends_with('}'),
+            "not JSON: {line}"
+        );
+    }
+}
