@@ -717,6 +717,18 @@ mod tests {
     }
 
     #[test]
+    fn a_sender_that_is_not_an_address_is_refused_by_name() {
+        for from in ["keyward", "keyward <noreply@>", "keyward <a b@x.org>"] {
+            let mut s = Settings::default();
+            s.mail.from = from.into();
+            assert_eq!(s.validate().unwrap_err().key, "mail.from", "{from}");
+        }
+        let mut s = Settings::default();
+        s.mail.from = "Hill School <noreply@school.example>".into();
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
     fn postgres_schemes_are_recognised() {
         assert_eq!(Backend::of_url("postgres://x/y"), Some(Backend::Postgres));
         assert_eq!(Backend::of_url("postgresql://x/y"), Some(Backend::Postgres));

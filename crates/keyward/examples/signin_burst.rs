@@ -258,7 +258,11 @@ async fn run(args: Args) -> Result<bool, String> {
         burst.len()
     );
     print_counts(&burst);
-    println!("  {:<34} {:>10}", "all answered after", ms(burst_wall));
+    println!(
+        "  {:<34} {:>10}",
+        "wall time (connects, then burst)",
+        ms(burst_wall)
+    );
     print_latencies(&burst);
     let right_200 = burst
         .iter()

@@ -106,6 +106,25 @@ fn the_lease_outlasts_a_whole_batch_of_smtp_timeouts() {
     assert!(service.lease > per_message * u32::try_from(CLAIM_BATCH).unwrap());
 }
 
+#[test]
+fn every_smtp_security_mode_builds_a_transport_without_connecting() {
+    use crate::settings::SmtpSecurity;
+    for security in [
+        SmtpSecurity::None,
+        SmtpSecurity::Starttls,
+        SmtpSecurity::Tls,
+    ] {
+        let mut settings = Settings::default();
+        settings.mail.transport = MailTransportKind::Smtp;
+        settings.mail.smtp.host = "smtp.school.example".into();
+        settings.mail.smtp.security = security;
+        settings.mail.smtp.username = "keyward".into();
+        settings.mail.smtp.password = "mail-password".into();
+        let settings = settings.validate().unwrap();
+        assert!(MailService::new(&settings).is_ok(), "{security:?}");
+    }
+}
+
 #[tokio::test]
 async fn rolled_back_mail_is_never_sent_and_committed_mail_is_sent_once_over_smtp() {
     let capture = SmtpCapture::start();

@@ -140,7 +140,12 @@ impl TestApp {
 
     /// Signs in through the API; returns the session cookie and CSRF token.
     pub async fn api_session(&self) -> (String, String) {
-        let reply = self.api_sign_in(ADMIN_USERNAME, ADMIN_PASSWORD).await;
+        self.api_session_as(ADMIN_USERNAME, ADMIN_PASSWORD).await
+    }
+
+    /// Signs in as anyone through the API; returns the session cookie and CSRF token.
+    pub async fn api_session_as(&self, username: &str, password: &str) -> (String, String) {
+        let reply = self.api_sign_in(username, password).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
         let cookie = reply.cookie_value("kw_session").expect("session cookie");
         let csrf = reply.json()["csrf_token"]

@@ -10,5 +10,6 @@ mod helpers;
 mod openapi;
 mod ops;
 mod pages;
+mod recovery;
 mod socket;
 mod throttling;
