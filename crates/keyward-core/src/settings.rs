@@ -326,8 +326,10 @@ impl Default for ThrottleSettings {
         ThrottleSettings {
             account_free_failures: 5,
             account_max_delay: Duration::from_secs(40),
-            address_free_failures: 30,
-            address_max_delay: Duration::from_secs(60),
+            // A whole school signs in from one address on a Monday morning:
+            // generous, and short waits, while each account keeps its own limit.
+            address_free_failures: 100,
+            address_max_delay: Duration::from_secs(15),
             forget_after: Duration::from_secs(3600),
         }
     }
@@ -614,6 +616,62 @@ impl Settings {
                 "throttle.forget_after".into(),
                 d(self.throttle.forget_after),
             ),
+            (
+                "mail.transport".into(),
+                format!("{:?}", self.mail.transport).to_lowercase(),
+            ),
+            ("mail.from".into(), self.mail.from.clone()),
+            ("mail.smtp.host".into(), self.mail.smtp.host.clone()),
+            ("mail.smtp.port".into(), self.mail.smtp.port.to_string()),
+            (
+                "mail.smtp.security".into(),
+                format!("{:?}", self.mail.smtp.security).to_lowercase(),
+            ),
+            ("mail.smtp.username".into(), self.mail.smtp.username.clone()),
+            (
+                "mail.smtp.password".into(),
+                if self.mail.smtp.password.is_empty() {
+                    String::new()
+                } else {
+                    "****".into()
+                },
+            ),
+            ("mail.smtp.timeout".into(), d(self.mail.smtp.timeout)),
+            ("mail.dev_inbox".into(), self.mail.dev_inbox.to_string()),
+            (
+                "mail.max_attempts".into(),
+                self.mail.max_attempts.to_string(),
+            ),
+            ("mail.retry_base".into(), d(self.mail.retry_base)),
+            ("mail.poll_interval".into(), d(self.mail.poll_interval)),
+            (
+                "recovery.identify_by".into(),
+                self.recovery.identify_by.as_str().into(),
+            ),
+            ("recovery.link_ttl".into(), d(self.recovery.link_ttl)),
+            ("recovery.code_ttl".into(), d(self.recovery.code_ttl)),
+            (
+                "recovery.code_max_tries".into(),
+                self.recovery.code_max_tries.to_string(),
+            ),
+            (
+                "recovery.confirm_username".into(),
+                self.recovery.confirm_username.to_string(),
+            ),
+            (
+                "recovery.require_prior_sign_in".into(),
+                self.recovery.require_prior_sign_in.to_string(),
+            ),
+            (
+                "recovery.max_links_per_account_per_hour".into(),
+                self.recovery.max_links_per_account_per_hour.to_string(),
+            ),
+            (
+                "recovery.max_requests_per_address_per_hour".into(),
+                self.recovery.max_requests_per_address_per_hour.to_string(),
+            ),
+            ("policy.staff".into(), self.policy.staff.as_str().into()),
+            ("policy.learner".into(), self.policy.learner.as_str().into()),
         ]
     }
 }

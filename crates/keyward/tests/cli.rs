@@ -436,7 +436,6 @@ fn check_config_prints_every_setting_with_its_default() {
 }
 
 #[test]
-#[ignore = "keyward-core's Settings::describe does not list the mail.* and recovery.* keys yet"]
 fn check_config_prints_the_mail_and_recovery_settings_with_secrets_masked() {
     let site = Site::without_database();
     let output = check_config(

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, request, type Page, type TestInfo } from '@playwright/test';
+import { simpleParser, type AddressObject } from 'mailparser';
 
 /** One line of `<data_dir>/demo-accounts.txt`, written by `keyward demo`. */
 export interface DemoAccount {
@@ -95,4 +96,240 @@ export async function expectNoSeriousA11yViolations(page: Page, label?: string):
     serious.map((v) => `[${v.impact}] ${v.id}: ${v.help} (${v.nodes.length} element(s))`),
     report,
   ).toEqual([]);
+}
+
+/** The demo account with this username (see demoAccounts). */
+export function demoAccount(username: string): DemoAccount {
+  const account = demoAccounts().find((a) => a.username === username);
+  if (!account) throw new Error(`demo-accounts.txt has no account ${username}`);
+  return account;
+}
+
+// ---------------------------------------------------------------------------
+// Signing in and out through the pages, and changing a password through the
+// JSON API (used to put a demo account's password back after a test).
+
+/** Signs in through the two-step pages (first screen, username, password) and lands on /home. */
+export async function signIn(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/signin');
+  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByRole('button', { name: 'Next', exact: true }).click();
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/home$/);
+  await expect(page.getByText(`Signed in as ${username}`).first()).toBeVisible();
+}
+
+/** Signs out with the button on /home and lands on the first screen. */
+export async function signOut(page: Page): Promise<void> {
+  await page.goto('/home');
+  await page.getByRole('main').getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+}
+
+/**
+ * Changes a password through the JSON API: `POST /api/v1/session`, then
+ * `POST /api/v1/me/password` with the session's CSRF token, then signs out.
+ * Uses a fresh request context, so no browser session is touched.
+ */
+export async function changePasswordViaApi(username: string, current: string, next: string): Promise<void> {
+  const api = await request.newContext({ baseURL: process.env.KEYWARD_URL ?? 'http://127.0.0.1:8080' });
+  try {
+    const signIn = await api.post('/api/v1/session', { data: { username, password: current } });
+    expect(signIn.status(), `API sign-in of ${username}: ${await signIn.text()}`).toBe(200);
+    const { csrf_token: csrf } = (await signIn.json()) as { csrf_token: string };
+    const change = await api.post('/api/v1/me/password', {
+      headers: { 'X-CSRF-Token': csrf },
+      data: { current_password: current, new_password: next, confirm_password: next },
+    });
+    expect(change.status(), `API password change of ${username}: ${await change.text()}`).toBe(200);
+    await api.delete('/api/v1/session', { headers: { 'X-CSRF-Token': csrf } });
+  } finally {
+    await api.dispose();
+  }
+}
+
+/**
+ * Keeps track of one demo account's password during a test, so that it can
+ * be put back to the one in demo-accounts.txt at the end: the suite shares
+ * one server, and specs/signin.spec.ts signs every account in with it.
+ */
+export class PasswordKeeper {
+  /** The password the account has now, as far as the test knows. */
+  current: string;
+
+  constructor(readonly account: DemoAccount) {
+    this.current = account.password;
+  }
+
+  /** Records that the test changed the password to `password`. */
+  changedTo(password: string): void {
+    this.current = password;
+  }
+
+  get changed(): boolean {
+    return this.current !== this.account.password;
+  }
+
+  /** Changes the password back to the original (through the API) when it differs. */
+  async restore(): Promise<void> {
+    if (!this.changed) return;
+    await changePasswordViaApi(this.account.username, this.current, this.account.password);
+    this.current = this.account.password;
+  }
+}
+
+/** A new password that meets both presets (classic and nist) and differs from run to run. */
+export function newPassword(tag = 'New'): string {
+  const digits = String(Math.floor(Math.random() * 90) + 10);
+  const letters = Math.random().toString(36).replace(/[^a-z]/g, '').slice(0, 6).padEnd(6, 'q');
+  return `${tag}Maple${letters}${digits}`;
+}
+
+// ---------------------------------------------------------------------------
+// Mail. scripts/browser-test runs an SMTP capture server (aiosmtpd) that
+// stores every message keyward sends in the Maildir named by KEYWARD_MAILDIR.
+
+/** One captured email, parsed. */
+export interface Mail {
+  /** The Maildir file name without its flags: unique per message. */
+  id: string;
+  /** When the capture server stored it (ms since the epoch; the file's mtime). */
+  receivedAt: number;
+  /** The To header as text, for example `Tom Baker <tom.baker@riverside.example>`. */
+  to: string;
+  /** The bare addresses of the To header, lower-cased. */
+  toAddresses: string[];
+  subject: string;
+  text: string;
+  html: string;
+}
+
+function maildir(): string {
+  const dir = process.env.KEYWARD_MAILDIR;
+  if (!dir) {
+    throw new Error('KEYWARD_MAILDIR is not set: run the suite with scripts/browser-test');
+  }
+  return dir;
+}
+
+function addressesOf(header: AddressObject | AddressObject[] | undefined): { text: string; addresses: string[] } {
+  const list = header === undefined ? [] : Array.isArray(header) ? header : [header];
+  const addresses: string[] = [];
+  const walk = (entries: AddressObject['value']): void => {
+    for (const entry of entries) {
+      if (entry.address) addresses.push(entry.address.toLowerCase());
+      if (entry.group) walk(entry.group);
+    }
+  };
+  list.forEach((h) => walk(h.value));
+  return { text: list.map((h) => h.text).join(', '), addresses };
+}
+
+const parsedMail = new Map<string, Mail>();
+
+/** Every message in the Maildir (new/ and cur/), oldest first. Parsed once each. */
+export async function readMaildir(): Promise<Mail[]> {
+  const root = maildir();
+  const mails: Mail[] = [];
+  for (const sub of ['new', 'cur']) {
+    const dir = path.join(root, sub);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue; // the capture server creates the folders with its first message
+    }
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      const id = name.split(':')[0];
+      let mail = parsedMail.get(id);
+      if (!mail) {
+        const file = path.join(dir, name);
+        let raw: Buffer;
+        let stat: fs.Stats;
+        try {
+          raw = fs.readFileSync(file);
+          stat = fs.statSync(file);
+        } catch {
+          continue; // moved between new/ and cur/ while we looked
+        }
+        const parsed = await simpleParser(raw);
+        const to = addressesOf(parsed.to);
+        mail = {
+          id,
+          receivedAt: stat.mtimeMs,
+          to: to.text,
+          toAddresses: to.addresses,
+          subject: parsed.subject ?? '',
+          text: parsed.text ?? '',
+          html: typeof parsed.html === 'string' ? parsed.html : '',
+        };
+        parsedMail.set(id, mail);
+      }
+      mails.push(mail);
+    }
+  }
+  return mails.sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+}
+
+/** The ids of the messages already in the Maildir; pass to `newMailTo` to ignore them. */
+export async function mailIds(): Promise<Set<string>> {
+  return new Set((await readMaildir()).map((m) => m.id));
+}
+
+/**
+ * Polls the Maildir until a message matches `predicate`, and returns the
+ * newest one that does. Fails after `timeoutMs`, listing what did arrive.
+ */
+export async function waitForMail(predicate: (mail: Mail) => boolean, timeoutMs = 20_000): Promise<Mail> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all = await readMaildir();
+    const matching = all.filter(predicate);
+    if (matching.length > 0) return matching[matching.length - 1];
+    if (Date.now() >= deadline) {
+      const seen = all.map((m) => `  ${m.id} to ${m.to}: ${m.subject}`).join('\n') || '  (none)';
+      throw new Error(`no matching email within ${timeoutMs} ms; the Maildir holds:\n${seen}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * A predicate for waitForMail: a message to `address` whose subject contains
+ * `subject`, that is not among `before` (from mailIds()).
+ */
+export function newMailTo(address: string, subject: string | RegExp, before: Set<string>): (mail: Mail) => boolean {
+  const want = address.toLowerCase();
+  return (mail) =>
+    !before.has(mail.id) &&
+    mail.toAddresses.includes(want) &&
+    (typeof subject === 'string' ? mail.subject.includes(subject) : subject.test(mail.subject));
+}
+
+function urlsIn(text: string): string[] {
+  return (text.match(/https?:\/\/[^\s<>"')\]]+/g) ?? []).map((u) => u.replace(/[.,;:!?]+$/, ''));
+}
+
+/** The reset link of a reset email: the first http(s) URL containing `/recovery/`. */
+export function resetLinkOf(mail: Mail): string {
+  const link = urlsIn(mail.text).find((u) => u.includes('/recovery/'));
+  if (!link) throw new Error(`no /recovery/ link in the email "${mail.subject}":\n${mail.text}`);
+  return link;
+}
+
+/** The 8-digit code of a reset email: a line of exactly 8 digits. */
+export function resetCodeOf(mail: Mail): string {
+  const line = mail.text.split(/\r?\n/).find((l) => /^\d{8}$/.test(l.trim()));
+  if (!line) throw new Error(`no 8-digit code line in the email "${mail.subject}":\n${mail.text}`);
+  return line.trim();
+}
+
+/** The "this wasn't me" link of a "password changed" email (`/security/not-me/`). */
+export function notMeLinkOf(mail: Mail): string {
+  const link = urlsIn(mail.text).find((u) => u.includes('/security/not-me/'));
+  if (!link) throw new Error(`no /security/not-me/ link in the email "${mail.subject}":\n${mail.text}`);
+  return link;
 }

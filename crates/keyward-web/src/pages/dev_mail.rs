@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use keyward_core::mail::dev_inbox::{self, InboxEntry};
+use keyward_core::types::UnixTime;
 
 use super::{Nav, render};
 use crate::error::AppError;
@@ -43,11 +44,29 @@ pub fn link_segments(text: &str) -> Vec<Segment> {
     segments
 }
 
+/// A date as `<time datetime="2026-09-07T08:00:00Z">2026-09-07 08:00 UTC</time>` wants it.
+struct ShownDate {
+    iso: String,
+    text: String,
+}
+
+fn shown(date: Option<UnixTime>) -> Option<ShownDate> {
+    date.map(|date| {
+        let iso = dev_inbox::format_utc(date);
+        // `2026-09-07T08:00:00Z` → `2026-09-07 08:00 UTC`
+        let text = match (iso.get(..10), iso.get(11..16)) {
+            (Some(day), Some(time)) => format!("{day} {time} UTC"),
+            _ => iso.clone(),
+        };
+        ShownDate { iso, text }
+    })
+}
+
 struct Row {
     id: String,
     to: String,
     subject: String,
-    date: Option<String>,
+    date: Option<ShownDate>,
 }
 
 impl From<InboxEntry> for Row {
@@ -56,7 +75,7 @@ impl From<InboxEntry> for Row {
             id: entry.id,
             to: entry.to,
             subject: entry.subject,
-            date: entry.date.map(dev_inbox::format_utc),
+            date: shown(entry.date),
         }
     }
 }
@@ -75,7 +94,7 @@ struct MessagePage {
     subject: String,
     from: String,
     to: String,
-    date: Option<String>,
+    date: Option<ShownDate>,
     segments: Vec<Segment>,
 }
 
@@ -104,7 +123,7 @@ pub async fn message(
                 subject: message.subject,
                 from: message.from,
                 to: message.to,
-                date: message.date.map(dev_inbox::format_utc),
+                date: shown(message.date),
                 segments: link_segments(&message.text),
             };
             visitor.respond(&state, render(StatusCode::OK, &page))

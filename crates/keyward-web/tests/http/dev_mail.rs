@@ -31,7 +31,10 @@ async fn dev_mail_lists_captured_mail_and_shows_its_link_as_an_anchor() {
     assert!(page.contains("<h1>Captured mail</h1>"), "{page}");
     assert!(page.contains("ann@example.org"), "{page}");
     assert!(page.contains("keyward can send email"), "{page}");
-    assert!(page.contains("datetime=\"2026-09-07T08:00:00Z\""), "{page}");
+    assert!(
+        page.contains("<time datetime=\"2026-09-07T08:00:00Z\">2026-09-07 08:00 UTC</time>"),
+        "{page}"
+    );
     let href = page
         .split("href=\"")
         .map(|rest| rest.split('"').next().unwrap_or_default())
