@@ -18,6 +18,23 @@ use crate::middleware::{record_metrics, refuse_foreign_origin, render_errors, se
 use crate::state::AppState;
 use crate::{api, ops, pages};
 
+/// The log span of a request. It names the matched route pattern, never the
+/// raw path: paths such as `/recovery/{token}` carry secrets, and so may
+/// unknown paths that someone mistyped.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str())
+        .unwrap_or("unmatched");
+    tracing::info_span!("request", method = %request.method(), route = %route, request_id = %id)
+}
+
 pub fn router(state: AppState) -> Router {
     let settings = &state.kw.settings().server;
     let body_limit = settings.max_body_bytes;
@@ -36,21 +53,16 @@ pub fn router(state: AppState) -> Router {
         });
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
-            let id = request
-                .extensions()
-                .get::<RequestId>()
-                .and_then(|id| id.header_value().to_str().ok())
-                .unwrap_or("-");
-            // The path only: query strings and bodies may carry secrets.
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(from_fn(render_errors))
         .layer(from_fn_with_state(state.clone(), record_metrics))
         .layer(from_fn_with_state(state.clone(), refuse_foreign_origin))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(DefaultBodyLimit::max(body_limit));
     routes.layer(layers).with_state(state)
 }

@@ -163,10 +163,16 @@ impl Site {
     /// Starts a long-running command (`serve`, `demo`) with its output going
     /// to files outside the data folder.
     fn spawn(&self, args: &[&str], log_name: &str) -> Server {
+        self.spawn_with(args, log_name, &[])
+    }
+
+    /// `spawn` with extra environment variables.
+    fn spawn_with(&self, args: &[&str], log_name: &str, vars: &[(&str, &str)]) -> Server {
         let stdout_path = self.root.path().join(format!("{log_name}.stdout"));
         let stderr_path = self.root.path().join(format!("{log_name}.stderr"));
         let child = self
             .command()
+            .envs(vars.iter().copied())
             .args(args)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
@@ -821,6 +827,95 @@ fn demo_serves_signs_everyone_in_and_stops_gracefully_twice() {
     site.port = free_port();
     let second = run_demo(&site, "demo2");
     assert_eq!(first, second);
+}
+
+/// The newest captured email whose subject contains `subject`, waiting up to 20 s.
+fn wait_for_mail(data_dir: &Path, subject: &str) -> keyward_core::testing::CapturedMail {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir.join("mail"))
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        let found = files
+            .iter()
+            .rev()
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .map(|p| keyward_core::testing::parse_mail(&std::fs::read(p).unwrap()))
+            .find(|m| m.subject.contains(subject));
+        if let Some(mail) = found {
+            return mail;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no email about {subject:?} arrived"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn reset_links_and_codes_never_reach_the_log_or_the_database() {
+    let site = Site::new();
+    let mut server = site.spawn_with(&["demo"], "demo-mail", &[("RUST_LOG", "debug")]);
+    server.wait_until_ready();
+    let accounts = demo_accounts(&site.data_dir());
+    let (_, password) = &accounts["demo.teacher"];
+    assert_eq!(sign_in(site.port, "demo.teacher", password).0, 200);
+    let (status, body) = http(
+        site.port,
+        "POST",
+        "/api/v1/recovery",
+        Some(r#"{"username":"demo.teacher"}"#),
+    )
+    .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let mail = wait_for_mail(&site.data_dir(), "Reset");
+    let text = mail.text.unwrap_or_default();
+    let start = text.find("/recovery/").expect("a reset link") + "/recovery/".len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let code = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
+        .expect("a code")
+        .to_owned();
+    assert_eq!(token.len(), 43);
+    // Open the link the way a person and a client would.
+    assert_eq!(
+        http(site.port, "GET", &format!("/recovery/{token}"), None)
+            .unwrap()
+            .0,
+        200
+    );
+    assert_eq!(
+        http(site.port, "GET", &format!("/api/v1/recovery/{token}"), None)
+            .unwrap()
+            .0,
+        200
+    );
+    assert!(server.terminate().success());
+    let (stdout, stderr) = server.output();
+    assert!(
+        stderr.contains("route=/recovery/{token}"),
+        "the debug log names the route"
+    );
+    for secret in [token.as_str(), code.as_str()] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} is in the log"
+        );
+        if site.pg.is_none() {
+            for file in ["keyward.db", "keyward.db-wal"] {
+                let bytes = std::fs::read(site.data_dir().join(file)).unwrap_or_default();
+                let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+                assert!(!found, "{secret} is in {file}");
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- serve

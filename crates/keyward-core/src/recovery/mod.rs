@@ -497,6 +497,28 @@ impl Keyward {
         confirmation: &str,
         typed_username: Option<&str>,
     ) -> Result<Account, ResetError> {
+        let outcome = self
+            .attempt_reset_with_link(ctx, token_text, new_password, confirmation, typed_username)
+            .await;
+        if let Err(err) = &outcome
+            && !matches!(err, ResetError::Internal(_))
+        {
+            // Refused attempts are audited with their reason, never with the input.
+            let mut entry = audit_entry(ctx, action::RECOVERY_RESET, "failure", None);
+            entry.detail = Some(err.code());
+            audit::insert(self.db.pool(), &entry).await?;
+        }
+        outcome
+    }
+
+    async fn attempt_reset_with_link(
+        &self,
+        ctx: &Ctx<'_>,
+        token_text: &str,
+        new_password: String,
+        confirmation: &str,
+        typed_username: Option<&str>,
+    ) -> Result<Account, ResetError> {
         let (row, account) = self.live_link(ctx, token_text).await?;
         if self.settings.recovery.confirm_username {
             let matches = typed_username
