@@ -248,6 +248,8 @@ impl PasswordPolicy {
 /// Why a policy could not be set.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyUpdateError {
+    #[error("There is no such school.")]
+    SchoolNotFound,
     #[error("Only a platform admin or the school's lead teacher may change its password rules.")]
     Forbidden,
     #[error("{0}")]
@@ -259,6 +261,7 @@ pub enum PolicyUpdateError {
 impl crate::error::CodedError for PolicyUpdateError {
     fn code(&self) -> &'static str {
         match self {
+            PolicyUpdateError::SchoolNotFound => "school_not_found",
             PolicyUpdateError::Forbidden => "forbidden",
             PolicyUpdateError::Invalid(_) => "invalid_policy",
             PolicyUpdateError::Internal(internal) => internal.code(),
@@ -267,6 +270,7 @@ impl crate::error::CodedError for PolicyUpdateError {
 
     fn kind(&self) -> crate::error::ErrorKind {
         match self {
+            PolicyUpdateError::SchoolNotFound => crate::error::ErrorKind::NotFound,
             PolicyUpdateError::Forbidden => crate::error::ErrorKind::Forbidden,
             PolicyUpdateError::Invalid(_) => crate::error::ErrorKind::BadInput,
             PolicyUpdateError::Internal(internal) => internal.kind(),
@@ -302,13 +306,20 @@ impl Keyward {
         kind: PolicyKind,
         policy: &PasswordPolicy,
     ) -> Result<(), PolicyUpdateError> {
+        // Outside their school, nobody but a platform admin learns whether it exists.
         let allowed = match actor.role {
             Role::PlatformAdmin => true,
             Role::LeadTeacher => actor.school_id.as_ref() == Some(school),
             _ => false,
         };
+        if actor.role != Role::PlatformAdmin && actor.school_id.as_ref() != Some(school) {
+            return Err(PolicyUpdateError::SchoolNotFound);
+        }
         if !allowed {
             return Err(PolicyUpdateError::Forbidden);
+        }
+        if !store::school_exists(&self.db, school).await? {
+            return Err(PolicyUpdateError::SchoolNotFound);
         }
         policy.validate()?;
         store::upsert_school_policy(&self.db, school, kind, policy, ctx.now).await?;
@@ -329,6 +340,28 @@ impl Keyward {
         Ok(())
     }
 
+    /// A school's rules for staff and for learners, as they apply now. Members
+    /// of the school and platform admins may read them.
+    pub async fn school_password_policies(
+        &self,
+        actor: &crate::authz::Actor,
+        school: &SchoolId,
+    ) -> Result<(PasswordPolicy, PasswordPolicy), PolicyUpdateError> {
+        if actor.role != Role::PlatformAdmin && actor.school_id.as_ref() != Some(school) {
+            return Err(PolicyUpdateError::SchoolNotFound);
+        }
+        if !store::school_exists(&self.db, school).await? {
+            return Err(PolicyUpdateError::SchoolNotFound);
+        }
+        let staff = self
+            .password_policy(Some(school), PolicyKind::Staff)
+            .await?;
+        let learner = self
+            .password_policy(Some(school), PolicyKind::Learner)
+            .await?;
+        Ok((staff, learner))
+    }
+
     /// The policy for a kind of user in a school: the school's override when
     /// it has one, else the deployment's preset for that kind.
     pub async fn password_policy(
@@ -346,6 +379,105 @@ impl Keyward {
             PolicyKind::Learner => self.settings.policy.learner,
         };
         Ok(PasswordPolicy::preset(preset))
+    }
+}
+
+#[cfg(test)]
+mod school_tests {
+    use super::*;
+    use crate::authz::Actor;
+    use crate::crypto::random::SeededRandom;
+    use crate::error::CodedError;
+    use crate::testing::{MONDAY_MORNING, ctx_at, keyward};
+    use crate::types::UserId;
+
+    async fn demo_school(kw: &Keyward, rng: &SeededRandom) -> SchoolId {
+        let passwords = crate::demo::DEMO_PEOPLE
+            .iter()
+            .map(|p| {
+                (
+                    p.username.to_owned(),
+                    Password::new("DemoPass42".into()).unwrap(),
+                )
+            })
+            .collect();
+        kw.seed_demo(&ctx_at(MONDAY_MORNING, rng), &passwords)
+            .await
+            .unwrap();
+        let lead = kw
+            .find_account_by_username(&crate::types::Username::parse("demo.lead").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        lead.school_id.unwrap()
+    }
+
+    fn actor(role: Role, school: Option<&SchoolId>, rng: &SeededRandom) -> Actor {
+        Actor {
+            user_id: UserId::generate(rng).unwrap(),
+            role,
+            school_id: school.cloned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_lead_teacher_sets_the_learner_rules_of_their_school_only() {
+        let (kw, _db) = keyward().await;
+        let rng = SeededRandom::new(3);
+        let ctx = ctx_at(MONDAY_MORNING, &rng);
+        let school = demo_school(&kw, &rng).await;
+        let other = SchoolId::generate(&rng).unwrap();
+        let stricter = PasswordPolicy {
+            min_length: 10,
+            ..PasswordPolicy::classic()
+        };
+        let lead = actor(Role::LeadTeacher, Some(&school), &rng);
+        kw.set_school_password_policy(&ctx, &lead, &school, PolicyKind::Learner, &stricter)
+            .await
+            .unwrap();
+        assert_eq!(
+            kw.password_policy(Some(&school), PolicyKind::Learner)
+                .await
+                .unwrap(),
+            stricter
+        );
+        assert_eq!(
+            kw.password_policy(Some(&school), PolicyKind::Staff)
+                .await
+                .unwrap(),
+            PasswordPolicy::nist()
+        );
+        assert_eq!(
+            kw.password_policy(None, PolicyKind::Learner).await.unwrap(),
+            PasswordPolicy::classic()
+        );
+
+        let teacher = actor(Role::Teacher, Some(&school), &rng);
+        let err = kw
+            .set_school_password_policy(&ctx, &teacher, &school, PolicyKind::Learner, &stricter)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+        let err = kw
+            .set_school_password_policy(&ctx, &lead, &other, PolicyKind::Learner, &stricter)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "school_not_found");
+        let admin = actor(Role::PlatformAdmin, None, &rng);
+        let err = kw
+            .set_school_password_policy(&ctx, &admin, &other, PolicyKind::Learner, &stricter)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "school_not_found");
+        let silly = PasswordPolicy {
+            max_length: 20,
+            ..PasswordPolicy::classic()
+        };
+        let err = kw
+            .set_school_password_policy(&ctx, &admin, &school, PolicyKind::Staff, &silly)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_policy");
     }
 }
 

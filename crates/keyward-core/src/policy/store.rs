@@ -69,3 +69,11 @@ pub(super) async fn upsert_school_policy(
     .await?;
     Ok(())
 }
+
+pub(super) async fn school_exists(db: &Db, school: &SchoolId) -> Result<bool, Internal> {
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM schools WHERE id = $1")
+        .bind(school.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(found.is_some())
+}

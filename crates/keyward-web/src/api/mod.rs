@@ -2,6 +2,7 @@
 //! utoipa, so `/api/v1/openapi.json` is generated from the handlers and their
 //! types, never written by hand.
 
+mod policy;
 mod recovery;
 mod session;
 
@@ -37,7 +38,8 @@ pub struct ErrorBody {
     ),
     tags(
         (name = "session", description = "Signing in and out, and the signed-in user"),
-        (name = "recovery", description = "Forgot password: reset by emailed link or code")
+        (name = "recovery", description = "Forgot password: reset by emailed link or code"),
+        (name = "policy", description = "Password rules per school and kind of user")
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
@@ -72,7 +74,9 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(recovery::change_password))
             .routes(routes!(recovery::request))
             .routes(routes!(recovery::code))
-            .routes(routes!(recovery::check, recovery::reset)),
+            .routes(routes!(recovery::check, recovery::reset))
+            .routes(routes!(policy::show))
+            .routes(routes!(policy::update)),
     )
 }
 

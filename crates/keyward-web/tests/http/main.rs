@@ -10,6 +10,7 @@ mod helpers;
 mod openapi;
 mod ops;
 mod pages;
+mod policy;
 mod recovery;
 mod socket;
 mod throttling;
