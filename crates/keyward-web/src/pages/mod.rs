@@ -38,6 +38,15 @@ impl Nav {
     }
 }
 
+/// One parameter of a raw query string, decoded; empty when absent. Parsed
+/// by hand so that a malformed query never turns into an error page.
+pub fn query_param(query: Option<&str>, key: &str) -> String {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
 /// Renders a template with a status; a template error is an internal error.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {

@@ -13,10 +13,10 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use keyward_core::policy::Hint;
-use keyward_core::recovery::{LinkError, RecoveryInput, RedeemCodeError, ResetError};
+use keyward_core::recovery::{LinkError, RecoveryInput, RedeemCodeError, ResetError, ResetLink};
 use keyward_core::settings::IdentifyBy;
 
-use super::{Nav, render};
+use super::{Nav, query_param, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, RECOVERY_COOKIE, Visitor};
 use crate::state::AppState;
@@ -53,6 +53,20 @@ struct ResetPage {
     ask_username: bool,
     hints: Vec<Hint>,
     errors: Vec<String>,
+}
+
+impl ResetPage {
+    fn new(visitor: &Visitor, token: &str, link: &ResetLink, errors: Vec<String>) -> ResetPage {
+        ResetPage {
+            nav: Nav::of(visitor),
+            csrf_token: visitor.csrf_token(),
+            action: format!("/recovery/{token}"),
+            username: link.username.to_string(),
+            ask_username: link.ask_username,
+            hints: link.policy.hints(),
+            errors,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -102,10 +116,7 @@ pub async fn request_form(
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let username = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "username")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
+    let username = query_param(query.as_deref(), "username");
     let page = request_page(&state, &visitor, username, String::new(), Vec::new());
     visitor.respond(&state, render(StatusCode::OK, &page))
 }
@@ -244,15 +255,7 @@ pub async fn reset_form(
     let token = token_of(path);
     match state.kw.check_reset_link(&state.ctx(&client), &token).await {
         Ok(link) => {
-            let page = ResetPage {
-                nav: Nav::of(&visitor),
-                csrf_token: visitor.csrf_token(),
-                action: format!("/recovery/{token}"),
-                username: link.username.to_string(),
-                ask_username: link.ask_username,
-                hints: link.policy.hints(),
-                errors: Vec::new(),
-            };
+            let page = ResetPage::new(&visitor, &token, &link, Vec::new());
             Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
         }
         Err(ResetError::Link(err)) => Ok(visitor.respond(&state, link_problem(&visitor, err))),
@@ -313,15 +316,7 @@ pub async fn submit_reset(
         }
         Err(err) => return Err(AppError::from_coded(&err)),
     };
-    let page = ResetPage {
-        nav: Nav::of(&visitor),
-        csrf_token: visitor.csrf_token(),
-        action: format!("/recovery/{token}"),
-        username: link.username.to_string(),
-        ask_username: link.ask_username,
-        hints: link.policy.hints(),
-        errors,
-    };
+    let page = ResetPage::new(&visitor, &token, &link, errors);
     Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
 }
 

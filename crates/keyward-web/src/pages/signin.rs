@@ -13,7 +13,7 @@ use keyward_core::accounts::SignInError;
 use keyward_core::error::CodedError;
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
-use super::{Nav, render};
+use super::{Nav, query_param, render};
 use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
 use crate::state::AppState;
@@ -49,9 +49,8 @@ pub async fn first_screen(
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let notice = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(key, value)| key == "notice" && value == "password_reset")
-        .map(|_| "Your password has been changed. Sign in with your new password.");
+    let notice = (query_param(query.as_deref(), "notice") == "password_reset")
+        .then_some("Your password has been changed. Sign in with your new password.");
     let page = FirstScreen {
         nav: Nav::of(&visitor),
         notice,
@@ -64,11 +63,7 @@ pub async fn username_step(
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> Response {
-    // Parsed by hand so that a malformed query never becomes an error page.
-    let username = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(key, _)| key == "username")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
+    let username = query_param(query.as_deref(), "username");
     let page = UsernameStep {
         nav: Nav::of(&visitor),
         csrf_token: visitor.csrf_token(),
