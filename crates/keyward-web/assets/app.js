@@ -3,13 +3,14 @@
 document.querySelectorAll('[data-toggle-password]').forEach(function (button) {
   var input = document.getElementById(button.getAttribute('data-toggle-password'));
   if (!input) return;
+  // The name stays fixed ("Show new password"); aria-pressed says the state,
+  // so a screen reader announces it once.
   button.hidden = false;
   button.setAttribute('aria-pressed', 'false');
   button.setAttribute('aria-controls', input.id);
   button.addEventListener('click', function () {
     var showing = input.type === 'text';
     input.type = showing ? 'password' : 'text';
-    button.textContent = showing ? 'Show' : 'Hide';
     button.setAttribute('aria-pressed', showing ? 'false' : 'true');
   });
 });
@@ -46,13 +47,26 @@ document.querySelectorAll('[data-password-hints]').forEach(function (list) {
     if (bits < 60) return 'Strength: good';
     return 'Strength: strong';
   }
+  // Each rule says in words whether it is met, not by colour alone.
+  list.querySelectorAll('li[data-rule]').forEach(function (item) {
+    var state = document.createElement('span');
+    state.className = 'visually-hidden hint-state';
+    item.appendChild(state);
+  });
   function update() {
     list.querySelectorAll('li[data-rule]').forEach(function (item) {
       var ok = met(item.getAttribute('data-rule'), Number(item.getAttribute('data-value')), input.value);
       item.classList.toggle('met', ok);
+      var state = item.querySelector('.hint-state');
+      if (state) state.textContent = ok ? ' (done)' : ' (not yet)';
     });
     if (strength) strength.textContent = estimate(input.value);
   }
   input.addEventListener('input', update);
   update();
 });
+
+// After a form comes back with problems, move focus to the list of problems
+// so that it is read out first.
+var problems = document.querySelector('[data-focus-on-load]');
+if (problems) problems.focus();

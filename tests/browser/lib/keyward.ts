@@ -178,6 +178,18 @@ export class PasswordKeeper {
     await changePasswordViaApi(this.account.username, this.current, this.account.password);
     this.current = this.account.password;
   }
+
+  /**
+   * restore() for a `finally` block: when the test already failed, a failing
+   * restore is reported on the console instead of hiding the first error.
+   */
+  async restoreAfterFailure(): Promise<void> {
+    try {
+      await this.restore();
+    } catch (err) {
+      console.error(`could not put back the password of ${this.account.username}: ${String(err)}`);
+    }
+  }
 }
 
 /** A new password that meets both presets (classic and nist) and differs from run to run. */
@@ -244,7 +256,8 @@ export async function readMaildir(): Promise<Mail[]> {
     for (const name of names) {
       if (name.startsWith('.')) continue;
       const id = name.split(':')[0];
-      let mail = parsedMail.get(id);
+      const key = path.join(root, id);
+      let mail = parsedMail.get(key);
       if (!mail) {
         const file = path.join(dir, name);
         let raw: Buffer;
@@ -266,7 +279,7 @@ export async function readMaildir(): Promise<Mail[]> {
           text: parsed.text ?? '',
           html: typeof parsed.html === 'string' ? parsed.html : '',
         };
-        parsedMail.set(id, mail);
+        parsedMail.set(key, mail);
       }
       mails.push(mail);
     }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use keyward_core::accounts::{ChangePasswordError, CurrentSession};
 use keyward_core::policy::{Hint, PolicyKind};
 
-use super::{Nav, render};
+use super::{Nav, render, sign_in_then};
 use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub async fn well_known_change_password() -> Redirect {
 
 pub async fn overview(State(state): State<AppState>, visitor: Visitor) -> Response {
     let Some(session) = &visitor.session else {
-        return Redirect::to("/signin").into_response();
+        return Redirect::to(&sign_in_then("/account")).into_response();
     };
     let account = &session.account;
     let page = AccountPage {
@@ -83,7 +83,7 @@ pub async fn password_form(
     visitor: Visitor,
 ) -> Result<Response, AppError> {
     let Some(session) = &visitor.session else {
-        return Ok(Redirect::to("/signin").into_response());
+        return Ok(Redirect::to(&sign_in_then("/account/password")).into_response());
     };
     let page = password_page(&state, &visitor, session, Vec::new(), None).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))

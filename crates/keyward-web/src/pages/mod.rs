@@ -47,6 +47,22 @@ pub fn query_param(query: Option<&str>, key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Where to go after signing in, when a page sent the person to sign in
+/// first. Only a few of our own pages are accepted, so the parameter can
+/// never send anyone to another site.
+pub fn safe_next(next: &str) -> Option<&'static str> {
+    const RETURNABLE: [&str; 3] = ["/account", "/account/password", "/home"];
+    RETURNABLE.into_iter().find(|allowed| *allowed == next)
+}
+
+/// The sign-in address that returns to `path` afterwards.
+pub fn sign_in_then(path: &'static str) -> String {
+    format!(
+        "/signin?next={}",
+        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+    )
+}
+
 /// Renders a template with a status; a template error is an internal error.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {

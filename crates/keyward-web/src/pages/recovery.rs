@@ -75,6 +75,7 @@ struct LinkProblemPage {
     nav: Option<Nav>,
     heading: &'static str,
     message: String,
+    button: &'static str,
 }
 
 #[derive(Template)]
@@ -222,21 +223,44 @@ pub async fn submit_code(
     }
 }
 
-/// The page for a link that cannot be used: says which problem, offers a new link.
-fn link_problem(visitor: &Visitor, err: LinkError) -> Response {
-    let heading = match err {
-        LinkError::Unknown => "This link doesn't work",
-        LinkError::Expired => "This link has expired",
-        LinkError::Used => "This link has been used",
-        LinkError::Superseded | LinkError::Overtaken => "This link no longer works",
-    };
+/// Which kind of emailed link a problem page is about.
+#[derive(Clone, Copy)]
+enum LinkKind {
+    Reset,
+    NotMe,
+}
+
+/// The page for a link that cannot be used: says which problem and what to do next.
+fn link_problem(visitor: &Visitor, err: LinkError, kind: LinkKind) -> Response {
     let status = AppError::from_coded(&err).status;
+    let (heading, message, button) = match kind {
+        LinkKind::Reset => (
+            match err {
+                LinkError::Unknown => "This link doesn't work",
+                LinkError::Expired => "This link has expired",
+                LinkError::Used => "This link has been used",
+                LinkError::Superseded | LinkError::Overtaken => "This link no longer works",
+            },
+            err.to_string(),
+            "Request a new link",
+        ),
+        LinkKind::NotMe => (
+            "This security link no longer works",
+            match err {
+                LinkError::Used => "This link has already been used: your account was signed out everywhere and your administrators were told.".to_owned(),
+                LinkError::Expired => "This link has expired.".to_owned(),
+                _ => "This link is not one of ours. Check that you copied all of it.".to_owned(),
+            } + " If you think someone else knows your password, choose a new one now and tell your school's administrator.",
+            "Choose a new password",
+        ),
+    };
     render(
         status,
         &LinkProblemPage {
             nav: Nav::of(visitor),
             heading,
-            message: err.to_string(),
+            message,
+            button,
         },
     )
 }
@@ -258,7 +282,9 @@ pub async fn reset_form(
             let page = ResetPage::new(&visitor, &token, &link, Vec::new());
             Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
         }
-        Err(ResetError::Link(err)) => Ok(visitor.respond(&state, link_problem(&visitor, err))),
+        Err(ResetError::Link(err)) => {
+            Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)))
+        }
         Err(ResetError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => Err(AppError::from_coded(&err)),
     }
@@ -299,7 +325,7 @@ pub async fn submit_reset(
     let errors = match outcome {
         Ok(_) => return Ok(Redirect::to("/signin?notice=password_reset").into_response()),
         Err(ResetError::Link(err)) => {
-            return Ok(visitor.respond(&state, link_problem(&visitor, err)));
+            return Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)));
         }
         Err(ResetError::Internal(err)) => return Err(AppError::internal(&err)),
         Err(ResetError::PasswordPolicy { violations, policy }) => {
@@ -312,7 +338,7 @@ pub async fn submit_reset(
     let link = match state.kw.check_reset_link(&ctx, &token).await {
         Ok(link) => link,
         Err(ResetError::Link(err)) => {
-            return Ok(visitor.respond(&state, link_problem(&visitor, err)));
+            return Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)));
         }
         Err(err) => return Err(AppError::from_coded(&err)),
     };
@@ -337,7 +363,7 @@ pub async fn not_me_form(
             };
             visitor.respond(&state, render(StatusCode::OK, &page))
         }
-        Err(err) => visitor.respond(&state, link_problem(&visitor, err)),
+        Err(err) => visitor.respond(&state, link_problem(&visitor, err, LinkKind::NotMe)),
     }
 }
 
@@ -368,7 +394,9 @@ pub async fn submit_not_me(
             let jar = visitor.jar(&state).add(state.expired_session_cookie());
             Ok((jar, render(StatusCode::OK, &page)).into_response())
         }
-        Err(ResetError::Link(err)) => Ok(visitor.respond(&state, link_problem(&visitor, err))),
+        Err(ResetError::Link(err)) => {
+            Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::NotMe)))
+        }
         Err(ResetError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => Err(AppError::from_coded(&err)),
     }

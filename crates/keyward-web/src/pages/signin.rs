@@ -13,7 +13,7 @@ use keyward_core::accounts::SignInError;
 use keyward_core::error::CodedError;
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
-use super::{Nav, query_param, render};
+use super::{Nav, query_param, render, safe_next};
 use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
 use crate::state::AppState;
@@ -23,6 +23,7 @@ use crate::state::AppState;
 struct FirstScreen {
     nav: Option<Nav>,
     notice: Option<&'static str>,
+    sign_in_href: String,
 }
 
 #[derive(Template)]
@@ -32,6 +33,7 @@ struct UsernameStep {
     csrf_token: String,
     username: String,
     error: Option<String>,
+    next: &'static str,
 }
 
 #[derive(Template)]
@@ -42,6 +44,7 @@ struct PasswordStep {
     username: String,
     forgot_href: String,
     error: Option<String>,
+    next: &'static str,
 }
 
 pub async fn first_screen(
@@ -51,9 +54,19 @@ pub async fn first_screen(
 ) -> Response {
     let notice = (query_param(query.as_deref(), "notice") == "password_reset")
         .then_some("Your password has been changed. Sign in with your new password.");
+    let next = safe_next(&query_param(query.as_deref(), "next")).unwrap_or("");
+    let sign_in_href = if next.is_empty() {
+        "/signin/username".to_owned()
+    } else {
+        format!(
+            "/signin/username?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    };
     let page = FirstScreen {
         nav: Nav::of(&visitor),
         notice,
+        sign_in_href,
     };
     visitor.respond(&state, render(StatusCode::OK, &page))
 }
@@ -69,6 +82,7 @@ pub async fn username_step(
         csrf_token: visitor.csrf_token(),
         username: username.chars().take(MAX_USERNAME_CHARS).collect(),
         error: None,
+        next: safe_next(&query_param(query.as_deref(), "next")).unwrap_or(""),
     };
     visitor.respond(&state, render(StatusCode::OK, &page))
 }
@@ -79,6 +93,8 @@ pub struct UsernameForm {
     csrf_token: String,
     #[serde(default)]
     username: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn submit_username(
@@ -100,18 +116,26 @@ pub async fn submit_username(
             csrf_token: visitor.csrf_token(),
             username: form.username.chars().take(MAX_USERNAME_CHARS).collect(),
             error: Some(err.to_string()),
+            next: safe_next(&form.next).unwrap_or(""),
         };
         return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
     }
     Ok(visitor.respond(
         &state,
-        password_step(&visitor, form.username, None, StatusCode::OK),
+        password_step(
+            &visitor,
+            form.username,
+            safe_next(&form.next).unwrap_or(""),
+            None,
+            StatusCode::OK,
+        ),
     ))
 }
 
 fn password_step(
     visitor: &Visitor,
     username: String,
+    next: &'static str,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
@@ -125,6 +149,7 @@ fn password_step(
         username,
         forgot_href,
         error,
+        next,
     };
     render(status, &page)
 }
@@ -137,6 +162,8 @@ pub struct PasswordForm {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn submit_password(
@@ -147,10 +174,12 @@ pub async fn submit_password(
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
     let username: String = form.username.chars().take(MAX_USERNAME_CHARS + 1).collect();
+    let next = safe_next(&form.next).unwrap_or("");
     if form.password.is_empty() {
         let response = password_step(
             &visitor,
             username,
+            next,
             Some("Enter your password.".into()),
             StatusCode::UNPROCESSABLE_ENTITY,
         );
@@ -165,7 +194,8 @@ pub async fn submit_password(
             let jar = visitor
                 .jar(&state)
                 .add(state.session_cookie(&signed_in.session_token));
-            Ok((jar, Redirect::to("/home")).into_response())
+            let destination = if next.is_empty() { "/home" } else { next };
+            Ok((jar, Redirect::to(destination)).into_response())
         }
         Err(SignInError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => {
@@ -177,7 +207,7 @@ pub async fn submit_password(
                 }
                 _ => err.to_string(),
             };
-            let mut response = password_step(&visitor, username, Some(message), app.status);
+            let mut response = password_step(&visitor, username, next, Some(message), app.status);
             set_retry_after(&mut response, app.retry_after_secs);
             tracing::info!(code = err.code(), "sign-in refused");
             Ok(visitor.respond(&state, response))

@@ -566,7 +566,88 @@ async fn well_known_change_password_leads_to_the_password_page() {
     assert!(reply.status.is_redirection());
     assert_eq!(reply.location(), Some("/account/password"));
     let reply = app.get("/account/password").await;
-    assert_eq!(reply.location(), Some("/signin"));
+    assert_eq!(reply.location(), Some("/signin?next=%2Faccount%2Fpassword"));
+}
+
+#[tokio::test]
+async fn signing_in_returns_to_the_page_that_asked_and_never_elsewhere() {
+    let m = mail_app().await;
+    let mut browser = m.app.browser();
+    let start = browser.get("/signin?next=%2Faccount%2Fpassword").await;
+    assert!(
+        start
+            .text()
+            .contains("href=\"/signin/username?next=%2Faccount%2Fpassword\"")
+    );
+    let step = browser
+        .get("/signin/username?next=%2Faccount%2Fpassword")
+        .await;
+    assert!(
+        step.text()
+            .contains("name=\"next\" value=\"/account/password\"")
+    );
+    let csrf = step.field("csrf_token").unwrap();
+    let password_step = browser
+        .post_form(
+            "/signin/username",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "demo.teacher"),
+                ("next", "/account/password"),
+            ],
+        )
+        .await;
+    let csrf = password_step.field("csrf_token").unwrap();
+    let done = browser
+        .post_form(
+            "/signin/password",
+            &[
+                ("csrf_token", &csrf),
+                ("username", "demo.teacher"),
+                ("password", OLD),
+                ("next", "/account/password"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location(), Some("/account/password"));
+
+    for evil in [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "/recovery/abc",
+        "javascript:alert(1)",
+    ] {
+        let mut browser = m.app.browser();
+        let csrf = browser.open_username_step().await;
+        let step = browser
+            .post_form(
+                "/signin/username",
+                &[
+                    ("csrf_token", &csrf),
+                    ("username", "demo.teacher"),
+                    ("next", evil),
+                ],
+            )
+            .await;
+        assert!(
+            !step.text().contains("name=\"next\""),
+            "{evil} was carried on"
+        );
+        let csrf = step.field("csrf_token").unwrap();
+        let done = browser
+            .post_form(
+                "/signin/password",
+                &[
+                    ("csrf_token", &csrf),
+                    ("username", "demo.teacher"),
+                    ("password", OLD),
+                    ("next", evil),
+                ],
+            )
+            .await;
+        assert_eq!(done.location(), Some("/home"), "{evil}");
+    }
 }
 
 #[tokio::test]

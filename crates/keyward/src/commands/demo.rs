@@ -12,7 +12,7 @@ use keyward_core::Ctx;
 use keyward_core::crypto::random::OsRandom;
 use keyward_core::demo::{DEMO_CLASS_NAME, DEMO_PEOPLE, DEMO_SCHOOL_NAME};
 use keyward_core::policy::generate_readable;
-use keyward_core::settings::Settings;
+use keyward_core::settings::{MailTransportKind, Settings};
 use keyward_core::types::{Password, UnixTime};
 
 use super::{CommandError, failed, open};
@@ -21,8 +21,9 @@ const ACCOUNTS_FILE: &str = "demo-accounts.txt";
 
 pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
     // The demo shows captured mail at /dev/mail, so a newcomer can follow a
-    // reset link without a mail server.
-    settings.mail.dev_inbox = true;
+    // reset link without a mail server. It can only show what the file
+    // transport wrote; with SMTP configured, mail goes to that server instead.
+    settings.mail.dev_inbox = settings.mail.transport == MailTransportKind::File;
     let data_dir = settings.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir).map_err(|e| {
         failed(format!(
@@ -43,8 +44,9 @@ pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
         .map_err(|e| failed(format!("cannot create the demo data: {e}")))?;
 
     let public_url = kw.settings().server.public_url.to_string();
+    let dev_inbox = kw.settings().mail.dev_inbox;
     super::serve::serve(kw, |_addr| {
-        print_banner(&public_url, &passwords, &accounts_path)
+        print_banner(&public_url, &passwords, &accounts_path, dev_inbox)
     })
     .await
 }
@@ -113,7 +115,12 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
-fn print_banner(public_url: &str, passwords: &BTreeMap<String, String>, accounts_path: &Path) {
+fn print_banner(
+    public_url: &str,
+    passwords: &BTreeMap<String, String>,
+    accounts_path: &Path,
+    dev_inbox: bool,
+) {
     let show_passwords = std::io::stdout().is_terminal();
     let mut banner = format!(
         "\nkeyward demo is running at {public_url}\n\n{DEMO_SCHOOL_NAME}, {DEMO_CLASS_NAME}. Sign in as:\n\n"
@@ -135,12 +142,17 @@ fn print_banner(public_url: &str, passwords: &BTreeMap<String, String>, accounts
         ));
     }
     banner.push_str(&format!(
-        "\nThe passwords are kept in {} (delete it for new ones).\n\
-         Email goes to {public_url}dev/mail. Forgot password? sends a reset link to staff\n\
-         and parents who have signed in at least once (the others are told to ask an admin).\n\
-         Press Ctrl-C to stop.\n",
+        "\nThe passwords are kept in {} (delete it for new ones).\n",
         accounts_path.display()
     ));
+    if dev_inbox {
+        banner.push_str(&format!("Email is captured at {public_url}dev/mail.\n"));
+    }
+    banner.push_str(
+        "Forgot password? sends a reset link to staff and parents who have signed in at\n\
+         least once (the others are told to ask an admin).\n\
+         Press Ctrl-C to stop.\n",
+    );
     println!("{banner}");
 }
 
