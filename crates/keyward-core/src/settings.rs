@@ -23,6 +23,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub recovery: RecoverySettings,
     pub policy: PolicySettings,
+    pub sealing: SealingSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +190,18 @@ pub struct RecoverySettings {
     pub max_links_per_account_per_hour: u32,
     /// Recovery requests accepted from one client address per hour.
     pub max_requests_per_address_per_hour: u32,
+}
+
+/// Where the AES-256-GCM sealing keys come from (R-TCH-4's mechanism).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SealingSettings {
+    /// The key file; empty means `<data_dir>/sealing.key`, generated with mode
+    /// 0600 on first start when absent.
+    pub key_file: PathBuf,
+    /// The keys themselves, instead of a file (for example from a secret
+    /// store through `KEYWARD_SEALING__KEYS`), in the key file's format.
+    pub keys: String,
 }
 
 /// The deployment-wide password policy presets; a school may override them.
@@ -466,6 +479,9 @@ impl Settings {
         if t.forget_after < Duration::from_secs(60) {
             return Err(bad("throttle.forget_after", "must be at least 1m"));
         }
+        if self.sealing.key_file.as_os_str().is_empty() {
+            self.sealing.key_file = self.server.data_dir.join("sealing.key");
+        }
         let m = &self.mail;
         // The same parser the transport uses, so a sender that passes here
         // can always be put on a message.
@@ -672,6 +688,18 @@ impl Settings {
             ),
             ("policy.staff".into(), self.policy.staff.as_str().into()),
             ("policy.learner".into(), self.policy.learner.as_str().into()),
+            (
+                "sealing.key_file".into(),
+                self.sealing.key_file.display().to_string(),
+            ),
+            (
+                "sealing.keys".into(),
+                if self.sealing.keys.is_empty() {
+                    String::new()
+                } else {
+                    "****".into()
+                },
+            ),
         ]
     }
 }

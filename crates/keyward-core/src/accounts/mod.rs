@@ -73,11 +73,16 @@ pub struct Account {
 }
 
 impl Account {
+    /// The account as an actor with its built-in role only. Authorization of
+    /// anything beyond the account's own data uses `Keyward::actor_of`, which
+    /// adds custom roles and taught classes.
     pub fn actor(&self) -> Actor {
         Actor {
             user_id: self.id.clone(),
             role: self.role,
             school_id: self.school_id.clone(),
+            granted: crate::authz::PermissionSet::EMPTY,
+            classes: Vec::new(),
         }
     }
 

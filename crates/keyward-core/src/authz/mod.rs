@@ -1,8 +1,17 @@
-//! Who may do what. This foundation holds the built-in roles and the actor
-//! (a signed-in user); the permission sets, custom roles and the one
-//! `authorize(actor, action, target)` function arrive with schools and classes.
+//! Who may do what (R-AUTHZ-1). One function, [`authorize`], answers every
+//! `(actor, action, target)` question, scope included: a teacher acts only on
+//! learners enrolled in a class they teach, a lead teacher only inside their
+//! school, nobody outside their school but a platform admin; and nobody acts
+//! on the credentials of someone holding a permission they do not hold.
+//! Denials say whether to answer 403 or 404 (when even existence must not
+//! leak). Use cases call it first, with an actor loaded by
+//! `Keyward::actor_of` (custom roles and classes included).
 
-use crate::types::{SchoolId, UserId};
+mod permission;
+
+pub use permission::{Permission, PermissionSet};
+
+use crate::types::{ClassId, SchoolId, UserId};
 
 /// The built-in roles of the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,6 +61,36 @@ impl Role {
     pub fn is_learner(self) -> bool {
         self == Role::Learner
     }
+
+    /// The permissions the role grants. A platform admin has all of them in
+    /// every school; a lead teacher all but `schools.manage` in their school;
+    /// a teacher the learner and class rights, for the classes they teach.
+    pub fn permissions(self) -> PermissionSet {
+        use Permission::*;
+        match self {
+            Role::PlatformAdmin => PermissionSet::all(),
+            Role::LeadTeacher => PermissionSet::of(&[
+                UsersView,
+                UsersResetPassword,
+                UsersResetMfa,
+                UsersManage,
+                ClassesManage,
+                LearnersView,
+                LearnersResetPassword,
+                CredentialsExportClass,
+                CredentialsExportSchool,
+                AuditView,
+                RolesManage,
+            ]),
+            Role::Teacher => PermissionSet::of(&[
+                ClassesManage,
+                LearnersView,
+                LearnersResetPassword,
+                CredentialsExportClass,
+            ]),
+            Role::Learner | Role::Parent => PermissionSet::EMPTY,
+        }
+    }
 }
 
 /// The person on whose behalf a use case runs.
@@ -60,17 +99,214 @@ pub struct Actor {
     pub user_id: UserId,
     pub role: Role,
     pub school_id: Option<SchoolId>,
+    /// Permissions from custom roles (R-ROLE-1), valid in the actor's school.
+    pub granted: PermissionSet,
+    /// The classes the actor teaches.
+    pub classes: Vec<ClassId>,
+}
+
+impl Actor {
+    /// Every permission the actor holds.
+    pub fn permissions(&self) -> PermissionSet {
+        self.role.permissions().union(self.granted)
+    }
+
+    /// Whether the actor holds `permission` for the whole school (lead
+    /// teacher, custom role) rather than only for the classes they teach.
+    fn school_wide(&self, permission: Permission) -> bool {
+        self.role == Role::PlatformAdmin
+            || (self.role != Role::Teacher && self.role.permissions().contains(permission))
+            || self.granted.contains(permission)
+    }
+}
+
+/// What someone wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// See a user's account (R-ADM-1).
+    ViewUser,
+    /// Create, change, disable, enable a user; issue a fresh access code.
+    ManageUser,
+    /// Send a reset link or set a temporary password (R-ADM-2, R-ADM-3).
+    ResetPassword,
+    /// Remove a user's second factor (R-ADM-4).
+    ResetMfa,
+    /// See a learner in a class list (R-TCH-1).
+    ViewLearner,
+    /// Reset, generate or reveal a learner's password (R-TCH-1, R-TCH-4).
+    ResetLearnerPassword,
+    /// Class code, enrolments, whole-class reset.
+    ManageClass,
+    /// A class's credentials CSV (R-TCH-5).
+    ExportClassCredentials,
+    /// The whole school's credentials CSV (lead teacher).
+    ExportSchoolCredentials,
+    /// Browse the audit log (R-AUD-1).
+    ViewAudit,
+    /// Define custom roles and give them to people (R-ROLE-1).
+    ManageRoles,
+    /// Create and change schools.
+    ManageSchools,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::ViewUser,
+        Action::ManageUser,
+        Action::ResetPassword,
+        Action::ResetMfa,
+        Action::ViewLearner,
+        Action::ResetLearnerPassword,
+        Action::ManageClass,
+        Action::ExportClassCredentials,
+        Action::ExportSchoolCredentials,
+        Action::ViewAudit,
+        Action::ManageRoles,
+        Action::ManageSchools,
+    ];
+
+    /// The permission the action needs.
+    pub fn permission(self) -> Permission {
+        match self {
+            Action::ViewUser => Permission::UsersView,
+            Action::ManageUser => Permission::UsersManage,
+            Action::ResetPassword => Permission::UsersResetPassword,
+            Action::ResetMfa => Permission::UsersResetMfa,
+            Action::ViewLearner => Permission::LearnersView,
+            Action::ResetLearnerPassword => Permission::LearnersResetPassword,
+            Action::ManageClass => Permission::ClassesManage,
+            Action::ExportClassCredentials => Permission::CredentialsExportClass,
+            Action::ExportSchoolCredentials => Permission::CredentialsExportSchool,
+            Action::ViewAudit => Permission::AuditView,
+            Action::ManageRoles => Permission::RolesManage,
+            Action::ManageSchools => Permission::SchoolsManage,
+        }
+    }
+
+    /// Actions on someone's credentials, where the actor must hold every
+    /// permission the target holds.
+    fn touches_credentials(self) -> bool {
+        matches!(
+            self,
+            Action::ManageUser
+                | Action::ResetPassword
+                | Action::ResetMfa
+                | Action::ResetLearnerPassword
+        )
+    }
+
+    /// Actions whose target must be a learner.
+    fn learners_only(self) -> bool {
+        matches!(self, Action::ViewLearner | Action::ResetLearnerPassword)
+    }
+}
+
+/// A user as a target: what the rules need to know about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserTarget {
+    pub id: UserId,
+    pub role: Role,
+    pub school_id: Option<SchoolId>,
+    pub granted: PermissionSet,
+    /// Classes the user is enrolled in (learners) or teaches (teachers).
+    pub classes: Vec<ClassId>,
+}
+
+impl UserTarget {
+    fn permissions(&self) -> PermissionSet {
+        self.role.permissions().union(self.granted)
+    }
+}
+
+/// What an action is done to.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// The deployment itself (creating schools).
+    Platform,
+    School(&'a SchoolId),
+    Class {
+        school: &'a SchoolId,
+        class: &'a ClassId,
+    },
+    User(&'a UserTarget),
+}
+
+/// Why an action is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// The actor may know the target exists but may not do this (403).
+    #[error("You don't have permission to do that.")]
+    Forbidden,
+    /// The actor may not even learn whether the target exists (404).
+    #[error("There is nothing here, or you may not see it.")]
+    Hidden,
+}
+
+impl crate::error::CodedError for Denied {
+    fn code(&self) -> &'static str {
+        match self {
+            Denied::Forbidden => "forbidden",
+            Denied::Hidden => "not_found",
+        }
+    }
+
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            Denied::Forbidden => crate::error::ErrorKind::Forbidden,
+            Denied::Hidden => crate::error::ErrorKind::NotFound,
+        }
+    }
+}
+
+/// The one authorization decision of keyward.
+pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), Denied> {
+    let platform = actor.role == Role::PlatformAdmin;
+    // Scope first: outside their school, people learn nothing.
+    let target_school = match target {
+        Target::Platform => None,
+        Target::School(school) | Target::Class { school, .. } => Some(school),
+        Target::User(user) => user.school_id.as_ref(),
+    };
+    if !platform {
+        match (target, target_school) {
+            (Target::Platform, _) => return Err(Denied::Forbidden),
+            (_, Some(school)) if actor.school_id.as_ref() != Some(school) => {
+                return Err(Denied::Hidden);
+            }
+            // Users without a school (platform admins) are invisible to schools.
+            (Target::User(_), None) => return Err(Denied::Hidden),
+            _ => {}
+        }
+    }
+    let permission = action.permission();
+    if !actor.permissions().contains(permission) {
+        return Err(Denied::Forbidden);
+    }
+    // Teachers act on the classes they teach and the learners in them.
+    if !actor.school_wide(permission) {
+        let in_taught_class = match target {
+            Target::Class { class, .. } => actor.classes.contains(class),
+            Target::User(user) => user.classes.iter().any(|c| actor.classes.contains(c)),
+            Target::School(_) | Target::Platform => false,
+        };
+        if !in_taught_class {
+            return Err(Denied::Forbidden);
+        }
+    }
+    if let Target::User(user) = target {
+        if action.learners_only() && user.role != Role::Learner {
+            return Err(Denied::Forbidden);
+        }
+        // Nobody touches the credentials of someone holding more than they do.
+        if action.touches_credentials() && !actor.permissions().covers(user.permissions()) {
+            return Err(Denied::Forbidden);
+        }
+        if action.touches_credentials() && user.role == Role::PlatformAdmin && !platform {
+            return Err(Denied::Forbidden);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_round_trip_through_their_names() {
-        for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-        }
-        assert_eq!(Role::parse("root"), None);
-    }
-}
+mod tests;

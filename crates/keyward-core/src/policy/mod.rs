@@ -250,7 +250,9 @@ impl PasswordPolicy {
 pub enum PolicyUpdateError {
     #[error("There is no such school.")]
     SchoolNotFound,
-    #[error("Only a platform admin or the school's lead teacher may change its password rules.")]
+    #[error(
+        "Only people who manage the school's users (its lead teacher, a platform admin) may change its password rules."
+    )]
     Forbidden,
     #[error("{0}")]
     Invalid(&'static str),
@@ -306,18 +308,16 @@ impl Keyward {
         kind: PolicyKind,
         policy: &PasswordPolicy,
     ) -> Result<(), PolicyUpdateError> {
-        // Outside their school, nobody but a platform admin learns whether it exists.
-        let allowed = match actor.role {
-            Role::PlatformAdmin => true,
-            Role::LeadTeacher => actor.school_id.as_ref() == Some(school),
-            _ => false,
-        };
-        if actor.role != Role::PlatformAdmin && actor.school_id.as_ref() != Some(school) {
-            return Err(PolicyUpdateError::SchoolNotFound);
-        }
-        if !allowed {
-            return Err(PolicyUpdateError::Forbidden);
-        }
+        // Password rules belong to managing the school's users.
+        crate::authz::authorize(
+            actor,
+            crate::authz::Action::ManageUser,
+            crate::authz::Target::School(school),
+        )
+        .map_err(|denied| match denied {
+            crate::authz::Denied::Hidden => PolicyUpdateError::SchoolNotFound,
+            crate::authz::Denied::Forbidden => PolicyUpdateError::Forbidden,
+        })?;
         if !store::school_exists(&self.db, school).await? {
             return Err(PolicyUpdateError::SchoolNotFound);
         }
@@ -417,6 +417,8 @@ mod school_tests {
             user_id: UserId::generate(rng).unwrap(),
             role,
             school_id: school.cloned(),
+            granted: crate::authz::PermissionSet::EMPTY,
+            classes: Vec::new(),
         }
     }
 

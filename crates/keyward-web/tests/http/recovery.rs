@@ -398,6 +398,16 @@ async fn junk_links_get_the_unknown_link_page_or_404_never_a_server_error() {
 }
 
 #[tokio::test]
+async fn forgot_password_is_offered_on_the_first_screen_too() {
+    let app = spawn_app().await;
+    let page = app.get("/signin").await;
+    assert!(
+        page.text()
+            .contains("<a href=\"/recovery\">Forgot password?</a>")
+    );
+}
+
+#[tokio::test]
 async fn missing_fields_get_a_clear_message() {
     let app = spawn_app().await;
     let reply = app.send(json_post("/api/v1/recovery", &json!({}))).await;
