@@ -9,9 +9,11 @@
 )]
 
 pub mod accounts;
+pub mod activation;
 pub mod admin;
 pub mod audit;
 pub mod authz;
+pub mod classroom;
 pub mod crypto;
 pub mod demo;
 pub mod error;

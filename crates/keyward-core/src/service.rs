@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::crypto::hashing::{HashingPool, HashingStats};
 use crate::crypto::random::Random;
+use crate::crypto::sealing::Sealer;
 use crate::error::Internal;
 use crate::mail::MailService;
 use crate::settings::Settings;
@@ -46,20 +47,25 @@ pub struct Keyward {
     pub(crate) settings: Settings,
     /// The outbox worker's wake-up, the transport and the mail numbers.
     pub(crate) mail: MailService,
+    /// Seals secrets staff may show again, and hashes codes for look-up.
+    pub(crate) sealer: Sealer,
 }
 
 impl Keyward {
     /// Builds the services over an open (and migrated) database. Computes the
     /// dummy hash for unknown users once, with the configured parameters, and
-    /// sets up the mail transport (no connection is made here).
+    /// sets up the mail transport (no connection is made here), and loads the
+    /// sealing keys (creating the key file, mode 0600, when it is missing).
     pub fn new(db: Db, settings: Settings, rng: &dyn Random) -> Result<Arc<Keyward>, Internal> {
         let hashing = HashingPool::new(&settings.hashing, rng)?;
         let mail = MailService::new(&settings)?;
+        let sealer = Sealer::load(&settings.sealing, rng)?;
         Ok(Arc::new(Keyward {
             db,
             hashing,
             settings,
             mail,
+            sealer,
         }))
     }
 

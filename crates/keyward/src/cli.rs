@@ -57,6 +57,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Manage the sealing keys (the AES-256-GCM keys of secrets staff may show again).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Print the effective settings (secrets masked) and exit; fails on an invalid setting.
     CheckConfig,
 }
@@ -70,4 +75,10 @@ pub enum AdminCommand {
         #[arg(long)]
         email: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Add a sealing key to the key file and re-seal every stored secret under it.
+    Rotate,
 }

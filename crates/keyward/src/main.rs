@@ -10,7 +10,7 @@ mod telemetry;
 use clap::Parser;
 use std::process::ExitCode;
 
-use cli::{AdminCommand, Cli, Command};
+use cli::{AdminCommand, Cli, Command, KeysCommand};
 
 fn main() -> ExitCode {
     return_large_blocks_to_the_system();
@@ -82,5 +82,8 @@ async fn run(cli: Cli) -> Result<(), commands::CommandError> {
         Command::Admin {
             command: AdminCommand::Create { username, email },
         } => commands::admin::create(settings, &username, email.as_deref()).await,
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => commands::keys::rotate(settings).await,
     }
 }

@@ -1,6 +1,11 @@
-//! Administration of accounts. This foundation has the first platform admin
-//! (`keyward admin create`); user lists, admin resets, temporary passwords and
-//! MFA resets join later.
+//! Administration of accounts: the first platform admin (`keyward admin
+//! create`) and creating pending users with access codes; user lists, admin
+//! resets, temporary passwords and MFA resets join later.
+
+mod store;
+mod users;
+
+pub use users::{CreateUserError, CreatedUser, NewPendingUser, UserDetails};
 
 use crate::Ctx;
 use crate::Keyward;

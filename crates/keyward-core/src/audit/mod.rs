@@ -21,6 +21,10 @@ pub mod action {
     pub const RECOVERY_RESET: &str = "recovery.reset";
     pub const PASSWORD_CHANGE: &str = "password.change";
     pub const NOT_ME: &str = "security.not_me";
+    pub const SEALING_ROTATE: &str = "sealing.rotate";
+    pub const SCHOOL_CREATE: &str = "school.create";
+    pub const CLASS_CREATE: &str = "class.create";
+    pub const CODE_USE: &str = "code.use";
 }
 
 /// One audit entry to record.

@@ -8,9 +8,13 @@
 //! `Keyward::actor_of` (custom roles and classes included).
 
 mod permission;
+mod store;
 
 pub use permission::{Permission, PermissionSet};
 
+use crate::Keyward;
+use crate::accounts::Account;
+use crate::error::Internal;
 use crate::types::{ClassId, SchoolId, UserId};
 
 /// The built-in roles of the spec.
@@ -255,6 +259,25 @@ impl crate::error::CodedError for Denied {
             Denied::Forbidden => crate::error::ErrorKind::Forbidden,
             Denied::Hidden => crate::error::ErrorKind::NotFound,
         }
+    }
+}
+
+impl Keyward {
+    /// The actor behind an account, with the permissions of its custom roles
+    /// and the classes it teaches: what `authorize` needs.
+    pub async fn actor_of(&self, account: &Account) -> Result<Actor, Internal> {
+        Ok(Actor {
+            user_id: account.id.clone(),
+            role: account.role,
+            school_id: account.school_id.clone(),
+            granted: store::granted_permissions(&self.db, &account.id).await?,
+            classes: store::taught_classes(&self.db, &account.id).await?,
+        })
+    }
+
+    /// A user as a target of authorization.
+    pub(crate) async fn user_target(&self, user: &UserId) -> Result<Option<UserTarget>, Internal> {
+        store::user_target(&self.db, user).await
     }
 }
 

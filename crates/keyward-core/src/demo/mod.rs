@@ -136,7 +136,9 @@ impl Keyward {
             Some(id) => id,
             None => {
                 let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
-                store::insert_class(&mut tx, &id, &school_id, DEMO_CLASS_NAME, ctx.now).await?;
+                let code = crate::classroom::generate_class_code(ctx)?;
+                store::insert_class(&mut tx, &id, &school_id, DEMO_CLASS_NAME, &code, ctx.now)
+                    .await?;
                 id
             }
         };

@@ -51,15 +51,19 @@ pub(super) async fn insert_class(
     id: &ClassId,
     school: &SchoolId,
     name: &str,
+    class_code: &str,
     now: UnixTime,
 ) -> Result<(), Internal> {
-    sqlx::query("INSERT INTO classes (id, school_id, name, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(id.as_str())
-        .bind(school.as_str())
-        .bind(name)
-        .bind(now.secs())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO classes (id, school_id, name, created_at, class_code, class_code_enabled) VALUES ($1, $2, $3, $4, $5, 1)",
+    )
+    .bind(id.as_str())
+    .bind(school.as_str())
+    .bind(name)
+    .bind(now.secs())
+    .bind(class_code)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

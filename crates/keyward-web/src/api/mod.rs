@@ -2,9 +2,11 @@
 //! utoipa, so `/api/v1/openapi.json` is generated from the handlers and their
 //! types, never written by hand.
 
+mod classroom;
 mod policy;
 mod recovery;
 mod session;
+mod users;
 
 use axum::Json;
 use axum::Router;
@@ -39,7 +41,9 @@ pub struct ErrorBody {
     tags(
         (name = "session", description = "Signing in and out, and the signed-in user"),
         (name = "recovery", description = "Forgot password: reset by emailed link or code"),
-        (name = "policy", description = "Password rules per school and kind of user")
+        (name = "policy", description = "Password rules per school and kind of user"),
+        (name = "schools", description = "Schools, classes and the class database"),
+        (name = "users", description = "Users, access codes and Use a code")
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
@@ -76,7 +80,13 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(recovery::code))
             .routes(routes!(recovery::check, recovery::reset))
             .routes(routes!(policy::show))
-            .routes(routes!(policy::update)),
+            .routes(routes!(policy::update))
+            .routes(routes!(classroom::create_school))
+            .routes(routes!(classroom::create_class))
+            .routes(routes!(classroom::class_database))
+            .routes(routes!(users::create))
+            .routes(routes!(users::show))
+            .routes(routes!(users::activate)),
     )
 }
 

@@ -3,6 +3,7 @@
 //! extracts, calls one use case, and renders.
 
 mod account;
+mod activate;
 mod dev_mail;
 mod home;
 mod recovery;
@@ -107,6 +108,11 @@ pub fn routes() -> Router<AppState> {
             "/security/not-me/{token}",
             get(recovery::not_me_form).post(recovery::submit_not_me),
         )
+        .route(
+            "/activate",
+            get(activate::code_form).post(activate::submit_account),
+        )
+        .route("/activate/code", post(activate::submit_code))
         .route("/account", get(account::overview))
         .route(
             "/account/password",

@@ -52,8 +52,13 @@ pub async fn first_screen(
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let notice = (query_param(query.as_deref(), "notice") == "password_reset")
-        .then_some("Your password has been changed. Sign in with your new password.");
+    let notice = match query_param(query.as_deref(), "notice").as_str() {
+        "password_reset" => Some("Your password has been changed. Sign in with your new password."),
+        "activated" => {
+            Some("Your account is ready. Sign in with the username and password you chose.")
+        }
+        _ => None,
+    };
     let next = safe_next(&query_param(query.as_deref(), "next")).unwrap_or("");
     let sign_in_href = if next.is_empty() {
         "/signin/username".to_owned()

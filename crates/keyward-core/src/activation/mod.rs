@@ -1,0 +1,397 @@
+//! Activation (R-CODE-1, R-CODE-3, R-CODE-4): access codes that let a person
+//! whose account was made for them choose a username and password (**Use a
+//! code**), and parent access codes that let a parent make an account linked
+//! to their child. Codes are found by a keyed hash of what was typed and kept
+//! sealed for showing again; code entry is throttled per address and overall.
+
+pub mod codes;
+mod store;
+
+use std::time::Duration;
+
+use crate::Ctx;
+use crate::Keyward;
+use crate::accounts::throttle::{self, ThrottleKey};
+use crate::accounts::{Account, AccountStatus};
+use crate::audit::{self, AuditEntry, action};
+use crate::authz::Role;
+use crate::crypto::hashing::HashingError;
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::policy::{PasswordPolicy, PolicyKind, Violation};
+use crate::types::{EmailAddress, Password, UserId, Username, UsernameError};
+
+/// How long an access code works (R-CODE-1: 30 days).
+pub const ACCESS_CODE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The purposes under which codes are hashed and sealed.
+pub(crate) const ACCESS_CODE_PURPOSE: &str = "access_code";
+
+/// The two kinds of code, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    /// Activates one pending account; single use.
+    Activation,
+    /// Makes a parent account linked to one learner; stays valid for the
+    /// learner's other parents until staff issue a new one.
+    Parent,
+}
+
+impl CodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeKind::Activation => "activation",
+            CodeKind::Parent => "parent",
+        }
+    }
+
+    fn parse(text: &str) -> Option<CodeKind> {
+        match text {
+            "activation" => Some(CodeKind::Activation),
+            "parent" => Some(CodeKind::Parent),
+            _ => None,
+        }
+    }
+}
+
+/// What the person typed on **Use a code**.
+#[derive(Debug, Clone, Default)]
+pub struct ActivationInput {
+    pub code: String,
+    pub username: String,
+    pub password: String,
+    /// When given, must equal `password` (the pages always send it).
+    pub confirm_password: Option<String>,
+    pub email: Option<String>,
+}
+
+/// What a code is for, before the person chooses their username.
+#[derive(Debug, Clone)]
+pub struct CodeInfo {
+    pub kind: CodeKind,
+    /// The name of the person whose account it is (activation) or of the child (parent).
+    pub first_name: String,
+    /// Staff (and parents) must give an email address.
+    pub needs_email: bool,
+    pub policy: PasswordPolicy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActivationError {
+    #[error(
+        "That code doesn't work. Check it (capital and small letters matter) or ask for a new one."
+    )]
+    UnknownCode,
+    #[error("That code has expired. Ask your teacher or administrator for a new one.")]
+    ExpiredCode,
+    #[error("That code has already been used. Sign in with the username you chose.")]
+    UsedCode,
+    #[error("{0}")]
+    BadUsername(UsernameError),
+    #[error("The username {0} is taken. Try another.")]
+    UsernameTaken(String),
+    #[error("Enter your email address, so that you can reset your password yourself.")]
+    EmailMissing,
+    #[error("Enter an email address like name@example.org.")]
+    BadEmail,
+    #[error("The password doesn't meet the rules.")]
+    PasswordPolicy {
+        violations: Vec<Violation>,
+        policy: PasswordPolicy,
+    },
+    #[error("Too many codes tried. Wait a little and try again.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("The server is busy. Try again in a moment.")]
+    Busy { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for ActivationError {
+    fn code(&self) -> &'static str {
+        match self {
+            ActivationError::UnknownCode => "code_unknown",
+            ActivationError::ExpiredCode => "code_expired",
+            ActivationError::UsedCode => "code_used",
+            ActivationError::BadUsername(err) => err.code(),
+            ActivationError::UsernameTaken(_) => "username_taken",
+            ActivationError::EmailMissing => "email_missing",
+            ActivationError::BadEmail => "email_invalid",
+            ActivationError::PasswordPolicy { .. } => "password_policy",
+            ActivationError::Throttled { .. } => "too_many_attempts",
+            ActivationError::Busy { .. } => "server_busy",
+            ActivationError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ActivationError::UnknownCode => ErrorKind::NotFound,
+            ActivationError::ExpiredCode | ActivationError::UsedCode => ErrorKind::Gone,
+            ActivationError::UsernameTaken(_) => ErrorKind::Conflict,
+            ActivationError::Throttled { retry_after_secs } => ErrorKind::TooManyRequests {
+                retry_after_secs: *retry_after_secs,
+            },
+            ActivationError::Busy { retry_after_secs } => ErrorKind::Unavailable {
+                retry_after_secs: *retry_after_secs,
+            },
+            ActivationError::Internal(internal) => internal.kind(),
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
+impl From<HashingError> for ActivationError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { retry_after_secs } => ActivationError::Busy { retry_after_secs },
+            HashingError::Internal(internal) => ActivationError::Internal(internal),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ActivationError {
+    fn from(err: sqlx::Error) -> Self {
+        ActivationError::Internal(err.into())
+    }
+}
+
+/// Code entry is throttled per client address and over the whole server.
+fn code_throttles(ctx: &Ctx<'_>) -> [Option<ThrottleKey>; 2] {
+    let per_address = ctx.client_addr.as_deref().map(|addr| ThrottleKey {
+        key: format!("code:address:{}", addr.replace('\0', "")),
+        free_failures: 10,
+        max_delay: Duration::from_secs(60),
+        forget_after: Duration::from_secs(3600),
+    });
+    let global = Some(ThrottleKey {
+        key: "code:global".to_owned(),
+        free_failures: 500,
+        max_delay: Duration::from_secs(5),
+        forget_after: Duration::from_secs(600),
+    });
+    [per_address, global]
+}
+
+impl Keyward {
+    /// Issues a code for `user` inside the caller's transaction and returns it
+    /// in plain form, once (the caller shows it to staff; it is stored only
+    /// hashed and sealed). A new code of the same kind replaces the old one.
+    pub(crate) async fn issue_code(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        ctx: &Ctx<'_>,
+        user: &UserId,
+        kind: CodeKind,
+    ) -> Result<String, Internal> {
+        let code = codes::generate(ctx.rng)?;
+        let plain = code.replace('-', "");
+        let lookup = self.sealer.lookup_hash(ACCESS_CODE_PURPOSE, &plain);
+        let sealed_id =
+            crate::crypto::store::insert_sealed(tx, ctx, &self.sealer, ACCESS_CODE_PURPOSE, &code)
+                .await?;
+        let expires = match kind {
+            CodeKind::Activation => Some(ctx.now.plus(ACCESS_CODE_TTL)),
+            CodeKind::Parent => None,
+        };
+        store::revoke_codes(tx, user, kind, ctx.now).await?;
+        store::insert_code(tx, ctx, user, kind, &lookup, &sealed_id, expires).await?;
+        Ok(code)
+    }
+
+    /// What a typed code is for (the first step of **Use a code**). Wrong
+    /// codes count against the throttles.
+    pub async fn inspect_code(
+        &self,
+        ctx: &Ctx<'_>,
+        typed: &str,
+    ) -> Result<CodeInfo, ActivationError> {
+        let (row, owner) = self.find_code(ctx, typed).await?;
+        let (needs_email, policy_kind) = match row.kind {
+            CodeKind::Activation => (!owner.role.is_learner(), PolicyKind::of(owner.role)),
+            CodeKind::Parent => (true, PolicyKind::Staff),
+        };
+        let policy = self
+            .password_policy(owner.school_id.as_ref(), policy_kind)
+            .await?;
+        Ok(CodeInfo {
+            kind: row.kind,
+            first_name: owner.first_name.clone(),
+            needs_email,
+            policy,
+        })
+    }
+
+    async fn find_code(
+        &self,
+        ctx: &Ctx<'_>,
+        typed: &str,
+    ) -> Result<(store::CodeRow, Account), ActivationError> {
+        let keys = code_throttles(ctx);
+        for key in keys.iter().flatten() {
+            if let Some(retry_after_secs) = throttle::blocked_for(&self.db, key, ctx.now).await? {
+                return Err(ActivationError::Throttled { retry_after_secs });
+            }
+        }
+        let found = match codes::normalize(typed) {
+            Some(plain) => {
+                store::find_code(
+                    &self.db,
+                    &self.sealer.lookup_hash(ACCESS_CODE_PURPOSE, &plain),
+                )
+                .await?
+            }
+            None => None,
+        };
+        let checked = match found {
+            None => Err(ActivationError::UnknownCode),
+            Some(row) if row.revoked_at.is_some() => Err(ActivationError::UnknownCode),
+            Some(row) if row.used_at.is_some() => Err(ActivationError::UsedCode),
+            Some(row) if row.expires_at.is_some_and(|e| ctx.now >= e) => {
+                Err(ActivationError::ExpiredCode)
+            }
+            Some(row) => match crate::accounts::find_account(&self.db, &row.user_id).await? {
+                Some(owner)
+                    if row.kind == CodeKind::Activation
+                        && owner.status == AccountStatus::Pending =>
+                {
+                    Ok((row, owner))
+                }
+                Some(owner) if row.kind == CodeKind::Parent && owner.role == Role::Learner => {
+                    Ok((row, owner))
+                }
+                _ => Err(ActivationError::UnknownCode),
+            },
+        };
+        if checked.is_err() {
+            for key in keys.iter().flatten() {
+                throttle::record_failure(&self.db, key, ctx.now).await?;
+            }
+            audit::insert(self.db.pool(), &code_audit(ctx, "failure", None)).await?;
+        }
+        checked
+    }
+
+    /// **Use a code**: the person chooses a username and a password (and an
+    /// email, for staff and parents). An access code activates its pending
+    /// account; a parent access code makes a parent account linked to the
+    /// child. Two people racing for one username: one wins, the other is told
+    /// it is taken; one code used twice at once: one wins.
+    pub async fn activate(
+        &self,
+        ctx: &Ctx<'_>,
+        input: &ActivationInput,
+    ) -> Result<Account, ActivationError> {
+        let (row, owner) = self.find_code(ctx, &input.code).await?;
+        let username =
+            Username::parse(input.username.trim()).map_err(ActivationError::BadUsername)?;
+        let (role, school) = match row.kind {
+            CodeKind::Activation => (owner.role, owner.school_id.clone()),
+            CodeKind::Parent => (Role::Parent, owner.school_id.clone()),
+        };
+        let email = match input
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(text) => Some(EmailAddress::parse(text).map_err(|_| ActivationError::BadEmail)?),
+            None if !role.is_learner() => return Err(ActivationError::EmailMissing),
+            None => None,
+        };
+        let policy = self
+            .password_policy(school.as_ref(), PolicyKind::of(role))
+            .await?;
+        let Some(password) = Password::new(input.password.clone()) else {
+            return Err(ActivationError::PasswordPolicy {
+                violations: vec![Violation::TooLong],
+                policy,
+            });
+        };
+        let confirmation = input.confirm_password.as_deref().unwrap_or(&input.password);
+        let violations = policy.check_new(&password, confirmation, Some(username.as_str()));
+        if !violations.is_empty() {
+            return Err(ActivationError::PasswordPolicy { violations, policy });
+        }
+        let hash = self.hashing.hash(&password, ctx.rng).await?;
+
+        let mut tx = self.db.pool().begin().await?;
+        let account_id = match row.kind {
+            CodeKind::Activation => {
+                if !store::use_code(&mut tx, &row.id, ctx.now).await? {
+                    return Err(ActivationError::UsedCode);
+                }
+                crate::crypto::store::delete_sealed(&mut tx, &row.sealed_id).await?;
+                store::activate_user(
+                    &mut tx,
+                    &owner.id,
+                    &username,
+                    email.as_ref(),
+                    &hash,
+                    ctx.now,
+                )
+                .await
+                .map_err(|e| taken_or_internal(e, &username))?;
+                owner.id.clone()
+            }
+            CodeKind::Parent => {
+                let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
+                crate::accounts::insert_user(
+                    &mut *tx,
+                    &crate::accounts::NewUser {
+                        id: &id,
+                        school_id: school.as_ref(),
+                        role: Role::Parent,
+                        username: &username,
+                        email: email.as_ref(),
+                        first_name: "",
+                        last_name: "",
+                        status: AccountStatus::Active,
+                        password_hash: Some(&hash),
+                        created_at: ctx.now,
+                    },
+                )
+                .await
+                .map_err(|e| taken_or_internal(e, &username))?;
+                store::mark_created_by_owner(&mut tx, &id).await?;
+                store::link_parent(&mut tx, &id, &owner.id).await?;
+                id
+            }
+        };
+        audit::insert(
+            &mut *tx,
+            &code_audit(ctx, "success", Some(account_id.as_str())),
+        )
+        .await?;
+        tx.commit().await?;
+        crate::accounts::find_account(&self.db, &account_id)
+            .await?
+            .ok_or_else(|| ActivationError::Internal(Internal::new("activated account vanished")))
+    }
+}
+
+fn taken_or_internal(err: sqlx::Error, username: &Username) -> ActivationError {
+    if crate::store::is_unique_violation(&err) {
+        ActivationError::UsernameTaken(username.to_string())
+    } else {
+        ActivationError::Internal(err.into())
+    }
+}
+
+fn code_audit<'a>(
+    ctx: &'a Ctx<'_>,
+    outcome: &'static str,
+    target: Option<&'a str>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        at: ctx.now,
+        actor_id: target,
+        target_id: target,
+        school_id: None,
+        action: action::CODE_USE,
+        outcome,
+        client_addr: ctx.client_addr.as_deref(),
+        detail: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,318 @@
+//! Use-case tests of activation, on the backend of the test run.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::admin::NewPendingUser;
+use crate::authz::Actor;
+use crate::crypto::random::SeededRandom;
+use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward};
+use crate::types::{ClassId, SchoolId};
+
+struct World {
+    kw: Arc<Keyward>,
+    _db: TestDb,
+    rng: SeededRandom,
+    lead: Actor,
+    school: SchoolId,
+    class: ClassId,
+}
+
+async fn world() -> World {
+    let (kw, db) = keyward().await;
+    let rng = SeededRandom::new(31);
+    let passwords = crate::demo::DEMO_PEOPLE
+        .iter()
+        .map(|p| {
+            (
+                p.username.to_owned(),
+                Password::new("DemoPass42".into()).unwrap(),
+            )
+        })
+        .collect();
+    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
+        .await
+        .unwrap();
+    let account = kw
+        .find_account_by_username(&Username::parse("demo.lead").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let lead = kw.actor_of(&account).await.unwrap();
+    let school = lead.school_id.clone().unwrap();
+    let class = kw.class_database(&lead, None).await.unwrap()[0].id.clone();
+    World {
+        kw,
+        _db: db,
+        rng,
+        lead,
+        school,
+        class,
+    }
+}
+
+impl World {
+    fn ctx(&self) -> Ctx<'_> {
+        ctx_at(MONDAY_MORNING, &self.rng)
+    }
+
+    async fn new_user(&self, role: Role) -> crate::admin::CreatedUser {
+        let request = NewPendingUser {
+            first_name: "Nia".into(),
+            last_name: "New".into(),
+            role,
+            school_id: Some(self.school.clone()),
+            class_ids: vec![self.class.clone()],
+            email: None,
+        };
+        self.kw
+            .create_user(&self.ctx(), &self.lead, &request)
+            .await
+            .unwrap()
+    }
+}
+
+fn input(code: &str, username: &str, email: Option<&str>) -> ActivationInput {
+    ActivationInput {
+        code: code.into(),
+        username: username.into(),
+        password: "TigerApple42".into(),
+        confirm_password: Some("TigerApple42".into()),
+        email: email.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn a_learner_activates_with_the_code_and_signs_in() {
+    let w = world().await;
+    let created = w.new_user(Role::Learner).await;
+    assert!(created.parent_access_code.is_some());
+    let info =
+        w.kw.inspect_code(&w.ctx(), &created.access_code)
+            .await
+            .unwrap();
+    assert_eq!(
+        (info.kind, info.needs_email, info.first_name.as_str()),
+        (CodeKind::Activation, false, "Nia")
+    );
+    // Dashes and spaces are forgiven; case is not.
+    let typed = created.access_code.replace('-', " ");
+    let account =
+        w.kw.activate(&w.ctx(), &input(&typed, "nia.new", None))
+            .await
+            .unwrap();
+    assert_eq!(account.status, AccountStatus::Active);
+    assert_eq!(account.username.as_str(), "nia.new");
+    w.kw.sign_in(&w.ctx(), "nia.new", "TigerApple42".into())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_code_works_once_even_when_two_use_it_at_the_same_moment() {
+    let w = world().await;
+    let created = w.new_user(Role::Learner).await;
+    let mut tasks = Vec::new();
+    for i in 0..3 {
+        let kw = w.kw.clone();
+        let code = created.access_code.clone();
+        tasks.push(tokio::spawn(async move {
+            let rng = SeededRandom::new(200 + i);
+            kw.activate(
+                &ctx_at(MONDAY_MORNING, &rng),
+                &input(&code, &format!("racer{i}"), None),
+            )
+            .await
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        ok += usize::from(task.await.unwrap().is_ok());
+    }
+    assert_eq!(ok, 1);
+    let err =
+        w.kw.activate(&w.ctx(), &input(&created.access_code, "late", None))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "code_used");
+}
+
+#[tokio::test]
+async fn two_people_racing_for_one_username_one_wins_the_other_is_told() {
+    let w = world().await;
+    let a = w.new_user(Role::Learner).await;
+    let b = w.new_user(Role::Learner).await;
+    let (ctx_a, ctx_b) = (w.ctx(), w.ctx());
+    let (input_a, input_b) = (
+        input(&a.access_code, "same.name", None),
+        input(&b.access_code, "Same.Name", None),
+    );
+    let (first, second) = tokio::join!(
+        w.kw.activate(&ctx_a, &input_a),
+        w.kw.activate(&ctx_b, &input_b)
+    );
+    let results = [first, second];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert_eq!(loser.code(), "username_taken");
+    // The loser's code still works with another name.
+    let loser_code = if results[0].is_err() {
+        &a.access_code
+    } else {
+        &b.access_code
+    };
+    w.kw.activate(&w.ctx(), &input(loser_code, "other.name", None))
+        .await
+        .unwrap();
+    let taken = w.new_user(Role::Learner).await;
+    let err =
+        w.kw.activate(&w.ctx(), &input(&taken.access_code, "demo.amy", None))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "username_taken");
+}
+
+#[tokio::test]
+async fn staff_must_give_an_email_and_meet_the_staff_policy() {
+    let w = world().await;
+    let created = w.new_user(Role::Teacher).await;
+    let err =
+        w.kw.activate(&w.ctx(), &input(&created.access_code, "new.teacher", None))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "email_missing");
+    let mut weak = input(
+        &created.access_code,
+        "new.teacher",
+        Some("nt@school.example"),
+    );
+    weak.password = "password".into();
+    weak.confirm_password = Some("password".into());
+    let err = w.kw.activate(&w.ctx(), &weak).await.unwrap_err();
+    assert_eq!(err.code(), "password_policy");
+    let account =
+        w.kw.activate(
+            &w.ctx(),
+            &input(
+                &created.access_code,
+                "new.teacher",
+                Some("nt@school.example"),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(account.email.unwrap().as_str(), "nt@school.example");
+}
+
+#[tokio::test]
+async fn codes_expire_after_thirty_days_and_wrong_codes_are_throttled() {
+    let w = world().await;
+    let created = w.new_user(Role::Learner).await;
+    let later = MONDAY_MORNING.plus(ACCESS_CODE_TTL);
+    let err =
+        w.kw.activate(
+            &ctx_at(later, &w.rng),
+            &input(&created.access_code, "too.late", None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "code_expired");
+
+    let mut saw_throttle = false;
+    for i in 0..20 {
+        let ctx = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(i)), &w.rng);
+        match w.kw.inspect_code(&ctx, "ABCDE-FGHJK").await {
+            Err(ActivationError::Throttled { .. }) => {
+                saw_throttle = true;
+                break;
+            }
+            Err(err) => assert_eq!(err.code(), "code_unknown"),
+            Ok(_) => panic!("a made-up code worked"),
+        }
+    }
+    assert!(
+        saw_throttle,
+        "guessing codes from one address is slowed down"
+    );
+}
+
+#[tokio::test]
+async fn a_parent_makes_an_account_linked_to_the_child_and_codes_rest_sealed() {
+    let w = world().await;
+    let created = w.new_user(Role::Learner).await;
+    let parent_code = created.parent_access_code.clone().unwrap();
+    let info = w.kw.inspect_code(&w.ctx(), &parent_code).await.unwrap();
+    assert_eq!((info.kind, info.needs_email), (CodeKind::Parent, true));
+    let parent =
+        w.kw.activate(
+            &w.ctx(),
+            &input(&parent_code, "nia.mum", Some("mum@family.example")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(parent.role, Role::Parent);
+    // A second parent may use the same code.
+    w.kw.activate(
+        &w.ctx(),
+        &input(&parent_code, "nia.dad", Some("dad@family.example")),
+    )
+    .await
+    .unwrap();
+    let links: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM parent_learners WHERE learner_id = $1")
+            .bind(created.id.as_str())
+            .fetch_one(w.kw.db().pool())
+            .await
+            .unwrap();
+    assert_eq!(links, 2);
+    // Neither code is stored in plain form.
+    let mut dump = String::new();
+    for sql in [
+        "SELECT lookup_hash FROM access_codes",
+        "SELECT sealed FROM sealed_secrets",
+    ] {
+        let values: Vec<String> = sqlx::query_scalar(sql)
+            .fetch_all(w.kw.db().pool())
+            .await
+            .unwrap();
+        dump.push_str(&values.join("\n"));
+    }
+    for code in [&created.access_code, &parent_code] {
+        assert!(!dump.contains(code.as_str()) && !dump.contains(&code.replace('-', "")));
+    }
+}
+
+#[tokio::test]
+async fn nobody_creates_an_account_holding_more_than_they_do() {
+    let w = world().await;
+    let request = NewPendingUser {
+        first_name: "Boss".into(),
+        last_name: "Person".into(),
+        role: Role::PlatformAdmin,
+        school_id: None,
+        class_ids: vec![],
+        email: None,
+    };
+    let err =
+        w.kw.create_user(&w.ctx(), &w.lead, &request)
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let teacher_account =
+        w.kw.find_account_by_username(&Username::parse("demo.teacher").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    let teacher = w.kw.actor_of(&teacher_account).await.unwrap();
+    let learner = NewPendingUser {
+        role: Role::Learner,
+        school_id: Some(w.school.clone()),
+        ..request
+    };
+    let err =
+        w.kw.create_user(&w.ctx(), &teacher, &learner)
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+}

@@ -1,0 +1,254 @@
+//! Creating users (R-CODE-1): staff, learners and parents are made pending,
+//! with an access code they use to choose their username and password;
+//! learners also get a parent access code. Nobody creates an account holding
+//! more than they hold themselves.
+
+use super::store;
+use crate::Ctx;
+use crate::Keyward;
+use crate::accounts::{AccountStatus, NewUser, insert_user};
+use crate::activation::CodeKind;
+use crate::audit::{self, AuditEntry, action};
+use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::types::{ClassId, EmailAddress, SchoolId, UserId, Username};
+
+const MAX_NAME_CHARS: usize = 80;
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewPendingUser {
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+    /// Required for everyone but platform admins.
+    pub school_id: Option<SchoolId>,
+    /// Learners are enrolled in these classes; teachers teach them.
+    pub class_ids: Vec<ClassId>,
+    pub email: Option<String>,
+}
+
+/// A created user, with its codes in plain form: shown to staff now, kept
+/// only hashed and sealed.
+#[derive(Debug, Clone)]
+pub struct CreatedUser {
+    pub id: UserId,
+    pub access_code: String,
+    pub parent_access_code: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for CreateUserError {
+    fn code(&self) -> &'static str {
+        match self {
+            CreateUserError::Denied(denied) => denied.code(),
+            CreateUserError::Invalid(_) => "invalid_user",
+            CreateUserError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CreateUserError::Denied(denied) => denied.kind(),
+            CreateUserError::Invalid(_) => ErrorKind::BadInput,
+            CreateUserError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for CreateUserError {
+    fn from(err: sqlx::Error) -> Self {
+        CreateUserError::Internal(err.into())
+    }
+}
+
+fn clean_name(name: &str, missing: &'static str) -> Result<String, CreateUserError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CreateUserError::Invalid(missing));
+    }
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(CreateUserError::Invalid(
+            "A name has at most 80 characters and no control characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// One user as staff see them, with the codes still waiting to be used
+/// (seed 002's **Show access codes**) when the viewer may show them.
+#[derive(Debug, Clone)]
+pub struct UserDetails {
+    pub account: crate::accounts::Account,
+    pub access_code: Option<String>,
+    pub parent_access_code: Option<String>,
+}
+
+/// The username of an account until its owner chooses one. `#` is not
+/// allowed in usernames, so nobody can choose it or sign in with it.
+pub(crate) fn pending_username(id: &UserId) -> Username {
+    Username::from_stored(format!("#pending-{id}"))
+}
+
+impl Keyward {
+    /// Creates a pending user with an access code (and a parent access code
+    /// for a learner), enrolled in or teaching the given classes.
+    pub async fn create_user(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        request: &NewPendingUser,
+    ) -> Result<CreatedUser, CreateUserError> {
+        match (&request.school_id, request.role) {
+            (None, Role::PlatformAdmin) => authorize(actor, Action::ManageUser, Target::Platform)?,
+            (Some(school), role) if role != Role::PlatformAdmin => {
+                authorize(actor, Action::ManageUser, Target::School(school))?
+            }
+            (None, _) => {
+                return Err(CreateUserError::Invalid(
+                    "Choose the school the person belongs to.",
+                ));
+            }
+            (Some(_), _) => {
+                return Err(CreateUserError::Invalid(
+                    "A platform admin belongs to no school.",
+                ));
+            }
+        }
+        if !actor.permissions().covers(request.role.permissions()) {
+            return Err(Denied::Forbidden.into());
+        }
+        let first_name = clean_name(&request.first_name, "Enter the first name.")?;
+        let last_name = clean_name(&request.last_name, "Enter the last name.")?;
+        let email = match request
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(text) => Some(EmailAddress::parse(text).map_err(|_| {
+                CreateUserError::Invalid("Enter an email address like name@example.org.")
+            })?),
+            None => None,
+        };
+        if let Some(school) = &request.school_id {
+            for class in &request.class_ids {
+                if !store::class_in_school(&self.db, class, school).await? {
+                    return Err(CreateUserError::Invalid(
+                        "Every class must belong to the person's school.",
+                    ));
+                }
+            }
+        }
+        let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
+        let username = pending_username(&id);
+        let mut tx = self.db.pool().begin().await?;
+        insert_user(
+            &mut *tx,
+            &NewUser {
+                id: &id,
+                school_id: request.school_id.as_ref(),
+                role: request.role,
+                username: &username,
+                email: email.as_ref(),
+                first_name: &first_name,
+                last_name: &last_name,
+                status: AccountStatus::Pending,
+                password_hash: None,
+                created_at: ctx.now,
+            },
+        )
+        .await?;
+        for class in &request.class_ids {
+            match request.role {
+                Role::Learner => store::enrol(&mut tx, class, &id).await?,
+                Role::Teacher | Role::LeadTeacher => {
+                    store::assign_teacher(&mut tx, class, &id).await?
+                }
+                _ => {}
+            }
+        }
+        let access_code = self
+            .issue_code(&mut tx, ctx, &id, CodeKind::Activation)
+            .await?;
+        let parent_access_code = if request.role == Role::Learner {
+            Some(self.issue_code(&mut tx, ctx, &id, CodeKind::Parent).await?)
+        } else {
+            None
+        };
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: Some(actor.user_id.as_str()),
+                target_id: Some(id.as_str()),
+                school_id: request.school_id.as_ref().map(SchoolId::as_str),
+                action: action::USER_CREATE,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: Some(request.role.as_str()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedUser {
+            id,
+            access_code,
+            parent_access_code,
+        })
+    }
+}
+
+impl Keyward {
+    /// Shows one user to someone allowed to see them: people with
+    /// `users.view` in scope, or a teacher for a learner of their class.
+    /// Codes are shown to those who may manage the user (or reset the learner).
+    pub async fn show_user(
+        &self,
+        actor: &Actor,
+        id: &UserId,
+    ) -> Result<UserDetails, CreateUserError> {
+        let target = self.user_target(id).await?.ok_or(Denied::Hidden)?;
+        let as_staff = authorize(actor, Action::ViewUser, Target::User(&target));
+        let as_teacher = authorize(actor, Action::ViewLearner, Target::User(&target));
+        if as_staff.is_err() && as_teacher.is_err() {
+            return Err(as_staff
+                .and(as_teacher)
+                .err()
+                .unwrap_or(Denied::Forbidden)
+                .into());
+        }
+        let account = crate::accounts::find_account(&self.db, id)
+            .await?
+            .ok_or(Denied::Hidden)?;
+        let may_show_codes = authorize(actor, Action::ManageUser, Target::User(&target)).is_ok()
+            || authorize(actor, Action::ResetLearnerPassword, Target::User(&target)).is_ok();
+        let (mut access_code, mut parent_access_code) = (None, None);
+        if may_show_codes {
+            for (kind, sealed_id) in store::open_codes(&self.db, id).await? {
+                let code =
+                    crate::crypto::store::open_sealed(self.db.pool(), &self.sealer, &sealed_id)
+                        .await?;
+                match kind.as_str() {
+                    "activation" => access_code = code,
+                    "parent" => parent_access_code = code,
+                    _ => {}
+                }
+            }
+        }
+        Ok(UserDetails {
+            account,
+            access_code,
+            parent_access_code,
+        })
+    }
+}

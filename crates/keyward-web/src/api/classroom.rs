@@ -1,0 +1,169 @@
+//! `/api/v1/schools` and `/api/v1/classes`: creating schools and classes, and
+//! the class database of the signed-in teacher.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use keyward_core::classroom::{Class, ClassroomError};
+use keyward_core::types::{SchoolId, UserId};
+
+use super::ErrorBody;
+use crate::error::AppError;
+use crate::extract::{ApiJson, ApiSession, Client};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewSchool {
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SchoolBody {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewClass {
+    pub name: String,
+    /// Teachers or lead teachers of the school who teach the class.
+    #[serde(default)]
+    pub teacher_ids: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClassBody {
+    pub id: String,
+    pub school_id: String,
+    pub name: String,
+    /// The code learners type to join; `null` when switched off.
+    pub class_code: Option<String>,
+    pub learner_count: i64,
+}
+
+impl From<Class> for ClassBody {
+    fn from(c: Class) -> Self {
+        ClassBody {
+            id: c.id.to_string(),
+            school_id: c.school_id.to_string(),
+            name: c.name,
+            class_code: c.class_code.filter(|_| c.class_code_enabled),
+            learner_count: c.learner_count,
+        }
+    }
+}
+
+fn classroom_error(err: ClassroomError) -> AppError {
+    match err {
+        ClassroomError::Internal(internal) => AppError::internal(&internal),
+        other => AppError::from_coded(&other),
+    }
+}
+
+/// Create a school (platform admins).
+#[utoipa::path(
+    post,
+    path = "/schools",
+    tag = "schools",
+    request_body = NewSchool,
+    responses(
+        (status = 201, description = "Created", body = SchoolBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 422, description = "`invalid_name`", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn create_school(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    ApiJson(body): ApiJson<NewSchool>,
+) -> Result<Response, AppError> {
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let school = state
+        .kw
+        .create_school(&state.ctx(&client), &actor, &body.name)
+        .await
+        .map_err(classroom_error)?;
+    let body = SchoolBody {
+        id: school.id.to_string(),
+        name: school.name,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Create a class in a school, with a fresh class code.
+#[utoipa::path(
+    post,
+    path = "/schools/{school_id}/classes",
+    tag = "schools",
+    params(("school_id" = String, Path)),
+    request_body = NewClass,
+    responses(
+        (status = 201, description = "Created", body = ClassBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_name` or `invalid_teacher`", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn create_class(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NewClass>,
+) -> Result<Response, AppError> {
+    let school = path
+        .ok()
+        .and_then(|Path(id)| SchoolId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let mut teachers = Vec::with_capacity(body.teacher_ids.len());
+    for id in &body.teacher_ids {
+        teachers.push(
+            UserId::parse(id)
+                .ok_or_else(|| AppError::from_coded(&ClassroomError::InvalidTeacher))?,
+        );
+    }
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let class = state
+        .kw
+        .create_class(&state.ctx(&client), &actor, &school, &body.name, &teachers)
+        .await
+        .map_err(classroom_error)?;
+    Ok((StatusCode::CREATED, Json(ClassBody::from(class))).into_response())
+}
+
+/// The class database: the classes you teach (lead teachers: every class of
+/// the school; platform admins: of `?school_id=`).
+#[utoipa::path(
+    get,
+    path = "/classes",
+    tag = "schools",
+    params(("school_id" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "Classes", body = Vec<ClassBody>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn class_database(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<ClassBody>>, AppError> {
+    let school = crate::pages::query_param(query.as_deref(), "school_id");
+    let school = SchoolId::parse(&school);
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let classes = state
+        .kw
+        .class_database(&actor, school.as_ref())
+        .await
+        .map_err(classroom_error)?;
+    Ok(Json(classes.into_iter().map(ClassBody::from).collect()))
+}

@@ -1,0 +1,249 @@
+//! `/api/v1/users` (create a pending user with its codes, show one) and
+//! `/api/v1/activate` (**Use a code**).
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use keyward_core::accounts::{Account, AccountStatus};
+use keyward_core::activation::{ActivationError, ActivationInput};
+use keyward_core::admin::{CreateUserError, NewPendingUser};
+use keyward_core::authz::Role;
+use keyward_core::policy::violation_codes;
+use keyward_core::types::{ClassId, SchoolId, UserId};
+
+use super::ErrorBody;
+use crate::error::AppError;
+use crate::extract::{ApiJson, ApiSession, Client};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUser {
+    pub first_name: String,
+    pub last_name: String,
+    /// `platform_admin`, `lead_teacher`, `teacher`, `learner` or `parent`.
+    pub role: String,
+    /// Required for everyone but platform admins.
+    pub school_id: Option<String>,
+    /// Learners are enrolled in these classes; teachers teach them.
+    #[serde(default)]
+    pub class_ids: Vec<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedBody {
+    pub id: String,
+    /// Always `pending` until the person uses the access code.
+    pub status: &'static str,
+    /// For **Use a code**; valid 30 days, once.
+    pub access_code: String,
+    /// Learners only: for their parents.
+    pub parent_access_code: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserBody {
+    pub id: String,
+    /// `null` until the person has chosen one.
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+    pub school_id: Option<String>,
+    /// `pending`, `active` or `disabled`.
+    pub status: String,
+    pub email: Option<String>,
+    /// Shown to those who may manage this user, while unused.
+    pub access_code: Option<String>,
+    pub parent_access_code: Option<String>,
+}
+
+impl UserBody {
+    fn of(
+        account: &Account,
+        access_code: Option<String>,
+        parent_access_code: Option<String>,
+    ) -> UserBody {
+        UserBody {
+            id: account.id.to_string(),
+            username: (account.status != AccountStatus::Pending)
+                .then(|| account.username.to_string()),
+            first_name: account.first_name.clone(),
+            last_name: account.last_name.clone(),
+            role: account.role.as_str().to_owned(),
+            school_id: account.school_id.as_ref().map(ToString::to_string),
+            status: account.status.as_str().to_owned(),
+            email: account.email.as_ref().map(|e| e.as_str().to_owned()),
+            access_code,
+            parent_access_code,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActivateRequest {
+    /// The access code or parent access code (case-sensitive; dashes and spaces are ignored).
+    pub code: String,
+    pub username: String,
+    pub password: String,
+    /// When sent, must equal `password`.
+    pub confirm_password: Option<String>,
+    /// Required for staff and parents.
+    pub email: Option<String>,
+}
+
+fn user_error(err: CreateUserError) -> AppError {
+    match err {
+        CreateUserError::Internal(internal) => AppError::internal(&internal),
+        other => AppError::from_coded(&other),
+    }
+}
+
+fn invalid(message: &'static str) -> AppError {
+    AppError::from_coded(&CreateUserError::Invalid(message))
+}
+
+/// Create a pending user; the answer carries the access code (and, for a
+/// learner, the parent access code), shown once here and again to staff.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "users",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Created, pending", body = CreatedBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found` (a school outside your scope)", body = ErrorBody),
+        (status = 422, description = "`invalid_user`", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    ApiJson(body): ApiJson<NewUser>,
+) -> Result<Response, AppError> {
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        invalid("The role is platform_admin, lead_teacher, teacher, learner or parent.")
+    })?;
+    let school_id = match body.school_id.as_deref() {
+        Some(id) => Some(SchoolId::parse(id).ok_or_else(AppError::not_found)?),
+        None => None,
+    };
+    let class_ids = body
+        .class_ids
+        .iter()
+        .map(|id| {
+            ClassId::parse(id)
+                .ok_or_else(|| invalid("Every class must belong to the person's school."))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = NewPendingUser {
+        first_name: body.first_name,
+        last_name: body.last_name,
+        role,
+        school_id,
+        class_ids,
+        email: body.email,
+    };
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let created = state
+        .kw
+        .create_user(&state.ctx(&client), &actor, &request)
+        .await
+        .map_err(user_error)?;
+    let answer = CreatedBody {
+        id: created.id.to_string(),
+        status: "pending",
+        access_code: created.access_code,
+        parent_access_code: created.parent_access_code,
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Show one user in your scope.
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "users",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The user", body = UserBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<UserBody>, AppError> {
+    let id = path
+        .ok()
+        .and_then(|Path(id)| UserId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let details = state.kw.show_user(&actor, &id).await.map_err(user_error)?;
+    Ok(Json(UserBody::of(
+        &details.account,
+        details.access_code,
+        details.parent_access_code,
+    )))
+}
+
+/// **Use a code**: choose a username and password with an access code or a
+/// parent access code. Then sign in with them.
+#[utoipa::path(
+    post,
+    path = "/activate",
+    tag = "users",
+    request_body = ActivateRequest,
+    responses(
+        (status = 201, description = "The account is active", body = UserBody),
+        (status = 404, description = "`code_unknown`", body = ErrorBody),
+        (status = 409, description = "`username_taken`", body = ErrorBody),
+        (status = 410, description = "`code_expired` or `code_used`", body = ErrorBody),
+        (status = 422, description = "`password_policy` (with `violations`), `email_missing`, `email_invalid`, `username_*`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`", body = ErrorBody),
+    ),
+    security(())
+)]
+pub async fn activate(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(body): ApiJson<ActivateRequest>,
+) -> Result<Response, AppError> {
+    let input = ActivationInput {
+        code: body.code,
+        username: body.username,
+        password: body.password,
+        confirm_password: body.confirm_password,
+        email: body.email,
+    };
+    let account = state
+        .kw
+        .activate(&state.ctx(&client), &input)
+        .await
+        .map_err(activation_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UserBody::of(&account, None, None)),
+    )
+        .into_response())
+}
+
+pub(crate) fn activation_error(err: ActivationError) -> AppError {
+    match err {
+        ActivationError::Internal(internal) => AppError::internal(&internal),
+        ActivationError::PasswordPolicy { ref violations, .. } => AppError::from_coded(&err)
+            .with_detail("violations", serde_json::json!(violation_codes(violations))),
+        other => AppError::from_coded(&other),
+    }
+}

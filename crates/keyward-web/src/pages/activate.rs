@@ -1,0 +1,191 @@
+//! **Use a code** (R-CODE-1, R-CODE-3): the access code first, then the
+//! username and password the person chooses (and an email for staff and
+//! parents); then they sign in.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use keyward_core::activation::{ActivationError, ActivationInput, CodeInfo, CodeKind};
+use keyward_core::error::CodedError;
+use keyward_core::policy::Hint;
+
+use super::{Nav, render};
+use crate::error::{AppError, set_retry_after};
+use crate::extract::{Client, PageForm, Visitor};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "activate_code.html")]
+struct CodePage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    code: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "activate_account.html")]
+struct AccountPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    code: String,
+    parent: bool,
+    first_name: String,
+    needs_email: bool,
+    username: String,
+    email: String,
+    hints: Vec<Hint>,
+    errors: Vec<String>,
+}
+
+fn code_page(visitor: &Visitor, code: String, errors: Vec<String>) -> CodePage {
+    CodePage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        code: code.chars().take(40).collect(),
+        errors,
+    }
+}
+
+pub async fn code_form(State(state): State<AppState>, visitor: Visitor) -> Response {
+    visitor.respond(
+        &state,
+        render(
+            StatusCode::OK,
+            &code_page(&visitor, String::new(), Vec::new()),
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Renders an activation problem on the page it belongs to.
+fn problem(
+    visitor: &Visitor,
+    state: &AppState,
+    err: &ActivationError,
+    code: String,
+) -> Result<Response, AppError> {
+    if let ActivationError::Internal(internal) = err {
+        return Err(AppError::internal(internal));
+    }
+    let app = AppError::from_coded(err);
+    let mut response = render(app.status, &code_page(visitor, code, vec![err.to_string()]));
+    set_retry_after(&mut response, app.retry_after_secs);
+    Ok(visitor.respond(state, response))
+}
+
+fn account_page(
+    visitor: &Visitor,
+    code: &str,
+    info: &CodeInfo,
+    username: &str,
+    email: &str,
+    errors: Vec<String>,
+) -> AccountPage {
+    AccountPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        code: code.to_owned(),
+        parent: info.kind == CodeKind::Parent,
+        first_name: info.first_name.clone(),
+        needs_email: info.needs_email,
+        username: username.chars().take(64).collect(),
+        email: email.chars().take(254).collect(),
+        hints: info.policy.hints(),
+        errors,
+    }
+}
+
+pub async fn submit_code(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    PageForm(form): PageForm<CodeForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    match state.kw.inspect_code(&state.ctx(&client), &form.code).await {
+        Ok(info) => {
+            let page = account_page(&visitor, form.code.trim(), &info, "", "", Vec::new());
+            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+        }
+        Err(err) => problem(&visitor, &state, &err, form.code),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    username: String,
+    email: Option<String>,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn submit_account(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    PageForm(form): PageForm<AccountForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let ctx = state.ctx(&client);
+    let input = ActivationInput {
+        code: form.code.clone(),
+        username: form.username.clone(),
+        password: form.password,
+        confirm_password: Some(form.confirm_password),
+        email: form.email.clone(),
+    };
+    let err = match state.kw.activate(&ctx, &input).await {
+        Ok(_) => return Ok(Redirect::to("/signin?notice=activated").into_response()),
+        Err(err) => err,
+    };
+    // Problems with the code itself go back to the first step.
+    if matches!(
+        err,
+        ActivationError::UnknownCode
+            | ActivationError::ExpiredCode
+            | ActivationError::UsedCode
+            | ActivationError::Throttled { .. }
+            | ActivationError::Internal(_)
+    ) {
+        return problem(&visitor, &state, &err, form.code);
+    }
+    let errors = match &err {
+        ActivationError::PasswordPolicy { violations, policy } => {
+            violations.iter().map(|v| v.message(policy)).collect()
+        }
+        other => vec![other.to_string()],
+    };
+    let info = match state.kw.inspect_code(&ctx, &form.code).await {
+        Ok(info) => info,
+        Err(err) => return problem(&visitor, &state, &err, form.code),
+    };
+    let status = AppError::from_coded(&err).status;
+    tracing::info!(code = err.code(), "activation refused");
+    let page = account_page(
+        &visitor,
+        &form.code,
+        &info,
+        &form.username,
+        form.email.as_deref().unwrap_or(""),
+        errors,
+    );
+    Ok(visitor.respond(&state, render(status, &page)))
+}
