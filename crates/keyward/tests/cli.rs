@@ -737,6 +737,101 @@ fn admin_create_refuses_a_bad_username_or_email() {
     assert_one_line_failure(&output, &["--email"]);
 }
 
+// ---------------------------------------------------------------- keys rotate
+
+/// Sealing key material for `KEYWARD_SEALING__KEYS`, on one line.
+const INLINE_LOOKUP_KEY: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+const INLINE_SEALING_KEY: &str = "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn keys_rotate_adds_a_sealing_key_and_keeps_the_key_file_private() {
+    let site = Site::new();
+    let key_file = site.data_dir().join("sealing.key");
+    let output = site.run(&["keys", "rotate"], "");
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        "Sealing key k2 is now current; re-sealed 0 secrets."
+    );
+    let contents = std::fs::read_to_string(&key_file).unwrap();
+    for start in ["lookup ", "key k1 ", "key k2 "] {
+        assert_eq!(
+            contents.lines().filter(|l| l.starts_with(start)).count(),
+            1,
+            "{start:?} in {contents}"
+        );
+    }
+    #[cfg(unix)]
+    assert_eq!(mode_of(&key_file), 0o600);
+    // No key reaches the output.
+    let key = contents
+        .lines()
+        .find(|l| l.starts_with("key k2 "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .unwrap()
+        .to_owned();
+    assert!(!stdout.contains(&key) && !stderr.contains(&key));
+
+    let output = site.run(&["keys", "rotate"], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("Sealing key k3 is now current"));
+    #[cfg(unix)]
+    assert_eq!(mode_of(&key_file), 0o600);
+}
+
+#[test]
+fn keys_rotate_with_sealing_keys_from_the_environment_is_one_line() {
+    let site = Site::new();
+    let keys = format!("lookup {INLINE_LOOKUP_KEY}; key k1 {INLINE_SEALING_KEY}");
+    let output = run_with_stdin(
+        site.command()
+            .env("KEYWARD_SEALING__KEYS", &keys)
+            .args(["keys", "rotate"]),
+        "",
+    );
+    let stderr = assert_one_line_failure(
+        &output,
+        &[
+            "sealing.keys",
+            "secret store",
+            "restart",
+            "sealing_keys_inline",
+        ],
+    );
+    assert!(!stderr.contains(INLINE_LOOKUP_KEY), "{stderr}");
+    assert!(!stderr.contains(INLINE_SEALING_KEY), "{stderr}");
+    assert!(!site.data_dir().join("sealing.key").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_sealing_key_file_others_can_read_stops_keyward_with_one_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = Site::new();
+    let output = site.run(&["keys", "rotate"], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let key_file = site.data_dir().join("sealing.key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = site.run(&["keys", "rotate"], "");
+    assert_one_line_failure(&output, &["sealing.key", "chmod 600"]);
+    let output = site.run(
+        &["admin", "create", "--username", "head.admin"],
+        &format!("{ADMIN_PASSWORD}\n"),
+    );
+    assert_one_line_failure(&output, &["chmod 600"]);
+}
+
 // ---------------------------------------------------------------- demo
 
 /// The lines of `demo-accounts.txt`: username → (role, password).

@@ -71,7 +71,13 @@ async fn the_lead_teacher_creates_classes_with_readable_codes_in_their_school_on
     let school = lead.school_id.clone().unwrap();
     let teacher = actor(&kw, "demo.teacher").await;
     let class = kw
-        .create_class(&ctx, &lead, &school, "Class 5A", std::slice::from_ref(&teacher.user_id))
+        .create_class(
+            &ctx,
+            &lead,
+            &school,
+            "Class 5A",
+            std::slice::from_ref(&teacher.user_id),
+        )
         .await
         .unwrap();
     let code = class.class_code.clone().unwrap();

@@ -12,5 +12,6 @@ mod ops;
 mod pages;
 mod policy;
 mod recovery;
+mod schools;
 mod socket;
 mod throttling;

@@ -5,12 +5,12 @@
 //! instances, each needs the new key file (or `sealing.keys`) before it
 //! restarts.
 
+use keyward_core::Ctx;
 use keyward_core::crypto::random::OsRandom;
 use keyward_core::crypto::rotation::{RotateError, RotationReport};
 use keyward_core::error::CodedError;
 use keyward_core::settings::Settings;
 use keyward_core::types::UnixTime;
-use keyward_core::Ctx;
 
 use super::{CommandError, failed, open};
 

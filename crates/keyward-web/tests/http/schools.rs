@@ -1,0 +1,346 @@
+//! Schools, classes, users and **Use a code** through the JSON API and the
+//! pages, with accounts of every role acting in and out of scope.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use keyward_core::crypto::random::SeededRandom;
+use keyward_core::demo::DEMO_PEOPLE;
+use keyward_core::testing::{MONDAY_MORNING, ctx_at};
+use keyward_core::types::Password;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const PASSWORD: &str = "DemoPass42";
+
+async fn demo_app() -> TestApp {
+    let app = spawn_app().await;
+    let rng = SeededRandom::new(8);
+    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
+        .iter()
+        .map(|p| {
+            (
+                p.username.to_owned(),
+                Password::new(PASSWORD.into()).unwrap(),
+            )
+        })
+        .collect();
+    app.kw
+        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
+        .await
+        .unwrap();
+    app
+}
+
+fn call(
+    method: &str,
+    path: &str,
+    session: &(String, String),
+    body: Option<Value>,
+) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("cookie", format!("kw_session={}", session.0))
+        .header("x-csrf-token", &session.1)
+        .header("content-type", "application/json")
+        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+        .unwrap()
+}
+
+async fn school_of(app: &TestApp, session: &(String, String)) -> String {
+    let me = app
+        .send(call("GET", "/api/v1/me", session, None))
+        .await
+        .json();
+    me["school_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_school_is_set_up_and_a_learner_activates_with_the_code() {
+    let app = demo_app().await;
+    let admin = app.api_session_as("demo.admin", PASSWORD).await;
+    let created = app
+        .send(call(
+            "POST",
+            "/api/v1/schools",
+            &admin,
+            Some(json!({ "name": "Hill Top" })),
+        ))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+    let teacher_id = app.api_sign_in("demo.teacher", PASSWORD).await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let class = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{school}/classes"),
+            &lead,
+            Some(json!({ "name": "Class 6C", "teacher_ids": [teacher_id] })),
+        ))
+        .await;
+    assert_eq!(class.status, StatusCode::CREATED, "{}", class.text());
+    let class = class.json();
+    assert_eq!(class["class_code"].as_str().unwrap().len(), 6);
+
+    let learner = app
+        .send(call(
+            "POST",
+            "/api/v1/users",
+            &lead,
+            Some(json!({ "first_name": "Nia", "last_name": "New", "role": "learner", "school_id": school, "class_ids": [class["id"]] })),
+        ))
+        .await;
+    assert_eq!(learner.status, StatusCode::CREATED, "{}", learner.text());
+    let learner = learner.json();
+    let code = learner["access_code"].as_str().unwrap().to_owned();
+    assert!(learner["parent_access_code"].is_string());
+
+    // The teacher of the class sees the learner and can show the codes again.
+    let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
+    let shown = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/users/{}", learner["id"].as_str().unwrap()),
+            &teacher,
+            None,
+        ))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
+    assert_eq!(shown.json()["access_code"], code.as_str());
+    assert_eq!(shown.json()["status"], "pending");
+
+    let activated = app
+        .send(json_post(
+            "/api/v1/activate",
+            &json!({ "code": code, "username": "nia.new", "password": "TigerApple42" }),
+        ))
+        .await;
+    assert_eq!(
+        activated.status,
+        StatusCode::CREATED,
+        "{}",
+        activated.text()
+    );
+    assert_eq!(
+        app.api_sign_in("nia.new", "TigerApple42").await.status,
+        StatusCode::OK
+    );
+    let again = app
+        .send(json_post(
+            "/api/v1/activate",
+            &json!({ "code": code, "username": "nia.two", "password": "TigerApple42" }),
+        ))
+        .await;
+    assert_api_error(&again, StatusCode::GONE, "code_used");
+}
+
+#[tokio::test]
+async fn nothing_out_of_scope_succeeds_or_leaks_existence() {
+    let app = demo_app().await;
+    let admin = app.api_session_as("demo.admin", PASSWORD).await;
+    let other = app
+        .send(call(
+            "POST",
+            "/api/v1/schools",
+            &admin,
+            Some(json!({ "name": "Elsewhere" })),
+        ))
+        .await
+        .json();
+    let other_id = other["id"].as_str().unwrap();
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
+    let learner = app.api_session_as("demo.amy", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+
+    // Creating schools: platform admins only.
+    for who in [&lead, &teacher, &learner] {
+        let reply = app
+            .send(call(
+                "POST",
+                "/api/v1/schools",
+                who,
+                Some(json!({ "name": "Mine" })),
+            ))
+            .await;
+        assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    }
+    // Another school's classes and users: not even its existence.
+    let reply = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{other_id}/classes"),
+            &lead,
+            Some(json!({ "name": "X" })),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
+    let reply = app
+        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "A", "last_name": "B", "role": "learner", "school_id": other_id }))))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
+    // Teachers and learners do not create users; a lead teacher does not create admins.
+    for who in [&teacher, &learner] {
+        let reply = app
+            .send(call("POST", "/api/v1/users", who, Some(json!({ "first_name": "A", "last_name": "B", "role": "learner", "school_id": school }))))
+            .await;
+        assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    }
+    let reply = app
+        .send(call(
+            "POST",
+            "/api/v1/users",
+            &lead,
+            Some(json!({ "first_name": "A", "last_name": "B", "role": "platform_admin" })),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    // A learner of another class is not the teacher's to see.
+    let stranger = app
+        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "S", "last_name": "T", "role": "learner", "school_id": school }))))
+        .await
+        .json();
+    let reply = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/users/{}", stranger["id"].as_str().unwrap()),
+            &teacher,
+            None,
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    // The platform admin is invisible to a school.
+    let admin_id = app.api_sign_in("demo.admin", PASSWORD).await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/users/{admin_id}"),
+            &lead,
+            None,
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
+    let reply = app
+        .send(call("GET", "/api/v1/users/not-an-id", &lead, None))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+    for body in [
+        json!({ "first_name": "", "last_name": "B", "role": "learner", "school_id": school }),
+        json!({ "first_name": "A", "last_name": "B", "role": "wizard", "school_id": school }),
+        json!({ "first_name": "A", "last_name": "B", "role": "teacher", "school_id": school, "email": "not-an-email" }),
+        json!({ "first_name": "A", "last_name": "B", "role": "learner", "school_id": school, "class_ids": ["nope"] }),
+    ] {
+        let reply = app
+            .send(call("POST", "/api/v1/users", &lead, Some(body.clone())))
+            .await;
+        assert_api_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_user");
+    }
+    let reply = app
+        .send(json_post(
+            "/api/v1/activate",
+            &json!({ "code": "ABCDE-FGHJK", "username": "x.y.z", "password": "TigerApple42" }),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "code_unknown");
+    let reply = app
+        .send(json_post(
+            "/api/v1/activate",
+            &json!({ "code": "", "username": "", "password": "" }),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "code_unknown");
+}
+
+#[tokio::test]
+async fn use_a_code_through_the_pages() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+    let created = app
+        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "Tia", "last_name": "Teach", "role": "teacher", "school_id": school }))))
+        .await
+        .json();
+    let code = created["access_code"].as_str().unwrap();
+    let mut browser = app.browser();
+    let form = browser.get("/activate").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = form.field("csrf_token").unwrap();
+    let wrong = browser
+        .post_form(
+            "/activate/code",
+            &[("csrf_token", &csrf), ("code", "ABCDE-FGHJK")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    assert!(wrong.page_text().contains("doesn't work"));
+    let step = browser
+        .post_form("/activate/code", &[("csrf_token", &csrf), ("code", code)])
+        .await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.text());
+    assert!(step.page_text().contains("Hello Tia"));
+    assert!(
+        step.text().contains("name=\"email\""),
+        "staff give an email"
+    );
+    let csrf = step.field("csrf_token").unwrap();
+    let missing = browser
+        .post_form(
+            "/activate",
+            &[
+                ("csrf_token", &csrf),
+                ("code", code),
+                ("username", "tia.teach"),
+                ("password", "a fine passphrase"),
+                ("confirm_password", "a fine passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.page_text().contains("Enter your email address"));
+    let done = browser
+        .post_form(
+            "/activate",
+            &[
+                ("csrf_token", &csrf),
+                ("code", code),
+                ("username", "tia.teach"),
+                ("email", "tia@school.example"),
+                ("password", "a fine passphrase"),
+                ("confirm_password", "a fine passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    assert_eq!(done.location(), Some("/signin?notice=activated"));
+    assert!(
+        browser
+            .get("/signin?notice=activated")
+            .await
+            .page_text()
+            .contains("Your account is ready")
+    );
+    assert_eq!(
+        app.api_sign_in("tia.teach", "a fine passphrase")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
