@@ -3,9 +3,14 @@
 //! code**), and parent access codes that let a parent make an account linked
 //! to their child. Codes are found by a keyed hash of what was typed and kept
 //! sealed for showing again; code entry is throttled per address and overall.
+//! Class codes (R-CODE-2), and joining a class with one, live in `join`.
 
 pub mod codes;
+mod join;
+pub mod parents;
 mod store;
+
+pub use join::{ClassCodeInfo, JoinInput, JoinedClass, normalize_class_code};
 
 use std::time::Duration;
 
@@ -14,7 +19,7 @@ use crate::Keyward;
 use crate::accounts::throttle::{self, ThrottleKey};
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::Role;
+use crate::authz::{Denied, Role};
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
@@ -80,6 +85,13 @@ pub enum ActivationError {
         "That code doesn't work. Check it (capital and small letters matter) or ask for a new one."
     )]
     UnknownCode,
+    /// An unknown or switched-off class code: one answer for both.
+    #[error("That class code doesn't work. Check it with your teacher.")]
+    UnknownClassCode,
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("{0}")]
+    InvalidName(&'static str),
     #[error("That code has expired. Ask your teacher or administrator for a new one.")]
     ExpiredCode,
     #[error("That code has already been used. Sign in with the username you chose.")]
@@ -108,7 +120,9 @@ pub enum ActivationError {
 impl CodedError for ActivationError {
     fn code(&self) -> &'static str {
         match self {
-            ActivationError::UnknownCode => "code_unknown",
+            ActivationError::UnknownCode | ActivationError::UnknownClassCode => "code_unknown",
+            ActivationError::Denied(denied) => denied.code(),
+            ActivationError::InvalidName(_) => "invalid_name",
             ActivationError::ExpiredCode => "code_expired",
             ActivationError::UsedCode => "code_used",
             ActivationError::BadUsername(err) => err.code(),
@@ -124,7 +138,8 @@ impl CodedError for ActivationError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            ActivationError::UnknownCode => ErrorKind::NotFound,
+            ActivationError::UnknownCode | ActivationError::UnknownClassCode => ErrorKind::NotFound,
+            ActivationError::Denied(denied) => denied.kind(),
             ActivationError::ExpiredCode | ActivationError::UsedCode => ErrorKind::Gone,
             ActivationError::UsernameTaken(_) => ErrorKind::Conflict,
             ActivationError::Throttled { retry_after_secs } => ErrorKind::TooManyRequests {

@@ -1,13 +1,18 @@
-//! SQL of access codes and activation.
+//! SQL of access codes and activation, and of class codes and joining a
+//! class with one.
 
 use sqlx::AnyConnection;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::CodeKind;
 use crate::Ctx;
 use crate::error::Internal;
-use crate::store::Db;
-use crate::types::{EmailAddress, UnixTime, UserId, Username};
+use crate::store::{Db, is_unique_violation};
+use crate::types::{ClassId, EmailAddress, SchoolId, UnixTime, UserId, Username};
+
+/// Attempts at a unique class code before giving up (32^6 codes: a clash is rare).
+const CLASS_CODE_ATTEMPTS: usize = 8;
 
 pub(super) struct CodeRow {
     pub id: String,
@@ -147,4 +152,128 @@ pub(super) async fn link_parent(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+// Class codes (R-CODE-2): not secrets, stored as shown on the board.
+
+/// A class as the class-code use cases need it.
+pub(super) struct ClassRow {
+    pub id: ClassId,
+    pub school_id: SchoolId,
+    pub name: String,
+    pub class_code: Option<String>,
+    pub class_code_enabled: bool,
+}
+
+fn class_from_row(row: &AnyRow) -> Result<ClassRow, Internal> {
+    Ok(ClassRow {
+        id: ClassId::from_stored(row.try_get("id")?),
+        school_id: SchoolId::from_stored(row.try_get("school_id")?),
+        name: row.try_get("name")?,
+        class_code: row.try_get("class_code")?,
+        class_code_enabled: row.try_get::<i64, _>("class_code_enabled")? != 0,
+    })
+}
+
+pub(super) async fn find_class(db: &Db, class: &ClassId) -> Result<Option<ClassRow>, Internal> {
+    let row = sqlx::query(
+        "SELECT id, school_id, name, class_code, class_code_enabled FROM classes WHERE id = $1",
+    )
+    .bind(class.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(class_from_row).transpose()
+}
+
+/// The class whose code this is, switched on or off (the caller decides).
+pub(super) async fn find_class_by_code(db: &Db, code: &str) -> Result<Option<ClassRow>, Internal> {
+    let row = sqlx::query(
+        "SELECT id, school_id, name, class_code, class_code_enabled FROM classes WHERE class_code = $1",
+    )
+    .bind(code)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(class_from_row).transpose()
+}
+
+/// Gives the class a fresh code no other class has, in one statement, so the
+/// old code stops working the moment this commits. A clash with another
+/// class's code is caught by the unique index inside a savepoint, and a new
+/// code is tried.
+pub(super) async fn replace_class_code(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    class: &ClassId,
+) -> Result<String, Internal> {
+    use sqlx::Connection;
+    for _ in 0..CLASS_CODE_ATTEMPTS {
+        let code = crate::classroom::generate_class_code(ctx)?;
+        let mut attempt = conn.begin().await?;
+        let updated = sqlx::query("UPDATE classes SET class_code = $1 WHERE id = $2")
+            .bind(&code)
+            .bind(class.as_str())
+            .execute(&mut *attempt)
+            .await;
+        match updated {
+            Ok(_) => {
+                attempt.commit().await?;
+                return Ok(code);
+            }
+            Err(err) if is_unique_violation(&err) => attempt.rollback().await?,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(Internal::new("no free class code after several attempts"))
+}
+
+pub(super) async fn set_class_code_enabled(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    enabled: bool,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE classes SET class_code_enabled = $1 WHERE id = $2")
+        .bind(i64::from(enabled))
+        .bind(class.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Enrols a learner in the class only while `code` is still the class's
+/// switched-on code (a code regenerated or switched off a moment ago no
+/// longer lets anyone in). Returns the number of new enrolments: 0 when the
+/// code stopped working or the learner was already enrolled.
+pub(super) async fn enrol_while_code_works(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    code: &str,
+    learner: &UserId,
+) -> Result<u64, Internal> {
+    // The WHERE clause also keeps SQLite's parser from reading ON CONFLICT as a join.
+    let done = sqlx::query(
+        "INSERT INTO class_learners (class_id, user_id) \
+         SELECT id, $1 FROM classes WHERE id = $2 AND class_code = $3 AND class_code_enabled = 1 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(learner.as_str())
+    .bind(class.as_str())
+    .bind(code)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn is_enrolled(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    learner: &UserId,
+) -> Result<bool, Internal> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT user_id FROM class_learners WHERE class_id = $1 AND user_id = $2",
+    )
+    .bind(class.as_str())
+    .bind(learner.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
 }

@@ -2,8 +2,11 @@
 //! create`) and creating pending users with access codes; user lists, admin
 //! resets, temporary passwords and MFA resets join later.
 
+mod directory;
 mod store;
 mod users;
+
+pub use directory::{DirectoryError, MAX_RESULTS, UserQuery};
 
 pub use users::{CreateUserError, CreatedUser, NewPendingUser, UserDetails};
 

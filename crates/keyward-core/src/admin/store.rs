@@ -64,3 +64,102 @@ pub(super) async fn open_codes(db: &Db, user: &UserId) -> Result<Vec<(String, St
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Internal::from)
 }
+
+/// Accounts of one school (or of every school), whose username or name
+/// matches the LIKE pattern, by last and first name.
+pub(super) async fn find_users(
+    db: &Db,
+    school: Option<&SchoolId>,
+    pattern: &str,
+    limit: i64,
+) -> Result<Vec<crate::accounts::Account>, Internal> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE ($1 IS NULL OR school_id = $1) \
+         AND (username_key LIKE $2 ESCAPE '\\' OR LOWER(first_name) LIKE $2 ESCAPE '\\' \
+              OR LOWER(last_name) LIKE $2 ESCAPE '\\') \
+         ORDER BY LOWER(last_name), LOWER(first_name), id LIMIT $3",
+    )
+    .bind(school.map(SchoolId::as_str))
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    accounts_by_ids(db, ids).await
+}
+
+async fn accounts_by_ids(
+    db: &Db,
+    ids: Vec<String>,
+) -> Result<Vec<crate::accounts::Account>, Internal> {
+    let mut accounts = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(account) = crate::accounts::find_account(db, &UserId::from_stored(id)).await? {
+            accounts.push(account);
+        }
+    }
+    Ok(accounts)
+}
+
+pub(super) async fn school_of_class(
+    db: &Db,
+    class: &ClassId,
+) -> Result<Option<SchoolId>, Internal> {
+    let school: Option<String> = sqlx::query_scalar("SELECT school_id FROM classes WHERE id = $1")
+        .bind(class.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(school.map(SchoolId::from_stored))
+}
+
+pub(super) async fn learners_of_class(
+    db: &Db,
+    class: &ClassId,
+) -> Result<Vec<crate::accounts::Account>, Internal> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT u.id FROM class_learners l JOIN users u ON u.id = l.user_id WHERE l.class_id = $1 \
+         ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id",
+    )
+    .bind(class.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    accounts_by_ids(db, ids).await
+}
+
+pub(super) async fn learners_of_school(
+    db: &Db,
+    school: &SchoolId,
+    limit: i64,
+) -> Result<Vec<(crate::accounts::Account, Vec<String>)>, Internal> {
+    use sqlx::Row;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE school_id = $1 AND role = 'learner' \
+         ORDER BY LOWER(last_name), LOWER(first_name), id LIMIT $2",
+    )
+    .bind(school.as_str())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    let mut classes_of: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    let rows = sqlx::query(
+        "SELECT l.user_id, c.name FROM class_learners l JOIN classes c ON c.id = l.class_id \
+         WHERE c.school_id = $1 ORDER BY c.name",
+    )
+    .bind(school.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    for row in &rows {
+        classes_of
+            .entry(row.try_get("user_id")?)
+            .or_default()
+            .push(row.try_get("name")?);
+    }
+    let accounts = accounts_by_ids(db, ids).await?;
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let classes = classes_of.remove(account.id.as_str()).unwrap_or_default();
+            (account, classes)
+        })
+        .collect())
+}

@@ -182,6 +182,19 @@ impl Keyward {
         })
     }
 
+    /// The schools an actor may pick in forms: every school for a platform
+    /// admin, their own for everyone else.
+    pub async fn visible_schools(&self, actor: &Actor) -> Result<Vec<School>, ClassroomError> {
+        match (&actor.role, &actor.school_id) {
+            (Role::PlatformAdmin, _) => Ok(store::all_schools(&self.db).await?),
+            (_, Some(school)) => Ok(store::find_school(&self.db, school)
+                .await?
+                .into_iter()
+                .collect()),
+            (_, None) => Ok(Vec::new()),
+        }
+    }
+
     /// The class database: the classes a teacher teaches; every class of the
     /// school for a lead teacher; every class of `school` for a platform admin.
     pub async fn class_database(

@@ -138,3 +138,31 @@ pub(super) async fn find_class(db: &Db, class: &ClassId) -> Result<Option<Class>
         .await?;
     row.as_ref().map(class_from_row).transpose()
 }
+
+pub(super) async fn all_schools(db: &Db) -> Result<Vec<super::School>, Internal> {
+    let rows = sqlx::query("SELECT id, name FROM schools ORDER BY name, id LIMIT 1000")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(super::School {
+                id: SchoolId::from_stored(row.try_get("id")?),
+                name: row.try_get("name")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn find_school(
+    db: &Db,
+    school: &SchoolId,
+) -> Result<Option<super::School>, Internal> {
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM schools WHERE id = $1")
+        .bind(school.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(name.map(|name| super::School {
+        id: school.clone(),
+        name,
+    }))
+}

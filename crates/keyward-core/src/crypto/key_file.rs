@@ -314,7 +314,10 @@ pub(crate) fn append_key(
     // Check what is about to be written, so a bug here cannot lose the keys.
     parse(&updated, &source)?;
     let tmp = write_temporary(path, &updated, rng)?;
-    if let Err(err) = std::fs::rename(&tmp, path) {
+    // An operator running the command as root must not leave the server a
+    // file it can no longer read: the new file gets the old one's owner.
+    let renamed = keep_owner(path, &tmp).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(err) = renamed {
         let _ = std::fs::remove_file(&tmp);
         return Err(SealingError::Write {
             path: path.to_path_buf(),
@@ -323,6 +326,21 @@ pub(crate) fn append_key(
     }
     sync_dir(&parent_dir(path));
     Ok(id)
+}
+
+#[cfg(unix)]
+fn keep_owner(original: &Path, new: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (was, is) = (std::fs::metadata(original)?, std::fs::metadata(new)?);
+    if (was.uid(), was.gid()) == (is.uid(), is.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::chown(new, Some(was.uid()), Some(was.gid()))
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_original: &Path, _new: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn next_key_id(keys: &[(String, KeyBytes)]) -> String {

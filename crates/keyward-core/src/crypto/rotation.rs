@@ -235,7 +235,7 @@ mod tests {
     }
 
     fn purpose(i: usize) -> &'static str {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             "learner_password"
         } else {
             "access_code"
@@ -552,6 +552,25 @@ mod tests {
         assert!(err.to_string().contains("sealing.key.lock"), "{err}");
         drop(lock);
         assert_eq!(kw.rotate_sealing_key(&ctx).await.unwrap().key_id, "k2");
+    }
+
+    /// `sudo keyward keys rotate` must leave the file to the server's user.
+    /// Only meaningful (and only possible) when the tests run as root.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn sealing_rotation_keeps_the_key_file_owner() {
+        use std::os::unix::fs::MetadataExt;
+        let (kw, _db) = keyward().await;
+        let rng = SeededRandom::new(30);
+        let ctx = ctx_at(MONDAY_MORNING, &rng);
+        let path = key_file(&kw);
+        if std::os::unix::fs::chown(&path, Some(65534), Some(65534)).is_err() {
+            return;
+        }
+        kw.rotate_sealing_key(&ctx).await.unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+        assert_eq!(meta.mode() & 0o777, 0o600);
     }
 
     #[tokio::test]

@@ -219,6 +219,14 @@ impl Keyward {
     }
 }
 
+impl Keyward {
+    /// The switched-on class code of the demo class, for the banner of
+    /// `keyward demo` (so a newcomer can try **Join a class**).
+    pub async fn demo_class_code(&self) -> Result<Option<String>, Internal> {
+        store::demo_class_code(&self.db, DEMO_SCHOOL_NAME, DEMO_CLASS_NAME).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +276,7 @@ mod tests {
                 .await
                 .is_err()
         );
+        let code = kw.demo_class_code().await.unwrap().unwrap();
+        assert_eq!(code.len(), crate::classroom::CLASS_CODE_LEN);
     }
 }

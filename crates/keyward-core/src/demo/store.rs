@@ -3,6 +3,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::Internal;
+use crate::store::Db;
 use crate::types::{ClassId, SchoolId, UnixTime, UserId};
 
 pub(super) async fn find_school_by_name(
@@ -119,4 +120,22 @@ pub(super) async fn link_parent(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The demo class's code while it is switched on.
+pub(super) async fn demo_class_code(
+    db: &Db,
+    school: &str,
+    class: &str,
+) -> Result<Option<String>, Internal> {
+    let code: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT c.class_code FROM classes c JOIN schools s ON s.id = c.school_id \
+         WHERE s.name = $1 AND c.name = $2 AND c.class_code_enabled = 1 \
+         ORDER BY s.created_at LIMIT 1",
+    )
+    .bind(school)
+    .bind(class)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(code.flatten())
 }

@@ -3,6 +3,7 @@
 //! types, never written by hand.
 
 mod classroom;
+mod directory;
 mod policy;
 mod recovery;
 mod session;
@@ -84,9 +85,12 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(classroom::create_school))
             .routes(routes!(classroom::create_class))
             .routes(routes!(classroom::class_database))
-            .routes(routes!(users::create))
+            .routes(routes!(users::create, directory::list))
+            .routes(routes!(directory::class_learners))
+            .routes(routes!(directory::school_learners))
             .routes(routes!(users::show))
-            .routes(routes!(users::activate)),
+            .routes(routes!(users::activate))
+            .routes(routes!(users::children, users::link_child)),
     )
 }
 

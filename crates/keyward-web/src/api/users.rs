@@ -64,7 +64,7 @@ pub struct UserBody {
 }
 
 impl UserBody {
-    fn of(
+    pub(crate) fn of(
         account: &Account,
         access_code: Option<String>,
         parent_access_code: Option<String>,
@@ -246,4 +246,76 @@ pub(crate) fn activation_error(err: ActivationError) -> AppError {
             .with_detail("violations", serde_json::json!(violation_codes(violations))),
         other => AppError::from_coded(&other),
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChildBody {
+    pub first_name: String,
+    pub last_name: String,
+    /// `null` while the child's account waits for its access code.
+    pub username: Option<String>,
+}
+
+impl From<keyward_core::activation::parents::Child> for ChildBody {
+    fn from(c: keyward_core::activation::parents::Child) -> Self {
+        ChildBody {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            username: c.username,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LinkChild {
+    /// The child's parent access code.
+    pub parent_access_code: String,
+}
+
+/// The children linked to you (parents).
+#[utoipa::path(
+    get,
+    path = "/me/children",
+    tag = "users",
+    responses(
+        (status = 200, description = "Your children", body = Vec<ChildBody>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn children(
+    State(state): State<AppState>,
+    caller: ApiSession,
+) -> Result<Json<Vec<ChildBody>>, AppError> {
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let children = state.kw.children_of(&actor).await?;
+    Ok(Json(children.into_iter().map(ChildBody::from).collect()))
+}
+
+/// Link another child with their parent access code (parents).
+#[utoipa::path(
+    post,
+    path = "/me/children",
+    tag = "users",
+    request_body = LinkChild,
+    responses(
+        (status = 200, description = "Linked", body = ChildBody),
+        (status = 404, description = "`code_unknown`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn link_child(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    ApiJson(body): ApiJson<LinkChild>,
+) -> Result<Json<ChildBody>, AppError> {
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let child = state
+        .kw
+        .link_child(&state.ctx(&client), &actor, &body.parent_access_code)
+        .await
+        .map_err(activation_error)?;
+    Ok(Json(ChildBody::from(child)))
 }

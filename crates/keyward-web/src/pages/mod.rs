@@ -6,7 +6,9 @@ mod account;
 mod activate;
 mod dev_mail;
 mod home;
+mod people;
 mod recovery;
+mod school;
 mod signin;
 
 use askama::Template;
@@ -26,6 +28,8 @@ pub struct Nav {
     pub display_name: String,
     pub role_label: &'static str,
     pub csrf_token: String,
+    /// The menu entries of this person's role: (address, label).
+    pub links: Vec<(&'static str, &'static str)>,
 }
 
 impl Nav {
@@ -35,7 +39,24 @@ impl Nav {
             display_name: s.account.display_name(),
             role_label: s.account.role.label(),
             csrf_token: s.csrf_token.clone(),
+            links: menu_links(s.account.role),
         })
+    }
+}
+
+/// The menu of a role, in the seeds' words.
+fn menu_links(role: keyward_core::authz::Role) -> Vec<(&'static str, &'static str)> {
+    use keyward_core::authz::Role;
+    match role {
+        Role::PlatformAdmin => vec![("/users", "Users")],
+        Role::LeadTeacher => vec![
+            ("/classes", "Class database"),
+            ("/school", "Subscription management"),
+            ("/users", "Users"),
+        ],
+        Role::Teacher => vec![("/classes", "Class database")],
+        Role::Parent => vec![("/children", "Your children")],
+        Role::Learner => vec![],
     }
 }
 
@@ -113,6 +134,13 @@ pub fn routes() -> Router<AppState> {
             get(activate::code_form).post(activate::submit_account),
         )
         .route("/activate/code", post(activate::submit_code))
+        .route("/classes", get(school::class_database))
+        .route("/school", get(school::subscription))
+        .route("/school/students", get(school::student_database))
+        .route("/children", get(school::children).post(school::link_child))
+        .route("/users", get(people::list))
+        .route("/users/new", get(people::new_form).post(people::create))
+        .route("/users/{id}", get(people::show))
         .route("/account", get(account::overview))
         .route(
             "/account/password",

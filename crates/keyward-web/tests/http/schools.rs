@@ -344,3 +344,223 @@ async fn use_a_code_through_the_pages() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_users_list_is_searched_in_scope() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let found = app
+        .send(call("GET", "/api/v1/users?q=AMY", &lead, None))
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text());
+    let names: Vec<String> = found
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(names, vec!["demo.amy".to_owned()]);
+    let everyone = app
+        .send(call("GET", "/api/v1/users", &lead, None))
+        .await
+        .json();
+    assert_eq!(
+        everyone.as_array().unwrap().len(),
+        6,
+        "the school's six people, not the platform admin"
+    );
+    let wildcard = app
+        .send(call("GET", "/api/v1/users?q=%25", &lead, None))
+        .await
+        .json();
+    assert!(
+        wildcard.as_array().unwrap().is_empty(),
+        "a % matches only a %"
+    );
+    for who in ["demo.teacher", "demo.amy", "demo.parent"] {
+        let session = app.api_session_as(who, PASSWORD).await;
+        let reply = app.send(call("GET", "/api/v1/users", &session, None)).await;
+        assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    }
+}
+
+#[tokio::test]
+async fn class_and_student_databases_answer_their_own_people() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+    let classes = app
+        .send(call("GET", "/api/v1/classes", &teacher, None))
+        .await
+        .json();
+    let class_4b = classes[0]["id"].as_str().unwrap().to_owned();
+    let learners = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/classes/{class_4b}/learners"),
+            &teacher,
+            None,
+        ))
+        .await;
+    assert_eq!(learners.status, StatusCode::OK, "{}", learners.text());
+    assert_eq!(learners.json().as_array().unwrap().len(), 3);
+    let other = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{school}/classes"),
+            &lead,
+            Some(json!({ "name": "Class 1A" })),
+        ))
+        .await
+        .json();
+    let reply = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/classes/{}/learners", other["id"].as_str().unwrap()),
+            &teacher,
+            None,
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    let reply = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/schools/{school}/learners"),
+            &teacher,
+            None,
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+    let students = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/schools/{school}/learners"),
+            &lead,
+            None,
+        ))
+        .await;
+    assert_eq!(students.json().as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn parents_see_their_children_and_link_another_with_its_code() {
+    let app = demo_app().await;
+    let parent = app.api_session_as("demo.parent", PASSWORD).await;
+    let children = app
+        .send(call("GET", "/api/v1/me/children", &parent, None))
+        .await
+        .json();
+    assert_eq!(children.as_array().unwrap().len(), 1);
+    assert_eq!(children[0]["username"], "demo.amy");
+
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+    let sibling = app
+        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "Max", "last_name": "Adams", "role": "learner", "school_id": school }))))
+        .await
+        .json();
+    let code = sibling["parent_access_code"].as_str().unwrap();
+    let wrong = app
+        .send(call(
+            "POST",
+            "/api/v1/me/children",
+            &parent,
+            Some(json!({ "parent_access_code": "ABCDE-FGHJK" })),
+        ))
+        .await;
+    assert_api_error(&wrong, StatusCode::NOT_FOUND, "code_unknown");
+    let linked = app
+        .send(call(
+            "POST",
+            "/api/v1/me/children",
+            &parent,
+            Some(json!({ "parent_access_code": code })),
+        ))
+        .await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.text());
+    assert_eq!(linked.json()["first_name"], "Max");
+    let children = app
+        .send(call("GET", "/api/v1/me/children", &parent, None))
+        .await
+        .json();
+    assert_eq!(children.as_array().unwrap().len(), 2);
+    // A learner is not a parent.
+    let amy = app.api_session_as("demo.amy", PASSWORD).await;
+    let reply = app
+        .send(call(
+            "POST",
+            "/api/v1/me/children",
+            &amy,
+            Some(json!({ "parent_access_code": code })),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "code_unknown");
+}
+
+#[tokio::test]
+async fn the_pages_of_seed_002_show_each_role_its_own() {
+    let app = demo_app().await;
+    let mut lead = app.signed_in_browser("demo.lead", PASSWORD).await;
+    let home = lead.get("/home").await;
+    for link in ["href=\"/classes\"", "href=\"/school\"", "href=\"/users\""] {
+        assert!(home.text().contains(link), "{link} in the menu");
+    }
+    assert!(
+        lead.get("/school")
+            .await
+            .page_text()
+            .contains("Student database")
+    );
+    let students = lead.get("/school/students").await;
+    assert!(
+        students.page_text().contains("Amy Adams") && students.page_text().contains("Class 4B")
+    );
+    let form = lead.get("/users/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = form.field("csrf_token").unwrap();
+    let school = form
+        .text()
+        .split("name=\"school_id\"")
+        .nth(1)
+        .and_then(|rest| rest.split("value=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .unwrap()
+        .to_owned();
+    let added = lead
+        .post_form(
+            "/users/new",
+            &[
+                ("csrf_token", &csrf),
+                ("first_name", "Zoe"),
+                ("last_name", "Zed"),
+                ("role", "learner"),
+                ("school_id", &school),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    let shown = lead.get(added.location().unwrap()).await;
+    assert!(shown.page_text().contains("Show access codes"));
+    assert!(shown.page_text().contains("Parent access code"));
+
+    let mut teacher = app.signed_in_browser("demo.teacher", PASSWORD).await;
+    let database = teacher.get("/classes").await;
+    assert!(
+        database.page_text().contains("Class 4B") && database.page_text().contains("Amy Adams")
+    );
+    assert_eq!(
+        teacher.get("/school/students").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(teacher.get("/users").await.status, StatusCode::FORBIDDEN);
+
+    let mut parent = app.signed_in_browser("demo.parent", PASSWORD).await;
+    let children = parent.get("/children").await;
+    assert!(children.page_text().contains("demo.amy"));
+    assert_eq!(
+        app.get("/classes").await.location(),
+        Some("/signin?next=%2Fhome")
+    );
+}

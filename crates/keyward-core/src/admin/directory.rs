@@ -1,0 +1,130 @@
+//! Finding people: the users list and search of R-ADM-1 (people with
+//! `users.view`, in their scope), a class's learners for its teachers (the
+//! class database, R-TCH-1), and every learner of a school for the lead
+//! teacher (the student database, R-TCH-2).
+
+use super::store;
+use crate::Keyward;
+use crate::accounts::Account;
+use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::error::Internal;
+use crate::types::{ClassId, SchoolId};
+
+/// At most this many people in one answer.
+pub const MAX_RESULTS: i64 = 200;
+
+/// A search of the users list.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Part of a username, first or last name (case-insensitive); empty lists everyone.
+    pub text: String,
+    /// Which school; platform admins may pick any, others get their own.
+    pub school: Option<SchoolId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl crate::error::CodedError for DirectoryError {
+    fn code(&self) -> &'static str {
+        match self {
+            DirectoryError::Denied(denied) => denied.code(),
+            DirectoryError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> crate::error::ErrorKind {
+        match self {
+            DirectoryError::Denied(denied) => denied.kind(),
+            DirectoryError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern, and lowercases.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars().take(64) {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+impl Keyward {
+    /// The users list (R-ADM-1): people in the actor's scope matching the
+    /// query, by last name.
+    pub async fn find_users(
+        &self,
+        actor: &Actor,
+        query: &UserQuery,
+    ) -> Result<Vec<Account>, DirectoryError> {
+        let school = match (actor.role, &query.school) {
+            (Role::PlatformAdmin, school) => school.clone(),
+            (_, Some(school)) => Some(school.clone()),
+            (_, None) => Some(actor.school_id.clone().ok_or(Denied::Forbidden)?),
+        };
+        match &school {
+            Some(school) => authorize(actor, Action::ViewUser, Target::School(school))?,
+            None => authorize(actor, Action::ViewUser, Target::Platform)?,
+        }
+        Ok(store::find_users(
+            &self.db,
+            school.as_ref(),
+            &like_pattern(&query.text),
+            MAX_RESULTS,
+        )
+        .await?)
+    }
+
+    /// The learners of one class, for its teachers and the lead teacher.
+    pub async fn class_learners(
+        &self,
+        actor: &Actor,
+        class: &ClassId,
+    ) -> Result<Vec<Account>, DirectoryError> {
+        let school = store::school_of_class(&self.db, class)
+            .await?
+            .ok_or(Denied::Hidden)?;
+        authorize(
+            actor,
+            Action::ViewLearner,
+            Target::Class {
+                school: &school,
+                class,
+            },
+        )?;
+        Ok(store::learners_of_class(&self.db, class).await?)
+    }
+
+    /// Every learner of a school (the student database), with the names of
+    /// their classes, for the lead teacher.
+    pub async fn school_learners(
+        &self,
+        actor: &Actor,
+        school: &SchoolId,
+    ) -> Result<Vec<(Account, Vec<String>)>, DirectoryError> {
+        authorize(actor, Action::ViewLearner, Target::School(school))?;
+        Ok(store::learners_of_school(&self.db, school, MAX_RESULTS * 50).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_cannot_widen_the_pattern() {
+        assert_eq!(like_pattern("Amy"), "%amy%");
+        assert_eq!(like_pattern("100%_"), "%100\\%\\_%");
+        assert_eq!(like_pattern(""), "%%");
+    }
+}

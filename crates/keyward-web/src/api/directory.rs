@@ -1,0 +1,136 @@
+//! `GET /api/v1/users` (list and search), `GET /api/v1/classes/{id}/learners`
+//! (class database) and `GET /api/v1/schools/{id}/learners` (student database).
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+
+use keyward_core::admin::{DirectoryError, UserQuery};
+use keyward_core::types::{ClassId, SchoolId};
+
+use super::ErrorBody;
+use super::users::UserBody;
+use crate::error::AppError;
+use crate::extract::ApiSession;
+use crate::pages::query_param;
+use crate::state::AppState;
+
+fn directory_error(err: DirectoryError) -> AppError {
+    match err {
+        DirectoryError::Internal(internal) => AppError::internal(&internal),
+        other => AppError::from_coded(&other),
+    }
+}
+
+/// List and search the users in your scope (`users.view`).
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    params(
+        ("q" = Option<String>, Query, description = "Part of a username or name"),
+        ("school_id" = Option<String>, Query, description = "Platform admins: which school")
+    ),
+    responses(
+        (status = 200, description = "At most 200 people", body = Vec<UserBody>),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<UserBody>>, AppError> {
+    let school_text = query_param(query.as_deref(), "school_id");
+    let school = if school_text.is_empty() {
+        None
+    } else {
+        Some(SchoolId::parse(&school_text).ok_or_else(AppError::not_found)?)
+    };
+    let query = UserQuery {
+        text: query_param(query.as_deref(), "q"),
+        school,
+    };
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let users = state
+        .kw
+        .find_users(&actor, &query)
+        .await
+        .map_err(directory_error)?;
+    Ok(Json(
+        users.iter().map(|a| UserBody::of(a, None, None)).collect(),
+    ))
+}
+
+/// The learners of a class (its teachers, the lead teacher).
+#[utoipa::path(
+    get,
+    path = "/classes/{id}/learners",
+    tag = "schools",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Learners", body = Vec<UserBody>),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn class_learners(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Vec<UserBody>>, AppError> {
+    let class = path
+        .ok()
+        .and_then(|Path(id)| ClassId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let learners = state
+        .kw
+        .class_learners(&actor, &class)
+        .await
+        .map_err(directory_error)?;
+    Ok(Json(
+        learners
+            .iter()
+            .map(|a| UserBody::of(a, None, None))
+            .collect(),
+    ))
+}
+
+/// Every learner of a school (the student database; lead teachers).
+#[utoipa::path(
+    get,
+    path = "/schools/{id}/learners",
+    tag = "schools",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Learners", body = Vec<UserBody>),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn school_learners(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Vec<UserBody>>, AppError> {
+    let school = path
+        .ok()
+        .and_then(|Path(id)| SchoolId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let learners = state
+        .kw
+        .school_learners(&actor, &school)
+        .await
+        .map_err(directory_error)?;
+    Ok(Json(
+        learners
+            .iter()
+            .map(|(a, _)| UserBody::of(a, None, None))
+            .collect(),
+    ))
+}

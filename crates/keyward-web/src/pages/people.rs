@@ -1,0 +1,300 @@
+//! The users list (R-ADM-1), **Add a person** (R-CODE-1: a pending account
+//! with its access code), and one person's page with **Show access codes**.
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use keyward_core::accounts::{Account, AccountStatus};
+use keyward_core::admin::{CreateUserError, DirectoryError, NewPendingUser, UserQuery};
+use keyward_core::authz::{Action, Actor, Role, Target, authorize};
+use keyward_core::classroom::{Class, School};
+use keyward_core::types::{ClassId, SchoolId, UserId};
+
+use super::{Nav, query_param, render, sign_in_then};
+use crate::error::AppError;
+use crate::extract::{Client, Visitor};
+use crate::state::AppState;
+
+pub(super) struct Row {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) username: String,
+    pub(super) role: &'static str,
+    pub(super) status: &'static str,
+}
+
+impl Row {
+    pub(super) fn of(account: &Account) -> Row {
+        Row {
+            id: account.id.to_string(),
+            name: format!("{} {}", account.first_name, account.last_name)
+                .trim()
+                .to_owned(),
+            username: shown_username(account),
+            role: account.role.label(),
+            status: status_label(account.status),
+        }
+    }
+}
+
+pub(super) fn shown_username(account: &Account) -> String {
+    if account.status == AccountStatus::Pending {
+        "not chosen yet".to_owned()
+    } else {
+        account.username.to_string()
+    }
+}
+
+pub(super) fn status_label(status: AccountStatus) -> &'static str {
+    match status {
+        AccountStatus::Pending => "Waiting for the access code",
+        AccountStatus::Active => "Active",
+        AccountStatus::Disabled => "Disabled",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users_list.html")]
+struct ListPage {
+    nav: Option<Nav>,
+    q: String,
+    may_add: bool,
+    rows: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "users_new.html")]
+struct NewPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    roles: Vec<(&'static str, &'static str)>,
+    schools: Vec<School>,
+    classes: Vec<Class>,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "users_show.html")]
+struct ShowPage {
+    nav: Option<Nav>,
+    name: String,
+    username: String,
+    role: &'static str,
+    status: &'static str,
+    email: String,
+    access_code: Option<String>,
+    parent_access_code: Option<String>,
+    open_codes: bool,
+    notice: Option<&'static str>,
+}
+
+/// The signed-in actor, or a redirect to sign in and back.
+pub(super) async fn actor_or_sign_in(
+    state: &AppState,
+    visitor: &Visitor,
+    back: &'static str,
+) -> Result<Result<Actor, Response>, AppError> {
+    match &visitor.session {
+        Some(session) => Ok(Ok(state.kw.actor_of(&session.account).await?)),
+        None => Ok(Err(Redirect::to(&sign_in_then(back)).into_response())),
+    }
+}
+
+fn denied_page(err: impl keyward_core::error::CodedError + std::fmt::Debug) -> AppError {
+    AppError::from_coded(&err)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let q = query_param(query.as_deref(), "q");
+    let found = state
+        .kw
+        .find_users(
+            &actor,
+            &UserQuery {
+                text: q.clone(),
+                school: None,
+            },
+        )
+        .await;
+    let accounts = match found {
+        Ok(accounts) => accounts,
+        Err(DirectoryError::Internal(internal)) => return Err(AppError::internal(&internal)),
+        Err(err) => return Err(denied_page(err)),
+    };
+    let may_add = actor
+        .permissions()
+        .contains(keyward_core::authz::Permission::UsersManage);
+    let page = ListPage {
+        nav: Nav::of(&visitor),
+        q: q.chars().take(64).collect(),
+        may_add,
+        rows: accounts.iter().map(Row::of).collect(),
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// The roles an actor may give: those holding no more than they hold.
+fn roles_for(actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    Role::ALL
+        .into_iter()
+        .filter(|role| {
+            *role != Role::PlatformAdmin && actor.permissions().covers(role.permissions())
+        })
+        .map(|role| (role.as_str(), role.label()))
+        .collect()
+}
+
+async fn new_page(
+    state: &AppState,
+    visitor: &Visitor,
+    actor: &Actor,
+    errors: Vec<String>,
+) -> Result<NewPage, AppError> {
+    let schools = state
+        .kw
+        .visible_schools(actor)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let mut classes = Vec::new();
+    if let Some(school) = actor.school_id.as_ref() {
+        classes = state
+            .kw
+            .class_database(actor, Some(school))
+            .await
+            .map_err(|e| AppError::from_coded(&e))?;
+    }
+    Ok(NewPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        roles: roles_for(actor),
+        schools,
+        classes,
+        errors,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    if let Some(school) = &actor.school_id {
+        authorize(&actor, Action::ManageUser, Target::School(school)).map_err(denied_page)?;
+    }
+    let page = new_page(&state, &visitor, &actor, Vec::new()).await?;
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+#[derive(Deserialize)]
+pub struct NewForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    school_id: String,
+    #[serde(default)]
+    class_ids: Vec<String>,
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    form: Result<Form<NewForm>, axum_extra::extract::FormRejection>,
+) -> Result<Response, AppError> {
+    let Ok(Form(form)) = form else {
+        return Err(AppError::bad_request(
+            "invalid_form",
+            "The form was incomplete. Go back, reload the page and try again.",
+        ));
+    };
+    visitor.verify_csrf(&form.csrf_token)?;
+    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let request = NewPendingUser {
+        first_name: form.first_name,
+        last_name: form.last_name,
+        role: Role::parse(&form.role).unwrap_or(Role::Learner),
+        school_id: SchoolId::parse(&form.school_id),
+        class_ids: form
+            .class_ids
+            .iter()
+            .filter_map(|id| ClassId::parse(id))
+            .collect(),
+        email: Some(form.email).filter(|e| !e.trim().is_empty()),
+    };
+    match state
+        .kw
+        .create_user(&state.ctx(&client), &actor, &request)
+        .await
+    {
+        Ok(created) => Ok(Redirect::to(&format!("/users/{}?added=1", created.id)).into_response()),
+        Err(CreateUserError::Internal(internal)) => Err(AppError::internal(&internal)),
+        Err(CreateUserError::Invalid(message)) => {
+            let page = new_page(&state, &visitor, &actor, vec![message.to_owned()]).await?;
+            Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
+        }
+        Err(err) => Err(denied_page(err)),
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let id = path
+        .ok()
+        .and_then(|Path(id)| UserId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let details = match state.kw.show_user(&actor, &id).await {
+        Ok(details) => details,
+        Err(CreateUserError::Internal(internal)) => return Err(AppError::internal(&internal)),
+        Err(err) => return Err(denied_page(err)),
+    };
+    let added = query_param(query.as_deref(), "added") == "1";
+    let account = &details.account;
+    let page = ShowPage {
+        nav: Nav::of(&visitor),
+        name: account.display_name(),
+        username: shown_username(account),
+        role: account.role.label(),
+        status: status_label(account.status),
+        email: account.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_else(|| "none".into()),
+        access_code: details.access_code,
+        parent_access_code: details.parent_access_code,
+        open_codes: added,
+        notice: added.then_some("Added. Give them the access code: with it they choose their own username and password."),
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}

@@ -1,0 +1,228 @@
+//! Seed 002's places: the **class database** (a teacher's classes with
+//! their class codes and learners), **subscription management** with the
+//! **student database** (the lead teacher), and a parent's children.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use keyward_core::activation::ActivationError;
+use keyward_core::activation::parents::Child;
+use keyward_core::admin::DirectoryError;
+use keyward_core::authz::{Action, Target, authorize};
+
+use super::people::{Row, actor_or_sign_in};
+use super::{Nav, render};
+use crate::error::{AppError, set_retry_after};
+use crate::extract::{Client, PageForm, Visitor};
+use crate::state::AppState;
+
+struct ClassBlock {
+    id: String,
+    name: String,
+    code: Option<String>,
+    learners: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "class_database.html")]
+struct ClassDatabasePage {
+    nav: Option<Nav>,
+    classes: Vec<ClassBlock>,
+}
+
+#[derive(Template)]
+#[template(path = "subscription.html")]
+struct SubscriptionPage {
+    nav: Option<Nav>,
+    school_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "student_database.html")]
+struct StudentDatabasePage {
+    nav: Option<Nav>,
+    rows: Vec<(Row, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "children.html")]
+struct ChildrenPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    children: Vec<Child>,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+}
+
+fn directory_error(err: DirectoryError) -> AppError {
+    match err {
+        DirectoryError::Internal(internal) => AppError::internal(&internal),
+        other => AppError::from_coded(&other),
+    }
+}
+
+pub async fn class_database(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let classes = state
+        .kw
+        .class_database(&actor, actor.school_id.as_ref())
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let mut blocks = Vec::with_capacity(classes.len());
+    for class in classes {
+        let learners = state
+            .kw
+            .class_learners(&actor, &class.id)
+            .await
+            .map_err(directory_error)?;
+        blocks.push(ClassBlock {
+            id: class.id.to_string(),
+            name: class.name,
+            code: class.class_code.filter(|_| class.class_code_enabled),
+            learners: learners.iter().map(Row::of).collect(),
+        });
+    }
+    let page = ClassDatabasePage {
+        nav: Nav::of(&visitor),
+        classes: blocks,
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+pub async fn subscription(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    authorize(&actor, Action::ViewLearner, Target::School(&school))
+        .map_err(|e| AppError::from_coded(&e))?;
+    let schools = state
+        .kw
+        .visible_schools(&actor)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let page = SubscriptionPage {
+        nav: Nav::of(&visitor),
+        school_name: schools
+            .into_iter()
+            .next()
+            .map(|s| s.name)
+            .unwrap_or_default(),
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+pub async fn student_database(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let learners = state
+        .kw
+        .school_learners(&actor, &school)
+        .await
+        .map_err(directory_error)?;
+    let page = StudentDatabasePage {
+        nav: Nav::of(&visitor),
+        rows: learners
+            .iter()
+            .map(|(a, classes)| (Row::of(a), classes.join(", ")))
+            .collect(),
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+async fn children_page(
+    state: &AppState,
+    visitor: &Visitor,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+) -> Result<ChildrenPage, AppError> {
+    let children = match &visitor.session {
+        Some(session) => {
+            let actor = state.kw.actor_of(&session.account).await?;
+            state.kw.children_of(&actor).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(ChildrenPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        children,
+        errors,
+        notice,
+    })
+}
+
+pub async fn children(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
+    if let Err(redirect) = actor_or_sign_in(&state, &visitor, "/home").await? {
+        return Ok(redirect);
+    }
+    let page = children_page(&state, &visitor, Vec::new(), None).await?;
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    parent_access_code: String,
+}
+
+pub async fn link_child(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    PageForm(form): PageForm<LinkForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    match state
+        .kw
+        .link_child(&state.ctx(&client), &actor, &form.parent_access_code)
+        .await
+    {
+        Ok(_) => {
+            let page = children_page(
+                &state,
+                &visitor,
+                Vec::new(),
+                Some("Your child is now linked to your account."),
+            )
+            .await?;
+            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+        }
+        Err(ActivationError::Internal(internal)) => Err(AppError::internal(&internal)),
+        Err(err) => {
+            let app = AppError::from_coded(&err);
+            let page = children_page(&state, &visitor, vec![err.to_string()], None).await?;
+            let mut response = render(app.status, &page);
+            set_retry_after(&mut response, app.retry_after_secs);
+            Ok(visitor.respond(&state, response))
+        }
+    }
+}
