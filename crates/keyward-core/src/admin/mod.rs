@@ -3,11 +3,14 @@
 //! resets, temporary passwords and MFA resets join later.
 
 mod directory;
+mod roles;
 mod store;
 mod users;
 
 pub use directory::{DirectoryError, MAX_RESULTS, UserQuery};
+pub use roles::CustomRole;
 
+pub(crate) use users::pending_username;
 pub use users::{CreateUserError, CreatedUser, NewPendingUser, UserDetails};
 
 use crate::Ctx;

@@ -163,3 +163,71 @@ pub(super) async fn learners_of_school(
         })
         .collect())
 }
+
+pub(super) async fn insert_custom_role(
+    conn: &mut AnyConnection,
+    id: &str,
+    school: &SchoolId,
+    name: &str,
+    now: crate::types::UnixTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO custom_roles (id, school_id, name, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(school.as_str())
+    .bind(name)
+    .bind(now.secs())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_role_permission(
+    conn: &mut AnyConnection,
+    role: &str,
+    permission: &str,
+) -> Result<(), Internal> {
+    sqlx::query("INSERT INTO custom_role_permissions (role_id, permission) VALUES ($1, $2)")
+        .bind(role)
+        .bind(permission)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A custom role's school and permission names.
+pub(super) async fn find_custom_role(
+    db: &Db,
+    role: &str,
+) -> Result<Option<(SchoolId, Vec<String>)>, Internal> {
+    let school: Option<String> =
+        sqlx::query_scalar("SELECT school_id FROM custom_roles WHERE id = $1")
+            .bind(role)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some(school) = school else {
+        return Ok(None);
+    };
+    let permissions: Vec<String> =
+        sqlx::query_scalar("SELECT permission FROM custom_role_permissions WHERE role_id = $1")
+            .bind(role)
+            .fetch_all(db.pool())
+            .await?;
+    Ok(Some((SchoolId::from_stored(school), permissions)))
+}
+
+pub(super) async fn grant_custom_role(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    role: &str,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO user_custom_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(user.as_str())
+    .bind(role)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

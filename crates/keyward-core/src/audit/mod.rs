@@ -25,6 +25,10 @@ pub mod action {
     pub const SCHOOL_CREATE: &str = "school.create";
     pub const CLASS_CREATE: &str = "class.create";
     pub const CODE_USE: &str = "code.use";
+    pub const ROSTER_IMPORT: &str = "roster.import";
+    pub const CODE_REISSUE: &str = "code.reissue";
+    pub const ROLE_CREATE: &str = "role.create";
+    pub const ROLE_GRANT: &str = "role.grant";
     pub const CLASS_JOIN: &str = "class.join";
     pub const CLASS_CODE_REGENERATE: &str = "class.code_regenerate";
     pub const CLASS_CODE_ENABLE: &str = "class.code_enable";

@@ -124,6 +124,33 @@ impl Actor {
     }
 }
 
+/// The id the operator at the command line acts under: the nil UUID, which
+/// no account has (account ids are random).
+const OPERATOR_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+impl Actor {
+    /// Whether this is the operator at the command line rather than a person
+    /// with an account (audit rows then name no actor).
+    pub fn is_operator(&self) -> bool {
+        self.user_id.as_str() == OPERATOR_ID && self.role == Role::PlatformAdmin
+    }
+}
+
+impl Keyward {
+    /// The operator running a command such as `keyward import`: whoever can
+    /// run the binary against the database holds every right already, so it
+    /// acts as a platform admin. Only the binary builds this actor.
+    pub fn operator_actor() -> Actor {
+        Actor {
+            user_id: UserId::from_stored(OPERATOR_ID.to_owned()),
+            role: Role::PlatformAdmin,
+            school_id: None,
+            granted: PermissionSet::EMPTY,
+            classes: Vec::new(),
+        }
+    }
+}
+
 /// What someone wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {

@@ -4,6 +4,7 @@
 
 mod classroom;
 mod directory;
+mod join;
 mod policy;
 mod recovery;
 mod session;
@@ -90,7 +91,13 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(directory::school_learners))
             .routes(routes!(users::show))
             .routes(routes!(users::activate))
-            .routes(routes!(users::children, users::link_child)),
+            .routes(routes!(users::children, users::link_child))
+            .routes(routes!(users::create_role))
+            .routes(routes!(users::grant_role))
+            .routes(routes!(users::reissue_code))
+            .routes(routes!(join::join))
+            .routes(routes!(join::join_another_class))
+            .routes(routes!(join::show_class_code, join::change_class_code)),
     )
 }
 

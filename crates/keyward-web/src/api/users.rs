@@ -319,3 +319,151 @@ pub async fn link_child(
         .map_err(activation_error)?;
     Ok(Json(ChildBody::from(child)))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRole {
+    pub name: String,
+    /// Permission names, e.g. `users.view`, `users.reset_password`.
+    pub permissions: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleBody {
+    pub id: String,
+    pub school_id: String,
+    pub name: String,
+    pub permissions: Vec<&'static str>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GrantRole {
+    pub role_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessCodeBody {
+    /// The new access code; the old one no longer works.
+    pub access_code: String,
+}
+
+/// Define a custom role in a school (`roles.manage`).
+#[utoipa::path(
+    post,
+    path = "/schools/{school_id}/roles",
+    tag = "users",
+    params(("school_id" = String, Path)),
+    request_body = NewRole,
+    responses(
+        (status = 201, description = "Created", body = RoleBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_user` (unknown permission, bad name)", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn create_role(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NewRole>,
+) -> Result<Response, AppError> {
+    let school = path
+        .ok()
+        .and_then(|Path(id)| SchoolId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let permissions = body
+        .permissions
+        .iter()
+        .map(|p| {
+            keyward_core::authz::Permission::parse(p)
+                .ok_or_else(|| invalid("Unknown permission name."))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let role = state
+        .kw
+        .create_custom_role(
+            &state.ctx(&client),
+            &actor,
+            &school,
+            &body.name,
+            &permissions,
+        )
+        .await
+        .map_err(user_error)?;
+    let answer = RoleBody {
+        id: role.id,
+        school_id: role.school_id.to_string(),
+        name: role.name,
+        permissions: role.permissions.iter().map(|p| p.as_str()).collect(),
+    };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Give a custom role to a person of its school.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/roles",
+    tag = "users",
+    params(("id" = String, Path)),
+    request_body = GrantRole,
+    responses(
+        (status = 204, description = "Granted"),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn grant_role(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<GrantRole>,
+) -> Result<StatusCode, AppError> {
+    let user = path
+        .ok()
+        .and_then(|Path(id)| UserId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    state
+        .kw
+        .grant_custom_role(&state.ctx(&client), &actor, &user, &body.role_id)
+        .await
+        .map_err(user_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Issue a fresh access code to a pending account; the old one stops working.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/access-code",
+    tag = "users",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The new code", body = AccessCodeBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_user` (already set up)", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn reissue_code(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<AccessCodeBody>, AppError> {
+    let user = path
+        .ok()
+        .and_then(|Path(id)| UserId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let access_code = state
+        .kw
+        .reissue_access_code(&state.ctx(&client), &actor, &user)
+        .await
+        .map_err(user_error)?;
+    Ok(Json(AccessCodeBody { access_code }))
+}

@@ -1,11 +1,16 @@
 //! The signed-in home page, and `/`, which sends people where they belong.
+//! Teachers and lead teachers find their classes here (each with its class
+//! code page); learners find **Join another class**.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use keyward_core::authz::Role;
+
 use super::{Nav, render};
+use crate::error::AppError;
 use crate::extract::Visitor;
 use crate::state::AppState;
 
@@ -17,6 +22,11 @@ struct HomePage {
     display_name: String,
     role_label: &'static str,
     school_member: bool,
+    /// Learners may join another class with its code.
+    learner: bool,
+    csrf_token: String,
+    /// Teachers' and lead teachers' classes: (id, name).
+    classes: Option<Vec<(String, String)>>,
 }
 
 pub async fn root(visitor: Visitor) -> Response {
@@ -28,9 +38,26 @@ pub async fn root(visitor: Visitor) -> Response {
     .into_response()
 }
 
-pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Response {
+pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Response, AppError> {
     let Some(session) = &visitor.session else {
-        return Redirect::to("/signin").into_response();
+        return Ok(Redirect::to("/signin").into_response());
+    };
+    let role = session.account.role;
+    let classes = if matches!(role, Role::Teacher | Role::LeadTeacher) {
+        let actor = state.kw.actor_of(&session.account).await?;
+        let classes = state
+            .kw
+            .class_database(&actor, None)
+            .await
+            .map_err(|e| AppError::from_coded(&e))?;
+        Some(
+            classes
+                .into_iter()
+                .map(|c| (c.id.to_string(), c.name))
+                .collect(),
+        )
+    } else {
+        None
     };
     let page = HomePage {
         nav: Nav::of(&visitor),
@@ -38,6 +65,9 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Response {
         display_name: session.account.display_name(),
         role_label: session.account.role.label(),
         school_member: session.account.school_id.is_some(),
+        learner: role == Role::Learner,
+        csrf_token: session.csrf_token.clone(),
+        classes,
     };
-    visitor.respond(&state, render(StatusCode::OK, &page))
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }

@@ -4,8 +4,10 @@
 
 mod account;
 mod activate;
+mod class_code;
 mod dev_mail;
 mod home;
+mod join;
 mod people;
 mod recovery;
 mod school;
@@ -134,6 +136,13 @@ pub fn routes() -> Router<AppState> {
             get(activate::code_form).post(activate::submit_account),
         )
         .route("/activate/code", post(activate::submit_code))
+        .route("/join", get(join::join_form).post(join::submit_join))
+        .route(
+            "/classes/join",
+            get(join::join_class_form).post(join::submit_join_class),
+        )
+        .route("/classes/{id}", get(class_code::show))
+        .route("/classes/{id}/class-code", post(class_code::change_code))
         .route("/classes", get(school::class_database))
         .route("/school", get(school::subscription))
         .route("/school/students", get(school::student_database))

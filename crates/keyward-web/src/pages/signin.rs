@@ -57,6 +57,9 @@ pub async fn first_screen(
         "activated" => {
             Some("Your account is ready. Sign in with the username and password you chose.")
         }
+        "joined" => Some(
+            "You are in the class and your account is ready. Sign in with the username and password you chose.",
+        ),
         _ => None,
     };
     let next = safe_next(&query_param(query.as_deref(), "next")).unwrap_or("");

@@ -564,3 +564,127 @@ async fn the_pages_of_seed_002_show_each_role_its_own() {
         Some("/signin?next=%2Fhome")
     );
 }
+
+#[tokio::test]
+async fn a_custom_role_grants_its_permissions_in_its_school_and_no_more() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+    let role = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{school}/roles"),
+            &lead,
+            Some(
+                json!({ "name": "Office", "permissions": ["users.view", "users.reset_password"] }),
+            ),
+        ))
+        .await;
+    assert_eq!(role.status, StatusCode::CREATED, "{}", role.text());
+    let role_id = role.json()["id"].as_str().unwrap().to_owned();
+    let too_much = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{school}/roles"),
+            &lead,
+            Some(json!({ "name": "Boss", "permissions": ["schools.manage"] })),
+        ))
+        .await;
+    assert_api_error(&too_much, StatusCode::UNPROCESSABLE_ENTITY, "invalid_user");
+    let unknown = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{school}/roles"),
+            &lead,
+            Some(json!({ "name": "X", "permissions": ["root"] })),
+        ))
+        .await;
+    assert_api_error(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid_user");
+    let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
+    let reply = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{school}/roles"),
+            &teacher,
+            Some(json!({ "name": "Mine", "permissions": [] })),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
+
+    // Before: the teacher may not list users. After the role: they may.
+    assert_eq!(
+        app.send(call("GET", "/api/v1/users", &teacher, None))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let teacher_id = app
+        .send(call("GET", "/api/v1/me", &teacher, None))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let granted = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/users/{teacher_id}/roles"),
+            &lead,
+            Some(json!({ "role_id": role_id })),
+        ))
+        .await;
+    assert_eq!(granted.status, StatusCode::NO_CONTENT, "{}", granted.text());
+    assert_eq!(
+        app.send(call("GET", "/api/v1/users", &teacher, None))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_access_code_replaces_the_old_one() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
+    let created = app
+        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "Re", "last_name": "Issue", "role": "learner", "school_id": school }))))
+        .await
+        .json();
+    let id = created["id"].as_str().unwrap();
+    let old = created["access_code"].as_str().unwrap();
+    let fresh = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/users/{id}/access-code"),
+            &lead,
+            None,
+        ))
+        .await;
+    assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.text());
+    let new_code = fresh.json()["access_code"].as_str().unwrap().to_owned();
+    assert_ne!(new_code, old);
+    let reply = app
+        .send(json_post(
+            "/api/v1/activate",
+            &json!({ "code": old, "username": "re.issue", "password": "TigerApple42" }),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::NOT_FOUND, "code_unknown");
+    let reply = app
+        .send(json_post(
+            "/api/v1/activate",
+            &json!({ "code": new_code, "username": "re.issue", "password": "TigerApple42" }),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let again = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/users/{id}/access-code"),
+            &lead,
+            None,
+        ))
+        .await;
+    assert_api_error(&again, StatusCode::UNPROCESSABLE_ENTITY, "invalid_user");
+}

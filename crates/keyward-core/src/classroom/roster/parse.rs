@@ -103,11 +103,20 @@ impl Problems {
         }
     }
 
+    /// One problem of the whole file.
+    pub(super) fn single(code: &'static str, message: impl Into<String>) -> Problems {
+        let mut problems = Problems::default();
+        problems.push(None, None, code, message);
+        problems
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.total == 0
     }
 
-    pub(super) fn into_rejection(self) -> RosterRejection {
+    /// The report, in the order of the file (problems of the whole file first).
+    pub(super) fn into_rejection(mut self) -> RosterRejection {
+        self.list.sort_by_key(|p| p.row);
         RosterRejection {
             problems: self.list,
             problem_count: self.total,
@@ -116,15 +125,13 @@ impl Problems {
 }
 
 fn file_problem(code: &'static str, message: impl Into<String>) -> RosterRejection {
-    let mut problems = Problems::default();
-    problems.push(None, None, code, message);
-    problems.into_rejection()
+    Problems::single(code, message).into_rejection()
 }
 
 /// Whether a spreadsheet would take the cell for a formula (CSV injection):
 /// it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, also after
 /// leading spaces.
-pub(super) fn looks_like_formula(cell: &str) -> bool {
+pub fn looks_like_formula(cell: &str) -> bool {
     let starts = |text: &str| {
         matches!(
             text.chars().next(),
@@ -135,8 +142,11 @@ pub(super) fn looks_like_formula(cell: &str) -> bool {
 }
 
 /// Checks a whole roster file. Sizes and encoding are checked before any
-/// parsing, the header before any row.
-pub(super) fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterRow>, RosterRejection> {
+/// parsing, the header before any row. A problem of the whole file is an
+/// error at once; otherwise the good rows come with the problems of the
+/// others, so that the caller can add what only the database knows and
+/// report everything in one go.
+pub(super) fn parse_roster(bytes: &[u8]) -> Result<(Vec<RosterRow>, Problems), RosterRejection> {
     if bytes.len() > MAX_ROSTER_BYTES {
         return Err(file_problem(
             "file_too_large",
@@ -219,16 +229,13 @@ pub(super) fn parse_roster(bytes: &[u8]) -> Result<Vec<RosterRow>, RosterRejecti
             rows.push(learner);
         }
     }
-    if !problems.is_empty() {
-        return Err(problems.into_rejection());
-    }
-    if rows.is_empty() {
+    if rows.is_empty() && problems.is_empty() {
         return Err(file_problem(
             "no_learners",
             "The file has a header row but no learners. Add one row per learner below it.",
         ));
     }
-    Ok(rows)
+    Ok((rows, problems))
 }
 
 fn malformed(err: &csv::Error) -> RosterRejection {
@@ -240,7 +247,10 @@ fn malformed(err: &csv::Error) -> RosterRejection {
 }
 
 /// The column of each cell position; `None` for unnamed, empty columns.
-fn read_header(header: &csv::StringRecord, row: u64) -> Result<Vec<Option<Column>>, RosterRejection> {
+fn read_header(
+    header: &csv::StringRecord,
+    row: u64,
+) -> Result<Vec<Option<Column>>, RosterRejection> {
     let mut problems = Problems::default();
     let mut columns = Vec::with_capacity(header.len());
     for cell in header.iter() {

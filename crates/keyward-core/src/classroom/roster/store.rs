@@ -1,0 +1,81 @@
+//! SQL of roster imports: what the checks read before the import (the
+//! school, its classes, usernames already taken) and the enrolment of each
+//! new learner. Creating users, classes and codes goes through their own
+//! capabilities' SQL.
+
+use std::collections::HashSet;
+
+use sqlx::{AnyConnection, Row};
+
+use crate::error::Internal;
+use crate::store::Db;
+use crate::types::{ClassId, SchoolId, UserId};
+
+/// Usernames looked up per statement (well below every backend's limit of
+/// bound parameters).
+const USERNAME_KEYS_PER_QUERY: usize = 500;
+
+pub(super) async fn school_name(db: &Db, school: &SchoolId) -> Result<Option<String>, Internal> {
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM schools WHERE id = $1")
+        .bind(school.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(name)
+}
+
+/// Every class of the school: (id, name).
+pub(super) async fn classes_of_school(
+    db: &Db,
+    school: &SchoolId,
+) -> Result<Vec<(ClassId, String)>, Internal> {
+    let rows = sqlx::query("SELECT id, name FROM classes WHERE school_id = $1")
+        .bind(school.as_str())
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                ClassId::from_stored(row.try_get("id")?),
+                row.try_get("name")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Internal::from)
+}
+
+/// Which of these username keys some account already has.
+pub(super) async fn taken_username_keys(
+    db: &Db,
+    keys: &[String],
+) -> Result<HashSet<String>, Internal> {
+    let mut taken = HashSet::new();
+    for chunk in keys.chunks(USERNAME_KEYS_PER_QUERY) {
+        // Only numbered placeholders are formatted into the statement.
+        let placeholders = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT username_key FROM users WHERE username_key IN ({placeholders})"
+        ));
+        let mut query = sqlx::query_scalar::<_, String>(sql);
+        for key in chunk {
+            query = query.bind(key.as_str());
+        }
+        taken.extend(query.fetch_all(db.pool()).await?);
+    }
+    Ok(taken)
+}
+
+pub(super) async fn enrol(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    user: &UserId,
+) -> Result<(), Internal> {
+    sqlx::query("INSERT INTO class_learners (class_id, user_id) VALUES ($1, $2)")
+        .bind(class.as_str())
+        .bind(user.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
