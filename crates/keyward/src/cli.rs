@@ -64,6 +64,16 @@ pub enum Command {
     },
     /// Print the effective settings (secrets masked) and exit; fails on an invalid setting.
     CheckConfig,
+    /// Import learners from a roster CSV (first_name, last_name, class, optional username,
+    /// email) into a school: all or none. Their codes are written to standard output as CSV.
+    Import {
+        /// The id of the school the learners join.
+        #[arg(long, value_name = "SCHOOL_ID")]
+        school: String,
+        /// The roster (UTF-8 CSV with a header row).
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

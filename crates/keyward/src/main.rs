@@ -82,6 +82,7 @@ async fn run(cli: Cli) -> Result<(), commands::CommandError> {
         Command::Admin {
             command: AdminCommand::Create { username, email },
         } => commands::admin::create(settings, &username, email.as_deref()).await,
+        Command::Import { school, file } => commands::import::run(settings, &school, &file).await,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::keys::rotate(settings).await,

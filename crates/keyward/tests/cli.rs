@@ -1056,3 +1056,182 @@ fn serve_answers_health_checks_and_stops_on_sigterm() {
         );
     }
 }
+
+// ---------------------------------------------------------------- import
+
+/// The site's database opened in process, as the binary opens it (same data
+/// folder, so the same sealing key), for what no command does: making a
+/// school, using a code, counting rows. Runs `f` and closes the database.
+fn with_core<T>(
+    site: &Site,
+    f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
+) -> T {
+    use keyward_core::crypto::random::SeededRandom;
+    let mut settings = keyward_core::settings::Settings::default();
+    settings.server.data_dir = site.data_dir();
+    settings.database.url = site
+        .pg
+        .as_ref()
+        .map(|pg| pg.url.clone())
+        .unwrap_or_default();
+    settings.hashing = keyward_core::testing::cheap_hashing();
+    let settings = settings.validate().expect("valid settings");
+    block_on(async move {
+        let db = keyward_core::store::Db::connect(&settings.database)
+            .await
+            .expect("open the site's database");
+        let rng = SeededRandom::new(5);
+        let kw = keyward_core::Keyward::new(db, settings, &rng).expect("keyward");
+        let ctx = keyward_core::Ctx::new(keyward_core::types::UnixTime::now(), &rng);
+        let outcome = f(&kw, &ctx).await;
+        kw.db().close().await;
+        outcome
+    })
+}
+
+/// A migrated site with one school; returns its id.
+fn site_with_school(site: &Site) -> String {
+    let output = site.run(&["migrate"], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    with_core(site, async |kw, ctx| {
+        kw.create_school(ctx, &keyward_core::Keyward::operator_actor(), "Hill Top")
+            .await
+            .expect("create a school")
+            .id
+            .to_string()
+    })
+}
+
+fn count_users(site: &Site) -> i64 {
+    with_core(site, async |kw, _| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+            .fetch_one(kw.db().pool())
+            .await
+            .expect("count users")
+    })
+}
+
+#[test]
+fn import_creates_the_learners_and_writes_their_codes_to_standard_output() {
+    let site = Site::new();
+    let school = site_with_school(&site);
+    let roster = site.root.path().join("class 6.csv");
+    std::fs::write(
+        &roster,
+        "\u{feff}first_name,last_name,class,username\r\n\
+         Ada,Lovelace,Class 6,ada.lovelace\r\n\
+         \"Smith, Jr.\",Ng,Class 6,\r\n\
+         Grace,Hopper,Class 7,\r\n",
+    )
+    .unwrap();
+    let output = site.run(
+        &["import", "--school", &school, roster.to_str().unwrap()],
+        "",
+    );
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let summary: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(summary.len(), 1, "one summary line: {stderr}");
+    assert!(
+        summary[0].contains("Imported 3 learners into Hill Top")
+            && summary[0].contains("Class 6, Class 7"),
+        "{stderr}"
+    );
+
+    // Standard output is the codes file, and nothing else.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "first_name,last_name,class,access_code,parent_access_code"
+    );
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines[2].starts_with("\"Smith, Jr.\",Ng,Class 6,"),
+        "{stdout}"
+    );
+    let codes: Vec<(String, String)> = lines[1..]
+        .iter()
+        .map(|line| {
+            let cells: Vec<&str> = line.rsplitn(3, ',').collect();
+            (cells[1].to_owned(), cells[0].to_owned())
+        })
+        .collect();
+
+    // The codes work, and rest only hashed and sealed.
+    let (access_code, parent_code) = codes[0].clone();
+    for code in [&access_code, &parent_code] {
+        let leaks = files_containing(&site.data_dir(), code, &[]);
+        assert!(leaks.is_empty(), "{code} is in {leaks:?}");
+    }
+    let activated = with_core(&site, async |kw, ctx| {
+        let input = keyward_core::activation::ActivationInput {
+            code: access_code.clone(),
+            username: "ada.lovelace".into(),
+            password: "TigerApple42".into(),
+            confirm_password: None,
+            email: None,
+        };
+        kw.activate(ctx, &input)
+            .await
+            .map(|a| a.username.to_string())
+    });
+    assert_eq!(activated.expect("the access code works"), "ada.lovelace");
+}
+
+#[test]
+fn import_refuses_a_bad_roster_with_one_line_per_problem_and_writes_nothing() {
+    let site = Site::new();
+    let school = site_with_school(&site);
+    let roster = site.root.path().join("bad.csv");
+    std::fs::write(
+        &roster,
+        "first_name,last_name,class\nAda,,Class 6\n=SUM(A1),Turing,Class 6\nGrace,Hopper,Class 7\n",
+    )
+    .unwrap();
+    let users = count_users(&site);
+    let output = site.run(
+        &["import", "--school", &school, roster.to_str().unwrap()],
+        "",
+    );
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(!output.status.success(), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stdout.is_empty(), "no codes: {stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 3, "two problems and the verdict: {stderr}");
+    assert!(lines.iter().all(|l| l.starts_with("keyward: ")), "{stderr}");
+    assert!(lines[0].contains("row 2, last_name") && lines[0].contains("(missing_value)"));
+    assert!(lines[1].contains("row 3, first_name") && lines[1].contains("(formula_cell)"));
+    assert!(!stderr.contains("SUM(A1)"), "a refused cell is not echoed");
+    assert!(lines[2].contains("2 problems") && lines[2].contains("roster_invalid"));
+    assert_eq!(count_users(&site), users, "nothing was written");
+
+    // Latin-1 is one problem of the whole file.
+    std::fs::write(
+        &roster,
+        b"first_name,last_name,class\nRen\xe9e,Roux,Class 6\n",
+    )
+    .unwrap();
+    let output = site.run(
+        &["import", "--school", &school, roster.to_str().unwrap()],
+        "",
+    );
+    assert!(text(&output.stderr).contains("the file: The file is not UTF-8"));
+    assert!(!output.status.success());
+
+    // Wrong school, wrong id, missing file: one line each.
+    std::fs::write(
+        &roster,
+        "first_name,last_name,class\nAda,Lovelace,Class 6\n",
+    )
+    .unwrap();
+    let path = roster.to_str().unwrap();
+    let nowhere = "7d0e4a52-1c7e-4c1f-9b5e-2f1d3c4b5a69";
+    let output = site.run(&["import", "--school", nowhere, path], "");
+    assert_one_line_failure(&output, &["no such school", "not_found"]);
+    let output = site.run(&["import", "--school", "hill-top", path], "");
+    assert_one_line_failure(&output, &["--school"]);
+    let output = site.run(&["import", "--school", &school, "missing.csv"], "");
+    assert_one_line_failure(&output, &["cannot read", "missing.csv"]);
+    assert_eq!(count_users(&site), users);
+}

@@ -7,6 +7,7 @@ mod directory;
 mod join;
 mod policy;
 mod recovery;
+mod roster;
 mod session;
 mod users;
 
@@ -18,6 +19,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+pub(crate) use roster::{ROSTER_BODY_LIMIT_BYTES, roster_error};
 
 use crate::extract::{CSRF_HEADER, SESSION_COOKIE};
 use crate::state::AppState;
@@ -97,7 +100,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::reissue_code))
             .routes(routes!(join::join))
             .routes(routes!(join::join_another_class))
-            .routes(routes!(join::show_class_code, join::change_class_code)),
+            .routes(routes!(join::show_class_code, join::change_class_code))
+            .merge(roster::routes()),
     )
 }
 

@@ -27,6 +27,8 @@ struct HomePage {
     csrf_token: String,
     /// Teachers' and lead teachers' classes: (id, name).
     classes: Option<Vec<(String, String)>>,
+    /// Lead teachers import learners from a roster file here.
+    roster_link: Option<String>,
 }
 
 pub async fn root(visitor: Visitor) -> Response {
@@ -68,6 +70,10 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
         learner: role == Role::Learner,
         csrf_token: session.csrf_token.clone(),
         classes,
+        roster_link: match (role, &session.account.school_id) {
+            (Role::LeadTeacher, Some(school)) => Some(format!("/schools/{school}/roster")),
+            _ => None,
+        },
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }

@@ -10,11 +10,13 @@ mod home;
 mod join;
 mod people;
 mod recovery;
+mod roster;
 mod school;
 mod signin;
 
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -147,6 +149,12 @@ pub fn routes() -> Router<AppState> {
         .route("/school", get(school::subscription))
         .route("/school/students", get(school::student_database))
         .route("/children", get(school::children).post(school::link_child))
+        .route(
+            "/schools/{id}/roster",
+            get(roster::form)
+                .post(roster::upload)
+                .layer(DefaultBodyLimit::max(crate::api::ROSTER_BODY_LIMIT_BYTES)),
+        )
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))

@@ -45,8 +45,19 @@ pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
 
     let public_url = kw.settings().server.public_url.to_string();
     let dev_inbox = kw.settings().mail.dev_inbox;
+    let class_code = kw
+        .demo_class_code()
+        .await
+        .map_err(|e| failed(format!("cannot read the demo class code: {e}")))?;
     super::serve::serve(kw, |_addr| {
-        print_banner(&public_url, &passwords, &accounts_path, dev_inbox)
+        let banner = Banner {
+            public_url: &public_url,
+            passwords: &passwords,
+            accounts_path: &accounts_path,
+            dev_inbox,
+            class_code: class_code.as_deref(),
+        };
+        println!("{}", banner.render(std::io::stdout().is_terminal()));
     })
     .await
 }
@@ -115,45 +126,58 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())
 }
 
-fn print_banner(
-    public_url: &str,
-    passwords: &BTreeMap<String, String>,
-    accounts_path: &Path,
+/// What the demo prints once it listens.
+struct Banner<'a> {
+    public_url: &'a str,
+    passwords: &'a BTreeMap<String, String>,
+    accounts_path: &'a Path,
     dev_inbox: bool,
-) {
-    let show_passwords = std::io::stdout().is_terminal();
-    let mut banner = format!(
-        "\nkeyward demo is running at {public_url}\n\n{DEMO_SCHOOL_NAME}, {DEMO_CLASS_NAME}. Sign in as:\n\n"
-    );
-    for person in DEMO_PEOPLE {
-        let password = if show_passwords {
-            passwords
-                .get(person.username)
-                .map(String::as_str)
-                .unwrap_or("?")
-        } else {
-            "(see the file below)"
-        };
+    /// The demo class's code, while switched on (a newcomer tries /join with it).
+    class_code: Option<&'a str>,
+}
+
+impl Banner<'_> {
+    /// The banner text; passwords only when `show_passwords` (a terminal).
+    fn render(&self, show_passwords: bool) -> String {
+        let public_url = self.public_url;
+        let mut banner = format!(
+            "\nkeyward demo is running at {public_url}\n\n{DEMO_SCHOOL_NAME}, {DEMO_CLASS_NAME}. Sign in as:\n\n"
+        );
+        for person in DEMO_PEOPLE {
+            let password = if show_passwords {
+                self.passwords
+                    .get(person.username)
+                    .map(String::as_str)
+                    .unwrap_or("?")
+            } else {
+                "(see the file below)"
+            };
+            banner.push_str(&format!(
+                "  {:<16} {:<14} password {}\n",
+                person.role.label(),
+                person.username,
+                password
+            ));
+        }
         banner.push_str(&format!(
-            "  {:<16} {:<14} password {}\n",
-            person.role.label(),
-            person.username,
-            password
+            "\nThe passwords are kept in {} (delete it for new ones).\n",
+            self.accounts_path.display()
         ));
+        if let Some(code) = self.class_code {
+            banner.push_str(&format!(
+                "New learners join {DEMO_CLASS_NAME} at {public_url}join with class code {code}.\n"
+            ));
+        }
+        if self.dev_inbox {
+            banner.push_str(&format!("Email is captured at {public_url}dev/mail.\n"));
+        }
+        banner.push_str(
+            "Forgot password? sends a reset link to staff and parents who have signed in at\n\
+             least once (the others are told to ask an admin).\n\
+             Press Ctrl-C to stop.\n",
+        );
+        banner
     }
-    banner.push_str(&format!(
-        "\nThe passwords are kept in {} (delete it for new ones).\n",
-        accounts_path.display()
-    ));
-    if dev_inbox {
-        banner.push_str(&format!("Email is captured at {public_url}dev/mail.\n"));
-    }
-    banner.push_str(
-        "Forgot password? sends a reset link to staff and parents who have signed in at\n\
-         least once (the others are told to ask an admin).\n\
-         Press Ctrl-C to stop.\n",
-    );
-    println!("{banner}");
 }
 
 #[cfg(test)]
@@ -176,5 +200,27 @@ mod tests {
         }
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("teacher demo.teacher "));
+    }
+
+    #[test]
+    fn the_banner_names_the_class_code_and_shows_passwords_only_on_a_terminal() {
+        let passwords: BTreeMap<String, String> =
+            [("demo.amy".to_owned(), "secret-words-here".to_owned())].into();
+        let banner = Banner {
+            public_url: "http://127.0.0.1:8080/",
+            passwords: &passwords,
+            accounts_path: Path::new("/tmp/demo-accounts.txt"),
+            dev_inbox: true,
+            class_code: Some("K7QM2X"),
+        };
+        let logged = banner.render(false);
+        assert!(logged.contains("http://127.0.0.1:8080/join with class code K7QM2X"));
+        assert!(!logged.contains("secret-words-here"));
+        assert!(banner.render(true).contains("secret-words-here"));
+        let without = Banner {
+            class_code: None,
+            ..banner
+        };
+        assert!(!without.render(false).contains("class code"));
     }
 }

@@ -69,21 +69,24 @@ pub enum RosterError {
     Denied(#[from] Denied),
     #[error("There is no such school.")]
     NotFound,
-    #[error("{}", rejection_summary(.0))]
+    #[error("{}", .0.summary())]
     Invalid(RosterRejection),
     #[error(transparent)]
     Internal(#[from] Internal),
 }
 
-fn rejection_summary(rejection: &RosterRejection) -> String {
-    match rejection.problem_count {
-        1 => "The roster was not imported: fix the problem below and upload it again. \
-              Nothing was changed."
-            .to_owned(),
-        n => format!(
-            "The roster was not imported: fix the {n} problems below and upload it again. \
-             Nothing was changed."
-        ),
+impl RosterRejection {
+    /// One sentence saying that nothing was imported and how much to fix.
+    pub fn summary(&self) -> String {
+        match self.problem_count {
+            1 => "The roster was not imported: fix the problem below and upload it again. \
+                  Nothing was changed."
+                .to_owned(),
+            n => format!(
+                "The roster was not imported: fix the {n} problems below and upload it again. \
+                 Nothing was changed."
+            ),
+        }
     }
 }
 

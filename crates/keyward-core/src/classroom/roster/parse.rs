@@ -181,18 +181,8 @@ pub(super) fn parse_roster(bytes: &[u8]) -> Result<(Vec<RosterRow>, Problems), R
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut records = reader.records();
-    // A spreadsheet numbers rows by lines; a quoted cell spanning several
-    // lines is one row, so its extra line breaks are taken off.
-    let mut extra_lines: u64 = 0;
-    let mut row_of = |record: &csv::StringRecord| {
-        let line = record.position().map(csv::Position::line).unwrap_or(1);
-        let row = line.saturating_sub(extra_lines).max(1);
-        extra_lines += record
-            .iter()
-            .map(|cell| cell.matches('\n').count() as u64)
-            .sum::<u64>();
-        row
-    };
+    let mut rows_seen = RowNumbers::new(text);
+    let mut row_of = |record: &csv::StringRecord| rows_seen.row_of(record);
 
     let header = match records.next() {
         Some(Ok(record)) => record,
@@ -236,6 +226,58 @@ pub(super) fn parse_roster(bytes: &[u8]) -> Result<(Vec<RosterRow>, Problems), R
         ));
     }
     Ok((rows, problems))
+}
+
+/// Numbers records as a spreadsheet numbers rows: every line break between
+/// records counts (so blank lines are rows), line breaks inside a quoted
+/// cell do not. (The csv crate's own line numbers count a record's leading
+/// blank lines after it, so they are not used.)
+struct RowNumbers<'a> {
+    text: &'a str,
+    previous_start: usize,
+    previous_row: u64,
+    previous_inner_breaks: u64,
+}
+
+impl<'a> RowNumbers<'a> {
+    fn new(text: &'a str) -> Self {
+        RowNumbers {
+            text,
+            previous_start: 0,
+            previous_row: 1,
+            previous_inner_breaks: 0,
+        }
+    }
+
+    fn row_of(&mut self, record: &csv::StringRecord) -> u64 {
+        let reported = record
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(self.previous_start);
+        // The reported start is before any blank lines the reader skipped.
+        let rest = self.text.get(reported..).unwrap_or_default();
+        let start = reported + (rest.len() - rest.trim_start_matches(['\r', '\n']).len());
+        let between = self
+            .text
+            .get(self.previous_start..start)
+            .unwrap_or_default();
+        let row = (self.previous_row + line_breaks(between))
+            .saturating_sub(self.previous_inner_breaks)
+            .max(1);
+        self.previous_start = start;
+        self.previous_row = row;
+        self.previous_inner_breaks = record.iter().map(line_breaks).sum();
+        row
+    }
+}
+
+/// Line breaks in a text: `\r\n`, `\n` or a lone `\r` each count once.
+fn line_breaks(text: &str) -> u64 {
+    let newlines = text.matches('\n').count();
+    let lone_returns = text
+        .match_indices('\r')
+        .filter(|(at, _)| text.as_bytes().get(at + 1) != Some(&b'\n'));
+    (newlines + lone_returns.count()) as u64
 }
 
 fn malformed(err: &csv::Error) -> RosterRejection {

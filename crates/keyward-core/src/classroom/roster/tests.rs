@@ -453,6 +453,18 @@ fn rows_are_numbered_as_a_spreadsheet_shows_them() {
             (Some(4), Some("last_name"), "missing_value"),
         ]
     );
+    // Old Mac line endings (a lone CR) and CRLF count the same.
+    for csv in [
+        "first_name,last_name,class\r\rAlan,,6\r",
+        "first_name,last_name,class\r\n\r\nAlan,,6\r\n",
+    ] {
+        let (_, problems) = parse::parse_roster(csv.as_bytes()).unwrap();
+        assert_eq!(
+            located(&problems.into_rejection()),
+            vec![(Some(3), Some("last_name"), "missing_value")],
+            "{csv:?}"
+        );
+    }
 }
 
 #[test]
@@ -485,4 +497,38 @@ fn a_long_list_of_problems_is_cut_but_counted() {
     let rejection = problems.into_rejection();
     assert_eq!(rejection.problems.len(), MAX_REPORTED_PROBLEMS);
     assert_eq!(rejection.problem_count, 1500);
+}
+
+#[tokio::test]
+async fn two_imports_racing_for_one_username_leave_one_whole_and_nothing_of_the_other() {
+    let w = world().await;
+    let roster = |prefix: &str| {
+        let mut csv = String::from("first_name,last_name,class,username\n");
+        for i in 0..200 {
+            csv.push_str(&format!("{prefix}{i},Racer,Class 9,\n"));
+        }
+        csv.push_str("Last,Racer,Class 9,wanted.name\n");
+        csv
+    };
+    let (a, b) = (roster("A"), roster("B"));
+    let users_before = w.count("users").await;
+    let (first, second) = tokio::join!(w.import(&a), w.import(&b));
+    let outcomes = [first, second];
+    let won: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    let lost: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert_eq!((won.len(), lost.len()), (1, 1), "{lost:?}");
+    match lost[0] {
+        RosterError::Invalid(rejection) => assert_eq!(
+            located(rejection),
+            vec![(Some(202), Some("username"), "username_taken")]
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.count("users").await, users_before + 201);
+    let classes = w.kw.class_database(&w.lead, None).await.unwrap();
+    assert_eq!(
+        classes.iter().filter(|c| c.name == "Class 9").count(),
+        1,
+        "the loser's new class was rolled back too"
+    );
 }

@@ -1,0 +1,278 @@
+//! **Import learners** (R-TCH-6, the "Uploading Students" process): the lead
+//! teacher uploads a roster CSV in a plain multipart form (no JavaScript
+//! needed) and sees either every learner created with their codes, or every
+//! problem of the refused file as a table. The rules are the core's.
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use keyward_core::authz::Actor;
+use keyward_core::classroom::roster::{
+    MAX_ROSTER_BYTES, MAX_ROSTER_LEARNERS, RosterError, RosterRejection, RosterReport, RosterSchool,
+};
+use keyward_core::types::SchoolId;
+
+use super::{Nav, render};
+use crate::api::roster_error;
+use crate::error::AppError;
+use crate::extract::{Client, Visitor};
+use crate::state::AppState;
+
+/// One problem as the table shows it.
+struct ProblemLine {
+    row: Option<u64>,
+    column: Option<String>,
+    message: String,
+}
+
+/// One created learner as the table shows them.
+struct LearnerLine {
+    row: u64,
+    first_name: String,
+    last_name: String,
+    class: String,
+    username: Option<String>,
+    access_code: String,
+    parent_access_code: String,
+}
+
+struct Imported {
+    school_name: String,
+    learners: Vec<LearnerLine>,
+    new_classes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "roster.html")]
+struct RosterPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    school_id: String,
+    school_name: String,
+    max_megabytes: usize,
+    /// Written with a thousands separator.
+    max_learners: String,
+    /// Why the last upload was refused, if it was.
+    refused: Option<String>,
+    problems: Vec<ProblemLine>,
+    /// Problems counted but not listed.
+    unlisted: usize,
+    imported: Option<Imported>,
+}
+
+impl RosterPage {
+    fn new(visitor: &Visitor, school: &RosterSchool) -> RosterPage {
+        RosterPage {
+            nav: Nav::of(visitor),
+            csrf_token: visitor.csrf_token(),
+            school_id: school.id.to_string(),
+            school_name: school.name.clone(),
+            max_megabytes: MAX_ROSTER_BYTES / (1024 * 1024),
+            max_learners: thousands(MAX_ROSTER_LEARNERS),
+            refused: None,
+            problems: Vec::new(),
+            unlisted: 0,
+            imported: None,
+        }
+    }
+
+    fn refused(mut self, rejection: RosterRejection) -> Self {
+        self.refused = Some(rejection.summary());
+        self.unlisted = rejection
+            .problem_count
+            .saturating_sub(rejection.problems.len());
+        self.problems = rejection
+            .problems
+            .into_iter()
+            .map(|p| ProblemLine {
+                row: p.row,
+                column: p.column,
+                message: p.message,
+            })
+            .collect();
+        self
+    }
+
+    fn with_summary(mut self, summary: &str) -> Self {
+        self.refused = Some(summary.to_owned());
+        self
+    }
+
+    fn imported(mut self, report: RosterReport) -> Self {
+        self.imported = Some(report.into());
+        self
+    }
+}
+
+impl From<RosterReport> for Imported {
+    fn from(report: RosterReport) -> Self {
+        Imported {
+            school_name: report.school.name,
+            new_classes: report.new_classes,
+            learners: report
+                .learners
+                .into_iter()
+                .map(|l| LearnerLine {
+                    row: l.row,
+                    first_name: l.first_name,
+                    last_name: l.last_name,
+                    class: l.class,
+                    username: l.username,
+                    access_code: l.access_code,
+                    parent_access_code: l.parent_access_code,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `10000` as `10,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// The school of the address and the signed-in person, who must be allowed
+/// to import into it; `Ok(Err(redirect))` to sign in first.
+async fn school_for(
+    state: &AppState,
+    visitor: &Visitor,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Result<(RosterSchool, Actor), Response>, AppError> {
+    let Some(session) = &visitor.session else {
+        return Ok(Err(Redirect::to("/signin").into_response()));
+    };
+    let school = path
+        .ok()
+        .and_then(|Path(id)| SchoolId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&session.account).await?;
+    let school = state
+        .kw
+        .roster_school(&actor, &school)
+        .await
+        .map_err(roster_error)?;
+    Ok(Ok((school, actor)))
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let (school, _) = match school_for(&state, &visitor, path).await? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
+    let page = RosterPage::new(&visitor, &school);
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// What the multipart form carried.
+struct Upload {
+    csrf_token: String,
+    /// The file's name and bytes, if a file was chosen.
+    file: Option<(String, axum::body::Bytes)>,
+}
+
+fn multipart_problem(err: &MultipartError) -> AppError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "The file is larger than {} MB. Split the roster into several files.",
+                MAX_ROSTER_BYTES / (1024 * 1024)
+            ),
+        )
+    } else {
+        AppError::bad_request(
+            "invalid_form",
+            "The upload was incomplete. Go back, reload the page and try again.",
+        )
+    }
+}
+
+async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, AppError> {
+    let mut multipart = multipart.map_err(|_| {
+        AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "This form must be sent by a browser as a file upload.",
+        )
+    })?;
+    let mut upload = Upload {
+        csrf_token: String::new(),
+        file: None,
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_problem(&e))?
+    {
+        match field.name() {
+            Some("csrf_token") => {
+                upload.csrf_token = field.text().await.map_err(|e| multipart_problem(&e))?;
+            }
+            Some("roster") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|e| multipart_problem(&e))?;
+                upload.file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, AppError> {
+    let (school, actor) = match school_for(&state, &visitor, path).await? {
+        Ok(found) => found,
+        Err(redirect) => return Ok(redirect),
+    };
+    let upload = read_upload(multipart).await?;
+    visitor.verify_csrf(&upload.csrf_token)?;
+    let page = RosterPage::new(&visitor, &school);
+    let (status, page) = match upload.file {
+        Some((name, bytes)) if !(name.is_empty() && bytes.is_empty()) => {
+            let ctx = state.ctx(&client);
+            match state
+                .kw
+                .import_roster(&ctx, &actor, &school.id, &bytes)
+                .await
+            {
+                Ok(report) => (StatusCode::OK, page.imported(report)),
+                Err(RosterError::Invalid(rejection)) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, page.refused(rejection))
+                }
+                Err(other) => return Err(roster_error(other)),
+            }
+        }
+        _ => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.refused(RosterRejection {
+                problems: Vec::new(),
+                problem_count: 0,
+            })
+            .with_summary("Choose the roster file to upload."),
+        ),
+    };
+    Ok(visitor.respond(&state, render(status, &page)))
+}
