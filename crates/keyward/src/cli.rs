@@ -64,6 +64,16 @@ pub enum Command {
     },
     /// Print the effective settings (secrets masked) and exit; fails on an invalid setting.
     CheckConfig,
+    /// Manage schools.
+    School {
+        #[command(subcommand)]
+        command: SchoolCommand,
+    },
+    /// Manage people.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Import learners from a roster CSV (first_name, last_name, class, optional username,
     /// email) into a school: all or none. Their codes are written to standard output as CSV.
     Import {
@@ -73,6 +83,38 @@ pub enum Command {
         /// The roster (UTF-8 CSV with a header row).
         #[arg(value_name = "FILE.csv")]
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SchoolCommand {
+    /// Create a school; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a pending user in a school; prints their access code (and a
+    /// learner's parent access code) for you to hand out.
+    Create {
+        /// The id of the school.
+        #[arg(long, value_name = "SCHOOL_ID")]
+        school: String,
+        /// lead_teacher, teacher, learner or parent.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        first_name: String,
+        #[arg(long)]
+        last_name: String,
+        /// A class the learner joins or the teacher teaches (repeatable).
+        #[arg(long = "class", value_name = "CLASS_ID")]
+        classes: Vec<String>,
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 

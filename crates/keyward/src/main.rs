@@ -10,7 +10,7 @@ mod telemetry;
 use clap::Parser;
 use std::process::ExitCode;
 
-use cli::{AdminCommand, Cli, Command, KeysCommand};
+use cli::{AdminCommand, Cli, Command, KeysCommand, SchoolCommand, UserCommand};
 
 fn main() -> ExitCode {
     return_large_blocks_to_the_system();
@@ -82,6 +82,30 @@ async fn run(cli: Cli) -> Result<(), commands::CommandError> {
         Command::Admin {
             command: AdminCommand::Create { username, email },
         } => commands::admin::create(settings, &username, email.as_deref()).await,
+        Command::School {
+            command: SchoolCommand::Create { name },
+        } => commands::user::create_school(settings, &name).await,
+        Command::User {
+            command:
+                UserCommand::Create {
+                    school,
+                    role,
+                    first_name,
+                    last_name,
+                    classes,
+                    email,
+                },
+        } => {
+            let request = commands::user::Request {
+                school,
+                role,
+                first_name,
+                last_name,
+                classes,
+                email,
+            };
+            commands::user::create(settings, request).await
+        }
         Command::Import { school, file } => commands::import::run(settings, &school, &file).await,
         Command::Keys {
             command: KeysCommand::Rotate,

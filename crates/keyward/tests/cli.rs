@@ -1235,3 +1235,68 @@ fn import_refuses_a_bad_roster_with_one_line_per_problem_and_writes_nothing() {
     assert_one_line_failure(&output, &["cannot read", "missing.csv"]);
     assert_eq!(count_users(&site), users);
 }
+
+#[test]
+fn the_operator_creates_a_school_and_a_pending_learner_with_codes() {
+    let site = Site::new();
+    let output = site.run(&["school", "create", "--name", "Hill Top Academy"], "");
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let school = stdout.trim().rsplit(' ').next().unwrap().to_owned();
+    assert_eq!(school.len(), 36, "{stdout}");
+
+    let output = site.run(
+        &[
+            "user",
+            "create",
+            "--school",
+            &school,
+            "--role",
+            "learner",
+            "--first-name",
+            "Ola",
+            "--last-name",
+            "Op",
+        ],
+        "",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("Access code: ") && stdout.contains("Parent access code: "),
+        "{stdout}"
+    );
+
+    let output = site.run(
+        &[
+            "user",
+            "create",
+            "--school",
+            &school,
+            "--role",
+            "wizard",
+            "--first-name",
+            "A",
+            "--last-name",
+            "B",
+        ],
+        "",
+    );
+    assert_one_line_failure(&output, &["--role"]);
+    let output = site.run(
+        &[
+            "user",
+            "create",
+            "--school",
+            "nope",
+            "--role",
+            "learner",
+            "--first-name",
+            "A",
+            "--last-name",
+            "B",
+        ],
+        "",
+    );
+    assert_one_line_failure(&output, &["--school"]);
+}

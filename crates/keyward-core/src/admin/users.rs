@@ -189,7 +189,7 @@ impl Keyward {
             &mut *tx,
             &AuditEntry {
                 at: ctx.now,
-                actor_id: Some(actor.user_id.as_str()),
+                actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
                 target_id: Some(id.as_str()),
                 school_id: request.school_id.as_ref().map(SchoolId::as_str),
                 action: action::USER_CREATE,

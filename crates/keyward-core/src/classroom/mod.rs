@@ -235,7 +235,7 @@ fn entry<'a>(
 ) -> AuditEntry<'a> {
     AuditEntry {
         at: ctx.now,
-        actor_id: Some(actor.user_id.as_str()),
+        actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
         target_id: target,
         school_id: school.map(SchoolId::as_str),
         action: act,

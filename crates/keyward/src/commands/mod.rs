@@ -8,6 +8,7 @@ pub mod import;
 pub mod keys;
 pub mod migrate;
 pub mod serve;
+pub mod user;
 
 use std::fmt;
 use std::sync::Arc;
