@@ -463,3 +463,55 @@ pub async fn until_hashing(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+
+/// The password every demo person gets in the tests of schools and classes.
+pub const DEMO_PASSWORD: &str = "DemoPass42";
+
+/// The app with the demo school and people, all with `DEMO_PASSWORD`.
+pub async fn demo_app() -> TestApp {
+    let app = spawn_app().await;
+    let rng = SeededRandom::new(8);
+    let passwords: BTreeMap<String, Password> = keyward_core::demo::DEMO_PEOPLE
+        .iter()
+        .map(|p| {
+            (
+                p.username.to_owned(),
+                Password::new(DEMO_PASSWORD.into()).expect("short password"),
+            )
+        })
+        .collect();
+    app.kw
+        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
+        .await
+        .expect("demo data");
+    app
+}
+
+/// An API call with a session cookie and its CSRF token.
+pub fn call(
+    method: &str,
+    path: &str,
+    session: &(String, String),
+    body: Option<Value>,
+) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("cookie", format!("kw_session={}", session.0))
+        .header("x-csrf-token", &session.1)
+        .header("content-type", "application/json")
+        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+        .expect("request")
+}
+
+/// The school of the session's user.
+pub async fn school_of(app: &TestApp, session: &(String, String)) -> String {
+    let me = app
+        .send(call("GET", "/api/v1/me", session, None))
+        .await
+        .json();
+    me["school_id"]
+        .as_str()
+        .expect("a school member")
+        .to_owned()
+}

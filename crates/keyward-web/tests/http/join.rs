@@ -3,53 +3,17 @@
 //! another class, and the class's teachers show, regenerate and switch the
 //! code; everyone else is refused (403 in the school, 404 outside it).
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use keyward_core::crypto::random::SeededRandom;
-use keyward_core::demo::DEMO_PEOPLE;
-use keyward_core::testing::{MONDAY_MORNING, ctx_at};
-use keyward_core::types::Password;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const PASSWORD: &str = "DemoPass42";
+const PASSWORD: &str = DEMO_PASSWORD;
 const STAFF_PASSWORD: &str = "a fine passphrase";
 
 /// An API session: the cookie and the CSRF token.
 type Session = (String, String);
-
-async fn demo_app() -> TestApp {
-    let app = spawn_app().await;
-    let rng = SeededRandom::new(9);
-    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(PASSWORD.into()).unwrap(),
-            )
-        })
-        .collect();
-    app.kw
-        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    app
-}
-
-fn call(method: &str, path: &str, session: &Session, body: Option<Value>) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header("cookie", format!("kw_session={}", session.0))
-        .header("x-csrf-token", &session.1)
-        .header("content-type", "application/json")
-        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
-        .unwrap()
-}
 
 /// The demo class's id and code, as its teacher sees them.
 async fn demo_class(app: &TestApp) -> (String, String) {
@@ -120,14 +84,6 @@ async fn staff(
         activated.text()
     );
     app.api_session_as(username, STAFF_PASSWORD).await
-}
-
-async fn school_of(app: &TestApp, session: &Session) -> String {
-    let me = app
-        .send(call("GET", "/api/v1/me", session, None))
-        .await
-        .json();
-    me["school_id"].as_str().unwrap().to_owned()
 }
 
 /// A new class of `school` made by `by`; returns its id and code.

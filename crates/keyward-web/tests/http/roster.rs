@@ -3,43 +3,17 @@
 //! whole with row numbers and nothing written, content types, body limits,
 //! and who may import.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use keyward_core::crypto::random::SeededRandom;
-use keyward_core::demo::DEMO_PEOPLE;
-use keyward_core::testing::{MONDAY_MORNING, TestDb, ctx_at};
-use keyward_core::types::Password;
+use keyward_core::testing::TestDb;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const PASSWORD: &str = "DemoPass42";
-const HEADER: &str = "first_name,last_name,class,username,email\n";
-
-async fn demo_app() -> TestApp {
-    let app = spawn_app().await;
-    let rng = SeededRandom::new(8);
-    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(PASSWORD.into()).unwrap(),
-            )
-        })
-        .collect();
-    app.kw
-        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    app
-}
-
-/// An API call with the session's cookie and CSRF token.
-fn call(
+/// A call with any content type and a raw body (a roster upload).
+fn raw_call(
     method: &str,
     path: &str,
     session: &(String, String),
@@ -57,13 +31,8 @@ fn call(
     request.body(body.into()).unwrap()
 }
 
-async fn school_of(app: &TestApp, session: &(String, String)) -> String {
-    let me = app
-        .send(call("GET", "/api/v1/me", session, None, Body::empty()))
-        .await
-        .json();
-    me["school_id"].as_str().unwrap().to_owned()
-}
+const PASSWORD: &str = DEMO_PASSWORD;
+const HEADER: &str = "first_name,last_name,class,username,email\n";
 
 async fn post_roster(
     app: &TestApp,
@@ -71,7 +40,7 @@ async fn post_roster(
     school: &str,
     csv: impl Into<Body>,
 ) -> Reply {
-    app.send(call(
+    app.send(raw_call(
         "POST",
         &format!("/api/v1/schools/{school}/roster"),
         session,
@@ -186,7 +155,7 @@ async fn roster_of_a_thousand_learners_imports_in_one_go_and_the_codes_work() {
     assert_eq!(parent.status, StatusCode::CREATED, "{}", parent.text());
     // Staff can show the other learners' codes again.
     let shown = app
-        .send(call(
+        .send(raw_call(
             "GET",
             &format!("/api/v1/users/{}", learners[7]["user_id"].as_str().unwrap()),
             &lead,
@@ -302,7 +271,7 @@ async fn roster_must_be_sent_as_utf8_csv() {
         Some("text/csv; charset=iso-8859-1"),
     ] {
         let reply = app
-            .send(call("POST", &path, &lead, content_type, csv.clone()))
+            .send(raw_call("POST", &path, &lead, content_type, csv.clone()))
             .await;
         assert_api_error(
             &reply,
@@ -313,7 +282,13 @@ async fn roster_must_be_sent_as_utf8_csv() {
     let before = count(&app, "users").await;
     for content_type in ["text/csv; charset=utf-8", "TEXT/CSV;charset=\"UTF-8\""] {
         let reply = app
-            .send(call("POST", &path, &lead, Some(content_type), csv.clone()))
+            .send(raw_call(
+                "POST",
+                &path,
+                &lead,
+                Some(content_type),
+                csv.clone(),
+            ))
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
     }
@@ -346,7 +321,7 @@ async fn roster_import_is_for_the_schools_lead_teacher() {
     // Another school with its own lead teacher.
     let admin = app.api_session_as("demo.admin", PASSWORD).await;
     let other = app
-        .send(call(
+        .send(raw_call(
             "POST",
             "/api/v1/schools",
             &admin,
@@ -356,7 +331,7 @@ async fn roster_import_is_for_the_schools_lead_teacher() {
         .await
         .json();
     let other_lead = app
-        .send(call(
+        .send(raw_call(
             "POST",
             "/api/v1/users",
             &admin,

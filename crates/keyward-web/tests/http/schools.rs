@@ -1,62 +1,12 @@
 //! Schools, classes, users and **Use a code** through the JSON API and the
 //! pages, with accounts of every role acting in and out of scope.
 
-use std::collections::BTreeMap;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use keyward_core::crypto::random::SeededRandom;
-use keyward_core::demo::DEMO_PEOPLE;
-use keyward_core::testing::{MONDAY_MORNING, ctx_at};
-use keyward_core::types::Password;
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use serde_json::json;
 
 use crate::helpers::*;
 
-const PASSWORD: &str = "DemoPass42";
-
-async fn demo_app() -> TestApp {
-    let app = spawn_app().await;
-    let rng = SeededRandom::new(8);
-    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(PASSWORD.into()).unwrap(),
-            )
-        })
-        .collect();
-    app.kw
-        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    app
-}
-
-fn call(
-    method: &str,
-    path: &str,
-    session: &(String, String),
-    body: Option<Value>,
-) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header("cookie", format!("kw_session={}", session.0))
-        .header("x-csrf-token", &session.1)
-        .header("content-type", "application/json")
-        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
-        .unwrap()
-}
-
-async fn school_of(app: &TestApp, session: &(String, String)) -> String {
-    let me = app
-        .send(call("GET", "/api/v1/me", session, None))
-        .await
-        .json();
-    me["school_id"].as_str().unwrap().to_owned()
-}
+const PASSWORD: &str = DEMO_PASSWORD;
 
 #[tokio::test]
 async fn a_school_is_set_up_and_a_learner_activates_with_the_code() {
