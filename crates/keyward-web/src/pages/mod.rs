@@ -158,6 +158,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))
+        .route("/users/{id}/access-code", post(people::reissue_code))
         .route("/account", get(account::overview))
         .route(
             "/account/password",

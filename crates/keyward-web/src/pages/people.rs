@@ -82,6 +82,9 @@ struct NewPage {
 #[template(path = "users_show.html")]
 struct ShowPage {
     nav: Option<Nav>,
+    id: String,
+    csrf_token: String,
+    may_reissue: bool,
     name: String,
     username: String,
     role: &'static str,
@@ -283,18 +286,68 @@ pub async fn show(
         Err(err) => return Err(denied_page(err)),
     };
     let added = query_param(query.as_deref(), "added") == "1";
+    let reissued = query_param(query.as_deref(), "reissued") == "1";
     let account = &details.account;
+    let may_reissue = account.status == AccountStatus::Pending && details.access_code.is_some();
     let page = ShowPage {
         nav: Nav::of(&visitor),
+        id: account.id.to_string(),
+        csrf_token: visitor.csrf_token(),
+        may_reissue,
         name: account.display_name(),
         username: shown_username(account),
         role: account.role.label(),
         status: status_label(account.status),
-        email: account.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_else(|| "none".into()),
+        email: account
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_else(|| "none".into()),
         access_code: details.access_code,
         parent_access_code: details.parent_access_code,
-        open_codes: added,
-        notice: added.then_some("Added. Give them the access code: with it they choose their own username and password."),
+        open_codes: added || reissued,
+        notice: if added {
+            Some(
+                "Added. Give them the access code: with it they choose their own username and password.",
+            )
+        } else if reissued {
+            Some("A new access code was issued; the old one no longer works.")
+        } else {
+            None
+        },
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+#[derive(Deserialize)]
+pub struct ReissueForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn reissue_code(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    crate::extract::PageForm(form): crate::extract::PageForm<ReissueForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let id = path
+        .ok()
+        .and_then(|Path(id)| UserId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    match state
+        .kw
+        .reissue_access_code(&state.ctx(&client), &actor, &id)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/users/{id}?reissued=1")).into_response()),
+        Err(CreateUserError::Internal(internal)) => Err(AppError::internal(&internal)),
+        Err(err) => Err(denied_page(err)),
+    }
 }

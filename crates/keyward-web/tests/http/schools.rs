@@ -494,6 +494,33 @@ async fn the_pages_of_seed_002_show_each_role_its_own() {
     let shown = lead.get(added.location().unwrap()).await;
     assert!(shown.page_text().contains("Show access codes"));
     assert!(shown.page_text().contains("Parent access code"));
+    let id = added
+        .location()
+        .unwrap()
+        .trim_start_matches("/users/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = shown.field("csrf_token").unwrap();
+    let reissued = lead
+        .post_form(
+            &format!("/users/{id}/access-code"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        reissued.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        reissued.text()
+    );
+    assert!(
+        lead.get(reissued.location().unwrap())
+            .await
+            .page_text()
+            .contains("A new access code was issued")
+    );
 
     let mut teacher = app.signed_in_browser("demo.teacher", PASSWORD).await;
     let database = teacher.get("/classes").await;
