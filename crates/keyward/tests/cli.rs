@@ -1170,6 +1170,8 @@ fn import_creates_the_learners_and_writes_their_codes_to_standard_output() {
             password: "TigerApple42".into(),
             confirm_password: None,
             email: None,
+            first_name: None,
+            last_name: None,
         };
         kw.activate(ctx, &input)
             .await

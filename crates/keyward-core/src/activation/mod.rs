@@ -10,6 +10,8 @@ mod join;
 pub mod parents;
 mod store;
 
+pub(crate) use store::has_open_code;
+
 pub use join::{ClassCodeInfo, JoinInput, JoinedClass, normalize_class_code};
 
 use std::time::Duration;
@@ -66,6 +68,9 @@ pub struct ActivationInput {
     /// When given, must equal `password` (the pages always send it).
     pub confirm_password: Option<String>,
     pub email: Option<String>,
+    /// A parent's own name (parent access codes only; staff accounts already have one).
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
 }
 
 /// What a code is for, before the person chooses their username.
@@ -102,6 +107,8 @@ pub enum ActivationError {
     UsernameTaken(String),
     #[error("Enter your email address, so that you can reset your password yourself.")]
     EmailMissing,
+    #[error("Enter your first and last name, so that the school knows who you are.")]
+    NameMissing,
     #[error("Enter an email address like name@example.org.")]
     BadEmail,
     #[error("The password doesn't meet the rules.")]
@@ -128,6 +135,7 @@ impl CodedError for ActivationError {
             ActivationError::BadUsername(err) => err.code(),
             ActivationError::UsernameTaken(_) => "username_taken",
             ActivationError::EmailMissing => "email_missing",
+            ActivationError::NameMissing => "name_missing",
             ActivationError::BadEmail => "email_invalid",
             ActivationError::PasswordPolicy { .. } => "password_policy",
             ActivationError::Throttled { .. } => "too_many_attempts",
@@ -312,6 +320,22 @@ impl Keyward {
             None if !role.is_learner() => return Err(ActivationError::EmailMissing),
             None => None,
         };
+        // A parent names themselves; everyone else was named by staff.
+        let clean = |name: &Option<String>| {
+            name.as_deref()
+                .map(str::trim)
+                .filter(|n| {
+                    !n.is_empty() && n.chars().count() <= 80 && !n.chars().any(char::is_control)
+                })
+                .map(str::to_owned)
+        };
+        let (parent_first, parent_last) = match row.kind {
+            CodeKind::Parent => (
+                clean(&input.first_name).ok_or(ActivationError::NameMissing)?,
+                clean(&input.last_name).ok_or(ActivationError::NameMissing)?,
+            ),
+            CodeKind::Activation => (String::new(), String::new()),
+        };
         let policy = self
             .password_policy(school.as_ref(), PolicyKind::of(role))
             .await?;
@@ -357,8 +381,8 @@ impl Keyward {
                         role: Role::Parent,
                         username: &username,
                         email: email.as_ref(),
-                        first_name: "",
-                        last_name: "",
+                        first_name: &parent_first,
+                        last_name: &parent_last,
                         status: AccountStatus::Active,
                         password_hash: Some(&hash),
                         created_at: ctx.now,

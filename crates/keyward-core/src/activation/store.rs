@@ -277,3 +277,19 @@ pub(super) async fn is_enrolled(
     .await?;
     Ok(found.is_some())
 }
+
+/// Whether the user has a code of this kind that still works.
+pub(crate) async fn has_open_code(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    kind: CodeKind,
+) -> Result<bool, Internal> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM access_codes WHERE user_id = $1 AND kind = $2 AND used_at IS NULL AND revoked_at IS NULL LIMIT 1",
+    )
+    .bind(user.as_str())
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}

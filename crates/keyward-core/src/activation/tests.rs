@@ -80,7 +80,16 @@ fn input(code: &str, username: &str, email: Option<&str>) -> ActivationInput {
         password: "TigerApple42".into(),
         confirm_password: Some("TigerApple42".into()),
         email: email.map(str::to_owned),
+        first_name: None,
+        last_name: None,
     }
+}
+
+/// A parent names themselves when they make their account.
+fn named(mut input: ActivationInput) -> ActivationInput {
+    input.first_name = Some("Pat".into());
+    input.last_name = Some("Parent".into());
+    input
 }
 
 #[tokio::test]
@@ -247,7 +256,7 @@ async fn a_parent_makes_an_account_linked_to_the_child_and_codes_rest_sealed() {
     let parent =
         w.kw.activate(
             &w.ctx(),
-            &input(&parent_code, "nia.mum", Some("mum@family.example")),
+            &named(input(&parent_code, "nia.mum", Some("mum@family.example"))),
         )
         .await
         .unwrap();
@@ -255,7 +264,7 @@ async fn a_parent_makes_an_account_linked_to_the_child_and_codes_rest_sealed() {
     // A second parent may use the same code.
     w.kw.activate(
         &w.ctx(),
-        &input(&parent_code, "nia.dad", Some("dad@family.example")),
+        &named(input(&parent_code, "nia.dad", Some("dad@family.example"))),
     )
     .await
     .unwrap();

@@ -191,7 +191,20 @@ impl Keyward {
                 Role::Teacher | Role::LeadTeacher => {
                     store::link_teacher(&mut tx, &class_id, id).await?
                 }
-                Role::Learner => store::link_learner(&mut tx, &class_id, id).await?,
+                Role::Learner => {
+                    store::link_learner(&mut tx, &class_id, id).await?;
+                    // Every learner has a parent access code (R-CODE-3).
+                    if !crate::activation::has_open_code(
+                        &mut tx,
+                        id,
+                        crate::activation::CodeKind::Parent,
+                    )
+                    .await?
+                    {
+                        self.issue_code(&mut tx, ctx, id, crate::activation::CodeKind::Parent)
+                            .await?;
+                    }
+                }
                 Role::Parent => {
                     if let Some(learner) = &first_learner {
                         store::link_parent(&mut tx, id, learner).await?;

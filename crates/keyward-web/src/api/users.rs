@@ -95,6 +95,9 @@ pub struct ActivateRequest {
     pub confirm_password: Option<String>,
     /// Required for staff and parents.
     pub email: Option<String>,
+    /// A parent's own name (required with a parent access code).
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
 }
 
 fn user_error(err: CreateUserError) -> AppError {
@@ -226,6 +229,8 @@ pub async fn activate(
         password: body.password,
         confirm_password: body.confirm_password,
         email: body.email,
+        first_name: body.first_name,
+        last_name: body.last_name,
     };
     let account = state
         .kw

@@ -131,6 +131,8 @@ pub struct AccountForm {
     #[serde(default)]
     username: String,
     email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
     #[serde(default)]
     password: String,
     #[serde(default)]
@@ -151,6 +153,8 @@ pub async fn submit_account(
         password: form.password,
         confirm_password: Some(form.confirm_password),
         email: form.email.clone(),
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
     };
     let err = match state.kw.activate(&ctx, &input).await {
         Ok(_) => return Ok(Redirect::to("/signin?notice=activated").into_response()),

@@ -77,7 +77,17 @@ pub fn query_param(query: Option<&str>, key: &str) -> String {
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 3] = ["/account", "/account/password", "/home"];
+    const RETURNABLE: [&str; 9] = [
+        "/account",
+        "/account/password",
+        "/home",
+        "/classes",
+        "/school",
+        "/school/students",
+        "/users",
+        "/users/new",
+        "/children",
+    ];
     RETURNABLE.into_iter().find(|allowed| *allowed == next)
 }
 

@@ -76,12 +76,33 @@ struct NewPage {
     schools: Vec<School>,
     classes: Vec<Class>,
     errors: Vec<String>,
+    /// What was typed, shown again after a problem.
+    typed: Typed,
+}
+
+/// The values of the Add a person form, kept across a refused submit.
+#[derive(Default)]
+struct Typed {
+    first_name: String,
+    last_name: String,
+    role: String,
+    school_id: String,
+    class_ids: Vec<String>,
+    email: String,
+}
+
+impl Typed {
+    fn has_class(&self, class: &ClassId) -> bool {
+        self.class_ids.iter().any(|id| id == class.as_str())
+    }
 }
 
 #[derive(Template)]
 #[template(path = "users_show.html")]
 struct ShowPage {
     nav: Option<Nav>,
+    /// Where "back" goes: the users list, or the class database for a teacher.
+    back: (&'static str, &'static str),
     id: String,
     csrf_token: String,
     may_reissue: bool,
@@ -149,15 +170,19 @@ pub async fn list(
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
-/// The roles an actor may give: those holding no more than they hold.
+/// The roles an actor may give: those holding no more than they hold, the
+/// least powerful first so that it is the default.
 fn roles_for(actor: &Actor) -> Vec<(&'static str, &'static str)> {
-    Role::ALL
-        .into_iter()
-        .filter(|role| {
-            *role != Role::PlatformAdmin && actor.permissions().covers(role.permissions())
-        })
-        .map(|role| (role.as_str(), role.label()))
-        .collect()
+    [
+        Role::Learner,
+        Role::Parent,
+        Role::Teacher,
+        Role::LeadTeacher,
+    ]
+    .into_iter()
+    .filter(|role| *role != Role::PlatformAdmin && actor.permissions().covers(role.permissions()))
+    .map(|role| (role.as_str(), role.label()))
+    .collect()
 }
 
 async fn new_page(
@@ -165,6 +190,7 @@ async fn new_page(
     visitor: &Visitor,
     actor: &Actor,
     errors: Vec<String>,
+    typed: Typed,
 ) -> Result<NewPage, AppError> {
     let schools = state
         .kw
@@ -186,6 +212,7 @@ async fn new_page(
         schools,
         classes,
         errors,
+        typed,
     })
 }
 
@@ -200,7 +227,7 @@ pub async fn new_form(
     if let Some(school) = &actor.school_id {
         authorize(&actor, Action::ManageUser, Target::School(school)).map_err(denied_page)?;
     }
-    let page = new_page(&state, &visitor, &actor, Vec::new()).await?;
+    let page = new_page(&state, &visitor, &actor, Vec::new(), Typed::default()).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -240,8 +267,8 @@ pub async fn create(
         Err(redirect) => return Ok(redirect),
     };
     let request = NewPendingUser {
-        first_name: form.first_name,
-        last_name: form.last_name,
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
         role: Role::parse(&form.role).unwrap_or(Role::Learner),
         school_id: SchoolId::parse(&form.school_id),
         class_ids: form
@@ -249,7 +276,15 @@ pub async fn create(
             .iter()
             .filter_map(|id| ClassId::parse(id))
             .collect(),
-        email: Some(form.email).filter(|e| !e.trim().is_empty()),
+        email: Some(form.email.clone()).filter(|e| !e.trim().is_empty()),
+    };
+    let typed = Typed {
+        first_name: form.first_name.chars().take(80).collect(),
+        last_name: form.last_name.chars().take(80).collect(),
+        role: form.role,
+        school_id: form.school_id,
+        class_ids: form.class_ids,
+        email: form.email.chars().take(254).collect(),
     };
     match state
         .kw
@@ -259,7 +294,7 @@ pub async fn create(
         Ok(created) => Ok(Redirect::to(&format!("/users/{}?added=1", created.id)).into_response()),
         Err(CreateUserError::Internal(internal)) => Err(AppError::internal(&internal)),
         Err(CreateUserError::Invalid(message)) => {
-            let page = new_page(&state, &visitor, &actor, vec![message.to_owned()]).await?;
+            let page = new_page(&state, &visitor, &actor, vec![message.to_owned()], typed).await?;
             Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
         }
         Err(err) => Err(denied_page(err)),
@@ -289,8 +324,17 @@ pub async fn show(
     let reissued = query_param(query.as_deref(), "reissued") == "1";
     let account = &details.account;
     let may_reissue = account.status == AccountStatus::Pending && details.access_code.is_some();
+    let back = if actor
+        .permissions()
+        .contains(keyward_core::authz::Permission::UsersView)
+    {
+        ("/users", "Users")
+    } else {
+        ("/classes", "Class database")
+    };
     let page = ShowPage {
         nav: Nav::of(&visitor),
+        back,
         id: account.id.to_string(),
         csrf_token: visitor.csrf_token(),
         may_reissue,

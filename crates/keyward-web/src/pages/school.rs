@@ -11,7 +11,7 @@ use serde::Deserialize;
 use keyward_core::activation::ActivationError;
 use keyward_core::activation::parents::Child;
 use keyward_core::admin::DirectoryError;
-use keyward_core::authz::{Action, Target, authorize};
+use keyward_core::authz::{Action, Denied, Permission, Role, Target, authorize};
 
 use super::people::{Row, actor_or_sign_in};
 use super::{Nav, render};

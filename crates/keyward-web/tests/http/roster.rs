@@ -149,7 +149,8 @@ async fn roster_of_a_thousand_learners_imports_in_one_go_and_the_codes_work() {
         .send(json_post(
             "/api/v1/activate",
             &json!({ "code": one["parent_access_code"], "username": "parent.500",
-                     "password": "a long family passphrase", "email": "p500@example.org" }),
+                     "password": "a long family passphrase", "email": "p500@example.org",
+                     "first_name": "Pat", "last_name": "Five" }),
         ))
         .await;
     assert_eq!(parent.status, StatusCode::CREATED, "{}", parent.text());

@@ -115,6 +115,8 @@ impl World {
                     password: "a fine passphrase".into(),
                     confirm_password: None,
                     email: Some(format!("{username}@school.example")),
+                    first_name: None,
+                    last_name: None,
                 },
             )
             .await

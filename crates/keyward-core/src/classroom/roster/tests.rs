@@ -121,6 +121,8 @@ fn learner_input(code: &str, username: &str) -> ActivationInput {
         password: "TigerApple42".into(),
         confirm_password: Some("TigerApple42".into()),
         email: None,
+        first_name: None,
+        last_name: None,
     }
 }
 
@@ -199,6 +201,8 @@ async fn a_thousand_learners_in_twenty_classes_import_in_one_go_with_working_cod
                 email: Some("parent3@example.org".into()),
                 password: "a long family passphrase".into(),
                 confirm_password: Some("a long family passphrase".into()),
+                first_name: Some("Pat".into()),
+                last_name: Some("Three".into()),
                 ..learner_input(&one.parent_access_code, "parent.three")
             },
         )
