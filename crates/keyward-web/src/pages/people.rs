@@ -32,9 +32,8 @@ impl Row {
     pub(super) fn of(account: &Account) -> Row {
         Row {
             id: account.id.to_string(),
-            name: format!("{} {}", account.first_name, account.last_name)
-                .trim()
-                .to_owned(),
+            // Never empty: a row's link must always have a name.
+            name: account.display_name(),
             username: shown_username(account),
             role: account.role.label(),
             status: status_label(account.status),

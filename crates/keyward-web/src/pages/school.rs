@@ -68,10 +68,14 @@ pub async fn class_database(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
+    let actor = match actor_or_sign_in(&state, &visitor, "/classes").await? {
         Ok(actor) => actor,
         Err(redirect) => return Ok(redirect),
     };
+    // The class database is the teachers' (learners and parents have none).
+    if !actor.permissions().contains(Permission::LearnersView) {
+        return Err(AppError::from_coded(&Denied::Forbidden));
+    }
     let classes = state
         .kw
         .class_database(&actor, actor.school_id.as_ref())
@@ -102,7 +106,7 @@ pub async fn subscription(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
+    let actor = match actor_or_sign_in(&state, &visitor, "/school").await? {
         Ok(actor) => actor,
         Err(redirect) => return Ok(redirect),
     };
@@ -129,7 +133,7 @@ pub async fn student_database(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
+    let actor = match actor_or_sign_in(&state, &visitor, "/school/students").await? {
         Ok(actor) => actor,
         Err(redirect) => return Ok(redirect),
     };
@@ -175,8 +179,12 @@ pub async fn children(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
-    if let Err(redirect) = actor_or_sign_in(&state, &visitor, "/home").await? {
-        return Ok(redirect);
+    match actor_or_sign_in(&state, &visitor, "/children").await? {
+        Err(redirect) => return Ok(redirect),
+        Ok(actor) if actor.role != Role::Parent => {
+            return Err(AppError::from_coded(&Denied::Forbidden));
+        }
+        Ok(_) => {}
     }
     let page = children_page(&state, &visitor, Vec::new(), None).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))

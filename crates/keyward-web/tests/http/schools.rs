@@ -532,13 +532,16 @@ async fn the_pages_of_seed_002_show_each_role_its_own() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(teacher.get("/users").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(teacher.get("/children").await.status, StatusCode::FORBIDDEN);
+    let mut amy = app.signed_in_browser("demo.amy", PASSWORD).await;
+    assert_eq!(amy.get("/classes").await.status, StatusCode::FORBIDDEN);
 
     let mut parent = app.signed_in_browser("demo.parent", PASSWORD).await;
     let children = parent.get("/children").await;
     assert!(children.page_text().contains("demo.amy"));
     assert_eq!(
         app.get("/classes").await.location(),
-        Some("/signin?next=%2Fhome")
+        Some("/signin?next=%2Fclasses")
     );
 }
 
