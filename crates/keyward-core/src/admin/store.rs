@@ -20,36 +20,6 @@ pub(super) async fn class_in_school(
     Ok(found.is_some())
 }
 
-pub(super) async fn enrol(
-    conn: &mut AnyConnection,
-    class: &ClassId,
-    user: &UserId,
-) -> Result<(), Internal> {
-    sqlx::query(
-        "INSERT INTO class_learners (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(class.as_str())
-    .bind(user.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn assign_teacher(
-    conn: &mut AnyConnection,
-    class: &ClassId,
-    user: &UserId,
-) -> Result<(), Internal> {
-    sqlx::query(
-        "INSERT INTO class_teachers (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(class.as_str())
-    .bind(user.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// The user's codes still waiting to be used: (kind, sealed secret id).
 pub(super) async fn open_codes(db: &Db, user: &UserId) -> Result<Vec<(String, String)>, Internal> {
     use sqlx::Row;

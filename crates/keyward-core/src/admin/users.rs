@@ -170,9 +170,9 @@ impl Keyward {
         .await?;
         for class in &request.class_ids {
             match request.role {
-                Role::Learner => store::enrol(&mut tx, class, &id).await?,
+                Role::Learner => crate::classroom::enrol(&mut tx, class, &id).await?,
                 Role::Teacher | Role::LeadTeacher => {
-                    store::assign_teacher(&mut tx, class, &id).await?
+                    crate::classroom::add_teacher(&mut tx, class, &id).await?
                 }
                 _ => {}
             }

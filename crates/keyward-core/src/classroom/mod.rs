@@ -5,6 +5,8 @@
 pub mod roster;
 mod store;
 
+pub(crate) use store::{add_teacher, enrol};
+
 use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};

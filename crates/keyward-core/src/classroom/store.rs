@@ -88,7 +88,8 @@ pub(super) async fn insert_class_with_fresh_code(
     Err(Internal::new("no free class code after several attempts"))
 }
 
-pub(super) async fn add_teacher(
+/// Makes a user a teacher of a class (idempotent).
+pub(crate) async fn add_teacher(
     conn: &mut AnyConnection,
     class: &ClassId,
     user: &UserId,
@@ -165,4 +166,20 @@ pub(super) async fn find_school(
         id: school.clone(),
         name,
     }))
+}
+
+/// Enrols a learner in a class (idempotent).
+pub(crate) async fn enrol(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    user: &UserId,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO class_learners (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(class.as_str())
+    .bind(user.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
 }

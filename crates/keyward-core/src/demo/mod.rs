@@ -189,10 +189,10 @@ impl Keyward {
         for (role, id) in &ids {
             match role {
                 Role::Teacher | Role::LeadTeacher => {
-                    store::link_teacher(&mut tx, &class_id, id).await?
+                    crate::classroom::add_teacher(&mut tx, &class_id, id).await?
                 }
                 Role::Learner => {
-                    store::link_learner(&mut tx, &class_id, id).await?;
+                    crate::classroom::enrol(&mut tx, &class_id, id).await?;
                     // Every learner has a parent access code (R-CODE-3).
                     if !crate::activation::has_open_code(
                         &mut tx,

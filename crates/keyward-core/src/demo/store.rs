@@ -79,36 +79,6 @@ pub(super) async fn find_user_id(
     Ok(id.map(UserId::from_stored))
 }
 
-pub(super) async fn link_teacher(
-    conn: &mut AnyConnection,
-    class: &ClassId,
-    user: &UserId,
-) -> Result<(), Internal> {
-    sqlx::query(
-        "INSERT INTO class_teachers (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(class.as_str())
-    .bind(user.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn link_learner(
-    conn: &mut AnyConnection,
-    class: &ClassId,
-    user: &UserId,
-) -> Result<(), Internal> {
-    sqlx::query(
-        "INSERT INTO class_learners (class_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(class.as_str())
-    .bind(user.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub(super) async fn link_parent(
     conn: &mut AnyConnection,
     parent: &UserId,

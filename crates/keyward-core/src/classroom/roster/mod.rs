@@ -359,7 +359,7 @@ impl Keyward {
                 .get(&class_key(&row.class_name))
                 .and_then(|(ids, name)| Some((ids.first()?, name)))
                 .ok_or_else(|| Internal::new("a roster class vanished"))?;
-            store::enrol(&mut tx, class, &id).await?;
+            super::enrol(&mut tx, class, &id).await?;
             let access_code = self
                 .issue_code(&mut tx, ctx, &id, CodeKind::Activation)
                 .await?;

@@ -5,11 +5,11 @@
 
 use std::collections::HashSet;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use crate::error::Internal;
 use crate::store::Db;
-use crate::types::{ClassId, SchoolId, UserId};
+use crate::types::{ClassId, SchoolId};
 
 /// Usernames looked up per statement (well below every backend's limit of
 /// bound parameters).
@@ -65,17 +65,4 @@ pub(super) async fn taken_username_keys(
         taken.extend(query.fetch_all(db.pool()).await?);
     }
     Ok(taken)
-}
-
-pub(super) async fn enrol(
-    conn: &mut AnyConnection,
-    class: &ClassId,
-    user: &UserId,
-) -> Result<(), Internal> {
-    sqlx::query("INSERT INTO class_learners (class_id, user_id) VALUES ($1, $2)")
-        .bind(class.as_str())
-        .bind(user.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
