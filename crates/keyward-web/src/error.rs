@@ -125,6 +125,13 @@ impl AppError {
     }
 }
 
+/// Any core error as an `AppError`, for `map_err(coded)`. Internal causes
+/// (including an unreachable database) are handled by `from_coded` through
+/// the error's kind, so callers need no special case for them.
+pub fn coded<E: CodedError + std::fmt::Debug>(err: E) -> AppError {
+    AppError::from_coded(&err)
+}
+
 impl From<Internal> for AppError {
     fn from(err: Internal) -> Self {
         AppError::internal(&err)

@@ -13,7 +13,7 @@ use keyward_core::classroom::{Class, ClassroomError};
 use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client};
 use crate::state::AppState;
 
@@ -58,13 +58,6 @@ impl From<Class> for ClassBody {
     }
 }
 
-fn classroom_error(err: ClassroomError) -> AppError {
-    match err {
-        ClassroomError::Internal(internal) => AppError::internal(&internal),
-        other => AppError::from_coded(&other),
-    }
-}
-
 /// Create a school (platform admins).
 #[utoipa::path(
     post,
@@ -89,7 +82,7 @@ pub async fn create_school(
         .kw
         .create_school(&state.ctx(&client), &actor, &body.name)
         .await
-        .map_err(classroom_error)?;
+        .map_err(coded)?;
     let body = SchoolBody {
         id: school.id.to_string(),
         name: school.name,
@@ -135,7 +128,7 @@ pub async fn create_class(
         .kw
         .create_class(&state.ctx(&client), &actor, &school, &body.name, &teachers)
         .await
-        .map_err(classroom_error)?;
+        .map_err(coded)?;
     Ok((StatusCode::CREATED, Json(ClassBody::from(class))).into_response())
 }
 
@@ -164,6 +157,6 @@ pub async fn class_database(
         .kw
         .class_database(&actor, school.as_ref())
         .await
-        .map_err(classroom_error)?;
+        .map_err(coded)?;
     Ok(Json(classes.into_iter().map(ClassBody::from).collect()))
 }

@@ -5,22 +5,15 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 
-use keyward_core::admin::{DirectoryError, UserQuery};
+use keyward_core::admin::UserQuery;
 use keyward_core::types::{ClassId, SchoolId};
 
 use super::ErrorBody;
 use super::users::UserBody;
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::ApiSession;
 use crate::pages::query_param;
 use crate::state::AppState;
-
-fn directory_error(err: DirectoryError) -> AppError {
-    match err {
-        DirectoryError::Internal(internal) => AppError::internal(&internal),
-        other => AppError::from_coded(&other),
-    }
-}
 
 /// List and search the users in your scope (`users.view`).
 #[utoipa::path(
@@ -53,11 +46,7 @@ pub async fn list(
         school,
     };
     let actor = state.kw.actor_of(&caller.session.account).await?;
-    let users = state
-        .kw
-        .find_users(&actor, &query)
-        .await
-        .map_err(directory_error)?;
+    let users = state.kw.find_users(&actor, &query).await.map_err(coded)?;
     Ok(Json(
         users.iter().map(|a| UserBody::of(a, None, None)).collect(),
     ))
@@ -90,7 +79,7 @@ pub async fn class_learners(
         .kw
         .class_learners(&actor, &class)
         .await
-        .map_err(directory_error)?;
+        .map_err(coded)?;
     Ok(Json(
         learners
             .iter()
@@ -126,7 +115,7 @@ pub async fn school_learners(
         .kw
         .school_learners(&actor, &school)
         .await
-        .map_err(directory_error)?;
+        .map_err(coded)?;
     Ok(Json(
         learners
             .iter()

@@ -18,7 +18,7 @@ use keyward_core::types::ClassId;
 
 use super::ErrorBody;
 use super::users::{UserBody, activation_error};
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client};
 use crate::state::AppState;
 
@@ -94,13 +94,6 @@ pub enum ClassCodeAction {
 #[derive(Deserialize, ToSchema)]
 pub struct ClassCodeChange {
     pub action: ClassCodeAction,
-}
-
-fn classroom_error(err: ClassroomError) -> AppError {
-    match err {
-        ClassroomError::Internal(internal) => AppError::internal(&internal),
-        other => AppError::from_coded(&other),
-    }
 }
 
 fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppError> {
@@ -200,11 +193,7 @@ pub async fn show_class_code(
 ) -> Result<Json<ClassCodeBody>, AppError> {
     let class = class_id(path)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
-    let info = state
-        .kw
-        .class_code(&actor, &class)
-        .await
-        .map_err(classroom_error)?;
+    let info = state.kw.class_code(&actor, &class).await.map_err(coded)?;
     Ok(Json(info.into()))
 }
 
@@ -235,7 +224,7 @@ pub async fn change_class_code(
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let info = apply(&state, &client, &actor, &class, body.action)
         .await
-        .map_err(classroom_error)?;
+        .map_err(coded)?;
     Ok(Json(info.into()))
 }
 

@@ -14,7 +14,7 @@ use keyward_core::settings::PolicyPreset;
 use keyward_core::types::SchoolId;
 
 use super::ErrorBody;
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client};
 use crate::state::AppState;
 
@@ -103,13 +103,6 @@ fn school_of(path: &str) -> Result<SchoolId, AppError> {
     SchoolId::parse(path).ok_or_else(|| AppError::from_coded(&PolicyUpdateError::SchoolNotFound))
 }
 
-fn update_error(err: &PolicyUpdateError) -> AppError {
-    match err {
-        PolicyUpdateError::Internal(internal) => AppError::internal(internal),
-        other => AppError::from_coded(other),
-    }
-}
-
 /// A school's password rules for staff and learners, as they apply now.
 #[utoipa::path(
     get,
@@ -133,7 +126,7 @@ pub async fn show(
         .kw
         .school_password_policies(&caller.session.account.actor(), &school)
         .await
-        .map_err(|e| update_error(&e))?;
+        .map_err(coded)?;
     Ok(Json(SchoolRules {
         staff: Rules::from(&staff),
         learner: Rules::from(&learner),
@@ -185,6 +178,6 @@ pub async fn update(
             &policy,
         )
         .await
-        .map_err(|e| update_error(&e))?;
+        .map_err(coded)?;
     Ok(Json(Rules::from(&policy)))
 }

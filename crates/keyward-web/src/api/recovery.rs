@@ -174,7 +174,6 @@ pub async fn check(
 
 fn reset_error(err: &ResetError) -> AppError {
     match err {
-        ResetError::Internal(internal) => AppError::internal(internal),
         ResetError::PasswordPolicy { violations, .. } => policy_error(violations),
         other => AppError::from_coded(other),
     }

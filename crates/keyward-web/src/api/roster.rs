@@ -132,7 +132,6 @@ pub struct RosterInvalidBody {
 
 pub(crate) fn roster_error(err: RosterError) -> AppError {
     match err {
-        RosterError::Internal(internal) => AppError::internal(&internal),
         RosterError::Invalid(ref rejection) => {
             let rows: Vec<RosterProblemBody> = rejection.problems.iter().map(Into::into).collect();
             AppError::from_coded(&err)

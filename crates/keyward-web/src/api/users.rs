@@ -17,7 +17,7 @@ use keyward_core::policy::violation_codes;
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::ErrorBody;
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client};
 use crate::state::AppState;
 
@@ -100,13 +100,6 @@ pub struct ActivateRequest {
     pub last_name: Option<String>,
 }
 
-fn user_error(err: CreateUserError) -> AppError {
-    match err {
-        CreateUserError::Internal(internal) => AppError::internal(&internal),
-        other => AppError::from_coded(&other),
-    }
-}
-
 fn invalid(message: &'static str) -> AppError {
     AppError::from_coded(&CreateUserError::Invalid(message))
 }
@@ -160,7 +153,7 @@ pub async fn create(
         .kw
         .create_user(&state.ctx(&client), &actor, &request)
         .await
-        .map_err(user_error)?;
+        .map_err(coded)?;
     let answer = CreatedBody {
         id: created.id.to_string(),
         status: "pending",
@@ -193,7 +186,7 @@ pub async fn show(
         .and_then(|Path(id)| UserId::parse(&id))
         .ok_or_else(AppError::not_found)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
-    let details = state.kw.show_user(&actor, &id).await.map_err(user_error)?;
+    let details = state.kw.show_user(&actor, &id).await.map_err(coded)?;
     Ok(Json(UserBody::of(
         &details.account,
         details.access_code,
@@ -246,7 +239,6 @@ pub async fn activate(
 
 pub(crate) fn activation_error(err: ActivationError) -> AppError {
     match err {
-        ActivationError::Internal(internal) => AppError::internal(&internal),
         ActivationError::PasswordPolicy { ref violations, .. } => AppError::from_coded(&err)
             .with_detail("violations", serde_json::json!(violation_codes(violations))),
         other => AppError::from_coded(&other),
@@ -396,7 +388,7 @@ pub async fn create_role(
             &permissions,
         )
         .await
-        .map_err(user_error)?;
+        .map_err(coded)?;
     let answer = RoleBody {
         id: role.id,
         school_id: role.school_id.to_string(),
@@ -436,7 +428,7 @@ pub async fn grant_role(
         .kw
         .grant_custom_role(&state.ctx(&client), &actor, &user, &body.role_id)
         .await
-        .map_err(user_error)?;
+        .map_err(coded)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -469,6 +461,6 @@ pub async fn reissue_code(
         .kw
         .reissue_access_code(&state.ctx(&client), &actor, &user)
         .await
-        .map_err(user_error)?;
+        .map_err(coded)?;
     Ok(Json(AccessCodeBody { access_code }))
 }
