@@ -230,6 +230,8 @@ pub struct PolicySettings {
     pub staff: PolicyPreset,
     /// The preset for learners.
     pub learner: PolicyPreset,
+    /// The least entropy, in bits, of a generated password (R-POL-2).
+    pub generated_min_bits: u32,
 }
 
 impl Default for MailSettings {
@@ -279,6 +281,7 @@ impl Default for PolicySettings {
         PolicySettings {
             staff: PolicyPreset::Nist,
             learner: PolicyPreset::Classic,
+            generated_min_bits: crate::policy::DEFAULT_GENERATED_MIN_BITS,
         }
     }
 }
@@ -540,6 +543,17 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        let bits = crate::policy::MIN_GENERATED_BITS..=crate::policy::MAX_GENERATED_BITS;
+        if !bits.contains(&self.policy.generated_min_bits) {
+            return Err(bad(
+                "policy.generated_min_bits",
+                format!(
+                    "must be between {} and {} (bits of entropy of a generated password)",
+                    bits.start(),
+                    bits.end()
+                ),
+            ));
+        }
         Ok(self)
     }
 
@@ -688,6 +702,10 @@ impl Settings {
             ),
             ("policy.staff".into(), self.policy.staff.as_str().into()),
             ("policy.learner".into(), self.policy.learner.as_str().into()),
+            (
+                "policy.generated_min_bits".into(),
+                self.policy.generated_min_bits.to_string(),
+            ),
             (
                 "sealing.key_file".into(),
                 self.sealing.key_file.display().to_string(),

@@ -346,3 +346,32 @@ export function notMeLinkOf(mail: Mail): string {
   if (!link) throw new Error(`no /security/not-me/ link in the email "${mail.subject}":\n${mail.text}`);
   return link;
 }
+
+/**
+ * Sets a learner's password as staff through the JSON API
+ * (`POST /api/v1/learners/{id}/password` with mode `set`), so the password
+ * stays one staff gave (it can be shown again), unlike changePasswordViaApi,
+ * which makes it the learner's own private password.
+ */
+export async function setLearnerPasswordViaApi(staff: DemoAccount, learnerUsername: string, password: string): Promise<void> {
+  const api = await request.newContext({ baseURL: process.env.KEYWARD_URL ?? 'http://127.0.0.1:8080' });
+  try {
+    const signIn = await api.post('/api/v1/session', { data: { username: staff.username, password: staff.password } });
+    expect(signIn.status(), `API sign-in of ${staff.username}: ${await signIn.text()}`).toBe(200);
+    const { csrf_token: csrf } = (await signIn.json()) as { csrf_token: string };
+    const found = await api.get(`/api/v1/users?q=${encodeURIComponent(learnerUsername)}`);
+    expect(found.status(), `finding ${learnerUsername}: ${await found.text()}`).toBe(200);
+    const learner = ((await found.json()) as Array<{ id: string; username: string }>).find(
+      (u) => u.username === learnerUsername,
+    );
+    expect(learner, `no user ${learnerUsername}`).toBeTruthy();
+    const set = await api.post(`/api/v1/learners/${learner!.id}/password`, {
+      headers: { 'X-CSRF-Token': csrf },
+      data: { mode: 'set', password },
+    });
+    expect(set.status(), `setting the password of ${learnerUsername}: ${await set.text()}`).toBe(200);
+    await api.delete('/api/v1/session', { headers: { 'X-CSRF-Token': csrf } });
+  } finally {
+    await api.dispose();
+  }
+}

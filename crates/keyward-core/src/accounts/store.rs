@@ -313,19 +313,32 @@ pub(crate) async fn find_for_recovery(
 }
 
 /// Replaces a password hash. Every path that sets a password goes through
-/// here, so every open reset link of the account stops working with it.
+/// here, so every open reset link of the account stops working with it, and
+/// a sealed copy of the old password (R-TCH-4) is destroyed: the new one
+/// counts as the owner's own until staff keep a copy of it
+/// (`classroom::passwords`).
 pub(crate) async fn set_password(
     conn: &mut AnyConnection,
     user_id: &UserId,
     hash: &str,
     now: UnixTime,
 ) -> Result<(), Internal> {
-    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now.secs())
-        .bind(user_id.as_str())
-        .execute(&mut *conn)
-        .await?;
+    // A sealed copy belongs to the password it copies: it goes with it.
+    sqlx::query(
+        "DELETE FROM sealed_secrets WHERE id = (SELECT password_sealed_id FROM users WHERE id = $1)",
+    )
+    .bind(user_id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+         password_sealed_id = NULL, password_set_by = NULL WHERE id = $3",
+    )
+    .bind(hash)
+    .bind(now.secs())
+    .bind(user_id.as_str())
+    .execute(&mut *conn)
+    .await?;
     crate::recovery::end_open_requests(conn, user_id, crate::recovery::ended::PASSWORD_CHANGED, now)
         .await
 }

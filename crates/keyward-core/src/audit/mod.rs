@@ -33,6 +33,12 @@ pub mod action {
     pub const CLASS_CODE_REGENERATE: &str = "class.code_regenerate";
     pub const CLASS_CODE_ENABLE: &str = "class.code_enable";
     pub const CLASS_CODE_DISABLE: &str = "class.code_disable";
+    pub const LEARNER_PASSWORD_RESET: &str = "learner.password_reset";
+    pub const LEARNER_PASSWORD_REVEAL: &str = "learner.password_reveal";
+    pub const CLASS_PASSWORD_RESET: &str = "class.password_reset";
+    pub const CREDENTIALS_SHOW: &str = "credentials.show";
+    pub const CREDENTIALS_EXPORT: &str = "credentials.export";
+    pub const SCHOOL_SETTING_CHANGE: &str = "school.setting_change";
 }
 
 /// One audit entry to record.

@@ -2,6 +2,7 @@
 //! with them is the activation capability's), and the class database a
 //! teacher sees. Every use case authorizes first.
 
+pub mod passwords;
 pub mod roster;
 mod store;
 

@@ -81,6 +81,9 @@ pub const DEMO_PEOPLE: &[DemoPerson] = &[
     },
 ];
 
+/// The demo learner whose password is her own choice (a private password).
+pub const PRIVATE_PASSWORD_LEARNER: &str = "demo.cara";
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("no password was given for demo account {0}")]
@@ -179,6 +182,24 @@ impl Keyward {
                     id
                 }
             };
+            // A teacher gave Amy and Ben their passwords, so they can be shown
+            // again (R-TCH-4); Cara chose her own, which stays private.
+            if person.role == Role::Learner && person.username != PRIVATE_PASSWORD_LEARNER {
+                let password = passwords
+                    .get(person.username)
+                    .ok_or(DemoError::MissingPassword(person.username))?;
+                let keep = crate::classroom::passwords::school_keeps_copies_in(&mut tx, &school_id)
+                    .await?;
+                crate::classroom::passwords::keep_staff_password(
+                    &mut tx,
+                    ctx,
+                    &self.sealer,
+                    &id,
+                    password,
+                    keep,
+                )
+                .await?;
+            }
             ids.push((person.role, id));
         }
 

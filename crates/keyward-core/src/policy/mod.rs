@@ -7,7 +7,10 @@ pub mod common;
 mod generator;
 mod store;
 
-pub use generator::generate_readable;
+pub use generator::{
+    DEFAULT_GENERATED_MIN_BITS, GeneratorShape, MAX_GENERATED_BITS, MIN_GENERATED_BITS,
+    generate_password,
+};
 
 use crate::Keyward;
 use crate::authz::Role;
@@ -379,6 +382,21 @@ impl Keyward {
             PolicyKind::Learner => self.settings.policy.learner,
         };
         Ok(PasswordPolicy::preset(preset))
+    }
+
+    /// A generated password (R-POL-2) valid under the rules in force for this
+    /// kind of user in this school, with at least `policy.generated_min_bits`
+    /// bits of entropy.
+    pub async fn generate_password_for(
+        &self,
+        school: Option<&SchoolId>,
+        kind: PolicyKind,
+        username: Option<&str>,
+        rng: &dyn crate::crypto::random::Random,
+    ) -> Result<String, Internal> {
+        let policy = self.password_policy(school, kind).await?;
+        let min_bits = self.settings.policy.generated_min_bits;
+        Ok(generate_password(&policy, username, min_bits, rng)?)
     }
 }
 

@@ -5,6 +5,7 @@
 mod classroom;
 mod directory;
 mod join;
+mod learners;
 mod policy;
 mod recovery;
 mod roster;
@@ -48,7 +49,8 @@ pub struct ErrorBody {
         (name = "recovery", description = "Forgot password: reset by emailed link or code"),
         (name = "policy", description = "Password rules per school and kind of user"),
         (name = "schools", description = "Schools, classes and the class database"),
-        (name = "users", description = "Users, access codes and Use a code")
+        (name = "users", description = "Users, access codes and Use a code"),
+        (name = "learners", description = "Teachers and learners: reset, generate or show a learner's password")
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
@@ -99,6 +101,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::grant_role))
             .routes(routes!(users::reissue_code))
             .routes(routes!(join::join))
+            .routes(routes!(learners::reset, learners::reveal))
+            .routes(routes!(learners::settings, learners::update_settings))
             .routes(routes!(join::join_another_class))
             .routes(routes!(join::show_class_code, join::change_class_code))
             .merge(roster::routes()),

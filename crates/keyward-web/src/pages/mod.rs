@@ -8,6 +8,7 @@ mod class_code;
 mod dev_mail;
 mod home;
 mod join;
+mod learner_password;
 mod people;
 mod recovery;
 mod roster;
@@ -165,6 +166,19 @@ pub fn routes() -> Router<AppState> {
                 .post(roster::upload)
                 .layer(DefaultBodyLimit::max(crate::api::ROSTER_BODY_LIMIT_BYTES)),
         )
+        .route(
+            "/learners/{id}/password",
+            get(learner_password::show).post(learner_password::reset),
+        )
+        .route(
+            "/learners/{id}/password/show",
+            post(learner_password::reveal),
+        )
+        .route(
+            "/learners/{id}/password/generate",
+            post(learner_password::generate),
+        )
+        .route("/school/settings", get(school::settings).post(school::update_settings))
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))

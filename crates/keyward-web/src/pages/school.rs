@@ -234,3 +234,83 @@ pub async fn link_child(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "school_settings.html")]
+struct SchoolSettingsPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    retrievable: bool,
+    may_change: bool,
+    notice: Option<&'static str>,
+}
+
+async fn settings_page(
+    state: &AppState,
+    visitor: &Visitor,
+    actor: &keyward_core::authz::Actor,
+    notice: Option<&'static str>,
+) -> Result<Response, AppError> {
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let retrievable = state
+        .kw
+        .learner_passwords_retrievable(actor, &school)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let page = SchoolSettingsPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        retrievable,
+        may_change: authorize(actor, Action::ManageUser, Target::School(&school)).is_ok(),
+        notice,
+    };
+    Ok(visitor.respond(state, render(StatusCode::OK, &page)))
+}
+
+/// The school's settings for learner passwords (R-TCH-4), under
+/// subscription management.
+pub async fn settings(
+    State(state): State<AppState>,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/school").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    settings_page(&state, &visitor, &actor, None).await
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// Present (any value) when the box is ticked.
+    #[serde(default)]
+    learner_passwords_retrievable: Option<String>,
+}
+
+pub async fn update_settings(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    PageForm(form): PageForm<SettingsForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let actor = match actor_or_sign_in(&state, &visitor, "/school").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let keep = form.learner_passwords_retrievable.is_some();
+    state
+        .kw
+        .set_learner_passwords_retrievable(&state.ctx(&client), &actor, &school, keep)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let notice = if keep {
+        "Saved. From now on, passwords staff give learners can be shown again."
+    } else {
+        "Saved. keyward keeps no copies of learner passwords, and the copies it had are destroyed."
+    };
+    settings_page(&state, &visitor, &actor, Some(notice)).await
+}

@@ -8,6 +8,7 @@ mod dev_mail;
 mod headers;
 mod helpers;
 mod join;
+mod learners;
 mod openapi;
 mod ops;
 mod pages;

@@ -11,7 +11,7 @@ use std::path::Path;
 use keyward_core::Ctx;
 use keyward_core::crypto::random::OsRandom;
 use keyward_core::demo::{DEMO_CLASS_NAME, DEMO_PEOPLE, DEMO_SCHOOL_NAME};
-use keyward_core::policy::generate_readable;
+use keyward_core::policy::{DEFAULT_GENERATED_MIN_BITS, PasswordPolicy, generate_password};
 use keyward_core::settings::{MailTransportKind, Settings};
 use keyward_core::types::{Password, UnixTime};
 
@@ -68,7 +68,20 @@ fn demo_passwords(path: &Path) -> Result<BTreeMap<String, String>, CommandError>
     let mut saved = read_accounts(path);
     for person in DEMO_PEOPLE {
         if !saved.contains_key(person.username) {
-            let password = generate_readable(&OsRandom).map_err(failed)?;
+            // Strict enough for either preset, whichever one applies to this person.
+            let both = PasswordPolicy {
+                min_length: 8,
+                block_common: true,
+                block_username: true,
+                ..PasswordPolicy::classic()
+            };
+            let password = generate_password(
+                &both,
+                Some(person.username),
+                DEFAULT_GENERATED_MIN_BITS,
+                &OsRandom,
+            )
+            .map_err(failed)?;
             saved.insert(person.username.to_owned(), password);
         }
     }

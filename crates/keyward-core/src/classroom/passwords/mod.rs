@@ -1,0 +1,451 @@
+//! A learner's password in the hands of staff (seed 002): **Reset password**
+//! on one learner with **Generate new password** or a chosen password
+//! (R-TCH-1, R-TCH-2), showing the existing password again when a sealed copy
+//! is kept (R-TCH-4), and the school's switch for keeping copies.
+//!
+//! A sealed copy exists only for a password staff set or generated while the
+//! school keeps copies; `accounts::set_password` destroys it whenever the
+//! password changes any other way (the learner chose a private one). Staff
+//! passwords are never kept. Every reveal is audited.
+
+mod store;
+
+pub(crate) use store::{keep_staff_password, school_keeps_copies, school_keeps_copies_in};
+
+use crate::Ctx;
+use crate::Keyward;
+use crate::accounts::{Account, AccountStatus};
+use crate::audit::{self, AuditEntry, action};
+use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::crypto::hashing::HashingError;
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::policy::{PasswordPolicy, PolicyKind, Violation};
+use crate::types::{Password, SchoolId, UserId};
+
+/// The purpose of a learner password's row in `sealed_secrets`.
+pub(crate) const LEARNER_PASSWORD_PURPOSE: &str = "learner_password";
+
+/// What staff can know about a learner's password without seeing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordState {
+    /// Staff set or generated it and a sealed copy is kept: it can be shown.
+    Retrievable,
+    /// The learner chose it: nobody but the learner knows it.
+    Private,
+    /// Staff set it while the school kept no copies.
+    NotKept,
+    /// The account waits for its access code; it has no password yet.
+    Pending,
+}
+
+impl PasswordState {
+    /// Stable name, used by the API and the credentials CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasswordState::Retrievable => "retrievable",
+            PasswordState::Private => "private",
+            PasswordState::NotKept => "not_kept",
+            PasswordState::Pending => "pending",
+        }
+    }
+
+    /// A sentence for the pages.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            PasswordState::Retrievable => "You can show this learner their password.",
+            PasswordState::Private => {
+                "The learner has chosen a private password. Only they know it; you can give them a new one."
+            }
+            PasswordState::NotKept => {
+                "Your school keeps no copies of learner passwords, so it can't be shown. You can give them a new one."
+            }
+            PasswordState::Pending => {
+                "The learner hasn't set up their account yet: give them their access code."
+            }
+        }
+    }
+
+    /// The state from what the `users` row holds: the one place this rule lives.
+    pub(crate) fn of(status: AccountStatus, has_sealed_copy: bool, set_by_staff: bool) -> Self {
+        match (status, has_sealed_copy, set_by_staff) {
+            (AccountStatus::Pending, _, _) => PasswordState::Pending,
+            (_, true, _) => PasswordState::Retrievable,
+            (_, false, true) => PasswordState::NotKept,
+            (_, false, false) => PasswordState::Private,
+        }
+    }
+}
+
+/// How staff give a learner a new password.
+#[derive(Debug)]
+pub enum NewPasswordChoice {
+    /// **Generate new password**: a readable one that fits the policy.
+    Generate,
+    /// A password staff typed, checked against the learner policy.
+    Chosen(String),
+}
+
+impl NewPasswordChoice {
+    fn name(&self) -> &'static str {
+        match self {
+            NewPasswordChoice::Generate => "generate",
+            NewPasswordChoice::Chosen(_) => "set",
+        }
+    }
+}
+
+/// A learner's new password, to tell them once.
+#[derive(Debug)]
+pub struct IssuedPassword {
+    /// The learner's username, to tell them with it.
+    pub username: String,
+    pub password: Password,
+    /// Whether a sealed copy was kept, so it can be shown again later.
+    pub kept: bool,
+}
+
+/// A learner as the **Reset password** page shows them.
+#[derive(Debug, Clone)]
+pub struct LearnerPasswordView {
+    pub learner: Account,
+    pub state: PasswordState,
+    /// The learner password policy of the school, for a chosen password.
+    pub policy: PasswordPolicy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LearnerPasswordError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("This learner hasn't set up their account yet. Give them their access code instead.")]
+    NotActivated,
+    #[error("The password doesn't meet the rules.")]
+    PasswordPolicy {
+        violations: Vec<Violation>,
+        policy: PasswordPolicy,
+    },
+    #[error("This password can't be shown: {}", .0.explanation())]
+    NotRetrievable(PasswordState),
+    #[error("The server is busy. Try again in a moment.")]
+    Busy { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for LearnerPasswordError {
+    fn code(&self) -> &'static str {
+        match self {
+            LearnerPasswordError::Denied(denied) => denied.code(),
+            LearnerPasswordError::NotActivated => "not_activated",
+            LearnerPasswordError::PasswordPolicy { .. } => "password_policy",
+            LearnerPasswordError::NotRetrievable(_) => "not_retrievable",
+            LearnerPasswordError::Busy { .. } => "server_busy",
+            LearnerPasswordError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            LearnerPasswordError::Denied(denied) => denied.kind(),
+            LearnerPasswordError::NotActivated => ErrorKind::Conflict,
+            LearnerPasswordError::PasswordPolicy { .. } => ErrorKind::BadInput,
+            LearnerPasswordError::NotRetrievable(_) => ErrorKind::NotFound,
+            LearnerPasswordError::Busy { retry_after_secs } => ErrorKind::Unavailable {
+                retry_after_secs: *retry_after_secs,
+            },
+            LearnerPasswordError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+impl From<HashingError> for LearnerPasswordError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { retry_after_secs } => {
+                LearnerPasswordError::Busy { retry_after_secs }
+            }
+            HashingError::Internal(internal) => LearnerPasswordError::Internal(internal),
+        }
+    }
+}
+
+impl From<sqlx::Error> for LearnerPasswordError {
+    fn from(err: sqlx::Error) -> Self {
+        LearnerPasswordError::Internal(err.into())
+    }
+}
+
+impl From<crate::crypto::random::RandomError> for LearnerPasswordError {
+    fn from(err: crate::crypto::random::RandomError) -> Self {
+        LearnerPasswordError::Internal(err.into())
+    }
+}
+
+impl Keyward {
+    /// Authorizes `actor` to reset (and so reveal) `learner`'s password and
+    /// loads the learner. Unknown ids and learners out of scope look alike.
+    async fn learner_in_reach(
+        &self,
+        actor: &Actor,
+        learner: &UserId,
+    ) -> Result<Account, LearnerPasswordError> {
+        let target = self.user_target(learner).await?.ok_or(Denied::Hidden)?;
+        authorize(actor, Action::ResetLearnerPassword, Target::User(&target)).map_err(
+            // A teacher may know a learner of their school exists (the
+            // student database is not theirs, but the name is no secret);
+            // anyone outside the school learns nothing.
+            |denied| match denied {
+                Denied::Forbidden if target.role != Role::Learner => Denied::Hidden,
+                other => other,
+            },
+        )?;
+        Ok(crate::accounts::find_account(&self.db, learner)
+            .await?
+            .ok_or(Denied::Hidden)?)
+    }
+
+    /// The **Reset password** page of one learner: who they are and whether
+    /// their password can be shown.
+    pub async fn learner_password_view(
+        &self,
+        actor: &Actor,
+        learner: &UserId,
+    ) -> Result<LearnerPasswordView, LearnerPasswordError> {
+        let account = self.learner_in_reach(actor, learner).await?;
+        let state = store::password_state(&self.db, learner).await?;
+        let policy = self
+            .password_policy(account.school_id.as_ref(), PolicyKind::Learner)
+            .await?;
+        Ok(LearnerPasswordView {
+            learner: account,
+            state,
+            policy,
+        })
+    }
+
+    /// **Generate new password** on the page: a readable password that fits
+    /// the learner's policy, shown to staff before they press **Reset**.
+    /// Nothing changes until then.
+    pub async fn propose_learner_password(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        learner: &UserId,
+    ) -> Result<Password, LearnerPasswordError> {
+        let account = self.learner_in_reach(actor, learner).await?;
+        if account.status == AccountStatus::Pending {
+            return Err(LearnerPasswordError::NotActivated);
+        }
+        let policy = self
+            .password_policy(account.school_id.as_ref(), PolicyKind::Learner)
+            .await?;
+        Ok(self.generated_password(&policy, Some(account.username.as_str()), ctx)?)
+    }
+
+    /// Gives a learner a new password (**Generate new password** then
+    /// **Reset**, or a chosen one). Their sessions end; a sealed copy is kept
+    /// when the school allows it. The new password is returned to be told once.
+    pub async fn reset_learner_password(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        learner: &UserId,
+        choice: NewPasswordChoice,
+    ) -> Result<IssuedPassword, LearnerPasswordError> {
+        let account = self.learner_in_reach(actor, learner).await?;
+        if account.status == AccountStatus::Pending {
+            return Err(LearnerPasswordError::NotActivated);
+        }
+        let school = account.school_id.as_ref();
+        let policy = self.password_policy(school, PolicyKind::Learner).await?;
+        let username = account.username.as_str();
+        let detail = choice.name();
+        let password = match choice {
+            NewPasswordChoice::Generate => self.generated_password(&policy, Some(username), ctx)?,
+            NewPasswordChoice::Chosen(text) => {
+                let Some(password) = Password::new(text) else {
+                    return Err(LearnerPasswordError::PasswordPolicy {
+                        violations: vec![Violation::TooLong],
+                        policy,
+                    });
+                };
+                let violations = policy.check(&password, Some(username));
+                if !violations.is_empty() {
+                    return Err(LearnerPasswordError::PasswordPolicy { violations, policy });
+                }
+                password
+            }
+        };
+        let hash = self.hashing.hash(&password, ctx.rng).await?;
+        let keep = match school {
+            Some(school) => school_keeps_copies(&self.db, school).await?,
+            None => false,
+        };
+        let mut tx = self.db.pool().begin().await?;
+        crate::accounts::set_password(&mut tx, learner, &hash, ctx.now).await?;
+        keep_staff_password(&mut tx, ctx, &self.sealer, learner, &password, keep).await?;
+        crate::accounts::end_sessions(&mut tx, learner, None).await?;
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                target_id: Some(learner.as_str()),
+                school_id: school.map(SchoolId::as_str),
+                action: action::LEARNER_PASSWORD_RESET,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: Some(detail),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(IssuedPassword {
+            username: account.username.to_string(),
+            password,
+            kept: keep,
+        })
+    }
+
+    /// Shows a learner's existing password, when a sealed copy is kept
+    /// (R-TCH-4). Allowed to those who may reset the learner; audited.
+    pub async fn reveal_learner_password(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        learner: &UserId,
+    ) -> Result<Password, LearnerPasswordError> {
+        let account = self.learner_in_reach(actor, learner).await?;
+        let state = store::password_state(&self.db, learner).await?;
+        let plain = match state {
+            PasswordState::Retrievable => {
+                store::open_learner_password(&self.db, &self.sealer, learner).await?
+            }
+            _ => None,
+        };
+        let Some(plain) = plain.and_then(Password::new) else {
+            return Err(LearnerPasswordError::NotRetrievable(state));
+        };
+        audit::insert(
+            self.db.pool(),
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                target_id: Some(learner.as_str()),
+                school_id: account.school_id.as_ref().map(SchoolId::as_str),
+                action: action::LEARNER_PASSWORD_REVEAL,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: None,
+            },
+        )
+        .await?;
+        Ok(plain)
+    }
+
+    /// A readable password that fits `policy` (R-POL-2), with the configured
+    /// strength.
+    pub(crate) fn generated_password(
+        &self,
+        policy: &PasswordPolicy,
+        username: Option<&str>,
+        ctx: &Ctx<'_>,
+    ) -> Result<Password, Internal> {
+        let text = crate::policy::generate_password(
+            policy,
+            username,
+            self.settings.policy.generated_min_bits,
+            ctx.rng,
+        )?;
+        Password::new(text).ok_or_else(|| Internal::new("generated password is too long"))
+    }
+}
+
+/// Why the school's switch could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum SchoolSettingError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for SchoolSettingError {
+    fn code(&self) -> &'static str {
+        match self {
+            SchoolSettingError::Denied(denied) => denied.code(),
+            SchoolSettingError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SchoolSettingError::Denied(denied) => denied.kind(),
+            SchoolSettingError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+impl Keyward {
+    /// Whether the school keeps sealed copies of learner passwords staff set
+    /// (`learner_passwords_retrievable`). Its staff and platform admins may ask.
+    pub async fn learner_passwords_retrievable(
+        &self,
+        actor: &Actor,
+        school: &SchoolId,
+    ) -> Result<bool, SchoolSettingError> {
+        authorize(actor, Action::ViewLearner, Target::School(school)).or_else(|denied| {
+            // Teachers see the setting of their own school too.
+            match denied {
+                Denied::Forbidden if actor.school_id.as_ref() == Some(school) => Ok(()),
+                other => Err(other),
+            }
+        })?;
+        store::find_school_setting(&self.db, school)
+            .await?
+            .ok_or(SchoolSettingError::Denied(Denied::Hidden))
+    }
+
+    /// Switches keeping copies on or off for a school (its lead teacher, a
+    /// platform admin). Switching off destroys every copy kept so far.
+    pub async fn set_learner_passwords_retrievable(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        school: &SchoolId,
+        keep: bool,
+    ) -> Result<(), SchoolSettingError> {
+        authorize(actor, Action::ManageUser, Target::School(school))?;
+        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        if !store::update_school_setting(&mut tx, school, keep).await? {
+            return Err(Denied::Hidden.into());
+        }
+        let destroyed = if keep {
+            0
+        } else {
+            store::destroy_school_copies(&mut tx, school).await?
+        };
+        let detail = format!(
+            "learner_passwords_retrievable={keep}; copies_destroyed={destroyed}"
+        );
+        audit::insert(
+            &mut *tx,
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                target_id: None,
+                school_id: Some(school.as_str()),
+                action: action::SCHOOL_SETTING_CHANGE,
+                outcome: "success",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: Some(&detail),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(Internal::from)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

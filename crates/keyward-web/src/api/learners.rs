@@ -1,0 +1,234 @@
+//! A learner's password in staff hands (R-TCH-1, R-TCH-2, R-TCH-4):
+//! `POST /api/v1/learners/{id}/password` (generate or set) and
+//! `GET /api/v1/learners/{id}/password` (show the kept copy), and the school
+//! switch `GET|PUT /api/v1/schools/{id}/settings`.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use keyward_core::classroom::passwords::{LearnerPasswordError, NewPasswordChoice};
+use keyward_core::policy::violation_codes;
+use keyward_core::types::{SchoolId, UserId};
+
+use super::ErrorBody;
+use crate::error::{AppError, coded};
+use crate::extract::{ApiJson, ApiSession, Client};
+use crate::state::AppState;
+
+/// How to give the learner a new password.
+#[derive(Deserialize, ToSchema)]
+pub struct NewLearnerPassword {
+    /// `generate` (a readable password that fits the policy) or `set`.
+    pub mode: String,
+    /// The password, for `set`.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// A learner's password, to tell them.
+#[derive(Serialize, ToSchema)]
+pub struct LearnerPassword {
+    pub user_id: String,
+    pub username: String,
+    pub password: String,
+    /// Whether a sealed copy is kept, so it can be shown again later.
+    pub kept: bool,
+}
+
+/// The school-wide switches of seed 002.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolSettings {
+    /// Keep sealed copies of learner passwords staff set, so they can be shown again.
+    pub learner_passwords_retrievable: bool,
+}
+
+fn learner_of(path: Result<Path<String>, PathRejection>) -> Result<UserId, AppError> {
+    path.ok()
+        .and_then(|Path(id)| UserId::parse(&id))
+        .ok_or_else(AppError::not_found)
+}
+
+fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppError> {
+    path.ok()
+        .and_then(|Path(id)| SchoolId::parse(&id))
+        .ok_or_else(AppError::not_found)
+}
+
+/// A learner-password error for the API: policy violations listed, the
+/// password state told when there is nothing to show.
+pub fn learner_password_error(err: LearnerPasswordError) -> AppError {
+    match &err {
+        LearnerPasswordError::PasswordPolicy { violations, .. } => AppError::from_coded(&err)
+            .with_detail("violations", serde_json::json!(violation_codes(violations))),
+        LearnerPasswordError::NotRetrievable(state) => AppError::from_coded(&err)
+            .with_detail("password_status", serde_json::json!(state.as_str())),
+        _ => coded(err),
+    }
+}
+
+/// Give a learner a new password: `generate` one or `set` a chosen one.
+#[utoipa::path(
+    post,
+    path = "/learners/{id}/password",
+    tag = "learners",
+    params(("id" = String, Path, description = "The learner's user id")),
+    request_body = NewLearnerPassword,
+    responses(
+        (status = 200, description = "The new password, to tell the learner", body = LearnerPassword),
+        (status = 403, description = "`forbidden`: not a learner of your classes", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`not_activated`: the learner has no account yet", body = ErrorBody),
+        (status = 422, description = "`invalid_mode`, `password_missing`, `password_policy` (with `violations`)", body = ErrorBody),
+        (status = 503, description = "`server_busy`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn reset(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<NewLearnerPassword>,
+) -> Result<Json<LearnerPassword>, AppError> {
+    let learner = learner_of(path)?;
+    let choice = match (body.mode.as_str(), body.password) {
+        ("generate", _) => NewPasswordChoice::Generate,
+        ("set", Some(password)) => NewPasswordChoice::Chosen(password),
+        ("set", None) => {
+            return Err(AppError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "password_missing",
+                "Give the password to set, or use mode \"generate\".",
+            ));
+        }
+        _ => {
+            return Err(AppError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_mode",
+                "mode must be \"generate\" or \"set\".",
+            ));
+        }
+    };
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let issued = state
+        .kw
+        .reset_learner_password(&state.ctx(&client), &actor, &learner, choice)
+        .await
+        .map_err(learner_password_error)?;
+    Ok(Json(LearnerPassword {
+        user_id: learner.to_string(),
+        username: issued.username,
+        password: issued.password.expose().to_owned(),
+        kept: issued.kept,
+    }))
+}
+
+/// Show a learner's existing password, when a sealed copy is kept. Audited.
+#[utoipa::path(
+    get,
+    path = "/learners/{id}/password",
+    tag = "learners",
+    params(("id" = String, Path, description = "The learner's user id")),
+    responses(
+        (status = 200, description = "The password", body = LearnerPassword),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`, or `not_retrievable` (with `password_status`: `private`, `not_kept` or `pending`)", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn reveal(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<LearnerPassword>, AppError> {
+    let learner = learner_of(path)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let view = state
+        .kw
+        .learner_password_view(&actor, &learner)
+        .await
+        .map_err(learner_password_error)?;
+    let password = state
+        .kw
+        .reveal_learner_password(&state.ctx(&client), &actor, &learner)
+        .await
+        .map_err(learner_password_error)?;
+    Ok(Json(LearnerPassword {
+        user_id: learner.to_string(),
+        username: view.learner.username.to_string(),
+        password: password.expose().to_owned(),
+        kept: true,
+    }))
+}
+
+/// A school's settings for learner passwords.
+#[utoipa::path(
+    get,
+    path = "/schools/{id}/settings",
+    tag = "schools",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The settings", body = SchoolSettings),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn settings(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<SchoolSettings>, AppError> {
+    let school = school_of(path)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let retrievable = state
+        .kw
+        .learner_passwords_retrievable(&actor, &school)
+        .await
+        .map_err(coded)?;
+    Ok(Json(SchoolSettings {
+        learner_passwords_retrievable: retrievable,
+    }))
+}
+
+/// Change a school's settings (lead teacher, platform admin). Switching
+/// `learner_passwords_retrievable` off destroys every copy kept so far.
+#[utoipa::path(
+    put,
+    path = "/schools/{id}/settings",
+    tag = "schools",
+    params(("id" = String, Path)),
+    request_body = SchoolSettings,
+    responses(
+        (status = 200, description = "The settings now", body = SchoolSettings),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_request`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn update_settings(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<SchoolSettings>,
+) -> Result<Json<SchoolSettings>, AppError> {
+    let school = school_of(path)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    state
+        .kw
+        .set_learner_passwords_retrievable(
+            &state.ctx(&client),
+            &actor,
+            &school,
+            body.learner_passwords_retrievable,
+        )
+        .await
+        .map_err(coded)?;
+    Ok(Json(body))
+}

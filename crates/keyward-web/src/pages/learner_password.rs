@@ -1,0 +1,263 @@
+//! Seed 002's **Reset password** on one learner, from the class database or
+//! the student database: show the existing password when a copy is kept,
+//! **Generate new password** then **Reset**, or set a chosen password.
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use keyward_core::authz::{Actor, Role};
+use keyward_core::classroom::passwords::{
+    LearnerPasswordError, LearnerPasswordView, NewPasswordChoice, PasswordState,
+};
+use keyward_core::policy::Hint;
+use keyward_core::types::UserId;
+
+use super::people::actor_or_sign_in;
+use super::{Nav, render};
+use crate::error::{AppError, coded, set_retry_after};
+use crate::extract::{Client, PageForm, Visitor};
+use crate::state::AppState;
+
+/// A new password that was just set, to tell the learner.
+struct Done {
+    password: String,
+    kept: bool,
+}
+
+#[derive(Template)]
+#[template(path = "learner_password.html")]
+struct LearnerPasswordPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    learner_id: String,
+    name: String,
+    first_name: String,
+    /// The label of the chosen-password field.
+    chosen_label: String,
+    username: String,
+    state: &'static str,
+    explanation: &'static str,
+    back: (&'static str, &'static str),
+    hints: Vec<Hint>,
+    /// The existing password, after **Show password**.
+    shown: Option<String>,
+    /// A generated password waiting for **Reset**.
+    proposal: Option<String>,
+    done: Option<Done>,
+    errors: Vec<String>,
+    /// The chosen-password field caused the errors.
+    chosen_invalid: bool,
+}
+
+impl LearnerPasswordPage {
+    fn new(visitor: &Visitor, actor: &Actor, view: LearnerPasswordView) -> Self {
+        let learner = view.learner;
+        let first_name = if learner.first_name.is_empty() {
+            learner.display_name()
+        } else {
+            learner.first_name.clone()
+        };
+        LearnerPasswordPage {
+            nav: Nav::of(visitor),
+            chosen_label: format!("Password for {first_name}"),
+            csrf_token: visitor.csrf_token(),
+            learner_id: learner.id.to_string(),
+            name: learner.display_name(),
+            first_name,
+            username: learner.username.to_string(),
+            state: view.state.as_str(),
+            explanation: view.state.explanation(),
+            back: back_link(actor),
+            hints: view.policy.hints(),
+            shown: None,
+            proposal: None,
+            done: None,
+            errors: Vec::new(),
+            chosen_invalid: false,
+        }
+    }
+}
+
+/// Where the teacher came from: their class database, or the lead teacher's
+/// student database.
+fn back_link(actor: &Actor) -> (&'static str, &'static str) {
+    match actor.role {
+        Role::Teacher => ("/classes", "Back to the class database"),
+        _ => ("/school/students", "Back to the student database"),
+    }
+}
+
+fn learner_id(path: Result<Path<String>, PathRejection>) -> Result<UserId, AppError> {
+    path.ok()
+        .and_then(|Path(id)| UserId::parse(&id))
+        .ok_or_else(AppError::not_found)
+}
+
+/// The signed-in actor and the learner's page, or the response to send
+/// instead (sign in first, or an error page).
+async fn load(
+    state: &AppState,
+    visitor: &Visitor,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Result<(Actor, UserId, LearnerPasswordPage), Response>, AppError> {
+    let actor = match actor_or_sign_in(state, visitor, "/classes").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    let learner = learner_id(path)?;
+    let view = state
+        .kw
+        .learner_password_view(&actor, &learner)
+        .await
+        .map_err(coded)?;
+    let page = LearnerPasswordPage::new(visitor, &actor, view);
+    Ok(Ok((actor, learner, page)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let (_, _, page) = match load(&state, &visitor, path).await? {
+        Ok(loaded) => loaded,
+        Err(response) => return Ok(response),
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// **Show password**: the kept copy, audited.
+pub async fn reveal(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let (actor, learner, mut page) = match load(&state, &visitor, path).await? {
+        Ok(loaded) => loaded,
+        Err(response) => return Ok(response),
+    };
+    match state
+        .kw
+        .reveal_learner_password(&state.ctx(&client), &actor, &learner)
+        .await
+    {
+        Ok(password) => page.shown = Some(password.expose().to_owned()),
+        Err(err) => return Ok(error_page(&state, &visitor, page, err, false)),
+    }
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// **Generate new password**: a proposal, applied only by **Reset**.
+pub async fn generate(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let (actor, learner, mut page) = match load(&state, &visitor, path).await? {
+        Ok(loaded) => loaded,
+        Err(response) => return Ok(response),
+    };
+    match state
+        .kw
+        .propose_learner_password(&state.ctx(&client), &actor, &learner)
+        .await
+    {
+        Ok(password) => page.proposal = Some(password.expose().to_owned()),
+        Err(err) => return Ok(error_page(&state, &visitor, page, err, false)),
+    }
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    password: String,
+    /// `generated` (the proposal, unchanged) or `chosen` (typed by staff).
+    #[serde(default)]
+    origin: String,
+}
+
+/// **Reset**: sets the generated or chosen password.
+pub async fn reset(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    PageForm(form): PageForm<ResetForm>,
+) -> Result<Response, AppError> {
+    visitor.verify_csrf(&form.csrf_token)?;
+    let (actor, learner, mut page) = match load(&state, &visitor, path).await? {
+        Ok(loaded) => loaded,
+        Err(response) => return Ok(response),
+    };
+    let chosen = form.origin != "generated";
+    if form.password.is_empty() {
+        page.errors
+            .push("Type a password, or press Generate new password.".into());
+        page.chosen_invalid = chosen;
+        return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
+    }
+    match state
+        .kw
+        .reset_learner_password(
+            &state.ctx(&client),
+            &actor,
+            &learner,
+            NewPasswordChoice::Chosen(form.password),
+        )
+        .await
+    {
+        Ok(issued) => {
+            page.done = Some(Done {
+                password: issued.password.expose().to_owned(),
+                kept: issued.kept,
+            });
+            page.state = if issued.kept {
+                PasswordState::Retrievable.as_str()
+            } else {
+                PasswordState::NotKept.as_str()
+            };
+            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+        }
+        Err(err) => Ok(error_page(&state, &visitor, page, err, chosen)),
+    }
+}
+
+/// The page again with the error told in words (policy rules one by one).
+fn error_page(
+    state: &AppState,
+    visitor: &Visitor,
+    mut page: LearnerPasswordPage,
+    err: LearnerPasswordError,
+    chosen: bool,
+) -> Response {
+    let app = AppError::from_coded(&err);
+    match &err {
+        LearnerPasswordError::PasswordPolicy { violations, policy } => {
+            page.errors = violations.iter().map(|v| v.message(policy)).collect();
+            page.chosen_invalid = chosen;
+        }
+        other => page.errors.push(other.to_string()),
+    }
+    let mut response = render(app.status, &page);
+    set_retry_after(&mut response, app.retry_after_secs);
+    visitor.respond(state, response)
+}
