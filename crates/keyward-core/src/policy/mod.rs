@@ -384,19 +384,17 @@ impl Keyward {
         Ok(PasswordPolicy::preset(preset))
     }
 
-    /// A generated password (R-POL-2) valid under the rules in force for this
-    /// kind of user in this school, with at least `policy.generated_min_bits`
-    /// bits of entropy.
-    pub async fn generate_password_for(
+    /// A readable generated password (R-POL-2) valid under `policy`, with at
+    /// least `policy.generated_min_bits` bits of entropy.
+    pub(crate) fn generated_password(
         &self,
-        school: Option<&SchoolId>,
-        kind: PolicyKind,
+        policy: &PasswordPolicy,
         username: Option<&str>,
-        rng: &dyn crate::crypto::random::Random,
-    ) -> Result<String, Internal> {
-        let policy = self.password_policy(school, kind).await?;
+        ctx: &crate::Ctx<'_>,
+    ) -> Result<Password, Internal> {
         let min_bits = self.settings.policy.generated_min_bits;
-        Ok(generate_password(&policy, username, min_bits, rng)?)
+        let text = generate_password(policy, username, min_bits, ctx.rng)?;
+        Password::new(text).ok_or_else(|| Internal::new("generated password is too long"))
     }
 }
 

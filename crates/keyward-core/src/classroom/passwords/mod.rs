@@ -342,23 +342,6 @@ impl Keyward {
         .await?;
         Ok(plain)
     }
-
-    /// A readable password that fits `policy` (R-POL-2), with the configured
-    /// strength.
-    pub(crate) fn generated_password(
-        &self,
-        policy: &PasswordPolicy,
-        username: Option<&str>,
-        ctx: &Ctx<'_>,
-    ) -> Result<Password, Internal> {
-        let text = crate::policy::generate_password(
-            policy,
-            username,
-            self.settings.policy.generated_min_bits,
-            ctx.rng,
-        )?;
-        Password::new(text).ok_or_else(|| Internal::new("generated password is too long"))
-    }
 }
 
 /// Why the school's switch could not be read or changed.
