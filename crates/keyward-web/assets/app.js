@@ -70,3 +70,10 @@ document.querySelectorAll('[data-password-hints]').forEach(function (list) {
 // so that it is read out first.
 var problems = document.querySelector('[data-focus-on-load]');
 if (problems) problems.focus();
+
+// Print buttons (the whole-class reset's result): shown only with JavaScript,
+// since printing from the browser's menu works without it.
+document.querySelectorAll('[data-print]').forEach(function (button) {
+  button.hidden = false;
+  button.addEventListener('click', function () { window.print(); });
+});

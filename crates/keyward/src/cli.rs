@@ -84,6 +84,19 @@ pub enum Command {
         #[arg(value_name = "FILE.csv")]
         file: PathBuf,
     },
+    /// Export the learners' credentials of a school or one of its classes as CSV (usernames,
+    /// passwords when kept, access codes, parent access codes), to standard output or a file.
+    Export {
+        /// The id of the school.
+        #[arg(long, value_name = "SCHOOL_ID")]
+        school: String,
+        /// Only this class of the school.
+        #[arg(long, value_name = "CLASS_ID")]
+        class: Option<String>,
+        /// Write the CSV to this file (only its owner may read it) instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -107,6 +107,11 @@ async fn run(cli: Cli) -> Result<(), commands::CommandError> {
             commands::user::create(settings, request).await
         }
         Command::Import { school, file } => commands::import::run(settings, &school, &file).await,
+        Command::Export {
+            school,
+            class,
+            output,
+        } => commands::export::run(settings, &school, class.as_deref(), output.as_deref()).await,
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::keys::rotate(settings).await,

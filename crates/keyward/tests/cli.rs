@@ -1302,3 +1302,138 @@ fn the_operator_creates_a_school_and_a_pending_learner_with_codes() {
     );
     assert_one_line_failure(&output, &["--school"]);
 }
+
+// ---------------------------------------------------------------- export
+
+#[test]
+fn export_writes_the_credentials_csv_to_standard_output_or_a_private_file() {
+    let site = Site::new();
+    let school = site_with_school(&site);
+    // A class with a learner waiting for their access code, and a learner in no class.
+    let (class, access_code, parent_code, bo_codes) = with_core(&site, async |kw, ctx| {
+        let operator = keyward_core::Keyward::operator_actor();
+        let school = keyward_core::types::SchoolId::parse(&school).unwrap();
+        let class = kw
+            .create_class(ctx, &operator, &school, "Class 6", &[])
+            .await
+            .expect("create a class");
+        let mut created = Vec::new();
+        for (first, classes) in [("Ada", vec![class.id.clone()]), ("Bo", vec![])] {
+            let request = keyward_core::admin::NewPendingUser {
+                first_name: first.into(),
+                last_name: "Lovelace".into(),
+                role: keyward_core::authz::Role::Learner,
+                school_id: Some(school.clone()),
+                class_ids: classes,
+                email: None,
+            };
+            created.push(
+                kw.create_user(ctx, &operator, &request)
+                    .await
+                    .expect("learner"),
+            );
+        }
+        (
+            class.id.to_string(),
+            created[0].access_code.clone(),
+            created[0].parent_access_code.clone().unwrap(),
+            format!(
+                "{},{}",
+                created[1].access_code,
+                created[1].parent_access_code.clone().unwrap()
+            ),
+        )
+    });
+    let header = "school,class,first_name,last_name,username,password,password_status,access_code,parent_access_code";
+
+    // The whole school to standard output.
+    let output = site.run(&["export", "--school", &school], "");
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout,
+        format!(
+            "{header}\r\nHill Top,Class 6,Ada,Lovelace,,,pending,{access_code},{parent_code}\r\n\
+             Hill Top,,Bo,Lovelace,,,pending,{bo_codes}\r\n"
+        )
+    );
+    let summary: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(summary.len(), 1, "{stderr}");
+    assert!(summary[0].contains("Exported 2 learner rows of Hill Top to standard output"));
+    assert!(!stderr.contains(&access_code), "no code in the summary");
+
+    // One class to a file only its owner may read, even one that existed.
+    let file = site.root.path().join("class-6.csv");
+    std::fs::write(&file, "old").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let output = site.run(
+        &[
+            "export",
+            "--school",
+            &school,
+            "--class",
+            &class,
+            "--output",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty());
+    assert!(text(&output.stderr).contains("Exported 1 learner row of Class 6 of Hill Top"));
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        written,
+        format!(
+            "{header}\r\nHill Top,Class 6,Ada,Lovelace,,,pending,{access_code},{parent_code}\r\n"
+        )
+    );
+    #[cfg(unix)]
+    assert_eq!(mode_of(&file), 0o600);
+
+    // Each export is audited, without a secret.
+    let audited = with_core(&site, async |kw, _| {
+        sqlx::query_scalar::<_, String>(
+            "SELECT detail FROM audit_log WHERE action = 'credentials.export' ORDER BY id",
+        )
+        .fetch_all(kw.db().pool())
+        .await
+        .expect("audit rows")
+    });
+    assert_eq!(
+        audited,
+        [
+            format!("scope=school:{school}; rows=2"),
+            format!("scope=class:{class}; rows=1")
+        ]
+    );
+
+    // Bad ids, unknown ones and a class of another school: one line each.
+    let nowhere = "7d0e4a52-1c7e-4c1f-9b5e-2f1d3c4b5a69";
+    let output = site.run(&["export", "--school", "hill-top"], "");
+    assert_one_line_failure(&output, &["--school"]);
+    let output = site.run(&["export", "--school", &school, "--class", "6"], "");
+    assert_one_line_failure(&output, &["--class"]);
+    let output = site.run(&["export", "--school", nowhere], "");
+    assert_one_line_failure(&output, &["no such school", "not_found"]);
+    let output = site.run(&["export", "--school", &school, "--class", nowhere], "");
+    assert_one_line_failure(&output, &["no such class", "not_found"]);
+    let output = site.run(&["export", "--school", nowhere, "--class", &class], "");
+    assert_one_line_failure(&output, &["not a class of school"]);
+    assert!(output.stdout.is_empty());
+    let output = site.run(
+        &[
+            "export",
+            "--school",
+            &school,
+            "--output",
+            "/nonexistent/dir/x.csv",
+        ],
+        "",
+    );
+    assert_one_line_failure(&output, &["cannot write", "/nonexistent/dir/x.csv"]);
+}

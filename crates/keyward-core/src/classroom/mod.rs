@@ -2,6 +2,8 @@
 //! with them is the activation capability's), and the class database a
 //! teacher sees. Every use case authorizes first.
 
+pub mod class_reset;
+pub mod credentials;
 pub mod passwords;
 pub mod roster;
 mod store;

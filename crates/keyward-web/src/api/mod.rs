@@ -2,7 +2,9 @@
 //! utoipa, so `/api/v1/openapi.json` is generated from the handlers and their
 //! types, never written by hand.
 
+mod class_reset;
 mod classroom;
+mod credentials;
 mod directory;
 mod join;
 mod learners;
@@ -21,6 +23,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub(crate) use credentials::csv_download;
 pub(crate) use roster::{ROSTER_BODY_LIMIT_BYTES, roster_error};
 
 use crate::extract::{CSRF_HEADER, SESSION_COOKIE};
@@ -94,6 +97,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::create, directory::list))
             .routes(routes!(directory::class_learners))
             .routes(routes!(directory::school_learners))
+            .routes(routes!(credentials::class_csv))
+            .routes(routes!(credentials::school_csv))
             .routes(routes!(users::show))
             .routes(routes!(users::activate))
             .routes(routes!(users::children, users::link_child))
@@ -102,6 +107,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::reissue_code))
             .routes(routes!(join::join))
             .routes(routes!(learners::reset, learners::reveal))
+            .routes(routes!(class_reset::reset))
             .routes(routes!(learners::settings, learners::update_settings))
             .routes(routes!(join::join_another_class))
             .routes(routes!(join::show_class_code, join::change_class_code))

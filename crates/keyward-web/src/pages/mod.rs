@@ -5,6 +5,8 @@
 mod account;
 mod activate;
 mod class_code;
+mod class_reset;
+mod credentials;
 mod dev_mail;
 mod home;
 mod join;
@@ -78,13 +80,14 @@ pub fn query_param(query: Option<&str>, key: &str) -> String {
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 9] = [
+    const RETURNABLE: [&str; 10] = [
         "/account",
         "/account/password",
         "/home",
         "/classes",
         "/school",
         "/school/students",
+        "/school/accounts",
         "/users",
         "/users/new",
         "/children",
@@ -156,9 +159,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/classes/{id}", get(class_code::show))
         .route("/classes/{id}/class-code", post(class_code::change_code))
+        .route(
+            "/classes/{id}/password-reset",
+            get(class_reset::form).post(class_reset::submit),
+        )
         .route("/classes", get(school::class_database))
         .route("/school", get(school::subscription))
         .route("/school/students", get(school::student_database))
+        .route("/school/accounts", get(credentials::school_accounts))
+        .route("/school/accounts/codes", get(credentials::school_codes))
+        .route("/school/credentials.csv", get(credentials::school_csv))
+        .route("/classes/{id}/accounts", get(credentials::class_accounts))
+        .route(
+            "/classes/{id}/accounts/codes",
+            get(credentials::class_codes),
+        )
+        .route("/classes/{id}/credentials.csv", get(credentials::class_csv))
         .route("/children", get(school::children).post(school::link_child))
         .route(
             "/schools/{id}/roster",
@@ -178,7 +194,10 @@ pub fn routes() -> Router<AppState> {
             "/learners/{id}/password/generate",
             post(learner_password::generate),
         )
-        .route("/school/settings", get(school::settings).post(school::update_settings))
+        .route(
+            "/school/settings",
+            get(school::settings).post(school::update_settings),
+        )
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))

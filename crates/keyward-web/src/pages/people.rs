@@ -105,6 +105,7 @@ struct ShowPage {
     id: String,
     csrf_token: String,
     may_reissue: bool,
+    may_reset: bool,
     name: String,
     username: String,
     role: &'static str,
@@ -323,6 +324,12 @@ pub async fn show(
     let reissued = query_param(query.as_deref(), "reissued") == "1";
     let account = &details.account;
     let may_reissue = account.status == AccountStatus::Pending && details.access_code.is_some();
+    // A learner with an account: the way to seed 002's **Reset password**.
+    let may_reset = account.status == AccountStatus::Active
+        && account.role == keyward_core::authz::Role::Learner
+        && actor
+            .permissions()
+            .contains(keyward_core::authz::Permission::LearnersResetPassword);
     let back = if actor
         .permissions()
         .contains(keyward_core::authz::Permission::UsersView)
@@ -337,6 +344,7 @@ pub async fn show(
         id: account.id.to_string(),
         csrf_token: visitor.csrf_token(),
         may_reissue,
+        may_reset,
         name: account.display_name(),
         username: shown_username(account),
         role: account.role.label(),

@@ -57,7 +57,10 @@ async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_shows_it_a
     assert_eq!(body["kept"], true);
     assert!(password.len() >= 12, "{password}");
 
-    assert_eq!(app.api_sign_in("demo.amy", &password).await.status, StatusCode::OK);
+    assert_eq!(
+        app.api_sign_in("demo.amy", &password).await.status,
+        StatusCode::OK
+    );
     assert_eq!(
         app.api_sign_in("demo.amy", PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
@@ -74,11 +77,20 @@ async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_shows_it_a
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
     assert_eq!(shown.json()["password"], password.as_str());
     let actions = app.audit_actions().await;
-    assert!(actions.iter().any(|(a, _)| a == "learner.password_reset"), "{actions:?}");
-    assert!(actions.iter().any(|(a, _)| a == "learner.password_reveal"), "{actions:?}");
+    assert!(
+        actions.iter().any(|(a, _)| a == "learner.password_reset"),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|(a, _)| a == "learner.password_reveal"),
+        "{actions:?}"
+    );
 
     if let Some(bytes) = sqlite_bytes(&app) {
-        assert!(!contains(&bytes, &password), "the password is in the database file");
+        assert!(
+            !contains(&bytes, &password),
+            "the password is in the database file"
+        );
     }
 }
 
@@ -90,12 +102,23 @@ async fn the_lead_teacher_sets_a_chosen_password_checked_against_the_learner_pol
     let path = format!("/api/v1/learners/{ben}/password");
 
     let bad = app
-        .send(call("POST", &path, &lead, Some(json!({ "mode": "set", "password": "abc" }))))
+        .send(call(
+            "POST",
+            &path,
+            &lead,
+            Some(json!({ "mode": "set", "password": "abc" })),
+        ))
         .await;
     assert_api_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "password_policy");
     let violations = bad.json()["violations"].clone();
-    assert!(violations.as_array().unwrap().contains(&json!("too_short")), "{violations}");
-    assert_eq!(app.api_sign_in("demo.ben", PASSWORD).await.status, StatusCode::OK);
+    assert!(
+        violations.as_array().unwrap().contains(&json!("too_short")),
+        "{violations}"
+    );
+    assert_eq!(
+        app.api_sign_in("demo.ben", PASSWORD).await.status,
+        StatusCode::OK
+    );
 
     for (body, code) in [
         (json!({ "mode": "shuffle" }), "invalid_mode"),
@@ -105,7 +128,12 @@ async fn the_lead_teacher_sets_a_chosen_password_checked_against_the_learner_pol
         assert_api_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, code);
     }
     let reply = app.send(call("POST", &path, &lead, Some(json!({})))).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text());
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text()
+    );
 
     let good = app
         .send(call(
@@ -117,7 +145,10 @@ async fn the_lead_teacher_sets_a_chosen_password_checked_against_the_learner_pol
         .await;
     assert_eq!(good.status, StatusCode::OK, "{}", good.text());
     assert_eq!(good.json()["password"], "Rocket77");
-    assert_eq!(app.api_sign_in("demo.ben", "Rocket77").await.status, StatusCode::OK);
+    assert_eq!(
+        app.api_sign_in("demo.ben", "Rocket77").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -152,7 +183,12 @@ async fn after_the_learner_chooses_a_password_it_is_private() {
     // The demo learner who chose her own password from the start.
     let cara = user_id(&app, "demo.cara", PASSWORD).await;
     let reply = app
-        .send(call("GET", &format!("/api/v1/learners/{cara}/password"), &teacher, None))
+        .send(call(
+            "GET",
+            &format!("/api/v1/learners/{cara}/password"),
+            &teacher,
+            None,
+        ))
         .await;
     assert_api_error(&reply, StatusCode::NOT_FOUND, "not_retrievable");
 }
@@ -167,7 +203,10 @@ async fn a_school_that_switches_copies_off_has_nothing_to_show() {
     let settings = format!("/api/v1/schools/{school}/settings");
 
     let reply = app.send(call("GET", &settings, &teacher, None)).await;
-    assert_eq!(reply.json(), json!({ "learner_passwords_retrievable": true }));
+    assert_eq!(
+        reply.json(),
+        json!({ "learner_passwords_retrievable": true })
+    );
     let reply = app
         .send(call(
             "PUT",
@@ -178,7 +217,12 @@ async fn a_school_that_switches_copies_off_has_nothing_to_show() {
         .await;
     assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
     let reply = app
-        .send(call("PUT", &settings, &lead, Some(json!({ "learner_passwords_retrievable": "no" }))))
+        .send(call(
+            "PUT",
+            &settings,
+            &lead,
+            Some(json!({ "learner_passwords_retrievable": "no" })),
+        ))
         .await;
     assert_api_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
     let reply = app
@@ -196,7 +240,12 @@ async fn a_school_that_switches_copies_off_has_nothing_to_show() {
     assert_api_error(&reply, StatusCode::NOT_FOUND, "not_retrievable");
     assert_eq!(reply.json()["password_status"], "not_kept");
     let reply = app
-        .send(call("POST", &reveal, &teacher, Some(json!({ "mode": "generate" }))))
+        .send(call(
+            "POST",
+            &reveal,
+            &teacher,
+            Some(json!({ "mode": "generate" })),
+        ))
         .await;
     assert_eq!(reply.json()["kept"], false);
     let reply = app.send(call("GET", &reveal, &teacher, None)).await;
@@ -235,7 +284,12 @@ async fn nobody_out_of_scope_reaches_a_learner_password() {
             }),
         ))
         .await;
-    assert_eq!(activated.status, StatusCode::CREATED, "{}", activated.text());
+    assert_eq!(
+        activated.status,
+        StatusCode::CREATED,
+        "{}",
+        activated.text()
+    );
     let other_teacher = app.api_session_as("ola.nowak", "Nowak-Teacher-9").await;
 
     let path = format!("/api/v1/learners/{amy}/password");
@@ -249,7 +303,9 @@ async fn nobody_out_of_scope_reaches_a_learner_password() {
 
     for who in ["demo.ben", "demo.parent"] {
         let session = app.api_session_as(who, PASSWORD).await;
-        let reply = app.send(call("POST", &path, &session, Some(generate.clone()))).await;
+        let reply = app
+            .send(call("POST", &path, &session, Some(generate.clone())))
+            .await;
         assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
     }
     let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
@@ -272,7 +328,10 @@ async fn nobody_out_of_scope_reaches_a_learner_password() {
         .send(json_post(&path, &json!({ "mode": "generate" })))
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.api_sign_in("demo.amy", PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(
+        app.api_sign_in("demo.amy", PASSWORD).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -283,47 +342,83 @@ async fn the_reset_password_page_generates_then_resets() {
 
     let database = browser.get("/classes").await;
     assert!(
-        database.text().contains(&format!("/learners/{amy}/password")),
+        database
+            .text()
+            .contains(&format!("/learners/{amy}/password")),
         "no Reset password link"
     );
     let page = browser.get(&format!("/learners/{amy}/password")).await;
     assert_eq!(page.status, StatusCode::OK);
     let text = page.page_text();
-    assert!(text.contains("Reset password") && text.contains("Generate new password"), "{text}");
+    assert!(
+        text.contains("Reset password") && text.contains("Generate new password"),
+        "{text}"
+    );
     let csrf = page.field("csrf_token").unwrap();
 
     let shown = browser
-        .post_form(&format!("/learners/{amy}/password/show"), &[("csrf_token", &csrf)])
+        .post_form(
+            &format!("/learners/{amy}/password/show"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
-    assert!(shown.page_text().contains(PASSWORD), "{}", shown.page_text());
+    assert!(
+        shown.page_text().contains(PASSWORD),
+        "{}",
+        shown.page_text()
+    );
 
     let proposed = browser
-        .post_form(&format!("/learners/{amy}/password/generate"), &[("csrf_token", &csrf)])
+        .post_form(
+            &format!("/learners/{amy}/password/generate"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(proposed.status, StatusCode::OK);
     let proposal = proposed.field("password").expect("the proposal");
     // Nothing changes before Reset.
-    assert_eq!(app.api_sign_in("demo.amy", PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(
+        app.api_sign_in("demo.amy", PASSWORD).await.status,
+        StatusCode::OK
+    );
 
     let done = browser
         .post_form(
             &format!("/learners/{amy}/password"),
-            &[("csrf_token", &csrf), ("origin", "generated"), ("password", &proposal)],
+            &[
+                ("csrf_token", &csrf),
+                ("origin", "generated"),
+                ("password", &proposal),
+            ],
         )
         .await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.page_text().contains(&proposal));
-    assert_eq!(app.api_sign_in("demo.amy", &proposal).await.status, StatusCode::OK);
+    assert_eq!(
+        app.api_sign_in("demo.amy", &proposal).await.status,
+        StatusCode::OK
+    );
 
     let refused = browser
         .post_form(
             &format!("/learners/{amy}/password"),
-            &[("csrf_token", &csrf), ("origin", "chosen"), ("password", "short")],
+            &[
+                ("csrf_token", &csrf),
+                ("origin", "chosen"),
+                ("password", "short"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.page_text().contains("Use at least"), "{}", refused.page_text());
-    assert_eq!(app.api_sign_in("demo.amy", &proposal).await.status, StatusCode::OK);
+    assert!(
+        refused.page_text().contains("Use at least"),
+        "{}",
+        refused.page_text()
+    );
+    assert_eq!(
+        app.api_sign_in("demo.amy", &proposal).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -333,14 +428,25 @@ async fn the_learner_passwords_setting_page_is_the_lead_teachers() {
     let page = lead.get("/school/settings").await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = page.field("csrf_token").unwrap();
-    let saved = lead.post_form("/school/settings", &[("csrf_token", &csrf)]).await;
+    let saved = lead
+        .post_form("/school/settings", &[("csrf_token", &csrf)])
+        .await;
     assert_eq!(saved.status, StatusCode::OK);
-    assert!(saved.page_text().contains("keeps no copies"), "{}", saved.page_text());
+    assert!(
+        saved.page_text().contains("keeps no copies"),
+        "{}",
+        saved.page_text()
+    );
 
     let lead_api = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead_api).await;
     let now: Value = app
-        .send(call("GET", &format!("/api/v1/schools/{school}/settings"), &lead_api, None))
+        .send(call(
+            "GET",
+            &format!("/api/v1/schools/{school}/settings"),
+            &lead_api,
+            None,
+        ))
         .await
         .json();
     assert_eq!(now["learner_passwords_retrievable"], false);
@@ -352,7 +458,10 @@ async fn the_learner_passwords_setting_page_is_the_lead_teachers() {
     let refused = teacher
         .post_form(
             "/school/settings",
-            &[("csrf_token", &csrf), ("learner_passwords_retrievable", "on")],
+            &[
+                ("csrf_token", &csrf),
+                ("learner_passwords_retrievable", "on"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);

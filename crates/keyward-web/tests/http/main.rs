@@ -4,6 +4,8 @@
 
 mod api;
 mod bad_input;
+mod class_reset;
+mod credentials;
 mod dev_mail;
 mod headers;
 mod helpers;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod check_config;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod keys;
 pub mod migrate;

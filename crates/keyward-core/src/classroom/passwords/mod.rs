@@ -408,9 +408,7 @@ impl Keyward {
         } else {
             store::destroy_school_copies(&mut tx, school).await?
         };
-        let detail = format!(
-            "learner_passwords_retrievable={keep}; copies_destroyed={destroyed}"
-        );
+        let detail = format!("learner_passwords_retrievable={keep}; copies_destroyed={destroyed}");
         audit::insert(
             &mut *tx,
             &AuditEntry {

@@ -24,15 +24,26 @@ pub(crate) async fn keep_staff_password(
     keep: bool,
 ) -> Result<(), Internal> {
     let sealed_id = if keep {
-        Some(insert_sealed(conn, ctx, sealer, LEARNER_PASSWORD_PURPOSE, password.expose()).await?)
+        Some(
+            insert_sealed(
+                conn,
+                ctx,
+                sealer,
+                LEARNER_PASSWORD_PURPOSE,
+                password.expose(),
+            )
+            .await?,
+        )
     } else {
         None
     };
-    sqlx::query("UPDATE users SET password_set_by = 'staff', password_sealed_id = $1 WHERE id = $2")
-        .bind(sealed_id)
-        .bind(user.as_str())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET password_set_by = 'staff', password_sealed_id = $1 WHERE id = $2",
+    )
+    .bind(sealed_id)
+    .bind(user.as_str())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -106,12 +117,11 @@ pub(super) async fn destroy_school_copies(
 
 /// The state of one user's password (`Private` for an unknown user).
 pub(super) async fn password_state(db: &Db, user: &UserId) -> Result<PasswordState, Internal> {
-    let row = sqlx::query(
-        "SELECT status, password_sealed_id, password_set_by FROM users WHERE id = $1",
-    )
-    .bind(user.as_str())
-    .fetch_optional(db.pool())
-    .await?;
+    let row =
+        sqlx::query("SELECT status, password_sealed_id, password_set_by FROM users WHERE id = $1")
+            .bind(user.as_str())
+            .fetch_optional(db.pool())
+            .await?;
     let Some(row) = row else {
         return Ok(PasswordState::Private);
     };

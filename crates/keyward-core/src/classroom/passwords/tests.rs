@@ -248,10 +248,7 @@ async fn staff_outside_the_learners_classes_or_school_cannot_reach_them() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
     let unknown = crate::types::UserId::generate(&rng).unwrap();
-    let err = kw
-        .learner_password_view(&lead, &unknown)
-        .await
-        .unwrap_err();
+    let err = kw.learner_password_view(&lead, &unknown).await.unwrap_err();
     assert_eq!(err.code(), "not_found");
     assert!(signs_in(&kw, &rng, "demo.amy", "DemoPass42").await);
 }
@@ -264,7 +261,11 @@ async fn a_school_that_keeps_no_copies_destroys_them_and_keeps_none_after() {
     let teacher = actor(&kw, "demo.teacher").await;
     let school = lead.school_id.clone().unwrap();
     let amy = account(&kw, "demo.amy").await;
-    assert!(kw.learner_passwords_retrievable(&teacher, &school).await.unwrap());
+    assert!(
+        kw.learner_passwords_retrievable(&teacher, &school)
+            .await
+            .unwrap()
+    );
 
     let err = kw
         .set_learner_passwords_retrievable(&ctx, &teacher, &school, false)
@@ -274,7 +275,11 @@ async fn a_school_that_keeps_no_copies_destroys_them_and_keeps_none_after() {
     kw.set_learner_passwords_retrievable(&ctx, &lead, &school, false)
         .await
         .unwrap();
-    assert!(!kw.learner_passwords_retrievable(&teacher, &school).await.unwrap());
+    assert!(
+        !kw.learner_passwords_retrievable(&teacher, &school)
+            .await
+            .unwrap()
+    );
     let view = kw.learner_password_view(&teacher, &amy.id).await.unwrap();
     assert_eq!(view.state, PasswordState::NotKept);
 
@@ -288,10 +293,12 @@ async fn a_school_that_keeps_no_copies_destroys_them_and_keeps_none_after() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "not_retrievable");
-    let copies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sealed_secrets WHERE purpose = 'learner_password'")
-        .fetch_one(kw.db().pool())
-        .await
-        .unwrap();
+    let copies: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sealed_secrets WHERE purpose = 'learner_password'",
+    )
+    .fetch_one(kw.db().pool())
+    .await
+    .unwrap();
     assert_eq!(copies, 0);
 }
 

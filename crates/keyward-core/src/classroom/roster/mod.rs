@@ -19,11 +19,10 @@ use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::classroom::credentials::spreadsheet_safe;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::store::is_unique_violation;
 use crate::types::{ClassId, SchoolId, UserId};
-
-pub use parse::looks_like_formula;
 
 /// The largest roster file accepted, checked before it is parsed.
 pub const MAX_ROSTER_BYTES: usize = 5 * 1024 * 1024;
@@ -178,23 +177,13 @@ impl RosterReport {
                         &learner.access_code,
                         &learner.parent_access_code,
                     ]
-                    .map(|cell| neutralise_formula(cell).into_owned()),
+                    .map(|cell| spreadsheet_safe(cell).into_owned()),
                 )
                 .map_err(Internal::new)?;
         }
         writer
             .into_inner()
             .map_err(|err| Internal::new(err.to_string()))
-    }
-}
-
-/// A cell safe to open in a spreadsheet: one that could start a formula gets
-/// a leading `'`.
-pub fn neutralise_formula(cell: &str) -> std::borrow::Cow<'_, str> {
-    if looks_like_formula(cell) {
-        std::borrow::Cow::Owned(format!("'{cell}"))
-    } else {
-        std::borrow::Cow::Borrowed(cell)
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::{
     MAX_REPORTED_PROBLEMS, MAX_ROSTER_BYTES, MAX_ROSTER_LEARNERS, RosterProblem, RosterRejection,
 };
+use crate::classroom::credentials::looks_like_formula;
 use crate::types::{EmailAddress, Username};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -126,19 +127,6 @@ impl Problems {
 
 fn file_problem(code: &'static str, message: impl Into<String>) -> RosterRejection {
     Problems::single(code, message).into_rejection()
-}
-
-/// Whether a spreadsheet would take the cell for a formula (CSV injection):
-/// it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, also after
-/// leading spaces.
-pub fn looks_like_formula(cell: &str) -> bool {
-    let starts = |text: &str| {
-        matches!(
-            text.chars().next(),
-            Some('=' | '+' | '-' | '@' | '\t' | '\r')
-        )
-    };
-    starts(cell) || starts(cell.trim_start_matches(' '))
 }
 
 /// Checks a whole roster file. Sizes and encoding are checked before any

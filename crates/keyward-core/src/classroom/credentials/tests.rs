@@ -1,0 +1,632 @@
+//! Use-case tests of the credentials export (R-TCH-5), on the backend of the
+//! test run.
+
+use super::*;
+use crate::accounts::Account;
+use crate::admin::NewPendingUser;
+use crate::crypto::random::SeededRandom;
+use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward};
+use crate::types::{Password, Username};
+use std::sync::Arc;
+
+const DEMO_PASSWORD: &str = "DemoPass42";
+
+async fn seeded() -> (Arc<Keyward>, TestDb, SeededRandom) {
+    let (kw, db) = keyward().await;
+    let rng = SeededRandom::new(61);
+    let passwords = crate::demo::DEMO_PEOPLE
+        .iter()
+        .map(|p| {
+            (
+                p.username.to_owned(),
+                Password::new(DEMO_PASSWORD.into()).unwrap(),
+            )
+        })
+        .collect();
+    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
+        .await
+        .unwrap();
+    (kw, db, rng)
+}
+
+async fn account(kw: &Keyward, username: &str) -> Account {
+    kw.find_account_by_username(&Username::parse(username).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn actor(kw: &Keyward, username: &str) -> Actor {
+    kw.actor_of(&account(kw, username).await).await.unwrap()
+}
+
+/// The demo class, as its teacher sees it.
+async fn demo_class(kw: &Keyward) -> ClassId {
+    let teacher = actor(kw, "demo.teacher").await;
+    teacher.classes.first().cloned().unwrap()
+}
+
+/// A new pending learner of the demo school, in `classes`.
+async fn new_learner(
+    kw: &Keyward,
+    ctx: &Ctx<'_>,
+    first: &str,
+    last: &str,
+    classes: Vec<ClassId>,
+) -> crate::admin::CreatedUser {
+    let lead = actor(kw, "demo.lead").await;
+    kw.create_user(
+        ctx,
+        &lead,
+        &NewPendingUser {
+            first_name: first.into(),
+            last_name: last.into(),
+            role: Role::Learner,
+            school_id: lead.school_id.clone(),
+            class_ids: classes,
+            email: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn parse_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = ::csv::ReaderBuilder::new().from_reader(bytes);
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+fn row_of<'a>(credentials: &'a Credentials, first_name: &str) -> &'a CredentialRow {
+    credentials
+        .rows
+        .iter()
+        .find(|row| row.first_name == first_name)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_class_csv_has_the_spec_columns_and_one_row_per_learner_by_name() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let teacher = actor(&kw, "demo.teacher").await;
+    let class = demo_class(&kw).await;
+
+    let credentials = kw
+        .class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)
+        .await
+        .unwrap();
+    assert_eq!(
+        credentials.file_name(),
+        "riverside-primary-school-class-4b-credentials.csv"
+    );
+    let bytes = credentials.to_csv().unwrap();
+    assert!(!bytes.starts_with(b"\xEF\xBB\xBF"), "no byte-order mark");
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.starts_with(
+        "school,class,first_name,last_name,username,password,password_status,access_code,parent_access_code\r\n"
+    ));
+    assert_eq!(text.matches("\r\n").count(), 4, "CRLF after every record");
+    assert_eq!(text.matches('\n').count(), 4);
+
+    let (header, rows) = parse_csv(&bytes);
+    assert_eq!(header, CSV_HEADER);
+    let usernames: Vec<&str> = rows.iter().map(|r| r[4].as_str()).collect();
+    assert_eq!(usernames, ["demo.amy", "demo.ben", "demo.cara"]);
+    for row in &rows {
+        assert_eq!(row[0], "Riverside Primary School");
+        assert_eq!(row[1], "Class 4B");
+        assert!(!row[8].is_empty(), "every learner has a parent access code");
+        assert_eq!(row[7], "", "active learners have no access code");
+    }
+    // Amy's and Ben's passwords were given by a teacher and are kept; Cara
+    // chose hers.
+    assert_eq!(
+        rows[0][2..7],
+        ["Amy", "Adams", "demo.amy", DEMO_PASSWORD, "retrievable"]
+    );
+    assert_eq!(rows[1][5..7], [DEMO_PASSWORD, "retrievable"]);
+    assert_eq!(rows[2][5..7], ["", "private"]);
+
+    // The parent access code is the one a parent can use.
+    let amy = account(&kw, "demo.amy").await;
+    let lead = actor(&kw, "demo.lead").await;
+    let shown = kw.show_user(&lead, &amy.id).await.unwrap();
+    assert_eq!(Some(rows[0][8].clone()), shown.parent_access_code);
+}
+
+#[tokio::test]
+async fn user_accounts_show_states_but_no_secret_and_are_not_audited() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let teacher = actor(&kw, "demo.teacher").await;
+    let class = demo_class(&kw).await;
+    let before = crate::audit::recent(kw.db(), 1000).await.unwrap().len();
+
+    let accounts = kw.class_accounts(&ctx, &teacher, &class).await.unwrap();
+    assert_eq!(accounts.rows.len(), 3);
+    assert_eq!(
+        row_of(&accounts, "Amy").password_state,
+        PasswordState::Retrievable
+    );
+    assert_eq!(
+        row_of(&accounts, "Cara").password_state,
+        PasswordState::Private
+    );
+    assert!(accounts.rows.iter().all(|row| row.password.is_none()
+        && row.access_code.is_none()
+        && row.parent_access_code.is_none()));
+    assert_eq!(
+        crate::audit::recent(kw.db(), 1000).await.unwrap().len(),
+        before
+    );
+    let school = teacher.school_id.clone().unwrap();
+    let err = kw
+        .school_accounts(&ctx, &teacher, &school)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+}
+
+#[tokio::test]
+async fn a_teacher_reaches_only_the_classes_they_teach_and_never_the_school() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor(&kw, "demo.lead").await;
+    let teacher = actor(&kw, "demo.teacher").await;
+    let school = lead.school_id.clone().unwrap();
+    let other = kw
+        .create_class(&ctx, &lead, &school, "Class 5A", &[])
+        .await
+        .unwrap();
+
+    for use_ in [CredentialsUse::Show, CredentialsUse::Export] {
+        let err = kw
+            .class_credentials(&ctx, &teacher, &other.id, use_)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+        let err = kw
+            .school_credentials(&ctx, &teacher, &school, use_)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+    }
+    let err = kw
+        .class_accounts(&ctx, &teacher, &other.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let unknown = ClassId::generate(&rng).unwrap();
+    let err = kw
+        .class_credentials(&ctx, &teacher, &unknown, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+    // A learner may not export anything, not even their own class.
+    let amy = actor(&kw, "demo.amy").await;
+    let class = demo_class(&kw).await;
+    let err = kw
+        .class_credentials(&ctx, &amy, &class, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    // The lead teacher reaches every class of the school.
+    let credentials = kw
+        .class_credentials(&ctx, &lead, &other.id, CredentialsUse::Export)
+        .await
+        .unwrap();
+    assert!(credentials.rows.is_empty());
+    assert_eq!(parse_csv(&credentials.to_csv().unwrap()).1.len(), 0);
+}
+
+#[tokio::test]
+async fn the_lead_teacher_exports_the_whole_school_but_no_other_school() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let admin = actor(&kw, "demo.admin").await;
+    let lead = actor(&kw, "demo.lead").await;
+    let school = lead.school_id.clone().unwrap();
+    let class_4b = demo_class(&kw).await;
+    let class_3a = kw
+        .create_class(&ctx, &lead, &school, "Class 3A", &[])
+        .await
+        .unwrap();
+    // Dan is in two classes, Eve in none.
+    new_learner(
+        &kw,
+        &ctx,
+        "Dan",
+        "Dunn",
+        vec![class_4b.clone(), class_3a.id.clone()],
+    )
+    .await;
+    new_learner(&kw, &ctx, "Eve", "Evans", vec![]).await;
+
+    let credentials = kw
+        .school_credentials(&ctx, &lead, &school, CredentialsUse::Export)
+        .await
+        .unwrap();
+    assert_eq!(
+        credentials.file_name(),
+        "riverside-primary-school-credentials.csv"
+    );
+    let (_, rows) = parse_csv(&credentials.to_csv().unwrap());
+    let listed: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Class 3A", "Dan"),
+            ("Class 4B", "Amy"),
+            ("Class 4B", "Ben"),
+            ("Class 4B", "Cara"),
+            ("Class 4B", "Dan"),
+            ("", "Eve"),
+        ]
+    );
+    // Only learners: no staff, no parent.
+    assert!(rows.iter().all(|r| !r[4].starts_with("demo.")
+        || ["demo.amy", "demo.ben", "demo.cara"].contains(&r[4].as_str())));
+
+    // Another school, with a class and a learner of its own.
+    let hill = kw.create_school(&ctx, &admin, "Hill Top").await.unwrap();
+    let hill_class = kw
+        .create_class(&ctx, &admin, &hill.id, "Year 1", &[])
+        .await
+        .unwrap();
+    let err = kw
+        .school_credentials(&ctx, &lead, &hill.id, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+    let err = kw
+        .class_credentials(&ctx, &lead, &hill_class.id, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+    let err = kw.school_accounts(&ctx, &lead, &hill.id).await.unwrap_err();
+    assert_eq!(err.code(), "not_found");
+    // A platform admin (and the operator) reach any school; unknown ones are 404.
+    let theirs = kw
+        .school_credentials(&ctx, &admin, &hill.id, CredentialsUse::Export)
+        .await
+        .unwrap();
+    assert_eq!(theirs.school_name, "Hill Top");
+    assert!(theirs.rows.is_empty());
+    let operator = Keyward::operator_actor();
+    let ours = kw
+        .school_credentials(&ctx, &operator, &school, CredentialsUse::Export)
+        .await
+        .unwrap();
+    assert_eq!(ours.rows.len(), 6);
+    let unknown = SchoolId::generate(&rng).unwrap();
+    let err = kw
+        .school_credentials(&ctx, &admin, &unknown, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+}
+
+#[tokio::test]
+async fn after_the_learner_chooses_their_own_password_the_row_is_blank_and_private() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let teacher = actor(&kw, "demo.teacher").await;
+    let class = demo_class(&kw).await;
+
+    let signed_in = kw
+        .sign_in(&ctx, "demo.amy", DEMO_PASSWORD.into())
+        .await
+        .unwrap();
+    let session = kw
+        .current_session(&ctx, &signed_in.session_token)
+        .await
+        .unwrap()
+        .unwrap();
+    kw.change_own_password(
+        &ctx,
+        &session,
+        &signed_in.session_token,
+        DEMO_PASSWORD.into(),
+        "MySecret88".into(),
+        "MySecret88",
+    )
+    .await
+    .unwrap();
+
+    let credentials = kw
+        .class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)
+        .await
+        .unwrap();
+    let amy = row_of(&credentials, "Amy");
+    assert_eq!(amy.password_state, PasswordState::Private);
+    assert!(amy.password.is_none());
+    let (_, rows) = parse_csv(&credentials.to_csv().unwrap());
+    assert_eq!(rows[0][4..7], ["demo.amy", "", "private"]);
+    assert!(
+        !String::from_utf8(credentials.to_csv().unwrap())
+            .unwrap()
+            .contains("MySecret88")
+    );
+    // Ben's copy is untouched.
+    assert_eq!(rows[1][5..7], [DEMO_PASSWORD, "retrievable"]);
+}
+
+#[tokio::test]
+async fn a_pending_learner_has_their_access_code_and_no_username() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let teacher = actor(&kw, "demo.teacher").await;
+    let class = demo_class(&kw).await;
+    let created = new_learner(&kw, &ctx, "Finn", "Ford", vec![class.clone()]).await;
+
+    let credentials = kw
+        .class_credentials(&ctx, &teacher, &class, CredentialsUse::Show)
+        .await
+        .unwrap();
+    let finn = row_of(&credentials, "Finn");
+    assert_eq!(finn.user_id, created.id);
+    assert_eq!(finn.username, None);
+    assert_eq!(finn.status, AccountStatus::Pending);
+    assert_eq!(finn.password_state, PasswordState::Pending);
+    assert!(finn.password.is_none());
+    assert_eq!(
+        finn.access_code.as_deref(),
+        Some(created.access_code.as_str())
+    );
+    assert_eq!(finn.parent_access_code, created.parent_access_code);
+    let (_, rows) = parse_csv(&credentials.to_csv().unwrap());
+    let row = rows.iter().find(|r| r[2] == "Finn").unwrap();
+    assert_eq!(row[4..8], ["", "", "pending", created.access_code.as_str()]);
+    assert!(!format!("{credentials:?}").contains(&created.access_code));
+
+    // A fresh code replaces the shown one at once.
+    let lead = actor(&kw, "demo.lead").await;
+    let fresh = kw
+        .reissue_access_code(&ctx, &lead, &created.id)
+        .await
+        .unwrap();
+    let credentials = kw
+        .class_credentials(&ctx, &teacher, &class, CredentialsUse::Show)
+        .await
+        .unwrap();
+    assert_eq!(
+        row_of(&credentials, "Finn").access_code.as_deref(),
+        Some(fresh.as_str())
+    );
+    // An expired code is not shown: it could not be used.
+    let later = ctx_at(
+        MONDAY_MORNING.plus(crate::activation::ACCESS_CODE_TTL),
+        &rng,
+    );
+    let credentials = kw
+        .class_credentials(&later, &teacher, &class, CredentialsUse::Show)
+        .await
+        .unwrap();
+    let finn = row_of(&credentials, "Finn");
+    assert_eq!(finn.access_code, None);
+    assert!(finn.parent_access_code.is_some());
+}
+
+#[tokio::test]
+async fn cells_a_spreadsheet_would_run_are_neutralised() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let teacher = actor(&kw, "demo.teacher").await;
+    let class = demo_class(&kw).await;
+    new_learner(
+        &kw,
+        &ctx,
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "+1",
+        vec![class.clone()],
+    )
+    .await;
+    new_learner(&kw, &ctx, "@SUM(A1)", " -2", vec![class.clone()]).await;
+
+    let credentials = kw
+        .class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)
+        .await
+        .unwrap();
+    let (_, rows) = parse_csv(&credentials.to_csv().unwrap());
+    let firsts: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert!(firsts.contains(&"'=HYPERLINK(\"http://evil.example\",\"x\")"));
+    assert!(firsts.contains(&"'@SUM(A1)"));
+    let lasts: Vec<&str> = rows.iter().map(|r| r[3].as_str()).collect();
+    assert!(lasts.contains(&"'+1"));
+    assert!(lasts.contains(&"'-2") || lasts.contains(&"' -2"));
+    // Nothing else starts like a formula.
+    for row in &rows {
+        for cell in row {
+            assert_eq!(spreadsheet_safe(cell), cell.as_str(), "{cell:?}");
+        }
+    }
+    // The screen shows names as stored.
+    assert!(
+        credentials
+            .rows
+            .iter()
+            .any(|r| r.first_name == "=HYPERLINK(\"http://evil.example\",\"x\")")
+    );
+}
+
+#[tokio::test]
+async fn every_showing_and_export_is_audited_with_scope_and_row_count_only() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let teacher = actor(&kw, "demo.teacher").await;
+    let lead = actor(&kw, "demo.lead").await;
+    let school = lead.school_id.clone().unwrap();
+    let class = demo_class(&kw).await;
+
+    let shown = kw
+        .class_credentials(&ctx, &teacher, &class, CredentialsUse::Show)
+        .await
+        .unwrap();
+    kw.class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)
+        .await
+        .unwrap();
+    kw.school_credentials(&ctx, &lead, &school, CredentialsUse::Export)
+        .await
+        .unwrap();
+    kw.school_credentials(
+        &ctx,
+        &Keyward::operator_actor(),
+        &school,
+        CredentialsUse::Export,
+    )
+    .await
+    .unwrap();
+    // A refused export is not a showing.
+    let _ = kw
+        .school_credentials(&ctx, &teacher, &school, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+
+    let rows: Vec<_> = crate::audit::recent(kw.db(), 4)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .collect();
+    let seen: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.action.as_str(),
+                r.actor_id.as_deref(),
+                r.target_id.as_deref(),
+                r.detail.as_deref(),
+            )
+        })
+        .collect();
+    let class_detail = format!("scope=class:{class}; rows=3");
+    let school_detail = format!("scope=school:{school}; rows=3");
+    assert_eq!(
+        seen,
+        [
+            (
+                action::CREDENTIALS_SHOW,
+                Some(teacher.user_id.as_str()),
+                Some(class.as_str()),
+                Some(class_detail.as_str())
+            ),
+            (
+                action::CREDENTIALS_EXPORT,
+                Some(teacher.user_id.as_str()),
+                Some(class.as_str()),
+                Some(class_detail.as_str())
+            ),
+            (
+                action::CREDENTIALS_EXPORT,
+                Some(lead.user_id.as_str()),
+                Some(school.as_str()),
+                Some(school_detail.as_str())
+            ),
+            (
+                action::CREDENTIALS_EXPORT,
+                None,
+                Some(school.as_str()),
+                Some(school_detail.as_str())
+            ),
+        ]
+    );
+    let secrets: Vec<&str> = shown
+        .rows
+        .iter()
+        .filter_map(|r| r.parent_access_code.as_deref())
+        .chain([DEMO_PASSWORD])
+        .collect();
+    for row in &rows {
+        for secret in &secrets {
+            assert!(!row.detail.as_deref().unwrap_or("").contains(secret));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_learner_holding_more_than_the_teacher_keeps_their_secrets_from_them() {
+    let (kw, _db, rng) = seeded().await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor(&kw, "demo.lead").await;
+    let teacher = actor(&kw, "demo.teacher").await;
+    let school = lead.school_id.clone().unwrap();
+    let class = demo_class(&kw).await;
+    let role = kw
+        .create_custom_role(&ctx, &lead, &school, "Helper", &[Permission::UsersView])
+        .await
+        .unwrap();
+    let ben = account(&kw, "demo.ben").await;
+    kw.grant_custom_role(&ctx, &lead, &ben.id, &role.id)
+        .await
+        .unwrap();
+
+    let for_teacher = kw
+        .class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)
+        .await
+        .unwrap();
+    let row = row_of(&for_teacher, "Ben");
+    assert!(row.withheld);
+    assert!(row.password.is_none() && row.parent_access_code.is_none());
+    assert_eq!(row.username.as_deref(), Some("demo.ben"));
+    assert!(!row_of(&for_teacher, "Amy").withheld);
+
+    let for_lead = kw
+        .class_credentials(&ctx, &lead, &class, CredentialsUse::Export)
+        .await
+        .unwrap();
+    let row = row_of(&for_lead, "Ben");
+    assert!(!row.withheld);
+    assert_eq!(
+        row.password.as_ref().map(Password::expose),
+        Some(DEMO_PASSWORD)
+    );
+}
+
+#[test]
+fn file_names_are_plain_ascii_slugs() {
+    let credentials = |school: &str, class: Option<&str>| Credentials {
+        school_id: SchoolId::from_stored("s".into()),
+        school_name: school.into(),
+        scope: match class {
+            Some(name) => CredentialsScope::Class {
+                id: ClassId::from_stored("c".into()),
+                name: name.into(),
+            },
+            None => CredentialsScope::School,
+        },
+        rows: Vec::new(),
+    };
+    assert_eq!(
+        credentials("St. Mary's  School", Some("Year 6 / Blue")).file_name(),
+        "st-mary-s-school-year-6-blue-credentials.csv"
+    );
+    assert_eq!(
+        credentials("École Zoë", None).file_name(),
+        "cole-zo-credentials.csv"
+    );
+    assert_eq!(
+        credentials("\"; rm -rf", Some("../..")).file_name(),
+        "rm-rf-credentials.csv"
+    );
+    assert_eq!(
+        credentials("***", None).file_name(),
+        "learner-credentials.csv"
+    );
+    assert_eq!(
+        credentials("***", Some("4B")).file_name(),
+        "4b-credentials.csv"
+    );
+}

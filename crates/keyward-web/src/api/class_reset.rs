@@ -1,0 +1,163 @@
+//! `POST /api/v1/classes/{id}/password-reset` (R-TCH-3): every learner of a
+//! class gets a new password, one shared or one each; the answer lists them
+//! all, once.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use keyward_core::classroom::class_reset::{ClassReset, ClassResetError, ClassResetMode};
+use keyward_core::policy::violation_codes;
+use keyward_core::types::ClassId;
+
+use super::ErrorBody;
+use crate::error::{AppError, coded};
+use crate::extract::{ApiJson, ApiSession, Client};
+use crate::state::AppState;
+
+/// How to reset the class.
+#[derive(Deserialize, ToSchema)]
+pub struct ClassResetRequest {
+    /// `same` (one password for every learner) or `individual` (one each).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// For `same`: the password to give everyone (checked against the
+    /// school's learner policy for every learner). Leave it out to have one
+    /// generated.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// One learner's new password, to tell them.
+#[derive(Serialize, ToSchema)]
+pub struct ClassResetLearner {
+    pub user_id: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+}
+
+/// A learner who has no password yet (they use their access code); left alone.
+#[derive(Serialize, ToSchema)]
+pub struct ClassResetSkipped {
+    pub user_id: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// The new passwords of a class. They are not stored in readable form
+/// unless `passwords_kept`: note them now.
+#[derive(Serialize, ToSchema)]
+pub struct ClassResetAnswer {
+    pub class_id: String,
+    pub class_name: String,
+    /// `same` or `individual`.
+    pub mode: String,
+    /// Whether sealed copies were kept, so each password can be shown again later.
+    pub passwords_kept: bool,
+    /// Every learner given a new password, in the order of the class list.
+    pub learners: Vec<ClassResetLearner>,
+    /// Learners still waiting for their access code, left alone.
+    pub skipped_pending: Vec<ClassResetSkipped>,
+}
+
+impl From<ClassReset> for ClassResetAnswer {
+    fn from(reset: ClassReset) -> Self {
+        ClassResetAnswer {
+            class_id: reset.class_id.to_string(),
+            class_name: reset.class_name,
+            mode: reset.mode.as_str().to_owned(),
+            passwords_kept: reset.kept,
+            learners: reset
+                .learners
+                .into_iter()
+                .map(|l| ClassResetLearner {
+                    user_id: l.user_id.to_string(),
+                    username: l.username.to_string(),
+                    first_name: l.first_name,
+                    last_name: l.last_name,
+                    password: l.password.expose().to_owned(),
+                })
+                .collect(),
+            skipped_pending: reset
+                .skipped_pending
+                .into_iter()
+                .map(|s| ClassResetSkipped {
+                    user_id: s.user_id.to_string(),
+                    first_name: s.first_name,
+                    last_name: s.last_name,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A whole-class reset error for the API: policy violations listed.
+pub fn class_reset_error(err: ClassResetError) -> AppError {
+    match &err {
+        ClassResetError::PasswordPolicy { violations, .. } => AppError::from_coded(&err)
+            .with_detail("violations", serde_json::json!(violation_codes(violations))),
+        _ => coded(err),
+    }
+}
+
+/// The mode of a request, or the 422 that says what is wrong with it.
+fn mode_of(body: ClassResetRequest) -> Result<ClassResetMode, AppError> {
+    let invalid = |code, message| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+    match (body.mode.as_deref(), body.password) {
+        (Some("same"), password) => Ok(ClassResetMode::Same(password)),
+        (Some("individual"), None) => Ok(ClassResetMode::Individual),
+        (Some("individual"), Some(_)) => Err(invalid(
+            "unexpected_password",
+            "A password is given only with mode \"same\"; \"individual\" generates one for each learner.",
+        )),
+        _ => Err(invalid(
+            "invalid_mode",
+            "mode must be \"same\" or \"individual\".",
+        )),
+    }
+}
+
+/// Reset the password of every learner of a class who has one, all or none:
+/// `same` gives everyone one password (the one given, or a generated one),
+/// `individual` a new generated password each. Their sessions end.
+#[utoipa::path(
+    post,
+    path = "/classes/{id}/password-reset",
+    tag = "learners",
+    params(("id" = String, Path, description = "The class id")),
+    request_body = ClassResetRequest,
+    responses(
+        (status = 200, description = "Every learner with their new password", body = ClassResetAnswer),
+        (status = 403, description = "`forbidden`: not your class, or a learner holds a permission you lack", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`class_empty`: no learner has a password yet; `reset_in_progress`: another reset of this class is running", body = ErrorBody),
+        (status = 422, description = "`invalid_mode`, `unexpected_password`, `password_policy` (with `violations`)", body = ErrorBody),
+        (status = 503, description = "`server_busy`: nothing was changed", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn reset(
+    State(state): State<AppState>,
+    caller: ApiSession,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<ClassResetRequest>,
+) -> Result<Json<ClassResetAnswer>, AppError> {
+    let class = path
+        .ok()
+        .and_then(|Path(id)| ClassId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let mode = mode_of(body)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let reset = state
+        .kw
+        .reset_class_passwords(&state.ctx(&client), &actor, &class, mode)
+        .await
+        .map_err(class_reset_error)?;
+    Ok(Json(reset.into()))
+}

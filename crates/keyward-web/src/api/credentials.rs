@@ -1,0 +1,128 @@
+//! `GET /api/v1/classes/{id}/credentials.csv` and
+//! `GET /api/v1/schools/{id}/credentials.csv` (R-TCH-5): the learners'
+//! usernames, passwords when kept, access codes and parent access codes as
+//! a CSV download. Who may download what, and the audit, are the core's.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use keyward_core::classroom::credentials::{Credentials, CredentialsUse};
+use keyward_core::types::{ClassId, SchoolId};
+
+use super::ErrorBody;
+use crate::error::{AppError, coded};
+use crate::extract::{ApiSession, Client};
+use crate::state::AppState;
+
+/// The CSV as a download that no cache keeps: `text/csv; charset=utf-8`,
+/// `Content-Disposition: attachment`, `Cache-Control: no-store`. Shared by
+/// the API and the pages' **Download CSV**.
+pub(crate) fn csv_download(credentials: &Credentials) -> Result<Response, AppError> {
+    let body = credentials.to_csv()?;
+    // The file name is a slug of ASCII letters, digits and hyphens, so it
+    // needs no quoting beyond the quotes themselves.
+    let disposition = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        credentials.file_name()
+    ))
+    .unwrap_or_else(|_| {
+        HeaderValue::from_static("attachment; filename=\"learner-credentials.csv\"")
+    });
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Download a class's credentials as CSV (its teachers, the lead teacher).
+///
+/// One row per learner of the class, by last and first name, with the
+/// columns `school,class,first_name,last_name,username,password,
+/// password_status,access_code,parent_access_code`. `password` is blank
+/// unless a sealed copy is kept (`password_status` says why:
+/// `retrievable`, `private`, `not_kept`, `pending`); `username` is blank and
+/// `access_code` set while the account waits for its access code. RFC 4180
+/// with CRLF line ends, UTF-8 without byte-order mark; a cell that a
+/// spreadsheet would run as a formula starts with `'`. Every download is
+/// audited.
+#[utoipa::path(
+    get,
+    path = "/classes/{id}/credentials.csv",
+    tag = "schools",
+    params(("id" = String, Path, description = "The class")),
+    responses(
+        (status = 200, description = "The CSV", content_type = "text/csv; charset=utf-8", body = String,
+         headers(("Content-Disposition" = String, description = "attachment; filename=\"<school>-<class>-credentials.csv\""))),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not a teacher of the class)", body = ErrorBody),
+        (status = 404, description = "`not_found` (no such class in your school)", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn class_csv(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let class = path
+        .ok()
+        .and_then(|Path(id)| ClassId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let credentials = state
+        .kw
+        .class_credentials(&state.ctx(&client), &actor, &class, CredentialsUse::Export)
+        .await
+        .map_err(coded)?;
+    csv_download(&credentials)
+}
+
+/// Download the whole school's credentials as CSV (the lead teacher).
+///
+/// The columns of the class download; one row per learner and class, by
+/// class then last and first name, learners in no class last with a blank
+/// `class`. Every download is audited.
+#[utoipa::path(
+    get,
+    path = "/schools/{id}/credentials.csv",
+    tag = "schools",
+    params(("id" = String, Path, description = "The school")),
+    responses(
+        (status = 200, description = "The CSV", content_type = "text/csv; charset=utf-8", body = String,
+         headers(("Content-Disposition" = String, description = "attachment; filename=\"<school>-credentials.csv\""))),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not the lead teacher)", body = ErrorBody),
+        (status = 404, description = "`not_found` (not your school)", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn school_csv(
+    State(state): State<AppState>,
+    client: Client,
+    caller: ApiSession,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let school = path
+        .ok()
+        .and_then(|Path(id)| SchoolId::parse(&id))
+        .ok_or_else(AppError::not_found)?;
+    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let credentials = state
+        .kw
+        .school_credentials(&state.ctx(&client), &actor, &school, CredentialsUse::Export)
+        .await
+        .map_err(coded)?;
+    csv_download(&credentials)
+}

@@ -1,0 +1,325 @@
+//! Seed 002's **User accounts** → **Show access codes** → **Download CSV**
+//! (R-TCH-5), for a class (`/classes/{id}/accounts`, its teachers and the
+//! lead teacher) and for the whole school (`/school/accounts`, the lead
+//! teacher). **User accounts** shows no secret; **Show access codes** is a
+//! plain link to a page that shows them (audited by the core, never cached:
+//! every page is `Cache-Control: no-store`); **Download CSV** is a link to
+//! the CSV, which the core audits too.
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use keyward_core::authz::Actor;
+use keyward_core::classroom::credentials::{
+    CredentialRow, Credentials, CredentialsError, CredentialsScope, CredentialsUse,
+};
+use keyward_core::classroom::passwords::PasswordState;
+use keyward_core::types::ClassId;
+
+use super::people::{actor_or_sign_in, status_label};
+use super::{Nav, render};
+use crate::api::csv_download;
+use crate::error::{AppError, coded};
+use crate::extract::{Client, Visitor};
+use crate::state::AppState;
+
+/// Every password state, in the order the legend lists them.
+const STATES: [PasswordState; 4] = [
+    PasswordState::Retrievable,
+    PasswordState::Private,
+    PasswordState::NotKept,
+    PasswordState::Pending,
+];
+
+/// A few words for a password state, in a table cell.
+fn state_label(state: PasswordState) -> &'static str {
+    match state {
+        PasswordState::Retrievable => "Can be shown",
+        PasswordState::Private => "Private: chosen by the learner",
+        PasswordState::NotKept => "Not kept",
+        PasswordState::Pending => "Not set up yet",
+    }
+}
+
+struct AccountRow {
+    name: String,
+    class_name: String,
+    username: Option<String>,
+    status: &'static str,
+    state_label: &'static str,
+    password: Option<String>,
+    access_code: Option<String>,
+    parent_access_code: Option<String>,
+    withheld: bool,
+}
+
+impl AccountRow {
+    fn of(row: &CredentialRow) -> AccountRow {
+        let name = format!("{} {}", row.first_name, row.last_name);
+        let name = match (name.trim(), &row.username) {
+            ("", Some(username)) => username.clone(),
+            ("", None) => "(no name)".to_owned(),
+            (name, _) => name.to_owned(),
+        };
+        AccountRow {
+            name,
+            class_name: row.class_name.clone(),
+            username: row.username.clone(),
+            status: status_label(row.status),
+            state_label: state_label(row.password_state),
+            password: row.password.as_ref().map(|p| p.expose().to_owned()),
+            access_code: row.access_code.clone(),
+            parent_access_code: row.parent_access_code.clone(),
+            withheld: row.withheld,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user_accounts.html")]
+struct UserAccountsPage {
+    nav: Option<Nav>,
+    /// The class's name, or the school's for the whole school.
+    scope_name: String,
+    school_name: String,
+    school_wide: bool,
+    /// Whether this is **Show access codes** (secrets on the page).
+    codes: bool,
+    back_href: String,
+    back_label: &'static str,
+    accounts_href: String,
+    codes_href: String,
+    csv_href: String,
+    rows: Vec<AccountRow>,
+    /// (label, explanation) of each password state in the table.
+    legend: Vec<(&'static str, &'static str)>,
+    /// Some learner has not set up their account yet.
+    has_pending: bool,
+}
+
+impl UserAccountsPage {
+    fn of(visitor: &Visitor, credentials: &Credentials, codes: bool) -> UserAccountsPage {
+        let (scope_name, school_wide, base, back_href, back_label) = match &credentials.scope {
+            CredentialsScope::Class { id, name } => (
+                name.clone(),
+                false,
+                format!("/classes/{id}"),
+                format!("/classes/{id}"),
+                "Back to the class",
+            ),
+            CredentialsScope::School => (
+                credentials.school_name.clone(),
+                true,
+                "/school".to_owned(),
+                "/school".to_owned(),
+                "Subscription management",
+            ),
+        };
+        let legend = STATES
+            .into_iter()
+            .filter(|state| {
+                credentials
+                    .rows
+                    .iter()
+                    .any(|row| row.password_state == *state)
+            })
+            .map(|state| (state_label(state), state.explanation()))
+            .collect();
+        UserAccountsPage {
+            nav: Nav::of(visitor),
+            scope_name,
+            school_name: credentials.school_name.clone(),
+            school_wide,
+            codes,
+            back_href,
+            back_label,
+            accounts_href: format!("{base}/accounts"),
+            codes_href: format!("{base}/accounts/codes"),
+            csv_href: format!("{base}/credentials.csv"),
+            rows: credentials.rows.iter().map(AccountRow::of).collect(),
+            legend,
+            has_pending: credentials
+                .rows
+                .iter()
+                .any(|row| row.password_state == PasswordState::Pending),
+        }
+    }
+}
+
+fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppError> {
+    path.ok()
+        .and_then(|Path(id)| ClassId::parse(&id))
+        .ok_or_else(AppError::not_found)
+}
+
+/// What a page wants of the core.
+#[derive(Clone, Copy)]
+enum Want {
+    /// **User accounts**: no secret.
+    Accounts,
+    /// **Show access codes** or **Download CSV**.
+    Secrets(CredentialsUse),
+}
+
+async fn class_credentials(
+    state: &AppState,
+    client: &Client,
+    actor: &Actor,
+    class: &ClassId,
+    want: Want,
+) -> Result<Credentials, CredentialsError> {
+    let ctx = state.ctx(client);
+    match want {
+        Want::Accounts => state.kw.class_accounts(&ctx, actor, class).await,
+        Want::Secrets(use_) => state.kw.class_credentials(&ctx, actor, class, use_).await,
+    }
+}
+
+async fn school_credentials(
+    state: &AppState,
+    client: &Client,
+    actor: &Actor,
+    want: Want,
+) -> Result<Credentials, AppError> {
+    // The school's pages are the actor's own school's.
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let ctx = state.ctx(client);
+    match want {
+        Want::Accounts => state.kw.school_accounts(&ctx, actor, &school).await,
+        Want::Secrets(use_) => {
+            state
+                .kw
+                .school_credentials(&ctx, actor, &school, use_)
+                .await
+        }
+    }
+    .map_err(coded)
+}
+
+/// Renders the page or, for **Download CSV**, the file.
+fn respond(
+    state: &AppState,
+    visitor: &Visitor,
+    credentials: &Credentials,
+    want: Want,
+) -> Result<Response, AppError> {
+    let response = match want {
+        Want::Secrets(CredentialsUse::Export) => csv_download(credentials)?,
+        Want::Secrets(CredentialsUse::Show) => render(
+            StatusCode::OK,
+            &UserAccountsPage::of(visitor, credentials, true),
+        ),
+        Want::Accounts => render(
+            StatusCode::OK,
+            &UserAccountsPage::of(visitor, credentials, false),
+        ),
+    };
+    Ok(visitor.respond(state, response))
+}
+
+async fn class_page(
+    state: AppState,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    want: Want,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/classes").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let class = class_id(path)?;
+    let credentials = class_credentials(&state, &client, &actor, &class, want)
+        .await
+        .map_err(coded)?;
+    respond(&state, &visitor, &credentials, want)
+}
+
+async fn school_page(
+    state: AppState,
+    visitor: Visitor,
+    client: Client,
+    want: Want,
+) -> Result<Response, AppError> {
+    let actor = match actor_or_sign_in(&state, &visitor, "/school/accounts").await? {
+        Ok(actor) => actor,
+        Err(redirect) => return Ok(redirect),
+    };
+    let credentials = school_credentials(&state, &client, &actor, want).await?;
+    respond(&state, &visitor, &credentials, want)
+}
+
+/// `GET /classes/{id}/accounts`: **User accounts** of a class.
+pub async fn class_accounts(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    class_page(state, visitor, client, path, Want::Accounts).await
+}
+
+/// `GET /classes/{id}/accounts/codes`: **Show access codes** (audited).
+pub async fn class_codes(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let want = Want::Secrets(CredentialsUse::Show);
+    class_page(state, visitor, client, path, want).await
+}
+
+/// `GET /classes/{id}/credentials.csv`: **Download CSV** (audited).
+pub async fn class_csv(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let want = Want::Secrets(CredentialsUse::Export);
+    class_page(state, visitor, client, path, want).await
+}
+
+/// `GET /school/accounts`: **User accounts** of the whole school.
+pub async fn school_accounts(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+) -> Result<Response, AppError> {
+    school_page(state, visitor, client, Want::Accounts).await
+}
+
+/// `GET /school/accounts/codes`: **Show access codes** of the whole school.
+pub async fn school_codes(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+) -> Result<Response, AppError> {
+    let want = Want::Secrets(CredentialsUse::Show);
+    school_page(state, visitor, client, want).await
+}
+
+/// `GET /school/credentials.csv`: **Download CSV** of the whole school.
+pub async fn school_csv(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    client: Client,
+) -> Result<Response, AppError> {
+    let want = Want::Secrets(CredentialsUse::Export);
+    school_page(state, visitor, client, want).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_has_a_label_of_its_own() {
+        let labels: std::collections::HashSet<_> = STATES.into_iter().map(state_label).collect();
+        assert_eq!(labels.len(), STATES.len());
+    }
+}
