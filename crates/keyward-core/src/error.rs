@@ -32,6 +32,21 @@ pub trait CodedError: fmt::Display {
     /// The stable machine-readable code, for example `invalid_credentials`.
     fn code(&self) -> &'static str;
     fn kind(&self) -> ErrorKind;
+    /// Extra fields for a JSON error body, never a secret: for example the
+    /// `violations` of a password that breaks the rules.
+    fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
+        Vec::new()
+    }
+}
+
+/// The `details` of a password that breaks the rules: its violation codes.
+pub fn violation_details(
+    violations: &[crate::policy::Violation],
+) -> Vec<(&'static str, serde_json::Value)> {
+    vec![(
+        "violations",
+        serde_json::json!(crate::policy::violation_codes(violations)),
+    )]
 }
 
 /// An unexpected failure with its cause chain. Its `Display` is generic so the

@@ -1,13 +1,16 @@
 //! Test support shared by the core's and the web crate's tests: a fresh
 //! database per test (SQLite in a temporary folder, or a new PostgreSQL
 //! database when `KEYWARD_TEST_POSTGRES_URL` is set, dropped afterwards) with
-//! its own data directory, a `Keyward` with cheap hashing, a fixed clock, and
-//! [`SmtpCapture`], a real SMTP server (Python's aiosmtpd) that keeps every
-//! message it receives in a Maildir.
+//! its own data directory, a `Keyward` with cheap hashing, a fixed clock, the
+//! demo school seeded with [`DEMO_PASSWORD`] and its people and classes looked
+//! up by name ([`demo_keyward`], [`actor_named`]…), and [`SmtpCapture`], a
+//! real SMTP server (Python's aiosmtpd) that keeps every message it receives
+//! in a Maildir.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sqlx::Connection;
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -15,12 +18,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::accounts::Account;
+use crate::admin::{CreatedUser, NewPendingUser};
+use crate::authz::{Actor, Permission, PermissionSet, Role};
 use crate::crypto::random::SeededRandom;
+use crate::demo::DEMO_PEOPLE;
 use crate::settings::{
     DatabaseSettings, HashingSettings, MailTransportKind, Settings, SmtpSecurity,
 };
 use crate::store::Db;
-use crate::types::UnixTime;
+use crate::types::{ClassId, Password, UnixTime, UserId, Username};
 use crate::{Ctx, Keyward};
 
 /// The environment variable naming a PostgreSQL server for the tests.
@@ -180,6 +187,219 @@ pub async fn keyward() -> (Arc<Keyward>, TestDb) {
 /// A context at `now` with deterministic randomness.
 pub fn ctx_at(now: UnixTime, rng: &SeededRandom) -> Ctx<'_> {
     Ctx::new(now, rng).with_client(Some("192.0.2.10".into()), Some("test".into()))
+}
+
+// ---------------------------------------------------------------------------
+// The demo school, for use-case tests.
+
+/// The password every demo person is seeded with by [`demo_keyward`].
+pub const DEMO_PASSWORD: &str = "DemoPass42";
+
+/// Every demo person's username with `password`, as `seed_demo` takes them.
+pub fn demo_passwords(password: &str) -> BTreeMap<String, Password> {
+    DEMO_PEOPLE
+        .iter()
+        .map(|p| {
+            (
+                p.username.to_owned(),
+                Password::new(password.into()).expect("a valid password"),
+            )
+        })
+        .collect()
+}
+
+/// Seeds the demo school into `kw` at [`MONDAY_MORNING`], every demo person
+/// with [`DEMO_PASSWORD`]; for a `Keyward` a test built with its own settings.
+pub async fn seed_demo_people(kw: &Keyward, rng: &SeededRandom) {
+    kw.seed_demo(&ctx_at(MONDAY_MORNING, rng), &demo_passwords(DEMO_PASSWORD))
+        .await
+        .expect("seed the demo school");
+}
+
+/// [`keyward`] with the demo school seeded (see [`seed_demo_people`]), and
+/// the test's randomness, `SeededRandom::new(seed)`, which seeded it.
+pub async fn demo_keyward(seed: u64) -> (Arc<Keyward>, TestDb, SeededRandom) {
+    let (kw, db) = keyward().await;
+    let rng = SeededRandom::new(seed);
+    seed_demo_people(&kw, &rng).await;
+    (kw, db, rng)
+}
+
+/// The account of `username`, which must exist.
+pub async fn account_named(kw: &Keyward, username: &str) -> Account {
+    kw.find_account_by_username(&Username::parse(username).expect("a valid username"))
+        .await
+        .expect("look the account up")
+        .unwrap_or_else(|| panic!("no account {username}"))
+}
+
+/// The actor of `username` (role, school, grants and classes as stored).
+pub async fn actor_named(kw: &Keyward, username: &str) -> Actor {
+    kw.actor_of(&account_named(kw, username).await)
+        .await
+        .expect("load the actor")
+}
+
+/// Class 4B, the class the demo teacher teaches.
+pub async fn demo_class(kw: &Keyward) -> ClassId {
+    actor_named(kw, "demo.teacher")
+        .await
+        .classes
+        .first()
+        .cloned()
+        .expect("the demo teacher teaches a class")
+}
+
+/// Whether `username` signs in with `password` at [`MONDAY_MORNING`].
+pub async fn signs_in(kw: &Keyward, rng: &SeededRandom, username: &str, password: &str) -> bool {
+    kw.sign_in(&ctx_at(MONDAY_MORNING, rng), username, password.into())
+        .await
+        .is_ok()
+}
+
+/// A pending user `first last` with `role`, made by `by` in `by`'s school
+/// and in `classes`, with no email.
+pub async fn create_pending_user(
+    kw: &Keyward,
+    ctx: &Ctx<'_>,
+    by: &Actor,
+    role: Role,
+    (first_name, last_name): (&str, &str),
+    classes: &[ClassId],
+) -> CreatedUser {
+    kw.create_user(
+        ctx,
+        by,
+        &NewPendingUser {
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            role,
+            school_id: by.school_id.clone(),
+            class_ids: classes.to_vec(),
+            email: None,
+        },
+    )
+    .await
+    .expect("create a pending user")
+}
+
+/// A second teacher of `lead`'s school (Ola Nowak, still pending), as an
+/// actor who teaches no class yet.
+pub async fn another_teacher(kw: &Keyward, ctx: &Ctx<'_>, lead: &Actor) -> Actor {
+    let created = create_pending_user(kw, ctx, lead, Role::Teacher, ("Ola", "Nowak"), &[]).await;
+    Actor {
+        user_id: created.id,
+        role: Role::Teacher,
+        school_id: lead.school_id.clone(),
+        granted: PermissionSet::EMPTY,
+        classes: Vec::new(),
+    }
+}
+
+/// An actor with `role` in a new school made by `admin` (Hill Top Academy),
+/// acting as the existing user `user_id`: staff of another school.
+pub async fn staff_of_another_school(
+    kw: &Keyward,
+    ctx: &Ctx<'_>,
+    admin: &Actor,
+    user_id: UserId,
+    role: Role,
+) -> Actor {
+    let elsewhere = kw
+        .create_school(ctx, admin, "Hill Top Academy")
+        .await
+        .expect("create a second school");
+    Actor {
+        user_id,
+        role,
+        school_id: Some(elsewhere.id),
+        granted: PermissionSet::EMPTY,
+        classes: Vec::new(),
+    }
+}
+
+/// Gives `username` `permissions` through a new custom role of `lead`'s
+/// school (the way a learner comes to hold more than their teacher).
+pub async fn grant_through_custom_role(
+    kw: &Keyward,
+    ctx: &Ctx<'_>,
+    lead: &Actor,
+    username: &str,
+    permissions: &[Permission],
+) {
+    let school = lead.school_id.clone().expect("a school's lead teacher");
+    let role = kw
+        .create_custom_role(ctx, lead, &school, "Helpers", permissions)
+        .await
+        .expect("create a custom role");
+    let user = account_named(kw, username).await;
+    kw.grant_custom_role(ctx, lead, &user.id, &role.id)
+        .await
+        .expect("grant the custom role");
+}
+
+/// Signs `username` in with `current` and changes their own password to
+/// `new` (typed twice), as they would in Account Settings.
+pub async fn change_own_password_as(
+    kw: &Keyward,
+    ctx: &Ctx<'_>,
+    username: &str,
+    current: &str,
+    new: &str,
+) {
+    let signed_in = kw
+        .sign_in(ctx, username, current.into())
+        .await
+        .expect("sign in");
+    let session = kw
+        .current_session(ctx, &signed_in.session_token)
+        .await
+        .expect("read the session")
+        .expect("a live session");
+    kw.change_own_password(
+        ctx,
+        &session,
+        &signed_in.session_token,
+        current.into(),
+        new.into(),
+        new,
+    )
+    .await
+    .expect("change the password");
+}
+
+/// How many sealed copies of learner passwords the database holds.
+pub async fn kept_learner_passwords(kw: &Keyward) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sealed_secrets WHERE purpose = 'learner_password'")
+        .fetch_one(kw.db().pool())
+        .await
+        .expect("count sealed learner passwords")
+}
+
+/// The actions of the newest `limit` audit rows, newest first.
+pub async fn audited_actions(kw: &Keyward, limit: i64) -> Vec<String> {
+    crate::audit::recent(kw.db(), limit)
+        .await
+        .expect("read the audit log")
+        .into_iter()
+        .map(|row| row.action)
+        .collect()
+}
+
+/// A CSV file (with a header row) read back: the header and every record.
+pub fn parse_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader
+        .headers()
+        .expect("a CSV header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("a CSV record").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
 }
 
 // ---------------------------------------------------------------------------

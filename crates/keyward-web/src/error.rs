@@ -115,12 +115,18 @@ impl AppError {
                 (StatusCode::INTERNAL_SERVER_ERROR, None)
             }
         };
+        let details = err.details();
         AppError {
             status,
             code: err.code(),
             message: err.to_string(),
             retry_after_secs,
-            details: None,
+            details: (!details.is_empty()).then(|| {
+                details
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), value))
+                    .collect()
+            }),
         }
     }
 }

@@ -88,6 +88,17 @@ impl AppState {
     }
 }
 
+/// The `{id}` of a path, parsed into an id type (`ClassId::parse`, …); a
+/// missing or malformed id is a plain 404, like an unknown one.
+pub fn path_id<T>(
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, AppError> {
+    path.ok()
+        .and_then(|axum::extract::Path(id)| parse(&id))
+        .ok_or_else(AppError::not_found)
+}
+
 /// A JSON body; bad bodies become `invalid_json` (400),
 /// `unsupported_media_type` (415), `payload_too_large` (413) or
 /// `invalid_request` (422), in the app's error format.

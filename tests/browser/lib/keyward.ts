@@ -200,6 +200,60 @@ export function newPassword(tag = 'New'): string {
 }
 
 // ---------------------------------------------------------------------------
+// Files the pages hand out.
+
+/**
+ * Parses CSV as RFC 4180 writes it: quoted cells may hold commas, doubled
+ * quotes ("") and line breaks. With `lineEnds` 'any' (the default) CRLF, LF
+ * or a lone CR ends a record and the last record may lack a line end. With
+ * 'crlf' only CRLF ends a record (a bare CR or LF stays in its cell) and the
+ * text must end with CRLF, as the credentials download promises.
+ */
+export function parseCsv(text: string, lineEnds: 'any' | 'crlf' = 'any'): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let cell = '';
+  let quoted = false;
+  const endRecord = (): void => {
+    record.push(cell);
+    records.push(record);
+    record = [];
+    cell = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',') {
+      record.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      endRecord();
+      i++;
+    } else if (lineEnds === 'any' && (c === '\n' || c === '\r')) {
+      endRecord();
+    } else {
+      cell += c;
+    }
+  }
+  if (lineEnds === 'crlf') {
+    expect(cell === '' && record.length === 0, 'the file ends with CRLF').toBe(true);
+  } else if (cell !== '' || record.length > 0) {
+    endRecord();
+  }
+  return records;
+}
+
+// ---------------------------------------------------------------------------
 // Mail. scripts/browser-test runs an SMTP capture server (aiosmtpd) that
 // stores every message keyward sends in the Maildir named by KEYWARD_MAILDIR.
 

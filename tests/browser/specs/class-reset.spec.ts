@@ -6,6 +6,7 @@ import {
   demoAccount,
   expectNoSeriousA11yViolations,
   newPassword,
+  parseCsv,
   screenshot,
   setLearnerPasswordViaApi,
   signIn,
@@ -35,45 +36,6 @@ const LEARNERS = [
   { first: 'Ben', last: 'Brown', username: 'demo.ben' },
   { first: 'Cara', last: 'Clark', username: 'demo.cara' },
 ];
-
-/** Parses RFC 4180 CSV (quoted cells, doubled quotes, CRLF or LF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else {
-      cell += c;
-    }
-  }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
-}
 
 /**
  * Fails when any of `secrets` is in the server's log or in its SQLite files.

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { expect, test, type Download, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, screenshot, signIn } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, parseCsv, screenshot, signIn } from '../lib/keyward';
 
 // Seed 002 "To access and download the passwords of a class / of your school"
 // (R-TCH-5), against the page contract:
@@ -33,42 +33,6 @@ const HEADER = [
 ];
 const SEEDED_LEARNERS = ['demo.amy', 'demo.ben', 'demo.cara'];
 
-/** RFC 4180: records end in CRLF; quoted cells may hold commas, quotes ("") and line breaks. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      record.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(cell);
-      records.push(record);
-      record = [];
-      cell = '';
-      i++;
-    } else {
-      cell += c;
-    }
-  }
-  expect(cell === '' && record.length === 0, 'the file ends with CRLF').toBe(true);
-  return records;
-}
-
 async function openFromMenu(page: Page, label: string): Promise<void> {
   await page.locator('summary', { hasText: 'Menu' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
@@ -83,7 +47,7 @@ async function downloadCsv(page: Page): Promise<{ name: string; records: string[
   const file = await download.path();
   const bytes = fs.readFileSync(file);
   expect(bytes.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), 'no byte-order mark').toBe(false);
-  return { name: download.suggestedFilename(), records: parseCsv(bytes.toString('utf8')) };
+  return { name: download.suggestedFilename(), records: parseCsv(bytes.toString('utf8'), 'crlf') };
 }
 
 /** The seeded learners' rows hold what the demo gave them, and nothing that is not theirs to hold. */

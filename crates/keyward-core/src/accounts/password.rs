@@ -55,6 +55,15 @@ impl CodedError for ChangePasswordError {
             ChangePasswordError::Internal(internal) => internal.kind(),
         }
     }
+
+    fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match self {
+            ChangePasswordError::PasswordPolicy { violations, .. } => {
+                crate::error::violation_details(violations)
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl From<HashingError> for ChangePasswordError {

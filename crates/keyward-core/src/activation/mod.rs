@@ -160,6 +160,15 @@ impl CodedError for ActivationError {
             _ => ErrorKind::BadInput,
         }
     }
+
+    fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match self {
+            ActivationError::PasswordPolicy { violations, .. } => {
+                crate::error::violation_details(violations)
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl From<HashingError> for ActivationError {

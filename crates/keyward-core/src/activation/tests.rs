@@ -7,7 +7,7 @@ use super::*;
 use crate::admin::NewPendingUser;
 use crate::authz::Actor;
 use crate::crypto::random::SeededRandom;
-use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward};
+use crate::testing::{MONDAY_MORNING, TestDb, actor_named, ctx_at, demo_keyward};
 use crate::types::{ClassId, SchoolId};
 
 struct World {
@@ -20,26 +20,8 @@ struct World {
 }
 
 async fn world() -> World {
-    let (kw, db) = keyward().await;
-    let rng = SeededRandom::new(31);
-    let passwords = crate::demo::DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new("DemoPass42".into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    let account = kw
-        .find_account_by_username(&Username::parse("demo.lead").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let lead = kw.actor_of(&account).await.unwrap();
+    let (kw, db, rng) = demo_keyward(31).await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let class = kw.class_database(&lead, None).await.unwrap()[0].id.clone();
     World {
@@ -308,12 +290,7 @@ async fn nobody_creates_an_account_holding_more_than_they_do() {
             .await
             .unwrap_err();
     assert_eq!(err.code(), "forbidden");
-    let teacher_account =
-        w.kw.find_account_by_username(&Username::parse("demo.teacher").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-    let teacher = w.kw.actor_of(&teacher_account).await.unwrap();
+    let teacher = actor_named(&w.kw, "demo.teacher").await;
     let learner = NewPendingUser {
         role: Role::Learner,
         school_id: Some(w.school.clone()),

@@ -2,62 +2,33 @@
 
 use super::*;
 use crate::authz::PermissionSet;
-use crate::crypto::random::SeededRandom;
-use crate::testing::{MONDAY_MORNING, ctx_at, keyward};
-use crate::types::{Password, Username};
-
-async fn seeded() -> (
-    std::sync::Arc<Keyward>,
-    crate::testing::TestDb,
-    SeededRandom,
-) {
-    let (kw, db) = keyward().await;
-    let rng = SeededRandom::new(21);
-    let passwords = crate::demo::DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new("DemoPass42".into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    (kw, db, rng)
-}
-
-async fn actor(kw: &Keyward, username: &str) -> Actor {
-    let account = kw
-        .find_account_by_username(&Username::parse(username).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    kw.actor_of(&account).await.unwrap()
-}
+use crate::testing::{MONDAY_MORNING, actor_named, ctx_at, demo_keyward};
 
 #[tokio::test]
 async fn only_platform_admins_create_schools() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(21).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let school = kw
-        .create_school(&ctx, &actor(&kw, "demo.admin").await, "  Hill Top Academy ")
+        .create_school(
+            &ctx,
+            &actor_named(&kw, "demo.admin").await,
+            "  Hill Top Academy ",
+        )
         .await
         .unwrap();
     assert_eq!(school.name, "Hill Top Academy");
     let err = kw
-        .create_school(&ctx, &actor(&kw, "demo.lead").await, "Mine")
+        .create_school(&ctx, &actor_named(&kw, "demo.lead").await, "Mine")
         .await
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
     let err = kw
-        .create_school(&ctx, &actor(&kw, "demo.admin").await, "   ")
+        .create_school(&ctx, &actor_named(&kw, "demo.admin").await, "   ")
         .await
         .unwrap_err();
     assert_eq!(err.code(), "invalid_name");
     let err = kw
-        .create_school(&ctx, &actor(&kw, "demo.admin").await, "a\u{0}b")
+        .create_school(&ctx, &actor_named(&kw, "demo.admin").await, "a\u{0}b")
         .await
         .unwrap_err();
     assert_eq!(err.code(), "invalid_name");
@@ -65,11 +36,11 @@ async fn only_platform_admins_create_schools() {
 
 #[tokio::test]
 async fn the_lead_teacher_creates_classes_with_readable_codes_in_their_school_only() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(21).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = kw
         .create_class(
             &ctx,
@@ -87,7 +58,7 @@ async fn the_lead_teacher_creates_classes_with_readable_codes_in_their_school_on
         "{code}"
     );
     // The teacher now sees it in their class database, beside the demo class.
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let names: Vec<String> = kw
         .class_database(&teacher, None)
         .await
@@ -99,7 +70,7 @@ async fn the_lead_teacher_creates_classes_with_readable_codes_in_their_school_on
     assert!(names.contains(&"Class 5A".to_owned()));
 
     let other = kw
-        .create_school(&ctx, &actor(&kw, "demo.admin").await, "Elsewhere")
+        .create_school(&ctx, &actor_named(&kw, "demo.admin").await, "Elsewhere")
         .await
         .unwrap();
     let err = kw
@@ -112,7 +83,7 @@ async fn the_lead_teacher_creates_classes_with_readable_codes_in_their_school_on
         .await
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
-    let learner = actor(&kw, "demo.amy").await;
+    let learner = actor_named(&kw, "demo.amy").await;
     let err = kw
         .create_class(&ctx, &lead, &school, "With a learner", &[learner.user_id])
         .await
@@ -122,9 +93,9 @@ async fn the_lead_teacher_creates_classes_with_readable_codes_in_their_school_on
 
 #[tokio::test]
 async fn class_codes_never_repeat() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(21).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let mut codes = std::collections::BTreeSet::new();
     for i in 0..40 {
@@ -138,10 +109,10 @@ async fn class_codes_never_repeat() {
 
 #[tokio::test]
 async fn custom_roles_and_taught_classes_make_the_actor() {
-    let (kw, _db, _rng) = seeded().await;
-    let teacher = actor(&kw, "demo.teacher").await;
+    let (kw, _db, _rng) = demo_keyward(21).await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     assert_eq!(teacher.classes.len(), 1);
     assert_eq!(teacher.granted, PermissionSet::EMPTY);
-    let learner = actor(&kw, "demo.amy").await;
+    let learner = actor_named(&kw, "demo.amy").await;
     assert!(learner.classes.is_empty(), "learners teach no class");
 }

@@ -253,7 +253,42 @@ impl Keyward {
     }
 }
 
+/// The demo's learner who has not used her access code yet, so that **Show
+/// access codes** has one to show: (first name, last name).
+pub const DEMO_PENDING_LEARNER: (&str, &str) = ("Dev", "Patel");
+
 impl Keyward {
+    /// Adds [`DEMO_PENDING_LEARNER`] to the demo class with an access code
+    /// and a parent access code, unless she is there already. `keyward demo`
+    /// calls it after [`Keyward::seed_demo`]; tests keep the three learners.
+    pub async fn seed_demo_pending_learner(&self, ctx: &Ctx<'_>) -> Result<(), DemoError> {
+        let Some((school, class)) = store::demo_school_and_class(&self.db).await? else {
+            return Ok(());
+        };
+        let (first_name, last_name) = DEMO_PENDING_LEARNER;
+        if store::find_learner_by_name(&self.db, &school, first_name, last_name)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        self.create_user(
+            ctx,
+            &Keyward::operator_actor(),
+            &crate::admin::NewPendingUser {
+                first_name: first_name.to_owned(),
+                last_name: last_name.to_owned(),
+                role: Role::Learner,
+                school_id: Some(school),
+                class_ids: vec![class],
+                email: None,
+            },
+        )
+        .await
+        .map_err(|err| Internal::new(format!("demo pending learner: {err}")))?;
+        Ok(())
+    }
+
     /// The switched-on class code of the demo class, for the banner of
     /// `keyward demo` (so a newcomer can try **Join a class**).
     pub async fn demo_class_code(&self) -> Result<Option<String>, Internal> {
@@ -265,27 +300,19 @@ impl Keyward {
 mod tests {
     use super::*;
     use crate::crypto::random::SeededRandom;
-    use crate::testing::{MONDAY_MORNING, ctx_at, keyward};
-
-    fn passwords(suffix: &str) -> BTreeMap<String, Password> {
-        DEMO_PEOPLE
-            .iter()
-            .map(|p| {
-                (
-                    p.username.to_owned(),
-                    Password::new(format!("Demo{suffix}Pass42")).unwrap(),
-                )
-            })
-            .collect()
-    }
+    use crate::testing::{MONDAY_MORNING, ctx_at, demo_passwords, keyward};
 
     #[tokio::test]
     async fn seeding_twice_keeps_one_set_of_people_and_the_newest_passwords() {
         let (kw, _db) = keyward().await;
         let rng = SeededRandom::new(11);
         let ctx = ctx_at(MONDAY_MORNING, &rng);
-        kw.seed_demo(&ctx, &passwords("One")).await.unwrap();
-        kw.seed_demo(&ctx, &passwords("Two")).await.unwrap();
+        kw.seed_demo(&ctx, &demo_passwords("DemoOnePass42"))
+            .await
+            .unwrap();
+        kw.seed_demo(&ctx, &demo_passwords("DemoTwoPass42"))
+            .await
+            .unwrap();
         let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(kw.db().pool())
             .await

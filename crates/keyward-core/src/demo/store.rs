@@ -109,3 +109,34 @@ pub(super) async fn demo_class_code(
     .await?;
     Ok(code.flatten())
 }
+
+/// A learner of a school by name (the demo's pending learner).
+pub(super) async fn find_learner_by_name(
+    db: &Db,
+    school: &SchoolId,
+    first_name: &str,
+    last_name: &str,
+) -> Result<Option<UserId>, Internal> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE school_id = $1 AND role = 'learner' \
+         AND first_name = $2 AND last_name = $3",
+    )
+    .bind(school.as_str())
+    .bind(first_name)
+    .bind(last_name)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(id.map(UserId::from_stored))
+}
+
+/// The ids of the demo school and class, when they exist.
+pub(super) async fn demo_school_and_class(
+    db: &Db,
+) -> Result<Option<(SchoolId, ClassId)>, Internal> {
+    let mut conn = db.pool().acquire().await?;
+    let Some(school) = find_school_by_name(&mut conn, super::DEMO_SCHOOL_NAME).await? else {
+        return Ok(None);
+    };
+    let class = find_class_by_name(&mut conn, &school, super::DEMO_CLASS_NAME).await?;
+    Ok(class.map(|class| (school, class)))
+}

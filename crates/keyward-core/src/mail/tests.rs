@@ -1,7 +1,7 @@
 //! Tests of the outbox, the worker and the transports, on the backend the test
 //! run uses, sending over real SMTP to an aiosmtpd capture server.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -11,9 +11,9 @@ use crate::crypto::random::SeededRandom;
 use crate::demo::{DEMO_PEOPLE, DEMO_SCHOOL_NAME};
 use crate::settings::MailTransportKind;
 use crate::testing::{
-    MONDAY_MORNING, SmtpCapture, TestDb, ctx_at, parse_mail, settings_for, settings_with_smtp,
+    MONDAY_MORNING, SmtpCapture, TestDb, account_named, ctx_at, demo_passwords, parse_mail,
+    settings_for, settings_with_smtp,
 };
-use crate::types::Password;
 
 const PUBLIC_URL: &str = "https://keyward.school.example/kw/";
 const FROM: &str = "Hill School keyward <noreply@school.example>";
@@ -501,25 +501,14 @@ async fn mail_to_a_school_member_carries_the_school_name() {
     let kw = keyward_with(&db, settings_for(&db));
     let rng = SeededRandom::new(9);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new("Demo-pass-1".into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx, &passwords).await.unwrap();
+    kw.seed_demo(&ctx, &demo_passwords("Demo-pass-1"))
+        .await
+        .unwrap();
     let teacher = DEMO_PEOPLE
         .iter()
         .find(|p| p.role == crate::authz::Role::Teacher)
         .unwrap();
-    let account = kw
-        .find_account_by_username(&crate::types::Username::parse(teacher.username).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let account = account_named(&kw, teacher.username).await;
     enqueue(
         kw.db.pool(),
         &ctx,

@@ -404,29 +404,8 @@ mod school_tests {
     use crate::authz::Actor;
     use crate::crypto::random::SeededRandom;
     use crate::error::CodedError;
-    use crate::testing::{MONDAY_MORNING, ctx_at, keyward};
+    use crate::testing::{MONDAY_MORNING, account_named, ctx_at, demo_keyward};
     use crate::types::UserId;
-
-    async fn demo_school(kw: &Keyward, rng: &SeededRandom) -> SchoolId {
-        let passwords = crate::demo::DEMO_PEOPLE
-            .iter()
-            .map(|p| {
-                (
-                    p.username.to_owned(),
-                    Password::new("DemoPass42".into()).unwrap(),
-                )
-            })
-            .collect();
-        kw.seed_demo(&ctx_at(MONDAY_MORNING, rng), &passwords)
-            .await
-            .unwrap();
-        let lead = kw
-            .find_account_by_username(&crate::types::Username::parse("demo.lead").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-        lead.school_id.unwrap()
-    }
 
     fn actor(role: Role, school: Option<&SchoolId>, rng: &SeededRandom) -> Actor {
         Actor {
@@ -440,10 +419,9 @@ mod school_tests {
 
     #[tokio::test]
     async fn the_lead_teacher_sets_the_learner_rules_of_their_school_only() {
-        let (kw, _db) = keyward().await;
-        let rng = SeededRandom::new(3);
+        let (kw, _db, rng) = demo_keyward(3).await;
         let ctx = ctx_at(MONDAY_MORNING, &rng);
-        let school = demo_school(&kw, &rng).await;
+        let school = account_named(&kw, "demo.lead").await.school_id.unwrap();
         let other = SchoolId::generate(&rng).unwrap();
         let stricter = PasswordPolicy {
             min_length: 10,

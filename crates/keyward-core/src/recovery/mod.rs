@@ -183,6 +183,15 @@ impl CodedError for ResetError {
             ResetError::Internal(internal) => internal.kind(),
         }
     }
+
+    fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match self {
+            ResetError::PasswordPolicy { violations, .. } => {
+                crate::error::violation_details(violations)
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl From<HashingError> for ResetError {

@@ -9,13 +9,12 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use keyward_core::classroom::class_reset::{ClassReset, ClassResetError, ClassResetMode};
-use keyward_core::policy::violation_codes;
+use keyward_core::classroom::class_reset::{ClassReset, ClassResetMode};
 use keyward_core::types::ClassId;
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client};
+use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
 /// How to reset the class.
@@ -96,15 +95,6 @@ impl From<ClassReset> for ClassResetAnswer {
     }
 }
 
-/// A whole-class reset error for the API: policy violations listed.
-pub fn class_reset_error(err: ClassResetError) -> AppError {
-    match &err {
-        ClassResetError::PasswordPolicy { violations, .. } => AppError::from_coded(&err)
-            .with_detail("violations", serde_json::json!(violation_codes(violations))),
-        _ => coded(err),
-    }
-}
-
 /// The mode of a request, or the 422 that says what is wrong with it.
 fn mode_of(body: ClassResetRequest) -> Result<ClassResetMode, AppError> {
     let invalid = |code, message| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
@@ -148,16 +138,13 @@ pub async fn reset(
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<ClassResetRequest>,
 ) -> Result<Json<ClassResetAnswer>, AppError> {
-    let class = path
-        .ok()
-        .and_then(|Path(id)| ClassId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let class = path_id(path, ClassId::parse)?;
     let mode = mode_of(body)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let reset = state
         .kw
         .reset_class_passwords(&state.ctx(&client), &actor, &class, mode)
         .await
-        .map_err(class_reset_error)?;
+        .map_err(coded)?;
     Ok(Json(reset.into()))
 }

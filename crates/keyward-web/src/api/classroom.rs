@@ -14,7 +14,7 @@ use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client};
+use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -112,10 +112,7 @@ pub async fn create_class(
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<NewClass>,
 ) -> Result<Response, AppError> {
-    let school = path
-        .ok()
-        .and_then(|Path(id)| SchoolId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let school = path_id(path, SchoolId::parse)?;
     let mut teachers = Vec::with_capacity(body.teacher_ids.len());
     for id in &body.teacher_ids {
         teachers.push(

@@ -13,7 +13,7 @@ use keyward_core::types::{ClassId, SchoolId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiSession, Client};
+use crate::extract::{ApiSession, Client, path_id};
 use crate::state::AppState;
 
 /// The CSV as a download that no cache keeps: `text/csv; charset=utf-8`,
@@ -76,10 +76,7 @@ pub async fn class_csv(
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let class = path
-        .ok()
-        .and_then(|Path(id)| ClassId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let class = path_id(path, ClassId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let credentials = state
         .kw
@@ -114,10 +111,7 @@ pub async fn school_csv(
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let school = path
-        .ok()
-        .and_then(|Path(id)| SchoolId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let school = path_id(path, SchoolId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let credentials = state
         .kw

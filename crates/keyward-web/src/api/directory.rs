@@ -11,7 +11,7 @@ use keyward_core::types::{ClassId, SchoolId};
 use super::ErrorBody;
 use super::users::UserBody;
 use crate::error::{AppError, coded};
-use crate::extract::ApiSession;
+use crate::extract::{ApiSession, path_id};
 use crate::pages::query_param;
 use crate::state::AppState;
 
@@ -70,10 +70,7 @@ pub async fn class_learners(
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
-    let class = path
-        .ok()
-        .and_then(|Path(id)| ClassId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let class = path_id(path, ClassId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let learners = state
         .kw
@@ -106,10 +103,7 @@ pub async fn school_learners(
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
-    let school = path
-        .ok()
-        .and_then(|Path(id)| SchoolId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let school = path_id(path, SchoolId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let learners = state
         .kw

@@ -17,9 +17,9 @@ use keyward_core::classroom::ClassroomError;
 use keyward_core::types::ClassId;
 
 use super::ErrorBody;
-use super::users::{UserBody, activation_error};
+use super::users::UserBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client};
+use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -97,9 +97,7 @@ pub struct ClassCodeChange {
 }
 
 fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppError> {
-    path.ok()
-        .and_then(|Path(id)| ClassId::parse(&id))
-        .ok_or_else(AppError::not_found)
+    path_id(path, ClassId::parse)
 }
 
 /// Join a class as a new learner with its class code: makes an active
@@ -135,7 +133,7 @@ pub async fn join(
         .kw
         .join_class_as_new_learner(&state.ctx(&client), &input)
         .await
-        .map_err(activation_error)?;
+        .map_err(coded)?;
     Ok((
         StatusCode::CREATED,
         Json(UserBody::of(&account, None, None)),
@@ -169,7 +167,7 @@ pub async fn join_another_class(
         .kw
         .join_class(&state.ctx(&client), &actor, &body.class_code)
         .await
-        .map_err(activation_error)?;
+        .map_err(coded)?;
     Ok(Json(joined.into()))
 }
 

@@ -9,13 +9,12 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use keyward_core::classroom::passwords::{LearnerPasswordError, NewPasswordChoice};
-use keyward_core::policy::violation_codes;
+use keyward_core::classroom::passwords::NewPasswordChoice;
 use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client};
+use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
 /// How to give the learner a new password.
@@ -47,27 +46,11 @@ pub struct SchoolSettings {
 }
 
 fn learner_of(path: Result<Path<String>, PathRejection>) -> Result<UserId, AppError> {
-    path.ok()
-        .and_then(|Path(id)| UserId::parse(&id))
-        .ok_or_else(AppError::not_found)
+    path_id(path, UserId::parse)
 }
 
 fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppError> {
-    path.ok()
-        .and_then(|Path(id)| SchoolId::parse(&id))
-        .ok_or_else(AppError::not_found)
-}
-
-/// A learner-password error for the API: policy violations listed, the
-/// password state told when there is nothing to show.
-pub fn learner_password_error(err: LearnerPasswordError) -> AppError {
-    match &err {
-        LearnerPasswordError::PasswordPolicy { violations, .. } => AppError::from_coded(&err)
-            .with_detail("violations", serde_json::json!(violation_codes(violations))),
-        LearnerPasswordError::NotRetrievable(state) => AppError::from_coded(&err)
-            .with_detail("password_status", serde_json::json!(state.as_str())),
-        _ => coded(err),
-    }
+    path_id(path, SchoolId::parse)
 }
 
 /// Give a learner a new password: `generate` one or `set` a chosen one.
@@ -118,7 +101,7 @@ pub async fn reset(
         .kw
         .reset_learner_password(&state.ctx(&client), &actor, &learner, choice)
         .await
-        .map_err(learner_password_error)?;
+        .map_err(coded)?;
     Ok(Json(LearnerPassword {
         user_id: learner.to_string(),
         username: issued.username,
@@ -152,12 +135,12 @@ pub async fn reveal(
         .kw
         .learner_password_view(&actor, &learner)
         .await
-        .map_err(learner_password_error)?;
+        .map_err(coded)?;
     let password = state
         .kw
         .reveal_learner_password(&state.ctx(&client), &actor, &learner)
         .await
-        .map_err(learner_password_error)?;
+        .map_err(coded)?;
     Ok(Json(LearnerPassword {
         user_id: learner.to_string(),
         username: view.learner.username.to_string(),

@@ -10,12 +10,10 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use keyward_core::accounts::ChangePasswordError;
-use keyward_core::policy::{Violation, violation_codes};
-use keyward_core::recovery::{RecoveryInput, RecoveryRequestError, RedeemCodeError, ResetError};
+use keyward_core::recovery::{RecoveryInput, RecoveryRequestError, RedeemCodeError};
 
 use super::ErrorBody;
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client, RECOVERY_COOKIE};
 use crate::state::AppState;
 
@@ -84,15 +82,6 @@ pub struct ChangePasswordRequest {
     pub confirm_password: String,
 }
 
-fn policy_error(violations: &[Violation]) -> AppError {
-    AppError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "password_policy",
-        "The new password doesn't meet the rules.",
-    )
-    .with_detail("violations", serde_json::json!(violation_codes(violations)))
-}
-
 fn token_of(path: Result<Path<String>, PathRejection>) -> String {
     path.map(|Path(token)| token).unwrap_or_default()
 }
@@ -154,7 +143,7 @@ pub async fn check(
         .kw
         .check_reset_link(&state.ctx(&client), &token_of(path))
         .await
-        .map_err(|err| reset_error(&err))?;
+        .map_err(coded)?;
     let rules = link
         .policy
         .hints()
@@ -170,13 +159,6 @@ pub async fn check(
         ask_username: link.ask_username,
         rules,
     }))
-}
-
-fn reset_error(err: &ResetError) -> AppError {
-    match err {
-        ResetError::PasswordPolicy { violations, .. } => policy_error(violations),
-        other => AppError::from_coded(other),
-    }
 }
 
 /// Reset the password with a link token. Every session of the account ends.
@@ -210,7 +192,7 @@ pub async fn reset(
             body.username.as_deref(),
         )
         .await
-        .map_err(|err| reset_error(&err))?;
+        .map_err(coded)?;
     Ok(Json(Done { status: "reset" }))
 }
 
@@ -283,10 +265,6 @@ pub async fn change_password(
             &body.confirm_password,
         )
         .await
-        .map_err(|err| match err {
-            ChangePasswordError::Internal(internal) => AppError::internal(&internal),
-            ChangePasswordError::PasswordPolicy { violations, .. } => policy_error(&violations),
-            other => AppError::from_coded(&other),
-        })?;
+        .map_err(coded)?;
     Ok(Json(Done { status: "changed" }))
 }

@@ -20,7 +20,7 @@ use keyward_core::types::SchoolId;
 
 use super::ErrorBody;
 use crate::error::AppError;
-use crate::extract::{ApiSession, Client};
+use crate::extract::{ApiSession, Client, path_id};
 use crate::state::AppState;
 
 /// The body limit of the roster routes (API and page): the largest roster
@@ -231,10 +231,7 @@ pub async fn import(
     path: Result<Path<String>, PathRejection>,
     CsvBody(body): CsvBody,
 ) -> Result<Response, AppError> {
-    let school = path
-        .ok()
-        .and_then(|Path(id)| SchoolId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let school = path_id(path, SchoolId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let report = state
         .kw

@@ -10,15 +10,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use keyward_core::accounts::{Account, AccountStatus};
-use keyward_core::activation::{ActivationError, ActivationInput};
+use keyward_core::activation::ActivationInput;
 use keyward_core::admin::{CreateUserError, NewPendingUser};
 use keyward_core::authz::Role;
-use keyward_core::policy::violation_codes;
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client};
+use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -181,10 +180,7 @@ pub async fn show(
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<UserBody>, AppError> {
-    let id = path
-        .ok()
-        .and_then(|Path(id)| UserId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let id = path_id(path, UserId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let details = state.kw.show_user(&actor, &id).await.map_err(coded)?;
     Ok(Json(UserBody::of(
@@ -229,20 +225,12 @@ pub async fn activate(
         .kw
         .activate(&state.ctx(&client), &input)
         .await
-        .map_err(activation_error)?;
+        .map_err(coded)?;
     Ok((
         StatusCode::CREATED,
         Json(UserBody::of(&account, None, None)),
     )
         .into_response())
-}
-
-pub(crate) fn activation_error(err: ActivationError) -> AppError {
-    match err {
-        ActivationError::PasswordPolicy { ref violations, .. } => AppError::from_coded(&err)
-            .with_detail("violations", serde_json::json!(violation_codes(violations))),
-        other => AppError::from_coded(&other),
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -313,7 +301,7 @@ pub async fn link_child(
         .kw
         .link_child(&state.ctx(&client), &actor, &body.parent_access_code)
         .await
-        .map_err(activation_error)?;
+        .map_err(coded)?;
     Ok(Json(ChildBody::from(child)))
 }
 
@@ -365,10 +353,7 @@ pub async fn create_role(
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<NewRole>,
 ) -> Result<Response, AppError> {
-    let school = path
-        .ok()
-        .and_then(|Path(id)| SchoolId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let school = path_id(path, SchoolId::parse)?;
     let permissions = body
         .permissions
         .iter()
@@ -419,10 +404,7 @@ pub async fn grant_role(
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<GrantRole>,
 ) -> Result<StatusCode, AppError> {
-    let user = path
-        .ok()
-        .and_then(|Path(id)| UserId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let user = path_id(path, UserId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     state
         .kw
@@ -452,10 +434,7 @@ pub async fn reissue_code(
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<AccessCodeBody>, AppError> {
-    let user = path
-        .ok()
-        .and_then(|Path(id)| UserId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let user = path_id(path, UserId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let access_code = state
         .kw

@@ -16,7 +16,7 @@ use keyward_core::types::ClassId;
 
 use super::{Nav, query_param, render};
 use crate::error::AppError;
-use crate::extract::{Client, PageForm, Visitor};
+use crate::extract::{Client, PageForm, Visitor, path_id};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -42,9 +42,7 @@ fn classroom_error(err: ClassroomError) -> AppError {
 }
 
 fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppError> {
-    path.ok()
-        .and_then(|Path(id)| ClassId::parse(&id))
-        .ok_or_else(AppError::not_found)
+    path_id(path, ClassId::parse)
 }
 
 /// Where learners type the code: `<public_url>/join`.

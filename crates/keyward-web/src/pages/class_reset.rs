@@ -21,7 +21,7 @@ use keyward_core::types::ClassId;
 use super::people::actor_or_sign_in;
 use super::{Nav, render};
 use crate::error::{AppError, set_retry_after};
-use crate::extract::{Client, PageForm, Visitor};
+use crate::extract::{Client, PageForm, Visitor, path_id};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -69,9 +69,7 @@ pub struct ResetForm {
 }
 
 fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppError> {
-    path.ok()
-        .and_then(|Path(id)| ClassId::parse(&id))
-        .ok_or_else(AppError::not_found)
+    path_id(path, ClassId::parse)
 }
 
 /// A refusal the page can only explain (not found, forbidden, internal).

@@ -23,7 +23,7 @@ use super::people::{actor_or_sign_in, status_label};
 use super::{Nav, render};
 use crate::api::csv_download;
 use crate::error::{AppError, coded};
-use crate::extract::{Client, Visitor};
+use crate::extract::{Client, Visitor, path_id};
 use crate::state::AppState;
 
 /// Every password state, in the order the legend lists them.
@@ -150,9 +150,7 @@ impl UserAccountsPage {
 }
 
 fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppError> {
-    path.ok()
-        .and_then(|Path(id)| ClassId::parse(&id))
-        .ok_or_else(AppError::not_found)
+    path_id(path, ClassId::parse)
 }
 
 /// What a page wants of the core.

@@ -19,7 +19,7 @@ use keyward_core::types::UserId;
 use super::people::actor_or_sign_in;
 use super::{Nav, render};
 use crate::error::{AppError, coded, set_retry_after};
-use crate::extract::{Client, PageForm, Visitor};
+use crate::extract::{Client, PageForm, Visitor, path_id};
 use crate::state::AppState;
 
 /// A new password that was just set, to tell the learner.
@@ -92,9 +92,7 @@ fn back_link(actor: &Actor) -> (&'static str, &'static str) {
 }
 
 fn learner_id(path: Result<Path<String>, PathRejection>) -> Result<UserId, AppError> {
-    path.ok()
-        .and_then(|Path(id)| UserId::parse(&id))
-        .ok_or_else(AppError::not_found)
+    path_id(path, UserId::parse)
 }
 
 /// The signed-in actor and the learner's page, or the response to send

@@ -17,7 +17,7 @@ use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::{Nav, query_param, render, sign_in_then};
 use crate::error::AppError;
-use crate::extract::{Client, Visitor};
+use crate::extract::{Client, Visitor, path_id};
 use crate::state::AppState;
 
 pub(super) struct Row {
@@ -311,10 +311,7 @@ pub async fn show(
         Ok(actor) => actor,
         Err(redirect) => return Ok(redirect),
     };
-    let id = path
-        .ok()
-        .and_then(|Path(id)| UserId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let id = path_id(path, UserId::parse)?;
     let details = match state.kw.show_user(&actor, &id).await {
         Ok(details) => details,
         Err(CreateUserError::Internal(internal)) => return Err(AppError::internal(&internal)),
@@ -388,10 +385,7 @@ pub async fn reissue_code(
         Ok(actor) => actor,
         Err(redirect) => return Ok(redirect),
     };
-    let id = path
-        .ok()
-        .and_then(|Path(id)| UserId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let id = path_id(path, UserId::parse)?;
     match state
         .kw
         .reissue_access_code(&state.ctx(&client), &actor, &id)

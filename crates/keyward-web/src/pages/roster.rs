@@ -19,7 +19,7 @@ use keyward_core::types::SchoolId;
 use super::{Nav, render};
 use crate::api::roster_error;
 use crate::error::AppError;
-use crate::extract::{Client, Visitor};
+use crate::extract::{Client, Visitor, path_id};
 use crate::state::AppState;
 
 /// One problem as the table shows it.
@@ -153,10 +153,7 @@ async fn school_for(
     let Some(session) = &visitor.session else {
         return Ok(Err(Redirect::to("/signin").into_response()));
     };
-    let school = path
-        .ok()
-        .and_then(|Path(id)| SchoolId::parse(&id))
-        .ok_or_else(AppError::not_found)?;
+    let school = path_id(path, SchoolId::parse)?;
     let actor = state.kw.actor_of(&session.account).await?;
     let school = state
         .kw

@@ -8,53 +8,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// An API session: the cookie and the CSRF token.
-type Session = (String, String);
-
 const RESET_PATH: &str = "/api/v1/classes/{id}/password-reset";
 
 fn reset_path(class: &str) -> String {
     RESET_PATH.replace("{id}", class)
 }
 
-async fn me(app: &TestApp, session: &Session) -> Value {
-    app.send(call("GET", "/api/v1/me", session, None))
+/// `POST /api/v1/classes/{class}/password-reset` as `session` with `body`.
+async fn post_reset(app: &TestApp, class: &str, session: &Session, body: Value) -> Reply {
+    app.send(call("POST", &reset_path(class), session, Some(body)))
         .await
-        .json()
-}
-
-/// Class 4B's id, as its teacher sees it.
-async fn demo_class(app: &TestApp, teacher: &Session) -> String {
-    let classes = app
-        .send(call("GET", "/api/v1/classes", teacher, None))
-        .await
-        .json();
-    classes[0]["id"].as_str().unwrap().to_owned()
-}
-
-/// A new class of the demo school taught by demo.teacher; its id and code.
-async fn new_class(
-    app: &TestApp,
-    lead: &Session,
-    teacher: &Session,
-    name: &str,
-) -> (String, String) {
-    let school = school_of(app, lead).await;
-    let teacher_id = me(app, teacher).await["id"].as_str().unwrap().to_owned();
-    let reply = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{school}/classes"),
-            lead,
-            Some(json!({ "name": name, "teacher_ids": [teacher_id] })),
-        ))
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
-    let body = reply.json();
-    (
-        body["id"].as_str().unwrap().to_owned(),
-        body["class_code"].as_str().unwrap().to_owned(),
-    )
 }
 
 /// A learner joins with the class code (the quickest way to an active learner).
@@ -75,10 +38,6 @@ async fn join(app: &TestApp, code: &str, username: &str, last_name: &str) {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
 }
 
-async fn signs_in(app: &TestApp, username: &str, password: &str) -> bool {
-    app.api_sign_in(username, password).await.status == StatusCode::OK
-}
-
 /// The new passwords of an answer, as (username, password).
 fn handed_out(answer: &Value) -> Vec<(String, String)> {
     answer["learners"]
@@ -94,31 +53,14 @@ fn handed_out(answer: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Every file of the SQLite database (main file, write-ahead log, shared
-/// memory), read whole; empty on PostgreSQL.
-fn sqlite_bytes(app: &TestApp) -> Vec<u8> {
-    let dir = &app.kw.settings().server.data_dir;
-    let mut bytes = Vec::new();
-    for name in ["keyward.db", "keyward.db-wal", "keyward.db-shm"] {
-        if let Ok(mut more) = std::fs::read(dir.join(name)) {
-            bytes.append(&mut more);
-        }
-    }
-    bytes
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
-}
-
 #[tokio::test]
 async fn a_class_of_30_gets_a_password_each_and_every_learner_signs_in_with_the_listed_one() {
     let app = demo_app().await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
-    let (class, code) = new_class(&app, &lead, &teacher, "Class 7R").await;
+    let school = school_of(&app, &lead).await;
+    let teacher_id = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
+    let (class, code) = create_class(&app, &lead, &school, "Class 7R", &[&teacher_id]).await;
     for i in 0..30 {
         join(
             &app,
@@ -129,14 +71,7 @@ async fn a_class_of_30_gets_a_password_each_and_every_learner_signs_in_with_the_
         .await;
     }
 
-    let reply = app
-        .send(call(
-            "POST",
-            &reset_path(&class),
-            &teacher,
-            Some(json!({ "mode": "individual" })),
-        ))
-        .await;
+    let reply = post_reset(&app, &class, &teacher, json!({ "mode": "individual" })).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let answer = reply.json();
@@ -177,7 +112,7 @@ async fn a_class_of_30_gets_a_password_each_and_every_learner_signs_in_with_the_
     }
     for (username, password) in &passwords {
         assert!(
-            !contains(&bytes, password),
+            !contains_bytes(&bytes, password),
             "the password of {username} is in the database file"
         );
     }
@@ -187,16 +122,15 @@ async fn a_class_of_30_gets_a_password_each_and_every_learner_signs_in_with_the_
 async fn same_mode_gives_every_learner_one_password_chosen_or_generated() {
     let app = demo_app().await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
-    let class = demo_class(&app, &teacher).await;
+    let class = demo_class_id(&app, &teacher).await;
 
-    let reply = app
-        .send(call(
-            "POST",
-            &reset_path(&class),
-            &teacher,
-            Some(json!({ "mode": "same", "password": "Rocket77" })),
-        ))
-        .await;
+    let reply = post_reset(
+        &app,
+        &class,
+        &teacher,
+        json!({ "mode": "same", "password": "Rocket77" }),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let answer = reply.json();
     assert_eq!(answer["mode"], "same");
@@ -214,14 +148,7 @@ async fn same_mode_gives_every_learner_one_password_chosen_or_generated() {
     }
 
     // Without a password, one is generated for them all.
-    let reply = app
-        .send(call(
-            "POST",
-            &reset_path(&class),
-            &teacher,
-            Some(json!({ "mode": "same" })),
-        ))
-        .await;
+    let reply = post_reset(&app, &class, &teacher, json!({ "mode": "same" })).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     let passwords = handed_out(&reply.json());
     let shared = passwords[0].1.clone();
@@ -237,7 +164,7 @@ async fn same_mode_gives_every_learner_one_password_chosen_or_generated() {
 async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
     let app = demo_app().await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
-    let class = demo_class(&app, &teacher).await;
+    let class = demo_class_id(&app, &teacher).await;
     let path = reset_path(&class);
 
     for body in [
@@ -246,17 +173,16 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
         json!({}),
         json!({ "mode": null }),
     ] {
-        let reply = app.send(call("POST", &path, &teacher, Some(body))).await;
+        let reply = post_reset(&app, &class, &teacher, body).await;
         assert_api_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_mode");
     }
-    let reply = app
-        .send(call(
-            "POST",
-            &path,
-            &teacher,
-            Some(json!({ "mode": "individual", "password": "Rocket77" })),
-        ))
-        .await;
+    let reply = post_reset(
+        &app,
+        &class,
+        &teacher,
+        json!({ "mode": "individual", "password": "Rocket77" }),
+    )
+    .await;
     assert_api_error(
         &reply,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -265,14 +191,13 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
 
     // A password that breaks the learner policy: every rule it breaks, and
     // the password itself never echoed.
-    let reply = app
-        .send(call(
-            "POST",
-            &path,
-            &teacher,
-            Some(json!({ "mode": "same", "password": "abc!" })),
-        ))
-        .await;
+    let reply = post_reset(
+        &app,
+        &class,
+        &teacher,
+        json!({ "mode": "same", "password": "abc!" }),
+    )
+    .await;
     assert_api_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "password_policy");
     let violations = reply.json()["violations"].clone();
     for code in [
@@ -287,35 +212,26 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
         );
     }
     assert!(!reply.text().contains("abc!"));
-    let reply = app
-        .send(call(
-            "POST",
-            &path,
-            &teacher,
-            Some(json!({ "mode": "same", "password": "A1b".repeat(100) })),
-        ))
-        .await;
+    let reply = post_reset(
+        &app,
+        &class,
+        &teacher,
+        json!({ "mode": "same", "password": "A1b".repeat(100) }),
+    )
+    .await;
     assert_api_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "password_policy");
 
     // Unknown and malformed class ids.
-    let unknown = reset_path("7f8e4c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b");
-    let reply = app
-        .send(call(
-            "POST",
-            &unknown,
-            &teacher,
-            Some(json!({ "mode": "individual" })),
-        ))
-        .await;
+    let unknown = "7f8e4c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b";
+    let reply = post_reset(&app, unknown, &teacher, json!({ "mode": "individual" })).await;
     assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
-    let reply = app
-        .send(call(
-            "POST",
-            &reset_path("not-a-class"),
-            &teacher,
-            Some(json!({ "mode": "individual" })),
-        ))
-        .await;
+    let reply = post_reset(
+        &app,
+        "not-a-class",
+        &teacher,
+        json!({ "mode": "individual" }),
+    )
+    .await;
     assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
 
     // Without the CSRF token, or signed out.
@@ -335,14 +251,7 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
 
     // A learner may not reset their own class.
     let amy = app.api_session_as("demo.amy", DEMO_PASSWORD).await;
-    let reply = app
-        .send(call(
-            "POST",
-            &path,
-            &amy,
-            Some(json!({ "mode": "individual" })),
-        ))
-        .await;
+    let reply = post_reset(&app, &class, &amy, json!({ "mode": "individual" })).await;
     assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
 
     for username in ["demo.amy", "demo.ben", "demo.cara"] {
@@ -361,17 +270,11 @@ async fn two_resets_of_one_class_at_once_one_is_told_to_wait() {
     let app = demo_app().await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    let class = demo_class(&app, &teacher).await;
-    let path = reset_path(&class);
+    let class = demo_class_id(&app, &teacher).await;
 
     let (first, second) = tokio::join!(
-        app.send(call(
-            "POST",
-            &path,
-            &teacher,
-            Some(json!({ "mode": "individual" }))
-        )),
-        app.send(call("POST", &path, &lead, Some(json!({ "mode": "same" })))),
+        post_reset(&app, &class, &teacher, json!({ "mode": "individual" })),
+        post_reset(&app, &class, &lead, json!({ "mode": "same" })),
     );
     let (won, refused) = if first.status == StatusCode::OK {
         (first, second)
@@ -384,9 +287,7 @@ async fn two_resets_of_one_class_at_once_one_is_told_to_wait() {
         assert!(signs_in(&app, &username, &password).await, "{username}");
     }
     // Once done, the class can be reset again.
-    let reply = app
-        .send(call("POST", &path, &lead, Some(json!({ "mode": "same" }))))
-        .await;
+    let reply = post_reset(&app, &class, &lead, json!({ "mode": "same" })).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 }
 
@@ -398,70 +299,20 @@ async fn another_schools_class_is_not_found_and_another_teachers_class_forbidden
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
 
-    let school = app
-        .send(call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some(json!({ "name": "Hill Top" })),
-        ))
-        .await;
-    assert_eq!(school.status, StatusCode::CREATED, "{}", school.text());
-    let school = school.json()["id"].as_str().unwrap().to_owned();
-    let other = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{school}/classes"),
-            &admin,
-            Some(json!({ "name": "Class 1H" })),
-        ))
-        .await;
-    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text());
-    let other = other.json()["id"].as_str().unwrap().to_owned();
+    let school = create_school(&app, &admin, "Hill Top").await;
+    let (other, _) = create_class(&app, &admin, &school, "Class 1H", &[]).await;
     for session in [&lead, &teacher] {
-        let reply = app
-            .send(call(
-                "POST",
-                &reset_path(&other),
-                session,
-                Some(json!({ "mode": "individual" })),
-            ))
-            .await;
+        let reply = post_reset(&app, &other, session, json!({ "mode": "individual" })).await;
         assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
     }
 
     // A class of the same school that demo.teacher does not teach.
     let own_school = school_of(&app, &lead).await;
-    let untaught = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{own_school}/classes"),
-            &lead,
-            Some(json!({ "name": "Class 2L" })),
-        ))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let reply = app
-        .send(call(
-            "POST",
-            &reset_path(&untaught),
-            &teacher,
-            Some(json!({ "mode": "individual" })),
-        ))
-        .await;
+    let (untaught, _) = create_class(&app, &lead, &own_school, "Class 2L", &[]).await;
+    let reply = post_reset(&app, &untaught, &teacher, json!({ "mode": "individual" })).await;
     assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
     // It has no learners: its lead teacher hears so.
-    let reply = app
-        .send(call(
-            "POST",
-            &reset_path(&untaught),
-            &lead,
-            Some(json!({ "mode": "same" })),
-        ))
-        .await;
+    let reply = post_reset(&app, &untaught, &lead, json!({ "mode": "same" })).await;
     assert_api_error(&reply, StatusCode::CONFLICT, "class_empty");
 }
 
@@ -516,7 +367,7 @@ fn downloaded_csv(page: &str) -> (String, String) {
 async fn the_page_resets_the_class_and_offers_the_passwords_as_csv() {
     let app = demo_app().await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
-    let class = demo_class(&app, &teacher).await;
+    let class = demo_class_id(&app, &teacher).await;
     let page_path = format!("/classes/{class}/password-reset");
 
     // Signed out: to the sign-in page first.
@@ -580,12 +431,11 @@ async fn the_page_resets_the_class_and_offers_the_passwords_as_csv() {
 
     let (csv, name) = downloaded_csv(&page);
     assert_eq!(name, "Class-4B-passwords.csv");
-    let mut lines = csv.lines();
+    let (header, rows) = parse_csv(csv.as_bytes());
     assert_eq!(
-        lines.next(),
-        Some("class,first_name,last_name,username,password")
+        header,
+        ["class", "first_name", "last_name", "username", "password"]
     );
-    let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
     assert_eq!(rows.len(), 3, "{csv}");
     let expected = [
         ("Amy", "Adams", "demo.amy"),
@@ -596,7 +446,7 @@ async fn the_page_resets_the_class_and_offers_the_passwords_as_csv() {
         assert_eq!(row[..4], ["Class 4B", first, last, username], "{csv}");
         // The table shows the same password, and the learner signs in with it.
         assert!(text.contains(&format!("<code class=\"code\">{}</code>", row[4])));
-        assert!(signs_in(&app, username, row[4]).await, "{username}");
+        assert!(signs_in(&app, username, &row[4]).await, "{username}");
     }
 }
 
@@ -604,17 +454,14 @@ async fn the_page_resets_the_class_and_offers_the_passwords_as_csv() {
 async fn the_page_lists_learners_left_alone_and_warns_when_no_copy_is_kept() {
     let app = demo_app().await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    let class = demo_class(&app, &lead).await;
+    let class = demo_class_id(&app, &lead).await;
     let school = school_of(&app, &lead).await;
-    let created = app
-        .send(call(
-            "POST",
-            "/api/v1/users",
-            &lead,
-            Some(json!({ "first_name": "Dev", "last_name": "Patel", "role": "learner", "school_id": school, "class_ids": [class] })),
-        ))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    create_user(
+        &app,
+        &lead,
+        json!({ "first_name": "Dev", "last_name": "Patel", "role": "learner", "school_id": school, "class_ids": [class] }),
+    )
+    .await;
     let settings = app
         .send(call(
             "PUT",

@@ -21,36 +21,6 @@ const HEADER: [&str; 9] = [
     "parent_access_code",
 ];
 
-/// The header and the records of a CSV answer.
-fn parse_csv(reply: &Reply) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::ReaderBuilder::new().from_reader(reply.body.as_slice());
-    let header = reader
-        .headers()
-        .expect("a header row")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|record| {
-            record
-                .expect("an RFC 4180 record")
-                .iter()
-                .map(str::to_owned)
-                .collect()
-        })
-        .collect();
-    (header, rows)
-}
-
-async fn demo_class(app: &TestApp, teacher: &(String, String)) -> String {
-    let classes = app
-        .send(call("GET", "/api/v1/classes", teacher, None))
-        .await
-        .json();
-    classes[0]["id"].as_str().unwrap().to_owned()
-}
-
 fn assert_csv_download(reply: &Reply, file_name: &str) {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.content_type(), "text/csv; charset=utf-8");
@@ -99,21 +69,15 @@ async fn a_teacher_downloads_the_class_csv_and_it_matches_the_class_list() {
     let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let class = demo_class(&app, &teacher).await;
+    let class = demo_class_id(&app, &teacher).await;
     // A learner who has not set up their account yet.
-    let created = app
-        .send(call(
-            "POST",
-            "/api/v1/users",
-            &lead,
-            Some(
-                json!({ "first_name": "Nia", "last_name": "New", "role": "learner",
-                         "school_id": school, "class_ids": [class] }),
-            ),
-        ))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-    let created = created.json();
+    let created = create_user(
+        &app,
+        &lead,
+        json!({ "first_name": "Nia", "last_name": "New", "role": "learner",
+                 "school_id": school, "class_ids": [class] }),
+    )
+    .await;
 
     let reply = app
         .send(call(
@@ -124,7 +88,7 @@ async fn a_teacher_downloads_the_class_csv_and_it_matches_the_class_list() {
         ))
         .await;
     assert_csv_download(&reply, "riverside-primary-school-class-4b-credentials.csv");
-    let (header, rows) = parse_csv(&reply);
+    let (header, rows) = reply.csv();
     assert_eq!(header, HEADER);
 
     let list = app
@@ -173,7 +137,7 @@ async fn the_lead_teacher_downloads_the_whole_school() {
         ))
         .await;
     assert_csv_download(&reply, "riverside-primary-school-credentials.csv");
-    let (header, rows) = parse_csv(&reply);
+    let (header, rows) = reply.csv();
     assert_eq!(header, HEADER);
     let list = app
         .send(call(
@@ -196,43 +160,10 @@ async fn exports_out_of_reach_are_refused_without_saying_what_exists() {
     let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
     let learner = app.api_session_as("demo.amy", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let class = demo_class(&app, &teacher).await;
-    let other_class = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{school}/classes"),
-            &lead,
-            Some(json!({ "name": "Class 5A" })),
-        ))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let hill = app
-        .send(call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some(json!({ "name": "Hill Top" })),
-        ))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let hill_class = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{hill}/classes"),
-            &admin,
-            Some(json!({ "name": "Year 1" })),
-        ))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let class = demo_class_id(&app, &teacher).await;
+    let (other_class, _) = create_class(&app, &lead, &school, "Class 5A", &[]).await;
+    let hill = create_school(&app, &admin, "Hill Top").await;
+    let (hill_class, _) = create_class(&app, &admin, &hill, "Year 1", &[]).await;
     let before = app.audit_actions().await.len();
 
     let class_csv = |id: &str| format!("/api/v1/classes/{id}/credentials.csv");
@@ -326,7 +257,7 @@ async fn exports_out_of_reach_are_refused_without_saying_what_exists() {
         .send(call("GET", &school_csv(&hill), &admin, None))
         .await;
     assert_csv_download(&reply, "hill-top-credentials.csv");
-    assert_eq!(parse_csv(&reply).1.len(), 0);
+    assert_eq!(reply.csv().1.len(), 0);
 }
 
 #[tokio::test]
@@ -351,7 +282,7 @@ async fn openapi_documents_both_downloads_as_csv() {
 async fn the_pages_go_from_user_accounts_to_access_codes_to_the_csv() {
     let app = demo_app().await;
     let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
-    let class = demo_class(&app, &teacher).await;
+    let class = demo_class_id(&app, &teacher).await;
     let mut browser = app.signed_in_browser("demo.teacher", PASSWORD).await;
 
     let class_page = browser.get(&format!("/classes/{class}")).await;
@@ -397,7 +328,7 @@ async fn the_pages_go_from_user_accounts_to_access_codes_to_the_csv() {
         .get(&format!("/classes/{class}/credentials.csv"))
         .await;
     assert_csv_download(&csv, "riverside-primary-school-class-4b-credentials.csv");
-    assert_eq!(parse_csv(&csv).1.len(), 3);
+    assert_eq!(csv.csv().1.len(), 3);
     assert_eq!(app.audit_actions().await[0].0, "credentials.export");
 
     // The whole school is the lead teacher's.

@@ -19,7 +19,9 @@ use tower::ServiceExt;
 use keyward_core::Keyward;
 use keyward_core::crypto::random::SeededRandom;
 use keyward_core::settings::{HashingSettings, Settings};
-use keyward_core::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward, settings_for};
+use keyward_core::testing::{
+    MONDAY_MORNING, TestDb, ctx_at, keyward, seed_demo_people, settings_for,
+};
 use keyward_core::types::{Password, Username};
 use keyward_web::AppState;
 
@@ -224,6 +226,11 @@ impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|err| panic!("not JSON ({err}): {}", self.text()))
+    }
+
+    /// A CSV answer read back: its header row and its records.
+    pub fn csv(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        parse_csv(&self.body)
     }
 
     pub fn header(&self, name: impl header::AsHeaderName) -> Option<&str> {
@@ -464,36 +471,22 @@ pub async fn until_hashing(app: &TestApp) {
     }
 }
 
-/// The password every demo person gets in the tests of schools and classes.
-pub const DEMO_PASSWORD: &str = "DemoPass42";
+/// The password every demo person gets in the tests of schools and classes,
+/// and the reader of CSV files, both shared with the core's tests.
+pub use keyward_core::testing::{DEMO_PASSWORD, parse_csv};
 
 /// The app with the demo school and people, all with `DEMO_PASSWORD`.
 pub async fn demo_app() -> TestApp {
     let app = spawn_app().await;
-    let rng = SeededRandom::new(8);
-    let passwords: BTreeMap<String, Password> = keyward_core::demo::DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(DEMO_PASSWORD.into()).expect("short password"),
-            )
-        })
-        .collect();
-    app.kw
-        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .expect("demo data");
+    seed_demo_people(&app.kw, &SeededRandom::new(8)).await;
     app
 }
 
+/// An API session: the cookie and the CSRF token.
+pub type Session = (String, String);
+
 /// An API call with a session cookie and its CSRF token.
-pub fn call(
-    method: &str,
-    path: &str,
-    session: &(String, String),
-    body: Option<Value>,
-) -> Request<Body> {
+pub fn call(method: &str, path: &str, session: &Session, body: Option<Value>) -> Request<Body> {
     Request::builder()
         .method(method)
         .uri(path)
@@ -505,7 +498,7 @@ pub fn call(
 }
 
 /// The school of the session's user.
-pub async fn school_of(app: &TestApp, session: &(String, String)) -> String {
+pub async fn school_of(app: &TestApp, session: &Session) -> String {
     let me = app
         .send(call("GET", "/api/v1/me", session, None))
         .await
@@ -514,4 +507,139 @@ pub async fn school_of(app: &TestApp, session: &(String, String)) -> String {
         .as_str()
         .expect("a school member")
         .to_owned()
+}
+
+/// The user id of `username`, as `POST /api/v1/session` answers it.
+pub async fn user_id(app: &TestApp, username: &str, password: &str) -> String {
+    app.api_sign_in(username, password).await.json()["user"]["id"]
+        .as_str()
+        .expect("a user id")
+        .to_owned()
+}
+
+/// Whether `username` signs in through the API with `password`.
+pub async fn signs_in(app: &TestApp, username: &str, password: &str) -> bool {
+    app.api_sign_in(username, password).await.status == StatusCode::OK
+}
+
+/// A new school named `name`, made by a platform admin through
+/// `POST /api/v1/schools`; its id.
+pub async fn create_school(app: &TestApp, admin: &Session, name: &str) -> String {
+    let reply = app
+        .send(call(
+            "POST",
+            "/api/v1/schools",
+            admin,
+            Some(serde_json::json!({ "name": name })),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    reply.json()["id"].as_str().expect("a school id").to_owned()
+}
+
+/// A new class of `school` taught by `teachers`, made by `by` through
+/// `POST /api/v1/schools/{id}/classes`; its id and class code.
+pub async fn create_class(
+    app: &TestApp,
+    by: &Session,
+    school: &str,
+    name: &str,
+    teachers: &[&str],
+) -> (String, String) {
+    let reply = app
+        .send(call(
+            "POST",
+            &format!("/api/v1/schools/{school}/classes"),
+            by,
+            Some(serde_json::json!({ "name": name, "teacher_ids": teachers })),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    let class = reply.json();
+    (
+        class["id"].as_str().expect("a class id").to_owned(),
+        class["class_code"]
+            .as_str()
+            .expect("a class code")
+            .to_owned(),
+    )
+}
+
+/// The id of the first class `teacher` sees (Class 4B for demo.teacher).
+pub async fn demo_class_id(app: &TestApp, teacher: &Session) -> String {
+    let classes = app
+        .send(call("GET", "/api/v1/classes", teacher, None))
+        .await
+        .json();
+    classes[0]["id"].as_str().expect("a class").to_owned()
+}
+
+/// A pending user made by `by` through `POST /api/v1/users` with `user`
+/// (`first_name`, `last_name`, `role`, `school_id`, `class_ids`…); the
+/// answer: `id`, `access_code`, `parent_access_code`.
+pub async fn create_user(app: &TestApp, by: &Session, user: Value) -> Value {
+    let reply = app
+        .send(call("POST", "/api/v1/users", by, Some(user)))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    reply.json()
+}
+
+/// Uses an access code through `POST /api/v1/activate`, choosing `username`
+/// and `password`; staff must also give an `email`.
+pub async fn activate(
+    app: &TestApp,
+    code: &str,
+    username: &str,
+    password: &str,
+    email: Option<&str>,
+) {
+    let mut body = serde_json::json!({ "code": code, "username": username, "password": password });
+    if let Some(email) = email {
+        body["email"] = email.into();
+    }
+    let reply = app.send(json_post("/api/v1/activate", &body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+}
+
+/// An active user, as a school makes one: created by `by` through
+/// `POST /api/v1/users` with `user`, activated with its access code as
+/// `username` with `password` (and `email`, for staff), then signed in
+/// through the API.
+pub async fn create_active_user(
+    app: &TestApp,
+    by: &Session,
+    user: Value,
+    (username, password): (&str, &str),
+    email: Option<&str>,
+) -> Session {
+    let created = create_user(app, by, user).await;
+    let code = created["access_code"].as_str().expect("an access code");
+    activate(app, code, username, password, email).await;
+    app.api_session_as(username, password).await
+}
+
+/// Every byte of the SQLite database files (the database, its write-ahead
+/// log, shared memory and journal); empty on PostgreSQL, which has no file
+/// to read.
+pub fn sqlite_bytes(app: &TestApp) -> Vec<u8> {
+    let url = &app.kw.settings().database.url;
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Vec::new();
+    };
+    let path = path.split('?').next().unwrap_or(path);
+    let mut bytes = std::fs::read(path).expect("the SQLite file is readable");
+    for suffix in ["-wal", "-shm", "-journal"] {
+        if let Ok(more) = std::fs::read(format!("{path}{suffix}")) {
+            bytes.extend(more);
+        }
+    }
+    bytes
+}
+
+/// Whether `haystack` holds the bytes of `needle`.
+pub fn contains_bytes(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
 }

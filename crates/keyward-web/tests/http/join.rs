@@ -12,17 +12,10 @@ use crate::helpers::*;
 const PASSWORD: &str = DEMO_PASSWORD;
 const STAFF_PASSWORD: &str = "a fine passphrase";
 
-/// An API session: the cookie and the CSRF token.
-type Session = (String, String);
-
 /// The demo class's id and code, as its teacher sees them.
 async fn demo_class(app: &TestApp) -> (String, String) {
     let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
-    let classes = app
-        .send(call("GET", "/api/v1/classes", &teacher, None))
-        .await
-        .json();
-    let id = classes[0]["id"].as_str().unwrap().to_owned();
+    let id = demo_class_id(app, &teacher).await;
     let code = app.kw.demo_class_code().await.unwrap().unwrap();
     (id, code)
 }
@@ -44,13 +37,6 @@ fn joining(code: &str, username: &str) -> Value {
     })
 }
 
-async fn user_id(app: &TestApp, username: &str, password: &str) -> String {
-    app.api_sign_in(username, password).await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// Makes a staff member of a school through the API (created by `by`, then
 /// activated with the access code) and signs them in.
 async fn staff(
@@ -61,53 +47,14 @@ async fn staff(
     classes: &[&str],
     username: &str,
 ) -> Session {
-    let created = app
-        .send(call(
-            "POST",
-            "/api/v1/users",
-            by,
-            Some(json!({ "first_name": "Sam", "last_name": "Staff", "role": role, "school_id": school, "class_ids": classes })),
-        ))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-    let code = created.json()["access_code"].as_str().unwrap().to_owned();
-    let activated = app
-        .send(json_post(
-            "/api/v1/activate",
-            &json!({ "code": code, "username": username, "password": STAFF_PASSWORD, "email": format!("{username}@school.example") }),
-        ))
-        .await;
-    assert_eq!(
-        activated.status,
-        StatusCode::CREATED,
-        "{}",
-        activated.text()
-    );
-    app.api_session_as(username, STAFF_PASSWORD).await
-}
-
-/// A new class of `school` made by `by`; returns its id and code.
-async fn new_class(
-    app: &TestApp,
-    by: &Session,
-    school: &str,
-    name: &str,
-    teachers: &[&str],
-) -> (String, String) {
-    let class = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{school}/classes"),
-            by,
-            Some(json!({ "name": name, "teacher_ids": teachers })),
-        ))
-        .await;
-    assert_eq!(class.status, StatusCode::CREATED, "{}", class.text());
-    let class = class.json();
-    (
-        class["id"].as_str().unwrap().to_owned(),
-        class["class_code"].as_str().unwrap().to_owned(),
+    create_active_user(
+        app,
+        by,
+        json!({ "first_name": "Sam", "last_name": "Staff", "role": role, "school_id": school, "class_ids": classes }),
+        (username, STAFF_PASSWORD),
+        Some(&format!("{username}@school.example")),
     )
+    .await
 }
 
 #[tokio::test]
@@ -319,18 +266,7 @@ async fn nobody_else_sees_or_changes_a_class_code() {
     let admin = app.api_session_as("demo.admin", PASSWORD).await;
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let other_school = app
-        .send(call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some(json!({ "name": "Hill Top" })),
-        ))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other_school = create_school(&app, &admin, "Hill Top").await;
     let outsider = staff(
         &app,
         &admin,
@@ -342,7 +278,7 @@ async fn nobody_else_sees_or_changes_a_class_code() {
     .await;
     let colleague_session = staff(&app, &lead, &school, "teacher", &[], "t.colleague").await;
     let colleague_id = user_id(&app, "t.colleague", STAFF_PASSWORD).await;
-    new_class(&app, &lead, &school, "Class 5A", &[&colleague_id]).await;
+    create_class(&app, &lead, &school, "Class 5A", &[&colleague_id]).await;
     let learner = app.api_session_as("demo.amy", PASSWORD).await;
     let parent = app.api_session_as("demo.parent", PASSWORD).await;
 
@@ -393,7 +329,8 @@ async fn an_existing_learner_joins_another_class_and_its_teacher_then_sees_them(
     let school = school_of(&app, &lead).await;
     let colleague = staff(&app, &lead, &school, "teacher", &[], "t.colleague").await;
     let colleague_id = user_id(&app, "t.colleague", STAFF_PASSWORD).await;
-    let (class_5a, code_5a) = new_class(&app, &lead, &school, "Class 5A", &[&colleague_id]).await;
+    let (class_5a, code_5a) =
+        create_class(&app, &lead, &school, "Class 5A", &[&colleague_id]).await;
     let colleague = {
         // Sign in again so the session's actor teaches the new class.
         let _ = colleague;
@@ -452,19 +389,8 @@ async fn an_existing_learner_joins_another_class_and_its_teacher_then_sees_them(
         .await;
     assert_api_error(&reply, StatusCode::FORBIDDEN, "csrf_failed");
     let admin = app.api_session_as("demo.admin", PASSWORD).await;
-    let other_school = app
-        .send(call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some(json!({ "name": "Hill Top" })),
-        ))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (_, foreign_code) = new_class(&app, &admin, &other_school, "Elsewhere", &[]).await;
+    let other_school = create_school(&app, &admin, "Hill Top").await;
+    let (_, foreign_code) = create_class(&app, &admin, &other_school, "Elsewhere", &[]).await;
     let reply = app
         .send(call(
             "POST",
@@ -675,18 +601,7 @@ async fn the_class_page_is_only_for_the_class_teachers() {
     let app = demo_app().await;
     let (class, _) = demo_class(&app).await;
     let admin = app.api_session_as("demo.admin", PASSWORD).await;
-    let other_school = app
-        .send(call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some(json!({ "name": "Hill Top" })),
-        ))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let other_school = create_school(&app, &admin, "Hill Top").await;
     staff(
         &app,
         &admin,
@@ -727,7 +642,7 @@ async fn a_learner_joins_another_class_from_home() {
     let app = demo_app().await;
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let (_, code_5a) = new_class(&app, &lead, &school, "Class 5A", &[]).await;
+    let (_, code_5a) = create_class(&app, &lead, &school, "Class 5A", &[]).await;
     let mut amy = app.signed_in_browser("demo.amy", PASSWORD).await;
     let home = amy.get("/home").await;
     assert!(home.page_text().contains("Join another class"));

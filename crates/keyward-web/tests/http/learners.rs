@@ -9,33 +9,6 @@ use crate::helpers::*;
 
 const PASSWORD: &str = DEMO_PASSWORD;
 
-async fn user_id(app: &TestApp, username: &str, password: &str) -> String {
-    app.api_sign_in(username, password).await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Every byte of the SQLite database files, when the run uses SQLite.
-fn sqlite_bytes(app: &TestApp) -> Option<Vec<u8>> {
-    let url = &app.kw.settings().database.url;
-    let path = url.strip_prefix("sqlite://")?;
-    let path = path.split('?').next()?;
-    let mut bytes = std::fs::read(path).ok()?;
-    for suffix in ["-wal", "-journal"] {
-        if let Ok(more) = std::fs::read(format!("{path}{suffix}")) {
-            bytes.extend(more);
-        }
-    }
-    Some(bytes)
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
-}
-
 #[tokio::test]
 async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_shows_it_again() {
     let app = demo_app().await;
@@ -86,12 +59,10 @@ async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_shows_it_a
         "{actions:?}"
     );
 
-    if let Some(bytes) = sqlite_bytes(&app) {
-        assert!(
-            !contains(&bytes, &password),
-            "the password is in the database file"
-        );
-    }
+    assert!(
+        !contains_bytes(&sqlite_bytes(&app), &password),
+        "the password is in the database file"
+    );
 }
 
 #[tokio::test]
@@ -261,36 +232,14 @@ async fn nobody_out_of_scope_reaches_a_learner_password() {
     let school = school_of(&app, &lead).await;
 
     // A second teacher of the school, without Class 4B.
-    let created = app
-        .send(call(
-            "POST",
-            "/api/v1/users",
-            &lead,
-            Some(json!({
-                "first_name": "Ola", "last_name": "Nowak", "role": "teacher", "school_id": school,
-            })),
-        ))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-    let code = created.json()["access_code"].as_str().unwrap().to_owned();
-    let activated = app
-        .send(json_post(
-            "/api/v1/activate",
-            &json!({
-                "code": code,
-                "username": "ola.nowak",
-                "password": "Nowak-Teacher-9",
-                "email": "ola.nowak@riverside.example",
-            }),
-        ))
-        .await;
-    assert_eq!(
-        activated.status,
-        StatusCode::CREATED,
-        "{}",
-        activated.text()
-    );
-    let other_teacher = app.api_session_as("ola.nowak", "Nowak-Teacher-9").await;
+    let other_teacher = create_active_user(
+        &app,
+        &lead,
+        json!({ "first_name": "Ola", "last_name": "Nowak", "role": "teacher", "school_id": school }),
+        ("ola.nowak", "Nowak-Teacher-9"),
+        Some("ola.nowak@riverside.example"),
+    )
+    .await;
 
     let path = format!("/api/v1/learners/{amy}/password");
     let generate = json!({ "mode": "generate" });
@@ -332,6 +281,50 @@ async fn nobody_out_of_scope_reaches_a_learner_password() {
         app.api_sign_in("demo.amy", PASSWORD).await.status,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn the_lead_teacher_of_another_school_finds_neither_the_learner_nor_the_class() {
+    let app = demo_app().await;
+    let amy = user_id(&app, "demo.amy", PASSWORD).await;
+    let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
+    let class_4b = demo_class_id(&app, &teacher).await;
+    let admin = app.api_session_as("demo.admin", PASSWORD).await;
+    let hill_top = create_school(&app, &admin, "Hill Top Academy").await;
+    let foreign_lead = create_active_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Hana", "last_name": "Hill", "role": "lead_teacher", "school_id": hill_top }),
+        ("hana.hill", "Hill-Top-Lead-7"),
+        Some("hana.hill@hilltop.example"),
+    )
+    .await;
+    assert_eq!(school_of(&app, &foreign_lead).await, hill_top);
+
+    let password = format!("/api/v1/learners/{amy}/password");
+    for (method, path, body) in [
+        (
+            "POST",
+            password.clone(),
+            Some(json!({ "mode": "generate" })),
+        ),
+        ("GET", password, None),
+        (
+            "GET",
+            format!("/api/v1/classes/{class_4b}/credentials.csv"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/classes/{class_4b}/password-reset"),
+            Some(json!({ "mode": "individual" })),
+        ),
+    ] {
+        let reply = app.send(call(method, &path, &foreign_lead, body)).await;
+        assert_api_error(&reply, StatusCode::NOT_FOUND, "not_found");
+        assert!(!reply.text().contains(PASSWORD), "{method} {path}");
+    }
+    assert!(signs_in(&app, "demo.amy", PASSWORD).await);
 }
 
 #[tokio::test]

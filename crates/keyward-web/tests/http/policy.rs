@@ -1,57 +1,19 @@
 //! `/api/v1/schools/{id}/password-policy`: who may read and set a school's
 //! password rules, and that the rules set are the rules applied.
 
-use std::collections::BTreeMap;
-
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use keyward_core::crypto::random::SeededRandom;
-use keyward_core::demo::DEMO_PEOPLE;
-use keyward_core::testing::{MONDAY_MORNING, ctx_at};
-use keyward_core::types::Password;
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use serde_json::json;
 
 use crate::helpers::*;
 
-const PASSWORD: &str = "DemoPass42";
+const PASSWORD: &str = DEMO_PASSWORD;
 
+/// The demo app and the demo school's id.
 async fn demo_app() -> (TestApp, String) {
-    let app = spawn_app().await;
-    let rng = SeededRandom::new(4);
-    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(PASSWORD.into()).unwrap(),
-            )
-        })
-        .collect();
-    app.kw
-        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    let school = app.api_sign_in("demo.lead", PASSWORD).await.json()["user"]["school_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let app = crate::helpers::demo_app().await;
+    let lead = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead).await;
     (app, school)
-}
-
-fn call(
-    method: &str,
-    path: &str,
-    session: &(String, String),
-    body: Option<Value>,
-) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header("cookie", format!("kw_session={}", session.0))
-        .header("x-csrf-token", &session.1)
-        .header("content-type", "application/json")
-        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
-        .unwrap()
 }
 
 #[tokio::test]

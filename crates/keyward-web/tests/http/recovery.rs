@@ -1,15 +1,13 @@
 //! Forgot password and Account Settings → Password, through the pages and
 //! the JSON API, with mail delivered over SMTP to a real capture server.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use keyward_core::crypto::random::SeededRandom;
-use keyward_core::demo::DEMO_PEOPLE;
 use keyward_core::settings::{MailTransportKind, SmtpSecurity};
-use keyward_core::testing::{CapturedMail, MONDAY_MORNING, SmtpCapture, ctx_at};
-use keyward_core::types::{Password, UnixTime};
+use keyward_core::testing::{CapturedMail, MONDAY_MORNING, SmtpCapture, ctx_at, demo_passwords};
+use keyward_core::types::UnixTime;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -37,12 +35,8 @@ async fn mail_app() -> MailApp {
     })
     .await;
     let rng = SeededRandom::new(5);
-    let passwords: BTreeMap<String, Password> = DEMO_PEOPLE
-        .iter()
-        .map(|p| (p.username.to_owned(), Password::new(OLD.into()).unwrap()))
-        .collect();
     app.kw
-        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
+        .seed_demo(&ctx_at(MONDAY_MORNING, &rng), &demo_passwords(OLD))
         .await
         .unwrap();
     assert_eq!(

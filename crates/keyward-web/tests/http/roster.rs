@@ -129,22 +129,9 @@ async fn roster_of_a_thousand_learners_imports_in_one_go_and_the_codes_work() {
 
     // A learner uses the access code, then signs in; a parent uses the other.
     let one = &learners[500];
-    let activated = app
-        .send(json_post(
-            "/api/v1/activate",
-            &json!({ "code": one["access_code"], "username": "learner.500", "password": "TigerApple42" }),
-        ))
-        .await;
-    assert_eq!(
-        activated.status,
-        StatusCode::CREATED,
-        "{}",
-        activated.text()
-    );
-    assert_eq!(
-        app.api_sign_in("learner.500", "TigerApple42").await.status,
-        StatusCode::OK
-    );
+    let code = one["access_code"].as_str().unwrap();
+    activate(&app, code, "learner.500", "TigerApple42", None).await;
+    assert!(signs_in(&app, "learner.500", "TigerApple42").await);
     let parent = app
         .send(json_post(
             "/api/v1/activate",
@@ -321,40 +308,15 @@ async fn roster_import_is_for_the_schools_lead_teacher() {
     let csv = format!("{HEADER}Ada,Lovelace,Class 6,,\n");
     // Another school with its own lead teacher.
     let admin = app.api_session_as("demo.admin", PASSWORD).await;
-    let other = app
-        .send(raw_call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some("application/json"),
-            json!({ "name": "Hill Top" }).to_string(),
-        ))
-        .await
-        .json();
-    let other_lead = app
-        .send(raw_call(
-            "POST",
-            "/api/v1/users",
-            &admin,
-            Some("application/json"),
-            json!({ "first_name": "Hana", "last_name": "Hill", "role": "lead_teacher", "school_id": other["id"] }).to_string(),
-        ))
-        .await
-        .json();
-    let activated = app
-        .send(json_post(
-            "/api/v1/activate",
-            &json!({ "code": other_lead["access_code"], "username": "hana.hill",
-                     "password": "a fine passphrase", "email": "hana@hilltop.example" }),
-        ))
-        .await;
-    assert_eq!(
-        activated.status,
-        StatusCode::CREATED,
-        "{}",
-        activated.text()
-    );
-    let hana = app.api_session_as("hana.hill", "a fine passphrase").await;
+    let other = create_school(&app, &admin, "Hill Top").await;
+    let hana = create_active_user(
+        &app,
+        &admin,
+        json!({ "first_name": "Hana", "last_name": "Hill", "role": "lead_teacher", "school_id": other }),
+        ("hana.hill", "a fine passphrase"),
+        Some("hana@hilltop.example"),
+    )
+    .await;
 
     let before = written(&app).await;
     for who in ["demo.teacher", "demo.amy", "demo.parent"] {
@@ -387,7 +349,7 @@ async fn roster_import_is_for_the_schools_lead_teacher() {
     assert_api_error(&reply, StatusCode::FORBIDDEN, "csrf_failed");
     assert_eq!(written(&app).await, before);
     // The platform admin may import into any school.
-    let reply = post_roster(&app, &admin, other["id"].as_str().unwrap(), csv).await;
+    let reply = post_roster(&app, &admin, &other, csv).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
 }
 

@@ -12,44 +12,20 @@ const PASSWORD: &str = DEMO_PASSWORD;
 async fn a_school_is_set_up_and_a_learner_activates_with_the_code() {
     let app = demo_app().await;
     let admin = app.api_session_as("demo.admin", PASSWORD).await;
-    let created = app
-        .send(call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some(json!({ "name": "Hill Top" })),
-        ))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    create_school(&app, &admin, "Hill Top").await;
 
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let teacher_id = app.api_sign_in("demo.teacher", PASSWORD).await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let class = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{school}/classes"),
-            &lead,
-            Some(json!({ "name": "Class 6C", "teacher_ids": [teacher_id] })),
-        ))
-        .await;
-    assert_eq!(class.status, StatusCode::CREATED, "{}", class.text());
-    let class = class.json();
-    assert_eq!(class["class_code"].as_str().unwrap().len(), 6);
+    let teacher_id = user_id(&app, "demo.teacher", PASSWORD).await;
+    let (class, class_code) = create_class(&app, &lead, &school, "Class 6C", &[&teacher_id]).await;
+    assert_eq!(class_code.len(), 6);
 
-    let learner = app
-        .send(call(
-            "POST",
-            "/api/v1/users",
-            &lead,
-            Some(json!({ "first_name": "Nia", "last_name": "New", "role": "learner", "school_id": school, "class_ids": [class["id"]] })),
-        ))
-        .await;
-    assert_eq!(learner.status, StatusCode::CREATED, "{}", learner.text());
-    let learner = learner.json();
+    let learner = create_user(
+        &app,
+        &lead,
+        json!({ "first_name": "Nia", "last_name": "New", "role": "learner", "school_id": school, "class_ids": [class] }),
+    )
+    .await;
     let code = learner["access_code"].as_str().unwrap().to_owned();
     assert!(learner["parent_access_code"].is_string());
 
@@ -67,22 +43,8 @@ async fn a_school_is_set_up_and_a_learner_activates_with_the_code() {
     assert_eq!(shown.json()["access_code"], code.as_str());
     assert_eq!(shown.json()["status"], "pending");
 
-    let activated = app
-        .send(json_post(
-            "/api/v1/activate",
-            &json!({ "code": code, "username": "nia.new", "password": "TigerApple42" }),
-        ))
-        .await;
-    assert_eq!(
-        activated.status,
-        StatusCode::CREATED,
-        "{}",
-        activated.text()
-    );
-    assert_eq!(
-        app.api_sign_in("nia.new", "TigerApple42").await.status,
-        StatusCode::OK
-    );
+    activate(&app, &code, "nia.new", "TigerApple42", None).await;
+    assert!(signs_in(&app, "nia.new", "TigerApple42").await);
     let again = app
         .send(json_post(
             "/api/v1/activate",
@@ -96,16 +58,7 @@ async fn a_school_is_set_up_and_a_learner_activates_with_the_code() {
 async fn nothing_out_of_scope_succeeds_or_leaks_existence() {
     let app = demo_app().await;
     let admin = app.api_session_as("demo.admin", PASSWORD).await;
-    let other = app
-        .send(call(
-            "POST",
-            "/api/v1/schools",
-            &admin,
-            Some(json!({ "name": "Elsewhere" })),
-        ))
-        .await
-        .json();
-    let other_id = other["id"].as_str().unwrap();
+    let other_id = create_school(&app, &admin, "Elsewhere").await;
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
     let learner = app.api_session_as("demo.amy", PASSWORD).await;
@@ -154,10 +107,12 @@ async fn nothing_out_of_scope_succeeds_or_leaks_existence() {
         .await;
     assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
     // A learner of another class is not the teacher's to see.
-    let stranger = app
-        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "S", "last_name": "T", "role": "learner", "school_id": school }))))
-        .await
-        .json();
+    let stranger = create_user(
+        &app,
+        &lead,
+        json!({ "first_name": "S", "last_name": "T", "role": "learner", "school_id": school }),
+    )
+    .await;
     let reply = app
         .send(call(
             "GET",
@@ -168,10 +123,7 @@ async fn nothing_out_of_scope_succeeds_or_leaks_existence() {
         .await;
     assert_api_error(&reply, StatusCode::FORBIDDEN, "forbidden");
     // The platform admin is invisible to a school.
-    let admin_id = app.api_sign_in("demo.admin", PASSWORD).await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin_id = user_id(&app, "demo.admin", PASSWORD).await;
     let reply = app
         .send(call(
             "GET",
@@ -224,10 +176,12 @@ async fn use_a_code_through_the_pages() {
     let app = demo_app().await;
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let created = app
-        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "Tia", "last_name": "Teach", "role": "teacher", "school_id": school }))))
-        .await
-        .json();
+    let created = create_user(
+        &app,
+        &lead,
+        json!({ "first_name": "Tia", "last_name": "Teach", "role": "teacher", "school_id": school }),
+    )
+    .await;
     let code = created["access_code"].as_str().unwrap();
     let mut browser = app.browser();
     let form = browser.get("/activate").await;
@@ -341,11 +295,7 @@ async fn class_and_student_databases_answer_their_own_people() {
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let teacher = app.api_session_as("demo.teacher", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let classes = app
-        .send(call("GET", "/api/v1/classes", &teacher, None))
-        .await
-        .json();
-    let class_4b = classes[0]["id"].as_str().unwrap().to_owned();
+    let class_4b = demo_class_id(&app, &teacher).await;
     let learners = app
         .send(call(
             "GET",
@@ -356,19 +306,11 @@ async fn class_and_student_databases_answer_their_own_people() {
         .await;
     assert_eq!(learners.status, StatusCode::OK, "{}", learners.text());
     assert_eq!(learners.json().as_array().unwrap().len(), 3);
-    let other = app
-        .send(call(
-            "POST",
-            &format!("/api/v1/schools/{school}/classes"),
-            &lead,
-            Some(json!({ "name": "Class 1A" })),
-        ))
-        .await
-        .json();
+    let (other, _) = create_class(&app, &lead, &school, "Class 1A", &[]).await;
     let reply = app
         .send(call(
             "GET",
-            &format!("/api/v1/classes/{}/learners", other["id"].as_str().unwrap()),
+            &format!("/api/v1/classes/{other}/learners"),
             &teacher,
             None,
         ))
@@ -407,10 +349,12 @@ async fn parents_see_their_children_and_link_another_with_its_code() {
 
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let sibling = app
-        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "Max", "last_name": "Adams", "role": "learner", "school_id": school }))))
-        .await
-        .json();
+    let sibling = create_user(
+        &app,
+        &lead,
+        json!({ "first_name": "Max", "last_name": "Adams", "role": "learner", "school_id": school }),
+    )
+    .await;
     let code = sibling["parent_access_code"].as_str().unwrap();
     let wrong = app
         .send(call(
@@ -598,13 +542,7 @@ async fn a_custom_role_grants_its_permissions_in_its_school_and_no_more() {
             .status,
         StatusCode::FORBIDDEN
     );
-    let teacher_id = app
-        .send(call("GET", "/api/v1/me", &teacher, None))
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let teacher_id = user_id(&app, "demo.teacher", PASSWORD).await;
     let granted = app
         .send(call(
             "POST",
@@ -627,10 +565,12 @@ async fn a_fresh_access_code_replaces_the_old_one() {
     let app = demo_app().await;
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let school = school_of(&app, &lead).await;
-    let created = app
-        .send(call("POST", "/api/v1/users", &lead, Some(json!({ "first_name": "Re", "last_name": "Issue", "role": "learner", "school_id": school }))))
-        .await
-        .json();
+    let created = create_user(
+        &app,
+        &lead,
+        json!({ "first_name": "Re", "last_name": "Issue", "role": "learner", "school_id": school }),
+    )
+    .await;
     let id = created["id"].as_str().unwrap();
     let old = created["access_code"].as_str().unwrap();
     let fresh = app
@@ -651,13 +591,7 @@ async fn a_fresh_access_code_replaces_the_old_one() {
         ))
         .await;
     assert_api_error(&reply, StatusCode::NOT_FOUND, "code_unknown");
-    let reply = app
-        .send(json_post(
-            "/api/v1/activate",
-            &json!({ "code": new_code, "username": "re.issue", "password": "TigerApple42" }),
-        ))
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    activate(&app, &new_code, "re.issue", "TigerApple42", None).await;
     let again = app
         .send(call(
             "POST",

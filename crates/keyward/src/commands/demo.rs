@@ -10,7 +10,7 @@ use std::path::Path;
 
 use keyward_core::Ctx;
 use keyward_core::crypto::random::OsRandom;
-use keyward_core::demo::{DEMO_CLASS_NAME, DEMO_PEOPLE, DEMO_SCHOOL_NAME};
+use keyward_core::demo::{DEMO_CLASS_NAME, DEMO_PENDING_LEARNER, DEMO_PEOPLE, DEMO_SCHOOL_NAME};
 use keyward_core::policy::{DEFAULT_GENERATED_MIN_BITS, PasswordPolicy, generate_password};
 use keyward_core::settings::{MailTransportKind, Settings};
 use keyward_core::types::{Password, UnixTime};
@@ -39,7 +39,11 @@ pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
         .iter()
         .filter_map(|(name, text)| Password::new(text.clone()).map(|p| (name.clone(), p)))
         .collect();
-    kw.seed_demo(&Ctx::new(UnixTime::now(), &OsRandom), &typed)
+    let ctx = Ctx::new(UnixTime::now(), &OsRandom);
+    kw.seed_demo(&ctx, &typed)
+        .await
+        .map_err(|e| failed(format!("cannot create the demo data: {e}")))?;
+    kw.seed_demo_pending_learner(&ctx)
         .await
         .map_err(|e| failed(format!("cannot create the demo data: {e}")))?;
 
@@ -184,6 +188,12 @@ impl Banner<'_> {
         if self.dev_inbox {
             banner.push_str(&format!("Email is captured at {public_url}dev/mail.\n"));
         }
+        banner.push_str(&format!(
+            "Teachers: Class database > Reset password (one learner or the whole class);\n\
+             {DEMO_CLASS_NAME} > User accounts > Show access codes > Download CSV ({} {} has\n\
+             not set up her account yet: her access code is there).\n",
+            DEMO_PENDING_LEARNER.0, DEMO_PENDING_LEARNER.1
+        ));
         banner.push_str(
             "Forgot password? sends a reset link to staff and parents who have signed in at\n\
              least once (the others are told to ask an admin).\n\

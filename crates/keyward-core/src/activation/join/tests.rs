@@ -10,7 +10,7 @@ use crate::admin::NewPendingUser;
 use crate::authz::Actor;
 use crate::crypto::random::SeededRandom;
 use crate::error::CodedError;
-use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward};
+use crate::testing::{MONDAY_MORNING, TestDb, actor_named, audited_actions, ctx_at, demo_keyward};
 
 struct World {
     kw: Arc<Keyward>,
@@ -26,23 +26,10 @@ struct World {
 }
 
 async fn world() -> World {
-    let (kw, db) = keyward().await;
-    let rng = SeededRandom::new(41);
-    let passwords = crate::demo::DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new("DemoPass42".into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    let admin = actor(&kw, "demo.admin").await;
-    let lead = actor(&kw, "demo.lead").await;
-    let teacher = actor(&kw, "demo.teacher").await;
+    let (kw, db, rng) = demo_keyward(41).await;
+    let admin = actor_named(&kw, "demo.admin").await;
+    let lead = actor_named(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let school = lead.school_id.clone().unwrap();
     let class = teacher.classes[0].clone();
     let code = kw.demo_class_code().await.unwrap().unwrap();
@@ -57,15 +44,6 @@ async fn world() -> World {
         class,
         code,
     }
-}
-
-async fn actor(kw: &Keyward, username: &str) -> Actor {
-    let account = kw
-        .find_account_by_username(&Username::parse(username).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    kw.actor_of(&account).await.unwrap()
 }
 
 impl World {
@@ -121,7 +99,7 @@ impl World {
             )
             .await
             .unwrap();
-        actor(&self.kw, username).await
+        actor_named(&self.kw, username).await
     }
 
     async fn other_school(&self) -> SchoolId {
@@ -255,12 +233,7 @@ async fn a_switched_off_or_regenerated_code_lets_nobody_in() {
     w.kw.join_class_as_new_learner(&w.ctx(), &join_input(&new_code, "yan.y"))
         .await
         .unwrap();
-    let actions: Vec<String> = crate::audit::recent(w.kw.db(), 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| row.action)
-        .collect();
+    let actions = audited_actions(&w.kw, 50).await;
     for act in [
         action::CLASS_CODE_DISABLE,
         action::CLASS_CODE_ENABLE,
@@ -362,10 +335,10 @@ async fn only_the_class_teachers_and_the_lead_teacher_see_and_change_the_code() 
             std::slice::from_ref(&colleague.user_id),
         )
         .await;
-    let colleague = actor(&w.kw, "t.colleague").await;
+    let colleague = actor_named(&w.kw, "t.colleague").await;
     let outsider = w.staff(&other, Role::LeadTeacher, "l.outsider").await;
-    let learner = actor(&w.kw, "demo.amy").await;
-    let parent = actor(&w.kw, "demo.parent").await;
+    let learner = actor_named(&w.kw, "demo.amy").await;
+    let parent = actor_named(&w.kw, "demo.parent").await;
 
     for allowed in [&w.teacher, &w.lead, &w.admin] {
         let info = w.kw.class_code(allowed, &w.class).await.unwrap();
@@ -420,8 +393,8 @@ async fn an_existing_learner_joins_a_second_class_and_its_teacher_then_sees_them
             std::slice::from_ref(&colleague.user_id),
         )
         .await;
-    let colleague = actor(&w.kw, "t.colleague").await;
-    let amy = actor(&w.kw, "demo.amy").await;
+    let colleague = actor_named(&w.kw, "t.colleague").await;
+    let amy = actor_named(&w.kw, "demo.amy").await;
     let amy_target = || async { w.kw.user_target(&amy.user_id).await.unwrap().unwrap() };
     assert_eq!(
         authorize(
@@ -463,7 +436,7 @@ async fn joining_another_class_is_for_learners_and_their_own_school() {
     let w = world().await;
     let other = w.other_school().await;
     let (_, foreign_code) = w.class_in(&other, "Elsewhere 1", &[]).await;
-    let amy = actor(&w.kw, "demo.amy").await;
+    let amy = actor_named(&w.kw, "demo.amy").await;
     let err =
         w.kw.join_class(&w.ctx(), &amy, &foreign_code)
             .await
@@ -473,7 +446,7 @@ async fn joining_another_class_is_for_learners_and_their_own_school() {
         &w.teacher,
         &w.lead,
         &w.admin,
-        &actor(&w.kw, "demo.parent").await,
+        &actor_named(&w.kw, "demo.parent").await,
     ] {
         let err = w.kw.join_class(&w.ctx(), who, &w.code).await.unwrap_err();
         assert_eq!(err.code(), "forbidden");
@@ -521,7 +494,7 @@ async fn wrong_class_codes_are_throttled_even_before_a_right_one() {
             .await
             .unwrap_err();
     assert_eq!(err.code(), "too_many_attempts");
-    let amy = actor(&w.kw, "demo.amy").await;
+    let amy = actor_named(&w.kw, "demo.amy").await;
     let err = w.kw.join_class(&now, &amy, &w.code).await.unwrap_err();
     assert_eq!(err.code(), "too_many_attempts");
     // Another address is not held up by this one.

@@ -123,25 +123,18 @@ impl ClassReset {
     /// name, username and password of every learner, each cell made safe for
     /// spreadsheets.
     pub fn to_csv(&self) -> Result<String, Internal> {
-        use crate::classroom::credentials::spreadsheet_safe;
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer
-            .write_record(CSV_HEADER)
-            .map_err(|err| Internal::new(err.to_string()))?;
-        for learner in &self.learners {
-            writer
-                .write_record([
-                    spreadsheet_safe(&self.class_name).as_ref(),
-                    spreadsheet_safe(&learner.first_name).as_ref(),
-                    spreadsheet_safe(&learner.last_name).as_ref(),
-                    spreadsheet_safe(learner.username.as_str()).as_ref(),
-                    spreadsheet_safe(learner.password.expose()).as_ref(),
-                ])
-                .map_err(|err| Internal::new(err.to_string()))?;
-        }
-        let bytes = writer
-            .into_inner()
-            .map_err(|err| Internal::new(err.to_string()))?;
+        let bytes = crate::classroom::credentials::write_csv(
+            &CSV_HEADER,
+            self.learners.iter().map(|learner| {
+                [
+                    self.class_name.as_str(),
+                    &learner.first_name,
+                    &learner.last_name,
+                    learner.username.as_str(),
+                    learner.password.expose(),
+                ]
+            }),
+        )?;
         String::from_utf8(bytes).map_err(|err| Internal::new(err.to_string()))
     }
 
@@ -212,6 +205,15 @@ impl CodedError for ClassResetError {
                 retry_after_secs: *retry_after_secs,
             },
             ClassResetError::Internal(internal) => internal.kind(),
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match self {
+            ClassResetError::PasswordPolicy { violations, .. } => {
+                crate::error::violation_details(violations)
+            }
+            _ => Vec::new(),
         }
     }
 }

@@ -1,61 +1,17 @@
 //! Use-case tests of the whole-class reset, on the backend of the test run.
 
 use super::*;
-use crate::authz::{Permission, PermissionSet, Role};
+use crate::authz::{Permission, Role};
 use crate::classroom::passwords::PasswordState;
 use crate::crypto::random::SeededRandom;
-use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward, settings_for};
+use crate::testing::{
+    DEMO_PASSWORD, MONDAY_MORNING, TestDb, account_named, actor_named, another_teacher,
+    create_pending_user, ctx_at, demo_class, demo_keyward, grant_through_custom_role, parse_csv,
+    seed_demo_people, settings_for, signs_in, staff_of_another_school,
+};
 use crate::types::{Password, Username};
-use std::sync::Arc;
 
-const DEMO_PASSWORD: &str = "DemoPass42";
 const LEARNERS: [&str; 3] = ["demo.amy", "demo.ben", "demo.cara"];
-
-async fn seed(kw: &Keyward, rng: &SeededRandom) {
-    let passwords = crate::demo::DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(DEMO_PASSWORD.into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx_at(MONDAY_MORNING, rng), &passwords)
-        .await
-        .unwrap();
-}
-
-async fn seeded() -> (Arc<Keyward>, TestDb, SeededRandom) {
-    let (kw, db) = keyward().await;
-    let rng = SeededRandom::new(41);
-    seed(&kw, &rng).await;
-    (kw, db, rng)
-}
-
-async fn account(kw: &Keyward, username: &str) -> Account {
-    kw.find_account_by_username(&Username::parse(username).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-async fn actor(kw: &Keyward, username: &str) -> Actor {
-    let account = account(kw, username).await;
-    kw.actor_of(&account).await.unwrap()
-}
-
-/// Class 4B, the demo teacher's class.
-async fn demo_class(kw: &Keyward) -> ClassId {
-    let teacher = actor(kw, "demo.teacher").await;
-    teacher.classes[0].clone()
-}
-
-async fn signs_in(kw: &Keyward, rng: &SeededRandom, username: &str, password: &str) -> bool {
-    kw.sign_in(&ctx_at(MONDAY_MORNING, rng), username, password.into())
-        .await
-        .is_ok()
-}
 
 async fn all_sign_in_with_demo_password(kw: &Keyward, rng: &SeededRandom) -> bool {
     for username in LEARNERS {
@@ -81,9 +37,9 @@ fn usernames(reset: &ClassReset) -> Vec<&str> {
 
 #[tokio::test]
 async fn individual_mode_gives_every_learner_their_own_password_to_sign_in_with() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
     let amy_session = kw
         .sign_in(&ctx, "demo.amy", DEMO_PASSWORD.into())
@@ -109,7 +65,7 @@ async fn individual_mode_gives_every_learner_their_own_password_to_sign_in_with(
     assert_eq!(distinct.len(), 3);
     let policy = kw
         .password_policy(
-            Some(&account(&kw, "demo.amy").await.school_id.unwrap()),
+            Some(&account_named(&kw, "demo.amy").await.school_id.unwrap()),
             PolicyKind::Learner,
         )
         .await
@@ -165,9 +121,9 @@ async fn individual_mode_gives_every_learner_their_own_password_to_sign_in_with(
 
 #[tokio::test]
 async fn same_mode_generates_one_password_that_contains_no_learners_username() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let class = demo_class(&kw).await;
 
     let reset = kw
@@ -190,9 +146,9 @@ async fn same_mode_generates_one_password_that_contains_no_learners_username() {
 
 #[tokio::test]
 async fn same_mode_with_a_chosen_password_sets_it_for_every_learner() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
 
     let reset = kw
@@ -215,9 +171,9 @@ async fn same_mode_with_a_chosen_password_sets_it_for_every_learner() {
 
 #[tokio::test]
 async fn a_chosen_password_that_breaks_the_policy_changes_nothing_and_frees_the_class() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
     let hashed_before = kw
         .hashing_stats()
@@ -264,7 +220,7 @@ async fn a_chosen_password_that_breaks_the_policy_changes_nothing_and_frees_the_
 
     // Under a policy that refuses usernames, a password holding one learner's
     // username is refused for the whole class.
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let mut policy = PasswordPolicy::classic();
     policy.block_username = true;
@@ -296,25 +252,19 @@ async fn a_chosen_password_that_breaks_the_policy_changes_nothing_and_frees_the_
 
 #[tokio::test]
 async fn pending_learners_are_left_alone_and_listed_as_skipped() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let class = demo_class(&kw).await;
-    let created = kw
-        .create_user(
-            &ctx,
-            &lead,
-            &crate::admin::NewPendingUser {
-                first_name: "Dev".into(),
-                last_name: "Patel".into(),
-                role: Role::Learner,
-                school_id: lead.school_id.clone(),
-                class_ids: vec![class.clone()],
-                email: None,
-            },
-        )
-        .await
-        .unwrap();
+    let created = create_pending_user(
+        &kw,
+        &ctx,
+        &lead,
+        Role::Learner,
+        ("Dev", "Patel"),
+        std::slice::from_ref(&class),
+    )
+    .await;
     let preview = kw.class_reset_preview(&lead, &class).await.unwrap();
     assert_eq!((preview.learners, preview.pending), (3, 1));
     assert_eq!(preview.class_name, crate::demo::DEMO_CLASS_NAME);
@@ -345,9 +295,9 @@ async fn pending_learners_are_left_alone_and_listed_as_skipped() {
 
 #[tokio::test]
 async fn a_class_without_learners_who_have_a_password_is_refused() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let empty = kw
         .create_class(&ctx, &lead, &school, "Class 5A", &[])
@@ -362,20 +312,15 @@ async fn a_class_without_learners_who_have_a_password_is_refused() {
     assert_eq!(err.kind(), ErrorKind::Conflict);
 
     // A pending learner alone changes nothing: there is still no password.
-    kw.create_user(
+    create_pending_user(
+        &kw,
         &ctx,
         &lead,
-        &crate::admin::NewPendingUser {
-            first_name: "Eli".into(),
-            last_name: "Rossi".into(),
-            role: Role::Learner,
-            school_id: Some(school),
-            class_ids: vec![empty.id.clone()],
-            email: None,
-        },
+        Role::Learner,
+        ("Eli", "Rossi"),
+        std::slice::from_ref(&empty.id),
     )
-    .await
-    .unwrap();
+    .await;
     let err = kw
         .reset_class_passwords(&ctx, &lead, &empty.id, ClassResetMode::Same(None))
         .await
@@ -386,46 +331,26 @@ async fn a_class_without_learners_who_have_a_password_is_refused() {
 
 #[tokio::test]
 async fn staff_outside_the_class_or_school_cannot_reset_it() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let admin = actor(&kw, "demo.admin").await;
-    let lead = actor(&kw, "demo.lead").await;
+    let admin = actor_named(&kw, "demo.admin").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let class = demo_class(&kw).await;
 
     // A teacher of another class of the same school.
-    let created = kw
-        .create_user(
-            &ctx,
-            &lead,
-            &crate::admin::NewPendingUser {
-                first_name: "Ola".into(),
-                last_name: "Nowak".into(),
-                role: Role::Teacher,
-                school_id: Some(school.clone()),
-                class_ids: Vec::new(),
-                email: None,
-            },
-        )
-        .await
-        .unwrap();
+    let mut other_teacher = another_teacher(&kw, &ctx, &lead).await;
     let own_class = kw
         .create_class(
             &ctx,
             &lead,
             &school,
             "Class 6C",
-            std::slice::from_ref(&created.id),
+            std::slice::from_ref(&other_teacher.user_id),
         )
         .await
         .unwrap();
-    let other_teacher = Actor {
-        user_id: created.id.clone(),
-        role: Role::Teacher,
-        school_id: Some(school.clone()),
-        granted: PermissionSet::EMPTY,
-        classes: vec![own_class.id],
-    };
+    other_teacher.classes.push(own_class.id);
     let err = kw
         .reset_class_passwords(&ctx, &other_teacher, &class, ClassResetMode::Individual)
         .await
@@ -433,7 +358,7 @@ async fn staff_outside_the_class_or_school_cannot_reset_it() {
     assert_eq!(err.code(), "forbidden");
 
     // A learner of the class may not reset it either.
-    let amy = actor(&kw, "demo.amy").await;
+    let amy = actor_named(&kw, "demo.amy").await;
     let err = kw
         .reset_class_passwords(&ctx, &amy, &class, ClassResetMode::Individual)
         .await
@@ -442,17 +367,8 @@ async fn staff_outside_the_class_or_school_cannot_reset_it() {
 
     // The lead teacher of another school learns nothing, nor does anyone
     // about a class that does not exist.
-    let elsewhere = kw
-        .create_school(&ctx, &admin, "Hill Top Academy")
-        .await
-        .unwrap();
-    let foreign_lead = Actor {
-        user_id: created.id,
-        role: Role::LeadTeacher,
-        school_id: Some(elsewhere.id),
-        granted: PermissionSet::EMPTY,
-        classes: Vec::new(),
-    };
+    let foreign_lead =
+        staff_of_another_school(&kw, &ctx, &admin, other_teacher.user_id, Role::LeadTeacher).await;
     let err = kw
         .reset_class_passwords(&ctx, &foreign_lead, &class, ClassResetMode::Individual)
         .await
@@ -479,20 +395,12 @@ async fn staff_outside_the_class_or_school_cannot_reset_it() {
 
 #[tokio::test]
 async fn a_learner_holding_a_permission_the_teacher_lacks_stops_the_whole_reset() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
-    let teacher = actor(&kw, "demo.teacher").await;
-    let school = lead.school_id.clone().unwrap();
+    let lead = actor_named(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
-    let role = kw
-        .create_custom_role(&ctx, &lead, &school, "Helpers", &[Permission::UsersView])
-        .await
-        .unwrap();
-    let ben = account(&kw, "demo.ben").await;
-    kw.grant_custom_role(&ctx, &lead, &ben.id, &role.id)
-        .await
-        .unwrap();
+    grant_through_custom_role(&kw, &ctx, &lead, "demo.ben", &[Permission::UsersView]).await;
 
     let err = kw
         .reset_class_passwords(&ctx, &teacher, &class, ClassResetMode::Individual)
@@ -512,10 +420,10 @@ async fn a_learner_holding_a_permission_the_teacher_lacks_stops_the_whole_reset(
 
 #[tokio::test]
 async fn two_resets_of_one_class_at_once_never_mix() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
-    let lead = actor(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let class = demo_class(&kw).await;
 
     let (first, second) = tokio::join!(
@@ -551,9 +459,9 @@ async fn two_resets_of_one_class_at_once_never_mix() {
 
 #[tokio::test]
 async fn a_held_class_is_refused_until_the_lease_runs_out() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
     let until = UnixTime(MONDAY_MORNING.secs() + CLASS_RESET_LEASE_SECS);
     assert!(
@@ -586,9 +494,9 @@ async fn a_busy_hashing_pool_changes_nothing_and_frees_the_class() {
     settings.hashing.queue_timeout = std::time::Duration::from_millis(1);
     let kw = Keyward::new(db.db.clone(), settings, &SeededRandom::new(5)).unwrap();
     let rng = SeededRandom::new(42);
-    seed(&kw, &rng).await;
+    seed_demo_people(&kw, &rng).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
 
     let err = kw
@@ -622,9 +530,9 @@ async fn a_reset_dropped_half_way_changes_nothing_and_frees_the_class() {
     settings.hashing.iterations = 4;
     let kw = Keyward::new(db.db.clone(), settings, &SeededRandom::new(6)).unwrap();
     let rng = SeededRandom::new(43);
-    seed(&kw, &rng).await;
+    seed_demo_people(&kw, &rng).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
     let held = || async {
         let until: Option<i64> =
@@ -664,9 +572,9 @@ async fn a_reset_dropped_half_way_changes_nothing_and_frees_the_class() {
 
 #[tokio::test]
 async fn a_school_that_keeps_no_copies_gets_passwords_that_cannot_be_shown_again() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(41).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let class = demo_class(&kw).await;
     kw.set_learner_passwords_retrievable(&ctx, &lead, &school, false)
@@ -710,16 +618,8 @@ fn the_csv_lists_every_learner_with_formulas_neutralised() {
         ],
         skipped_pending: Vec::new(),
     };
-    let text = reset.to_csv().unwrap();
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        CSV_HEADER
-    );
-    let rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect();
+    let (header, rows) = parse_csv(reset.to_csv().unwrap().as_bytes());
+    assert_eq!(header, CSV_HEADER);
     assert_eq!(
         rows,
         vec![

@@ -1,9 +1,33 @@
-//! The one place where a cell bound for a spreadsheet is made safe
-//! (R-TCH-5): a cell that a spreadsheet would read as a formula is prefixed
-//! with an apostrophe so that it is shown as text. Every CSV the service
-//! writes for people to open passes each cell through [`spreadsheet_safe`].
+//! The one place where a CSV for people to open is written (R-TCH-5):
+//! [`write_csv`] makes RFC 4180 bytes (CRLF, UTF-8 without a byte-order
+//! mark) and passes every cell through [`spreadsheet_safe`], which prefixes a
+//! cell a spreadsheet would read as a formula with an apostrophe so that it
+//! is shown as text.
 
 use std::borrow::Cow;
+
+use crate::error::Internal;
+
+/// A header row and data rows as CSV, every cell made safe for spreadsheets.
+pub fn write_csv<'a, Rows, Row>(header: &[&str], rows: Rows) -> Result<Vec<u8>, Internal>
+where
+    Rows: IntoIterator<Item = Row>,
+    Row: IntoIterator<Item = &'a str>,
+{
+    let mut writer = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer.write_record(header).map_err(Internal::new)?;
+    for row in rows {
+        let cells: Vec<Cow<'_, str>> = row.into_iter().map(spreadsheet_safe).collect();
+        writer
+            .write_record(cells.iter().map(|cell| cell.as_bytes()))
+            .map_err(Internal::new)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|err| Internal::new(err.to_string()))
+}
 
 /// Characters that make a spreadsheet treat a cell as a formula (or that
 /// some spreadsheets strip before deciding so), including the full-width

@@ -14,7 +14,7 @@
 pub mod csv;
 mod store;
 
-pub use csv::{looks_like_formula, spreadsheet_safe};
+pub use csv::{looks_like_formula, spreadsheet_safe, write_csv};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -118,6 +118,16 @@ impl fmt::Debug for CredentialRow {
 }
 
 impl CredentialRow {
+    /// The `password_status` column: the password's state, or `withheld`
+    /// when the viewer may not see this learner's secrets.
+    pub fn status_text(&self) -> &'static str {
+        if self.withheld {
+            "withheld"
+        } else {
+            self.password_state.as_str()
+        }
+    }
+
     /// The row's cells in the order of [`CSV_HEADER`], before neutralising.
     fn cells<'a>(&'a self, school: &'a str) -> [&'a str; 9] {
         [
@@ -127,7 +137,7 @@ impl CredentialRow {
             &self.last_name,
             self.username.as_deref().unwrap_or(""),
             self.password.as_ref().map(Password::expose).unwrap_or(""),
-            self.password_state.as_str(),
+            self.status_text(),
             self.access_code.as_deref().unwrap_or(""),
             self.parent_access_code.as_deref().unwrap_or(""),
         ]
@@ -149,19 +159,10 @@ impl Credentials {
     /// UTF-8 without a byte-order mark, a header row of [`CSV_HEADER`], every
     /// cell passed through [`spreadsheet_safe`].
     pub fn to_csv(&self) -> Result<Vec<u8>, Internal> {
-        let mut writer = ::csv::WriterBuilder::new()
-            .terminator(::csv::Terminator::CRLF)
-            .from_writer(Vec::new());
-        writer.write_record(CSV_HEADER).map_err(Internal::new)?;
-        for row in &self.rows {
-            let cells = row.cells(&self.school_name).map(spreadsheet_safe);
-            writer
-                .write_record(cells.iter().map(|cell| cell.as_bytes()))
-                .map_err(Internal::new)?;
-        }
-        writer
-            .into_inner()
-            .map_err(|err| Internal::new(err.to_string()))
+        write_csv(
+            &CSV_HEADER,
+            self.rows.iter().map(|row| row.cells(&self.school_name)),
+        )
     }
 
     /// A file name for the download: `<school>[-<class>]-credentials.csv`,

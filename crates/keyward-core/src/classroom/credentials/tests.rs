@@ -2,49 +2,12 @@
 //! test run.
 
 use super::*;
-use crate::accounts::Account;
-use crate::admin::NewPendingUser;
-use crate::crypto::random::SeededRandom;
-use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward};
-use crate::types::{Password, Username};
-use std::sync::Arc;
-
-const DEMO_PASSWORD: &str = "DemoPass42";
-
-async fn seeded() -> (Arc<Keyward>, TestDb, SeededRandom) {
-    let (kw, db) = keyward().await;
-    let rng = SeededRandom::new(61);
-    let passwords = crate::demo::DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(DEMO_PASSWORD.into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    (kw, db, rng)
-}
-
-async fn account(kw: &Keyward, username: &str) -> Account {
-    kw.find_account_by_username(&Username::parse(username).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-async fn actor(kw: &Keyward, username: &str) -> Actor {
-    kw.actor_of(&account(kw, username).await).await.unwrap()
-}
-
-/// The demo class, as its teacher sees it.
-async fn demo_class(kw: &Keyward) -> ClassId {
-    let teacher = actor(kw, "demo.teacher").await;
-    teacher.classes.first().cloned().unwrap()
-}
+use crate::authz::{Permission, Role};
+use crate::testing::{
+    DEMO_PASSWORD, MONDAY_MORNING, account_named, actor_named, change_own_password_as,
+    create_pending_user, ctx_at, demo_class, demo_keyward, grant_through_custom_role, parse_csv,
+};
+use crate::types::Password;
 
 /// A new pending learner of the demo school, in `classes`.
 async fn new_learner(
@@ -52,38 +15,10 @@ async fn new_learner(
     ctx: &Ctx<'_>,
     first: &str,
     last: &str,
-    classes: Vec<ClassId>,
+    classes: &[ClassId],
 ) -> crate::admin::CreatedUser {
-    let lead = actor(kw, "demo.lead").await;
-    kw.create_user(
-        ctx,
-        &lead,
-        &NewPendingUser {
-            first_name: first.into(),
-            last_name: last.into(),
-            role: Role::Learner,
-            school_id: lead.school_id.clone(),
-            class_ids: classes,
-            email: None,
-        },
-    )
-    .await
-    .unwrap()
-}
-
-fn parse_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = ::csv::ReaderBuilder::new().from_reader(bytes);
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
+    let lead = actor_named(kw, "demo.lead").await;
+    create_pending_user(kw, ctx, &lead, Role::Learner, (first, last), classes).await
 }
 
 fn row_of<'a>(credentials: &'a Credentials, first_name: &str) -> &'a CredentialRow {
@@ -96,9 +31,9 @@ fn row_of<'a>(credentials: &'a Credentials, first_name: &str) -> &'a CredentialR
 
 #[tokio::test]
 async fn the_class_csv_has_the_spec_columns_and_one_row_per_learner_by_name() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
 
     let credentials = kw
@@ -138,17 +73,17 @@ async fn the_class_csv_has_the_spec_columns_and_one_row_per_learner_by_name() {
     assert_eq!(rows[2][5..7], ["", "private"]);
 
     // The parent access code is the one a parent can use.
-    let amy = account(&kw, "demo.amy").await;
-    let lead = actor(&kw, "demo.lead").await;
+    let amy = account_named(&kw, "demo.amy").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let shown = kw.show_user(&lead, &amy.id).await.unwrap();
     assert_eq!(Some(rows[0][8].clone()), shown.parent_access_code);
 }
 
 #[tokio::test]
 async fn user_accounts_show_states_but_no_secret_and_are_not_audited() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
     let before = crate::audit::recent(kw.db(), 1000).await.unwrap().len();
 
@@ -179,10 +114,10 @@ async fn user_accounts_show_states_but_no_secret_and_are_not_audited() {
 
 #[tokio::test]
 async fn a_teacher_reaches_only_the_classes_they_teach_and_never_the_school() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
-    let teacher = actor(&kw, "demo.teacher").await;
+    let lead = actor_named(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let school = lead.school_id.clone().unwrap();
     let other = kw
         .create_class(&ctx, &lead, &school, "Class 5A", &[])
@@ -213,7 +148,7 @@ async fn a_teacher_reaches_only_the_classes_they_teach_and_never_the_school() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
     // A learner may not export anything, not even their own class.
-    let amy = actor(&kw, "demo.amy").await;
+    let amy = actor_named(&kw, "demo.amy").await;
     let class = demo_class(&kw).await;
     let err = kw
         .class_credentials(&ctx, &amy, &class, CredentialsUse::Export)
@@ -231,10 +166,10 @@ async fn a_teacher_reaches_only_the_classes_they_teach_and_never_the_school() {
 
 #[tokio::test]
 async fn the_lead_teacher_exports_the_whole_school_but_no_other_school() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let admin = actor(&kw, "demo.admin").await;
-    let lead = actor(&kw, "demo.lead").await;
+    let admin = actor_named(&kw, "demo.admin").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let class_4b = demo_class(&kw).await;
     let class_3a = kw
@@ -247,10 +182,10 @@ async fn the_lead_teacher_exports_the_whole_school_but_no_other_school() {
         &ctx,
         "Dan",
         "Dunn",
-        vec![class_4b.clone(), class_3a.id.clone()],
+        &[class_4b.clone(), class_3a.id.clone()],
     )
     .await;
-    new_learner(&kw, &ctx, "Eve", "Evans", vec![]).await;
+    new_learner(&kw, &ctx, "Eve", "Evans", &[]).await;
 
     let credentials = kw
         .school_credentials(&ctx, &lead, &school, CredentialsUse::Export)
@@ -321,30 +256,11 @@ async fn the_lead_teacher_exports_the_whole_school_but_no_other_school() {
 
 #[tokio::test]
 async fn after_the_learner_chooses_their_own_password_the_row_is_blank_and_private() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
-
-    let signed_in = kw
-        .sign_in(&ctx, "demo.amy", DEMO_PASSWORD.into())
-        .await
-        .unwrap();
-    let session = kw
-        .current_session(&ctx, &signed_in.session_token)
-        .await
-        .unwrap()
-        .unwrap();
-    kw.change_own_password(
-        &ctx,
-        &session,
-        &signed_in.session_token,
-        DEMO_PASSWORD.into(),
-        "MySecret88".into(),
-        "MySecret88",
-    )
-    .await
-    .unwrap();
+    change_own_password_as(&kw, &ctx, "demo.amy", DEMO_PASSWORD, "MySecret88").await;
 
     let credentials = kw
         .class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)
@@ -366,11 +282,11 @@ async fn after_the_learner_chooses_their_own_password_the_row_is_blank_and_priva
 
 #[tokio::test]
 async fn a_pending_learner_has_their_access_code_and_no_username() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
-    let created = new_learner(&kw, &ctx, "Finn", "Ford", vec![class.clone()]).await;
+    let created = new_learner(&kw, &ctx, "Finn", "Ford", std::slice::from_ref(&class)).await;
 
     let credentials = kw
         .class_credentials(&ctx, &teacher, &class, CredentialsUse::Show)
@@ -393,7 +309,7 @@ async fn a_pending_learner_has_their_access_code_and_no_username() {
     assert!(!format!("{credentials:?}").contains(&created.access_code));
 
     // A fresh code replaces the shown one at once.
-    let lead = actor(&kw, "demo.lead").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let fresh = kw
         .reissue_access_code(&ctx, &lead, &created.id)
         .await
@@ -422,19 +338,19 @@ async fn a_pending_learner_has_their_access_code_and_no_username() {
 
 #[tokio::test]
 async fn cells_a_spreadsheet_would_run_are_neutralised() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
     new_learner(
         &kw,
         &ctx,
         "=HYPERLINK(\"http://evil.example\",\"x\")",
         "+1",
-        vec![class.clone()],
+        std::slice::from_ref(&class),
     )
     .await;
-    new_learner(&kw, &ctx, "@SUM(A1)", " -2", vec![class.clone()]).await;
+    new_learner(&kw, &ctx, "@SUM(A1)", " -2", std::slice::from_ref(&class)).await;
 
     let credentials = kw
         .class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)
@@ -464,10 +380,10 @@ async fn cells_a_spreadsheet_would_run_are_neutralised() {
 
 #[tokio::test]
 async fn every_showing_and_export_is_audited_with_scope_and_row_count_only() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
-    let lead = actor(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
     let class = demo_class(&kw).await;
 
@@ -558,20 +474,12 @@ async fn every_showing_and_export_is_audited_with_scope_and_row_count_only() {
 
 #[tokio::test]
 async fn a_learner_holding_more_than_the_teacher_keeps_their_secrets_from_them() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(61).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
-    let teacher = actor(&kw, "demo.teacher").await;
-    let school = lead.school_id.clone().unwrap();
+    let lead = actor_named(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
-    let role = kw
-        .create_custom_role(&ctx, &lead, &school, "Helper", &[Permission::UsersView])
-        .await
-        .unwrap();
-    let ben = account(&kw, "demo.ben").await;
-    kw.grant_custom_role(&ctx, &lead, &ben.id, &role.id)
-        .await
-        .unwrap();
+    grant_through_custom_role(&kw, &ctx, &lead, "demo.ben", &[Permission::UsersView]).await;
 
     let for_teacher = kw
         .class_credentials(&ctx, &teacher, &class, CredentialsUse::Export)

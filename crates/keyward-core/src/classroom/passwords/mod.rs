@@ -156,6 +156,18 @@ impl CodedError for LearnerPasswordError {
             LearnerPasswordError::Internal(internal) => internal.kind(),
         }
     }
+
+    fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match self {
+            LearnerPasswordError::PasswordPolicy { violations, .. } => {
+                crate::error::violation_details(violations)
+            }
+            LearnerPasswordError::NotRetrievable(state) => {
+                vec![("password_status", serde_json::json!(state.as_str()))]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl From<HashingError> for LearnerPasswordError {

@@ -2,53 +2,18 @@
 //! the test run.
 
 use super::*;
-use crate::crypto::random::SeededRandom;
-use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward};
-use crate::types::{Password, Username};
-use std::sync::Arc;
-
-async fn seeded() -> (Arc<Keyward>, TestDb, SeededRandom) {
-    let (kw, db) = keyward().await;
-    let rng = SeededRandom::new(31);
-    let passwords = crate::demo::DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new("DemoPass42".into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    (kw, db, rng)
-}
-
-async fn actor(kw: &Keyward, username: &str) -> Actor {
-    let account = account(kw, username).await;
-    kw.actor_of(&account).await.unwrap()
-}
-
-async fn account(kw: &Keyward, username: &str) -> Account {
-    kw.find_account_by_username(&Username::parse(username).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-async fn signs_in(kw: &Keyward, rng: &SeededRandom, username: &str, password: &str) -> bool {
-    kw.sign_in(&ctx_at(MONDAY_MORNING, rng), username, password.into())
-        .await
-        .is_ok()
-}
+use crate::testing::{
+    DEMO_PASSWORD, MONDAY_MORNING, account_named, actor_named, another_teacher, audited_actions,
+    change_own_password_as, create_pending_user, ctx_at, demo_keyward, kept_learner_passwords,
+    signs_in, staff_of_another_school,
+};
 
 #[tokio::test]
 async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_can_show_it_again() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(31).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
-    let amy = account(&kw, "demo.amy").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let amy = account_named(&kw, "demo.amy").await;
 
     let issued = kw
         .reset_learner_password(&ctx, &teacher, &amy.id, NewPasswordChoice::Generate)
@@ -61,7 +26,7 @@ async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_can_show_i
         .unwrap();
     assert!(policy.check(&issued.password, Some("demo.amy")).is_empty());
     assert!(signs_in(&kw, &rng, "demo.amy", issued.password.expose()).await);
-    assert!(!signs_in(&kw, &rng, "demo.amy", "DemoPass42").await);
+    assert!(!signs_in(&kw, &rng, "demo.amy", DEMO_PASSWORD).await);
 
     let view = kw.learner_password_view(&teacher, &amy.id).await.unwrap();
     assert_eq!(view.state, PasswordState::Retrievable);
@@ -71,22 +36,17 @@ async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_can_show_i
         .unwrap();
     assert_eq!(shown.expose(), issued.password.expose());
 
-    let actions: Vec<String> = crate::audit::recent(kw.db(), 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| row.action)
-        .collect();
+    let actions = audited_actions(&kw, 50).await;
     assert!(actions.contains(&action::LEARNER_PASSWORD_RESET.to_owned()));
     assert!(actions.contains(&action::LEARNER_PASSWORD_REVEAL.to_owned()));
 }
 
 #[tokio::test]
 async fn a_chosen_password_is_checked_against_the_learner_policy_and_changes_nothing_when_bad() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(31).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
-    let ben = account(&kw, "demo.ben").await;
+    let lead = actor_named(&kw, "demo.lead").await;
+    let ben = account_named(&kw, "demo.ben").await;
 
     let err = kw
         .reset_learner_password(
@@ -102,7 +62,7 @@ async fn a_chosen_password_is_checked_against_the_learner_policy_and_changes_not
         panic!("expected a policy error");
     };
     assert!(violations.contains(&Violation::TooShort));
-    assert!(signs_in(&kw, &rng, "demo.ben", "DemoPass42").await);
+    assert!(signs_in(&kw, &rng, "demo.ben", DEMO_PASSWORD).await);
 
     let err = kw
         .reset_learner_password(
@@ -128,34 +88,22 @@ async fn a_chosen_password_is_checked_against_the_learner_policy_and_changes_not
 
 #[tokio::test]
 async fn when_the_learner_chooses_their_own_password_the_copy_is_destroyed() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(31).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let teacher = actor(&kw, "demo.teacher").await;
-    let cara = account(&kw, "demo.cara").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let cara = account_named(&kw, "demo.cara").await;
     let issued = kw
         .reset_learner_password(&ctx, &teacher, &cara.id, NewPasswordChoice::Generate)
         .await
         .unwrap();
-
-    let signed_in = kw
-        .sign_in(&ctx, "demo.cara", issued.password.expose().into())
-        .await
-        .unwrap();
-    let session = kw
-        .current_session(&ctx, &signed_in.session_token)
-        .await
-        .unwrap()
-        .unwrap();
-    kw.change_own_password(
+    change_own_password_as(
+        &kw,
         &ctx,
-        &session,
-        &signed_in.session_token,
-        issued.password.expose().into(),
-        "MySecret88".into(),
+        "demo.cara",
+        issued.password.expose(),
         "MySecret88",
     )
-    .await
-    .unwrap();
+    .await;
 
     let err = kw
         .reveal_learner_password(&ctx, &teacher, &cara.id)
@@ -169,48 +117,20 @@ async fn when_the_learner_chooses_their_own_password_the_copy_is_destroyed() {
             .state,
         PasswordState::Private
     );
-    let copies: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sealed_secrets WHERE purpose = 'learner_password'",
-    )
-    .fetch_one(kw.db().pool())
-    .await
-    .unwrap();
     // Amy's and Ben's demo passwords are kept; Cara's went with her change.
-    assert_eq!(copies, 2);
+    assert_eq!(kept_learner_passwords(&kw).await, 2);
 }
 
 #[tokio::test]
 async fn staff_outside_the_learners_classes_or_school_cannot_reach_them() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(31).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let admin = actor(&kw, "demo.admin").await;
-    let lead = actor(&kw, "demo.lead").await;
-    let school = lead.school_id.clone().unwrap();
-    let amy = account(&kw, "demo.amy").await;
+    let admin = actor_named(&kw, "demo.admin").await;
+    let lead = actor_named(&kw, "demo.lead").await;
+    let amy = account_named(&kw, "demo.amy").await;
 
-    // A second teacher of the same school, with a class of their own.
-    let created = kw
-        .create_user(
-            &ctx,
-            &lead,
-            &crate::admin::NewPendingUser {
-                first_name: "Ola".into(),
-                last_name: "Nowak".into(),
-                role: Role::Teacher,
-                school_id: Some(school.clone()),
-                class_ids: Vec::new(),
-                email: None,
-            },
-        )
-        .await
-        .unwrap();
-    let other_teacher = Actor {
-        user_id: created.id.clone(),
-        role: Role::Teacher,
-        school_id: Some(school.clone()),
-        granted: crate::authz::PermissionSet::EMPTY,
-        classes: Vec::new(),
-    };
+    // A second teacher of the same school, teaching none of Amy's classes.
+    let other_teacher = another_teacher(&kw, &ctx, &lead).await;
     let err = kw
         .reset_learner_password(&ctx, &other_teacher, &amy.id, NewPasswordChoice::Generate)
         .await
@@ -223,17 +143,8 @@ async fn staff_outside_the_learners_classes_or_school_cannot_reach_them() {
     assert_eq!(err.code(), "forbidden");
 
     // The lead teacher of another school learns nothing.
-    let elsewhere = kw
-        .create_school(&ctx, &admin, "Hill Top Academy")
-        .await
-        .unwrap();
-    let foreign_lead = Actor {
-        user_id: created.id,
-        role: Role::LeadTeacher,
-        school_id: Some(elsewhere.id),
-        granted: crate::authz::PermissionSet::EMPTY,
-        classes: Vec::new(),
-    };
+    let foreign_lead =
+        staff_of_another_school(&kw, &ctx, &admin, other_teacher.user_id, Role::LeadTeacher).await;
     let err = kw
         .reset_learner_password(&ctx, &foreign_lead, &amy.id, NewPasswordChoice::Generate)
         .await
@@ -241,7 +152,7 @@ async fn staff_outside_the_learners_classes_or_school_cannot_reach_them() {
     assert_eq!(err.code(), "not_found");
 
     // Staff are no learners: their passwords are never reset or shown here.
-    let teacher = actor(&kw, "demo.teacher").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let err = kw
         .reveal_learner_password(&ctx, &lead, &teacher.user_id)
         .await
@@ -250,17 +161,17 @@ async fn staff_outside_the_learners_classes_or_school_cannot_reach_them() {
     let unknown = crate::types::UserId::generate(&rng).unwrap();
     let err = kw.learner_password_view(&lead, &unknown).await.unwrap_err();
     assert_eq!(err.code(), "not_found");
-    assert!(signs_in(&kw, &rng, "demo.amy", "DemoPass42").await);
+    assert!(signs_in(&kw, &rng, "demo.amy", DEMO_PASSWORD).await);
 }
 
 #[tokio::test]
 async fn a_school_that_keeps_no_copies_destroys_them_and_keeps_none_after() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(31).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
-    let teacher = actor(&kw, "demo.teacher").await;
+    let lead = actor_named(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
     let school = lead.school_id.clone().unwrap();
-    let amy = account(&kw, "demo.amy").await;
+    let amy = account_named(&kw, "demo.amy").await;
     assert!(
         kw.learner_passwords_retrievable(&teacher, &school)
             .await
@@ -293,35 +204,15 @@ async fn a_school_that_keeps_no_copies_destroys_them_and_keeps_none_after() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "not_retrievable");
-    let copies: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sealed_secrets WHERE purpose = 'learner_password'",
-    )
-    .fetch_one(kw.db().pool())
-    .await
-    .unwrap();
-    assert_eq!(copies, 0);
+    assert_eq!(kept_learner_passwords(&kw).await, 0);
 }
 
 #[tokio::test]
 async fn a_pending_learner_has_no_password_to_reset() {
-    let (kw, _db, rng) = seeded().await;
+    let (kw, _db, rng) = demo_keyward(31).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let lead = actor(&kw, "demo.lead").await;
-    let created = kw
-        .create_user(
-            &ctx,
-            &lead,
-            &crate::admin::NewPendingUser {
-                first_name: "Dev".into(),
-                last_name: "Patel".into(),
-                role: Role::Learner,
-                school_id: lead.school_id.clone(),
-                class_ids: Vec::new(),
-                email: None,
-            },
-        )
-        .await
-        .unwrap();
+    let lead = actor_named(&kw, "demo.lead").await;
+    let created = create_pending_user(&kw, &ctx, &lead, Role::Learner, ("Dev", "Patel"), &[]).await;
     let err = kw
         .reset_learner_password(&ctx, &lead, &created.id, NewPasswordChoice::Generate)
         .await

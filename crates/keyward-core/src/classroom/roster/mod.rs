@@ -19,7 +19,7 @@ use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
-use crate::classroom::credentials::spreadsheet_safe;
+use crate::classroom::credentials::write_csv;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::store::is_unique_violation;
 use crate::types::{ClassId, SchoolId, UserId};
@@ -163,27 +163,18 @@ impl RosterReport {
     /// The created learners and their codes as CSV (UTF-8, RFC 4180, header
     /// [`CODES_CSV_HEADER`]), cells that could start a formula neutralised.
     pub fn codes_csv(&self) -> Result<Vec<u8>, Internal> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer
-            .write_record(CODES_CSV_HEADER)
-            .map_err(Internal::new)?;
-        for learner in &self.learners {
-            writer
-                .write_record(
-                    [
-                        &learner.first_name,
-                        &learner.last_name,
-                        &learner.class,
-                        &learner.access_code,
-                        &learner.parent_access_code,
-                    ]
-                    .map(|cell| spreadsheet_safe(cell).into_owned()),
-                )
-                .map_err(Internal::new)?;
-        }
-        writer
-            .into_inner()
-            .map_err(|err| Internal::new(err.to_string()))
+        write_csv(
+            &CODES_CSV_HEADER,
+            self.learners.iter().map(|learner| {
+                [
+                    learner.first_name.as_str(),
+                    &learner.last_name,
+                    &learner.class,
+                    &learner.access_code,
+                    &learner.parent_access_code,
+                ]
+            }),
+        )
     }
 }
 

@@ -7,11 +7,10 @@ use std::time::Instant;
 
 use super::*;
 use crate::activation::ActivationInput;
-use crate::classroom::credentials::looks_like_formula;
+use crate::classroom::credentials::{looks_like_formula, spreadsheet_safe};
 use crate::crypto::random::SeededRandom;
-use crate::demo::{DEMO_CLASS_NAME, DEMO_PEOPLE};
-use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward};
-use crate::types::{Password, Username};
+use crate::demo::DEMO_CLASS_NAME;
+use crate::testing::{MONDAY_MORNING, TestDb, actor_named, ctx_at, demo_keyward};
 
 struct World {
     kw: Arc<Keyward>,
@@ -27,7 +26,7 @@ impl World {
     }
 
     async fn actor(&self, username: &str) -> Actor {
-        actor_of(&self.kw, username).await
+        actor_named(&self.kw, username).await
     }
 
     async fn import(&self, csv: impl AsRef<[u8]>) -> Result<RosterReport, RosterError> {
@@ -73,21 +72,8 @@ impl World {
 }
 
 async fn world() -> World {
-    let (kw, db) = keyward().await;
-    let rng = SeededRandom::new(33);
-    let passwords = DEMO_PEOPLE
-        .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new("DemoPass42".into()).unwrap(),
-            )
-        })
-        .collect();
-    kw.seed_demo(&ctx_at(MONDAY_MORNING, &rng), &passwords)
-        .await
-        .unwrap();
-    let lead = actor_of(&kw, "demo.lead").await;
+    let (kw, db, rng) = demo_keyward(33).await;
+    let lead = actor_named(&kw, "demo.lead").await;
     World {
         school: lead.school_id.clone().unwrap(),
         lead,
@@ -95,15 +81,6 @@ async fn world() -> World {
         _db: db,
         rng,
     }
-}
-
-async fn actor_of(kw: &Keyward, username: &str) -> Actor {
-    let account = kw
-        .find_account_by_username(&Username::parse(username).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    kw.actor_of(&account).await.unwrap()
 }
 
 /// Of a rejection, the (row, column, code) of each problem.
