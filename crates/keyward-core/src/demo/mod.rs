@@ -340,4 +340,48 @@ mod tests {
         let code = kw.demo_class_code().await.unwrap().unwrap();
         assert_eq!(code.len(), crate::classroom::CLASS_CODE_LEN);
     }
+
+    #[tokio::test]
+    async fn the_demo_keeps_staff_given_passwords_and_one_pending_learner_with_a_code() {
+        let (kw, _db) = keyward().await;
+        let rng = SeededRandom::new(12);
+        let ctx = ctx_at(MONDAY_MORNING, &rng);
+        kw.seed_demo(&ctx, &demo_passwords("DemoPass42"))
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            kw.seed_demo_pending_learner(&ctx).await.unwrap();
+        }
+        let lead = crate::testing::actor_named(&kw, "demo.lead").await;
+        let class = crate::testing::demo_class(&kw).await;
+        let sheet = kw
+            .class_credentials(
+                &ctx,
+                &lead,
+                &class,
+                crate::classroom::credentials::CredentialsUse::Show,
+            )
+            .await
+            .unwrap();
+        let states: Vec<(String, &str, bool)> = sheet
+            .rows
+            .iter()
+            .map(|row| {
+                (
+                    row.first_name.clone(),
+                    row.password_state.as_str(),
+                    row.access_code.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("Amy".to_owned(), "retrievable", false),
+                ("Ben".to_owned(), "retrievable", false),
+                ("Cara".to_owned(), "private", false),
+                ("Dev".to_owned(), "pending", true),
+            ]
+        );
+    }
 }
