@@ -136,7 +136,11 @@ struct ErrorPage<'a> {
 
 /// Gives every error response its body. API paths get
 /// `{"error", "message", "request_id"}`; pages get a readable page.
-pub async fn render_errors(request: Request, next: Next) -> Response {
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
     let request_id = request
         .extensions()
@@ -144,6 +148,14 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or("-")
         .to_owned();
+    // An error page shows a signed-in visitor's menu, so they are not stuck.
+    let session_token = if is_api {
+        None
+    } else {
+        axum_extra::extract::cookie::CookieJar::from_headers(request.headers())
+            .get(crate::extract::SESSION_COOKIE)
+            .and_then(|c| keyward_core::crypto::tokens::Token::from_client(c.value()))
+    };
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -176,8 +188,19 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             .into_response()
             .into_body()
     } else {
+        let nav = match &session_token {
+            // Not when the server itself is failing: the page must not need the database.
+            Some(token) if !status.is_server_error() => {
+                let ctx = state.ctx(&crate::extract::Client::default());
+                match state.kw.current_session(&ctx, token).await {
+                    Ok(Some(session)) => Some(crate::pages::Nav::of_session(&session)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         let page = ErrorPage {
-            nav: None,
+            nav,
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or("Error"),
             message: &report.message,

@@ -41,13 +41,18 @@ pub struct Nav {
 
 impl Nav {
     pub fn of(visitor: &Visitor) -> Option<Nav> {
-        visitor.session.as_ref().map(|s| Nav {
+        visitor.session.as_ref().map(Nav::of_session)
+    }
+
+    /// The menu of a live session (also used by error pages).
+    pub fn of_session(s: &keyward_core::accounts::CurrentSession) -> Nav {
+        Nav {
             username: s.account.username.to_string(),
             display_name: s.account.display_name(),
             role_label: s.account.role.label(),
             csrf_token: s.csrf_token.clone(),
             links: menu_links(s.account.role),
-        })
+        }
     }
 }
 

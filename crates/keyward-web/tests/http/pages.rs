@@ -390,3 +390,21 @@ async fn sign_out_without_csrf_token_keeps_the_session() {
     let home = browser.get("/home").await;
     assert_eq!(home.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_error_page_keeps_the_menu_of_a_signed_in_visitor() {
+    let app = demo_app().await;
+    let mut browser = app.signed_in_browser("demo.teacher", DEMO_PASSWORD).await;
+    let refused = browser.get("/school/students").await;
+    assert_error_page(&refused, StatusCode::FORBIDDEN);
+    let text = refused.text();
+    assert!(text.contains("href=\"/classes\""), "no menu: {text}");
+    assert!(text.contains("Sign out"), "no sign-out: {text}");
+    let missing = browser.get("/no/such/page").await;
+    assert_error_page(&missing, StatusCode::NOT_FOUND);
+    assert!(missing.text().contains("href=\"/classes\""));
+
+    // Signed out, an error page has no menu.
+    let anonymous = app.browser().get("/no/such/page").await;
+    assert!(!anonymous.text().contains("Sign out"));
+}
