@@ -1436,4 +1436,14 @@ fn export_writes_the_credentials_csv_to_standard_output_or_a_private_file() {
         "",
     );
     assert_one_line_failure(&output, &["cannot write", "/nonexistent/dir/x.csv"]);
+    // Nothing was exported, so nothing more was audited.
+    let exports = with_core(&site, async |kw, _| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'credentials.export'",
+        )
+        .fetch_one(kw.db().pool())
+        .await
+        .expect("audit rows")
+    });
+    assert_eq!(exports, 2);
 }

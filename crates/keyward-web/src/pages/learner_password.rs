@@ -45,8 +45,8 @@ struct LearnerPasswordPage {
     hints: Vec<Hint>,
     /// The existing password, after **Show password**.
     shown: Option<String>,
-    /// A generated password waiting for **Reset**.
-    proposal: Option<String>,
+    /// A generated password waiting for **Reset**, with its proof.
+    proposal: Option<(String, String)>,
     done: Option<Done>,
     errors: Vec<String>,
     /// The chosen-password field caused the errors.
@@ -176,7 +176,9 @@ pub async fn generate(
         .propose_learner_password(&state.ctx(&client), &actor, &learner)
         .await
     {
-        Ok(password) => page.proposal = Some(password.expose().to_owned()),
+        Ok(proposed) => {
+            page.proposal = Some((proposed.password.expose().to_owned(), proposed.proof));
+        }
         Err(err) => return Ok(error_page(&state, &visitor, page, err, false)),
     }
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
@@ -191,6 +193,9 @@ pub struct ResetForm {
     /// `generated` (the proposal, unchanged) or `chosen` (typed by staff).
     #[serde(default)]
     origin: String,
+    /// The proposal's proof, with `generated`.
+    #[serde(default)]
+    proof: String,
 }
 
 /// **Reset**: sets the generated or chosen password.
@@ -219,7 +224,14 @@ pub async fn reset(
             &state.ctx(&client),
             &actor,
             &learner,
-            NewPasswordChoice::Chosen(form.password),
+            if chosen {
+                NewPasswordChoice::Chosen(form.password)
+            } else {
+                NewPasswordChoice::Proposed {
+                    password: form.password,
+                    proof: form.proof,
+                }
+            },
         )
         .await
     {

@@ -369,6 +369,7 @@ async fn the_reset_password_page_generates_then_resets() {
         .await;
     assert_eq!(proposed.status, StatusCode::OK);
     let proposal = proposed.field("password").expect("the proposal");
+    let proof = proposed.field("proof").expect("the proposal's proof");
     // Nothing changes before Reset.
     assert_eq!(
         app.api_sign_in("demo.amy", PASSWORD).await.status,
@@ -381,12 +382,42 @@ async fn the_reset_password_page_generates_then_resets() {
             &[
                 ("csrf_token", &csrf),
                 ("origin", "generated"),
+                ("proof", &proof),
                 ("password", &proposal),
             ],
         )
         .await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.page_text().contains(&proposal));
+    // The proof shows keyward made the password: audited as generated.
+    let details = reset_details(&app).await;
+    assert_eq!(
+        details.first().map(String::as_str),
+        Some("generate"),
+        "{details:?}"
+    );
+
+    // A proposal changed by hand is a chosen password.
+    let edited = format!("{proposal}7");
+    let done = browser
+        .post_form(
+            &format!("/learners/{amy}/password"),
+            &[
+                ("csrf_token", &csrf),
+                ("origin", "generated"),
+                ("proof", &proof),
+                ("password", &edited),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    let details = reset_details(&app).await;
+    assert_eq!(
+        details.first().map(String::as_str),
+        Some("set"),
+        "{details:?}"
+    );
+    let proposal = edited;
     assert_eq!(
         app.api_sign_in("demo.amy", &proposal).await.status,
         StatusCode::OK
@@ -458,4 +489,15 @@ async fn the_learner_passwords_setting_page_is_the_lead_teachers() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// The details of the learner-password resets in the audit trail, newest first.
+async fn reset_details(app: &TestApp) -> Vec<String> {
+    keyward_core::audit::recent(app.kw.db(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == "learner.password_reset")
+        .filter_map(|row| row.detail)
+        .collect()
 }

@@ -31,17 +31,22 @@ pub async fn run(
                 .ok_or_else(|| failed(format!("--class: {text:?} is not a class id")))
         })
         .transpose()?;
+    // The file is opened (private) before anything is read or audited, so a
+    // path that cannot be written leaves no "exported" row behind.
+    let file = output.map(open_private_file).transpose()?;
     let kw = open(settings).await?;
     let outcome = export(&kw, &school, class.as_ref()).await;
     kw.db().close().await;
     let credentials = outcome?;
     let csv = credentials.to_csv().map_err(|e| failed(e.cause()))?;
-    let place = match output {
-        Some(path) => {
-            write_private_file(path, &csv)?;
+    let place = match (output, file) {
+        (Some(path), Some(mut file)) => {
+            file.write_all(&csv)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
             path.display().to_string()
         }
-        None => {
+        _ => {
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(&csv)
@@ -105,9 +110,10 @@ fn not_found(err: CredentialsError, what: &str) -> CommandError {
     }
 }
 
-/// Writes `bytes` to `path`, a file only its owner may read and write (0600,
-/// also when it existed), made private before anything is written to it.
-fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+/// Opens `path` for the export: a file only its owner may read and write
+/// (0600, also when it existed), made private and emptied before anything is
+/// written to it.
+fn open_private_file(path: &Path) -> Result<std::fs::File, CommandError> {
     let cannot = |e: std::io::Error| failed(format!("cannot write {}: {e}", path.display()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
@@ -116,7 +122,7 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(cannot)?;
+    let file = options.open(path).map_err(cannot)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -124,7 +130,5 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
             .map_err(cannot)?;
     }
     file.set_len(0).map_err(cannot)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(cannot)
+    Ok(file)
 }

@@ -20,7 +20,7 @@ use crate::Keyward;
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target, authorize};
-use crate::classroom::passwords::{keep_staff_password, school_keeps_copies};
+use crate::classroom::passwords::{keep_staff_password, school_keeps_copies_in};
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
@@ -166,7 +166,7 @@ pub enum ClassResetError {
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error(
-        "No learner of this class has set up their account yet, so there is no password to reset. Give them their access codes instead."
+        "No learner of this class has a password to reset: the class has no learners yet, or none has set up their account (give those their access codes)."
     )]
     ClassEmpty,
     #[error(
@@ -370,8 +370,8 @@ impl Keyward {
         )
         .await?;
 
-        let keep = school_keeps_copies(&self.db, &class.school_id).await?;
         let mut tx = self.db.pool().begin().await?;
+        let keep = school_keeps_copies_in(&mut tx, &class.school_id).await?;
         for ((learner, password), hash) in learners.iter().zip(&passwords).zip(&hashes) {
             crate::accounts::set_password(&mut tx, &learner.id, hash, ctx.now).await?;
             keep_staff_password(&mut tx, ctx, &self.sealer, &learner.id, password, keep).await?;

@@ -10,7 +10,7 @@
 
 mod store;
 
-pub(crate) use store::{keep_staff_password, school_keeps_copies, school_keeps_copies_in};
+pub(crate) use store::{keep_staff_password, school_keeps_copies_in};
 
 use crate::Ctx;
 use crate::Keyward;
@@ -83,16 +83,24 @@ pub enum NewPasswordChoice {
     Generate,
     /// A password staff typed, checked against the learner policy.
     Chosen(String),
+    /// The page's two steps: a password from
+    /// [`Keyward::propose_learner_password`], sent back with its proof on
+    /// **Reset**. It counts as generated only when the proof matches;
+    /// otherwise it is a chosen password like any other.
+    Proposed { password: String, proof: String },
 }
 
-impl NewPasswordChoice {
-    fn name(&self) -> &'static str {
-        match self {
-            NewPasswordChoice::Generate => "generate",
-            NewPasswordChoice::Chosen(_) => "set",
-        }
-    }
+/// A generated password shown to staff before **Reset**, with a keyed proof
+/// that keyward made it for this learner (so the audit trail can say
+/// `generate`). Nothing is stored.
+#[derive(Debug)]
+pub struct ProposedPassword {
+    pub password: Password,
+    pub proof: String,
 }
+
+/// The purpose of a proposal's proof (a keyed look-up hash).
+const PROPOSAL_PURPOSE: &str = "learner_password_proposal";
 
 /// A learner's new password, to tell them once.
 #[derive(Debug)]
@@ -243,7 +251,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         actor: &Actor,
         learner: &UserId,
-    ) -> Result<Password, LearnerPasswordError> {
+    ) -> Result<ProposedPassword, LearnerPasswordError> {
         let account = self.learner_in_reach(actor, learner).await?;
         if account.status == AccountStatus::Pending {
             return Err(LearnerPasswordError::NotActivated);
@@ -251,7 +259,14 @@ impl Keyward {
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::Learner)
             .await?;
-        Ok(self.generated_password(&policy, Some(account.username.as_str()), ctx)?)
+        let password = self.generated_password(&policy, Some(account.username.as_str()), ctx)?;
+        let proof = self.proposal_proof(learner, password.expose());
+        Ok(ProposedPassword { password, proof })
+    }
+
+    fn proposal_proof(&self, learner: &UserId, password: &str) -> String {
+        self.sealer
+            .lookup_hash(PROPOSAL_PURPOSE, &format!("{learner}/{password}"))
     }
 
     /// Gives a learner a new password (**Generate new password** then
@@ -271,10 +286,25 @@ impl Keyward {
         let school = account.school_id.as_ref();
         let policy = self.password_policy(school, PolicyKind::Learner).await?;
         let username = account.username.as_str();
-        let detail = choice.name();
+        let choice = match choice {
+            NewPasswordChoice::Proposed { password, proof } => {
+                let expected = self.proposal_proof(learner, &password);
+                if crate::crypto::tokens::constant_time_eq(&proof, &expected) {
+                    NewPasswordChoice::Proposed { password, proof }
+                } else {
+                    NewPasswordChoice::Chosen(password)
+                }
+            }
+            other => other,
+        };
+        let detail = match choice {
+            NewPasswordChoice::Chosen(_) => "set",
+            NewPasswordChoice::Generate | NewPasswordChoice::Proposed { .. } => "generate",
+        };
         let password = match choice {
             NewPasswordChoice::Generate => self.generated_password(&policy, Some(username), ctx)?,
-            NewPasswordChoice::Chosen(text) => {
+            NewPasswordChoice::Chosen(text)
+            | NewPasswordChoice::Proposed { password: text, .. } => {
                 let Some(password) = Password::new(text) else {
                     return Err(LearnerPasswordError::PasswordPolicy {
                         violations: vec![Violation::TooLong],
@@ -289,11 +319,11 @@ impl Keyward {
             }
         };
         let hash = self.hashing.hash(&password, ctx.rng).await?;
+        let mut tx = self.db.pool().begin().await?;
         let keep = match school {
-            Some(school) => school_keeps_copies(&self.db, school).await?,
+            Some(school) => school_keeps_copies_in(&mut tx, school).await?,
             None => false,
         };
-        let mut tx = self.db.pool().begin().await?;
         crate::accounts::set_password(&mut tx, learner, &hash, ctx.now).await?;
         keep_staff_password(&mut tx, ctx, &self.sealer, learner, &password, keep).await?;
         crate::accounts::end_sessions(&mut tx, learner, None).await?;
@@ -329,15 +359,15 @@ impl Keyward {
     ) -> Result<Password, LearnerPasswordError> {
         let account = self.learner_in_reach(actor, learner).await?;
         let state = store::password_state(&self.db, learner).await?;
-        let plain = match state {
-            PasswordState::Retrievable => {
-                store::open_learner_password(&self.db, &self.sealer, learner).await?
-            }
-            _ => None,
-        };
-        let Some(plain) = plain.and_then(Password::new) else {
+        if state != PasswordState::Retrievable {
             return Err(LearnerPasswordError::NotRetrievable(state));
-        };
+        }
+        // A retrievable password whose copy is gone is a broken row, not an
+        // answer to give staff.
+        let plain = store::open_learner_password(&self.db, &self.sealer, learner)
+            .await?
+            .and_then(Password::new)
+            .ok_or_else(|| Internal::new(format!("sealed password of {learner} is missing")))?;
         audit::insert(
             self.db.pool(),
             &AuditEntry {

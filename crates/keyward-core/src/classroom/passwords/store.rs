@@ -47,17 +47,23 @@ pub(crate) async fn keep_staff_password(
     Ok(())
 }
 
-/// Whether a school keeps sealed copies (false for an unknown school).
-pub(crate) async fn school_keeps_copies(db: &Db, school: &SchoolId) -> Result<bool, Internal> {
-    Ok(find_school_setting(db, school).await?.unwrap_or(false))
-}
-
-/// The same, inside a transaction (a school it created is visible).
+/// Whether a school keeps sealed copies (false for an unknown school), read
+/// inside the caller's transaction while holding the school's row: a no-op
+/// write that PostgreSQL locks until the transaction ends (and SQLite's
+/// writer lock covers), so a concurrent switch-off either comes first and is
+/// seen here, or waits for this transaction and then destroys its copies.
 pub(crate) async fn school_keeps_copies_in(
     conn: &mut AnyConnection,
     school: &SchoolId,
 ) -> Result<bool, Internal> {
-    Ok(read_school_setting(conn, school).await?.unwrap_or(false))
+    let value: Option<i64> = sqlx::query_scalar(
+        "UPDATE schools SET learner_passwords_retrievable = learner_passwords_retrievable \
+         WHERE id = $1 RETURNING learner_passwords_retrievable",
+    )
+    .bind(school.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(value.is_some_and(|v| v != 0))
 }
 
 pub(super) async fn find_school_setting(
