@@ -257,11 +257,91 @@ impl Keyward {
 /// access codes** has one to show: (first name, last name).
 pub const DEMO_PENDING_LEARNER: (&str, &str) = ("Dev", "Patel");
 
+/// A second class, taught by the lead teacher only, so the demo teacher can
+/// see what lies outside their classes (and the lead the whole school).
+pub const DEMO_SECOND_CLASS: &str = "Class 5C";
+
+/// The learners of [`DEMO_SECOND_CLASS`]: first name, last name, username.
+/// Their passwords are generated and kept, for the lead teacher to show.
+pub const DEMO_SECOND_CLASS_LEARNERS: &[(&str, &str, &str)] = &[
+    ("Eli", "Evans", "eli.evans"),
+    ("Finn", "Foster", "finn.foster"),
+];
+
 impl Keyward {
-    /// Adds [`DEMO_PENDING_LEARNER`] to the demo class with an access code
-    /// and a parent access code, unless she is there already. `keyward demo`
-    /// calls it after [`Keyward::seed_demo`]; tests keep the three learners.
-    pub async fn seed_demo_pending_learner(&self, ctx: &Ctx<'_>) -> Result<(), DemoError> {
+    /// What `keyward demo` adds after [`Keyward::seed_demo`] (tests keep the
+    /// plain demo): [`DEMO_PENDING_LEARNER`] in the demo class, and
+    /// [`DEMO_SECOND_CLASS`] with its learners. Each is added only when
+    /// missing.
+    pub async fn seed_demo_extras(&self, ctx: &Ctx<'_>) -> Result<(), DemoError> {
+        self.seed_demo_pending_learner(ctx).await?;
+        self.seed_demo_second_class(ctx).await
+    }
+
+    async fn seed_demo_second_class(&self, ctx: &Ctx<'_>) -> Result<(), DemoError> {
+        let failed =
+            |err: &dyn std::fmt::Display| Internal::new(format!("demo {DEMO_SECOND_CLASS}: {err}"));
+        let Some((school, _)) = store::demo_school_and_class(&self.db).await? else {
+            return Ok(());
+        };
+        let mut conn = self.db.pool().acquire().await?;
+        if store::find_class_by_name(&mut conn, &school, DEMO_SECOND_CLASS)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        drop(conn);
+        let Some(lead) = self
+            .find_account_by_username(&Username::parse("demo.lead").map_err(|e| failed(&e))?)
+            .await?
+        else {
+            return Ok(());
+        };
+        let lead = self.actor_of(&lead).await?;
+        let class = self
+            .create_class(
+                ctx,
+                &lead,
+                &school,
+                DEMO_SECOND_CLASS,
+                std::slice::from_ref(&lead.user_id),
+            )
+            .await
+            .map_err(|e| failed(&e))?;
+        let code = class
+            .class_code
+            .ok_or_else(|| failed(&"the new class has no class code"))?;
+        for (first_name, last_name, username) in DEMO_SECOND_CLASS_LEARNERS {
+            // They join with the class code, as learners do, and then the
+            // lead teacher gives them a password (so it can be shown again).
+            let joined = self
+                .join_class_as_new_learner(
+                    ctx,
+                    &crate::activation::JoinInput {
+                        class_code: code.clone(),
+                        first_name: (*first_name).to_owned(),
+                        last_name: (*last_name).to_owned(),
+                        username: (*username).to_owned(),
+                        password: "JoinedOnce42".to_owned(),
+                        confirm_password: None,
+                    },
+                )
+                .await
+                .map_err(|e| failed(&e))?;
+            self.reset_learner_password(
+                ctx,
+                &lead,
+                &joined.id,
+                crate::classroom::passwords::NewPasswordChoice::Generate,
+            )
+            .await
+            .map_err(|e| failed(&e))?;
+        }
+        Ok(())
+    }
+
+    async fn seed_demo_pending_learner(&self, ctx: &Ctx<'_>) -> Result<(), DemoError> {
         let Some((school, class)) = store::demo_school_and_class(&self.db).await? else {
             return Ok(());
         };
@@ -350,7 +430,7 @@ mod tests {
             .await
             .unwrap();
         for _ in 0..2 {
-            kw.seed_demo_pending_learner(&ctx).await.unwrap();
+            kw.seed_demo_extras(&ctx).await.unwrap();
         }
         let lead = crate::testing::actor_named(&kw, "demo.lead").await;
         let class = crate::testing::demo_class(&kw).await;
@@ -382,6 +462,41 @@ mod tests {
                 ("Cara".to_owned(), "private", false),
                 ("Dev".to_owned(), "pending", true),
             ]
+        );
+
+        // Class 5C is the lead teacher's alone: the teacher cannot reach it.
+        let school = lead.school_id.clone().unwrap();
+        let whole = kw
+            .school_credentials(
+                &ctx,
+                &lead,
+                &school,
+                crate::classroom::credentials::CredentialsUse::Show,
+            )
+            .await
+            .unwrap();
+        let second: Vec<_> = whole
+            .rows
+            .iter()
+            .filter(|row| row.class_name == DEMO_SECOND_CLASS)
+            .collect();
+        assert_eq!(second.len(), DEMO_SECOND_CLASS_LEARNERS.len());
+        assert!(second.iter().all(|row| row.password.is_some()));
+        let teacher = crate::testing::actor_named(&kw, "demo.teacher").await;
+        let eli = crate::testing::account_named(&kw, "eli.evans").await;
+        let err = kw
+            .reveal_learner_password(&ctx, &teacher, &eli.id)
+            .await
+            .unwrap_err();
+        assert_eq!(crate::error::CodedError::code(&err), "forbidden");
+        let shown = kw
+            .reveal_learner_password(&ctx, &lead, &eli.id)
+            .await
+            .unwrap();
+        assert!(
+            kw.sign_in(&ctx, "eli.evans", shown.expose().into())
+                .await
+                .is_ok()
         );
     }
 }

@@ -43,7 +43,7 @@ pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
     kw.seed_demo(&ctx, &typed)
         .await
         .map_err(|e| failed(format!("cannot create the demo data: {e}")))?;
-    kw.seed_demo_pending_learner(&ctx)
+    kw.seed_demo_extras(&ctx)
         .await
         .map_err(|e| failed(format!("cannot create the demo data: {e}")))?;
 
@@ -191,7 +191,8 @@ impl Banner<'_> {
         banner.push_str(&format!(
             "Teachers: Class database > Reset password (one learner or the whole class);\n\
              {DEMO_CLASS_NAME} > User accounts > Show access codes > Download CSV ({} {} has\n\
-             not set up her account yet: her access code is there).\n",
+             not set up her account yet: her access code is there). Class 5C is the lead\n\
+             teacher's alone: the teacher cannot reach it.\n",
             DEMO_PENDING_LEARNER.0, DEMO_PENDING_LEARNER.1
         ));
         banner.push_str(
