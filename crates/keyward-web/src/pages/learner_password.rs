@@ -134,6 +134,15 @@ pub struct CsrfOnly {
     csrf_token: String,
 }
 
+/// The two buttons that only add to the page: **Show password** and
+/// **Generate new password**.
+enum Step {
+    /// The kept copy, audited.
+    Show,
+    /// A proposal, applied only by **Reset**.
+    Generate,
+}
+
 /// **Show password**: the kept copy, audited.
 pub async fn reveal(
     State(state): State<AppState>,
@@ -142,20 +151,7 @@ pub async fn reveal(
     path: Result<Path<String>, PathRejection>,
     PageForm(form): PageForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let (actor, learner, mut page) = match load(&state, &visitor, path).await? {
-        Ok(loaded) => loaded,
-        Err(response) => return Ok(response),
-    };
-    match state
-        .kw
-        .reveal_learner_password(&state.ctx(&client), &actor, &learner)
-        .await
-    {
-        Ok(password) => page.shown = Some(password.expose().to_owned()),
-        Err(err) => return Ok(error_page(&state, &visitor, page, err, false)),
-    }
-    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+    step(&state, &visitor, &client, path, &form, Step::Show).await
 }
 
 /// **Generate new password**: a proposal, applied only by **Reset**.
@@ -166,22 +162,41 @@ pub async fn generate(
     path: Result<Path<String>, PathRejection>,
     PageForm(form): PageForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
+    step(&state, &visitor, &client, path, &form, Step::Generate).await
+}
+
+async fn step(
+    state: &AppState,
+    visitor: &Visitor,
+    client: &Client,
+    path: Result<Path<String>, PathRejection>,
+    form: &CsrfOnly,
+    step: Step,
+) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
-    let (actor, learner, mut page) = match load(&state, &visitor, path).await? {
+    let (actor, learner, mut page) = match load(state, visitor, path).await? {
         Ok(loaded) => loaded,
         Err(response) => return Ok(response),
     };
-    match state
-        .kw
-        .propose_learner_password(&state.ctx(&client), &actor, &learner)
-        .await
-    {
-        Ok(proposed) => {
-            page.proposal = Some((proposed.password.expose().to_owned(), proposed.proof));
-        }
-        Err(err) => return Ok(error_page(&state, &visitor, page, err, false)),
+    let ctx = state.ctx(client);
+    let done = match step {
+        Step::Show => state
+            .kw
+            .reveal_learner_password(&ctx, &actor, &learner)
+            .await
+            .map(|password| page.shown = Some(password.expose().to_owned())),
+        Step::Generate => state
+            .kw
+            .propose_learner_password(&ctx, &actor, &learner)
+            .await
+            .map(|proposed| {
+                page.proposal = Some((proposed.password.expose().to_owned(), proposed.proof));
+            }),
+    };
+    match done {
+        Ok(()) => Ok(visitor.respond(state, render(StatusCode::OK, &page))),
+        Err(err) => Ok(error_page(state, visitor, page, err, false)),
     }
-    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
 #[derive(Deserialize)]
