@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use keyward_core::crypto::random::SeededRandom;
+use keyward_core::testing::seed_demo_people;
 
 const RESET_PATH: &str = "/api/v1/classes/{id}/password-reset";
 
@@ -267,7 +269,15 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
 
 #[tokio::test]
 async fn two_resets_of_one_class_at_once_one_is_told_to_wait() {
-    let app = demo_app().await;
+    // Hashing slow enough that the first reset still holds the class when
+    // the second asks for it: with the tests' cheap hashing a reset could
+    // finish before the other even started, and both would rightly succeed.
+    let app = spawn_app_with(|settings| {
+        settings.hashing.memory_kib = 8192;
+        settings.hashing.iterations = 8;
+    })
+    .await;
+    seed_demo_people(&app.kw, &SeededRandom::new(8)).await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
     let class = demo_class_id(&app, &teacher).await;
