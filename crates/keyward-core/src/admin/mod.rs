@@ -10,6 +10,7 @@ mod users;
 pub use directory::{DirectoryError, MAX_RESULTS, UserQuery};
 pub use roles::CustomRole;
 
+pub(crate) use store::learners_of_class;
 pub(crate) use users::pending_username;
 pub use users::{CreateUserError, CreatedUser, NewPendingUser, UserDetails};
 

@@ -81,7 +81,9 @@ pub(super) async fn school_of_class(
     Ok(school.map(SchoolId::from_stored))
 }
 
-pub(super) async fn learners_of_class(
+/// The learners enrolled in a class, in the order of the class list (last
+/// name, first name): the class database and the whole-class reset.
+pub(crate) async fn learners_of_class(
     db: &Db,
     class: &ClassId,
 ) -> Result<Vec<crate::accounts::Account>, Internal> {

@@ -494,7 +494,7 @@ mod tests {
             .await
             .unwrap();
         assert!(
-            kw.sign_in(&ctx, "eli.evans", shown.expose().into())
+            kw.sign_in(&ctx, "eli.evans", shown.password.expose().into())
                 .await
                 .is_ok()
         );

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use keyward_core::classroom::passwords::NewPasswordChoice;
+use keyward_core::classroom::passwords::{IssuedPassword, NewPasswordChoice};
 use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
@@ -35,6 +35,17 @@ pub struct LearnerPassword {
     pub password: String,
     /// Whether a sealed copy is kept, so it can be shown again later.
     pub kept: bool,
+}
+
+impl LearnerPassword {
+    fn of(learner: &UserId, issued: IssuedPassword) -> Self {
+        LearnerPassword {
+            user_id: learner.to_string(),
+            username: issued.username,
+            password: issued.password.expose().to_owned(),
+            kept: issued.kept,
+        }
+    }
 }
 
 /// The school-wide switches of seed 002.
@@ -102,12 +113,7 @@ pub async fn reset(
         .reset_learner_password(&state.ctx(&client), &actor, &learner, choice)
         .await
         .map_err(coded)?;
-    Ok(Json(LearnerPassword {
-        user_id: learner.to_string(),
-        username: issued.username,
-        password: issued.password.expose().to_owned(),
-        kept: issued.kept,
-    }))
+    Ok(Json(LearnerPassword::of(&learner, issued)))
 }
 
 /// Show a learner's existing password, when a sealed copy is kept. Audited.
@@ -131,22 +137,12 @@ pub async fn reveal(
 ) -> Result<Json<LearnerPassword>, AppError> {
     let learner = learner_of(path)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
-    let view = state
-        .kw
-        .learner_password_view(&actor, &learner)
-        .await
-        .map_err(coded)?;
-    let password = state
+    let shown = state
         .kw
         .reveal_learner_password(&state.ctx(&client), &actor, &learner)
         .await
         .map_err(coded)?;
-    Ok(Json(LearnerPassword {
-        user_id: learner.to_string(),
-        username: view.learner.username.to_string(),
-        password: password.expose().to_owned(),
-        kept: true,
-    }))
+    Ok(Json(LearnerPassword::of(&learner, shown)))
 }
 
 /// A school's settings for learner passwords.

@@ -236,18 +236,16 @@ fn display_name(first: &str, last: &str, fallback: &str) -> String {
     }
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters, as a
+/// Everything but RFC 3986's unreserved characters is percent-encoded, as a
 /// `data:` URL needs (`+` would stay a plus, not become a space).
+const DATA_URL_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, DATA_URL_ESCAPED).to_string()
 }
 
 #[cfg(test)]

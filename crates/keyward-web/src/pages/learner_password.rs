@@ -184,7 +184,7 @@ async fn step(
             .kw
             .reveal_learner_password(&ctx, &actor, &learner)
             .await
-            .map(|password| page.shown = Some(password.expose().to_owned())),
+            .map(|shown| page.shown = Some(shown.password.expose().to_owned())),
         Step::Generate => state
             .kw
             .propose_learner_password(&ctx, &actor, &learner)

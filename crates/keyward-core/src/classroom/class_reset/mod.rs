@@ -249,7 +249,7 @@ impl Keyward {
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassInReach, ClassResetError> {
-        let row = store::find_class(&self.db, class)
+        let row = crate::classroom::store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
         authorize(
@@ -276,7 +276,7 @@ impl Keyward {
         class: &ClassId,
     ) -> Result<ClassResetPreview, ClassResetError> {
         let class = self.class_to_reset(actor, class).await?;
-        let members = store::learners_of_class(&self.db, &class.id).await?;
+        let members = crate::admin::learners_of_class(&self.db, &class.id).await?;
         let pending = members
             .iter()
             .filter(|learner| learner.status == AccountStatus::Pending)
@@ -337,7 +337,7 @@ impl Keyward {
         mode: ClassResetMode,
         until: UnixTime,
     ) -> Result<ClassReset, ClassResetError> {
-        let members = store::learners_of_class(&self.db, &class.id).await?;
+        let members = crate::admin::learners_of_class(&self.db, &class.id).await?;
         let (learners, pending): (Vec<Account>, Vec<Account>) = members
             .into_iter()
             .partition(|learner| learner.status != AccountStatus::Pending);

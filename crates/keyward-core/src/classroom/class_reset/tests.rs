@@ -96,7 +96,7 @@ async fn individual_mode_gives_every_learner_their_own_password_to_sign_in_with(
             .reveal_learner_password(&ctx, &teacher, &learner.user_id)
             .await
             .unwrap();
-        assert_eq!(shown.expose(), learner.password.expose());
+        assert_eq!(shown.password.expose(), learner.password.expose());
     }
     // Amy's old session ended with her old password.
     assert!(

@@ -324,10 +324,10 @@ impl Keyward {
         actor: &Actor,
         class: &ClassId,
     ) -> Result<((SchoolId, String), CredentialsScope), CredentialsError> {
-        let found = store::find_class(&self.db, class)
+        let found = crate::classroom::store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
-        let school = SchoolId::from_stored(found.school_id);
+        let school = found.school_id;
         authorize(
             actor,
             Action::ExportClassCredentials,
@@ -336,11 +336,14 @@ impl Keyward {
                 class,
             },
         )?;
+        let school_name = store::school_name(&self.db, &school)
+            .await?
+            .ok_or(Denied::Hidden)?;
         Ok((
-            (school, found.school_name),
+            (school, school_name),
             CredentialsScope::Class {
                 id: class.clone(),
-                name: found.class_name,
+                name: found.name,
             },
         ))
     }

@@ -23,31 +23,6 @@ impl Scope<'_> {
     }
 }
 
-/// A class with its school, for a class export.
-pub(super) struct ClassRow {
-    pub school_id: String,
-    pub school_name: String,
-    pub class_name: String,
-}
-
-pub(super) async fn find_class(db: &Db, class: &ClassId) -> Result<Option<ClassRow>, Internal> {
-    let row = sqlx::query(
-        "SELECT c.school_id, s.name AS school_name, c.name AS class_name \
-         FROM classes c JOIN schools s ON s.id = c.school_id WHERE c.id = $1",
-    )
-    .bind(class.as_str())
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(ClassRow {
-        school_id: row.try_get("school_id")?,
-        school_name: row.try_get("school_name")?,
-        class_name: row.try_get("class_name")?,
-    }))
-}
-
 pub(super) async fn school_name(db: &Db, school: &SchoolId) -> Result<Option<String>, Internal> {
     Ok(sqlx::query_scalar("SELECT name FROM schools WHERE id = $1")
         .bind(school.as_str())

@@ -102,7 +102,8 @@ pub struct ProposedPassword {
 /// The purpose of a proposal's proof (a keyed look-up hash).
 const PROPOSAL_PURPOSE: &str = "learner_password_proposal";
 
-/// A learner's new password, to tell them once.
+/// A learner's password with their username, to tell them: a new one, or
+/// the kept copy shown again.
 #[derive(Debug)]
 pub struct IssuedPassword {
     /// The learner's username, to tell them with it.
@@ -356,7 +357,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         actor: &Actor,
         learner: &UserId,
-    ) -> Result<Password, LearnerPasswordError> {
+    ) -> Result<IssuedPassword, LearnerPasswordError> {
         let account = self.learner_in_reach(actor, learner).await?;
         let state = store::password_state(&self.db, learner).await?;
         if state != PasswordState::Retrievable {
@@ -382,7 +383,11 @@ impl Keyward {
             },
         )
         .await?;
-        Ok(plain)
+        Ok(IssuedPassword {
+            username: account.username.to_string(),
+            password: plain,
+            kept: true,
+        })
     }
 }
 

@@ -66,21 +66,15 @@ pub(crate) async fn school_keeps_copies_in(
     Ok(value.is_some_and(|v| v != 0))
 }
 
+/// The school's switch (`None` for an unknown school).
 pub(super) async fn find_school_setting(
     db: &Db,
     school: &SchoolId,
 ) -> Result<Option<bool>, Internal> {
-    read_school_setting(db.pool(), school).await
-}
-
-async fn read_school_setting<'c, E>(exec: E, school: &SchoolId) -> Result<Option<bool>, Internal>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
     let value: Option<i64> =
         sqlx::query_scalar("SELECT learner_passwords_retrievable FROM schools WHERE id = $1")
             .bind(school.as_str())
-            .fetch_optional(exec)
+            .fetch_optional(db.pool())
             .await?;
     Ok(value.map(|v| v != 0))
 }

@@ -34,7 +34,7 @@ async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_can_show_i
         .reveal_learner_password(&ctx, &teacher, &amy.id)
         .await
         .unwrap();
-    assert_eq!(shown.expose(), issued.password.expose());
+    assert_eq!(shown.password.expose(), issued.password.expose());
 
     let actions = audited_actions(&kw, 50).await;
     assert!(actions.contains(&action::LEARNER_PASSWORD_RESET.to_owned()));
