@@ -138,12 +138,33 @@ impl From<sqlx::Error> for Internal {
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_)
-        );
+        ) || is_contention(&err);
         Internal {
             cause: Box::new(err),
             database_unavailable,
         }
     }
+}
+
+/// Whether the database refused for contention rather than a bug: SQLite's
+/// busy or locked (primary codes 5 and 6, also in their extended forms) after
+/// the busy timeout, or PostgreSQL's serialization failure, deadlock, lock
+/// timeout or connection limit. Such a request answers 503 with `Retry-After`.
+fn is_contention(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        let code = db.code().and_then(|c| c.parse::<i32>().ok());
+        return code.is_some_and(|code| matches!(code & 0xff, 5 | 6));
+    }
+    if let Some(postgres) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return matches!(
+            postgres.code(),
+            "40001" | "40P01" | "55P03" | "53300" | "57P03"
+        );
+    }
+    false
 }
 
 impl From<crate::crypto::random::RandomError> for Internal {

@@ -247,7 +247,7 @@ impl Keyward {
         let session_token = Token::generate(ctx.rng)?;
         let account = found.account;
         let absolute = self.settings.session.absolute_timeout;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         store::record_sign_in(&mut tx, &account.id, ctx.now, new_hash.as_deref()).await?;
         store::insert_session(
             &mut tx,
@@ -329,7 +329,7 @@ impl Keyward {
         let Some(found) = store::find_session(&self.db, &digest).await? else {
             return Ok(());
         };
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         store::delete_session(&mut *tx, &digest).await?;
         audit::insert(
             &mut *tx,

@@ -141,7 +141,7 @@ impl Keyward {
             return Err(ChangePasswordError::PasswordPolicy { violations, policy });
         }
         let new_hash = self.hashing.hash(&password, ctx.rng).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         store::set_password(&mut tx, &account.id, &new_hash, ctx.now).await?;
         store::end_sessions(&mut tx, &account.id, Some(&session_token.digest())).await?;
         self.enqueue_password_changed(&mut tx, ctx, account).await?;

@@ -110,7 +110,7 @@ impl Keyward {
         class: &ClassId,
     ) -> Result<ClassCodeInfo, ClassroomError> {
         let mut row = self.class_to_manage(actor, class).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let code = store::replace_class_code(&mut tx, ctx, class).await?;
         audit::insert(
             &mut *tx,
@@ -132,7 +132,7 @@ impl Keyward {
         enabled: bool,
     ) -> Result<ClassCodeInfo, ClassroomError> {
         let mut row = self.class_to_manage(actor, class).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         if enabled && row.class_code.is_none() {
             row.class_code = Some(store::replace_class_code(&mut tx, ctx, class).await?);
         }
@@ -203,7 +203,7 @@ impl Keyward {
         let hash = self.hashing.hash(&password, ctx.rng).await?;
 
         let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         insert_user(
             &mut *tx,
             &NewUser {
@@ -255,7 +255,7 @@ impl Keyward {
             .find_class_by_code(ctx, typed, Some(school), Some(&actor.user_id))
             .await?;
         let code = class.class_code.as_deref().unwrap_or_default();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let added = store::enrol_while_code_works(&mut tx, &class.id, code, &actor.user_id).await?;
         if added == 0 && !store::is_enrolled(&mut tx, &class.id, &actor.user_id).await? {
             return Err(ActivationError::UnknownClassCode);

@@ -361,7 +361,7 @@ impl Keyward {
         }
         let hash = self.hashing.hash(&password, ctx.rng).await?;
 
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let account_id = match row.kind {
             CodeKind::Activation => {
                 if !store::use_code(&mut tx, &row.id, ctx.now).await? {

@@ -93,7 +93,7 @@ impl Keyward {
         }
         let hash = self.hashing.hash(password, ctx.rng).await?;
         let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
-        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let mut tx = self.db.begin_write().await?;
         let user = NewUser {
             id: &id,
             school_id: None,

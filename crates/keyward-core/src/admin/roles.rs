@@ -71,7 +71,7 @@ impl Keyward {
         let id = UserId::generate(ctx.rng)
             .map_err(Internal::from)?
             .to_string();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         store::insert_custom_role(&mut tx, &id, school, name, ctx.now)
             .await
             .map_err(|e| {
@@ -123,7 +123,7 @@ impl Keyward {
         if !actor.permissions().covers(granted) {
             return Err(Denied::Forbidden.into());
         }
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         store::grant_custom_role(&mut tx, user, role_id).await?;
         audit::insert(
             &mut *tx,
@@ -158,7 +158,7 @@ impl Keyward {
                 "This account is already set up; it needs no access code.",
             ));
         }
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let code = self
             .issue_code(&mut tx, ctx, user, CodeKind::Activation)
             .await?;

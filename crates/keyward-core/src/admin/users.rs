@@ -151,7 +151,7 @@ impl Keyward {
         }
         let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
         let username = pending_username(&id);
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         insert_user(
             &mut *tx,
             &NewUser {

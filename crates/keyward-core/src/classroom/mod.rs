@@ -120,7 +120,7 @@ impl Keyward {
         authorize(actor, Action::ManageSchools, Target::Platform)?;
         let name = clean_name(name, "Enter the school's name.")?;
         let id = SchoolId::generate(ctx.rng).map_err(Internal::from)?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         store::insert_school(&mut tx, &id, &name, ctx.now).await?;
         audit::insert(
             &mut *tx,
@@ -161,7 +161,7 @@ impl Keyward {
             }
         }
         let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let code = store::insert_class_with_fresh_code(&mut tx, ctx, &id, school, &name).await?;
         for teacher in teachers {
             store::add_teacher(&mut tx, &id, teacher).await?;

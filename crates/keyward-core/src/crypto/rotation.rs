@@ -144,7 +144,7 @@ async fn reseal_all(kw: &Keyward, ctx: &Ctx<'_>) -> Result<(u64, u64), Internal>
     let mut retry: Vec<String> = Vec::new();
     let mut after = String::new();
     loop {
-        let mut tx = kw.db.pool().begin().await?;
+        let mut tx = kw.db.begin_write().await?;
         let rows = store::sealed_rows_after(&mut tx, &after, RESEAL_BATCH_ROWS).await?;
         for row in &rows {
             match reseal_row(&mut tx, &kw.sealer, ctx, row).await? {
@@ -165,7 +165,7 @@ async fn reseal_all(kw: &Keyward, ctx: &Ctx<'_>) -> Result<(u64, u64), Internal>
             break;
         }
         for id in std::mem::take(&mut retry) {
-            let mut tx = kw.db.pool().begin().await?;
+            let mut tx = kw.db.begin_write().await?;
             let outcome = match store::sealed_row(&mut tx, &id).await? {
                 Some(row) => reseal_row(&mut tx, &kw.sealer, ctx, &row).await?,
                 None => Resealed::AlreadyCurrent,
@@ -243,7 +243,7 @@ mod tests {
     }
 
     async fn insert_many(kw: &Keyward, ctx: &Ctx<'_>, count: usize) -> Vec<(String, String)> {
-        let mut tx = kw.db.pool().begin().await.unwrap();
+        let mut tx = kw.db.begin_write().await.unwrap();
         let mut rows = Vec::new();
         for i in 0..count {
             let id = insert_sealed(&mut tx, ctx, &kw.sealer, purpose(i), &secret(i))
@@ -398,7 +398,7 @@ mod tests {
         let ctx = ctx_at(MONDAY_MORNING, &rng);
         let rows = insert_many(&kw, &ctx, 12).await;
         let (first_id, _) = &rows[0];
-        let mut tx = kw.db.pool().begin().await.unwrap();
+        let mut tx = kw.db.begin_write().await.unwrap();
         replace_sealed(&mut tx, &ctx, &kw.sealer, first_id, "Replaced-Secret-Zz")
             .await
             .unwrap();

@@ -125,7 +125,7 @@ impl Keyward {
             hashes.push(self.hashing.hash(password, ctx.rng).await?);
         }
 
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let school_id = match store::find_school_by_name(&mut tx, DEMO_SCHOOL_NAME).await? {
             Some(id) => id,
             None => {

@@ -226,7 +226,7 @@ impl Keyward {
     /// worker: for `keyward mail test` and for checking a deployment's mail
     /// settings.
     pub async fn send_test_email(&self, ctx: &Ctx<'_>, to: &EmailAddress) -> Result<(), Internal> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         enqueue(
             &mut *tx,
             ctx,

@@ -133,7 +133,7 @@ async fn rolled_back_mail_is_never_sent_and_committed_mail_is_sent_once_over_smt
     let rng = SeededRandom::new(1);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
 
-    let mut tx = kw.db.pool().begin().await.unwrap();
+    let mut tx = kw.db.begin_write().await.unwrap();
     enqueue(
         &mut *tx,
         &ctx,

@@ -150,7 +150,7 @@ impl Keyward {
         let token = Token::generate(ctx.rng)?;
         let code = mint_code(ctx)?;
         let settings = &self.settings.recovery;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let open = store::find_open_request(&mut tx, request_id).await?;
         if open.is_none_or(|r| r.user_id.as_ref() != Some(&account.id)) {
             return Ok(Composed::Skip("request no longer open"));
@@ -242,7 +242,7 @@ impl Keyward {
                 .unwrap_or(row.created_at.secs()),
         );
         let token = Token::generate(ctx.rng)?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         store::insert_alert(
             &mut tx,
             &token.digest(),

@@ -346,7 +346,7 @@ impl Keyward {
         }
 
         let candidates = self.identify(mode, username, email).await?;
-        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let mut tx = self.db.begin_write().await?;
         let mut mail_written = false;
         if candidates.is_empty() {
             store::insert_request(&mut tx, ctx, &handle, None, Some(ended::NO_ACCOUNT)).await?;
@@ -552,7 +552,7 @@ impl Keyward {
         }
         let hash = self.hashing.hash(&password, ctx.rng).await?;
 
-        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let mut tx = self.db.begin_write().await?;
         if !store::use_up(&mut tx, &row.id, ctx.now).await? {
             // Someone else used it a moment ago, or it just expired.
             drop(tx);
@@ -641,7 +641,7 @@ impl Keyward {
                     return Err(CodeError::Expired.into());
                 }
                 let token = Token::generate(ctx.rng).map_err(Internal::from)?;
-                let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+                let mut tx = self.db.begin_write().await?;
                 if !store::exchange_code(&mut tx, &row.id, &token.digest(), ctx.now).await? {
                     return Err(CodeError::Wrong.into());
                 }
@@ -701,7 +701,7 @@ impl Keyward {
     pub async fn report_not_me(&self, ctx: &Ctx<'_>, token_text: &str) -> Result<(), ResetError> {
         self.check_not_me(ctx, token_text).await?;
         let token = Token::from_client(token_text).ok_or(LinkError::Unknown)?;
-        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let mut tx = self.db.begin_write().await?;
         let Some(user_id) = store::use_alert(&mut tx, &token.digest(), ctx.now).await? else {
             return Err(LinkError::Used.into());
         };

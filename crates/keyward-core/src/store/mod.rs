@@ -83,6 +83,20 @@ impl Db {
         &self.pool
     }
 
+    /// Begins a transaction that may write. On SQLite it starts as the writer
+    /// (`BEGIN IMMEDIATE`), so it waits for the write lock under the busy
+    /// timeout instead of failing with "database is locked" when it first
+    /// writes after reading; reads outside it stay concurrent (WAL). On
+    /// PostgreSQL it is a plain `BEGIN`. Every use case that writes in a
+    /// transaction starts it here.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, Internal> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

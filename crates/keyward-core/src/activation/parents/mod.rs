@@ -36,7 +36,7 @@ impl Keyward {
         if row.kind != CodeKind::Parent || child.school_id != parent.school_id {
             return Err(ActivationError::UnknownCode);
         }
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         super::store::link_parent(&mut tx, &parent.user_id, &child.id).await?;
         audit::insert(
             &mut *tx,

@@ -370,7 +370,7 @@ impl Keyward {
         )
         .await?;
 
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let keep = school_keeps_copies_in(&mut tx, &class.school_id).await?;
         for ((learner, password), hash) in learners.iter().zip(&passwords).zip(&hashes) {
             crate::accounts::set_password(&mut tx, &learner.id, hash, ctx.now).await?;

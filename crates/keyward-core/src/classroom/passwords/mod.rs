@@ -320,7 +320,7 @@ impl Keyward {
             }
         };
         let hash = self.hashing.hash(&password, ctx.rng).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let keep = match school {
             Some(school) => school_keeps_copies_in(&mut tx, school).await?,
             None => false,
@@ -446,7 +446,7 @@ impl Keyward {
         keep: bool,
     ) -> Result<(), SchoolSettingError> {
         authorize(actor, Action::ManageUser, Target::School(school))?;
-        let mut tx = self.db.pool().begin().await.map_err(Internal::from)?;
+        let mut tx = self.db.begin_write().await?;
         if !store::update_school_setting(&mut tx, school, keep).await? {
             return Err(Denied::Hidden.into());
         }

@@ -283,7 +283,7 @@ impl Keyward {
             return Err(RosterError::Invalid(problems.into_rejection()));
         }
 
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let mut new_classes = Vec::new();
         for row in &rows {
             let key = class_key(&row.class_name);
