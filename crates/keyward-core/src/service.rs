@@ -21,6 +21,9 @@ pub struct Ctx<'a> {
     pub client_addr: Option<String>,
     /// The client's user agent, shown in the list of sessions.
     pub user_agent: Option<String>,
+    /// The device cookie the browser presented, if any (R-LOCK-1); checked
+    /// by sign-in against the account it was earned for.
+    pub device: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -30,12 +33,18 @@ impl<'a> Ctx<'a> {
             rng,
             client_addr: None,
             user_agent: None,
+            device: None,
         }
     }
 
     pub fn with_client(mut self, addr: Option<String>, user_agent: Option<String>) -> Self {
         self.client_addr = addr;
         self.user_agent = user_agent.map(|ua| ua.chars().take(200).collect());
+        self
+    }
+
+    pub fn with_device(mut self, device: Option<String>) -> Self {
+        self.device = device;
         self
     }
 }

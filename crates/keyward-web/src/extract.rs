@@ -27,15 +27,32 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "kw_session";
 pub const PRE_SESSION_COOKIE: &str = "kw_pre";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The device cookie a browser earns by signing in (R-LOCK-1): its sign-ins
+/// to that account are throttled apart from everybody else's guesses.
+pub const DEVICE_COOKIE: &str = "kw_device";
+/// How long a device cookie is kept by the browser.
+const DEVICE_COOKIE_DAYS: i64 = 180;
 /// Holds the handle of this browser's latest recovery request, so the emailed
 /// code can be entered here.
 pub const RECOVERY_COOKIE: &str = "kw_recovery";
 
-/// The client's address and user agent, for throttling and the audit trail.
-#[derive(Debug, Clone, Default)]
+/// The client's address and user agent, for throttling and the audit trail,
+/// and the device cookie it presented, for sign-in throttling.
+#[derive(Clone, Default)]
 pub struct Client {
     pub addr: Option<String>,
     pub user_agent: Option<String>,
+    pub device: Option<String>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("addr", &self.addr)
+            .field("user_agent", &self.user_agent)
+            .field("device", &self.device.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {
@@ -52,7 +69,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok(Client { addr, user_agent })
+        let device = CookieJar::from_headers(&parts.headers)
+            .get(DEVICE_COOKIE)
+            .map(|cookie| cookie.value().chars().take(200).collect());
+        Ok(Client {
+            addr,
+            user_agent,
+            device,
+        })
     }
 }
 
@@ -61,6 +85,7 @@ impl AppState {
     pub fn ctx(&self, client: &Client) -> Ctx<'_> {
         Ctx::new(UnixTime::now(), &*self.rng)
             .with_client(client.addr.clone(), client.user_agent.clone())
+            .with_device(client.device.clone())
     }
 
     fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
@@ -74,6 +99,14 @@ impl AppState {
 
     pub fn session_cookie(&self, token: &Token) -> Cookie<'static> {
         self.cookie(SESSION_COOKIE, token.expose().to_owned())
+    }
+
+    /// The device cookie earned by a sign-in; kept for months, so the
+    /// browser stays known after its session ends.
+    pub fn device_cookie(&self, device_token: &str) -> Cookie<'static> {
+        let mut cookie = self.cookie(DEVICE_COOKIE, device_token.to_owned());
+        cookie.set_max_age(time::Duration::days(DEVICE_COOKIE_DAYS));
+        cookie
     }
 
     pub fn recovery_cookie(&self, handle: &Token) -> Cookie<'static> {

@@ -104,6 +104,9 @@ pub struct SignedIn {
     pub account: Account,
     pub session_token: Token,
     pub csrf_token: String,
+    /// The device cookie this browser earned for the account (R-LOCK-1): its
+    /// own sign-ins are counted apart from everyone else's guesses.
+    pub device_token: String,
 }
 
 /// A live session found from its cookie.
@@ -113,6 +116,9 @@ pub struct CurrentSession {
     pub csrf_token: String,
     pub expires_at: UnixTime,
 }
+
+/// The purpose under which device cookies are signed.
+const DEVICE_PURPOSE: &str = "device-cookie";
 
 /// The purpose label under which a session's CSRF token is derived.
 pub const CSRF_PURPOSE: &str = "csrf";
@@ -195,16 +201,25 @@ impl Keyward {
         }
         let password = Password::new(typed_password).ok_or(SignInError::InputTooLong)?;
         let username_key = crate::types::username_key(typed_username);
+        let device = self.known_device(ctx, &username_key);
         let throttle = &self.settings.throttle;
-        let keys = [
-            ThrottleKey::account(&username_key, throttle),
-            ThrottleKey::address(ctx.client_addr.as_deref(), throttle),
-        ];
-        for key in keys.iter().flatten() {
-            if let Some(retry_after_secs) = throttle::blocked_for(&self.db, key, ctx.now).await? {
-                return Err(SignInError::Throttled { retry_after_secs });
+        let mut keys = Vec::with_capacity(2);
+        let guesser = match &device {
+            Some(device) => throttle::Guesser::Device(device.clone()),
+            None => {
+                // A known device is not slowed by what others at its address did.
+                let group = throttle::address_group(ctx.client_addr.as_deref());
+                keys.push(ThrottleKey::sign_in_address(&group, throttle));
+                throttle::Guesser::Address(group)
             }
-        }
+        };
+        keys.push(ThrottleKey::sign_in(&username_key, &guesser, throttle));
+        // Counted before the hash, so parallel guesses get no more tries
+        // than one after another would.
+        let attempt = match throttle::reserve(&self.db, keys, ctx.now).await? {
+            Ok(attempt) => attempt,
+            Err(retry_after_secs) => return Err(SignInError::Throttled { retry_after_secs }),
+        };
 
         // A username that cannot be valid (control characters, NUL, …) names no
         // account; it is never sent to the database, yet costs the same hashing.
@@ -216,26 +231,18 @@ impl Keyward {
             .as_ref()
             .filter(|c| c.account.status == AccountStatus::Active)
             .and_then(|c| c.password_hash.as_deref());
-        let verification = self.hashing.verify(&password, usable_hash).await?;
+        let verification = match self.hashing.verify(&password, usable_hash).await {
+            Ok(verification) => verification,
+            Err(err) => {
+                attempt.refund(&self.db).await?;
+                return Err(err.into());
+            }
+        };
 
         let Some(found) = found.filter(|_| verification.matches) else {
-            for key in keys.iter().flatten() {
-                throttle::record_failure(&self.db, key, ctx.now).await?;
-            }
-            audit::insert(
-                self.db.pool(),
-                &AuditEntry {
-                    at: ctx.now,
-                    actor_id: None,
-                    target_id: None,
-                    school_id: None,
-                    action: action::SIGN_IN,
-                    outcome: "failure",
-                    client_addr: ctx.client_addr.as_deref(),
-                    detail: Some("invalid_credentials"),
-                },
-            )
-            .await?;
+            attempt.failed();
+            self.audit_sign_in_failure(ctx, "invalid_credentials")
+                .await?;
             return Err(SignInError::InvalidCredentials);
         };
 
@@ -243,6 +250,10 @@ impl Keyward {
             Some(self.hashing.hash(&password, ctx.rng).await?)
         } else {
             None
+        };
+        let device_token = match device {
+            Some(device) => device,
+            None => self.new_device(ctx, &username_key)?,
         };
         let session_token = Token::generate(ctx.rng)?;
         let account = found.account;
@@ -257,9 +268,7 @@ impl Keyward {
             ctx.now.plus(absolute),
         )
         .await?;
-        if let Some(key) = &keys[0] {
-            throttle::clear(&mut *tx, key).await?;
-        }
+        attempt.succeeded(&mut tx).await?;
         // A successful sign-in ends any open reset link (R-REC-4).
         crate::recovery::end_open_requests(
             &mut tx,
@@ -290,7 +299,49 @@ impl Keyward {
             account,
             session_token,
             csrf_token,
+            device_token,
         })
+    }
+
+    /// The device cookie of the context, when it was earned by signing in to
+    /// this account (its signature covers the account's username key).
+    fn known_device(&self, ctx: &Ctx<'_>, username_key: &str) -> Option<String> {
+        let presented = ctx.device.as_deref()?;
+        let (nonce, mac) = presented.split_once('.')?;
+        if nonce.is_empty() || nonce.len() > 64 {
+            return None;
+        }
+        let expected = self.device_mac(username_key, nonce);
+        crate::crypto::tokens::constant_time_eq(mac, &expected).then(|| presented.to_owned())
+    }
+
+    /// A fresh device cookie for the account behind `username_key`.
+    fn new_device(&self, ctx: &Ctx<'_>, username_key: &str) -> Result<String, Internal> {
+        let nonce = Token::generate(ctx.rng)?.digest().as_str()[..32].to_owned();
+        let mac = self.device_mac(username_key, &nonce);
+        Ok(format!("{nonce}.{mac}"))
+    }
+
+    fn device_mac(&self, username_key: &str, nonce: &str) -> String {
+        self.sealer
+            .lookup_hash(DEVICE_PURPOSE, &format!("{username_key}\0{nonce}"))
+    }
+
+    async fn audit_sign_in_failure(&self, ctx: &Ctx<'_>, detail: &str) -> Result<(), Internal> {
+        audit::insert(
+            self.db.pool(),
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: None,
+                target_id: None,
+                school_id: None,
+                action: action::SIGN_IN,
+                outcome: "failure",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: Some(detail),
+            },
+        )
+        .await
     }
 
     /// Finds the live session behind a cookie value. Expired or idle sessions
@@ -362,5 +413,7 @@ impl Keyward {
     }
 }
 
+#[cfg(test)]
+mod parallel_tests;
 #[cfg(test)]
 mod tests;

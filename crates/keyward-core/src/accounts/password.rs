@@ -98,12 +98,6 @@ impl Keyward {
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
             .await?;
-        let key = ThrottleKey::account(account.username.key(), &self.settings.throttle);
-        for key in key.iter() {
-            if let Some(retry_after_secs) = throttle::blocked_for(&self.db, key, ctx.now).await? {
-                return Err(ChangePasswordError::Throttled { retry_after_secs });
-            }
-        }
         // Over-long input is refused before any hashing.
         let current = Password::new(current).ok_or(ChangePasswordError::WrongCurrentPassword)?;
         let Some(password) = Password::new(new_password) else {
@@ -114,13 +108,26 @@ impl Keyward {
         };
         let violations = policy.check_new(&password, confirmation, Some(account.username.as_str()));
 
+        // Counted before the hash, so parallel guesses get no more tries.
+        let key = ThrottleKey::current_password(account.id.as_str(), &self.settings.throttle);
+        let attempt = match throttle::reserve(&self.db, vec![key], ctx.now).await? {
+            Ok(attempt) => attempt,
+            Err(retry_after_secs) => {
+                return Err(ChangePasswordError::Throttled { retry_after_secs });
+            }
+        };
         let stored =
             store::find_credentials_by_username_key(&self.db, account.username.key()).await?;
         let hash = stored.as_ref().and_then(|c| c.password_hash.as_deref());
-        if !self.hashing.verify(&current, hash).await?.matches {
-            for key in key.iter() {
-                throttle::record_failure(&self.db, key, ctx.now).await?;
+        let verification = match self.hashing.verify(&current, hash).await {
+            Ok(verification) => verification,
+            Err(err) => {
+                attempt.refund(&self.db).await?;
+                return Err(err.into());
             }
+        };
+        if !verification.matches {
+            attempt.failed();
             audit::insert(
                 self.db.pool(),
                 &AuditEntry {
@@ -137,6 +144,9 @@ impl Keyward {
             .await?;
             return Err(ChangePasswordError::WrongCurrentPassword);
         }
+        let mut conn = self.db.pool().acquire().await.map_err(Internal::from)?;
+        attempt.succeeded(&mut conn).await?;
+        drop(conn);
         if !violations.is_empty() {
             return Err(ChangePasswordError::PasswordPolicy { violations, policy });
         }

@@ -206,53 +206,100 @@ pub(crate) async fn insert_user<'c, E: Executor<'c, Database = Any>>(
     Ok(())
 }
 
-pub(super) async fn throttle_blocked_until(
-    db: &Db,
-    key: &str,
-) -> Result<Option<UnixTime>, Internal> {
-    let until: Option<i64> =
-        sqlx::query_scalar("SELECT blocked_until FROM throttle WHERE key = $1")
-            .bind(key)
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(until.map(UnixTime))
+/// A throttle counter as it stands.
+pub(super) struct Counter {
+    pub failures: i64,
+    pub last_failure_at: i64,
+    pub blocked_until: i64,
 }
 
-/// Adds one failure atomically (one statement, so concurrent failures all
-/// count) and returns the new count; a counter quiet since `forget_before`
-/// starts again at one.
-pub(super) async fn throttle_count_failure(
-    db: &Db,
+/// Reads a counter and locks its row until the transaction ends (a new
+/// counter is created unlocked-then-locked in the same statement). On
+/// PostgreSQL the no-op `DO UPDATE` takes the row lock and returns the newest
+/// committed values, so parallel reservations of one key queue here; on
+/// SQLite the writer transaction already excludes every other writer.
+pub(super) async fn throttle_lock(
+    conn: &mut AnyConnection,
     key: &str,
     now: UnixTime,
-    forget_before: UnixTime,
+) -> Result<Counter, Internal> {
+    let row = sqlx::query(
+        "INSERT INTO throttle (key, failures, last_failure_at, blocked_until) VALUES ($1, 0, $2, 0) \
+         ON CONFLICT (key) DO UPDATE SET failures = throttle.failures \
+         RETURNING failures, last_failure_at, blocked_until",
+    )
+    .bind(key)
+    .bind(now.secs())
+    .fetch_one(conn)
+    .await?;
+    Ok(Counter {
+        failures: row.try_get("failures")?,
+        last_failure_at: row.try_get("last_failure_at")?,
+        blocked_until: row.try_get("blocked_until")?,
+    })
+}
+
+/// Writes a counter locked by `throttle_lock`.
+pub(super) async fn throttle_set(
+    conn: &mut AnyConnection,
+    key: &str,
+    failures: i64,
+    now: UnixTime,
+    blocked_until: UnixTime,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE throttle SET failures = $1, last_failure_at = $2, blocked_until = $3 WHERE key = $4",
+    )
+    .bind(failures)
+    .bind(now.secs())
+    .bind(blocked_until.secs())
+    .bind(key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives one counted attempt back; a counter back within its free failures
+/// is no longer blocked.
+pub(super) async fn throttle_refund(
+    conn: &mut AnyConnection,
+    key: &str,
+    free_failures: u32,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
+         blocked_until = CASE WHEN failures - 1 <= $1 THEN 0 ELSE blocked_until END WHERE key = $2",
+    )
+    .bind(i64::from(free_failures))
+    .bind(key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes one unit of a fixed-window quota (for example recovery requests per
+/// address per hour) in one atomic statement and returns how many were taken
+/// in the current window, this one included; a window that started before
+/// `window_start_before` starts again.
+pub(crate) async fn quota_take(
+    conn: &mut AnyConnection,
+    key: &str,
+    now: UnixTime,
+    window_start_before: UnixTime,
 ) -> Result<i64, Internal> {
-    let failures: i64 = sqlx::query_scalar(
+    let taken: i64 = sqlx::query_scalar(
         "INSERT INTO throttle (key, failures, last_failure_at, blocked_until) VALUES ($1, 1, $2, 0) \
          ON CONFLICT (key) DO UPDATE SET \
            failures = CASE WHEN throttle.last_failure_at < $3 THEN 1 ELSE throttle.failures + 1 END, \
-           last_failure_at = $2 \
+           last_failure_at = CASE WHEN throttle.last_failure_at < $3 THEN $2 ELSE throttle.last_failure_at END \
          RETURNING failures",
     )
     .bind(key)
     .bind(now.secs())
-    .bind(forget_before.secs())
-    .fetch_one(db.pool())
+    .bind(window_start_before.secs())
+    .fetch_one(conn)
     .await?;
-    Ok(failures)
-}
-
-pub(super) async fn throttle_block_until(
-    db: &Db,
-    key: &str,
-    until: UnixTime,
-) -> Result<(), Internal> {
-    sqlx::query("UPDATE throttle SET blocked_until = $1 WHERE key = $2 AND blocked_until < $1")
-        .bind(until.secs())
-        .bind(key)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    Ok(taken)
 }
 
 pub(super) async fn throttle_clear<'c, E: Executor<'c, Database = Any>>(

@@ -1,12 +1,24 @@
-//! Throttling of failed attempts (R-ACC-5): counters per account and per client
-//! address, kept in the database so every instance sees them. After a few free
-//! failures each further failure makes the next try wait longer (1 s, 2 s, 4 s,
-//! … up to a cap); nothing ever locks an account for good, so an attacker
-//! cannot lock a teacher out, and with the cap of at least 36 s no account sees
-//! more than 100 failed tries an hour. Counters are forgotten after a quiet spell.
+//! Throttling of guesses (R-ACC-5, R-CONC-1, R-LOCK-1): counters kept in the
+//! database so every instance sees them, reserved *before* a secret is checked.
+//!
+//! An attempt is counted as a failure the moment it is let through, in one
+//! write transaction that first locks the counter's row: parallel requests
+//! queue on that lock and each sees the count the one before it left, so they
+//! get exactly the tries the sequential rule allows — a few free failures,
+//! then each further try waits longer (1 s, 2 s, 4 s, … up to a cap). Success
+//! gives the attempt back (`Attempt::succeeded`); a check that never happened
+//! (the hashing pool was busy) is refunded (`Attempt::refund`). Counters are
+//! forgotten after a quiet spell. Nothing ever locks an account for good.
+//!
+//! Sign-in delays belong to the pair (account, client) — the client being a
+//! device cookie the browser earned by signing in to that account, or else its
+//! address group (`address_group`) — so a stranger's wrong guesses never slow
+//! the owner's own browser or another address. Per-address counters slow one
+//! client guessing across many accounts or codes; no counter is shared by
+//! every client, so nobody can slow everyone.
 
 use sha2::Digest;
-use sqlx::{Any, Executor};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::store;
@@ -15,6 +27,16 @@ use crate::settings::ThrottleSettings;
 use crate::store::Db;
 use crate::types::UnixTime;
 
+/// What a success does to a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSuccess {
+    /// Forget every failure: the secret was right for this subject.
+    Clear,
+    /// Give back only this attempt: the subject (an address shared by a
+    /// school) may still hold other people's failures.
+    Refund,
+}
+
 /// One throttled subject and its rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleKey {
@@ -22,30 +44,106 @@ pub struct ThrottleKey {
     pub(crate) free_failures: u32,
     pub(crate) max_delay: Duration,
     pub(crate) forget_after: Duration,
+    pub(crate) on_success: OnSuccess,
+}
+
+/// Who is guessing, for the per-account sign-in counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guesser {
+    /// A browser holding a valid device cookie for this account.
+    Device(String),
+    /// Anyone else, by address group.
+    Address(String),
+}
+
+/// A short, safe key fragment for any typed text (even NUL bytes).
+fn digest(text: &str) -> String {
+    hex::encode(&sha2::Sha256::digest(text.as_bytes())[..16])
 }
 
 impl ThrottleKey {
-    /// The sign-in counter of one account, by username key (whether or not the
-    /// account exists, so the answer never reveals which usernames are real).
-    pub fn account(username_key: &str, settings: &ThrottleSettings) -> Option<ThrottleKey> {
-        // Hashed, so any typed text (even NUL bytes) makes a safe, short key.
-        let digest = hex::encode(sha2::Sha256::digest(username_key.as_bytes()));
-        Some(ThrottleKey {
-            key: format!("signin:account:{digest}"),
+    /// The sign-in counter of one account as tried by one client (whether or
+    /// not the account exists, so the answer never reveals which are real).
+    pub fn sign_in(username_key: &str, guesser: &Guesser, settings: &ThrottleSettings) -> Self {
+        let client = match guesser {
+            Guesser::Device(id) => format!("device:{}", digest(id)),
+            Guesser::Address(group) => format!("address:{}", digest(group)),
+        };
+        ThrottleKey {
+            key: format!("signin:pair:{}:{client}", digest(username_key)),
             free_failures: settings.account_free_failures,
             max_delay: settings.account_max_delay,
             forget_after: settings.forget_after,
-        })
+            on_success: OnSuccess::Clear,
+        }
     }
 
-    /// The sign-in counter of one client address.
-    pub fn address(addr: Option<&str>, settings: &ThrottleSettings) -> Option<ThrottleKey> {
-        addr.map(|addr| ThrottleKey {
-            key: format!("signin:address:{}", addr.replace('\0', "")),
+    /// The sign-in counter of one client address group, over all accounts.
+    pub fn sign_in_address(group: &str, settings: &ThrottleSettings) -> Self {
+        ThrottleKey {
+            key: format!("signin:address:{}", digest(group)),
             free_failures: settings.address_free_failures,
             max_delay: settings.address_max_delay,
             forget_after: settings.forget_after,
-        })
+            on_success: OnSuccess::Refund,
+        }
+    }
+
+    /// Checks of the current password when a signed-in person changes it: the
+    /// session is already the account's, so the counter is the account's.
+    pub fn current_password(user_id: &str, settings: &ThrottleSettings) -> Self {
+        ThrottleKey {
+            key: format!("password:current:{}", digest(user_id)),
+            free_failures: settings.account_free_failures,
+            max_delay: settings.account_max_delay,
+            forget_after: settings.forget_after,
+            on_success: OnSuccess::Clear,
+        }
+    }
+
+    /// Code entry (access codes, parent access codes, class codes) from one
+    /// client address group.
+    pub fn code_entry(group: &str) -> Self {
+        ThrottleKey {
+            key: format!("code:address:{}", digest(group)),
+            free_failures: 10,
+            max_delay: Duration::from_secs(60),
+            forget_after: Duration::from_secs(3600),
+            on_success: OnSuccess::Refund,
+        }
+    }
+
+    /// Emailed recovery codes typed for one account (or, when the request
+    /// named no account, for one browser), across every request and resend:
+    /// a new email does not bring new free tries.
+    pub fn recovery_code(subject: &str, free_failures: u32) -> Self {
+        ThrottleKey {
+            key: format!("recovery:code:{}", digest(subject)),
+            free_failures,
+            max_delay: Duration::from_secs(15 * 60),
+            forget_after: Duration::from_secs(3600),
+            on_success: OnSuccess::Clear,
+        }
+    }
+}
+
+/// The group an address is throttled as: an IPv4 address itself, an IPv6
+/// address by its /64 (one household or school network gets a whole /64),
+/// an IPv4-mapped IPv6 address as its IPv4 address, and no address as `-`.
+pub fn address_group(addr: Option<&str>) -> String {
+    let Some(addr) = addr else {
+        return "-".to_owned();
+    };
+    match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => addr.replace('\0', ""),
     }
 }
 
@@ -69,36 +167,100 @@ pub fn failures_per_hour(free_failures: u32, max_delay: Duration) -> u32 {
     failures
 }
 
-/// Seconds until the key may try again, or `None` when it may try now.
-pub async fn blocked_for(
+/// Takes one unit of a fixed-window quota under `key` (for example recovery
+/// requests from one address in an hour) in one atomic statement, and returns
+/// how many the window holds now, this one included.
+pub async fn take_quota(
     db: &Db,
-    key: &ThrottleKey,
+    key: &str,
+    window_start_before: UnixTime,
     now: UnixTime,
-) -> Result<Option<u64>, Internal> {
-    let blocked_until = store::throttle_blocked_until(db, &key.key).await?;
-    Ok(blocked_until
-        .filter(|until| *until > now)
-        .map(|until| now.secs_until(until).max(1)))
+) -> Result<i64, Internal> {
+    let mut conn = db.pool().acquire().await?;
+    store::quota_take(&mut conn, key, now, window_start_before).await
 }
 
-/// Counts one more failure and sets when the next try is allowed.
-pub async fn record_failure(db: &Db, key: &ThrottleKey, now: UnixTime) -> Result<(), Internal> {
-    let failures =
-        store::throttle_count_failure(db, &key.key, now, now.minus(key.forget_after)).await?;
-    let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-    let delay = delay_after(failures, key.free_failures, key.max_delay);
-    if !delay.is_zero() {
-        store::throttle_block_until(db, &key.key, now.plus(delay)).await?;
-    }
-    Ok(())
-}
-
-/// Forgets a key's failures (after a successful sign-in).
-pub async fn clear<'c, E: Executor<'c, Database = Any>>(
-    exec: E,
-    key: &ThrottleKey,
+/// Makes every transaction that calls this with the same `key` wait for the
+/// others until it ends (a row lock on PostgreSQL; SQLite's writer
+/// transaction already runs alone), so a count-then-write inside it is exact.
+pub async fn serialize_on(
+    conn: &mut sqlx::AnyConnection,
+    key: &str,
+    now: UnixTime,
 ) -> Result<(), Internal> {
-    store::throttle_clear(exec, &key.key).await
+    store::throttle_lock(conn, key, now).await.map(|_| ())
+}
+
+/// Attempts let through and counted, waiting to learn how they went.
+#[must_use = "an attempt is counted as a failure unless it is settled as a success"]
+#[derive(Debug)]
+pub struct Attempt {
+    keys: Vec<ThrottleKey>,
+}
+
+/// Lets one attempt through every key, or none: either every counter counts
+/// it (as a failure until told otherwise) or the answer is the seconds to wait.
+/// Keys are locked in a fixed order, so two attempts never wait on each other.
+pub async fn reserve(
+    db: &Db,
+    keys: Vec<ThrottleKey>,
+    now: UnixTime,
+) -> Result<Result<Attempt, u64>, Internal> {
+    let mut keys = keys;
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    keys.dedup_by(|a, b| a.key == b.key);
+    let mut tx = db.begin_write().await?;
+    for key in &keys {
+        let counter = store::throttle_lock(&mut tx, &key.key, now).await?;
+        if counter.blocked_until > now.secs() {
+            tx.rollback().await?;
+            return Ok(Err(now.secs_until(UnixTime(counter.blocked_until)).max(1)));
+        }
+        let earlier = if counter.last_failure_at < now.minus(key.forget_after).secs() {
+            0
+        } else {
+            counter.failures
+        };
+        let failures = earlier.saturating_add(1);
+        let delay = delay_after(
+            u32::try_from(failures).unwrap_or(u32::MAX),
+            key.free_failures,
+            key.max_delay,
+        );
+        store::throttle_set(&mut tx, &key.key, failures, now, now.plus(delay)).await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(Attempt { keys }))
+}
+
+impl Attempt {
+    /// The secret was right: counters that belong to the subject are
+    /// cleared, shared ones get this attempt back.
+    pub async fn succeeded(self, conn: &mut sqlx::AnyConnection) -> Result<(), Internal> {
+        for key in &self.keys {
+            match key.on_success {
+                OnSuccess::Clear => store::throttle_clear(&mut *conn, &key.key).await?,
+                OnSuccess::Refund => {
+                    store::throttle_refund(conn, &key.key, key.free_failures).await?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The secret was never checked (for example the hashing pool was busy):
+    /// every counter gets this attempt back.
+    pub async fn refund(self, db: &Db) -> Result<(), Internal> {
+        let mut tx = db.begin_write().await?;
+        for key in &self.keys {
+            store::throttle_refund(&mut tx, &key.key, key.free_failures).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The secret was wrong: the attempt stays counted.
+    pub fn failed(self) {}
 }
 
 #[cfg(test)]
@@ -126,5 +288,25 @@ mod tests {
     #[test]
     fn a_short_cap_allows_more_than_100_tries() {
         assert!(failures_per_hour(5, Duration::from_secs(30)) > 100);
+    }
+
+    #[test]
+    fn addresses_group_ipv6_by_64_and_unwrap_mapped_ipv4() {
+        assert_eq!(address_group(Some("192.0.2.7")), "192.0.2.7");
+        assert_eq!(
+            address_group(Some("2001:db8:1:2:aaaa::1")),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            address_group(Some("2001:db8:1:2:bbbb::9")),
+            address_group(Some("2001:db8:1:2::"))
+        );
+        assert_ne!(
+            address_group(Some("2001:db8:1:3::1")),
+            address_group(Some("2001:db8:1:2::1"))
+        );
+        assert_eq!(address_group(Some("::ffff:192.0.2.7")), "192.0.2.7");
+        assert_eq!(address_group(None), "-");
+        assert_eq!(address_group(Some("x\0y")), "xy");
     }
 }

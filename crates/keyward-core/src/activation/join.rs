@@ -17,7 +17,7 @@ use crate::policy::{PolicyKind, Violation};
 use crate::types::{ClassId, Password, SchoolId, UserId, Username};
 
 use super::store::{self, ClassRow};
-use super::{ActivationError, CodeKind, code_throttles, taken_or_internal};
+use super::{ActivationError, CodeKind, code_throttle, taken_or_internal};
 use crate::accounts::throttle;
 
 const MAX_NAME_CHARS: usize = 80;
@@ -286,12 +286,10 @@ impl Keyward {
         school: Option<&SchoolId>,
         who: Option<&UserId>,
     ) -> Result<ClassRow, ActivationError> {
-        let keys = code_throttles(ctx);
-        for key in keys.iter().flatten() {
-            if let Some(retry_after_secs) = throttle::blocked_for(&self.db, key, ctx.now).await? {
-                return Err(ActivationError::Throttled { retry_after_secs });
-            }
-        }
+        let attempt = match throttle::reserve(&self.db, vec![code_throttle(ctx)], ctx.now).await? {
+            Ok(attempt) => attempt,
+            Err(retry_after_secs) => return Err(ActivationError::Throttled { retry_after_secs }),
+        };
         let found = match normalize_class_code(typed) {
             Some(code) => store::find_class_by_code(&self.db, &code).await?,
             None => None,
@@ -300,11 +298,13 @@ impl Keyward {
             class.class_code_enabled && school.is_none_or(|school| *school == class.school_id)
         });
         match usable {
-            Some(class) => Ok(class),
+            Some(class) => {
+                let mut conn = self.db.pool().acquire().await?;
+                attempt.succeeded(&mut conn).await?;
+                Ok(class)
+            }
             None => {
-                for key in keys.iter().flatten() {
-                    throttle::record_failure(&self.db, key, ctx.now).await?;
-                }
+                attempt.failed();
                 audit::insert(self.db.pool(), &join_audit(ctx, who, None, "failure")).await?;
                 Err(ActivationError::UnknownClassCode)
             }

@@ -186,21 +186,12 @@ impl From<sqlx::Error> for ActivationError {
     }
 }
 
-/// Code entry is throttled per client address and over the whole server.
-fn code_throttles(ctx: &Ctx<'_>) -> [Option<ThrottleKey>; 2] {
-    let per_address = ctx.client_addr.as_deref().map(|addr| ThrottleKey {
-        key: format!("code:address:{}", addr.replace('\0', "")),
-        free_failures: 10,
-        max_delay: Duration::from_secs(60),
-        forget_after: Duration::from_secs(3600),
-    });
-    let global = Some(ThrottleKey {
-        key: "code:global".to_owned(),
-        free_failures: 500,
-        max_delay: Duration::from_secs(5),
-        forget_after: Duration::from_secs(600),
-    });
-    [per_address, global]
+/// Code entry is throttled per client address group (R-CODE-4). There is no
+/// counter shared by every client: one would let anybody slow code entry for
+/// every school. Codes are long enough (access codes over 50 bits) that the
+/// per-address delays keep even many addresses far from guessing one.
+fn code_throttle(ctx: &Ctx<'_>) -> ThrottleKey {
+    ThrottleKey::code_entry(&throttle::address_group(ctx.client_addr.as_deref()))
 }
 
 impl Keyward {
@@ -257,12 +248,10 @@ impl Keyward {
         ctx: &Ctx<'_>,
         typed: &str,
     ) -> Result<(store::CodeRow, Account), ActivationError> {
-        let keys = code_throttles(ctx);
-        for key in keys.iter().flatten() {
-            if let Some(retry_after_secs) = throttle::blocked_for(&self.db, key, ctx.now).await? {
-                return Err(ActivationError::Throttled { retry_after_secs });
-            }
-        }
+        let attempt = match throttle::reserve(&self.db, vec![code_throttle(ctx)], ctx.now).await? {
+            Ok(attempt) => attempt,
+            Err(retry_after_secs) => return Err(ActivationError::Throttled { retry_after_secs }),
+        };
         let found = match codes::normalize(typed) {
             Some(plain) => {
                 store::find_code(
@@ -293,11 +282,15 @@ impl Keyward {
                 _ => Err(ActivationError::UnknownCode),
             },
         };
-        if checked.is_err() {
-            for key in keys.iter().flatten() {
-                throttle::record_failure(&self.db, key, ctx.now).await?;
+        match &checked {
+            Ok(_) => {
+                let mut conn = self.db.pool().acquire().await?;
+                attempt.succeeded(&mut conn).await?;
             }
-            audit::insert(self.db.pool(), &code_audit(ctx, "failure", None)).await?;
+            Err(_) => {
+                attempt.failed();
+                audit::insert(self.db.pool(), &code_audit(ctx, "failure", None)).await?;
+            }
         }
         checked
     }

@@ -13,6 +13,7 @@ mod store;
 
 use crate::Ctx;
 use crate::Keyward;
+use crate::accounts::throttle::{self, ThrottleKey};
 use crate::accounts::{self, Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::hashing::HashingError;
@@ -43,6 +44,9 @@ pub mod ended {
     pub const NO_EMAIL: &str = "no_email";
     pub const INELIGIBLE: &str = "ineligible";
     pub const NOT_ME: &str = "not_me";
+    /// Over the per-address or per-account limit: no email, but the row
+    /// exists, so the code page answers as it does for any other request.
+    pub const THROTTLED: &str = "throttled";
 }
 
 /// Longest email address accepted on the form.
@@ -333,16 +337,26 @@ impl Keyward {
         let settings = &self.settings.recovery;
         let hour_ago = ctx.now.minus(std::time::Duration::from_secs(3600));
 
-        if let Some(addr) = ctx.client_addr.as_deref() {
-            let recent = store::count_requests_from(&self.db, addr, hour_ago).await?;
-            if recent >= i64::from(settings.max_requests_per_address_per_hour) {
-                audit::insert(
-                    self.db.pool(),
-                    &audit_entry(ctx, action::RECOVERY_REQUEST, "throttled_address", None),
-                )
-                .await?;
-                return Ok(RecoveryAccepted { handle });
-            }
+        // Counted in one atomic statement, so parallel requests cannot pass a
+        // limit that one after another would not.
+        let address = throttle::address_group(ctx.client_addr.as_deref());
+        let from_address = throttle::take_quota(
+            &self.db,
+            &format!("recovery:address:{address}"),
+            hour_ago,
+            ctx.now,
+        )
+        .await?;
+        if from_address > i64::from(settings.max_requests_per_address_per_hour) {
+            let mut tx = self.db.begin_write().await?;
+            store::insert_request(&mut tx, ctx, &handle, None, Some(ended::THROTTLED)).await?;
+            audit::insert(
+                &mut *tx,
+                &audit_entry(ctx, action::RECOVERY_REQUEST, "throttled_address", None),
+            )
+            .await?;
+            tx.commit().await.map_err(Internal::from)?;
+            return Ok(RecoveryAccepted { handle });
         }
 
         let candidates = self.identify(mode, username, email).await?;
@@ -374,9 +388,25 @@ impl Keyward {
                 .await?;
                 continue;
             };
+            // Requests for one account wait for each other here (a row lock
+            // on PostgreSQL; SQLite has one writer), so the count is exact.
+            throttle::serialize_on(
+                &mut tx,
+                &format!("recovery:account:{}", account.id),
+                ctx.now,
+            )
+            .await?;
             let sent_lately =
                 store::count_mailed_requests_for(&mut tx, &account.id, hour_ago).await?;
             if sent_lately >= i64::from(settings.max_links_per_account_per_hour) {
+                store::insert_request(
+                    &mut tx,
+                    ctx,
+                    &handle,
+                    Some(&account.id),
+                    Some(ended::THROTTLED),
+                )
+                .await?;
                 audit::insert(
                     &mut *tx,
                     &audit_entry(ctx, action::RECOVERY_REQUEST, "throttled_account", target),
@@ -624,9 +654,21 @@ impl Keyward {
         };
         let settings = &self.settings.recovery;
         let max_tries = i64::from(settings.code_max_tries);
-        if newest.code_failures >= max_tries {
+        // Counted before the code is compared: per account across every
+        // request and resend, and per request at most `code_max_tries`.
+        let subject = match &newest.user_id {
+            Some(user) => format!("user:{user}"),
+            None => format!("handle:{}", handle.digest().as_str()),
+        };
+        let key = ThrottleKey::recovery_code(&subject, settings.code_max_tries);
+        let attempt = match throttle::reserve(&self.db, vec![key], ctx.now).await? {
+            Ok(attempt) => attempt,
+            Err(_) => return Err(CodeError::TooManyTries.into()),
+        };
+        let Some(failures) = store::count_code_try(&self.db, &newest.id, max_tries).await? else {
+            attempt.failed();
             return Err(CodeError::TooManyTries.into());
-        }
+        };
         let code = code.trim();
         let well_formed = code.len() == CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit());
         for row in &rows {
@@ -645,6 +687,7 @@ impl Keyward {
                 if !store::exchange_code(&mut tx, &row.id, &token.digest(), ctx.now).await? {
                     return Err(CodeError::Wrong.into());
                 }
+                attempt.succeeded(&mut tx).await?;
                 audit::insert(
                     &mut *tx,
                     &audit_entry(
@@ -665,7 +708,7 @@ impl Keyward {
         if ctx.now >= newest_expires {
             return Err(CodeError::Expired.into());
         }
-        let failures = store::count_code_failure(&self.db, &newest.id).await?;
+        attempt.failed();
         audit::insert(
             self.db.pool(),
             &audit_entry(

@@ -22,7 +22,6 @@ pub(crate) struct RequestRow {
     pub link_expires_at: Option<UnixTime>,
     pub code_hash: Option<String>,
     pub code_expires_at: Option<UnixTime>,
-    pub code_failures: i64,
     pub ended_at: Option<UnixTime>,
     pub ended_reason: Option<String>,
 }
@@ -34,7 +33,7 @@ impl RequestRow {
 }
 
 const REQUEST_COLUMNS: &str = "id, user_id, created_at, token_hash, link_expires_at, code_hash, \
-     code_expires_at, code_failures, ended_at, ended_reason";
+     code_expires_at, ended_at, ended_reason";
 
 fn request_from_row(row: &AnyRow) -> Result<RequestRow, Internal> {
     Ok(RequestRow {
@@ -51,7 +50,6 @@ fn request_from_row(row: &AnyRow) -> Result<RequestRow, Internal> {
         code_expires_at: row
             .try_get::<Option<i64>, _>("code_expires_at")?
             .map(UnixTime),
-        code_failures: row.try_get("code_failures")?,
         ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(UnixTime),
         ended_reason: row.try_get("ended_reason")?,
     })
@@ -83,21 +81,6 @@ pub(super) async fn insert_request(
     Ok(id)
 }
 
-pub(super) async fn count_requests_from(
-    db: &Db,
-    addr: &str,
-    since: UnixTime,
-) -> Result<i64, Internal> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM recovery_requests WHERE client_addr = $1 AND created_at > $2",
-    )
-    .bind(addr)
-    .bind(since.secs())
-    .fetch_one(db.pool())
-    .await?;
-    Ok(count)
-}
-
 /// Requests of one account in the window that led to an email.
 pub(super) async fn count_mailed_requests_for(
     conn: &mut AnyConnection,
@@ -106,7 +89,7 @@ pub(super) async fn count_mailed_requests_for(
 ) -> Result<i64, Internal> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM recovery_requests WHERE user_id = $1 AND created_at > $2 \
-         AND (ended_reason IS NULL OR ended_reason NOT IN ('no_email', 'no_account'))",
+         AND (ended_reason IS NULL OR ended_reason NOT IN ('no_email', 'no_account', 'throttled'))",
     )
     .bind(user_id.as_str())
     .bind(since.secs())
@@ -185,7 +168,7 @@ pub(crate) async fn store_minted(
 ) -> Result<bool, Internal> {
     let done = sqlx::query(
         "UPDATE recovery_requests SET token_hash = $1, link_expires_at = $2, code_hash = $3, \
-         code_expires_at = $4, code_failures = 0 WHERE id = $5 AND ended_at IS NULL",
+         code_expires_at = $4 WHERE id = $5 AND ended_at IS NULL",
     )
     .bind(token.as_str())
     .bind(link_expires_at.secs())
@@ -234,15 +217,22 @@ pub(super) async fn exchange_code(
     Ok(done.rows_affected() == 1)
 }
 
-/// Counts a wrong code atomically and returns the new count.
-pub(super) async fn count_code_failure(db: &Db, id: &str) -> Result<i64, Internal> {
-    let failures: i64 = sqlx::query_scalar(
-        "UPDATE recovery_requests SET code_failures = code_failures + 1 WHERE id = $1 RETURNING code_failures",
+/// Counts one code try against a request before the code is compared, in
+/// one atomic statement; `None` when the request has used up its tries.
+pub(super) async fn count_code_try(
+    db: &Db,
+    id: &str,
+    max_tries: i64,
+) -> Result<Option<i64>, Internal> {
+    let tries: Option<i64> = sqlx::query_scalar(
+        "UPDATE recovery_requests SET code_failures = code_failures + 1 \
+         WHERE id = $1 AND code_failures < $2 RETURNING code_failures",
     )
     .bind(id)
-    .fetch_one(db.pool())
+    .bind(max_tries)
+    .fetch_optional(db.pool())
     .await?;
-    Ok(failures)
+    Ok(tries)
 }
 
 pub(crate) struct AlertRow {

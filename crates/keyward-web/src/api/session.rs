@@ -98,7 +98,9 @@ pub async fn sign_in(
         csrf_token: signed_in.csrf_token.clone(),
         user: Me::of(&signed_in.account, &signed_in.csrf_token),
     };
-    let jar = CookieJar::new().add(state.session_cookie(&signed_in.session_token));
+    let jar = CookieJar::new()
+        .add(state.session_cookie(&signed_in.session_token))
+        .add(state.device_cookie(&signed_in.device_token));
     Ok((jar, Json(answer)).into_response())
 }
 

@@ -201,7 +201,8 @@ pub async fn submit_password(
         Ok(signed_in) => {
             let jar = visitor
                 .jar(&state)
-                .add(state.session_cookie(&signed_in.session_token));
+                .add(state.session_cookie(&signed_in.session_token))
+                .add(state.device_cookie(&signed_in.device_token));
             let destination = if next.is_empty() { "/home" } else { next };
             Ok((jar, Redirect::to(destination)).into_response())
         }
