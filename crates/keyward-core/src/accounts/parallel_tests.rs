@@ -72,7 +72,7 @@ fn sequential_allowance(kw: &Keyward) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_get_exactly_the_sequential_tries_and_the_owner_still_signs_in() {
     let (kw, _db) = with_teacher().await;
-    let (checked, throttled) = guess_in_parallel(&[kw.clone()], 120).await;
+    let (checked, throttled) = guess_in_parallel(std::slice::from_ref(&kw), 120).await;
     assert_eq!(checked, sequential_allowance(&kw), "checked {checked}");
     assert_eq!(throttled, 120 - checked);
 
@@ -97,7 +97,7 @@ async fn a_known_device_behind_the_attackers_address_still_signs_in() {
         .await
         .unwrap();
     let device = first.device_token.clone();
-    let (checked, _) = guess_in_parallel(&[kw.clone()], 100).await;
+    let (checked, _) = guess_in_parallel(std::slice::from_ref(&kw), 100).await;
     assert_eq!(checked, sequential_allowance(&kw));
 
     let owner = ctx_from(ATTACKER, 4).with_device(Some(device.clone()));
