@@ -302,3 +302,60 @@ async fn nobody_creates_an_account_holding_more_than_they_do() {
             .unwrap_err();
     assert_eq!(err.code(), "forbidden");
 }
+
+#[tokio::test]
+async fn parallel_wrong_codes_from_one_address_get_the_sequential_tries_only() {
+    let w = world().await;
+    let created = w.new_user(Role::Learner).await;
+    let attacker = ctx_at(MONDAY_MORNING, &w.rng).with_client(Some("198.51.100.66".into()), None);
+    let guesses = (0..100).map(|_| w.kw.inspect_code(&attacker, "ABCDE-FGHJK"));
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|a| matches!(a, Err(ActivationError::UnknownCode)))
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|a| matches!(a, Err(ActivationError::Throttled { .. })))
+        .count();
+    // Ten free failures, then one more try before the first delay.
+    assert_eq!((checked, throttled), (11, 89));
+    // Nobody else is slowed: there is no counter shared by every client.
+    let learner = ctx_at(MONDAY_MORNING, &w.rng).with_client(Some("203.0.113.9".into()), None);
+    w.kw.inspect_code(&learner, &created.access_code)
+        .await
+        .expect("a learner elsewhere uses their code at once");
+}
+
+#[tokio::test]
+async fn parallel_wrong_class_codes_from_one_address_get_the_sequential_tries_only() {
+    let w = world().await;
+    let attacker = ctx_at(MONDAY_MORNING, &w.rng).with_client(Some("198.51.100.66".into()), None);
+    let inputs: Vec<_> = (0..60)
+        .map(|i| crate::activation::JoinInput {
+            class_code: "ZZZZZZ".into(),
+            first_name: "Zoe".into(),
+            last_name: "Zhang".into(),
+            username: format!("zoe.{i}"),
+            password: "TigerApple42".into(),
+            confirm_password: Some("TigerApple42".into()),
+        })
+        .collect();
+    let joins = inputs
+        .iter()
+        .map(|input| w.kw.join_class_as_new_learner(&attacker, input));
+    let answers = futures_util::future::join_all(joins).await;
+    let checked = answers
+        .iter()
+        .filter(|a| matches!(a, Err(ActivationError::UnknownClassCode)))
+        .count();
+    assert_eq!(
+        checked,
+        11,
+        "{:?}",
+        answers
+            .iter()
+            .map(|a| a.as_ref().err().map(|e| e.code()))
+            .collect::<Vec<_>>()
+    );
+}

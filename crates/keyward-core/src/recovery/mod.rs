@@ -660,7 +660,9 @@ impl Keyward {
             Some(user) => format!("user:{user}"),
             None => format!("handle:{}", handle.digest().as_str()),
         };
-        let key = ThrottleKey::recovery_code(&subject, settings.code_max_tries);
+        // The account's free tries are one request's tries: a new email
+        // brings none, only the slowly growing delays.
+        let key = ThrottleKey::recovery_code(&subject, settings.code_max_tries.saturating_sub(1));
         let attempt = match throttle::reserve(&self.db, vec![key], ctx.now).await? {
             Ok(attempt) => attempt,
             Err(_) => return Err(CodeError::TooManyTries.into()),

@@ -698,3 +698,134 @@ async fn the_reset_page_can_ask_for_the_username_again() {
         .await
         .unwrap();
 }
+
+/// Recovery-code failures audited so far: one per code actually compared.
+async fn compared_codes(kw: &Keyward) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'recovery.code' AND outcome = 'failure'",
+    )
+    .fetch_one(kw.db().pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn parallel_wrong_codes_get_no_more_tries_than_one_after_another() {
+    let w = world().await;
+    w.user("tess", Some("tess@school.example"), true).await;
+    let accepted = w.ask(MONDAY_MORNING, "tess").await;
+    let (_, code) = w.newest_link_and_code(MONDAY_MORNING).await;
+    let ctx = w.ctx(MONDAY_MORNING);
+    let wrong = if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    let guesses = (0..100).map(|_| {
+        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), wrong)
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    assert!(answers.iter().all(Result::is_err));
+    assert_eq!(compared_codes(&w.kw).await, 5);
+    let err =
+        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), &code)
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "code_too_many_tries");
+}
+
+#[tokio::test]
+async fn a_new_email_brings_no_new_code_tries() {
+    let w = world().await;
+    w.user("tess", Some("tess@school.example"), true).await;
+    let first = w.ask(MONDAY_MORNING, "tess").await;
+    let ctx = w.ctx(MONDAY_MORNING);
+    for _ in 0..5 {
+        w.kw.redeem_recovery_code(&ctx, first.handle.expose(), "23456789")
+            .await
+            .unwrap_err();
+    }
+    let again = w.ask(MONDAY_MORNING, "tess").await;
+    let (_, code) = w.newest_link_and_code(MONDAY_MORNING).await;
+    let err =
+        w.kw.redeem_recovery_code(&ctx, again.handle.expose(), &code)
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "code_too_many_tries");
+    // The emailed link itself still works: the owner is not locked out.
+    let (link, _) = w.newest_link_and_code(MONDAY_MORNING).await;
+    w.kw.check_reset_link(&ctx, &link).await.unwrap();
+}
+
+#[tokio::test]
+async fn parallel_requests_send_at_most_three_links_to_one_account() {
+    let w = world().await;
+    w.user("tess", Some("tess@school.example"), true).await;
+    let input = RecoveryInput {
+        username: Some("tess".into()),
+        email: None,
+    };
+    let ctxs: Vec<_> = (0..20)
+        .map(|i| {
+            w.ctx(MONDAY_MORNING)
+                .with_client(Some(format!("198.51.100.{i}")), None)
+        })
+        .collect();
+    let asks = ctxs.iter().map(|ctx| w.kw.request_recovery(ctx, &input));
+    for answer in futures_util::future::join_all(asks).await {
+        answer.unwrap();
+    }
+    // Each link replaces the one before, so count the links made.
+    let links: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_requests \
+         WHERE ended_reason IS NULL OR ended_reason = 'superseded'",
+    )
+    .fetch_one(w.kw.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(links, 3);
+}
+
+#[tokio::test]
+async fn parallel_requests_from_one_address_stop_at_its_limit() {
+    let w = world_with(|s| s.recovery.max_requests_per_address_per_hour = 10).await;
+    let ctx = w.ctx(MONDAY_MORNING);
+    let inputs: Vec<_> = (0..40)
+        .map(|i| RecoveryInput {
+            username: Some(format!("ghost{i}")),
+            email: None,
+        })
+        .collect();
+    let asks = inputs
+        .iter()
+        .map(|input| w.kw.request_recovery(&ctx, input));
+    for answer in futures_util::future::join_all(asks).await {
+        answer.unwrap();
+    }
+    let throttled: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_requests WHERE ended_reason = 'throttled'",
+    )
+    .fetch_one(w.kw.db().pool())
+    .await
+    .unwrap();
+    assert_eq!(throttled, 30);
+}
+
+#[tokio::test]
+async fn a_throttled_account_answers_the_code_page_like_an_unknown_one() {
+    let w = world().await;
+    w.user("tess", Some("tess@school.example"), true).await;
+    for _ in 0..3 {
+        w.ask(MONDAY_MORNING, "tess").await;
+    }
+    let throttled = w.ask(MONDAY_MORNING, "tess").await;
+    let unknown = w.ask(MONDAY_MORNING, "ghost").await;
+    let ctx = w.ctx(MONDAY_MORNING);
+    for handle in [&throttled.handle, &unknown.handle] {
+        let err =
+            w.kw.redeem_recovery_code(&ctx, handle.expose(), "23456789")
+                .await
+                .unwrap_err();
+        assert_eq!(err.code(), "code_wrong");
+    }
+}
