@@ -16,6 +16,7 @@ mod extract;
 mod metrics;
 mod middleware;
 mod ops;
+mod pacing;
 mod pages;
 mod router;
 mod server;

@@ -107,7 +107,9 @@ pub async fn request(
         username: body.username,
         email: body.email,
     };
-    match state.kw.request_recovery(&state.ctx(&client), &input).await {
+    let ctx = state.ctx(&client);
+    let asked = state.kw.request_recovery(&ctx, &input);
+    match crate::pacing::no_sooner_than(crate::pacing::RECOVERY_ANSWER_FLOOR, asked).await {
         Ok(accepted) => {
             let jar = CookieJar::new().add(state.recovery_cookie(&accepted.handle));
             let answer = Accepted {

@@ -141,7 +141,9 @@ pub async fn submit_request(
         username: form.username.clone(),
         email: form.email.clone(),
     };
-    match state.kw.request_recovery(&state.ctx(&client), &input).await {
+    let ctx = state.ctx(&client);
+    let asked = state.kw.request_recovery(&ctx, &input);
+    match crate::pacing::no_sooner_than(crate::pacing::RECOVERY_ANSWER_FLOOR, asked).await {
         Ok(accepted) => {
             let jar = visitor
                 .jar(&state)
