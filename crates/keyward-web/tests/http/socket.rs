@@ -277,3 +277,93 @@ async fn fifty_concurrent_sign_ins_never_answer_a_server_error() {
     assert!(ok > 0, "no sign-in succeeded");
     server.shut_down_within(Duration::from_secs(10)).await;
 }
+
+/// A client whose requests come from `ip` (any 127.x.y.z is a distinct client
+/// on loopback), keeping its cookies.
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .cookie_store(true)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+async fn api_sign_in(client: &reqwest::Client, server: &Running, password: &str) -> u16 {
+    client
+        .post(server.url("/api/v1/session"))
+        .json(&json!({ "username": ADMIN_USERNAME, "password": password }))
+        .send()
+        .await
+        .expect("answered")
+        .status()
+        .as_u16()
+}
+
+/// How many tries one guesser gets one after another within `secs` seconds:
+/// the free failures, one more, then one after each delay that has passed.
+fn sequential_tries_within(app: &TestApp, secs: u64) -> usize {
+    let throttle = &app.kw.settings().throttle;
+    let (free, cap) = (throttle.account_free_failures, throttle.account_max_delay);
+    let (mut tries, mut waited) = (free + 1, 0);
+    loop {
+        waited += keyward_core::accounts::throttle::delay_after(tries, free, cap).as_secs();
+        if waited > secs {
+            return tries as usize;
+        }
+        tries += 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_over_http_get_the_sequential_tries_and_the_owner_signs_in_meanwhile() {
+    let app = spawn_app_with_admin().await;
+    let server = start(&app).await;
+    // The owner signed in once from this browser before the attack.
+    let owners_browser = client_from([127, 0, 0, 66]);
+    assert_eq!(
+        api_sign_in(&owners_browser, &server, ADMIN_PASSWORD).await,
+        200
+    );
+
+    let started = Instant::now();
+    let attacker = client_from([127, 0, 0, 66]);
+    let guesses: Vec<_> = (0..120)
+        .map(|i| {
+            let (attacker, url) = (attacker.clone(), server.url("/api/v1/session"));
+            tokio::spawn(async move {
+                let body = json!({ "username": ADMIN_USERNAME, "password": format!("guess {i}") });
+                let reply = attacker
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("answered");
+                reply.status().as_u16()
+            })
+        })
+        .collect();
+    // Meanwhile the owner signs in at school, from another address…
+    let at_school = client_from([127, 0, 0, 9]);
+    let from_school = api_sign_in(&at_school, &server, ADMIN_PASSWORD).await;
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    let secs = started.elapsed().as_secs() + 1;
+    // …and from the browser behind the attacker's address that knows her.
+    let from_home = api_sign_in(&owners_browser, &server, ADMIN_PASSWORD).await;
+
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + throttled, 120, "{statuses:?}");
+    assert!(checked >= 6, "{checked} checked");
+    assert!(
+        checked <= sequential_tries_within(&app, secs),
+        "{checked} guesses checked in {secs} s"
+    );
+    assert_eq!((from_school, from_home), (200, 200));
+    // The attacker itself is still held back, even with the right password.
+    assert_eq!(api_sign_in(&attacker, &server, ADMIN_PASSWORD).await, 429);
+    server.shut_down_within(Duration::from_secs(10)).await;
+}
