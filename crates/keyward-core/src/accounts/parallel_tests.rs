@@ -155,3 +155,44 @@ async fn a_busy_hashing_pool_gives_the_attempt_back() {
         .unwrap();
     assert_eq!(failures, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_current_passwords_get_the_sequential_tries_only() {
+    let (kw, _db) = with_teacher().await;
+    let ctx = ctx_from("203.0.113.9", 8);
+    let signed_in = kw.sign_in(&ctx, "mr.jones", PASSWORD.into()).await.unwrap();
+    let session = Arc::new(
+        kw.current_session(&ctx, &signed_in.session_token)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let token = Arc::new(signed_in.session_token);
+    let tasks = (0..60).map(|i| {
+        let (kw, session, token) = (kw.clone(), session.clone(), token.clone());
+        tokio::spawn(async move {
+            let ctx = ctx_from("203.0.113.9", 2000 + i);
+            kw.change_own_password(
+                &ctx,
+                &session,
+                &token,
+                format!("guess {i}"),
+                "a brand new passphrase".into(),
+                "a brand new passphrase",
+            )
+            .await
+        })
+    });
+    let (mut checked, mut throttled) = (0, 0);
+    for answer in join_all(tasks).await {
+        match answer.expect("task") {
+            Err(ChangePasswordError::WrongCurrentPassword) => checked += 1,
+            Err(ChangePasswordError::Throttled { .. }) => throttled += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(
+        (checked, throttled),
+        (sequential_allowance(&kw), 60 - checked)
+    );
+}
