@@ -140,6 +140,15 @@ fn code_in(text: &str) -> String {
 
 const NEW: &str = "a brand new passphrase";
 
+/// A well-formed code that is not `code`.
+fn a_wrong_code(code: &str) -> &'static str {
+    if code == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    }
+}
+
 #[tokio::test]
 async fn the_emailed_link_resets_the_password_and_opening_it_does_not_use_it_up() {
     let w = world().await;
@@ -522,11 +531,7 @@ async fn five_wrong_codes_end_the_code_and_it_expires_after_ten_minutes() {
     let accepted = w.ask(MONDAY_MORNING, "tess").await;
     let (_, code) = w.newest_link_and_code(MONDAY_MORNING).await;
     let ctx = w.ctx(MONDAY_MORNING);
-    let wrong = if code == "00000000" {
-        "11111111"
-    } else {
-        "00000000"
-    };
+    let wrong = a_wrong_code(&code);
     for attempt in 1..=5 {
         let err =
             w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), wrong)
@@ -716,11 +721,7 @@ async fn parallel_wrong_codes_get_no_more_tries_than_one_after_another() {
     let accepted = w.ask(MONDAY_MORNING, "tess").await;
     let (_, code) = w.newest_link_and_code(MONDAY_MORNING).await;
     let ctx = w.ctx(MONDAY_MORNING);
-    let wrong = if code == "00000000" {
-        "11111111"
-    } else {
-        "00000000"
-    };
+    let wrong = a_wrong_code(&code);
     let guesses = (0..100).map(|_| {
         w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), wrong)
     });
