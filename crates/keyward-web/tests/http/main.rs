@@ -5,6 +5,7 @@
 mod api;
 mod bad_input;
 mod class_reset;
+mod cookies;
 mod credentials;
 mod dev_mail;
 mod headers;
@@ -15,6 +16,7 @@ mod openapi;
 mod ops;
 mod pages;
 mod policy;
+mod proxies;
 mod recovery;
 mod roster;
 mod schools;
