@@ -12,6 +12,7 @@ mod headers;
 mod helpers;
 mod join;
 mod learners;
+mod load;
 mod openapi;
 mod ops;
 mod pages;
