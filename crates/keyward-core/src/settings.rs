@@ -3,8 +3,9 @@
 //! typed values; the binary merely loads the TOML file and environment overlay.
 //! Unknown keys are refused so a typo never silently does nothing.
 
+use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -40,6 +41,16 @@ pub struct ServerSettings {
     /// Longest graceful shutdown waits for requests in flight.
     #[serde(deserialize_with = "duration")]
     pub shutdown_grace: Duration,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` names the client:
+    /// addresses or CIDR networks, IPv4 or IPv6. Empty: the TCP peer is the
+    /// client, and those headers are ignored.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Where `/metrics` is served, on a listener of its own; `None` (off):
+    /// nowhere. Never on the main listener, because the mail counters tell
+    /// whether a recovery request named an existing account.
+    #[serde(deserialize_with = "optional_socket_addr")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +75,28 @@ pub struct HashingSettings {
     /// How long a request waits in the queue before it gets 503 with `Retry-After`.
     #[serde(deserialize_with = "duration")]
     pub queue_timeout: Duration,
+    /// Accept parameters below OWASP's Argon2id minimum. For tests only
+    /// (cheap hashing keeps them fast); never in production.
+    pub allow_weak: bool,
+}
+
+/// OWASP's Argon2id minimums as `(memory_kib, iterations)` pairs, all with
+/// one lane: parameters pass when they reach both numbers of any one pair.
+pub const OWASP_ARGON2ID_MINIMUMS: [(u32, u32); 5] = [
+    (47_104, 1),
+    (19_456, 2),
+    (12_288, 3),
+    (9_216, 4),
+    (7_168, 5),
+];
+
+impl HashingSettings {
+    /// Whether memory and iterations reach one of [`OWASP_ARGON2ID_MINIMUMS`].
+    pub fn meets_owasp_minimum(&self) -> bool {
+        OWASP_ARGON2ID_MINIMUMS
+            .iter()
+            .any(|&(m, t)| self.memory_kib >= m && self.iterations >= t)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,6 +328,8 @@ impl Default for ServerSettings {
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
+            trusted_proxies: Vec::new(),
+            metrics_bind: None,
         }
     }
 }
@@ -324,6 +359,7 @@ impl Default for HashingSettings {
                 .map(|n| n.get())
                 .unwrap_or(2),
             queue_timeout: Duration::from_secs(10),
+            allow_weak: false,
         }
     }
 }
@@ -450,6 +486,17 @@ impl Settings {
         if h.queue_timeout.is_zero() {
             return Err(bad("hashing.queue_timeout", "must be more than zero"));
         }
+        if !h.allow_weak && !h.meets_owasp_minimum() {
+            return Err(bad(
+                "hashing.memory_kib",
+                format!(
+                    "{} KiB with hashing.iterations = {} is below OWASP's Argon2id minimum: \
+                     at least 19456 KiB with 2 iterations (or 47104 with 1, 12288 with 3, \
+                     9216 with 4, 7168 with 5)",
+                    h.memory_kib, h.iterations
+                ),
+            ));
+        }
         let s = &self.session;
         if s.idle_timeout < Duration::from_secs(60) {
             return Err(bad("session.idle_timeout", "must be at least 1m"));
@@ -492,6 +539,13 @@ impl Settings {
             return Err(bad(
                 "mail.from",
                 "must be an address like `keyward <noreply@school.example>`",
+            ));
+        }
+        if m.dev_inbox && self.server.public_url.scheme() == "https" {
+            return Err(bad(
+                "mail.dev_inbox",
+                "must be false when server.public_url is https: /dev/mail would show \
+                 everyone's reset links to anyone",
             ));
         }
         if m.transport == MailTransportKind::Smtp && m.smtp.host.trim().is_empty() {
@@ -561,6 +615,28 @@ impl Settings {
         Backend::of_url(&self.database.url).unwrap_or(Backend::Sqlite)
     }
 
+    /// Settings that are valid but deserve a word at start-up, as
+    /// `(key, warning)`: `keyward serve` logs them (`keyward demo` all but
+    /// the file transport's, which is what a demo wants).
+    pub fn start_up_warnings(&self) -> Vec<(&'static str, &'static str)> {
+        let mut warnings = Vec::new();
+        if self.mail.transport == MailTransportKind::File {
+            warnings.push((
+                "mail.transport",
+                "mail.transport is `file`: email is written to files under the data \
+                 directory and nobody receives it; set mail.transport = \"smtp\"",
+            ));
+        }
+        if self.hashing.allow_weak && !self.hashing.meets_owasp_minimum() {
+            warnings.push((
+                "hashing.allow_weak",
+                "hashing.allow_weak is on and the hashing parameters are below OWASP's \
+                 minimum: passwords are weakly hashed (this is for tests only)",
+            ));
+        }
+        warnings
+    }
+
     /// Whether cookies must carry `Secure` and HSTS is sent.
     pub fn is_https(&self) -> bool {
         self.server.public_url.scheme() == "https"
@@ -592,6 +668,21 @@ impl Settings {
                 "server.shutdown_grace".into(),
                 d(self.server.shutdown_grace),
             ),
+            (
+                "server.trusted_proxies".into(),
+                self.server
+                    .trusted_proxies
+                    .iter()
+                    .map(|net| describe_network(*net))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            (
+                "server.metrics_bind".into(),
+                self.server
+                    .metrics_bind
+                    .map_or_else(|| "off".to_owned(), |addr| addr.to_string()),
+            ),
             ("database.url".into(), mask_url_password(&self.database.url)),
             (
                 "database.max_connections".into(),
@@ -620,6 +711,10 @@ impl Settings {
             (
                 "hashing.queue_timeout".into(),
                 d(self.hashing.queue_timeout),
+            ),
+            (
+                "hashing.allow_weak".into(),
+                self.hashing.allow_weak.to_string(),
             ),
             ("session.idle_timeout".into(), d(self.session.idle_timeout)),
             (
@@ -733,6 +828,78 @@ pub fn mask_url_password(text: &str) -> String {
     }
 }
 
+/// A network as an operator writes it: a single address without its `/32`
+/// or `/128`.
+fn describe_network(net: IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    }
+}
+
+/// One entry of `server.trusted_proxies`: an address (`192.0.2.7`,
+/// `2001:db8::7`) or a CIDR network (`10.0.0.0/8`, `2001:db8::/32`).
+pub fn parse_network(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<IpAddr>() {
+        return Some(IpNet::from(addr.to_canonical()));
+    }
+    // `10.1.2.3/8` names the network 10.0.0.0/8, as operators mean it.
+    text.parse::<IpNet>().ok().map(|net| match net {
+        IpNet::V6(v6) => match v6.addr().to_ipv4_mapped() {
+            // ::ffff:10.0.0.0/104 is 10.0.0.0/8: mapped peers are compared as IPv4.
+            Some(v4) if v6.prefix_len() >= 96 => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+                .map_or(net, |v4net| IpNet::V4(v4net.trunc())),
+            _ => net.trunc(),
+        },
+        IpNet::V4(_) => net.trunc(),
+    })
+}
+
+/// A list of networks: a TOML array of strings, or one string with the
+/// entries separated by commas (as `KEYWARD_SERVER__TRUSTED_PROXIES` gives it).
+fn networks<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+    }
+    let entries: Vec<String> = match Raw::deserialize(deserializer)? {
+        Raw::List(list) => list,
+        Raw::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    entries
+        .iter()
+        .filter(|entry| !entry.trim().is_empty())
+        .map(|entry| {
+            parse_network(entry).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "`{}` is not an IP address or CIDR network (write it like 127.0.0.1, 10.0.0.0/8 or 2001:db8::/32)",
+                    entry.trim()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A socket address, or `off` / empty for none.
+fn optional_socket_addr<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not an address and port (write it like 127.0.0.1:9090, or off)"
+        ))
+    })
+}
+
 /// Durations are written like `90s`, `10m`, `1h`, or as a whole number of seconds.
 fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     #[derive(Deserialize)]
@@ -830,6 +997,102 @@ mod tests {
         let mut s = Settings::default();
         s.mail.from = "Hill School <noreply@school.example>".into();
         assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn hashing_below_owasps_minimum_is_refused_by_name_with_the_minimum() {
+        for (m, t) in [(19_455, 2), (47_103, 1), (19_456, 1), (7_168, 4), (256, 1)] {
+            let mut s = Settings::default();
+            (s.hashing.memory_kib, s.hashing.iterations) = (m, t);
+            let err = s.validate().unwrap_err();
+            assert_eq!(err.key, "hashing.memory_kib", "m={m} t={t}");
+            assert!(err.problem.contains("19456 KiB with 2 iterations"), "{err}");
+        }
+        for (m, t) in
+            OWASP_ARGON2ID_MINIMUMS
+                .into_iter()
+                .chain([(65_536, 3), (19_456, 10), (7_168, 12)])
+        {
+            let mut s = Settings::default();
+            (s.hashing.memory_kib, s.hashing.iterations) = (m, t);
+            assert!(s.validate().is_ok(), "m={m} t={t}");
+        }
+    }
+
+    #[test]
+    fn allow_weak_lets_tests_hash_cheaply_and_says_so() {
+        let mut s = Settings::default();
+        (s.hashing.memory_kib, s.hashing.iterations) = (256, 1);
+        s.hashing.allow_weak = true;
+        let s = s.validate().unwrap();
+        assert!(
+            s.start_up_warnings()
+                .iter()
+                .any(|(key, _)| *key == "hashing.allow_weak")
+        );
+        assert!(
+            s.describe()
+                .contains(&("hashing.allow_weak".into(), "true".into()))
+        );
+    }
+
+    #[test]
+    fn the_dev_inbox_is_refused_on_https() {
+        let mut s = Settings::default();
+        s.mail.dev_inbox = true;
+        assert!(s.clone().validate().is_ok(), "allowed on http");
+        s.server.public_url = Url::parse("https://accounts.school.example").unwrap();
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.key, "mail.dev_inbox");
+        assert!(err.problem.contains("https"), "{err}");
+    }
+
+    #[test]
+    fn the_file_transport_is_warned_about_and_smtp_is_not() {
+        let s = Settings::default();
+        let warnings = s.start_up_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0, "mail.transport");
+        assert!(warnings[0].1.contains("nobody receives it"));
+        let mut s = Settings::default();
+        s.mail.transport = MailTransportKind::Smtp;
+        assert!(s.start_up_warnings().is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_parse_addresses_and_networks_of_both_families() {
+        let parse = |text: &str| parse_network(text).map(|net| net.to_string());
+        assert_eq!(parse("127.0.0.1").as_deref(), Some("127.0.0.1/32"));
+        assert_eq!(parse(" 10.1.2.3/8 ").as_deref(), Some("10.0.0.0/8"));
+        assert_eq!(parse("2001:db8::7").as_deref(), Some("2001:db8::7/128"));
+        assert_eq!(parse("2001:db8:1::/48").as_deref(), Some("2001:db8:1::/48"));
+        assert_eq!(parse("::ffff:192.0.2.1").as_deref(), Some("192.0.2.1/32"));
+        assert_eq!(parse("::ffff:10.0.0.0/104").as_deref(), Some("10.0.0.0/8"));
+        for bad in [
+            "",
+            "localhost",
+            "10.0.0.0/33",
+            "1.2.3",
+            "2001:db8::/129",
+            "10.0.0.1:80",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+        let mut s = Settings::default();
+        s.server.trusted_proxies = ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"]
+            .iter()
+            .filter_map(|t| parse_network(t))
+            .collect();
+        s.server.metrics_bind = Some("127.0.0.1:9090".parse().unwrap());
+        let described = s.validate().unwrap().describe();
+        assert!(described.contains(&(
+            "server.trusted_proxies".into(),
+            "127.0.0.1, 10.0.0.0/8, 2001:db8::/32".into()
+        )));
+        assert!(described.contains(&("server.metrics_bind".into(), "127.0.0.1:9090".into())));
+        let defaults = Settings::default().describe();
+        assert!(defaults.contains(&("server.trusted_proxies".into(), String::new())));
+        assert!(defaults.contains(&("server.metrics_bind".into(), "off".into())));
     }
 
     #[test]

@@ -5,7 +5,14 @@
 //!
 //! CSRF (R-ACC-6): a form's token is derived from a cookie the page cannot
 //! read — the session cookie when signed in, otherwise a pre-session cookie —
-//! so no token table is needed and nothing secret is stored.
+//! so no token table is needed and nothing secret is stored. A signed-in
+//! visitor's forms must carry the session's token; a pre-session token is
+//! then refused.
+//!
+//! Cookies: every cookie keyward sets or reads is named through
+//! [`AppState::cookie_name`], which on https gives it the `__Host-` prefix
+//! (the browser then insists on `Secure`, `Path=/` and no `Domain`, so a
+//! sibling subdomain cannot plant or shadow it).
 
 use axum::extract::rejection::{FormRejection, JsonRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -14,6 +21,7 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use keyward_core::Ctx;
@@ -40,6 +48,8 @@ pub const RECOVERY_COOKIE: &str = "kw_recovery";
 /// and the device cookie it presented, for sign-in throttling.
 #[derive(Clone, Default)]
 pub struct Client {
+    /// The client's IP address as text: the TCP peer, or the address a
+    /// trusted proxy names (see `forwarded`).
     pub addr: Option<String>,
     pub user_agent: Option<String>,
     pub device: Option<String>,
@@ -55,23 +65,30 @@ impl std::fmt::Debug for Client {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         // Through axum's extractor, so that `MockConnectInfo` works in tests.
         let addr = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
             .await
             .ok()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .map(|ConnectInfo(peer)| {
+                crate::forwarded::client_ip(peer.ip(), &parts.headers, &state.trusted_proxies)
+                    .to_string()
+            });
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let device = CookieJar::from_headers(&parts.headers)
-            .get(DEVICE_COOKIE)
-            .map(|cookie| cookie.value().chars().take(200).collect());
+        let jar = CookieJar::from_headers(&parts.headers);
+        let device = state
+            .cookie_value(&jar, DEVICE_COOKIE)
+            .map(|value| value.chars().take(200).collect());
         Ok(Client {
             addr,
             user_agent,
@@ -88,8 +105,25 @@ impl AppState {
             .with_device(client.device.clone())
     }
 
-    fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
-        Cookie::build((name, value))
+    /// The name a cookie really has: `__Host-<name>` on https, else `name`.
+    /// Every cookie is set and read through this, so none can miss the prefix.
+    pub fn cookie_name(&self, name: &'static str) -> Cow<'static, str> {
+        if self.https {
+            Cow::Owned(format!("__Host-{name}"))
+        } else {
+            Cow::Borrowed(name)
+        }
+    }
+
+    /// The value of one of keyward's cookies in `jar`, by its base name.
+    pub fn cookie_value<'j>(&self, jar: &'j CookieJar, name: &'static str) -> Option<&'j str> {
+        jar.get(&self.cookie_name(name)).map(|c| c.value())
+    }
+
+    /// A cookie of keyward's: HttpOnly, SameSite=Lax, `Path=/`, never a
+    /// `Domain`, and `Secure` with the `__Host-` prefix on https.
+    pub fn cookie(&self, name: &'static str, value: String) -> Cookie<'static> {
+        Cookie::build((self.cookie_name(name), value))
             .http_only(true)
             .secure(self.https)
             .same_site(SameSite::Lax)
@@ -237,16 +271,16 @@ impl FromRequestParts<AppState> for Visitor {
         let client = Client::from_request_parts(parts, state)
             .await
             .unwrap_or_default();
-        let session_token = jar
-            .get(SESSION_COOKIE)
-            .and_then(|c| Token::from_client(c.value()));
+        let session_token = state
+            .cookie_value(&jar, SESSION_COOKIE)
+            .and_then(Token::from_client);
         let session = match &session_token {
             Some(token) => state.kw.current_session(&state.ctx(&client), token).await?,
             None => None,
         };
-        let existing_pre = jar
-            .get(PRE_SESSION_COOKIE)
-            .and_then(|c| Token::from_client(c.value()));
+        let existing_pre = state
+            .cookie_value(&jar, PRE_SESSION_COOKIE)
+            .and_then(Token::from_client);
         let (pre_token, pre_is_new) = match existing_pre {
             Some(token) => (token, false),
             None => (
@@ -272,19 +306,19 @@ impl Visitor {
         }
     }
 
-    /// Accepts a token bound to the session or to the pre-session cookie.
+    /// Accepts the session's token when signed in, and otherwise only a
+    /// token bound to the pre-session cookie: once signed in, a token from
+    /// before (which a page of the same browser may have leaked) no longer
+    /// counts.
     pub fn verify_csrf(&self, submitted: &str) -> Result<(), AppError> {
-        let session_ok = self
-            .session
-            .as_ref()
-            .is_some_and(|s| constant_time_eq(&s.csrf_token, submitted));
-        let pre_ok =
-            !self.pre_is_new && constant_time_eq(&self.pre_token.derive(CSRF_PURPOSE), submitted);
-        if session_ok || pre_ok {
-            Ok(())
-        } else {
-            Err(AppError::csrf())
-        }
+        let ok = match &self.session {
+            Some(session) => constant_time_eq(&session.csrf_token, submitted),
+            None => {
+                !self.pre_is_new
+                    && constant_time_eq(&self.pre_token.derive(CSRF_PURPOSE), submitted)
+            }
+        };
+        if ok { Ok(()) } else { Err(AppError::csrf()) }
     }
 
     /// Cookies this visit must set (a fresh pre-session cookie).
@@ -321,9 +355,9 @@ impl FromRequestParts<AppState> for ApiSession {
         let client = Client::from_request_parts(parts, state)
             .await
             .unwrap_or_default();
-        let token = jar
-            .get(SESSION_COOKIE)
-            .and_then(|c| Token::from_client(c.value()))
+        let token = state
+            .cookie_value(&jar, SESSION_COOKIE)
+            .and_then(Token::from_client)
             .ok_or_else(AppError::unauthenticated)?;
         let session = state
             .kw

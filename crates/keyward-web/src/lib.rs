@@ -13,6 +13,7 @@
 mod api;
 mod error;
 mod extract;
+mod forwarded;
 mod metrics;
 mod middleware;
 mod ops;
@@ -23,6 +24,7 @@ mod server;
 mod state;
 
 pub use api::openapi_document;
+pub use ops::metrics_router;
 pub use router::router;
 pub use server::{Server, ServerError};
 pub use state::AppState;

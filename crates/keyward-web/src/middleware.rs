@@ -152,9 +152,10 @@ pub async fn render_errors(
     let session_token = if is_api {
         None
     } else {
-        axum_extra::extract::cookie::CookieJar::from_headers(request.headers())
-            .get(crate::extract::SESSION_COOKIE)
-            .and_then(|c| keyward_core::crypto::tokens::Token::from_client(c.value()))
+        let jar = axum_extra::extract::cookie::CookieJar::from_headers(request.headers());
+        state
+            .cookie_value(&jar, crate::extract::SESSION_COOKIE)
+            .and_then(keyward_core::crypto::tokens::Token::from_client)
     };
     let response = next.run(request).await;
     let status = response.status();

@@ -1,5 +1,8 @@
 //! Operations endpoints: `/healthz` (the process is up), `/readyz` (the
-//! database answers), `/metrics` (Prometheus text), and the static assets.
+//! database answers) and the static assets on the main listener, and
+//! `/metrics` (Prometheus text) on its own router, served only on
+//! `server.metrics_bind`: its mail counters would tell an anonymous visitor
+//! whether a recovery request named an existing account.
 
 use axum::Router;
 use axum::extract::State;
@@ -17,7 +20,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route(
             "/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
@@ -26,6 +28,14 @@ pub fn routes() -> Router<AppState> {
             "/static/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
         )
+}
+
+/// The metrics listener's whole application: `GET /metrics`, 404 otherwise.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .with_state(state)
 }
 
 async fn healthz() -> &'static str {

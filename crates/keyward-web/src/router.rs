@@ -1,11 +1,14 @@
 //! The whole application: routes of pages, API and operations, wrapped in the
-//! middleware stack. Outermost first: request id, tracing, security headers,
-//! error rendering, metrics, Origin check, timeout, body limit.
+//! middleware stack. Outermost first: request id (always our own: a client's
+//! `X-Request-Id` is dropped, so nobody can forge or collide with the ids in
+//! the logs), tracing, security headers, error rendering, metrics, Origin
+//! check, timeout, body limit. `/metrics` is not here: it has a listener of
+//! its own (`ops::metrics_router`).
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn_with_state, map_request};
 use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -35,6 +38,13 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
     tracing::info_span!("request", method = %request.method(), route = %route, request_id = %id)
 }
 
+/// `SetRequestIdLayer` keeps an id the request already has; removing the
+/// client's first makes every id one keyward minted.
+async fn drop_client_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.headers_mut().remove("x-request-id");
+    request
+}
+
 pub fn router(state: AppState) -> Router {
     let settings = &state.kw.settings().server;
     let body_limit = settings.max_body_bytes;
@@ -52,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             )
         });
     let layers = ServiceBuilder::new()
+        .layer(map_request(drop_client_request_id))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())

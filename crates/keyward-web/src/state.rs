@@ -1,6 +1,7 @@
 //! `AppState`: the one cheap handle every handler gets — the core, metrics,
 //! randomness and the few facts about the deployment the web layer needs.
 
+use ipnet::IpNet;
 use std::sync::Arc;
 
 use keyward_core::Keyward;
@@ -15,8 +16,11 @@ pub struct AppState {
     pub rng: Arc<dyn Random>,
     /// `scheme://host[:port]` of `server.public_url`, for the Origin check.
     pub public_origin: String,
-    /// Cookies carry `Secure` and responses HSTS when the public URL is https.
+    /// Cookies carry `Secure` and the `__Host-` prefix, and responses HSTS,
+    /// when the public URL is https.
     pub https: bool,
+    /// `server.trusted_proxies`: peers whose forwarding headers name the client.
+    pub trusted_proxies: Arc<[IpNet]>,
 }
 
 impl AppState {
@@ -25,12 +29,14 @@ impl AppState {
         let public_origin = url.origin().ascii_serialization();
         let https = kw.settings().is_https();
         let metrics = Arc::new(Metrics::new(kw.hashing_stats(), kw.mail_stats()));
+        let trusted_proxies = kw.settings().server.trusted_proxies.clone().into();
         AppState {
             kw,
             metrics,
             rng: Arc::new(OsRandom),
             public_origin,
             https,
+            trusted_proxies,
         }
     }
 }

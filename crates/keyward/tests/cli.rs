@@ -148,7 +148,8 @@ impl Site {
                 format!("http://127.0.0.1:{}", self.port),
             )
             .env("KEYWARD_HASHING__MEMORY_KIB", "256")
-            .env("KEYWARD_HASHING__ITERATIONS", "1");
+            .env("KEYWARD_HASHING__ITERATIONS", "1")
+            .env("KEYWARD_HASHING__ALLOW_WEAK", "true");
         if let Some(pg) = &self.pg {
             command.env("KEYWARD_DATABASE__URL", &pg.url);
         }
@@ -386,6 +387,8 @@ const EVERY_KEY: &[&str] = &[
     "server.max_body_bytes",
     "server.request_timeout",
     "server.shutdown_grace",
+    "server.trusted_proxies",
+    "server.metrics_bind",
     "database.url",
     "database.max_connections",
     "database.acquire_timeout",
@@ -394,6 +397,7 @@ const EVERY_KEY: &[&str] = &[
     "hashing.parallelism",
     "hashing.max_concurrent",
     "hashing.queue_timeout",
+    "hashing.allow_weak",
     "session.idle_timeout",
     "session.absolute_timeout",
     "throttle.account_free_failures",
@@ -434,6 +438,9 @@ fn check_config_prints_every_setting_with_its_default() {
         "hashing.memory_kib = 19456",
         "hashing.iterations = 2",
         "hashing.parallelism = 1",
+        "hashing.allow_weak = false",
+        "server.trusted_proxies = ",
+        "server.metrics_bind = off",
     ] {
         assert!(lines.contains(&line), "{line:?} missing from:\n{stdout}");
     }
@@ -482,7 +489,7 @@ fn check_config_overlays_the_environment_on_the_file() {
     let file = site.root.path().join("keyward.toml");
     std::fs::write(
         &file,
-        "[server]\nbind = \"127.0.0.1:9000\"\n[hashing]\niterations = 3\nmemory_kib = 4096\n",
+        "[server]\nbind = \"127.0.0.1:9000\"\n[hashing]\niterations = 3\nmemory_kib = 4096\nallow_weak = true\n",
     )
     .unwrap();
     let output = check_config(
@@ -563,6 +570,85 @@ fn an_unknown_or_invalid_setting_stops_with_one_line_naming_it() {
             text(&output.stdout)
         );
     }
+}
+
+#[test]
+fn trusted_proxies_and_metrics_bind_come_from_the_environment_and_bad_ones_are_named() {
+    let site = Site::without_database();
+    let output = check_config(
+        &site,
+        &[
+            (
+                "KEYWARD_SERVER__TRUSTED_PROXIES",
+                "127.0.0.1, 10.0.0.0/8,2001:db8::/32",
+            ),
+            ("KEYWARD_SERVER__METRICS_BIND", "127.0.0.1:9090"),
+        ],
+        &[],
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("server.trusted_proxies = 127.0.0.1, 10.0.0.0/8, 2001:db8::/32\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("server.metrics_bind = 127.0.0.1:9090\n"),
+        "{stdout}"
+    );
+    for (key, value) in [
+        ("KEYWARD_SERVER__TRUSTED_PROXIES", "127.0.0.1, proxy.local"),
+        ("KEYWARD_SERVER__TRUSTED_PROXIES", "10.0.0.0/40"),
+    ] {
+        let output = check_config(&site, &[(key, value)], &[]);
+        assert_one_line_failure(&output, &["server.trusted_proxies", "not an IP address"]);
+    }
+    let output = check_config(&site, &[("KEYWARD_SERVER__METRICS_BIND", "9090")], &[]);
+    assert_one_line_failure(&output, &["server.metrics_bind"]);
+    // A TOML list works as well.
+    let file = site.root.path().join("proxies.toml");
+    std::fs::write(
+        &file,
+        "[server]\ntrusted_proxies = [\"::1\", \"192.0.2.0/24\"]\n",
+    )
+    .unwrap();
+    let output = check_config(&site, &[], &["--config", file.to_str().unwrap()]);
+    assert!(
+        text(&output.stdout).contains("server.trusted_proxies = ::1, 192.0.2.0/24\n"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn hashing_below_the_owasp_minimum_stops_start_up_unless_allowed_for_tests() {
+    let site = Site::without_database();
+    let weak = [
+        ("KEYWARD_HASHING__MEMORY_KIB", "256"),
+        ("KEYWARD_HASHING__ITERATIONS", "1"),
+    ];
+    let output = check_config(&site, &weak, &[]);
+    assert_one_line_failure(&output, &["hashing.memory_kib", "OWASP", "19456"]);
+    let allowed = [weak[0], weak[1], ("KEYWARD_HASHING__ALLOW_WEAK", "true")];
+    let output = check_config(&site, &allowed, &[]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(text(&output.stdout).contains("hashing.allow_weak = true\n"));
+}
+
+#[test]
+fn the_dev_inbox_is_refused_with_an_https_public_url() {
+    let site = Site::without_database();
+    let output = check_config(
+        &site,
+        &[
+            ("KEYWARD_MAIL__DEV_INBOX", "true"),
+            (
+                "KEYWARD_SERVER__PUBLIC_URL",
+                "https://accounts.school.example",
+            ),
+        ],
+        &[],
+    );
+    assert_one_line_failure(&output, &["mail.dev_inbox", "https"]);
 }
 
 #[test]
@@ -1038,15 +1124,43 @@ fn serve_on_an_address_in_use_is_one_line() {
 #[test]
 fn serve_answers_health_checks_and_stops_on_sigterm() {
     let site = Site::new();
-    let mut server = site.spawn(&["--log-format", "json", "serve"], "serve");
+    let metrics_port = free_port();
+    let metrics_bind = format!("127.0.0.1:{metrics_port}");
+    let mut server = site.spawn_with(
+        &["--log-format", "json", "serve"],
+        "serve",
+        &[("KEYWARD_SERVER__METRICS_BIND", &metrics_bind)],
+    );
     server.wait_until_ready();
     let (status, body) = http(site.port, "GET", "/healthz", None).unwrap();
     assert_eq!(status, 200, "{body}");
+    // /metrics only on its own listener.
+    let (status, _) = http(site.port, "GET", "/metrics", None).unwrap();
+    assert_eq!(status, 404);
+    let (status, body) = http(metrics_port, "GET", "/metrics", None).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("keyward_http_request_duration_seconds"),
+        "{body}"
+    );
     let (status, _) = sign_in(site.port, "nobody.here", "Some-Password-123");
     assert_eq!(status, 401);
     let status = server.terminate();
     let (_, stderr) = server.output();
     assert!(status.success(), "{stderr}");
+    assert!(
+        http(metrics_port, "GET", "/metrics", None).is_err(),
+        "the metrics listener stopped with the server"
+    );
+    // The file transport (the default) is warned about: nobody gets the mail.
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("nobody receives it")),
+        "{stderr}"
+    );
+    // So is the weak hashing these tests use.
+    assert!(stderr.contains("hashing.allow_weak"), "{stderr}");
     // --log-format json: every log line is a JSON object.
     assert!(!stderr.trim().is_empty());
     for line in stderr.lines().filter(|l| !l.trim().is_empty()) {

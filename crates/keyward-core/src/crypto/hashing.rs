@@ -212,6 +212,7 @@ mod tests {
             parallelism: 1,
             max_concurrent,
             queue_timeout,
+            allow_weak: true,
         }
     }
 

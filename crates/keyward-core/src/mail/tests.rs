@@ -16,6 +16,7 @@ use crate::testing::{
 };
 
 const PUBLIC_URL: &str = "https://keyward.school.example/kw/";
+const DEV_PUBLIC_URL: &str = "http://127.0.0.1:8080/kw/";
 const FROM: &str = "Hill School keyward <noreply@school.example>";
 
 fn keyward_with(db: &TestDb, mut settings: Settings) -> Arc<Keyward> {
@@ -402,9 +403,13 @@ async fn an_unknown_kind_is_skipped_with_its_reason() {
 #[tokio::test]
 async fn file_transport_writes_eml_files_that_the_dev_inbox_lists_and_reads() {
     let db = TestDb::new().await;
+    // The dev inbox exists only on http (it is refused with an https public URL).
     let mut settings = settings_for(&db);
     settings.mail.dev_inbox = true;
-    let kw = keyward_with(&db, settings);
+    settings.server.public_url = url::Url::parse(DEV_PUBLIC_URL).unwrap();
+    settings.mail.from = FROM.into();
+    let settings = settings.validate().unwrap();
+    let kw = Keyward::new(db.db.clone(), settings, &SeededRandom::new(5)).unwrap();
     let rng = SeededRandom::new(7);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     kw.send_test_email(&ctx, &address("first@example.org"))
@@ -445,7 +450,7 @@ async fn file_transport_writes_eml_files_that_the_dev_inbox_lists_and_reads() {
     assert_eq!(listed[1].date, Some(MONDAY_MORNING));
     let message = dev_inbox::read(&kw, &listed[0].id).await.unwrap();
     assert_eq!(message.to, "second@example.org");
-    assert!(message.text.contains(PUBLIC_URL), "{}", message.text);
+    assert!(message.text.contains(DEV_PUBLIC_URL), "{}", message.text);
     assert_eq!(
         dev_inbox::format_utc(MONDAY_MORNING),
         "2026-09-07T08:00:00Z"

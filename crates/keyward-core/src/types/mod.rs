@@ -1,12 +1,14 @@
 //! Domain values that are valid by construction: a `Username` has been checked,
 //! a `Password` never prints itself. The core takes these, never raw strings.
 
+mod client_addr;
 mod email;
 mod ids;
 mod password;
 mod time;
 mod username;
 
+pub use client_addr::throttle_group;
 pub use email::{EmailAddress, EmailError};
 pub use ids::{ClassId, SchoolId, UserId};
 pub use password::{MAX_PASSWORD_CHARS, Password};

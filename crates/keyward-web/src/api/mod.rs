@@ -69,7 +69,7 @@ impl Modify for SecuritySchemes {
             "session_cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 SESSION_COOKIE,
-                "Set by POST /api/v1/session. Changes also need the session's CSRF token in X-CSRF-Token.",
+                "Set by POST /api/v1/session (named `__Host-kw_session` when the public URL is https). Changes also need the session's CSRF token in X-CSRF-Token.",
             ))),
         );
         components.add_security_scheme(

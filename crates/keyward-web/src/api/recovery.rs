@@ -218,10 +218,10 @@ pub async fn code(
     jar: CookieJar,
     ApiJson(body): ApiJson<CodeRequest>,
 ) -> Result<Json<CodeAccepted>, AppError> {
-    let handle = jar
-        .get(RECOVERY_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
+    let handle = state
+        .cookie_value(&jar, RECOVERY_COOKIE)
+        .unwrap_or_default()
+        .to_owned();
     let token = state
         .kw
         .redeem_recovery_code(&state.ctx(&client), &handle, &body.code)

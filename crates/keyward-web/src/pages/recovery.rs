@@ -206,10 +206,10 @@ pub async fn submit_code(
     PageForm(form): PageForm<CodeForm>,
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
-    let handle = jar
-        .get(RECOVERY_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
+    let handle = state
+        .cookie_value(&jar, RECOVERY_COOKIE)
+        .unwrap_or_default()
+        .to_owned();
     match state
         .kw
         .redeem_recovery_code(&state.ctx(&client), &handle, &form.code)

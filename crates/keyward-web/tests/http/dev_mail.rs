@@ -73,7 +73,7 @@ async fn dev_mail_is_not_found_when_the_dev_inbox_is_off() {
 async fn metrics_count_queued_and_sent_email() {
     let app = spawn_app().await;
     send_test_mail(&app, "ann@example.org").await;
-    let metrics = app.get("/metrics").await.text();
+    let metrics = app.metrics().await.text();
     assert!(metrics.contains("keyward_emails_sent_total 1"), "{metrics}");
     assert!(metrics.contains("keyward_emails_queued 0"), "{metrics}");
     assert!(

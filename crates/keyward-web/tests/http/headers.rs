@@ -141,3 +141,31 @@ async fn static_assets_are_served_with_their_types() {
     assert!(js.content_type().starts_with("text/javascript"));
     assert_eq!(js.header(header::X_CONTENT_TYPE_OPTIONS), Some("nosniff"));
 }
+
+#[tokio::test]
+async fn a_request_id_sent_by_the_client_is_replaced_by_keywards_own() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/api/v1/me", "/no/such/page"] {
+        let request = Request::get(path)
+            .header("x-request-id", "forged-id")
+            .body(Body::empty())
+            .unwrap();
+        let reply = app.send(request).await;
+        let id = reply.header("x-request-id").expect("a request id");
+        assert_ne!(id, "forged-id", "{path}");
+        assert!(uuid_like(id), "{path}: {id}");
+        assert!(!reply.text().contains("forged-id"), "{path}");
+    }
+    // Not even a well-formed UUID is taken over.
+    let uuid = "0b5a3c8e-4c2f-4d8e-9a7b-3f2e1d0c9b8a";
+    let request = Request::get("/healthz")
+        .header("x-request-id", uuid)
+        .body(Body::empty())
+        .unwrap();
+    let reply = app.send(request).await;
+    assert_ne!(reply.header("x-request-id"), Some(uuid));
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}

@@ -117,6 +117,26 @@ impl TestApp {
         self.send(get(path).body(Body::empty()).unwrap()).await
     }
 
+    /// `GET /metrics` on the metrics listener's router (the main router has none).
+    pub async fn metrics(&self) -> Reply {
+        let response = keyward_web::metrics_router(self.state.clone())
+            .oneshot(get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .expect("the metrics router never fails");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("body").to_bytes().to_vec();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// The name a cookie has in this app: `__Host-<name>` on https.
+    pub fn cookie_name(&self, name: &'static str) -> String {
+        self.state.cookie_name(name).into_owned()
+    }
+
     pub fn browser(&self) -> Browser<'_> {
         Browser {
             app: self,
@@ -130,7 +150,7 @@ impl TestApp {
         let mut browser = self.browser();
         let reply = browser.sign_in(username, password).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
-        assert!(browser.cookie("kw_session").is_some());
+        assert!(browser.cookie(&self.cookie_name("kw_session")).is_some());
         browser
     }
 
@@ -149,7 +169,9 @@ impl TestApp {
     pub async fn api_session_as(&self, username: &str, password: &str) -> (String, String) {
         let reply = self.api_sign_in(username, password).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-        let cookie = reply.cookie_value("kw_session").expect("session cookie");
+        let cookie = reply
+            .cookie_value(&self.cookie_name("kw_session"))
+            .expect("session cookie");
         let csrf = reply.json()["csrf_token"]
             .as_str()
             .expect("csrf_token")
@@ -455,6 +477,7 @@ pub fn slow_hashing(queue_timeout: Duration) -> HashingSettings {
         parallelism: 1,
         max_concurrent: 1,
         queue_timeout,
+        allow_weak: false,
     }
 }
 
@@ -485,7 +508,8 @@ pub async fn demo_app() -> TestApp {
 /// An API session: the cookie and the CSRF token.
 pub type Session = (String, String);
 
-/// An API call with a session cookie and its CSRF token.
+/// An API call with a session cookie and its CSRF token (on an http app; on
+/// https the cookie is `__Host-kw_session`).
 pub fn call(method: &str, path: &str, session: &Session, body: Option<Value>) -> Request<Body> {
     Request::builder()
         .method(method)

@@ -173,7 +173,7 @@ async fn https_public_url_makes_the_cookie_secure_and_sends_hsts() {
     app.create_admin(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     let mut browser = app.browser();
     let step = browser.get("/signin/username").await;
-    let pre = step.set_cookie("kw_pre").expect("kw_pre");
+    let pre = step.set_cookie("__Host-kw_pre").expect("__Host-kw_pre");
     assert!(pre.split(';').any(|a| a.trim() == "Secure"), "{pre}");
     assert!(
         step.header(header::STRICT_TRANSPORT_SECURITY)
@@ -182,7 +182,9 @@ async fn https_public_url_makes_the_cookie_secure_and_sends_hsts() {
     );
     let reply = browser.sign_in(ADMIN_USERNAME, ADMIN_PASSWORD).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
-    let cookie = reply.set_cookie("kw_session").expect("session cookie");
+    let cookie = reply
+        .set_cookie("__Host-kw_session")
+        .expect("session cookie");
     assert!(cookie.split(';').any(|a| a.trim() == "Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(reply.header(header::STRICT_TRANSPORT_SECURITY).is_some());

@@ -103,7 +103,7 @@ async fn forgot_password_by_link_through_the_pages() {
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
     assert_eq!(sent.location(), Some("/recovery/sent"));
-    assert!(browser.cookie("kw_recovery").is_some());
+    assert!(browser.cookie(&m.app.cookie_name("kw_recovery")).is_some());
     assert!(
         browser
             .get("/recovery/sent")
@@ -153,7 +153,7 @@ async fn forgot_password_by_link_through_the_pages() {
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(done.location(), Some("/signin?notice=password_reset"));
     assert!(
-        browser.cookie("kw_session").is_none(),
+        browser.cookie(&m.app.cookie_name("kw_session")).is_none(),
         "a reset does not sign in"
     );
     let signin = browser.get("/signin?notice=password_reset").await;
@@ -338,7 +338,9 @@ async fn the_api_trades_the_code_for_a_reset_token_with_the_request_cookie() {
             &json!({ "username": "demo.teacher" }),
         ))
         .await;
-    let handle = reply.cookie_value("kw_recovery").expect("recovery cookie");
+    let handle = reply
+        .cookie_value(&m.app.cookie_name("kw_recovery"))
+        .expect("recovery cookie");
     let code = code(&m.reset_mail().await);
     let mut request = json_post("/api/v1/recovery/code", &json!({ "code": code }));
     let no_cookie = m
@@ -350,9 +352,12 @@ async fn the_api_trades_the_code_for_a_reset_token_with_the_request_cookie() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "code_no_request",
     );
-    request
-        .headers_mut()
-        .insert("cookie", format!("kw_recovery={handle}").parse().unwrap());
+    request.headers_mut().insert(
+        "cookie",
+        format!("{}={handle}", m.app.cookie_name("kw_recovery"))
+            .parse()
+            .unwrap(),
+    );
     let traded = m.app.send(request).await;
     assert_eq!(traded.status, StatusCode::OK, "{}", traded.text());
     let token = traded.json()["reset_token"].as_str().unwrap().to_owned();
@@ -501,7 +506,10 @@ async fn account_settings_password_changes_it_and_ends_other_sessions() {
         .app
         .send(
             get("/api/v1/me")
-                .header("cookie", format!("kw_session={}", other.0))
+                .header(
+                    "cookie",
+                    format!("{}={}", m.app.cookie_name("kw_session"), other.0),
+                )
                 .body(axum::body::Body::empty())
                 .unwrap(),
         )
@@ -525,9 +533,12 @@ async fn the_api_changes_the_password_with_clear_errors() {
     let (session, csrf) = m.app.api_session_as("demo.teacher", OLD).await;
     let call = |body: serde_json::Value| {
         let mut request = json_post("/api/v1/me/password", &body);
-        request
-            .headers_mut()
-            .insert("cookie", format!("kw_session={session}").parse().unwrap());
+        request.headers_mut().insert(
+            "cookie",
+            format!("{}={session}", m.app.cookie_name("kw_session"))
+                .parse()
+                .unwrap(),
+        );
         request
             .headers_mut()
             .insert("x-csrf-token", csrf.parse().unwrap());
@@ -662,9 +673,12 @@ async fn this_wasnt_me_asks_first_then_ends_every_session() {
         "/api/v1/me/password",
         &json!({ "current_password": OLD, "new_password": NEW, "confirm_password": NEW }),
     );
-    request
-        .headers_mut()
-        .insert("cookie", format!("kw_session={session}").parse().unwrap());
+    request.headers_mut().insert(
+        "cookie",
+        format!("{}={session}", m.app.cookie_name("kw_session"))
+            .parse()
+            .unwrap(),
+    );
     request
         .headers_mut()
         .insert("x-csrf-token", csrf.parse().unwrap());
@@ -684,7 +698,7 @@ async fn this_wasnt_me_asks_first_then_ends_every_session() {
     // Opening the link changed nothing: the session still works.
     let me = |s: &str| {
         get("/api/v1/me")
-            .header("cookie", format!("kw_session={s}"))
+            .header("cookie", format!("{}={s}", m.app.cookie_name("kw_session")))
             .body(axum::body::Body::empty())
             .unwrap()
     };

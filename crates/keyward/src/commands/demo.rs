@@ -23,7 +23,12 @@ pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
     // The demo shows captured mail at /dev/mail, so a newcomer can follow a
     // reset link without a mail server. It can only show what the file
     // transport wrote; with SMTP configured, mail goes to that server instead.
-    settings.mail.dev_inbox = settings.mail.transport == MailTransportKind::File;
+    // Never on https: a demo reachable that way could be public, and the
+    // inbox shows everyone's reset links.
+    settings.mail.dev_inbox =
+        settings.mail.transport == MailTransportKind::File && !settings.is_https();
+    // Mail in files is what a demo wants; other warnings still apply.
+    super::serve::warn_about(&settings, &["mail.transport"]);
     let data_dir = settings.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir).map_err(|e| {
         failed(format!(

@@ -10,8 +10,18 @@ use keyward_web::{AppState, Server};
 use super::{CommandError, failed, open, shutdown_signal};
 
 pub async fn run(settings: Settings) -> Result<(), CommandError> {
+    warn_about(&settings, &[]);
     let kw = open(settings).await?;
     serve(kw, |_| {}).await
+}
+
+/// Logs the settings' start-up warnings, except those of the keys in `except`.
+pub fn warn_about(settings: &Settings, except: &[&str]) {
+    for (key, warning) in settings.start_up_warnings() {
+        if !except.contains(&key) {
+            tracing::warn!(setting = key, "{warning}");
+        }
+    }
 }
 
 /// Binds, calls `ready` with the address, and serves until a signal.
@@ -27,6 +37,9 @@ pub async fn serve(
         .map_err(failed)?;
     let addr = server.local_addr().unwrap_or(bind);
     tracing::info!(%addr, %public_url, database = backend, "keyward is listening");
+    if let Some(metrics) = server.metrics_addr() {
+        tracing::info!(addr = %metrics, "metrics are served at /metrics");
+    }
     ready(addr);
     // The outbox worker runs beside the server and stops with it, after the
     // requests in flight (which may have written mail) have finished.
