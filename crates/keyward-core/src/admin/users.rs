@@ -235,9 +235,14 @@ impl Keyward {
         let (mut access_code, mut parent_access_code) = (None, None);
         if may_show_codes {
             for (kind, sealed_id) in store::open_codes(&self.db, id).await? {
-                let code =
-                    crate::crypto::store::open_sealed(self.db.pool(), &self.sealer, &sealed_id)
-                        .await?;
+                let code = crate::crypto::store::open_sealed(
+                    self.db.pool(),
+                    &self.sealer,
+                    &sealed_id,
+                    id,
+                    crate::activation::ACCESS_CODE_PURPOSE,
+                )
+                .await?;
                 match kind.as_str() {
                     "activation" => access_code = code,
                     "parent" => parent_access_code = code,

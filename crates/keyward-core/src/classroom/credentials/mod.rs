@@ -26,7 +26,7 @@ use crate::activation::ACCESS_CODE_PURPOSE;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Role, Target, authorize};
 use crate::classroom::passwords::{LEARNER_PASSWORD_PURPOSE, PasswordState};
-use crate::crypto::store::context_of;
+use crate::crypto::store::open_row_value;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::types::{ClassId, Password, SchoolId, UserId};
 
@@ -491,22 +491,18 @@ impl Keyward {
         Ok(opened)
     }
 
-    /// Opens one sealed value, refusing one sealed for another purpose.
+    /// Opens one sealed value as the `purpose` of the learner whose row
+    /// points at it, refusing one sealed for another learner or purpose.
     fn open_row(&self, row: &store::SealedRow, purpose: &str) -> Result<String, Internal> {
-        if row.purpose != purpose {
-            return Err(Internal::new(format!(
-                "sealed secret {} has purpose {} where {purpose} was expected",
-                row.sealed_id, row.purpose
-            )));
-        }
-        self.sealer
-            .open(&row.sealed, &context_of(&row.sealed_id, &row.purpose))
-            .map_err(|err| {
-                Internal::new(format!(
-                    "sealed secret {} ({}) does not open: {err}",
-                    row.sealed_id, row.purpose
-                ))
-            })
+        open_row_value(
+            &self.sealer,
+            &row.sealed_id,
+            &row.owner_id,
+            &row.purpose,
+            &row.sealed,
+            &row.user_id,
+            purpose,
+        )
     }
 
     async fn audit_credentials(

@@ -538,3 +538,104 @@ fn file_names_are_plain_ascii_slugs() {
         "4b-credentials.csv"
     );
 }
+
+/// Swaps column `column` of the rows of `table` whose `key` column is `a`
+/// and `b` (what someone with write access to the database might do). The
+/// names are the test's own literals.
+async fn swap_column(kw: &Keyward, table: &str, column: &str, key: &str, a: &str, b: &str) {
+    let value_of = |id: &str| {
+        let sql = format!("SELECT {column} FROM {table} WHERE {key} = $1");
+        let id = id.to_owned();
+        async move {
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_one(kw.db().pool())
+                .await
+                .unwrap()
+        }
+    };
+    let (value_a, value_b) = (value_of(a).await, value_of(b).await);
+    assert_ne!(value_a, value_b);
+    let sql = format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2");
+    for (id, value) in [(a, &value_b), (b, &value_a)] {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(value)
+            .bind(id)
+            .execute(kw.db().pool())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn sealed_copies_swapped_between_two_learners_do_not_open_as_the_other() {
+    let (kw, _db, rng) = demo_keyward(67).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let class = demo_class(&kw).await;
+    let (amy, ben) = (
+        account_named(&kw, "demo.amy").await,
+        account_named(&kw, "demo.ben").await,
+    );
+    // Both passwords are kept and both have a parent access code.
+    let amy_codes = kw.show_user(&lead, &amy.id).await.unwrap();
+    let ben_codes = kw.show_user(&lead, &ben.id).await.unwrap();
+    let ben_code = ben_codes.parent_access_code.clone().unwrap();
+    assert!(amy_codes.parent_access_code.is_some());
+    kw.reveal_learner_password(&ctx, &lead, &amy.id)
+        .await
+        .unwrap();
+
+    // The learners' references to their sealed passwords are swapped.
+    swap_column(
+        &kw,
+        "users",
+        "password_sealed_id",
+        "id",
+        amy.id.as_str(),
+        ben.id.as_str(),
+    )
+    .await;
+    let err = kw
+        .reveal_learner_password(&ctx, &lead, &amy.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "internal");
+    assert!(!err.to_string().contains(DEMO_PASSWORD));
+    let err = kw
+        .class_credentials(&ctx, &lead, &class, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "internal");
+    swap_column(
+        &kw,
+        "users",
+        "password_sealed_id",
+        "id",
+        amy.id.as_str(),
+        ben.id.as_str(),
+    )
+    .await;
+    kw.reveal_learner_password(&ctx, &lead, &amy.id)
+        .await
+        .unwrap();
+
+    // The parent access codes' references to their sealed copies are swapped.
+    swap_column(
+        &kw,
+        "access_codes",
+        "sealed_id",
+        "user_id",
+        amy.id.as_str(),
+        ben.id.as_str(),
+    )
+    .await;
+    let err = kw.show_user(&lead, &amy.id).await.unwrap_err();
+    assert_eq!(err.code(), "internal");
+    assert!(!err.to_string().contains(&ben_code));
+    let err = kw
+        .class_credentials(&ctx, &lead, &class, CredentialsUse::Show)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "internal");
+}
