@@ -473,8 +473,8 @@ mod tests {
             purpose(0),
             "Replaced-Secret-Zz",
         )
-            .await
-            .unwrap();
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         kw.rotate_sealing_key(&ctx).await.unwrap();
 

@@ -145,11 +145,7 @@ pub(crate) async fn replace_sealed(
     purpose: &str,
     plaintext: &str,
 ) -> Result<(), Internal> {
-    let sealed = sealer.seal(
-        plaintext,
-        &context_of(id, owner.as_str(), purpose),
-        ctx.rng,
-    )?;
+    let sealed = sealer.seal(plaintext, &context_of(id, owner.as_str(), purpose), ctx.rng)?;
     let done = sqlx::query(
         "UPDATE sealed_secrets SET sealed = $1, updated_at = $2 \
          WHERE id = $3 AND owner_id = $4 AND purpose = $5",
