@@ -19,7 +19,7 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Target};
 use crate::classroom::passwords::{keep_staff_password, school_keeps_copies_in};
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
@@ -246,20 +246,23 @@ impl Keyward {
     /// another class.
     async fn class_to_reset(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassInReach, ClassResetError> {
         let row = crate::classroom::store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
-        authorize(
+        self.authorize_audited(
+            ctx,
             actor,
             Action::ResetLearnerPassword,
             Target::Class {
                 school: &row.school_id,
                 class,
             },
-        )?;
+        )
+        .await?;
         Ok(ClassInReach {
             id: class.clone(),
             school_id: row.school_id,
@@ -272,10 +275,11 @@ impl Keyward {
     /// learner policy a chosen shared password must meet.
     pub async fn class_reset_preview(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassResetPreview, ClassResetError> {
-        let class = self.class_to_reset(actor, class).await?;
+        let class = self.class_to_reset(ctx, actor, class).await?;
         let members = crate::admin::learners_of_class(&self.db, &class.id).await?;
         let pending = members
             .iter()
@@ -303,7 +307,7 @@ impl Keyward {
         class: &ClassId,
         mode: ClassResetMode,
     ) -> Result<ClassReset, ClassResetError> {
-        let class = self.class_to_reset(actor, class).await?;
+        let class = self.class_to_reset(ctx, actor, class).await?;
         let until = UnixTime(ctx.now.secs().saturating_add(CLASS_RESET_LEASE_SECS));
         if !store::take_lease(&self.db, &class.id, ctx.now, until).await? {
             return Err(ClassResetError::ResetInProgress);
@@ -348,7 +352,14 @@ impl Keyward {
                 .user_target(&learner.id)
                 .await?
                 .ok_or(Denied::Forbidden)?;
-            authorize(actor, Action::ResetLearnerPassword, Target::User(&target)).map_err(
+            self.authorize_audited(
+                ctx,
+                actor,
+                Action::ResetLearnerPassword,
+                Target::User(&target),
+            )
+            .await
+            .map_err(
                 // The class is in reach, so its learners' existence is no secret.
                 |_| Denied::Forbidden,
             )?;

@@ -88,7 +88,7 @@ async fn individual_mode_gives_every_learner_their_own_password_to_sign_in_with(
         assert!(!signs_in(&kw, &rng, learner.username.as_str(), DEMO_PASSWORD).await);
         // Staff set it and a copy is kept: it can be shown again, Cara's too.
         let view = kw
-            .learner_password_view(&teacher, &learner.user_id)
+            .learner_password_view(&crate::testing::view_ctx(), &teacher, &learner.user_id)
             .await
             .unwrap();
         assert_eq!(view.state, PasswordState::Retrievable);
@@ -265,7 +265,10 @@ async fn pending_learners_are_left_alone_and_listed_as_skipped() {
         std::slice::from_ref(&class),
     )
     .await;
-    let preview = kw.class_reset_preview(&lead, &class).await.unwrap();
+    let preview = kw
+        .class_reset_preview(&crate::testing::view_ctx(), &lead, &class)
+        .await
+        .unwrap();
     assert_eq!((preview.learners, preview.pending), (3, 1));
     assert_eq!(preview.class_name, crate::demo::DEMO_CLASS_NAME);
 
@@ -283,7 +286,7 @@ async fn pending_learners_are_left_alone_and_listed_as_skipped() {
         .unwrap();
     assert_eq!(dev.status, AccountStatus::Pending);
     assert_eq!(
-        kw.learner_password_view(&lead, &created.id)
+        kw.learner_password_view(&crate::testing::view_ctx(), &lead, &created.id)
             .await
             .unwrap()
             .state,
@@ -375,7 +378,7 @@ async fn staff_outside_the_class_or_school_cannot_reset_it() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
     let err = kw
-        .class_reset_preview(&foreign_lead, &class)
+        .class_reset_preview(&crate::testing::view_ctx(), &foreign_lead, &class)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
@@ -588,7 +591,7 @@ async fn a_school_that_keeps_no_copies_gets_passwords_that_cannot_be_shown_again
     assert!(!reset.kept);
     for learner in &reset.learners {
         assert_eq!(
-            kw.learner_password_view(&lead, &learner.user_id)
+            kw.learner_password_view(&crate::testing::view_ctx(), &lead, &learner.user_id)
                 .await
                 .unwrap()
                 .state,
