@@ -4,15 +4,16 @@
 //!
 //! The reset changes every learner or none: the class is held by a lease
 //! (`classes.password_reset_until`) so that two resets of one class cannot
-//! interleave, every password is checked and hashed (in parallel, on the
-//! bounded hashing pool) before anything is written, and then one transaction
+//! interleave, every password is checked and hashed (on the bounded hashing
+//! pool, at most `max_concurrent - 1` at a time, see [`class_hashes_in_flight`])
+//! before anything is written, and then one transaction
 //! stores them all with one audit row that names the mode and the count,
 //! never a password. Learners who have not used their access code yet have no
 //! password; they are left alone and listed as skipped.
 
 mod store;
 
-use futures_util::future::try_join_all;
+use futures_util::{StreamExt, TryStreamExt, stream};
 use std::collections::HashSet;
 
 use crate::Ctx;
@@ -373,13 +374,15 @@ impl Keyward {
         let kind = mode.kind();
         let passwords = self.new_passwords(ctx, &policy, &learners, mode)?;
 
-        // Every hash at once, each waiting for its slot in the bounded pool.
-        let hashes = try_join_all(
-            passwords
-                .iter()
-                .map(|password| self.hashing.hash(password, ctx.rng)),
-        )
-        .await?;
+        // A few hashes at a time, in order: each next one queues behind
+        // the sign-ins that arrived before it (the pool's queue is FIFO), so
+        // a class of thirty never makes a sign-in wait for thirty hashes.
+        let in_flight = class_hashes_in_flight(self.settings.hashing.max_concurrent);
+        let hashes: Vec<String> = stream::iter(&passwords)
+            .map(|password| self.hashing.hash(password, ctx.rng))
+            .buffered(in_flight)
+            .try_collect()
+            .await?;
 
         let mut tx = self.db.begin_write().await?;
         let keep = school_keeps_copies_in(&mut tx, &class.school_id).await?;
@@ -548,6 +551,13 @@ impl Drop for LeaseGuard {
             }
         });
     }
+}
+
+/// How many of a class reset's hashes may be in the pool at once: all slots
+/// but one (at least one), so a sign-in always finds a slot free or waits
+/// behind one class hash at most, never behind the whole class.
+fn class_hashes_in_flight(max_concurrent: usize) -> usize {
+    max_concurrent.saturating_sub(1).max(1)
 }
 
 #[cfg(test)]
