@@ -13,7 +13,7 @@
 
 mod store;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::future::try_join_all;
 use std::collections::HashSet;
 
 use crate::Ctx;
@@ -378,11 +378,16 @@ impl Keyward {
         // the sign-ins that arrived before it (the pool's queue is FIFO), so
         // a class of thirty never makes a sign-in wait for thirty hashes.
         let in_flight = class_hashes_in_flight(self.settings.hashing.max_concurrent);
-        let hashes: Vec<String> = stream::iter(&passwords)
-            .map(|password| self.hashing.hash(password, ctx.rng))
-            .buffered(in_flight)
-            .try_collect()
+        let mut hashes = Vec::with_capacity(passwords.len());
+        for batch in passwords.chunks(in_flight) {
+            let batch = try_join_all(
+                batch
+                    .iter()
+                    .map(|password| self.hashing.hash(password, ctx.rng)),
+            )
             .await?;
+            hashes.extend(batch);
+        }
 
         let mut tx = self.db.begin_write().await?;
         let keep = school_keeps_copies_in(&mut tx, &class.school_id).await?;
