@@ -19,6 +19,7 @@ pub mod demo;
 pub mod error;
 pub mod mail;
 pub mod policy;
+pub mod purge;
 pub mod recovery;
 pub mod settings;
 pub mod store;

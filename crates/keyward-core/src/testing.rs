@@ -186,6 +186,13 @@ pub async fn keyward() -> (Arc<Keyward>, TestDb) {
     (kw, db)
 }
 
+/// A context at [`MONDAY_MORNING`] for use cases that only read (and may
+/// audit a refusal or a reveal): no randomness is drawn from it.
+pub fn view_ctx() -> Ctx<'static> {
+    Ctx::new(MONDAY_MORNING, &crate::crypto::random::OsRandom)
+        .with_client(Some("192.0.2.10".into()), Some("test".into()))
+}
+
 /// A context at `now` with deterministic randomness.
 pub fn ctx_at(now: UnixTime, rng: &SeededRandom) -> Ctx<'_> {
     Ctx::new(now, rng).with_client(Some("192.0.2.10".into()), Some("test".into()))

@@ -21,8 +21,8 @@ use crate::types::{
 };
 
 pub(crate) use store::{
-    NewUser, end_sessions, find_account, find_account_in, find_for_recovery, insert_user,
-    set_password,
+    NewUser, delete_expired_sessions, delete_stale_throttle_rows, end_sessions, find_account,
+    find_account_in, find_for_recovery, insert_user, set_password,
 };
 use throttle::ThrottleKey;
 

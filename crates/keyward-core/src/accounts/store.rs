@@ -403,3 +403,48 @@ pub(crate) async fn end_sessions(
         .await?;
     Ok(())
 }
+
+/// Deletes up to `limit` sessions that no longer work: past their absolute
+/// expiry, or unused since `idle_before` (their idle timeout has passed).
+/// Returns how many. The condition is repeated outside the sub-select so a
+/// session touched meanwhile is kept (PostgreSQL re-checks it on the row).
+pub(crate) async fn delete_expired_sessions(
+    conn: &mut AnyConnection,
+    now: UnixTime,
+    idle_before: UnixTime,
+    limit: i64,
+) -> Result<u64, Internal> {
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE id_hash IN \
+           (SELECT id_hash FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2 LIMIT $3) \
+         AND (expires_at <= $1 OR last_seen_at <= $2)",
+    )
+    .bind(now.secs())
+    .bind(idle_before.secs())
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes up to `limit` throttle counters that count for nothing any more:
+/// no failure since `forget_before` (so the next failure would start again
+/// at one) and no delay still running at `now`. Returns how many.
+pub(crate) async fn delete_stale_throttle_rows(
+    conn: &mut AnyConnection,
+    now: UnixTime,
+    forget_before: UnixTime,
+    limit: i64,
+) -> Result<u64, Internal> {
+    let done = sqlx::query(
+        "DELETE FROM throttle WHERE key IN \
+           (SELECT key FROM throttle WHERE last_failure_at < $1 AND blocked_until <= $2 LIMIT $3) \
+         AND last_failure_at < $1 AND blocked_until <= $2",
+    )
+    .bind(forget_before.secs())
+    .bind(now.secs())
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

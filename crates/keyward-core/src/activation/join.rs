@@ -10,7 +10,7 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::{Account, AccountStatus, NewUser, insert_user};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Role, Target};
 use crate::classroom::{CLASS_CODE_ALPHABET, CLASS_CODE_LEN, ClassroomError};
 use crate::error::Internal;
 use crate::policy::{PolicyKind, Violation};
@@ -96,10 +96,11 @@ impl Keyward {
     /// A class's code, for the teachers of the class and the lead teacher.
     pub async fn class_code(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassCodeInfo, ClassroomError> {
-        Ok(self.class_to_manage(actor, class).await?.into())
+        Ok(self.class_to_manage(ctx, actor, class).await?.into())
     }
 
     /// Gives the class a new code; the old one stops working at once.
@@ -109,7 +110,7 @@ impl Keyward {
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassCodeInfo, ClassroomError> {
-        let mut row = self.class_to_manage(actor, class).await?;
+        let mut row = self.class_to_manage(ctx, actor, class).await?;
         let mut tx = self.db.begin_write().await?;
         let code = store::replace_class_code(&mut tx, ctx, class).await?;
         audit::insert(
@@ -131,7 +132,7 @@ impl Keyward {
         class: &ClassId,
         enabled: bool,
     ) -> Result<ClassCodeInfo, ClassroomError> {
-        let mut row = self.class_to_manage(actor, class).await?;
+        let mut row = self.class_to_manage(ctx, actor, class).await?;
         let mut tx = self.db.begin_write().await?;
         if enabled && row.class_code.is_none() {
             row.class_code = Some(store::replace_class_code(&mut tx, ctx, class).await?);
@@ -152,20 +153,23 @@ impl Keyward {
     /// or belongs to another school, 403 for a teacher of another class.
     async fn class_to_manage(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassRow, ClassroomError> {
         let row = store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
-        authorize(
+        self.authorize_audited(
+            ctx,
             actor,
             Action::ManageClass,
             Target::Class {
                 school: &row.school_id,
                 class: &row.id,
             },
-        )?;
+        )
+        .await?;
         Ok(row)
     }
 

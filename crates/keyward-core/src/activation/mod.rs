@@ -208,9 +208,15 @@ impl Keyward {
         let code = codes::generate(ctx.rng)?;
         let plain = code.replace('-', "");
         let lookup = self.sealer.lookup_hash(ACCESS_CODE_PURPOSE, &plain);
-        let sealed_id =
-            crate::crypto::store::insert_sealed(tx, ctx, &self.sealer, ACCESS_CODE_PURPOSE, &code)
-                .await?;
+        let sealed_id = crate::crypto::store::insert_sealed(
+            tx,
+            ctx,
+            &self.sealer,
+            user,
+            ACCESS_CODE_PURPOSE,
+            &code,
+        )
+        .await?;
         let expires = match kind {
             CodeKind::Activation => Some(ctx.now.plus(ACCESS_CODE_TTL)),
             CodeKind::Parent => None,

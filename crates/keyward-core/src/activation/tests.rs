@@ -23,7 +23,12 @@ async fn world() -> World {
     let (kw, db, rng) = demo_keyward(31).await;
     let lead = actor_named(&kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
-    let class = kw.class_database(&lead, None).await.unwrap()[0].id.clone();
+    let class = kw
+        .class_database(&crate::testing::view_ctx(), &lead, None)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
     World {
         kw,
         _db: db,

@@ -4,9 +4,10 @@
 //! teacher (the student database, R-TCH-2).
 
 use super::store;
+use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::Account;
-use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Role, Target};
 use crate::error::Internal;
 use crate::types::{ClassId, SchoolId};
 
@@ -64,6 +65,7 @@ impl Keyward {
     /// query, by last name.
     pub async fn find_users(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         query: &UserQuery,
     ) -> Result<Vec<Account>, DirectoryError> {
@@ -73,8 +75,14 @@ impl Keyward {
             (_, None) => Some(actor.school_id.clone().ok_or(Denied::Forbidden)?),
         };
         match &school {
-            Some(school) => authorize(actor, Action::ViewUser, Target::School(school))?,
-            None => authorize(actor, Action::ViewUser, Target::Platform)?,
+            Some(school) => {
+                self.authorize_audited(ctx, actor, Action::ViewUser, Target::School(school))
+                    .await?
+            }
+            None => {
+                self.authorize_audited(ctx, actor, Action::ViewUser, Target::Platform)
+                    .await?
+            }
         }
         Ok(store::find_users(
             &self.db,
@@ -88,20 +96,23 @@ impl Keyward {
     /// The learners of one class, for its teachers and the lead teacher.
     pub async fn class_learners(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<Vec<Account>, DirectoryError> {
         let school = store::school_of_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
-        authorize(
+        self.authorize_audited(
+            ctx,
             actor,
             Action::ViewLearner,
             Target::Class {
                 school: &school,
                 class,
             },
-        )?;
+        )
+        .await?;
         Ok(store::learners_of_class(&self.db, class).await?)
     }
 
@@ -109,10 +120,12 @@ impl Keyward {
     /// their classes, for the lead teacher.
     pub async fn school_learners(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         school: &SchoolId,
     ) -> Result<Vec<(Account, Vec<String>)>, DirectoryError> {
-        authorize(actor, Action::ViewLearner, Target::School(school))?;
+        self.authorize_audited(ctx, actor, Action::ViewLearner, Target::School(school))
+            .await?;
         Ok(store::learners_of_school(&self.db, school, MAX_RESULTS * 50).await?)
     }
 }

@@ -9,7 +9,7 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Target};
 use crate::error::Internal;
 use crate::store::is_unique_violation;
 use crate::types::{SchoolId, UserId};
@@ -52,7 +52,8 @@ impl Keyward {
         name: &str,
         permissions: &[Permission],
     ) -> Result<CustomRole, CreateUserError> {
-        authorize(actor, Action::ManageRoles, Target::School(school))?;
+        self.authorize_audited(ctx, actor, Action::ManageRoles, Target::School(school))
+            .await?;
         let set = PermissionSet::of(permissions);
         if set.contains(Permission::SchoolsManage) {
             return Err(CreateUserError::Invalid(
@@ -107,7 +108,8 @@ impl Keyward {
         role_id: &str,
     ) -> Result<(), CreateUserError> {
         let target = self.user_target(user).await?.ok_or(Denied::Hidden)?;
-        authorize(actor, Action::ManageRoles, Target::User(&target))?;
+        self.authorize_audited(ctx, actor, Action::ManageRoles, Target::User(&target))
+            .await?;
         let (school, permissions) = store::find_custom_role(&self.db, role_id)
             .await?
             .ok_or(Denied::Hidden)?;
@@ -149,7 +151,8 @@ impl Keyward {
         user: &UserId,
     ) -> Result<String, CreateUserError> {
         let target = self.user_target(user).await?.ok_or(Denied::Hidden)?;
-        authorize(actor, Action::ManageUser, Target::User(&target))?;
+        self.authorize_audited(ctx, actor, Action::ManageUser, Target::User(&target))
+            .await?;
         let account = crate::accounts::find_account(&self.db, user)
             .await?
             .ok_or(Denied::Hidden)?;

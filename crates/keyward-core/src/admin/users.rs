@@ -109,9 +109,13 @@ impl Keyward {
         request: &NewPendingUser,
     ) -> Result<CreatedUser, CreateUserError> {
         match (&request.school_id, request.role) {
-            (None, Role::PlatformAdmin) => authorize(actor, Action::ManageUser, Target::Platform)?,
+            (None, Role::PlatformAdmin) => {
+                self.authorize_audited(ctx, actor, Action::ManageUser, Target::Platform)
+                    .await?
+            }
             (Some(school), role) if role != Role::PlatformAdmin => {
-                authorize(actor, Action::ManageUser, Target::School(school))?
+                self.authorize_audited(ctx, actor, Action::ManageUser, Target::School(school))
+                    .await?
             }
             (None, _) => {
                 return Err(CreateUserError::Invalid(
@@ -211,9 +215,11 @@ impl Keyward {
 impl Keyward {
     /// Shows one user to someone allowed to see them: people with
     /// `users.view` in scope, or a teacher for a learner of their class.
-    /// Codes are shown to those who may manage the user (or reset the learner).
+    /// Codes are shown to those who may manage the user (or reset the
+    /// learner), and showing them is audited; a refusal is audited too.
     pub async fn show_user(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         id: &UserId,
     ) -> Result<UserDetails, CreateUserError> {
@@ -221,11 +227,12 @@ impl Keyward {
         let as_staff = authorize(actor, Action::ViewUser, Target::User(&target));
         let as_teacher = authorize(actor, Action::ViewLearner, Target::User(&target));
         if as_staff.is_err() && as_teacher.is_err() {
-            return Err(as_staff
-                .and(as_teacher)
-                .err()
-                .unwrap_or(Denied::Forbidden)
-                .into());
+            let denied = as_staff.and(as_teacher).err().unwrap_or(Denied::Forbidden);
+            let target = Target::User(&target);
+            let denied = self
+                .audit_denial(ctx, actor, Action::ViewUser, target, denied)
+                .await;
+            return Err(denied.into());
         }
         let account = crate::accounts::find_account(&self.db, id)
             .await?
@@ -235,15 +242,47 @@ impl Keyward {
         let (mut access_code, mut parent_access_code) = (None, None);
         if may_show_codes {
             for (kind, sealed_id) in store::open_codes(&self.db, id).await? {
-                let code =
-                    crate::crypto::store::open_sealed(self.db.pool(), &self.sealer, &sealed_id)
-                        .await?;
+                let code = crate::crypto::store::open_sealed(
+                    self.db.pool(),
+                    &self.sealer,
+                    &sealed_id,
+                    id,
+                    crate::activation::ACCESS_CODE_PURPOSE,
+                )
+                .await?;
                 match kind.as_str() {
                     "activation" => access_code = code,
                     "parent" => parent_access_code = code,
                     _ => {}
                 }
             }
+        }
+        // Codes opened for staff to see again are audited (which kinds, never
+        // the codes).
+        let shown: Vec<&str> = [
+            ("activation", &access_code),
+            ("parent", &parent_access_code),
+        ]
+        .into_iter()
+        .filter(|(_, code)| code.is_some())
+        .map(|(kind, _)| kind)
+        .collect();
+        if !shown.is_empty() {
+            let detail = format!("kinds={}", shown.join(","));
+            audit::insert(
+                self.db.pool(),
+                &AuditEntry {
+                    at: ctx.now,
+                    actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                    target_id: Some(id.as_str()),
+                    school_id: account.school_id.as_ref().map(SchoolId::as_str),
+                    action: action::CODES_REVEAL,
+                    outcome: "success",
+                    client_addr: ctx.client_addr.as_deref(),
+                    detail: Some(&detail),
+                },
+            )
+            .await?;
         }
         Ok(UserDetails {
             account,

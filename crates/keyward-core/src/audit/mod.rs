@@ -39,6 +39,10 @@ pub mod action {
     pub const CREDENTIALS_SHOW: &str = "credentials.show";
     pub const CREDENTIALS_EXPORT: &str = "credentials.export";
     pub const SCHOOL_SETTING_CHANGE: &str = "school.setting_change";
+    /// An actor was refused an action (`detail`: which, and the answer).
+    pub const AUTHZ_DENIED: &str = "authz.denied";
+    /// Access codes or parent access codes were shown to staff again.
+    pub const CODES_REVEAL: &str = "codes.reveal";
 }
 
 /// One audit entry to record.

@@ -12,10 +12,11 @@ mod store;
 
 pub use permission::{Permission, PermissionSet};
 
-use crate::Keyward;
 use crate::accounts::Account;
+use crate::audit::{self, AuditEntry, action};
 use crate::error::Internal;
 use crate::types::{ClassId, SchoolId, UserId};
+use crate::{Ctx, Keyward};
 
 /// The built-in roles of the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -196,6 +197,24 @@ impl Action {
         Action::ManageSchools,
     ];
 
+    /// The action's stable name (in the audit trail).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ViewUser => "view_user",
+            Action::ManageUser => "manage_user",
+            Action::ResetPassword => "reset_password",
+            Action::ResetMfa => "reset_mfa",
+            Action::ViewLearner => "view_learner",
+            Action::ResetLearnerPassword => "reset_learner_password",
+            Action::ManageClass => "manage_class",
+            Action::ExportClassCredentials => "export_class_credentials",
+            Action::ExportSchoolCredentials => "export_school_credentials",
+            Action::ViewAudit => "view_audit",
+            Action::ManageRoles => "manage_roles",
+            Action::ManageSchools => "manage_schools",
+        }
+    }
+
     /// The permission the action needs.
     pub fn permission(self) -> Permission {
         match self {
@@ -305,6 +324,68 @@ impl Keyward {
     /// A user as a target of authorization.
     pub(crate) async fn user_target(&self, user: &UserId) -> Result<Option<UserTarget>, Internal> {
         store::user_target(&self.db, user).await
+    }
+
+    /// [`authorize`], with a refusal written to the audit trail: what use
+    /// cases call when a refusal ends the request. (Asking whether an actor
+    /// *could* do something, to show or hide a button, calls `authorize`.)
+    pub(crate) async fn authorize_audited(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        action: Action,
+        target: Target<'_>,
+    ) -> Result<(), Denied> {
+        match authorize(actor, action, target) {
+            Ok(()) => Ok(()),
+            Err(denied) => Err(self.audit_denial(ctx, actor, action, target, denied).await),
+        }
+    }
+
+    /// Writes the audit row of a refusal (action `authz.denied`, outcome
+    /// `denied`; the refused action and the answer in `detail`, never a
+    /// secret) and gives the refusal back. A failed write is logged, and the
+    /// refusal still stands.
+    pub(crate) async fn audit_denial(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        action: Action,
+        target: Target<'_>,
+        denied: Denied,
+    ) -> Denied {
+        let (target_id, school_id) = match target {
+            Target::Platform => (None, None),
+            Target::School(school) => (Some(school.as_str()), Some(school.as_str())),
+            Target::Class { school, class } => (Some(class.as_str()), Some(school.as_str())),
+            Target::User(user) => (
+                Some(user.id.as_str()),
+                user.school_id.as_ref().map(SchoolId::as_str),
+            ),
+        };
+        let detail = format!(
+            "action={} answer={}",
+            action.as_str(),
+            crate::error::CodedError::code(&denied)
+        );
+        let written = audit::insert(
+            self.db.pool(),
+            &AuditEntry {
+                at: ctx.now,
+                actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                target_id,
+                school_id,
+                action: action::AUTHZ_DENIED,
+                outcome: "denied",
+                client_addr: ctx.client_addr.as_deref(),
+                detail: Some(&detail),
+            },
+        )
+        .await;
+        if let Err(err) = written {
+            tracing::warn!(cause = %err.cause(), "cannot audit a refused action");
+        }
+        denied
     }
 }
 

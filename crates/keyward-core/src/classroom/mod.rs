@@ -13,7 +13,7 @@ pub(crate) use store::{add_teacher, enrol};
 use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Role, Target};
 use crate::crypto::random::random_below;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::types::{ClassId, SchoolId, UserId};
@@ -117,7 +117,8 @@ impl Keyward {
         actor: &Actor,
         name: &str,
     ) -> Result<School, ClassroomError> {
-        authorize(actor, Action::ManageSchools, Target::Platform)?;
+        self.authorize_audited(ctx, actor, Action::ManageSchools, Target::Platform)
+            .await?;
         let name = clean_name(name, "Enter the school's name.")?;
         let id = SchoolId::generate(ctx.rng).map_err(Internal::from)?;
         let mut tx = self.db.begin_write().await?;
@@ -147,7 +148,8 @@ impl Keyward {
         name: &str,
         teachers: &[UserId],
     ) -> Result<Class, ClassroomError> {
-        authorize(actor, Action::ManageClass, Target::School(school))?;
+        self.authorize_audited(ctx, actor, Action::ManageClass, Target::School(school))
+            .await?;
         if !store::school_exists(&self.db, school).await? {
             return Err(ClassroomError::NotFound);
         }
@@ -205,6 +207,7 @@ impl Keyward {
     /// school for a lead teacher; every class of `school` for a platform admin.
     pub async fn class_database(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         school: Option<&SchoolId>,
     ) -> Result<Vec<Class>, ClassroomError> {
@@ -215,7 +218,8 @@ impl Keyward {
             }
             Role::LeadTeacher => {
                 let school = actor.school_id.as_ref().ok_or(Denied::Forbidden)?;
-                authorize(actor, Action::ViewLearner, Target::School(school))?;
+                self.authorize_audited(ctx, actor, Action::ViewLearner, Target::School(school))
+                    .await?;
                 Ok(store::classes_of_school(&self.db, school).await?)
             }
             _ => {

@@ -60,7 +60,7 @@ async fn the_lead_teacher_creates_classes_with_readable_codes_in_their_school_on
     // The teacher now sees it in their class database, beside the demo class.
     let teacher = actor_named(&kw, "demo.teacher").await;
     let names: Vec<String> = kw
-        .class_database(&teacher, None)
+        .class_database(&crate::testing::view_ctx(), &teacher, None)
         .await
         .unwrap()
         .into_iter()

@@ -1,5 +1,6 @@
 //! Sealing key rotation (`keyward keys rotate`): add a key to the key file and
-//! re-seal every row of `sealed_secrets` under it, in batches of one short
+//! re-seal every row of `sealed_secrets` under it (in the current format
+//! `v2`, so legacy `v1` values become bound to their owner), in batches of one short
 //! transaction each. Safe to run again after a crash midway: rows already
 //! under the newest key are skipped, and old keys stay in the file, so every
 //! value opens at every moment. When the keys come from `sealing.keys`,
@@ -200,19 +201,40 @@ async fn reseal_row(
     if sealer.is_current(&row.sealed) {
         return Ok(Resealed::AlreadyCurrent);
     }
-    let context = store::context_of(&row.id, &row.purpose);
-    let plaintext = match sealer.open(&row.sealed, &context) {
+    if row.owner_id.is_empty() {
+        // A legacy row the migration found no single owner for: no caller
+        // opens it, and sealing it as `v2` would need an owner to bind.
+        tracing::warn!(
+            secret_id = %row.id,
+            purpose = %row.purpose,
+            "a sealed secret has no recorded owner; left as it is"
+        );
+        return Ok(Resealed::DoesNotOpen);
+    }
+    // Opened with the owner and purpose it was sealed for (a `v2` value) or
+    // recorded with (a legacy `v1` value), and sealed again for the same.
+    let opened = store::open_row_value(
+        sealer,
+        &row.id,
+        &row.owner_id,
+        &row.purpose,
+        &row.sealed,
+        &row.owner_id,
+        &row.purpose,
+    );
+    let plaintext = match opened {
         Ok(plaintext) => zeroize::Zeroizing::new(plaintext),
         Err(err) => {
             tracing::warn!(
                 secret_id = %row.id,
                 purpose = %row.purpose,
-                error = %err,
+                error = %err.cause(),
                 "a sealed secret does not open with any sealing key; left as it is"
             );
             return Ok(Resealed::DoesNotOpen);
         }
     };
+    let context = store::context_of(&row.id, &row.owner_id, &row.purpose);
     let sealed = sealer.seal(&plaintext, &context, ctx.rng)?;
     if store::reseal_if_unchanged(conn, &row.id, &row.sealed, &sealed, ctx.now).await? {
         Ok(Resealed::Done)
@@ -227,6 +249,7 @@ mod tests {
     use crate::crypto::random::SeededRandom;
     use crate::crypto::store::{delete_sealed, insert_sealed, open_sealed, replace_sealed};
     use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward, settings_for};
+    use crate::types::UserId;
     use base64::Engine;
     use std::path::PathBuf;
 
@@ -242,16 +265,45 @@ mod tests {
         }
     }
 
-    async fn insert_many(kw: &Keyward, ctx: &Ctx<'_>, count: usize) -> Vec<(String, String)> {
+    /// The user secret `i` belongs to (sealed rows name their owner; no
+    /// user row is needed for sealing).
+    fn owner(i: usize) -> UserId {
+        UserId::from_stored(format!("user-{i:04}"))
+    }
+
+    /// `(row id, plaintext)` of each secret inserted; secret `i` belongs to
+    /// `owner(i)` for `purpose(i)`.
+    type Inserted = Vec<(String, String)>;
+
+    async fn insert_many(kw: &Keyward, ctx: &Ctx<'_>, count: usize) -> Inserted {
         let mut tx = kw.db.begin_write().await.unwrap();
         let mut rows = Vec::new();
         for i in 0..count {
-            let id = insert_sealed(&mut tx, ctx, &kw.sealer, purpose(i), &secret(i))
+            let id = insert_sealed(&mut tx, ctx, &kw.sealer, &owner(i), purpose(i), &secret(i))
                 .await
                 .unwrap();
             rows.push((id, secret(i)));
         }
         tx.commit().await.unwrap();
+        rows
+    }
+
+    /// Inserts `count` secrets as keyward sealed them before owners were
+    /// bound: format `v1`, context `"<id>/<purpose>"`, owner recorded.
+    async fn insert_legacy(kw: &Keyward, ctx: &Ctx<'_>, count: usize) -> Inserted {
+        let rows = insert_many(kw, ctx, count).await;
+        for (i, (id, text)) in rows.iter().enumerate() {
+            let legacy = kw
+                .sealer
+                .seal_legacy(text, &format!("{id}/{}", purpose(i)), ctx.rng)
+                .unwrap();
+            sqlx::query("UPDATE sealed_secrets SET sealed = $1 WHERE id = $2")
+                .bind(&legacy)
+                .bind(id)
+                .execute(kw.db.pool())
+                .await
+                .unwrap();
+        }
         rows
     }
 
@@ -267,9 +319,22 @@ mod tests {
         kw.settings().sealing.key_file.clone()
     }
 
+    /// Opens each row as its owner's secret (rows in insertion order from 0).
     async fn assert_all_open(kw: &Keyward, sealer: &Sealer, rows: &[(String, String)]) {
-        for (id, text) in rows {
-            let opened = open_sealed(kw.db.pool(), sealer, id).await.unwrap();
+        assert_open_from(kw, sealer, rows, 0).await;
+    }
+
+    async fn assert_open_from(
+        kw: &Keyward,
+        sealer: &Sealer,
+        rows: &[(String, String)],
+        first: usize,
+    ) {
+        for (i, (id, text)) in rows.iter().enumerate() {
+            let i = first + i;
+            let opened = open_sealed(kw.db.pool(), sealer, id, &owner(i), purpose(i))
+                .await
+                .unwrap();
             assert_eq!(opened.as_deref(), Some(text.as_str()));
         }
     }
@@ -294,7 +359,7 @@ mod tests {
             table_text(&kw)
                 .await
                 .iter()
-                .all(|(_, _, s)| s.starts_with("v1.k1."))
+                .all(|(_, _, s)| s.starts_with("v2.k1."))
         );
 
         let report = kw.rotate_sealing_key(&ctx).await.unwrap();
@@ -310,7 +375,7 @@ mod tests {
         let table = table_text(&kw).await;
         assert_eq!(table.len(), rows.len());
         for (id, _, sealed) in &table {
-            assert!(sealed.starts_with("v1.k2."), "{id}: {sealed}");
+            assert!(sealed.starts_with("v2.k2."), "{id}: {sealed}");
         }
         // A sealer loaded afresh from the file opens every value.
         let fresh = Sealer::load(&kw.settings().sealing, &SeededRandom::new(5)).unwrap();
@@ -384,7 +449,7 @@ mod tests {
             table_text(&kw)
                 .await
                 .iter()
-                .all(|(_, _, s)| s.starts_with("v1.k4."))
+                .all(|(_, _, s)| s.starts_with("v2.k4."))
         );
         let fresh = Sealer::load(&kw.settings().sealing, &SeededRandom::new(5)).unwrap();
         assert_all_open(&kw, &fresh, &rows).await;
@@ -399,9 +464,17 @@ mod tests {
         let rows = insert_many(&kw, &ctx, 12).await;
         let (first_id, _) = &rows[0];
         let mut tx = kw.db.begin_write().await.unwrap();
-        replace_sealed(&mut tx, &ctx, &kw.sealer, first_id, "Replaced-Secret-Zz")
-            .await
-            .unwrap();
+        replace_sealed(
+            &mut tx,
+            &ctx,
+            &kw.sealer,
+            first_id,
+            &owner(0),
+            purpose(0),
+            "Replaced-Secret-Zz",
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         kw.rotate_sealing_key(&ctx).await.unwrap();
 
@@ -444,23 +517,56 @@ mod tests {
             .fetch_one(db.db.pool())
             .await
             .unwrap();
-        assert!(sealed.starts_with("v1.k2."), "{sealed}");
+        assert!(sealed.starts_with("v2.k2."), "{sealed}");
     }
 
     #[tokio::test]
-    async fn sealing_store_replaces_deletes_and_binds_each_value_to_its_row() {
+    async fn sealing_store_replaces_deletes_and_binds_each_value_to_its_row_and_owner() {
         let (kw, _db) = keyward().await;
         let rng = SeededRandom::new(25);
         let ctx = ctx_at(MONDAY_MORNING, &rng);
         let rows = insert_many(&kw, &ctx, 3).await;
         let (a, b, c) = (&rows[0].0, &rows[1].0, &rows[2].0);
         let mut conn = kw.db.pool().acquire().await.unwrap();
+        let open = |id: &str, who: usize, what: &'static str| {
+            let (sealer, pool, id) = (&kw.sealer, kw.db.pool(), id.to_owned());
+            async move { open_sealed(pool, sealer, &id, &owner(who), what).await }
+        };
 
-        replace_sealed(&mut conn, &ctx, &kw.sealer, a, "New-Secret-1")
+        replace_sealed(
+            &mut conn,
+            &ctx,
+            &kw.sealer,
+            a,
+            &owner(0),
+            purpose(0),
+            "New-Secret-1",
+        )
+        .await
+        .unwrap();
+        let opened = open(a, 0, purpose(0)).await.unwrap();
+        assert_eq!(opened.as_deref(), Some("New-Secret-1"));
+
+        // Asked for as another user's, or for another purpose: refused.
+        for (who, what) in [(1, purpose(0)), (2, purpose(0)), (0, purpose(1))] {
+            let err = open(a, who, what).await.unwrap_err();
+            assert!(!err.cause().contains("New-Secret-1"), "{}", err.cause());
+        }
+        // Nor does relabelling the row's owner help: the owner is sealed in.
+        sqlx::query("UPDATE sealed_secrets SET owner_id = $1 WHERE id = $2")
+            .bind(owner(2).as_str())
+            .bind(a)
+            .execute(&mut *conn)
             .await
             .unwrap();
-        let opened = open_sealed(&mut *conn, &kw.sealer, a).await.unwrap();
-        assert_eq!(opened.as_deref(), Some("New-Secret-1"));
+        let err = open(a, 2, purpose(0)).await.unwrap_err();
+        assert!(err.cause().contains("does not open"), "{}", err.cause());
+        sqlx::query("UPDATE sealed_secrets SET owner_id = $1 WHERE id = $2")
+            .bind(owner(0).as_str())
+            .bind(a)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
 
         // A value copied to another row (even of the same purpose) does not open.
         sqlx::query("UPDATE sealed_secrets SET sealed = (SELECT sealed FROM sealed_secrets WHERE id = $1) WHERE id = $2")
@@ -469,20 +575,67 @@ mod tests {
             .execute(&mut *conn)
             .await
             .unwrap();
-        let err = open_sealed(&mut *conn, &kw.sealer, c).await.unwrap_err();
+        let err = open(c, 2, purpose(2)).await.unwrap_err();
         assert!(err.cause().contains(c.as_str()), "{}", err.cause());
         assert!(!err.cause().contains("New-Secret-1"), "{}", err.cause());
 
         delete_sealed(&mut conn, a).await.unwrap();
-        assert_eq!(open_sealed(&mut *conn, &kw.sealer, a).await.unwrap(), None);
+        assert_eq!(open(a, 0, purpose(0)).await.unwrap(), None);
         delete_sealed(&mut conn, a).await.unwrap();
         assert!(
-            replace_sealed(&mut conn, &ctx, &kw.sealer, a, "x")
+            replace_sealed(&mut conn, &ctx, &kw.sealer, a, &owner(0), purpose(0), "x")
                 .await
                 .is_err()
         );
-        let opened = open_sealed(&mut *conn, &kw.sealer, b).await.unwrap();
+        // Replacing needs the row's own owner and purpose too.
+        assert!(
+            replace_sealed(&mut conn, &ctx, &kw.sealer, b, &owner(0), purpose(1), "x")
+                .await
+                .is_err()
+        );
+        let opened = open(b, 1, purpose(1)).await.unwrap();
         assert_eq!(opened.as_deref(), Some(rows[1].1.as_str()));
+    }
+
+    #[tokio::test]
+    async fn legacy_sealed_values_open_for_their_recorded_owner_until_rotation_binds_them() {
+        let (kw, _db) = keyward().await;
+        let rng = SeededRandom::new(31);
+        let ctx = ctx_at(MONDAY_MORNING, &rng);
+        let rows = insert_legacy(&kw, &ctx, 4).await;
+        assert!(
+            table_text(&kw)
+                .await
+                .iter()
+                .all(|(_, _, s)| s.starts_with("v1.k1."))
+        );
+        // v1 values open for the owner and purpose their row records...
+        assert_all_open(&kw, &kw.sealer, &rows).await;
+        // ...and for no one else.
+        let wrong = open_sealed(kw.db.pool(), &kw.sealer, &rows[0].0, &owner(2), purpose(0)).await;
+        assert!(wrong.is_err());
+
+        // Rotation re-seals them as v2, bound to their owner; with inline
+        // keys too, where there is then something to do without a new key.
+        let report = kw.rotate_sealing_key(&ctx).await.unwrap();
+        assert_eq!((report.resealed, report.left), (4, 0));
+        assert!(
+            table_text(&kw)
+                .await
+                .iter()
+                .all(|(_, _, s)| s.starts_with("v2.k2."))
+        );
+        assert_all_open(&kw, &kw.sealer, &rows).await;
+
+        // A legacy row without a recorded owner is left (and never opens).
+        let more = insert_legacy(&kw, &ctx, 1).await;
+        sqlx::query("UPDATE sealed_secrets SET owner_id = '' WHERE id = $1")
+            .bind(&more[0].0)
+            .execute(kw.db.pool())
+            .await
+            .unwrap();
+        let report = kw.rotate_sealing_key(&ctx).await.unwrap();
+        assert_eq!((report.resealed, report.left), (4, 1));
     }
 
     #[tokio::test]
@@ -499,7 +652,7 @@ mod tests {
             .unwrap();
         let report = kw.rotate_sealing_key(&ctx).await.unwrap();
         assert_eq!((report.resealed, report.left), (3, 1));
-        assert_all_open(&kw, &kw.sealer, &rows[1..]).await;
+        assert_open_from(&kw, &kw.sealer, &rows[1..], 1).await;
     }
 
     #[tokio::test]

@@ -4,9 +4,12 @@
 //! by a key id, so the key can be rotated; codes also get a keyed look-up hash
 //! (HMAC-SHA256), so what a person types can be found without storing it.
 //!
-//! A sealed value is `v1.<key id>.<base64url nonce>.<base64url ciphertext>`,
-//! with a fresh 96-bit nonce per seal and the caller's context (row id and
-//! purpose) as associated data, so a value cannot be moved to another row.
+//! A sealed value is `v2.<key id>.<base64url nonce>.<base64url ciphertext>`,
+//! with a fresh 96-bit nonce per seal and the caller's context as associated
+//! data (for a stored secret: its row id, the user it belongs to and its
+//! purpose, see `store.rs`), so a value cannot be moved to another row, user
+//! or purpose. Values of the older format `v1` (whose context named no owner)
+//! still open; new seals and `keyward keys rotate` write `v2`.
 //! This module holds no SQL (`store.rs` does) and never puts a key, a
 //! plaintext or a sealed value in an error, a log line or `Debug`.
 
@@ -25,8 +28,11 @@ use super::random::{Random, RandomError};
 use crate::error::Internal;
 use crate::settings::SealingSettings;
 
-/// The format version that starts every sealed value.
-pub const SEALED_VERSION: &str = "v1";
+/// The format version that starts every new sealed value.
+pub const SEALED_VERSION: &str = "v2";
+/// The format before sealed values were bound to their owner: still opened
+/// (with the context of its time), never written.
+pub const LEGACY_SEALED_VERSION: &str = "v1";
 /// Bytes of the AES-GCM nonce (96 bits, fresh and random for every seal).
 const NONCE_BYTES: usize = 12;
 /// Bytes of the AES-GCM authentication tag at the end of every ciphertext.
@@ -71,7 +77,7 @@ pub enum SealingError {
     NoKeys,
     #[error(transparent)]
     Random(#[from] RandomError),
-    #[error("not a sealed value of format {SEALED_VERSION}")]
+    #[error("not a sealed value of format {SEALED_VERSION} or {LEGACY_SEALED_VERSION}")]
     BadFormat,
     #[error("sealed under key {0:?}, which is not among the sealing keys")]
     UnknownKey(String),
@@ -135,6 +141,7 @@ impl fmt::Debug for Sealer {
 
 /// The parts of a sealed value.
 struct SealedParts<'a> {
+    version: &'static str,
     key_id: &'a str,
     nonce: [u8; NONCE_BYTES],
     ciphertext: Vec<u8>,
@@ -151,7 +158,12 @@ fn parse_sealed(sealed: &str) -> Result<SealedParts<'_>, SealingError> {
     ) else {
         return Err(SealingError::BadFormat);
     };
-    if version != SEALED_VERSION || !key_file::is_valid_key_id(key_id) {
+    let version = match version {
+        SEALED_VERSION => SEALED_VERSION,
+        LEGACY_SEALED_VERSION => LEGACY_SEALED_VERSION,
+        _ => return Err(SealingError::BadFormat),
+    };
+    if !key_file::is_valid_key_id(key_id) {
         return Err(SealingError::BadFormat);
     }
     let nonce: [u8; NONCE_BYTES] = URL_SAFE_NO_PAD
@@ -166,6 +178,7 @@ fn parse_sealed(sealed: &str) -> Result<SealedParts<'_>, SealingError> {
         return Err(SealingError::BadFormat);
     }
     Ok(SealedParts {
+        version,
         key_id,
         nonce,
         ciphertext,
@@ -237,10 +250,34 @@ impl Sealer {
             .unwrap_or_default()
     }
 
-    /// Seals `plaintext` under the current key, bound to `context` (for a
-    /// stored secret `"<row id>/<purpose>"`): opening needs the same context.
+    /// Seals `plaintext` under the current key in format `v2`, bound to
+    /// `context` (for a stored secret see `store::context_of`): opening
+    /// needs the same context.
     pub fn seal(
         &self,
+        plaintext: &str,
+        context: &str,
+        rng: &dyn Random,
+    ) -> Result<String, Internal> {
+        self.seal_as(SEALED_VERSION, plaintext, context, rng)
+    }
+
+    /// Seals in the legacy format `v1`, as keyward did before sealed values
+    /// were bound to their owner: only tests write it, to check that such
+    /// values still open and that rotation upgrades them.
+    #[cfg(test)]
+    pub(crate) fn seal_legacy(
+        &self,
+        plaintext: &str,
+        context: &str,
+        rng: &dyn Random,
+    ) -> Result<String, Internal> {
+        self.seal_as(LEGACY_SEALED_VERSION, plaintext, context, rng)
+    }
+
+    fn seal_as(
+        &self,
+        version: &str,
         plaintext: &str,
         context: &str,
         rng: &dyn Random,
@@ -262,14 +299,20 @@ impl Sealer {
             )
             .map_err(|_| Internal::new("AES-GCM sealing failed"))?;
         Ok(format!(
-            "{SEALED_VERSION}.{}.{}.{}",
+            "{version}.{}.{}.{}",
             key.id,
             URL_SAFE_NO_PAD.encode(nonce),
             URL_SAFE_NO_PAD.encode(ciphertext)
         ))
     }
 
-    /// Opens a sealed value with the key it names and the same context.
+    /// The format version of a sealed value (`v2`, or the legacy `v1`).
+    pub fn version_of(sealed: &str) -> Result<&'static str, SealingError> {
+        parse_sealed(sealed).map(|parts| parts.version)
+    }
+
+    /// Opens a sealed value with the key it names and the same context (the
+    /// caller gives the context of the value's version, see `version_of`).
     pub fn open(&self, sealed: &str, context: &str) -> Result<String, SealingError> {
         let parts = parse_sealed(sealed)?;
         let mut ring = self.ring();
@@ -293,11 +336,14 @@ impl Sealer {
         String::from_utf8(plaintext).map_err(|_| SealingError::BadFormat)
     }
 
-    /// Whether `sealed` is sealed under the current key (rotation skips it).
+    /// Whether `sealed` is in the current format and under the current key
+    /// (rotation skips it).
     pub fn is_current(&self, sealed: &str) -> bool {
         let ring = self.ring();
         match (parse_sealed(sealed), ring.current()) {
-            (Ok(parts), Some(current)) => parts.key_id == current.id,
+            (Ok(parts), Some(current)) => {
+                parts.version == SEALED_VERSION && parts.key_id == current.id
+            }
             _ => false,
         }
     }
@@ -434,7 +480,7 @@ mod tests {
         let rng = SeededRandom::new(2);
         for text in ["Quiet-Harbour-47", "", "ünïcode ✓ and spaces"] {
             let sealed = sealer.seal(text, "row-1/learner_password", &rng).unwrap();
-            assert!(sealed.starts_with("v1.k1."), "{sealed}");
+            assert!(sealed.starts_with("v2.k1."), "{sealed}");
             assert!(!sealed.contains(text) || text.is_empty());
             assert_eq!(
                 sealer.open(&sealed, "row-1/learner_password").unwrap(),
@@ -468,8 +514,8 @@ mod tests {
             chars[3] = if chars[3] == 'A' { 'B' } else { 'A' };
             chars.into_iter().collect::<String>()
         };
-        let altered_ciphertext = format!("v1.k1.{}.{}", parts[2], flip(parts[3]));
-        let altered_nonce = format!("v1.k1.{}.{}", flip(parts[2]), parts[3]);
+        let altered_ciphertext = format!("v2.k1.{}.{}", parts[2], flip(parts[3]));
+        let altered_nonce = format!("v2.k1.{}.{}", flip(parts[2]), parts[3]);
         for altered in [altered_ciphertext, altered_nonce] {
             assert!(matches!(
                 sealer.open(&altered, "ctx"),
@@ -483,7 +529,7 @@ mod tests {
             Err(SealingError::NotAuthentic)
         ));
         // A key id nobody has, and junk, are told apart.
-        let unknown = format!("v1.k7.{}.{}", parts[2], parts[3]);
+        let unknown = format!("v2.k7.{}.{}", parts[2], parts[3]);
         assert!(matches!(
             sealer.open(&unknown, "ctx"),
             Err(SealingError::UnknownKey(id)) if id == "k7"
@@ -492,6 +538,7 @@ mod tests {
             "",
             "secret",
             "v2.k1.AAAA.AAAA",
+            &format!("v9.k1.{}.{}", parts[2], parts[3]),
             "v1.k1.AAAA",
             "v1.k.1.AAAA.AAAA",
             "v1.k1.!!.AAAA",
@@ -527,7 +574,7 @@ mod tests {
         assert!(!both.is_current(&under_k1));
         assert_eq!(both.open(&under_k1, "ctx").unwrap(), "text");
         let under_k2 = both.seal("text", "ctx", &rng).unwrap();
-        assert!(under_k2.starts_with("v1.k2."));
+        assert!(under_k2.starts_with("v2.k2."));
         assert!(both.is_current(&under_k2));
     }
 

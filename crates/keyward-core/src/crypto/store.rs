@@ -1,33 +1,72 @@
 //! SQL of `sealed_secrets`, the one table of sealed secrets (learner
 //! passwords staff may show again, access codes, parent access codes), so
-//! rotation re-seals one place. A row's associated data is `"<id>/<purpose>"`.
+//! rotation re-seals one place, and the context each row is sealed with.
+//!
+//! A row names the user it belongs to (`owner_id`) and its `purpose`. A `v2`
+//! value is sealed with its row id, owner and purpose as associated data, and
+//! is opened with the owner and purpose the *caller* expects (the user whose
+//! password or code it is showing), never with what the row says: a sealed
+//! reference moved to another user, or a value moved to another row, does
+//! not open. A legacy `v1` value (sealed with `"<id>/<purpose>"`, before
+//! owners were bound) opens only when the row's recorded owner and purpose
+//! are the expected ones; `keyward keys rotate` re-seals it as `v2`.
 //! Nothing here logs or returns a plaintext in an error.
 
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-use super::sealing::Sealer;
+use super::sealing::{LEGACY_SEALED_VERSION, SEALED_VERSION, Sealer};
 use crate::Ctx;
 use crate::error::Internal;
-use crate::types::UnixTime;
+use crate::types::{UnixTime, UserId};
 
-/// The context a row's value is sealed with: its id and purpose, so a sealed
-/// value copied to another row (or another purpose) does not open.
-pub(crate) fn context_of(id: &str, purpose: &str) -> String {
+/// The associated data of a `v2` value in row `id`: a label, the row id, the
+/// owner's user id and the purpose, separated by NUL (none of them holds one).
+pub(crate) fn context_of(id: &str, owner: &str, purpose: &str) -> String {
+    format!("keyward/sealed-{SEALED_VERSION}\0{id}\0{owner}\0{purpose}")
+}
+
+/// The associated data of a legacy `v1` value: its row id and purpose.
+fn legacy_context_of(id: &str, purpose: &str) -> String {
     format!("{id}/{purpose}")
 }
 
-/// Seals `plaintext` into a new row and returns the row's id (a random UUID).
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "access codes and learner passwords call these (issue 5)"
-    )
-)]
+/// Opens `sealed`, read from row `id` whose columns record `stored_owner` and
+/// `stored_purpose`, for a caller that expects it to belong to `owner` for
+/// `purpose`. A mismatch, or a value that does not open, is an internal
+/// error whose cause names the row and the reason, never the value.
+pub(crate) fn open_row_value(
+    sealer: &Sealer,
+    id: &str,
+    stored_owner: &str,
+    stored_purpose: &str,
+    sealed: &str,
+    owner: &str,
+    purpose: &str,
+) -> Result<String, Internal> {
+    if stored_owner != owner || stored_purpose != purpose {
+        return Err(Internal::new(format!(
+            "sealed secret {id} ({stored_purpose}) is not the {purpose} of user {owner}"
+        )));
+    }
+    let context = match Sealer::version_of(sealed) {
+        Ok(SEALED_VERSION) => context_of(id, owner, purpose),
+        Ok(LEGACY_SEALED_VERSION) => legacy_context_of(id, purpose),
+        Ok(_) | Err(_) => String::new(),
+    };
+    sealer.open(sealed, &context).map_err(|err| {
+        Internal::new(format!(
+            "sealed secret {id} ({purpose} of user {owner}) does not open: {err}"
+        ))
+    })
+}
+
+/// Seals `plaintext`, belonging to user `owner`, into a new row and returns
+/// the row's id (a random UUID).
 pub(crate) async fn insert_sealed(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     sealer: &Sealer,
+    owner: &UserId,
     purpose: &str,
     plaintext: &str,
 ) -> Result<String, Internal> {
@@ -36,12 +75,17 @@ pub(crate) async fn insert_sealed(
     let id = uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .to_string();
-    let sealed = sealer.seal(plaintext, &context_of(&id, purpose), ctx.rng)?;
+    let sealed = sealer.seal(
+        plaintext,
+        &context_of(&id, owner.as_str(), purpose),
+        ctx.rng,
+    )?;
     sqlx::query(
-        "INSERT INTO sealed_secrets (id, purpose, sealed, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $4)",
+        "INSERT INTO sealed_secrets (id, owner_id, purpose, sealed, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5)",
     )
     .bind(&id)
+    .bind(owner.as_str())
     .bind(purpose)
     .bind(&sealed)
     .bind(ctx.now.secs())
@@ -50,85 +94,79 @@ pub(crate) async fn insert_sealed(
     Ok(id)
 }
 
-/// The plaintext of row `id`, `None` when there is no such row. A value that
-/// no loaded key opens is an internal error (its cause names the row and the
-/// reason, never the value).
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "access codes and learner passwords call these (issue 5)"
-    )
-)]
+/// The plaintext of row `id` as the `purpose` of user `owner`, `None` when
+/// there is no such row. A row of another owner or purpose, or a value that
+/// no loaded key opens with that context, is an internal error.
 pub(crate) async fn open_sealed<'c, E>(
     exec: E,
     sealer: &Sealer,
     id: &str,
+    owner: &UserId,
+    purpose: &str,
 ) -> Result<Option<String>, Internal>
 where
     E: Executor<'c, Database = Any>,
 {
-    let row = sqlx::query("SELECT purpose, sealed FROM sealed_secrets WHERE id = $1")
+    let row = sqlx::query("SELECT owner_id, purpose, sealed FROM sealed_secrets WHERE id = $1")
         .bind(id)
         .fetch_optional(exec)
         .await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let purpose: String = row.try_get("purpose")?;
+    let stored_owner: String = row.try_get("owner_id")?;
+    let stored_purpose: String = row.try_get("purpose")?;
     let sealed: String = row.try_get("sealed")?;
-    sealer
-        .open(&sealed, &context_of(id, &purpose))
-        .map(Some)
-        .map_err(|err| {
-            Internal::new(format!(
-                "sealed secret {id} ({purpose}) does not open: {err}"
-            ))
-        })
+    open_row_value(
+        sealer,
+        id,
+        &stored_owner,
+        &stored_purpose,
+        &sealed,
+        owner.as_str(),
+        purpose,
+    )
+    .map(Some)
 }
 
-/// Seals a new plaintext into existing row `id` (same purpose, current key).
-/// A missing row is an internal error: callers hold ids of their own rows.
+/// Seals a new plaintext into existing row `id`, which must be the `purpose`
+/// of user `owner` (current key and format). A missing row is an internal
+/// error: callers hold ids of their own rows.
 #[cfg_attr(
     not(test),
-    allow(
-        dead_code,
-        reason = "access codes and learner passwords call these (issue 5)"
-    )
+    allow(dead_code, reason = "no use case replaces a sealed value in place yet")
 )]
 pub(crate) async fn replace_sealed(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     sealer: &Sealer,
     id: &str,
+    owner: &UserId,
+    purpose: &str,
     plaintext: &str,
 ) -> Result<(), Internal> {
-    let purpose: Option<String> =
-        sqlx::query_scalar("SELECT purpose FROM sealed_secrets WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(purpose) = purpose else {
-        return Err(Internal::new(format!("no sealed secret {id} to replace")));
-    };
-    let sealed = sealer.seal(plaintext, &context_of(id, &purpose), ctx.rng)?;
-    sqlx::query("UPDATE sealed_secrets SET sealed = $1, updated_at = $2 WHERE id = $3")
-        .bind(&sealed)
-        .bind(ctx.now.secs())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    let sealed = sealer.seal(plaintext, &context_of(id, owner.as_str(), purpose), ctx.rng)?;
+    let done = sqlx::query(
+        "UPDATE sealed_secrets SET sealed = $1, updated_at = $2 \
+         WHERE id = $3 AND owner_id = $4 AND purpose = $5",
+    )
+    .bind(&sealed)
+    .bind(ctx.now.secs())
+    .bind(id)
+    .bind(owner.as_str())
+    .bind(purpose)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(Internal::new(format!(
+            "no sealed secret {id} ({purpose} of user {owner}) to replace",
+            owner = owner.as_str()
+        )));
+    }
     Ok(())
 }
 
 /// Deletes row `id` (destroying the secret); a missing row is fine.
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "access codes and learner passwords call these (issue 5)"
-    )
-)]
 pub(crate) async fn delete_sealed(conn: &mut AnyConnection, id: &str) -> Result<(), Internal> {
     sqlx::query("DELETE FROM sealed_secrets WHERE id = $1")
         .bind(id)
@@ -140,6 +178,9 @@ pub(crate) async fn delete_sealed(conn: &mut AnyConnection, id: &str) -> Result<
 /// A row as rotation reads it.
 pub(crate) struct SealedRow {
     pub(crate) id: String,
+    /// The user the value belongs to (`''` for a legacy row whose owner the
+    /// migration could not tell).
+    pub(crate) owner_id: String,
     pub(crate) purpose: String,
     pub(crate) sealed: String,
 }
@@ -152,7 +193,7 @@ pub(crate) async fn sealed_rows_after(
     limit: i64,
 ) -> Result<Vec<SealedRow>, Internal> {
     let rows = sqlx::query(
-        "SELECT id, purpose, sealed FROM sealed_secrets WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, owner_id, purpose, sealed FROM sealed_secrets WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -162,6 +203,7 @@ pub(crate) async fn sealed_rows_after(
         .map(|row| {
             Ok(SealedRow {
                 id: row.try_get("id")?,
+                owner_id: row.try_get("owner_id")?,
                 purpose: row.try_get("purpose")?,
                 sealed: row.try_get("sealed")?,
             })
@@ -175,13 +217,14 @@ pub(crate) async fn sealed_row(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<SealedRow>, Internal> {
-    let row = sqlx::query("SELECT id, purpose, sealed FROM sealed_secrets WHERE id = $1")
+    let row = sqlx::query("SELECT id, owner_id, purpose, sealed FROM sealed_secrets WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
     row.map(|row| {
         Ok(SealedRow {
             id: row.try_get("id")?,
+            owner_id: row.try_get("owner_id")?,
             purpose: row.try_get("purpose")?,
             sealed: row.try_get("sealed")?,
         })

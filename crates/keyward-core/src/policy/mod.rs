@@ -312,11 +312,13 @@ impl Keyward {
         policy: &PasswordPolicy,
     ) -> Result<(), PolicyUpdateError> {
         // Password rules belong to managing the school's users.
-        crate::authz::authorize(
+        self.authorize_audited(
+            ctx,
             actor,
             crate::authz::Action::ManageUser,
             crate::authz::Target::School(school),
         )
+        .await
         .map_err(|denied| match denied {
             crate::authz::Denied::Hidden => PolicyUpdateError::SchoolNotFound,
             crate::authz::Denied::Forbidden => PolicyUpdateError::Forbidden,

@@ -24,7 +24,7 @@ use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::settings::IdentifyBy;
 use crate::types::{EmailAddress, MAX_USERNAME_CHARS, Password, UnixTime, UserId, Username};
 
-pub(crate) use store::end_open_requests;
+pub(crate) use store::{delete_finished_requests, end_open_requests};
 
 /// Mail kinds this capability composes.
 pub(crate) mod kind {

@@ -349,3 +349,38 @@ pub(super) async fn find_by_email_key(
 ) -> Result<Vec<(Account, bool)>, Internal> {
     crate::accounts::find_for_recovery(db, "u.email_key = $1", key).await
 }
+
+/// The requests that are over (binds `$1` over-before and `$2` unsent-before).
+macro_rules! finished_request {
+    () => {
+        "((ended_at IS NOT NULL AND ended_at < $1) \
+          OR (ended_at IS NULL AND link_expires_at IS NOT NULL AND link_expires_at < $1 \
+              AND (code_expires_at IS NULL OR code_expires_at < $1)) \
+          OR (ended_at IS NULL AND link_expires_at IS NULL AND created_at < $2))"
+    };
+}
+
+/// Deletes up to `limit` requests that are over: ended before `over_before`;
+/// open, with link and code both expired before `over_before`; or open,
+/// never sent (no link minted) and created before `unsent_before`. Returns
+/// how many. The condition is repeated outside the sub-select so a request
+/// changed meanwhile is judged again (PostgreSQL re-checks it on the row).
+pub(crate) async fn delete_finished_requests(
+    conn: &mut AnyConnection,
+    over_before: UnixTime,
+    unsent_before: UnixTime,
+    limit: i64,
+) -> Result<u64, Internal> {
+    let done = sqlx::query(concat!(
+        "DELETE FROM recovery_requests WHERE id IN (SELECT id FROM recovery_requests WHERE ",
+        finished_request!(),
+        " LIMIT $3) AND ",
+        finished_request!()
+    ))
+    .bind(over_before.secs())
+    .bind(unsent_before.secs())
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -144,6 +144,7 @@ pub async fn create_class(
 )]
 pub async fn class_database(
     State(state): State<AppState>,
+    client: Client,
     caller: ApiSession,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<ClassBody>>, AppError> {
@@ -152,7 +153,7 @@ pub async fn class_database(
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let classes = state
         .kw
-        .class_database(&actor, school.as_ref())
+        .class_database(&state.ctx(&client), &actor, school.as_ref())
         .await
         .map_err(coded)?;
     Ok(Json(classes.into_iter().map(ClassBody::from).collect()))

@@ -11,7 +11,7 @@ use keyward_core::types::{ClassId, SchoolId};
 use super::ErrorBody;
 use super::users::UserBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiSession, path_id};
+use crate::extract::{ApiSession, Client, path_id};
 use crate::pages::query_param;
 use crate::state::AppState;
 
@@ -32,6 +32,7 @@ use crate::state::AppState;
 )]
 pub async fn list(
     State(state): State<AppState>,
+    client: Client,
     caller: ApiSession,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
@@ -46,7 +47,11 @@ pub async fn list(
         school,
     };
     let actor = state.kw.actor_of(&caller.session.account).await?;
-    let users = state.kw.find_users(&actor, &query).await.map_err(coded)?;
+    let users = state
+        .kw
+        .find_users(&state.ctx(&client), &actor, &query)
+        .await
+        .map_err(coded)?;
     Ok(Json(
         users.iter().map(|a| UserBody::of(a, None, None)).collect(),
     ))
@@ -67,6 +72,7 @@ pub async fn list(
 )]
 pub async fn class_learners(
     State(state): State<AppState>,
+    client: Client,
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
@@ -74,7 +80,7 @@ pub async fn class_learners(
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let learners = state
         .kw
-        .class_learners(&actor, &class)
+        .class_learners(&state.ctx(&client), &actor, &class)
         .await
         .map_err(coded)?;
     Ok(Json(
@@ -100,6 +106,7 @@ pub async fn class_learners(
 )]
 pub async fn school_learners(
     State(state): State<AppState>,
+    client: Client,
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
@@ -107,7 +114,7 @@ pub async fn school_learners(
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let learners = state
         .kw
-        .school_learners(&actor, &school)
+        .school_learners(&state.ctx(&client), &actor, &school)
         .await
         .map_err(coded)?;
     Ok(Json(

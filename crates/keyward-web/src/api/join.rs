@@ -186,12 +186,17 @@ pub async fn join_another_class(
 )]
 pub async fn show_class_code(
     State(state): State<AppState>,
+    client: Client,
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ClassCodeBody>, AppError> {
     let class = class_id(path)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
-    let info = state.kw.class_code(&actor, &class).await.map_err(coded)?;
+    let info = state
+        .kw
+        .class_code(&state.ctx(&client), &actor, &class)
+        .await
+        .map_err(coded)?;
     Ok(Json(info.into()))
 }
 

@@ -159,6 +159,7 @@ pub async fn reveal(
 )]
 pub async fn settings(
     State(state): State<AppState>,
+    client: Client,
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SchoolSettings>, AppError> {
@@ -166,7 +167,7 @@ pub async fn settings(
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let retrievable = state
         .kw
-        .learner_passwords_retrievable(&actor, &school)
+        .learner_passwords_retrievable(&state.ctx(&client), &actor, &school)
         .await
         .map_err(coded)?;
     Ok(Json(SchoolSettings {

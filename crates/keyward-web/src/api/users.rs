@@ -177,12 +177,17 @@ pub async fn create(
 )]
 pub async fn show(
     State(state): State<AppState>,
+    client: Client,
     caller: ApiSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<UserBody>, AppError> {
     let id = path_id(path, UserId::parse)?;
     let actor = state.kw.actor_of(&caller.session.account).await?;
-    let details = state.kw.show_user(&actor, &id).await.map_err(coded)?;
+    let details = state
+        .kw
+        .show_user(&state.ctx(&client), &actor, &id)
+        .await
+        .map_err(coded)?;
     Ok(Json(UserBody::of(
         &details.account,
         details.access_code,

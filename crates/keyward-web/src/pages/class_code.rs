@@ -53,6 +53,7 @@ fn join_url(state: &AppState) -> String {
 
 pub async fn show(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
@@ -64,7 +65,7 @@ pub async fn show(
     let actor = state.kw.actor_of(&session.account).await?;
     let info: ClassCodeInfo = state
         .kw
-        .class_code(&actor, &class)
+        .class_code(&state.ctx(&client), &actor, &class)
         .await
         .map_err(classroom_error)?;
     let notice = match query_param(query.as_deref(), "notice").as_str() {

@@ -101,6 +101,7 @@ fn form_page(
 
 pub async fn form(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
@@ -111,7 +112,7 @@ pub async fn form(
     let class = class_id(path)?;
     let preview = state
         .kw
-        .class_reset_preview(&actor, &class)
+        .class_reset_preview(&state.ctx(&client), &actor, &class)
         .await
         .map_err(page_error)?;
     let page = form_page(&visitor, preview, "individual", Vec::new());
@@ -148,7 +149,7 @@ pub async fn submit(
         None => {
             let preview = state
                 .kw
-                .class_reset_preview(&actor, &class)
+                .class_reset_preview(&state.ctx(&client), &actor, &class)
                 .await
                 .map_err(page_error)?;
             let errors = vec!["Choose how to reset: the same password for every learner, or a new password for each learner.".to_owned()];
@@ -190,7 +191,7 @@ pub async fn submit(
     };
     let preview = state
         .kw
-        .class_reset_preview(&actor, &class)
+        .class_reset_preview(&state.ctx(&client), &actor, &class)
         .await
         .map_err(page_error)?;
     let page = form_page(&visitor, preview, &form.mode, errors);

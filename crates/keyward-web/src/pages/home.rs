@@ -11,7 +11,7 @@ use keyward_core::authz::Role;
 
 use super::{Nav, render};
 use crate::error::AppError;
-use crate::extract::Visitor;
+use crate::extract::{Client, Visitor};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -40,7 +40,11 @@ pub async fn root(visitor: Visitor) -> Response {
     .into_response()
 }
 
-pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Response, AppError> {
+pub async fn home(
+    State(state): State<AppState>,
+    client: Client,
+    visitor: Visitor,
+) -> Result<Response, AppError> {
     let Some(session) = &visitor.session else {
         return Ok(Redirect::to("/signin").into_response());
     };
@@ -49,7 +53,7 @@ pub async fn home(State(state): State<AppState>, visitor: Visitor) -> Result<Res
         let actor = state.kw.actor_of(&session.account).await?;
         let classes = state
             .kw
-            .class_database(&actor, None)
+            .class_database(&state.ctx(&client), &actor, None)
             .await
             .map_err(|e| AppError::from_coded(&e))?;
         Some(

@@ -100,6 +100,7 @@ fn learner_id(path: Result<Path<String>, PathRejection>) -> Result<UserId, AppEr
 async fn load(
     state: &AppState,
     visitor: &Visitor,
+    client: &Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Result<(Actor, UserId, LearnerPasswordPage), Response>, AppError> {
     let actor = match actor_or_sign_in(state, visitor, "/classes").await? {
@@ -109,7 +110,7 @@ async fn load(
     let learner = learner_id(path)?;
     let view = state
         .kw
-        .learner_password_view(&actor, &learner)
+        .learner_password_view(&state.ctx(client), &actor, &learner)
         .await
         .map_err(coded)?;
     let page = LearnerPasswordPage::new(visitor, &actor, view);
@@ -118,10 +119,11 @@ async fn load(
 
 pub async fn show(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let (_, _, page) = match load(&state, &visitor, path).await? {
+    let (_, _, page) = match load(&state, &visitor, &client, path).await? {
         Ok(loaded) => loaded,
         Err(response) => return Ok(response),
     };
@@ -174,7 +176,7 @@ async fn step(
     step: Step,
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
-    let (actor, learner, mut page) = match load(state, visitor, path).await? {
+    let (actor, learner, mut page) = match load(state, visitor, client, path).await? {
         Ok(loaded) => loaded,
         Err(response) => return Ok(response),
     };
@@ -222,7 +224,7 @@ pub async fn reset(
     PageForm(form): PageForm<ResetForm>,
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
-    let (actor, learner, mut page) = match load(&state, &visitor, path).await? {
+    let (actor, learner, mut page) = match load(&state, &visitor, &client, path).await? {
         Ok(loaded) => loaded,
         Err(response) => return Ok(response),
     };

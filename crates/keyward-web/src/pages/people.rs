@@ -135,6 +135,7 @@ fn denied_page(err: impl keyward_core::error::CodedError + std::fmt::Debug) -> A
 
 pub async fn list(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
@@ -146,6 +147,7 @@ pub async fn list(
     let found = state
         .kw
         .find_users(
+            &state.ctx(&client),
             &actor,
             &UserQuery {
                 text: q.clone(),
@@ -188,6 +190,7 @@ fn roles_for(actor: &Actor) -> Vec<(&'static str, &'static str)> {
 async fn new_page(
     state: &AppState,
     visitor: &Visitor,
+    client: &Client,
     actor: &Actor,
     errors: Vec<String>,
     typed: Typed,
@@ -201,7 +204,7 @@ async fn new_page(
     if let Some(school) = actor.school_id.as_ref() {
         classes = state
             .kw
-            .class_database(actor, Some(school))
+            .class_database(&state.ctx(client), actor, Some(school))
             .await
             .map_err(|e| AppError::from_coded(&e))?;
     }
@@ -218,6 +221,7 @@ async fn new_page(
 
 pub async fn new_form(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
     let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
@@ -227,7 +231,15 @@ pub async fn new_form(
     if let Some(school) = &actor.school_id {
         authorize(&actor, Action::ManageUser, Target::School(school)).map_err(denied_page)?;
     }
-    let page = new_page(&state, &visitor, &actor, Vec::new(), Typed::default()).await?;
+    let page = new_page(
+        &state,
+        &visitor,
+        &client,
+        &actor,
+        Vec::new(),
+        Typed::default(),
+    )
+    .await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -294,7 +306,15 @@ pub async fn create(
         Ok(created) => Ok(Redirect::to(&format!("/users/{}?added=1", created.id)).into_response()),
         Err(CreateUserError::Internal(internal)) => Err(AppError::internal(&internal)),
         Err(CreateUserError::Invalid(message)) => {
-            let page = new_page(&state, &visitor, &actor, vec![message.to_owned()], typed).await?;
+            let page = new_page(
+                &state,
+                &visitor,
+                &client,
+                &actor,
+                vec![message.to_owned()],
+                typed,
+            )
+            .await?;
             Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
         }
         Err(err) => Err(denied_page(err)),
@@ -303,6 +323,7 @@ pub async fn create(
 
 pub async fn show(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
@@ -312,7 +333,7 @@ pub async fn show(
         Err(redirect) => return Ok(redirect),
     };
     let id = path_id(path, UserId::parse)?;
-    let details = match state.kw.show_user(&actor, &id).await {
+    let details = match state.kw.show_user(&state.ctx(&client), &actor, &id).await {
         Ok(details) => details,
         Err(CreateUserError::Internal(internal)) => return Err(AppError::internal(&internal)),
         Err(err) => return Err(denied_page(err)),

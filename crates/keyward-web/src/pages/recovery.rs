@@ -49,6 +49,8 @@ struct ResetPage {
     nav: Option<Nav>,
     csrf_token: String,
     action: String,
+    /// Empty when the person must type it (`recovery.confirm_username`): the
+    /// page then carries it nowhere, not even for the live password hints.
     username: String,
     ask_username: bool,
     hints: Vec<Hint>,
@@ -61,7 +63,11 @@ impl ResetPage {
             nav: Nav::of(visitor),
             csrf_token: visitor.csrf_token(),
             action: format!("/recovery/{token}"),
-            username: link.username.to_string(),
+            username: if link.ask_username {
+                String::new()
+            } else {
+                link.username.to_string()
+            },
             ask_username: link.ask_username,
             hints: link.policy.hints(),
             errors,

@@ -148,6 +148,7 @@ fn thousands(n: usize) -> String {
 async fn school_for(
     state: &AppState,
     visitor: &Visitor,
+    client: &Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Result<(RosterSchool, Actor), Response>, AppError> {
     let Some(session) = &visitor.session else {
@@ -157,7 +158,7 @@ async fn school_for(
     let actor = state.kw.actor_of(&session.account).await?;
     let school = state
         .kw
-        .roster_school(&actor, &school)
+        .roster_school(&state.ctx(client), &actor, &school)
         .await
         .map_err(roster_error)?;
     Ok(Ok((school, actor)))
@@ -165,10 +166,11 @@ async fn school_for(
 
 pub async fn form(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let (school, _) = match school_for(&state, &visitor, path).await? {
+    let (school, _) = match school_for(&state, &visitor, &client, path).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };
@@ -240,7 +242,7 @@ pub async fn upload(
     path: Result<Path<String>, PathRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let (school, actor) = match school_for(&state, &visitor, path).await? {
+    let (school, actor) = match school_for(&state, &visitor, &client, path).await? {
         Ok(found) => found,
         Err(redirect) => return Ok(redirect),
     };

@@ -66,6 +66,7 @@ fn directory_error(err: DirectoryError) -> AppError {
 
 pub async fn class_database(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
     let actor = match actor_or_sign_in(&state, &visitor, "/classes").await? {
@@ -78,14 +79,14 @@ pub async fn class_database(
     }
     let classes = state
         .kw
-        .class_database(&actor, actor.school_id.as_ref())
+        .class_database(&state.ctx(&client), &actor, actor.school_id.as_ref())
         .await
         .map_err(|e| AppError::from_coded(&e))?;
     let mut blocks = Vec::with_capacity(classes.len());
     for class in classes {
         let learners = state
             .kw
-            .class_learners(&actor, &class.id)
+            .class_learners(&state.ctx(&client), &actor, &class.id)
             .await
             .map_err(directory_error)?;
         blocks.push(ClassBlock {
@@ -131,6 +132,7 @@ pub async fn subscription(
 
 pub async fn student_database(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
     let actor = match actor_or_sign_in(&state, &visitor, "/school/students").await? {
@@ -140,7 +142,7 @@ pub async fn student_database(
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
     let learners = state
         .kw
-        .school_learners(&actor, &school)
+        .school_learners(&state.ctx(&client), &actor, &school)
         .await
         .map_err(directory_error)?;
     let page = StudentDatabasePage {
@@ -248,13 +250,14 @@ struct SchoolSettingsPage {
 async fn settings_page(
     state: &AppState,
     visitor: &Visitor,
+    client: &Client,
     actor: &keyward_core::authz::Actor,
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
     let retrievable = state
         .kw
-        .learner_passwords_retrievable(actor, &school)
+        .learner_passwords_retrievable(&state.ctx(client), actor, &school)
         .await
         .map_err(|e| AppError::from_coded(&e))?;
     let page = SchoolSettingsPage {
@@ -271,13 +274,14 @@ async fn settings_page(
 /// subscription management.
 pub async fn settings(
     State(state): State<AppState>,
+    client: Client,
     visitor: Visitor,
 ) -> Result<Response, AppError> {
     let actor = match actor_or_sign_in(&state, &visitor, "/school").await? {
         Ok(actor) => actor,
         Err(redirect) => return Ok(redirect),
     };
-    settings_page(&state, &visitor, &actor, None).await
+    settings_page(&state, &visitor, &client, &actor, None).await
 }
 
 #[derive(Deserialize)]
@@ -312,5 +316,5 @@ pub async fn update_settings(
     } else {
         "Saved. keyward keeps no copies of learner passwords, and the copies it had are destroyed."
     };
-    settings_page(&state, &visitor, &actor, Some(notice)).await
+    settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }

@@ -23,6 +23,11 @@ struct MailApp {
 /// The app with the demo people (password `OLD`), mail going over SMTP to a
 /// capture, and the demo teacher signed in once (so it may recover).
 async fn mail_app() -> MailApp {
+    mail_app_with(|_| {}).await
+}
+
+/// [`mail_app`] with more settings changed.
+async fn mail_app_with(more: impl FnOnce(&mut keyward_core::settings::Settings)) -> MailApp {
     let smtp = SmtpCapture::start();
     let port = smtp.port();
     let app = spawn_app_with(|s| {
@@ -32,6 +37,7 @@ async fn mail_app() -> MailApp {
         s.mail.smtp.security = SmtpSecurity::None;
         s.mail.smtp.timeout = Duration::from_secs(5);
         s.server.public_url = "https://accounts.school.example/".parse().unwrap();
+        more(s);
     })
     .await;
     let rng = SeededRandom::new(5);
@@ -125,6 +131,10 @@ async fn forgot_password_by_link_through_the_pages() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.page_text().contains("Choose a new password"));
     assert!(page.text().contains("autocomplete=\"new-password\""));
+    // Without recovery.confirm_username the page names the account, and a
+    // hidden username field helps password managers.
+    assert!(page.page_text().contains("demo.teacher"));
+    assert_eq!(page.field("username").as_deref(), Some("demo.teacher"));
     let csrf = page.field("csrf_token").unwrap();
 
     let mismatch = browser
@@ -722,5 +732,68 @@ async fn this_wasnt_me_asks_first_then_ends_every_session() {
             .iter()
             .any(|a| a.to == "lena.fischer@riverside.example"),
         "the lead teacher is told"
+    );
+}
+
+#[tokio::test]
+async fn with_confirm_username_the_reset_page_never_carries_the_username() {
+    let m = mail_app_with(|s| s.recovery.confirm_username = true).await;
+    let mut browser = m.app.browser();
+    let form = browser.get("/recovery").await;
+    let csrf = form.field("csrf_token").unwrap();
+    let sent = browser
+        .post_form(
+            "/recovery",
+            &[("csrf_token", &csrf), ("username", "demo.teacher")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let path = link_path(&m.reset_mail().await);
+
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.page_text().contains("Choose a new password"));
+    // Nowhere in the HTML: no text, no hidden field, no hint attribute.
+    assert!(
+        !page.text().to_lowercase().contains("demo.teacher"),
+        "{}",
+        page.text()
+    );
+    assert!(page.text().contains("id=\"username\""));
+    assert!(page.field("username").is_none(), "no value to fill in");
+    let csrf = page.field("csrf_token").unwrap();
+
+    // Someone else's username is refused, and the page again names nobody.
+    let wrong = browser
+        .post_form(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("username", "demo.lead"),
+                ("new_password", NEW),
+                ("confirm_password", NEW),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!wrong.text().to_lowercase().contains("demo.teacher"));
+
+    // The person types their username: the reset goes through.
+    let done = browser
+        .post_form(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("username", "demo.teacher"),
+                ("new_password", NEW),
+                ("confirm_password", NEW),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location(), Some("/signin?notice=password_reset"));
+    assert_eq!(
+        m.app.api_sign_in("demo.teacher", NEW).await.status,
+        StatusCode::OK
     );
 }

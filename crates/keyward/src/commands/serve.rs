@@ -1,9 +1,11 @@
-//! `keyward serve`: migrate, then serve (with the outbox worker) until Ctrl-C or SIGTERM.
+//! `keyward serve`: migrate, then serve (with the outbox worker and the purge
+//! task) until Ctrl-C or SIGTERM.
 
 use std::sync::Arc;
 
 use keyward_core::Keyward;
 use keyward_core::mail::worker::run_outbox_worker;
+use keyward_core::purge::worker::run_purge_worker;
 use keyward_core::settings::Settings;
 use keyward_web::{AppState, Server};
 
@@ -41,13 +43,16 @@ pub async fn serve(
         tracing::info!(addr = %metrics, "metrics are served at /metrics");
     }
     ready(addr);
-    // The outbox worker runs beside the server and stops with it, after the
-    // requests in flight (which may have written mail) have finished.
-    let (stop_worker, worker_stop) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(run_outbox_worker(kw.clone(), worker_stop));
+    // The outbox worker and the purge task run beside the server and stop
+    // with it, after the requests in flight (which may have written mail)
+    // have finished.
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(run_outbox_worker(kw.clone(), workers_stop.clone()));
+    let purge = tokio::spawn(run_purge_worker(kw.clone(), workers_stop));
     let served = server.run(shutdown_signal()).await;
-    let _ = stop_worker.send(true);
+    let _ = stop_workers.send(true);
     let _ = worker.await;
+    let _ = purge.await;
     served.map_err(failed)?;
     kw.db().close().await;
     tracing::info!("keyward stopped");

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::*;
 use crate::admin::NewPendingUser;
 use crate::authz::Actor;
+use crate::authz::authorize;
 use crate::crypto::random::SeededRandom;
 use crate::error::CodedError;
 use crate::testing::{MONDAY_MORNING, TestDb, actor_named, audited_actions, ctx_at, demo_keyward};
@@ -171,7 +172,10 @@ async fn a_new_learner_joins_with_the_class_code_and_signs_in() {
     let target = w.kw.user_target(&account.id).await.unwrap().unwrap();
     assert_eq!(target.classes, vec![w.class.clone()]);
     authorize(&w.teacher, Action::ViewLearner, Target::User(&target)).unwrap();
-    let details = w.kw.show_user(&w.teacher, &account.id).await.unwrap();
+    let details =
+        w.kw.show_user(&crate::testing::view_ctx(), &w.teacher, &account.id)
+            .await
+            .unwrap();
     assert!(details.parent_access_code.is_some());
     assert!(details.access_code.is_none());
     let audit = crate::audit::recent(w.kw.db(), 5).await.unwrap();
@@ -224,7 +228,12 @@ async fn a_switched_off_or_regenerated_code_lets_nobody_in() {
             .unwrap();
     let new_code = fresh.code.clone().unwrap();
     assert_ne!(new_code, w.code);
-    assert_eq!(w.kw.class_code(&w.teacher, &w.class).await.unwrap(), fresh);
+    assert_eq!(
+        w.kw.class_code(&crate::testing::view_ctx(), &w.teacher, &w.class)
+            .await
+            .unwrap(),
+        fresh
+    );
     let err =
         w.kw.join_class_as_new_learner(&w.ctx(), &join_input(&w.code, "yan.y"))
             .await
@@ -341,7 +350,10 @@ async fn only_the_class_teachers_and_the_lead_teacher_see_and_change_the_code() 
     let parent = actor_named(&w.kw, "demo.parent").await;
 
     for allowed in [&w.teacher, &w.lead, &w.admin] {
-        let info = w.kw.class_code(allowed, &w.class).await.unwrap();
+        let info =
+            w.kw.class_code(&crate::testing::view_ctx(), allowed, &w.class)
+                .await
+                .unwrap();
         assert_eq!(info.class_name, crate::demo::DEMO_CLASS_NAME);
         assert_eq!(info.code.as_deref(), Some(w.code.as_str()));
     }
@@ -351,7 +363,10 @@ async fn only_the_class_teachers_and_the_lead_teacher_see_and_change_the_code() 
         (&parent, "forbidden"),
         (&outsider, "not_found"),
     ] {
-        let err = w.kw.class_code(who, &w.class).await.unwrap_err();
+        let err =
+            w.kw.class_code(&crate::testing::view_ctx(), who, &w.class)
+                .await
+                .unwrap_err();
         assert_eq!(err.code(), expected);
         let err =
             w.kw.regenerate_class_code(&w.ctx(), who, &w.class)
@@ -367,14 +382,17 @@ async fn only_the_class_teachers_and_the_lead_teacher_see_and_change_the_code() 
         }
     }
     // Nothing changed, and an unknown class is simply not there.
-    let info = w.kw.class_code(&w.teacher, &w.class).await.unwrap();
+    let info =
+        w.kw.class_code(&crate::testing::view_ctx(), &w.teacher, &w.class)
+            .await
+            .unwrap();
     assert_eq!(
         (info.code.as_deref(), info.enabled),
         (Some(w.code.as_str()), true)
     );
     let nowhere = ClassId::generate(&w.rng).unwrap();
     assert_eq!(
-        w.kw.class_code(&w.admin, &nowhere)
+        w.kw.class_code(&crate::testing::view_ctx(), &w.admin, &nowhere)
             .await
             .unwrap_err()
             .code(),

@@ -4,8 +4,9 @@
 //!
 //! The reset changes every learner or none: the class is held by a lease
 //! (`classes.password_reset_until`) so that two resets of one class cannot
-//! interleave, every password is checked and hashed (in parallel, on the
-//! bounded hashing pool) before anything is written, and then one transaction
+//! interleave, every password is checked and hashed (on the bounded hashing
+//! pool, at most `max_concurrent - 1` at a time, see [`class_hashes_in_flight`])
+//! before anything is written, and then one transaction
 //! stores them all with one audit row that names the mode and the count,
 //! never a password. Learners who have not used their access code yet have no
 //! password; they are left alone and listed as skipped.
@@ -19,7 +20,7 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Target};
 use crate::classroom::passwords::{keep_staff_password, school_keeps_copies_in};
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
@@ -246,20 +247,23 @@ impl Keyward {
     /// another class.
     async fn class_to_reset(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassInReach, ClassResetError> {
         let row = crate::classroom::store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
-        authorize(
+        self.authorize_audited(
+            ctx,
             actor,
             Action::ResetLearnerPassword,
             Target::Class {
                 school: &row.school_id,
                 class,
             },
-        )?;
+        )
+        .await?;
         Ok(ClassInReach {
             id: class.clone(),
             school_id: row.school_id,
@@ -272,10 +276,11 @@ impl Keyward {
     /// learner policy a chosen shared password must meet.
     pub async fn class_reset_preview(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassResetPreview, ClassResetError> {
-        let class = self.class_to_reset(actor, class).await?;
+        let class = self.class_to_reset(ctx, actor, class).await?;
         let members = crate::admin::learners_of_class(&self.db, &class.id).await?;
         let pending = members
             .iter()
@@ -303,7 +308,7 @@ impl Keyward {
         class: &ClassId,
         mode: ClassResetMode,
     ) -> Result<ClassReset, ClassResetError> {
-        let class = self.class_to_reset(actor, class).await?;
+        let class = self.class_to_reset(ctx, actor, class).await?;
         let until = UnixTime(ctx.now.secs().saturating_add(CLASS_RESET_LEASE_SECS));
         if !store::take_lease(&self.db, &class.id, ctx.now, until).await? {
             return Err(ClassResetError::ResetInProgress);
@@ -348,7 +353,14 @@ impl Keyward {
                 .user_target(&learner.id)
                 .await?
                 .ok_or(Denied::Forbidden)?;
-            authorize(actor, Action::ResetLearnerPassword, Target::User(&target)).map_err(
+            self.authorize_audited(
+                ctx,
+                actor,
+                Action::ResetLearnerPassword,
+                Target::User(&target),
+            )
+            .await
+            .map_err(
                 // The class is in reach, so its learners' existence is no secret.
                 |_| Denied::Forbidden,
             )?;
@@ -362,13 +374,20 @@ impl Keyward {
         let kind = mode.kind();
         let passwords = self.new_passwords(ctx, &policy, &learners, mode)?;
 
-        // Every hash at once, each waiting for its slot in the bounded pool.
-        let hashes = try_join_all(
-            passwords
-                .iter()
-                .map(|password| self.hashing.hash(password, ctx.rng)),
-        )
-        .await?;
+        // A few hashes at a time, in order: each next one queues behind
+        // the sign-ins that arrived before it (the pool's queue is FIFO), so
+        // a class of thirty never makes a sign-in wait for thirty hashes.
+        let in_flight = class_hashes_in_flight(self.settings.hashing.max_concurrent);
+        let mut hashes = Vec::with_capacity(passwords.len());
+        for batch in passwords.chunks(in_flight) {
+            let batch = try_join_all(
+                batch
+                    .iter()
+                    .map(|password| self.hashing.hash(password, ctx.rng)),
+            )
+            .await?;
+            hashes.extend(batch);
+        }
 
         let mut tx = self.db.begin_write().await?;
         let keep = school_keeps_copies_in(&mut tx, &class.school_id).await?;
@@ -537,6 +556,13 @@ impl Drop for LeaseGuard {
             }
         });
     }
+}
+
+/// How many of a class reset's hashes may be in the pool at once: all slots
+/// but one (at least one), so a sign-in always finds a slot free or waits
+/// behind one class hash at most, never behind the whole class.
+fn class_hashes_in_flight(max_concurrent: usize) -> usize {
+    max_concurrent.saturating_sub(1).max(1)
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ async fn individual_mode_gives_every_learner_their_own_password_to_sign_in_with(
         assert!(!signs_in(&kw, &rng, learner.username.as_str(), DEMO_PASSWORD).await);
         // Staff set it and a copy is kept: it can be shown again, Cara's too.
         let view = kw
-            .learner_password_view(&teacher, &learner.user_id)
+            .learner_password_view(&crate::testing::view_ctx(), &teacher, &learner.user_id)
             .await
             .unwrap();
         assert_eq!(view.state, PasswordState::Retrievable);
@@ -265,7 +265,10 @@ async fn pending_learners_are_left_alone_and_listed_as_skipped() {
         std::slice::from_ref(&class),
     )
     .await;
-    let preview = kw.class_reset_preview(&lead, &class).await.unwrap();
+    let preview = kw
+        .class_reset_preview(&crate::testing::view_ctx(), &lead, &class)
+        .await
+        .unwrap();
     assert_eq!((preview.learners, preview.pending), (3, 1));
     assert_eq!(preview.class_name, crate::demo::DEMO_CLASS_NAME);
 
@@ -283,7 +286,7 @@ async fn pending_learners_are_left_alone_and_listed_as_skipped() {
         .unwrap();
     assert_eq!(dev.status, AccountStatus::Pending);
     assert_eq!(
-        kw.learner_password_view(&lead, &created.id)
+        kw.learner_password_view(&crate::testing::view_ctx(), &lead, &created.id)
             .await
             .unwrap()
             .state,
@@ -375,7 +378,7 @@ async fn staff_outside_the_class_or_school_cannot_reset_it() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
     let err = kw
-        .class_reset_preview(&foreign_lead, &class)
+        .class_reset_preview(&crate::testing::view_ctx(), &foreign_lead, &class)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
@@ -499,18 +502,28 @@ async fn a_busy_hashing_pool_changes_nothing_and_frees_the_class() {
     let teacher = actor_named(&kw, "demo.teacher").await;
     let class = demo_class(&kw).await;
 
-    let err = kw
-        .reset_class_passwords(&ctx, &teacher, &class, ClassResetMode::Individual)
-        .await
-        .unwrap_err();
+    // The one slot is taken (a sign-in's hash, say) while the reset asks.
+    let reset_while_busy = || async {
+        let stats = kw.hashing_stats();
+        let password = Password::new("Occupant-1".into()).unwrap();
+        let occupant = kw.hashing.hash(&password, &rng);
+        let reset = async {
+            while stats.running.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            kw.reset_class_passwords(&ctx, &teacher, &class, ClassResetMode::Individual)
+                .await
+        };
+        let (occupied, reset) = tokio::join!(occupant, reset);
+        occupied.unwrap();
+        reset
+    };
+    let err = reset_while_busy().await.unwrap_err();
     assert_eq!(err.code(), "server_busy");
     assert!(matches!(err.kind(), ErrorKind::Unavailable { .. }));
     assert!(class_resets_audited(&kw).await.is_empty());
     // The class is free again: only the busy pool refuses now, not a lease.
-    let err = kw
-        .reset_class_passwords(&ctx, &teacher, &class, ClassResetMode::Individual)
-        .await
-        .unwrap_err();
+    let err = reset_while_busy().await.unwrap_err();
     assert_eq!(err.code(), "server_busy");
     let held: Option<i64> =
         sqlx::query_scalar("SELECT password_reset_until FROM classes WHERE id = $1")
@@ -588,7 +601,7 @@ async fn a_school_that_keeps_no_copies_gets_passwords_that_cannot_be_shown_again
     assert!(!reset.kept);
     for learner in &reset.learners {
         assert_eq!(
-            kw.learner_password_view(&lead, &learner.user_id)
+            kw.learner_password_view(&crate::testing::view_ctx(), &lead, &learner.user_id)
                 .await
                 .unwrap()
                 .state,
@@ -640,4 +653,97 @@ fn the_csv_lists_every_learner_with_formulas_neutralised() {
         ]
     );
     assert_eq!(reset.csv_file_name(), "Class-4B---north-passwords.csv");
+}
+
+#[test]
+fn a_class_reset_leaves_a_hashing_slot_to_sign_ins() {
+    assert_eq!(class_hashes_in_flight(0), 1);
+    assert_eq!(class_hashes_in_flight(1), 1);
+    assert_eq!(class_hashes_in_flight(2), 1);
+    assert_eq!(class_hashes_in_flight(4), 3);
+}
+
+#[tokio::test]
+async fn a_sign_in_during_a_big_class_reset_waits_for_at_most_a_few_of_its_hashes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (kw, db, rng) = demo_keyward(44).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let class = demo_class(&kw).await;
+    // Sixteen more learners with a password (cheap hashing while setting up).
+    for i in 0..16 {
+        let created = create_pending_user(
+            &kw,
+            &ctx,
+            &lead,
+            Role::Learner,
+            ("Extra", &format!("Learner{i:02}")),
+            std::slice::from_ref(&class),
+        )
+        .await;
+        kw.activate(
+            &ctx,
+            &crate::activation::ActivationInput {
+                code: created.access_code,
+                username: format!("extra.{i:02}"),
+                password: "ExtraPass42".into(),
+                confirm_password: None,
+                email: None,
+                first_name: None,
+                last_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    // The same school on a server whose hashes take a while, two at a time.
+    let mut settings = kw.settings().clone();
+    settings.hashing.max_concurrent = 2;
+    settings.hashing.memory_kib = 8 * 1024;
+    settings.hashing.iterations = 4;
+    settings.hashing.queue_timeout = std::time::Duration::from_secs(120);
+    let kw = Keyward::new(db.db.clone(), settings, &SeededRandom::new(7)).unwrap();
+    let stats = kw.hashing_stats();
+
+    let reset_done = AtomicBool::new(false);
+    let reset = async {
+        let reset = kw
+            .reset_class_passwords(&ctx, &teacher, &class, ClassResetMode::Individual)
+            .await;
+        reset_done.store(true, Ordering::SeqCst);
+        reset
+    };
+    let sign_in = async {
+        // Once the reset is hashing, someone signs in (and mistypes).
+        while stats.running.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let before = stats.completed.load(Ordering::SeqCst);
+        let signed_in = kw
+            .sign_in(&ctx, "demo.amy", "not-her-password".into())
+            .await;
+        let after = stats.completed.load(Ordering::SeqCst);
+        (
+            signed_in.is_err(),
+            after - before,
+            reset_done.load(Ordering::SeqCst),
+        )
+    };
+    let (reset, (refused, hashes_meanwhile, reset_finished_first)) = tokio::join!(reset, sign_in);
+
+    let reset = reset.unwrap();
+    assert_eq!(reset.learners.len(), 19);
+    assert!(refused);
+    assert!(
+        !reset_finished_first,
+        "the sign-in waited for the whole class"
+    );
+    // The sign-in's own hash and the class's hash in flight, maybe the next
+    // one or two: never the class's queue of nineteen.
+    assert!(
+        hashes_meanwhile <= 4,
+        "{hashes_meanwhile} hashes before the sign-in's"
+    );
+    assert_eq!(class_resets_audited(&kw).await.len(), 1);
 }

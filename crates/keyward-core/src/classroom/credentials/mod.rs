@@ -24,9 +24,9 @@ use crate::Keyward;
 use crate::accounts::AccountStatus;
 use crate::activation::ACCESS_CODE_PURPOSE;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Role, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Role, Target};
 use crate::classroom::passwords::{LEARNER_PASSWORD_PURPOSE, PasswordState};
-use crate::crypto::store::context_of;
+use crate::crypto::store::open_row_value;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::types::{ClassId, Password, SchoolId, UserId};
 
@@ -257,7 +257,7 @@ impl Keyward {
         actor: &Actor,
         class: &ClassId,
     ) -> Result<Credentials, CredentialsError> {
-        let (school, scope) = self.class_in_reach(actor, class).await?;
+        let (school, scope) = self.class_in_reach(ctx, actor, class).await?;
         self.load_credentials(ctx, actor, school, scope, Secrets::Without)
             .await
     }
@@ -270,7 +270,7 @@ impl Keyward {
         actor: &Actor,
         school: &SchoolId,
     ) -> Result<Credentials, CredentialsError> {
-        let school = self.school_in_reach(actor, school).await?;
+        let school = self.school_in_reach(ctx, actor, school).await?;
         self.load_credentials(
             ctx,
             actor,
@@ -290,7 +290,7 @@ impl Keyward {
         class: &ClassId,
         use_: CredentialsUse,
     ) -> Result<Credentials, CredentialsError> {
-        let (school, scope) = self.class_in_reach(actor, class).await?;
+        let (school, scope) = self.class_in_reach(ctx, actor, class).await?;
         let credentials = self
             .load_credentials(ctx, actor, school, scope, Secrets::With)
             .await?;
@@ -308,7 +308,7 @@ impl Keyward {
         school: &SchoolId,
         use_: CredentialsUse,
     ) -> Result<Credentials, CredentialsError> {
-        let school = self.school_in_reach(actor, school).await?;
+        let school = self.school_in_reach(ctx, actor, school).await?;
         let credentials = self
             .load_credentials(ctx, actor, school, CredentialsScope::School, Secrets::With)
             .await?;
@@ -321,6 +321,7 @@ impl Keyward {
     /// classes of other schools look alike (404).
     async fn class_in_reach(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
     ) -> Result<((SchoolId, String), CredentialsScope), CredentialsError> {
@@ -328,14 +329,16 @@ impl Keyward {
             .await?
             .ok_or(Denied::Hidden)?;
         let school = found.school_id;
-        authorize(
+        self.authorize_audited(
+            ctx,
             actor,
             Action::ExportClassCredentials,
             Target::Class {
                 school: &school,
                 class,
             },
-        )?;
+        )
+        .await?;
         let school_name = store::school_name(&self.db, &school)
             .await?
             .ok_or(Denied::Hidden)?;
@@ -351,14 +354,17 @@ impl Keyward {
     /// Authorizes a school export and finds the school (404 when unknown).
     async fn school_in_reach(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         school: &SchoolId,
     ) -> Result<(SchoolId, String), CredentialsError> {
-        authorize(
+        self.authorize_audited(
+            ctx,
             actor,
             Action::ExportSchoolCredentials,
             Target::School(school),
-        )?;
+        )
+        .await?;
         let name = store::school_name(&self.db, school)
             .await?
             .ok_or(Denied::Hidden)?;
@@ -491,22 +497,18 @@ impl Keyward {
         Ok(opened)
     }
 
-    /// Opens one sealed value, refusing one sealed for another purpose.
+    /// Opens one sealed value as the `purpose` of the learner whose row
+    /// points at it, refusing one sealed for another learner or purpose.
     fn open_row(&self, row: &store::SealedRow, purpose: &str) -> Result<String, Internal> {
-        if row.purpose != purpose {
-            return Err(Internal::new(format!(
-                "sealed secret {} has purpose {} where {purpose} was expected",
-                row.sealed_id, row.purpose
-            )));
-        }
-        self.sealer
-            .open(&row.sealed, &context_of(&row.sealed_id, &row.purpose))
-            .map_err(|err| {
-                Internal::new(format!(
-                    "sealed secret {} ({}) does not open: {err}",
-                    row.sealed_id, row.purpose
-                ))
-            })
+        open_row_value(
+            &self.sealer,
+            &row.sealed_id,
+            &row.owner_id,
+            &row.purpose,
+            &row.sealed,
+            &row.user_id,
+            purpose,
+        )
     }
 
     async fn audit_credentials(

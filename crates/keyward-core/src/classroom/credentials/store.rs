@@ -87,6 +87,8 @@ pub(super) struct SealedRow {
     /// `password`, or the code's kind (`activation`, `parent`).
     pub kind: String,
     pub sealed_id: String,
+    /// The user the sealed row says it belongs to.
+    pub owner_id: String,
     pub purpose: String,
     pub sealed: String,
 }
@@ -105,7 +107,7 @@ pub(super) async fn sealed_passwords(
     scope: Scope<'_>,
 ) -> Result<Vec<SealedRow>, Internal> {
     let sql = concat!(
-        "SELECT u.id AS user_id, 'password' AS kind, s.id AS sealed_id, s.purpose, s.sealed \
+        "SELECT u.id AS user_id, 'password' AS kind, s.id AS sealed_id, s.owner_id, s.purpose, s.sealed \
          FROM users u JOIN sealed_secrets s ON s.id = u.password_sealed_id WHERE ",
         learners_of_scope!()
     );
@@ -120,7 +122,7 @@ pub(super) async fn open_codes(
     now: UnixTime,
 ) -> Result<Vec<SealedRow>, Internal> {
     let sql = concat!(
-        "SELECT a.user_id, a.kind, s.id AS sealed_id, s.purpose, s.sealed \
+        "SELECT a.user_id, a.kind, s.id AS sealed_id, s.owner_id, s.purpose, s.sealed \
          FROM access_codes a JOIN users u ON u.id = a.user_id \
          JOIN sealed_secrets s ON s.id = a.sealed_id \
          WHERE a.used_at IS NULL AND a.revoked_at IS NULL \
@@ -150,6 +152,7 @@ async fn sealed_rows(
                 user_id: row.try_get("user_id")?,
                 kind: row.try_get("kind")?,
                 sealed_id: row.try_get("sealed_id")?,
+                owner_id: row.try_get("owner_id")?,
                 purpose: row.try_get("purpose")?,
                 sealed: row.try_get("sealed")?,
             })

@@ -2,10 +2,12 @@
 //! test run.
 
 use super::*;
+use crate::audit::{AuditRow, action};
 use crate::authz::{Permission, Role};
 use crate::testing::{
-    DEMO_PASSWORD, MONDAY_MORNING, account_named, actor_named, change_own_password_as,
-    create_pending_user, ctx_at, demo_class, demo_keyward, grant_through_custom_role, parse_csv,
+    DEMO_PASSWORD, MONDAY_MORNING, account_named, actor_named, another_teacher,
+    change_own_password_as, create_pending_user, ctx_at, demo_class, demo_keyward,
+    grant_through_custom_role, parse_csv, staff_of_another_school, view_ctx,
 };
 use crate::types::Password;
 
@@ -75,7 +77,10 @@ async fn the_class_csv_has_the_spec_columns_and_one_row_per_learner_by_name() {
     // The parent access code is the one a parent can use.
     let amy = account_named(&kw, "demo.amy").await;
     let lead = actor_named(&kw, "demo.lead").await;
-    let shown = kw.show_user(&lead, &amy.id).await.unwrap();
+    let shown = kw
+        .show_user(&crate::testing::view_ctx(), &lead, &amy.id)
+        .await
+        .unwrap();
     assert_eq!(Some(rows[0][8].clone()), shown.parent_access_code);
 }
 
@@ -405,13 +410,13 @@ async fn every_showing_and_export_is_audited_with_scope_and_row_count_only() {
     )
     .await
     .unwrap();
-    // A refused export is not a showing.
+    // A refused export is no showing: it is audited as a refusal.
     let _ = kw
         .school_credentials(&ctx, &teacher, &school, CredentialsUse::Export)
         .await
         .unwrap_err();
 
-    let rows: Vec<_> = crate::audit::recent(kw.db(), 4)
+    let rows: Vec<_> = crate::audit::recent(kw.db(), 5)
         .await
         .unwrap()
         .into_iter()
@@ -456,6 +461,12 @@ async fn every_showing_and_export_is_audited_with_scope_and_row_count_only() {
                 None,
                 Some(school.as_str()),
                 Some(school_detail.as_str())
+            ),
+            (
+                action::AUTHZ_DENIED,
+                Some(teacher.user_id.as_str()),
+                Some(school.as_str()),
+                Some("action=export_school_credentials answer=forbidden")
             ),
         ]
     );
@@ -537,4 +548,235 @@ fn file_names_are_plain_ascii_slugs() {
         credentials("***", Some("4B")).file_name(),
         "4b-credentials.csv"
     );
+}
+
+/// Swaps column `column` of the rows of `table` whose `key` column is `a`
+/// and `b` (what someone with write access to the database might do). The
+/// names are the test's own literals.
+async fn swap_column(kw: &Keyward, table: &str, column: &str, key: &str, a: &str, b: &str) {
+    let value_of = |id: &str| {
+        let sql = format!("SELECT {column} FROM {table} WHERE {key} = $1");
+        let id = id.to_owned();
+        async move {
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_one(kw.db().pool())
+                .await
+                .unwrap()
+        }
+    };
+    let (value_a, value_b) = (value_of(a).await, value_of(b).await);
+    assert_ne!(value_a, value_b);
+    let sql = format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2");
+    for (id, value) in [(a, &value_b), (b, &value_a)] {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(value)
+            .bind(id)
+            .execute(kw.db().pool())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn sealed_copies_swapped_between_two_learners_do_not_open_as_the_other() {
+    let (kw, _db, rng) = demo_keyward(67).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let class = demo_class(&kw).await;
+    let (amy, ben) = (
+        account_named(&kw, "demo.amy").await,
+        account_named(&kw, "demo.ben").await,
+    );
+    // Both passwords are kept and both have a parent access code.
+    let amy_codes = kw
+        .show_user(&crate::testing::view_ctx(), &lead, &amy.id)
+        .await
+        .unwrap();
+    let ben_codes = kw
+        .show_user(&crate::testing::view_ctx(), &lead, &ben.id)
+        .await
+        .unwrap();
+    let ben_code = ben_codes.parent_access_code.clone().unwrap();
+    assert!(amy_codes.parent_access_code.is_some());
+    kw.reveal_learner_password(&ctx, &lead, &amy.id)
+        .await
+        .unwrap();
+
+    // The learners' references to their sealed passwords are swapped.
+    swap_column(
+        &kw,
+        "users",
+        "password_sealed_id",
+        "id",
+        amy.id.as_str(),
+        ben.id.as_str(),
+    )
+    .await;
+    let err = kw
+        .reveal_learner_password(&ctx, &lead, &amy.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "internal");
+    assert!(!err.to_string().contains(DEMO_PASSWORD));
+    let err = kw
+        .class_credentials(&ctx, &lead, &class, CredentialsUse::Export)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "internal");
+    swap_column(
+        &kw,
+        "users",
+        "password_sealed_id",
+        "id",
+        amy.id.as_str(),
+        ben.id.as_str(),
+    )
+    .await;
+    kw.reveal_learner_password(&ctx, &lead, &amy.id)
+        .await
+        .unwrap();
+
+    // The parent access codes' references to their sealed copies are swapped.
+    swap_column(
+        &kw,
+        "access_codes",
+        "sealed_id",
+        "user_id",
+        amy.id.as_str(),
+        ben.id.as_str(),
+    )
+    .await;
+    let err = kw
+        .show_user(&crate::testing::view_ctx(), &lead, &amy.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "internal");
+    assert!(!err.to_string().contains(&ben_code));
+    let err = kw
+        .class_credentials(&ctx, &lead, &class, CredentialsUse::Show)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "internal");
+}
+
+async fn audit_rows(kw: &Keyward, name: &str) -> Vec<AuditRow> {
+    crate::audit::recent(kw.db(), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.action == name)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_refusal_is_audited_with_the_refused_action_and_no_secret() {
+    let (kw, _db, rng) = demo_keyward(68).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let admin = actor_named(&kw, "demo.admin").await;
+    let amy = account_named(&kw, "demo.amy").await;
+    let school = lead.school_id.clone().unwrap();
+    let ola = another_teacher(&kw, &ctx, &lead).await;
+    let outsider =
+        staff_of_another_school(&kw, &ctx, &admin, lead.user_id.clone(), Role::LeadTeacher).await;
+    assert!(audit_rows(&kw, action::AUTHZ_DENIED).await.is_empty());
+
+    // A teacher of no class of Amy's may not show her password...
+    let err = kw
+        .reveal_learner_password(&ctx, &ola, &amy.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err.code(), "forbidden" | "not_found"), "{err}");
+    // ...nor list the school's users; staff of another school may not see her.
+    let err = kw
+        .find_users(&view_ctx(), &ola, &crate::admin::UserQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+    let err = kw
+        .show_user(&view_ctx(), &outsider, &amy.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+
+    let rows = audit_rows(&kw, action::AUTHZ_DENIED).await;
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // Newest first.
+    let expected = [
+        (
+            &outsider.user_id,
+            amy.id.as_str(),
+            "action=view_user answer=not_found",
+        ),
+        (
+            &ola.user_id,
+            school.as_str(),
+            "action=view_user answer=forbidden",
+        ),
+        (
+            &ola.user_id,
+            amy.id.as_str(),
+            "action=reset_learner_password answer=",
+        ),
+    ];
+    for (row, (actor, target, detail)) in rows.iter().zip(expected) {
+        assert_eq!(row.outcome, "denied");
+        assert_eq!(row.actor_id.as_deref(), Some(actor.as_str()));
+        assert_eq!(row.target_id.as_deref(), Some(target));
+        assert!(
+            row.detail.as_deref().unwrap().starts_with(detail),
+            "{row:?}"
+        );
+        assert_eq!(row.client_addr.as_deref(), Some("192.0.2.10"));
+        assert!(!format!("{row:?}").contains(DEMO_PASSWORD));
+    }
+    // What was allowed left no refusal behind.
+    kw.reveal_learner_password(&ctx, &lead, &amy.id)
+        .await
+        .unwrap();
+    assert_eq!(audit_rows(&kw, action::AUTHZ_DENIED).await.len(), 3);
+}
+
+#[tokio::test]
+async fn showing_access_codes_again_is_audited_without_the_codes() {
+    let (kw, _db, rng) = demo_keyward(69).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let amy = account_named(&kw, "demo.amy").await;
+    let class = demo_class(&kw).await;
+    let created = new_learner(&kw, &ctx, "Dan", "Dunn", std::slice::from_ref(&class)).await;
+
+    // The person page opens the codes: a parent code for Amy; an access
+    // code and a parent code for Dan, still pending.
+    let shown = kw.show_user(&view_ctx(), &teacher, &amy.id).await.unwrap();
+    let parent_code = shown.parent_access_code.unwrap();
+    let shown = kw.show_user(&view_ctx(), &lead, &created.id).await.unwrap();
+    assert!(shown.access_code.is_some());
+    let rows = audit_rows(&kw, action::CODES_REVEAL).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].actor_id.as_deref(), Some(lead.user_id.as_str()));
+    assert_eq!(rows[0].target_id.as_deref(), Some(created.id.as_str()));
+    assert_eq!(rows[0].detail.as_deref(), Some("kinds=activation,parent"));
+    assert_eq!(rows[1].actor_id.as_deref(), Some(teacher.user_id.as_str()));
+    assert_eq!(rows[1].target_id.as_deref(), Some(amy.id.as_str()));
+    assert_eq!(rows[1].detail.as_deref(), Some("kinds=parent"));
+    for row in &rows {
+        assert_eq!(row.outcome, "success");
+        assert!(!format!("{row:?}").contains(&parent_code));
+        assert!(!format!("{row:?}").contains(&created.access_code));
+    }
+
+    // Someone with no open code to show: nothing is revealed, nothing audited.
+    kw.show_user(&view_ctx(), &lead, &lead.user_id)
+        .await
+        .unwrap();
+    assert_eq!(audit_rows(&kw, action::CODES_REVEAL).await.len(), 2);
+
+    // The class's Show access codes is audited as before.
+    kw.class_credentials(&ctx, &teacher, &class, CredentialsUse::Show)
+        .await
+        .unwrap();
+    assert_eq!(audit_rows(&kw, action::CREDENTIALS_SHOW).await.len(), 1);
 }

@@ -207,11 +207,19 @@ impl Keyward {
     /// loads the learner. Unknown ids and learners out of scope look alike.
     async fn learner_in_reach(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         learner: &UserId,
     ) -> Result<Account, LearnerPasswordError> {
         let target = self.user_target(learner).await?.ok_or(Denied::Hidden)?;
-        authorize(actor, Action::ResetLearnerPassword, Target::User(&target)).map_err(
+        self.authorize_audited(
+            ctx,
+            actor,
+            Action::ResetLearnerPassword,
+            Target::User(&target),
+        )
+        .await
+        .map_err(
             // A teacher may know a learner of their school exists (the
             // student database is not theirs, but the name is no secret);
             // anyone outside the school learns nothing.
@@ -229,10 +237,11 @@ impl Keyward {
     /// their password can be shown.
     pub async fn learner_password_view(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         learner: &UserId,
     ) -> Result<LearnerPasswordView, LearnerPasswordError> {
-        let account = self.learner_in_reach(actor, learner).await?;
+        let account = self.learner_in_reach(ctx, actor, learner).await?;
         let state = store::password_state(&self.db, learner).await?;
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::Learner)
@@ -253,7 +262,7 @@ impl Keyward {
         actor: &Actor,
         learner: &UserId,
     ) -> Result<ProposedPassword, LearnerPasswordError> {
-        let account = self.learner_in_reach(actor, learner).await?;
+        let account = self.learner_in_reach(ctx, actor, learner).await?;
         if account.status == AccountStatus::Pending {
             return Err(LearnerPasswordError::NotActivated);
         }
@@ -280,7 +289,7 @@ impl Keyward {
         learner: &UserId,
         choice: NewPasswordChoice,
     ) -> Result<IssuedPassword, LearnerPasswordError> {
-        let account = self.learner_in_reach(actor, learner).await?;
+        let account = self.learner_in_reach(ctx, actor, learner).await?;
         if account.status == AccountStatus::Pending {
             return Err(LearnerPasswordError::NotActivated);
         }
@@ -358,7 +367,7 @@ impl Keyward {
         actor: &Actor,
         learner: &UserId,
     ) -> Result<IssuedPassword, LearnerPasswordError> {
-        let account = self.learner_in_reach(actor, learner).await?;
+        let account = self.learner_in_reach(ctx, actor, learner).await?;
         let state = store::password_state(&self.db, learner).await?;
         if state != PasswordState::Retrievable {
             return Err(LearnerPasswordError::NotRetrievable(state));
@@ -421,16 +430,22 @@ impl Keyward {
     /// (`learner_passwords_retrievable`). Its staff and platform admins may ask.
     pub async fn learner_passwords_retrievable(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         school: &SchoolId,
     ) -> Result<bool, SchoolSettingError> {
-        authorize(actor, Action::ViewLearner, Target::School(school)).or_else(|denied| {
+        let target = Target::School(school);
+        match authorize(actor, Action::ViewLearner, target) {
+            Ok(()) => {}
             // Teachers see the setting of their own school too.
-            match denied {
-                Denied::Forbidden if actor.school_id.as_ref() == Some(school) => Ok(()),
-                other => Err(other),
+            Err(Denied::Forbidden) if actor.school_id.as_ref() == Some(school) => {}
+            Err(denied) => {
+                let denied = self
+                    .audit_denial(ctx, actor, Action::ViewLearner, target, denied)
+                    .await;
+                return Err(denied.into());
             }
-        })?;
+        }
         store::find_school_setting(&self.db, school)
             .await?
             .ok_or(SchoolSettingError::Denied(Denied::Hidden))
@@ -445,7 +460,8 @@ impl Keyward {
         school: &SchoolId,
         keep: bool,
     ) -> Result<(), SchoolSettingError> {
-        authorize(actor, Action::ManageUser, Target::School(school))?;
+        self.authorize_audited(ctx, actor, Action::ManageUser, Target::School(school))
+            .await?;
         let mut tx = self.db.begin_write().await?;
         if !store::update_school_setting(&mut tx, school, keep).await? {
             return Err(Denied::Hidden.into());

@@ -29,6 +29,7 @@ pub(crate) async fn keep_staff_password(
                 conn,
                 ctx,
                 sealer,
+                user,
                 LEARNER_PASSWORD_PURPOSE,
                 password.expose(),
             )
@@ -147,7 +148,7 @@ pub(super) async fn open_learner_password(
             .fetch_optional(db.pool())
             .await?;
     match sealed_id.flatten() {
-        Some(id) => open_sealed(db.pool(), sealer, &id).await,
+        Some(id) => open_sealed(db.pool(), sealer, &id, user, LEARNER_PASSWORD_PURPOSE).await,
         None => Ok(None),
     }
 }

@@ -28,7 +28,10 @@ async fn a_teacher_generates_a_password_the_learner_signs_in_with_and_can_show_i
     assert!(signs_in(&kw, &rng, "demo.amy", issued.password.expose()).await);
     assert!(!signs_in(&kw, &rng, "demo.amy", DEMO_PASSWORD).await);
 
-    let view = kw.learner_password_view(&teacher, &amy.id).await.unwrap();
+    let view = kw
+        .learner_password_view(&crate::testing::view_ctx(), &teacher, &amy.id)
+        .await
+        .unwrap();
     assert_eq!(view.state, PasswordState::Retrievable);
     let shown = kw
         .reveal_learner_password(&ctx, &teacher, &amy.id)
@@ -111,7 +114,7 @@ async fn when_the_learner_chooses_their_own_password_the_copy_is_destroyed() {
         .unwrap_err();
     assert_eq!(err.code(), "not_retrievable");
     assert_eq!(
-        kw.learner_password_view(&teacher, &cara.id)
+        kw.learner_password_view(&crate::testing::view_ctx(), &teacher, &cara.id)
             .await
             .unwrap()
             .state,
@@ -159,7 +162,10 @@ async fn staff_outside_the_learners_classes_or_school_cannot_reach_them() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
     let unknown = crate::types::UserId::generate(&rng).unwrap();
-    let err = kw.learner_password_view(&lead, &unknown).await.unwrap_err();
+    let err = kw
+        .learner_password_view(&crate::testing::view_ctx(), &lead, &unknown)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "not_found");
     assert!(signs_in(&kw, &rng, "demo.amy", DEMO_PASSWORD).await);
 }
@@ -173,7 +179,7 @@ async fn a_school_that_keeps_no_copies_destroys_them_and_keeps_none_after() {
     let school = lead.school_id.clone().unwrap();
     let amy = account_named(&kw, "demo.amy").await;
     assert!(
-        kw.learner_passwords_retrievable(&teacher, &school)
+        kw.learner_passwords_retrievable(&crate::testing::view_ctx(), &teacher, &school)
             .await
             .unwrap()
     );
@@ -187,11 +193,14 @@ async fn a_school_that_keeps_no_copies_destroys_them_and_keeps_none_after() {
         .await
         .unwrap();
     assert!(
-        !kw.learner_passwords_retrievable(&teacher, &school)
+        !kw.learner_passwords_retrievable(&crate::testing::view_ctx(), &teacher, &school)
             .await
             .unwrap()
     );
-    let view = kw.learner_password_view(&teacher, &amy.id).await.unwrap();
+    let view = kw
+        .learner_password_view(&crate::testing::view_ctx(), &teacher, &amy.id)
+        .await
+        .unwrap();
     assert_eq!(view.state, PasswordState::NotKept);
 
     let issued = kw
@@ -219,7 +228,7 @@ async fn a_pending_learner_has_no_password_to_reset() {
         .unwrap_err();
     assert_eq!(err.code(), "not_activated");
     assert_eq!(
-        kw.learner_password_view(&lead, &created.id)
+        kw.learner_password_view(&crate::testing::view_ctx(), &lead, &created.id)
             .await
             .unwrap()
             .state,

@@ -18,7 +18,7 @@ use crate::Keyward;
 use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Role, Target};
 use crate::classroom::credentials::write_csv;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::store::is_unique_violation;
@@ -191,10 +191,12 @@ impl Keyward {
     /// those who may import (lead teachers of the school, platform admins).
     pub async fn roster_school(
         &self,
+        ctx: &Ctx<'_>,
         actor: &Actor,
         school: &SchoolId,
     ) -> Result<RosterSchool, RosterError> {
-        authorize(actor, Action::ManageUser, Target::School(school))?;
+        self.authorize_audited(ctx, actor, Action::ManageUser, Target::School(school))
+            .await?;
         let name = store::school_name(&self.db, school)
             .await?
             .ok_or(RosterError::NotFound)?;
@@ -213,7 +215,7 @@ impl Keyward {
         school: &SchoolId,
         csv_bytes: &[u8],
     ) -> Result<RosterReport, RosterError> {
-        let school = self.roster_school(actor, school).await?;
+        let school = self.roster_school(ctx, actor, school).await?;
         match self.check_and_import(ctx, actor, &school, csv_bytes).await {
             Err(RosterError::Invalid(rejection)) => {
                 let detail = format!("problems={}", rejection.problem_count);

@@ -144,7 +144,10 @@ async fn a_thousand_learners_in_twenty_classes_import_in_one_go_with_working_cod
     assert_eq!(report.learners[0].class, DEMO_CLASS_NAME);
 
     // Every learner is enrolled: the demo class gained 50, each new class 50.
-    let classes = w.kw.class_database(&w.lead, None).await.unwrap();
+    let classes =
+        w.kw.class_database(&crate::testing::view_ctx(), &w.lead, None)
+            .await
+            .unwrap();
     let demo_class = classes.iter().find(|c| c.name == DEMO_CLASS_NAME).unwrap();
     let year_3 = classes.iter().find(|c| c.name == "Year 3").unwrap();
     assert_eq!(year_3.learner_count, 50);
@@ -507,7 +510,10 @@ async fn two_imports_racing_for_one_username_leave_one_whole_and_nothing_of_the_
         other => panic!("{other:?}"),
     }
     assert_eq!(w.count("users").await, users_before + 201);
-    let classes = w.kw.class_database(&w.lead, None).await.unwrap();
+    let classes =
+        w.kw.class_database(&crate::testing::view_ctx(), &w.lead, None)
+            .await
+            .unwrap();
     assert_eq!(
         classes.iter().filter(|c| c.name == "Class 9").count(),
         1,
