@@ -20,7 +20,12 @@ document.querySelectorAll('[data-toggle-password]').forEach(function (button) {
 document.querySelectorAll('[data-password-hints]').forEach(function (list) {
   var input = document.getElementById(list.getAttribute('data-password-hints'));
   if (!input) return;
-  var username = (list.getAttribute('data-username') || '').toLowerCase();
+  // The username the password must not contain: the one the page names, or
+  // else the one being typed in the same form (Use a code, or a reset page
+  // that asks for the username again and so must not carry it).
+  var named = (list.getAttribute('data-username') || '').toLowerCase();
+  var typed = input.form ? input.form.querySelector('input[name="username"]:not([type="hidden"])') : null;
+  function username() { return named || (typed ? typed.value.toLowerCase() : ''); }
   var strength = document.querySelector('[data-strength-for="' + input.id + '"]');
   function met(rule, value, text) {
     var length = Array.from(text).length;
@@ -30,7 +35,10 @@ document.querySelectorAll('[data-password-hints]').forEach(function (list) {
       case 'upper': return /\p{Lu}/u.test(text);
       case 'digit': return /[0-9]/.test(text);
       case 'nospecial': return text.length > 0 && /^[\p{L}\p{N}]*$/u.test(text);
-      case 'username': return text.length > 0 && (username.length < 3 || text.toLowerCase().indexOf(username) === -1);
+      case 'username': {
+        var name = username();
+        return text.length > 0 && (name.length < 3 || text.toLowerCase().indexOf(name) === -1);
+      }
       default: return false; // 'common' is known only to the server
     }
   }
@@ -63,6 +71,7 @@ document.querySelectorAll('[data-password-hints]').forEach(function (list) {
     if (strength) strength.textContent = estimate(input.value);
   }
   input.addEventListener('input', update);
+  if (typed) typed.addEventListener('input', update);
   update();
 });
 
