@@ -176,6 +176,17 @@ pub async fn serialize_on(
     store::throttle_lock(conn, key, now).await.map(|_| ())
 }
 
+/// When a delay that starts `now` ends. Times are whole seconds and the real
+/// moment may be late in `now`'s second, so a running delay ends one second
+/// after `now + delay`: never sooner than the delay, at most a second later.
+fn blocked_until(now: UnixTime, delay: Duration) -> UnixTime {
+    if delay.is_zero() {
+        now
+    } else {
+        now.plus(delay + Duration::from_secs(1))
+    }
+}
+
 /// Attempts let through and counted, waiting to learn how they went.
 #[must_use = "an attempt is counted as a failure unless it is settled as a success"]
 #[derive(Debug)]
@@ -212,7 +223,7 @@ pub async fn reserve(
             key.free_failures,
             key.max_delay,
         );
-        store::throttle_set(&mut tx, &key.key, failures, now, now.plus(delay)).await?;
+        store::throttle_set(&mut tx, &key.key, failures, now, blocked_until(now, delay)).await?;
     }
     tx.commit().await?;
     Ok(Ok(Attempt { keys }))
@@ -268,6 +279,16 @@ mod tests {
             tries >= 90,
             "the default should not be stricter than needed: {tries}"
         );
+    }
+
+    #[test]
+    fn a_delay_never_ends_sooner_than_it_says_even_late_in_a_second() {
+        let now = UnixTime(1000);
+        assert_eq!(blocked_until(now, Duration::ZERO), now);
+        // Started at 1000.97 s, a one-second delay must last until 1001.97 s,
+        // so the first whole second it is over is 1002.
+        assert_eq!(blocked_until(now, Duration::from_secs(1)), UnixTime(1002));
+        assert_eq!(blocked_until(now, Duration::from_secs(16)), UnixTime(1017));
     }
 
     #[test]

@@ -298,6 +298,17 @@ fn audit_entry<'a>(
     }
 }
 
+/// The digest of what a **Forgot password?** request typed to name the
+/// account, normalised as look-ups normalise it: the same for every request
+/// naming the same account, whether or not it exists.
+fn subject_key(mode: IdentifyBy, username: Option<&str>, email: Option<&str>) -> String {
+    use sha2::Digest;
+    let username = username.map(crate::types::username_key).unwrap_or_default();
+    let email = email.map(str::to_lowercase).unwrap_or_default();
+    let typed = format!("{mode:?}\0{username}\0{email}");
+    hex::encode(sha2::Sha256::digest(typed.as_bytes()))
+}
+
 impl Keyward {
     /// **Forgot password?** (R-REC-1 to R-REC-3, R-REC-6). Whatever the
     /// account's state — unknown, without email, not eligible, throttled — the
@@ -334,6 +345,11 @@ impl Keyward {
             return Err(RecoveryRequestError::InputTooLong);
         }
         let handle = Token::generate(ctx.rng).map_err(Internal::from)?;
+        let subject_key = subject_key(mode, username, email);
+        let asked = store::Asked {
+            handle: &handle,
+            subject_key: &subject_key,
+        };
         let settings = &self.settings.recovery;
         let hour_ago = ctx.now.minus(std::time::Duration::from_secs(3600));
 
@@ -349,7 +365,7 @@ impl Keyward {
         .await?;
         if from_address > i64::from(settings.max_requests_per_address_per_hour) {
             let mut tx = self.db.begin_write().await?;
-            store::insert_request(&mut tx, ctx, &handle, None, Some(ended::THROTTLED)).await?;
+            store::insert_request(&mut tx, ctx, &asked, None, Some(ended::THROTTLED)).await?;
             audit::insert(
                 &mut *tx,
                 &audit_entry(ctx, action::RECOVERY_REQUEST, "throttled_address", None),
@@ -363,7 +379,7 @@ impl Keyward {
         let mut tx = self.db.begin_write().await?;
         let mut mail_written = false;
         if candidates.is_empty() {
-            store::insert_request(&mut tx, ctx, &handle, None, Some(ended::NO_ACCOUNT)).await?;
+            store::insert_request(&mut tx, ctx, &asked, None, Some(ended::NO_ACCOUNT)).await?;
             audit::insert(
                 &mut *tx,
                 &audit_entry(ctx, action::RECOVERY_REQUEST, "no_account", None),
@@ -376,7 +392,7 @@ impl Keyward {
                 store::insert_request(
                     &mut tx,
                     ctx,
-                    &handle,
+                    &asked,
                     Some(&account.id),
                     Some(ended::NO_EMAIL),
                 )
@@ -402,7 +418,7 @@ impl Keyward {
                 store::insert_request(
                     &mut tx,
                     ctx,
-                    &handle,
+                    &asked,
                     Some(&account.id),
                     Some(ended::THROTTLED),
                 )
@@ -422,7 +438,7 @@ impl Keyward {
                 (Some(ended::INELIGIBLE), kind::CONTACT_ADMIN, "ineligible")
             };
             let request_id =
-                store::insert_request(&mut tx, ctx, &handle, Some(&account.id), ending).await?;
+                store::insert_request(&mut tx, ctx, &asked, Some(&account.id), ending).await?;
             mail::enqueue(
                 &mut *tx,
                 ctx,
@@ -654,11 +670,14 @@ impl Keyward {
         };
         let settings = &self.settings.recovery;
         let max_tries = i64::from(settings.code_max_tries);
-        // Counted before the code is compared: per account across every
-        // request and resend, and per request at most `code_max_tries`.
-        let subject = match &newest.user_id {
-            Some(user) => format!("user:{user}"),
-            None => format!("handle:{}", handle.digest().as_str()),
+        // Counted before the code is compared: per request at most
+        // `code_max_tries`, and per subject (what was typed to name the
+        // account) across every request and resend — for unknown names
+        // exactly as for real ones, so the answers never tell them apart.
+        let subject = match (&newest.subject_key, &newest.user_id) {
+            (Some(subject), _) => format!("subject:{subject}"),
+            (None, Some(user)) => format!("user:{user}"),
+            (None, None) => format!("handle:{}", handle.digest().as_str()),
         };
         // The account's free tries are one request's tries: a new email
         // brings none, only the slowly growing delays.

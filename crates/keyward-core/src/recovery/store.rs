@@ -24,6 +24,9 @@ pub(crate) struct RequestRow {
     pub code_expires_at: Option<UnixTime>,
     pub ended_at: Option<UnixTime>,
     pub ended_reason: Option<String>,
+    /// The digest of what was typed to name the account (`None` on requests
+    /// made before it was recorded).
+    pub subject_key: Option<String>,
 }
 
 impl RequestRow {
@@ -33,7 +36,7 @@ impl RequestRow {
 }
 
 const REQUEST_COLUMNS: &str = "id, user_id, created_at, token_hash, link_expires_at, code_hash, \
-     code_expires_at, ended_at, ended_reason";
+     code_expires_at, ended_at, ended_reason, subject_key";
 
 fn request_from_row(row: &AnyRow) -> Result<RequestRow, Internal> {
     Ok(RequestRow {
@@ -52,30 +55,39 @@ fn request_from_row(row: &AnyRow) -> Result<RequestRow, Internal> {
             .map(UnixTime),
         ended_at: row.try_get::<Option<i64>, _>("ended_at")?.map(UnixTime),
         ended_reason: row.try_get("ended_reason")?,
+        subject_key: row.try_get("subject_key")?,
     })
 }
 
 /// Writes a request row and returns its id. `ended` marks rows that can never
 /// become a link (no account, no email, not eligible).
+/// One **Forgot password?** request as the browser made it: its handle and
+/// the digest of what was typed to name the account.
+pub(super) struct Asked<'a> {
+    pub handle: &'a Token,
+    pub subject_key: &'a str,
+}
+
 pub(super) async fn insert_request(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
-    handle: &Token,
+    asked: &Asked<'_>,
     user_id: Option<&UserId>,
     ended: Option<&'static str>,
 ) -> Result<String, Internal> {
     let id = UserId::generate(ctx.rng)?.to_string();
     sqlx::query(
-        "INSERT INTO recovery_requests (id, handle_hash, user_id, client_addr, created_at, ended_at, ended_reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO recovery_requests (id, handle_hash, user_id, client_addr, created_at, ended_at, ended_reason, subject_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
-    .bind(handle.digest().as_str())
+    .bind(asked.handle.digest().as_str())
     .bind(user_id.map(UserId::as_str))
     .bind(ctx.client_addr.as_deref())
     .bind(ctx.now.secs())
     .bind(ended.map(|_| ctx.now.secs()))
     .bind(ended)
+    .bind(asked.subject_key)
     .execute(conn)
     .await?;
     Ok(id)

@@ -830,3 +830,28 @@ async fn a_throttled_account_answers_the_code_page_like_an_unknown_one() {
         assert_eq!(err.code(), "code_wrong");
     }
 }
+
+#[tokio::test]
+async fn code_answers_across_requests_are_the_same_for_real_and_unknown_names() {
+    let w = world().await;
+    w.user("tess", Some("tess@school.example"), true).await;
+    w.user("nomail", None, true).await;
+    let ctx = w.ctx(MONDAY_MORNING);
+    let mut answers = Vec::new();
+    for name in ["tess", "nomail", "ghost"] {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let accepted = w.ask(MONDAY_MORNING, name).await;
+            for _ in 0..5 {
+                let err =
+                    w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), "23456789")
+                        .await
+                        .unwrap_err();
+                seen.push(err.code());
+            }
+        }
+        answers.push((name, seen));
+    }
+    assert_eq!(answers[0].1, answers[2].1, "{answers:?}");
+    assert_eq!(answers[1].1, answers[2].1, "{answers:?}");
+}
