@@ -73,14 +73,20 @@ fn hops(
     found.then_some(hops)
 }
 
-/// The `for=` of one `Forwarded` element (`for=192.0.2.60;proto=http`).
+/// The `for=` of one `Forwarded` element (`for=192.0.2.60;proto=http`). A
+/// parameter may occur once per element (RFC 7239), so an element naming
+/// `for` twice is unreadable.
 fn forwarded_for(element: &str) -> Option<IpAddr> {
-    let value = split_outside_quotes(element, ';').find_map(|pair| {
+    let mut values = split_outside_quotes(element, ';').filter_map(|pair| {
         let (name, value) = pair.split_once('=')?;
         name.trim()
             .eq_ignore_ascii_case("for")
             .then(|| value.trim())
-    })?;
+    });
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
     let value = match value.strip_prefix('"') {
         Some(quoted) => unquote(quoted.strip_suffix('"')?)?,
         None => value.to_owned(),
@@ -281,6 +287,7 @@ mod tests {
             "proto=https",
             "for=\"203.0.113.9",
             "for=\"1.2.3.4\"x",
+            "for=6.6.6.6;for=203.0.113.9",
         ] {
             let fwd = [("forwarded", value)];
             assert_eq!(client("10.0.0.1", trusted, &fwd), "10.0.0.1", "{value:?}");
