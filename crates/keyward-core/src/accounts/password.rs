@@ -144,9 +144,7 @@ impl Keyward {
             .await?;
             return Err(ChangePasswordError::WrongCurrentPassword);
         }
-        let mut conn = self.db.pool().acquire().await.map_err(Internal::from)?;
-        attempt.succeeded(&mut conn).await?;
-        drop(conn);
+        attempt.succeeded_now(&self.db).await?;
         if !violations.is_empty() {
             return Err(ChangePasswordError::PasswordPolicy { violations, policy });
         }

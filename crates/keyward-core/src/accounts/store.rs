@@ -281,8 +281,8 @@ pub(super) async fn throttle_refund(
 /// address per hour) in one atomic statement and returns how many were taken
 /// in the current window, this one included; a window that started before
 /// `window_start_before` starts again.
-pub(crate) async fn quota_take(
-    conn: &mut AnyConnection,
+pub(super) async fn quota_take<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
     key: &str,
     now: UnixTime,
     window_start_before: UnixTime,
@@ -297,7 +297,7 @@ pub(crate) async fn quota_take(
     .bind(key)
     .bind(now.secs())
     .bind(window_start_before.secs())
-    .fetch_one(conn)
+    .fetch_one(exec)
     .await?;
     Ok(taken)
 }

@@ -161,8 +161,7 @@ pub async fn take_quota(
     window_start_before: UnixTime,
     now: UnixTime,
 ) -> Result<i64, Internal> {
-    let mut conn = db.pool().acquire().await?;
-    store::quota_take(&mut conn, key, now, window_start_before).await
+    store::quota_take(db.pool(), key, now, window_start_before).await
 }
 
 /// Makes every transaction that calls this with the same `key` wait for the
@@ -241,6 +240,15 @@ impl Attempt {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// [`Attempt::succeeded`] in a transaction of its own, for a check that
+    /// writes nothing else.
+    pub async fn succeeded_now(self, db: &Db) -> Result<(), Internal> {
+        let mut tx = db.begin_write().await?;
+        self.succeeded(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -303,8 +303,7 @@ impl Keyward {
         });
         match usable {
             Some(class) => {
-                let mut conn = self.db.pool().acquire().await?;
-                attempt.succeeded(&mut conn).await?;
+                attempt.succeeded_now(&self.db).await?;
                 Ok(class)
             }
             None => {

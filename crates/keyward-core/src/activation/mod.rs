@@ -290,8 +290,7 @@ impl Keyward {
         };
         match &checked {
             Ok(_) => {
-                let mut conn = self.db.pool().acquire().await?;
-                attempt.succeeded(&mut conn).await?;
+                attempt.succeeded_now(&self.db).await?;
             }
             Err(_) => {
                 attempt.failed();

@@ -111,6 +111,27 @@ impl World {
         out
     }
 
+    /// Types `code` `times` times on the code page of `asked`'s browser, at
+    /// `MONDAY_MORNING`, and returns the error codes of the answers.
+    async fn wrong_codes(
+        &self,
+        asked: &RecoveryAccepted,
+        code: &str,
+        times: usize,
+    ) -> Vec<&'static str> {
+        let ctx = self.ctx(MONDAY_MORNING);
+        let mut answers = Vec::new();
+        for _ in 0..times {
+            let err = self
+                .kw
+                .redeem_recovery_code(&ctx, asked.handle.expose(), code)
+                .await
+                .expect_err("a wrong code is refused");
+            answers.push(err.code());
+        }
+        answers
+    }
+
     async fn newest_link_and_code(&self, now: UnixTime) -> (String, String) {
         let mail = self.mail(now).await;
         let text = &mail
@@ -741,11 +762,7 @@ async fn a_new_email_brings_no_new_code_tries() {
     w.user("tess", Some("tess@school.example"), true).await;
     let first = w.ask(MONDAY_MORNING, "tess").await;
     let ctx = w.ctx(MONDAY_MORNING);
-    for _ in 0..5 {
-        w.kw.redeem_recovery_code(&ctx, first.handle.expose(), "23456789")
-            .await
-            .unwrap_err();
-    }
+    w.wrong_codes(&first, "23456789", 5).await;
     let again = w.ask(MONDAY_MORNING, "tess").await;
     let (_, code) = w.newest_link_and_code(MONDAY_MORNING).await;
     let err =
@@ -836,19 +853,12 @@ async fn code_answers_across_requests_are_the_same_for_real_and_unknown_names() 
     let w = world().await;
     w.user("tess", Some("tess@school.example"), true).await;
     w.user("nomail", None, true).await;
-    let ctx = w.ctx(MONDAY_MORNING);
     let mut answers = Vec::new();
     for name in ["tess", "nomail", "ghost"] {
         let mut seen = Vec::new();
         for _ in 0..2 {
             let accepted = w.ask(MONDAY_MORNING, name).await;
-            for _ in 0..5 {
-                let err =
-                    w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), "23456789")
-                        .await
-                        .unwrap_err();
-                seen.push(err.code());
-            }
+            seen.extend(w.wrong_codes(&accepted, "23456789", 5).await);
         }
         answers.push((name, seen));
     }

@@ -28,6 +28,19 @@ async fn last_audited_addr(app: &TestApp) -> Option<String> {
         .clone()
 }
 
+/// Sends a wrong sign-in with each (header, value) and checks the client
+/// address the audit trail recorded for it.
+async fn assert_audited_clients(app: &TestApp, cases: &[(&str, &str, &str)]) {
+    for (name, value, expected) in cases {
+        app.send(wrong_sign_in("someone", name, value)).await;
+        assert_eq!(
+            last_audited_addr(app).await.as_deref(),
+            Some(*expected),
+            "{name}: {value}"
+        );
+    }
+}
+
 async fn behind_proxy(entries: &[&str]) -> TestApp {
     let nets: Vec<_> = entries.iter().map(|e| parse_network(e).unwrap()).collect();
     spawn_app_with(move |s| {
@@ -115,14 +128,7 @@ async fn hops_a_client_prepends_are_passed_over_for_the_right_most_untrusted_one
             "192.0.2.99",
         ),
     ];
-    for (name, value, expected) in cases {
-        app.send(wrong_sign_in("someone", name, value)).await;
-        assert_eq!(
-            last_audited_addr(&app).await.as_deref(),
-            Some(expected),
-            "{name}: {value}"
-        );
-    }
+    assert_audited_clients(&app, &cases).await;
 }
 
 #[tokio::test]
@@ -142,12 +148,5 @@ async fn ipv6_clients_behind_a_proxy_are_named_in_full() {
         ),
         ("x-forwarded-for", "::ffff:203.0.113.7", "203.0.113.7"),
     ];
-    for (name, value, expected) in cases {
-        app.send(wrong_sign_in("someone", name, value)).await;
-        assert_eq!(
-            last_audited_addr(&app).await.as_deref(),
-            Some(expected),
-            "{name}: {value}"
-        );
-    }
+    assert_audited_clients(&app, &cases).await;
 }

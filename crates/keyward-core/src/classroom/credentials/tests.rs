@@ -603,16 +603,19 @@ async fn sealed_copies_swapped_between_two_learners_do_not_open_as_the_other() {
         .await
         .unwrap();
 
-    // The learners' references to their sealed passwords are swapped.
-    swap_column(
-        &kw,
-        "users",
-        "password_sealed_id",
-        "id",
-        amy.id.as_str(),
-        ben.id.as_str(),
-    )
-    .await;
+    // The learners' references to their sealed passwords are swapped (and,
+    // further down, swapped back).
+    let swap_kept_passwords = || {
+        swap_column(
+            &kw,
+            "users",
+            "password_sealed_id",
+            "id",
+            amy.id.as_str(),
+            ben.id.as_str(),
+        )
+    };
+    swap_kept_passwords().await;
     let err = kw
         .reveal_learner_password(&ctx, &lead, &amy.id)
         .await
@@ -624,15 +627,7 @@ async fn sealed_copies_swapped_between_two_learners_do_not_open_as_the_other() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "internal");
-    swap_column(
-        &kw,
-        "users",
-        "password_sealed_id",
-        "id",
-        amy.id.as_str(),
-        ben.id.as_str(),
-    )
-    .await;
+    swap_kept_passwords().await;
     kw.reveal_learner_password(&ctx, &lead, &amy.id)
         .await
         .unwrap();
