@@ -39,16 +39,6 @@ pub trait CodedError: fmt::Display {
     }
 }
 
-/// The `details` of a password that breaks the rules: its violation codes.
-pub fn violation_details(
-    violations: &[crate::policy::Violation],
-) -> Vec<(&'static str, serde_json::Value)> {
-    vec![(
-        "violations",
-        serde_json::json!(crate::policy::violation_codes(violations)),
-    )]
-}
-
 /// An unexpected failure with its cause chain. Its `Display` is generic so the
 /// cause can never reach a client; log it with `{:?}` or [`Internal::cause`].
 /// A database that does not answer is told apart: callers should fail fast
@@ -167,8 +157,8 @@ fn is_contention(err: &sqlx::Error) -> bool {
     false
 }
 
-impl From<crate::crypto::random::RandomError> for Internal {
-    fn from(err: crate::crypto::random::RandomError) -> Self {
+impl From<crate::types::random::RandomError> for Internal {
+    fn from(err: crate::types::random::RandomError) -> Self {
         Internal::new(err)
     }
 }

@@ -16,17 +16,21 @@ pub mod authz;
 pub mod classroom;
 pub mod crypto;
 pub mod demo;
+pub mod dispatch;
 pub mod error;
 pub mod mail;
 pub mod policy;
 pub mod purge;
 pub mod recovery;
+pub mod rotation;
+pub mod schools;
 pub mod settings;
 pub mod store;
 pub mod types;
 
 mod service;
-pub use service::{Ctx, Keyward};
+pub use service::Keyward;
+pub use types::Ctx;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

@@ -1,53 +1,16 @@
-//! `Keyward`, the one handle on the core that the web layer and the CLI hold,
-//! and `Ctx`, what every use case is told about the moment it runs in: the
-//! time (read once at the edge), the randomness, and who is on the other end.
+//! `Keyward`, the one handle on the core that the web layer and the CLI hold:
+//! the database, the hashing pool, the settings, the mail service and the
+//! sealer that every use case (`impl Keyward` in each capability) runs on.
 
 use std::sync::Arc;
 
 use crate::crypto::hashing::{HashingPool, HashingStats};
-use crate::crypto::random::Random;
 use crate::crypto::sealing::Sealer;
 use crate::error::Internal;
-use crate::mail::MailService;
+use crate::mail::{MailService, MailStats};
 use crate::settings::Settings;
 use crate::store::Db;
-use crate::types::UnixTime;
-
-/// The moment a use case runs in.
-pub struct Ctx<'a> {
-    pub now: UnixTime,
-    pub rng: &'a dyn Random,
-    /// The client's address, for throttling and the audit trail.
-    pub client_addr: Option<String>,
-    /// The client's user agent, shown in the list of sessions.
-    pub user_agent: Option<String>,
-    /// The device cookie the browser presented, if any (R-LOCK-1); checked
-    /// by sign-in against the account it was earned for.
-    pub device: Option<String>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(now: UnixTime, rng: &'a dyn Random) -> Self {
-        Ctx {
-            now,
-            rng,
-            client_addr: None,
-            user_agent: None,
-            device: None,
-        }
-    }
-
-    pub fn with_client(mut self, addr: Option<String>, user_agent: Option<String>) -> Self {
-        self.client_addr = addr;
-        self.user_agent = user_agent.map(|ua| ua.chars().take(200).collect());
-        self
-    }
-
-    pub fn with_device(mut self, device: Option<String>) -> Self {
-        self.device = device;
-        self
-    }
-}
+use crate::types::random::Random;
 
 /// Services shared by every use case. Cheap to share behind an `Arc`.
 pub struct Keyward {
@@ -88,5 +51,15 @@ impl Keyward {
 
     pub fn hashing_stats(&self) -> Arc<HashingStats> {
         self.hashing.stats()
+    }
+
+    /// Tells this instance's outbox worker that mail is waiting, so it goes
+    /// out at once instead of at the next poll. Call after the commit.
+    pub fn wake_mail_worker(&self) {
+        self.mail.wake.notify_one();
+    }
+
+    pub fn mail_stats(&self) -> Arc<MailStats> {
+        self.mail.stats.clone()
     }
 }

@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use crate::accounts::Account;
 use crate::admin::{CreatedUser, NewPendingUser};
 use crate::authz::{Actor, Permission, PermissionSet, Role};
-use crate::crypto::random::SeededRandom;
 use crate::demo::DEMO_PEOPLE;
 use crate::settings::{
     DatabaseSettings, HashingSettings, MailTransportKind, Settings, SmtpSecurity,
 };
 use crate::store::Db;
+use crate::types::random::SeededRandom;
 use crate::types::{ClassId, Password, UnixTime, UserId, Username};
 use crate::{Ctx, Keyward};
 
@@ -189,7 +189,7 @@ pub async fn keyward() -> (Arc<Keyward>, TestDb) {
 /// A context at [`MONDAY_MORNING`] for use cases that only read (and may
 /// audit a refusal or a reveal): no randomness is drawn from it.
 pub fn view_ctx() -> Ctx<'static> {
-    Ctx::new(MONDAY_MORNING, &crate::crypto::random::OsRandom)
+    Ctx::new(MONDAY_MORNING, &crate::types::random::OsRandom)
         .with_client(Some("192.0.2.10".into()), Some("test".into()))
 }
 

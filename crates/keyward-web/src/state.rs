@@ -5,7 +5,7 @@ use ipnet::IpNet;
 use std::sync::Arc;
 
 use keyward_core::Keyward;
-use keyward_core::crypto::random::{OsRandom, Random};
+use keyward_core::types::random::{OsRandom, Random};
 
 use crate::metrics::Metrics;
 

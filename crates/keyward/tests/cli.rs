@@ -1180,7 +1180,7 @@ fn with_core<T>(
     site: &Site,
     f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
 ) -> T {
-    use keyward_core::crypto::random::SeededRandom;
+    use keyward_core::types::random::SeededRandom;
     let mut settings = keyward_core::settings::Settings::default();
     settings.server.data_dir = site.data_dir();
     settings.database.url = site

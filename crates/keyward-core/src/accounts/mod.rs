@@ -3,9 +3,14 @@
 //! address, and server-side sessions (only a hash of the id is stored). Later
 //! issues add password changes and account settings here.
 
+mod actor;
 mod password;
+mod password_rules;
 mod store;
 pub mod throttle;
+
+pub(crate) use store::recovery_requests;
+pub use store::recovery_requests::ended;
 
 pub use password::ChangePasswordError;
 
@@ -178,8 +183,8 @@ impl From<sqlx::Error> for SignInError {
     }
 }
 
-impl From<crate::crypto::random::RandomError> for SignInError {
-    fn from(err: crate::crypto::random::RandomError) -> Self {
+impl From<crate::types::random::RandomError> for SignInError {
+    fn from(err: crate::types::random::RandomError) -> Self {
         SignInError::Internal(err.into())
     }
 }
@@ -270,10 +275,10 @@ impl Keyward {
         .await?;
         attempt.succeeded(&mut tx).await?;
         // A successful sign-in ends any open reset link (R-REC-4).
-        crate::recovery::end_open_requests(
+        store::recovery_requests::end_open_requests(
             &mut tx,
             &account.id,
-            crate::recovery::ended::SIGNED_IN,
+            store::recovery_requests::ended::SIGNED_IN,
             ctx.now,
         )
         .await?;

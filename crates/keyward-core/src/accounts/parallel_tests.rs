@@ -9,10 +9,10 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 
 use super::*;
-use crate::crypto::random::SeededRandom;
 use crate::store::Db;
 use crate::testing::{MONDAY_MORNING, TestDb, keyward, settings_for};
 use crate::types::Username;
+use crate::types::random::SeededRandom;
 
 const PASSWORD: &str = "correct horse battery";
 const ATTACKER: &str = "198.51.100.66";

@@ -4,13 +4,14 @@
 //! stays, and a "password changed" email goes out.
 
 use super::throttle::{self, ThrottleKey};
-use super::{CurrentSession, store};
+use super::{Account, CurrentSession, store};
 use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
 use crate::error::{CodedError, ErrorKind, Internal};
+use crate::mail::{self, Outgoing, kind};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::types::Password;
 
@@ -59,7 +60,7 @@ impl CodedError for ChangePasswordError {
     fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
         match self {
             ChangePasswordError::PasswordPolicy { violations, .. } => {
-                crate::error::violation_details(violations)
+                crate::policy::violation_details(violations)
             }
             _ => Vec::new(),
         }
@@ -170,5 +171,30 @@ impl Keyward {
         tx.commit().await?;
         self.wake_mail_worker();
         Ok(())
+    }
+}
+
+impl Keyward {
+    /// Writes the "your password was changed" email, when the account has an address.
+    pub(crate) async fn enqueue_password_changed(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        ctx: &Ctx<'_>,
+        account: &Account,
+    ) -> Result<(), Internal> {
+        let Some(address) = &account.email else {
+            return Ok(());
+        };
+        mail::enqueue(
+            &mut *tx,
+            ctx,
+            &Outgoing {
+                kind: kind::PASSWORD_CHANGED,
+                user_id: Some(&account.id),
+                to_address: address.as_str(),
+                payload: serde_json::json!({ "changed_at": ctx.now.secs() }),
+            },
+        )
+        .await
     }
 }

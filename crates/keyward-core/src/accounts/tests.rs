@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use super::*;
 use crate::audit;
-use crate::crypto::random::SeededRandom;
 use crate::testing::{MONDAY_MORNING, ctx_at, keyward};
 use crate::types::Username;
+use crate::types::random::SeededRandom;
 
 async fn with_admin(password: &str) -> (std::sync::Arc<Keyward>, crate::testing::TestDb) {
     let (kw, db) = keyward().await;

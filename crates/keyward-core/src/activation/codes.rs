@@ -3,7 +3,7 @@
 //! shown in two groups of five (`Kp7Qz-R2mXa`): about 58 bits, far beyond
 //! guessing under throttling.
 
-use crate::crypto::random::{Random, RandomError, random_below};
+use crate::types::random::{Random, RandomError, random_below};
 
 /// Upper- and lowercase letters and digits, without the confusable ones.
 pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
@@ -40,7 +40,7 @@ pub fn normalize(typed: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::random::SeededRandom;
+    use crate::types::random::SeededRandom;
 
     #[test]
     fn codes_have_at_least_fifty_bits_and_no_lookalikes() {

@@ -11,9 +11,9 @@ use crate::Keyward;
 use crate::accounts::{Account, AccountStatus, NewUser, insert_user};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Role, Target};
-use crate::classroom::{CLASS_CODE_ALPHABET, CLASS_CODE_LEN, ClassroomError};
 use crate::error::Internal;
 use crate::policy::{PolicyKind, Violation};
+use crate::schools::{CLASS_CODE_ALPHABET, CLASS_CODE_LEN, SchoolError};
 use crate::types::{ClassId, Password, SchoolId, UserId, Username};
 
 use super::store::{self, ClassRow};
@@ -99,7 +99,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
-    ) -> Result<ClassCodeInfo, ClassroomError> {
+    ) -> Result<ClassCodeInfo, SchoolError> {
         Ok(self.class_to_manage(ctx, actor, class).await?.into())
     }
 
@@ -109,7 +109,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
-    ) -> Result<ClassCodeInfo, ClassroomError> {
+    ) -> Result<ClassCodeInfo, SchoolError> {
         let mut row = self.class_to_manage(ctx, actor, class).await?;
         let mut tx = self.db.begin_write().await?;
         let code = store::replace_class_code(&mut tx, ctx, class).await?;
@@ -131,7 +131,7 @@ impl Keyward {
         actor: &Actor,
         class: &ClassId,
         enabled: bool,
-    ) -> Result<ClassCodeInfo, ClassroomError> {
+    ) -> Result<ClassCodeInfo, SchoolError> {
         let mut row = self.class_to_manage(ctx, actor, class).await?;
         let mut tx = self.db.begin_write().await?;
         if enabled && row.class_code.is_none() {
@@ -156,7 +156,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
-    ) -> Result<ClassRow, ClassroomError> {
+    ) -> Result<ClassRow, SchoolError> {
         let row = store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;

@@ -164,7 +164,7 @@ impl CodedError for ActivationError {
     fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
         match self {
             ActivationError::PasswordPolicy { violations, .. } => {
-                crate::error::violation_details(violations)
+                crate::policy::violation_details(violations)
             }
             _ => Vec::new(),
         }

@@ -207,7 +207,7 @@ pub(super) async fn replace_class_code(
 ) -> Result<String, Internal> {
     use sqlx::Connection;
     for _ in 0..CLASS_CODE_ATTEMPTS {
-        let code = crate::classroom::generate_class_code(ctx)?;
+        let code = crate::schools::generate_class_code(ctx)?;
         let mut attempt = conn.begin().await?;
         let updated = sqlx::query("UPDATE classes SET class_code = $1 WHERE id = $2")
             .bind(&code)

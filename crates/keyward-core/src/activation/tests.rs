@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::*;
 use crate::admin::NewPendingUser;
 use crate::authz::Actor;
-use crate::crypto::random::SeededRandom;
 use crate::testing::{MONDAY_MORNING, TestDb, actor_named, ctx_at, demo_keyward};
+use crate::types::random::SeededRandom;
 use crate::types::{ClassId, SchoolId};
 
 struct World {

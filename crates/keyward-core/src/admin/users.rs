@@ -174,9 +174,9 @@ impl Keyward {
         .await?;
         for class in &request.class_ids {
             match request.role {
-                Role::Learner => crate::classroom::enrol(&mut tx, class, &id).await?,
+                Role::Learner => crate::schools::enrol(&mut tx, class, &id).await?,
                 Role::Teacher | Role::LeadTeacher => {
-                    crate::classroom::add_teacher(&mut tx, class, &id).await?
+                    crate::schools::add_teacher(&mut tx, class, &id).await?
                 }
                 _ => {}
             }

@@ -4,69 +4,18 @@
 //! school, nobody outside their school but a platform admin; and nobody acts
 //! on the credentials of someone holding a permission they do not hold.
 //! Denials say whether to answer 403 or 404 (when even existence must not
-//! leak). Use cases call it first, with an actor loaded by
-//! `Keyward::actor_of` (custom roles and classes included).
+//! leak). Pure: it decides from what it is given. Use cases call it first, with an
+//! actor loaded by `Keyward::actor_of` (accounts: custom roles and classes
+//! included).
 
 mod permission;
-mod store;
 
 pub use permission::{Permission, PermissionSet};
 
-use crate::accounts::Account;
-use crate::audit::{self, AuditEntry, action};
-use crate::error::Internal;
+pub use crate::types::Role;
 use crate::types::{ClassId, SchoolId, UserId};
-use crate::{Ctx, Keyward};
-
-/// The built-in roles of the spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    PlatformAdmin,
-    LeadTeacher,
-    Teacher,
-    Learner,
-    Parent,
-}
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::PlatformAdmin,
-        Role::LeadTeacher,
-        Role::Teacher,
-        Role::Learner,
-        Role::Parent,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::PlatformAdmin => "platform_admin",
-            Role::LeadTeacher => "lead_teacher",
-            Role::Teacher => "teacher",
-            Role::Learner => "learner",
-            Role::Parent => "parent",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
-    /// How the role is named on pages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::PlatformAdmin => "Platform admin",
-            Role::LeadTeacher => "Lead teacher",
-            Role::Teacher => "Teacher",
-            Role::Learner => "Learner",
-            Role::Parent => "Parent",
-        }
-    }
-
-    /// Staff and parents follow the staff password policy; learners their own.
-    pub fn is_learner(self) -> bool {
-        self == Role::Learner
-    }
-
     /// The permissions the role grants. A platform admin has all of them in
     /// every school; a lead teacher all but `schools.manage` in their school;
     /// a teacher the learner and class rights, for the classes they teach.
@@ -127,28 +76,13 @@ impl Actor {
 
 /// The id the operator at the command line acts under: the nil UUID, which
 /// no account has (account ids are random).
-const OPERATOR_ID: &str = "00000000-0000-0000-0000-000000000000";
+pub(crate) const OPERATOR_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 impl Actor {
     /// Whether this is the operator at the command line rather than a person
     /// with an account (audit rows then name no actor).
     pub fn is_operator(&self) -> bool {
         self.user_id.as_str() == OPERATOR_ID && self.role == Role::PlatformAdmin
-    }
-}
-
-impl Keyward {
-    /// The operator running a command such as `keyward import`: whoever can
-    /// run the binary against the database holds every right already, so it
-    /// acts as a platform admin. Only the binary builds this actor.
-    pub fn operator_actor() -> Actor {
-        Actor {
-            user_id: UserId::from_stored(OPERATOR_ID.to_owned()),
-            role: Role::PlatformAdmin,
-            school_id: None,
-            granted: PermissionSet::EMPTY,
-            classes: Vec::new(),
-        }
     }
 }
 
@@ -305,87 +239,6 @@ impl crate::error::CodedError for Denied {
             Denied::Forbidden => crate::error::ErrorKind::Forbidden,
             Denied::Hidden => crate::error::ErrorKind::NotFound,
         }
-    }
-}
-
-impl Keyward {
-    /// The actor behind an account, with the permissions of its custom roles
-    /// and the classes it teaches: what `authorize` needs.
-    pub async fn actor_of(&self, account: &Account) -> Result<Actor, Internal> {
-        Ok(Actor {
-            user_id: account.id.clone(),
-            role: account.role,
-            school_id: account.school_id.clone(),
-            granted: store::granted_permissions(&self.db, &account.id).await?,
-            classes: store::taught_classes(&self.db, &account.id).await?,
-        })
-    }
-
-    /// A user as a target of authorization.
-    pub(crate) async fn user_target(&self, user: &UserId) -> Result<Option<UserTarget>, Internal> {
-        store::user_target(&self.db, user).await
-    }
-
-    /// [`authorize`], with a refusal written to the audit trail: what use
-    /// cases call when a refusal ends the request. (Asking whether an actor
-    /// *could* do something, to show or hide a button, calls `authorize`.)
-    pub(crate) async fn authorize_audited(
-        &self,
-        ctx: &Ctx<'_>,
-        actor: &Actor,
-        action: Action,
-        target: Target<'_>,
-    ) -> Result<(), Denied> {
-        match authorize(actor, action, target) {
-            Ok(()) => Ok(()),
-            Err(denied) => Err(self.audit_denial(ctx, actor, action, target, denied).await),
-        }
-    }
-
-    /// Writes the audit row of a refusal (action `authz.denied`, outcome
-    /// `denied`; the refused action and the answer in `detail`, never a
-    /// secret) and gives the refusal back. A failed write is logged, and the
-    /// refusal still stands.
-    pub(crate) async fn audit_denial(
-        &self,
-        ctx: &Ctx<'_>,
-        actor: &Actor,
-        action: Action,
-        target: Target<'_>,
-        denied: Denied,
-    ) -> Denied {
-        let (target_id, school_id) = match target {
-            Target::Platform => (None, None),
-            Target::School(school) => (Some(school.as_str()), Some(school.as_str())),
-            Target::Class { school, class } => (Some(class.as_str()), Some(school.as_str())),
-            Target::User(user) => (
-                Some(user.id.as_str()),
-                user.school_id.as_ref().map(SchoolId::as_str),
-            ),
-        };
-        let detail = format!(
-            "action={} answer={}",
-            action.as_str(),
-            crate::error::CodedError::code(&denied)
-        );
-        let written = audit::insert(
-            self.db.pool(),
-            &AuditEntry {
-                at: ctx.now,
-                actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
-                target_id,
-                school_id,
-                action: action::AUTHZ_DENIED,
-                outcome: "denied",
-                client_addr: ctx.client_addr.as_deref(),
-                detail: Some(&detail),
-            },
-        )
-        .await;
-        if let Err(err) = written {
-            tracing::warn!(cause = %err.cause(), "cannot audit a refused action");
-        }
-        denied
     }
 }
 

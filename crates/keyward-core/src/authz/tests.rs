@@ -5,7 +5,7 @@
 //! refused — with 404 outside the actor's school, 403 inside it.
 
 use super::*;
-use crate::crypto::random::SeededRandom;
+use crate::types::random::SeededRandom;
 use Action::*;
 
 struct World {

@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-use super::random::Random;
 use crate::error::Internal;
 use crate::settings::HashingSettings;
 use crate::types::Password;
+use crate::types::random::Random;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashingError {
@@ -203,7 +203,7 @@ fn verify_blocking(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::random::SeededRandom;
+    use crate::types::random::SeededRandom;
 
     fn cheap(max_concurrent: usize, queue_timeout: Duration) -> HashingSettings {
         HashingSettings {

@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 use zeroize::Zeroizing;
 
-use super::random::Random;
 use super::sealing::SealingError;
 use crate::types::UnixTime;
+use crate::types::random::Random;
 
 /// Bytes of every key: AES-256 keys and the HMAC-SHA256 look-up key.
 pub(crate) const KEY_BYTES: usize = 32;

@@ -24,9 +24,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use super::key_file::{self, FileStamp, KeySource, Material};
-use super::random::{Random, RandomError};
 use crate::error::Internal;
 use crate::settings::SealingSettings;
+use crate::types::random::{Random, RandomError};
 
 /// The format version that starts every new sealed value.
 pub const SEALED_VERSION: &str = "v2";
@@ -438,7 +438,7 @@ fn check_of(lookup: &Hmac<Sha256>) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::random::SeededRandom;
+    use crate::types::random::SeededRandom;
 
     fn b64<const N: usize>(bytes: [u8; N]) -> String {
         base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-use super::random::{Random, RandomError};
+use crate::types::random::{Random, RandomError};
 
 /// Bytes of entropy in every token.
 pub const TOKEN_BYTES: usize = 32;
@@ -85,7 +85,7 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::random::SeededRandom;
+    use crate::types::random::SeededRandom;
 
     #[test]
     fn token_has_256_bits_and_digest_differs_from_token() {

@@ -139,7 +139,7 @@ impl Keyward {
             Some(id) => id,
             None => {
                 let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
-                let code = crate::classroom::generate_class_code(ctx)?;
+                let code = crate::schools::generate_class_code(ctx)?;
                 store::insert_class(&mut tx, &id, &school_id, DEMO_CLASS_NAME, &code, ctx.now)
                     .await?;
                 id
@@ -210,10 +210,10 @@ impl Keyward {
         for (role, id) in &ids {
             match role {
                 Role::Teacher | Role::LeadTeacher => {
-                    crate::classroom::add_teacher(&mut tx, &class_id, id).await?
+                    crate::schools::add_teacher(&mut tx, &class_id, id).await?
                 }
                 Role::Learner => {
-                    crate::classroom::enrol(&mut tx, &class_id, id).await?;
+                    crate::schools::enrol(&mut tx, &class_id, id).await?;
                     // Every learner has a parent access code (R-CODE-3).
                     if !crate::activation::has_open_code(
                         &mut tx,
@@ -379,8 +379,8 @@ impl Keyward {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::random::SeededRandom;
     use crate::testing::{MONDAY_MORNING, ctx_at, demo_passwords, keyward};
+    use crate::types::random::SeededRandom;
 
     #[tokio::test]
     async fn seeding_twice_keeps_one_set_of_people_and_the_newest_passwords() {
@@ -418,7 +418,7 @@ mod tests {
                 .is_err()
         );
         let code = kw.demo_class_code().await.unwrap().unwrap();
-        assert_eq!(code.len(), crate::classroom::CLASS_CODE_LEN);
+        assert_eq!(code.len(), crate::schools::CLASS_CODE_LEN);
     }
 
     #[tokio::test]

@@ -1,11 +1,11 @@
-//! Email (R-MAIL-1, R-MAIL-2): the outbox, composition, templates and
+//! Email (R-MAIL-1, R-MAIL-2): the outbox, the kinds of email, templates and
 //! transports. A use case that causes an email calls [`enqueue`] inside its
 //! own transaction; the row holds no body and no secret, only the kind of
 //! message, the recipient and a JSON payload of non-secret ids. The outbox
-//! worker ([`worker::run_outbox_worker`]) claims due rows with a lease,
-//! composes each message at send time ([`Keyward::compose`], which may mint a
-//! token then), and hands it to the configured transport (SMTP, `.eml` files,
-//! or the log). Failures are retried with exponential back-off; after
+//! worker (`dispatch`, above every capability) claims due rows with a lease,
+//! composes each message at send time by its kind (which may mint a token
+//! then), and hands it to the configured transport (SMTP, `.eml` files, or
+//! the log). Failures are retried with exponential back-off; after
 //! `mail.max_attempts` the row is given up.
 //!
 //! Delivery is at least once until the row is recorded as sent, and never
@@ -21,32 +21,27 @@
 //! This module must not log a message body or store one: bodies carry links
 //! and codes.
 
-mod compose;
-pub mod dev_inbox;
-mod store;
+pub(crate) mod store;
 mod templates;
 mod transport;
-pub mod worker;
-
-#[cfg(test)]
-mod tests;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Duration;
 
 use sqlx::{Any, Executor};
 use tokio::sync::Notify;
 
+use crate::Ctx;
 use crate::error::Internal;
 use crate::settings::Settings;
-use crate::types::{EmailAddress, UnixTime, UserId};
-use crate::{Ctx, Keyward};
+use crate::store::Db;
+use crate::types::{UnixTime, UserId};
 
-pub use compose::Composed;
 pub use store::{OutboxState, outbox_states};
-pub(crate) use templates::{MailFrame, render_pair};
-use transport::{SendError, Transport};
+pub(crate) use templates::{MailFrame, TestHtml, TestText, render_pair};
+pub use transport::MAIL_DIR_NAME;
+pub(crate) use transport::{SendError, Transport};
 
 /// Rows one worker claims at once.
 pub const CLAIM_BATCH: i64 = 10;
@@ -54,14 +49,33 @@ pub const CLAIM_BATCH: i64 = 10;
 /// The longest wait between two attempts, however many failed.
 pub const MAX_RETRY_DELAY_SECS: u64 = 3600;
 
-/// Longest `last_error` text kept.
-const MAX_ERROR_CHARS: usize = 300;
-
-/// Stable names of the kinds of email. The recovery and account kinds are
-/// added beside their use cases; `compose` dispatches on these names.
+/// Stable names of the kinds of email; `dispatch` composes each by its name.
 pub mod kind {
     /// "keyward can send email": a test message to the address in the payload.
     pub const MAIL_TEST: &str = "mail.test";
+    pub const RESET_LINK: &str = "recovery.reset_link";
+    pub const CONTACT_ADMIN: &str = "recovery.contact_admin";
+    pub const PASSWORD_CHANGED: &str = "account.password_changed";
+    pub const NOT_ME_ADMIN_ALERT: &str = "account.not_me_admin_alert";
+}
+
+/// What to do with a claimed row, as its composer decided.
+#[derive(Debug)]
+pub enum Composed {
+    /// Send this message.
+    Send(RenderedEmail),
+    /// Finish the row without sending, for this reason (kept in `last_error`
+    /// as `skipped: <reason>`; no secret, no body).
+    Skip(&'static str),
+}
+
+/// The frame of an email to `user_id`: their school's name, if any.
+pub(crate) async fn frame(db: &Db, user_id: Option<&UserId>) -> Result<MailFrame, Internal> {
+    let school_name = match user_id {
+        Some(user_id) => store::school_name_of(db, user_id).await?,
+        None => None,
+    };
+    Ok(MailFrame { school_name })
 }
 
 /// An email to write to the outbox. The payload carries only non-secret ids
@@ -124,11 +138,11 @@ pub struct MailStats {
 
 /// The mail services held by `Keyward`.
 pub(crate) struct MailService {
-    transport: Transport,
-    wake: Notify,
-    stats: Arc<MailStats>,
+    pub(crate) transport: Transport,
+    pub(crate) wake: Notify,
+    pub(crate) stats: Arc<MailStats>,
     /// How long a claimed row stays reserved for its worker.
-    lease: Duration,
+    pub(crate) lease: Duration,
 }
 
 impl MailService {
@@ -152,7 +166,7 @@ fn lease_for(send_deadline: Duration) -> Duration {
 }
 
 /// Writes an email to the outbox, inside the caller's transaction: it is sent
-/// only if that transaction commits. Call [`Keyward::wake_mail_worker`] after
+/// only if that transaction commits. Call `Keyward::wake_mail_worker` after
 /// the commit so it goes out at once.
 pub(crate) async fn enqueue<'c, E: Executor<'c, Database = Any>>(
     exec: E,
@@ -188,155 +202,4 @@ pub(crate) fn public_link(settings: &Settings, path_and_query: &str) -> String {
     let base = settings.server.public_url.as_str().trim_end_matches('/');
     let rest = path_and_query.trim_start_matches('/');
     format!("{base}/{rest}")
-}
-
-/// The wait before attempt `attempts + 1`: `retry_base × 2^(attempts−1)`,
-/// at least a second and at most an hour.
-fn retry_delay(retry_base: Duration, attempts: u32) -> Duration {
-    let base = retry_base.as_secs().max(1);
-    let factor = 1u64
-        .checked_shl(attempts.saturating_sub(1))
-        .unwrap_or(u64::MAX);
-    Duration::from_secs(base.saturating_mul(factor).min(MAX_RETRY_DELAY_SECS))
-}
-
-/// How one attempt at one row ended.
-enum Outcome {
-    Sent,
-    Skipped(&'static str),
-    Failed(SendError),
-}
-
-fn short(text: &str) -> String {
-    text.chars().take(MAX_ERROR_CHARS).collect()
-}
-
-impl Keyward {
-    /// Tells this instance's outbox worker that mail is waiting, so it goes
-    /// out at once instead of at the next poll. Call after the commit.
-    pub fn wake_mail_worker(&self) {
-        self.mail.wake.notify_one();
-    }
-
-    pub fn mail_stats(&self) -> Arc<MailStats> {
-        self.mail.stats.clone()
-    }
-
-    /// Writes a test message ("keyward can send email") to `to` and wakes the
-    /// worker: for `keyward mail test` and for checking a deployment's mail
-    /// settings.
-    pub async fn send_test_email(&self, ctx: &Ctx<'_>, to: &EmailAddress) -> Result<(), Internal> {
-        let mut tx = self.db.begin_write().await?;
-        enqueue(
-            &mut *tx,
-            ctx,
-            &Outgoing {
-                kind: kind::MAIL_TEST,
-                user_id: None,
-                to_address: to.as_str(),
-                payload: serde_json::json!({ "to": to.as_str() }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        self.wake_mail_worker();
-        Ok(())
-    }
-
-    /// Sends every message due at `ctx.now`, batch after batch, and returns
-    /// how many rows were handled (sent, retried later, given up or skipped).
-    /// One pass, for tests and one-shot commands; the worker reads the clock
-    /// afresh before each batch instead.
-    pub async fn deliver_due_mail(&self, ctx: &Ctx<'_>) -> Result<usize, Internal> {
-        let mut handled = 0;
-        loop {
-            let claimed = self.deliver_mail_batch(ctx).await?;
-            handled += claimed;
-            if i64::try_from(claimed).unwrap_or(i64::MAX) < CLAIM_BATCH {
-                break;
-            }
-        }
-        self.count_queued_mail().await?;
-        Ok(handled)
-    }
-
-    /// Claims one batch of due rows and handles each; returns how many were
-    /// claimed.
-    pub(crate) async fn deliver_mail_batch(&self, ctx: &Ctx<'_>) -> Result<usize, Internal> {
-        let lease_until = ctx.now.plus(self.mail.lease);
-        let rows = store::claim_due(&self.db, ctx.now, lease_until, CLAIM_BATCH).await?;
-        for row in &rows {
-            let outcome = self.attempt(ctx, row).await;
-            self.record(ctx, row, outcome).await?;
-        }
-        Ok(rows.len())
-    }
-
-    /// Refreshes the "queued" gauge from the outbox.
-    pub(crate) async fn count_queued_mail(&self) -> Result<(), Internal> {
-        let pending = store::count_pending(&self.db).await?;
-        self.mail.stats.queued.store(pending, Ordering::Relaxed);
-        Ok(())
-    }
-
-    async fn attempt(&self, ctx: &Ctx<'_>, row: &OutboxRow) -> Outcome {
-        let email = match self.compose(ctx, row).await {
-            Ok(Composed::Send(email)) => email,
-            Ok(Composed::Skip(reason)) => return Outcome::Skipped(reason),
-            Err(err) => {
-                tracing::error!(outbox_id = %row.id, kind = %row.kind, cause = %err.cause(), "composing an email failed");
-                return Outcome::Failed(SendError::Transient(
-                    "composing the message failed (see the server log)".into(),
-                ));
-            }
-        };
-        match self.mail.transport.send(ctx, row, &email).await {
-            Ok(()) => Outcome::Sent,
-            Err(err) => Outcome::Failed(err),
-        }
-    }
-
-    async fn record(
-        &self,
-        ctx: &Ctx<'_>,
-        row: &OutboxRow,
-        outcome: Outcome,
-    ) -> Result<(), Internal> {
-        let stats = &self.mail.stats;
-        match outcome {
-            Outcome::Sent => {
-                store::mark_sent(&self.db, &row.id, ctx.now).await?;
-                stats.sent.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(outbox_id = %row.id, kind = %row.kind, attempts = row.attempts, "email sent");
-            }
-            Outcome::Skipped(reason) => {
-                let text = short(&format!("skipped: {reason}"));
-                store::mark_finished_unsent(&self.db, &row.id, ctx.now, &text).await?;
-                stats.skipped.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(outbox_id = %row.id, kind = %row.kind, reason, "email skipped");
-            }
-            Outcome::Failed(err) => {
-                let text = short(err.text());
-                let max_attempts = self.settings.mail.max_attempts;
-                if err.is_permanent() || row.attempts >= max_attempts {
-                    store::mark_finished_unsent(&self.db, &row.id, ctx.now, &text).await?;
-                    stats.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(
-                        outbox_id = %row.id, kind = %row.kind, attempts = row.attempts, error = %text,
-                        "email given up"
-                    );
-                } else {
-                    let delay = retry_delay(self.settings.mail.retry_base, row.attempts);
-                    store::mark_retry(&self.db, &row.id, ctx.now.plus(delay), &text).await?;
-                    stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(
-                        outbox_id = %row.id, kind = %row.kind, attempts = row.attempts,
-                        retry_in_secs = delay.as_secs(), error = %text,
-                        "email not sent; will retry"
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
 }

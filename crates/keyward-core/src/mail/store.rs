@@ -11,7 +11,7 @@ use crate::store::Db;
 use crate::types::{UnixTime, UserId};
 
 /// A new outbox row, due at once.
-pub(super) struct NewOutboxRow<'a> {
+pub(crate) struct NewOutboxRow<'a> {
     pub id: &'a str,
     pub kind: &'a str,
     pub user_id: Option<&'a str>,
@@ -20,7 +20,7 @@ pub(super) struct NewOutboxRow<'a> {
     pub created_at: UnixTime,
 }
 
-pub(super) async fn insert<'c, E: Executor<'c, Database = Any>>(
+pub(crate) async fn insert<'c, E: Executor<'c, Database = Any>>(
     exec: E,
     row: &NewOutboxRow<'_>,
 ) -> Result<(), Internal> {
@@ -65,7 +65,7 @@ const CLAIM_POSTGRES: &str = "UPDATE outbox SET locked_until = $1, attempts = at
 
 /// Claims up to `limit` due rows for this worker until `lease_until`, counting
 /// the attempt. No two workers ever hold the same row at the same time.
-pub(super) async fn claim_due(
+pub(crate) async fn claim_due(
     db: &Db,
     now: UnixTime,
     lease_until: UnixTime,
@@ -109,7 +109,7 @@ fn outbox_row(row: &AnyRow) -> Result<OutboxRow, Internal> {
 }
 
 /// The message went out: it is never sent again.
-pub(super) async fn mark_sent(db: &Db, id: &str, now: UnixTime) -> Result<(), Internal> {
+pub(crate) async fn mark_sent(db: &Db, id: &str, now: UnixTime) -> Result<(), Internal> {
     sqlx::query(
         "UPDATE outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
     )
@@ -121,7 +121,7 @@ pub(super) async fn mark_sent(db: &Db, id: &str, now: UnixTime) -> Result<(), In
 }
 
 /// The attempt failed; try again at `next_attempt_at`.
-pub(super) async fn mark_retry(
+pub(crate) async fn mark_retry(
     db: &Db,
     id: &str,
     next_attempt_at: UnixTime,
@@ -139,7 +139,7 @@ pub(super) async fn mark_retry(
 }
 
 /// The row is finished without a message going out: given up, or skipped.
-pub(super) async fn mark_finished_unsent(
+pub(crate) async fn mark_finished_unsent(
     db: &Db,
     id: &str,
     now: UnixTime,
@@ -157,7 +157,7 @@ pub(super) async fn mark_finished_unsent(
 }
 
 /// Rows not yet finished, across every instance (the "queued" gauge).
-pub(super) async fn count_pending(db: &Db) -> Result<i64, Internal> {
+pub(crate) async fn count_pending(db: &Db) -> Result<i64, Internal> {
     let count: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
     )
@@ -167,7 +167,7 @@ pub(super) async fn count_pending(db: &Db) -> Result<i64, Internal> {
 }
 
 /// The name of the school a user belongs to, for the email's layout.
-pub(super) async fn school_name_of(db: &Db, user_id: &UserId) -> Result<Option<String>, Internal> {
+pub(crate) async fn school_name_of(db: &Db, user_id: &UserId) -> Result<Option<String>, Internal> {
     let name: Option<String> = sqlx::query_scalar(
         "SELECT s.name FROM users u JOIN schools s ON s.id = u.school_id WHERE u.id = $1",
     )

@@ -33,7 +33,7 @@ pub(crate) fn render_pair(
 /// `mail.test`, plain text.
 #[derive(Template)]
 #[template(path = "mail/test.txt")]
-pub(super) struct TestText<'a> {
+pub(crate) struct TestText<'a> {
     pub frame: &'a MailFrame,
     pub public_url: &'a str,
 }
@@ -41,7 +41,7 @@ pub(super) struct TestText<'a> {
 /// `mail.test`, HTML.
 #[derive(Template)]
 #[template(path = "mail/test.html")]
-pub(super) struct TestHtml<'a> {
+pub(crate) struct TestHtml<'a> {
     pub frame: &'a MailFrame,
     pub public_url: &'a str,
 }

@@ -30,7 +30,7 @@ const LOCAL_SEND_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Why a message did not go out. The text is short and never holds the body.
 #[derive(Debug)]
-pub(super) enum SendError {
+pub(crate) enum SendError {
     /// Worth trying again later (server down, timeout, 4xx).
     Transient(String),
     /// Trying again cannot help (the address or message is malformed).
@@ -38,13 +38,13 @@ pub(super) enum SendError {
 }
 
 impl SendError {
-    pub(super) fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         match self {
             SendError::Transient(text) | SendError::Permanent(text) => text,
         }
     }
 
-    pub(super) fn is_permanent(&self) -> bool {
+    pub(crate) fn is_permanent(&self) -> bool {
         matches!(self, SendError::Permanent(_))
     }
 }
@@ -55,7 +55,7 @@ enum Kind {
     Log,
 }
 
-pub(super) struct Transport {
+pub(crate) struct Transport {
     kind: Kind,
     from: Mailbox,
     /// The domain of `Message-ID`s: the sender's.
@@ -64,7 +64,7 @@ pub(super) struct Transport {
 }
 
 impl Transport {
-    pub(super) fn from_settings(settings: &Settings) -> Result<Transport, Internal> {
+    pub(crate) fn from_settings(settings: &Settings) -> Result<Transport, Internal> {
         let mail = &settings.mail;
         let from: Mailbox = mail
             .from
@@ -113,11 +113,11 @@ impl Transport {
     }
 
     /// The longest one message may take to send.
-    pub(super) fn send_deadline(&self) -> Duration {
+    pub(crate) fn send_deadline(&self) -> Duration {
         self.send_deadline
     }
 
-    pub(super) async fn send(
+    pub(crate) async fn send(
         &self,
         ctx: &Ctx<'_>,
         row: &OutboxRow,

@@ -33,8 +33,8 @@
 use std::sync::LazyLock;
 
 use super::PasswordPolicy;
-use crate::crypto::random::{Random, RandomError, random_below};
 use crate::types::Password;
+use crate::types::random::{Random, RandomError, random_below};
 
 /// The generator's words, one a line, sorted, no header. Every word is a
 /// simple, concrete, friendly English word a 7–9-year-old knows (animals,
@@ -283,8 +283,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::crypto::random::SeededRandom;
     use crate::policy::{PolicyKind, Violation};
+    use crate::types::random::SeededRandom;
 
     const CONFUSABLE: &str = "0O1Il";
 

@@ -5,18 +5,17 @@
 
 pub mod common;
 mod generator;
-mod store;
+pub(crate) mod store;
 
 pub use generator::{
     DEFAULT_GENERATED_MIN_BITS, GeneratorShape, MAX_GENERATED_BITS, MIN_GENERATED_BITS,
     generate_password,
 };
 
-use crate::Keyward;
-use crate::authz::Role;
 use crate::error::Internal;
 use crate::settings::PolicyPreset;
-use crate::types::{Password, SchoolId};
+use crate::types::Password;
+use crate::types::Role;
 
 /// Which policy applies to an account: learners have their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,6 +101,11 @@ impl Violation {
 }
 
 /// The codes of a list of violations, for messages and the API.
+/// The `details` of a password that breaks the rules: its violation codes.
+pub fn violation_details(violations: &[Violation]) -> Vec<(&'static str, serde_json::Value)> {
+    vec![("violations", serde_json::json!(violation_codes(violations)))]
+}
+
 pub fn violation_codes(violations: &[Violation]) -> Vec<&'static str> {
     violations.iter().map(|v| v.code()).collect()
 }
@@ -297,185 +301,6 @@ impl PasswordPolicy {
             ));
         }
         Ok(())
-    }
-}
-
-impl Keyward {
-    /// Sets a school's password rules for one kind of user (R-POL-1). Allowed
-    /// to platform admins and to the lead teacher of that school.
-    pub async fn set_school_password_policy(
-        &self,
-        ctx: &crate::Ctx<'_>,
-        actor: &crate::authz::Actor,
-        school: &SchoolId,
-        kind: PolicyKind,
-        policy: &PasswordPolicy,
-    ) -> Result<(), PolicyUpdateError> {
-        // Password rules belong to managing the school's users.
-        self.authorize_audited(
-            ctx,
-            actor,
-            crate::authz::Action::ManageUser,
-            crate::authz::Target::School(school),
-        )
-        .await
-        .map_err(|denied| match denied {
-            crate::authz::Denied::Hidden => PolicyUpdateError::SchoolNotFound,
-            crate::authz::Denied::Forbidden => PolicyUpdateError::Forbidden,
-        })?;
-        if !store::school_exists(&self.db, school).await? {
-            return Err(PolicyUpdateError::SchoolNotFound);
-        }
-        policy.validate()?;
-        store::upsert_school_policy(&self.db, school, kind, policy, ctx.now).await?;
-        crate::audit::insert(
-            self.db.pool(),
-            &crate::audit::AuditEntry {
-                at: ctx.now,
-                actor_id: Some(actor.user_id.as_str()),
-                target_id: None,
-                school_id: Some(school.as_str()),
-                action: crate::audit::action::POLICY_CHANGE,
-                outcome: "success",
-                client_addr: ctx.client_addr.as_deref(),
-                detail: Some(kind.as_str()),
-            },
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// A school's rules for staff and for learners, as they apply now. Members
-    /// of the school and platform admins may read them.
-    pub async fn school_password_policies(
-        &self,
-        actor: &crate::authz::Actor,
-        school: &SchoolId,
-    ) -> Result<(PasswordPolicy, PasswordPolicy), PolicyUpdateError> {
-        if actor.role != Role::PlatformAdmin && actor.school_id.as_ref() != Some(school) {
-            return Err(PolicyUpdateError::SchoolNotFound);
-        }
-        if !store::school_exists(&self.db, school).await? {
-            return Err(PolicyUpdateError::SchoolNotFound);
-        }
-        let staff = self
-            .password_policy(Some(school), PolicyKind::Staff)
-            .await?;
-        let learner = self
-            .password_policy(Some(school), PolicyKind::Learner)
-            .await?;
-        Ok((staff, learner))
-    }
-
-    /// The policy for a kind of user in a school: the school's override when
-    /// it has one, else the deployment's preset for that kind.
-    pub async fn password_policy(
-        &self,
-        school: Option<&SchoolId>,
-        kind: PolicyKind,
-    ) -> Result<PasswordPolicy, Internal> {
-        if let Some(school) = school
-            && let Some(policy) = store::find_school_policy(&self.db, school, kind).await?
-        {
-            return Ok(policy);
-        }
-        let preset = match kind {
-            PolicyKind::Staff => self.settings.policy.staff,
-            PolicyKind::Learner => self.settings.policy.learner,
-        };
-        Ok(PasswordPolicy::preset(preset))
-    }
-
-    /// A readable generated password (R-POL-2) valid under `policy`, with at
-    /// least `policy.generated_min_bits` bits of entropy.
-    pub(crate) fn generated_password(
-        &self,
-        policy: &PasswordPolicy,
-        username: Option<&str>,
-        ctx: &crate::Ctx<'_>,
-    ) -> Result<Password, Internal> {
-        let min_bits = self.settings.policy.generated_min_bits;
-        let text = generate_password(policy, username, min_bits, ctx.rng)?;
-        Password::new(text).ok_or_else(|| Internal::new("generated password is too long"))
-    }
-}
-
-#[cfg(test)]
-mod school_tests {
-    use super::*;
-    use crate::authz::Actor;
-    use crate::crypto::random::SeededRandom;
-    use crate::error::CodedError;
-    use crate::testing::{MONDAY_MORNING, account_named, ctx_at, demo_keyward};
-    use crate::types::UserId;
-
-    fn actor(role: Role, school: Option<&SchoolId>, rng: &SeededRandom) -> Actor {
-        Actor {
-            user_id: UserId::generate(rng).unwrap(),
-            role,
-            school_id: school.cloned(),
-            granted: crate::authz::PermissionSet::EMPTY,
-            classes: Vec::new(),
-        }
-    }
-
-    #[tokio::test]
-    async fn the_lead_teacher_sets_the_learner_rules_of_their_school_only() {
-        let (kw, _db, rng) = demo_keyward(3).await;
-        let ctx = ctx_at(MONDAY_MORNING, &rng);
-        let school = account_named(&kw, "demo.lead").await.school_id.unwrap();
-        let other = SchoolId::generate(&rng).unwrap();
-        let stricter = PasswordPolicy {
-            min_length: 10,
-            ..PasswordPolicy::classic()
-        };
-        let lead = actor(Role::LeadTeacher, Some(&school), &rng);
-        kw.set_school_password_policy(&ctx, &lead, &school, PolicyKind::Learner, &stricter)
-            .await
-            .unwrap();
-        assert_eq!(
-            kw.password_policy(Some(&school), PolicyKind::Learner)
-                .await
-                .unwrap(),
-            stricter
-        );
-        assert_eq!(
-            kw.password_policy(Some(&school), PolicyKind::Staff)
-                .await
-                .unwrap(),
-            PasswordPolicy::nist()
-        );
-        assert_eq!(
-            kw.password_policy(None, PolicyKind::Learner).await.unwrap(),
-            PasswordPolicy::classic()
-        );
-
-        let teacher = actor(Role::Teacher, Some(&school), &rng);
-        let err = kw
-            .set_school_password_policy(&ctx, &teacher, &school, PolicyKind::Learner, &stricter)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "forbidden");
-        let err = kw
-            .set_school_password_policy(&ctx, &lead, &other, PolicyKind::Learner, &stricter)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "school_not_found");
-        let admin = actor(Role::PlatformAdmin, None, &rng);
-        let err = kw
-            .set_school_password_policy(&ctx, &admin, &other, PolicyKind::Learner, &stricter)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "school_not_found");
-        let silly = PasswordPolicy {
-            max_length: 20,
-            ..PasswordPolicy::classic()
-        };
-        let err = kw
-            .set_school_password_policy(&ctx, &admin, &school, PolicyKind::Staff, &silly)
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "invalid_policy");
     }
 }
 

@@ -1,13 +1,13 @@
-//! SQL of the per-school password policy overrides.
+//! SQL of the per-school password policy overrides (`password_policies`).
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{PasswordPolicy, PolicyKind};
 use crate::error::Internal;
 use crate::store::Db;
 use crate::types::{SchoolId, UnixTime};
 
-pub(super) async fn find_school_policy(
+pub(crate) async fn find_school_policy(
     db: &Db,
     school: &SchoolId,
     kind: PolicyKind,
@@ -37,8 +37,8 @@ pub(super) async fn find_school_policy(
     }))
 }
 
-pub(super) async fn upsert_school_policy(
-    db: &Db,
+pub(crate) async fn upsert_school_policy(
+    conn: &mut AnyConnection,
     school: &SchoolId,
     kind: PolicyKind,
     policy: &PasswordPolicy,
@@ -65,15 +65,7 @@ pub(super) async fn upsert_school_policy(
     .bind(f(policy.block_common))
     .bind(f(policy.block_username))
     .bind(now.secs())
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(())
-}
-
-pub(super) async fn school_exists(db: &Db, school: &SchoolId) -> Result<bool, Internal> {
-    let found: Option<String> = sqlx::query_scalar("SELECT id FROM schools WHERE id = $1")
-        .bind(school.as_str())
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(found.is_some())
 }

@@ -109,7 +109,7 @@ impl Keyward {
                     .await?
                 }
                 Table::RecoveryRequests => {
-                    crate::recovery::delete_finished_requests(
+                    crate::accounts::recovery_requests::delete_finished_requests(
                         &mut tx,
                         over_before,
                         unsent_before,

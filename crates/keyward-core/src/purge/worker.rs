@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::PURGE_INTERVAL;
-use crate::crypto::random::OsRandom;
 use crate::types::UnixTime;
+use crate::types::random::OsRandom;
 use crate::{Ctx, Keyward};
 
 /// Runs until shutdown, purging every [`PURGE_INTERVAL`].

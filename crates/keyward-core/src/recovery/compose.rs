@@ -5,11 +5,12 @@
 use askama::Template;
 
 use super::{CODE_DIGITS, NOT_ME_TTL_SECS, code_digest, store};
+use crate::accounts::recovery_requests as requests;
 use crate::accounts::{self, Account, AccountStatus};
-use crate::crypto::random::random_below;
 use crate::crypto::tokens::Token;
 use crate::error::Internal;
 use crate::mail::{Composed, MailFrame, OutboxRow, public_link, render_pair};
+use crate::types::random::random_below;
 use crate::types::{UnixTime, UserId};
 use crate::{Ctx, Keyward};
 
@@ -151,11 +152,11 @@ impl Keyward {
         let code = mint_code(ctx)?;
         let settings = &self.settings.recovery;
         let mut tx = self.db.begin_write().await?;
-        let open = store::find_open_request(&mut tx, request_id).await?;
+        let open = requests::find_open_request(&mut tx, request_id).await?;
         if open.is_none_or(|r| r.user_id.as_ref() != Some(&account.id)) {
             return Ok(Composed::Skip("request no longer open"));
         }
-        let stored = store::store_minted(
+        let stored = requests::store_minted(
             &mut tx,
             request_id,
             &token.digest(),
@@ -168,7 +169,7 @@ impl Keyward {
             return Ok(Composed::Skip("request no longer open"));
         }
         tx.commit().await?;
-        let frame = self.mail_frame(Some(&account.id)).await?;
+        let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
         let link = public_link(&self.settings, &format!("/recovery/{}", token.expose()));
         let (link_ttl, code_ttl) = (ttl_words(settings.link_ttl), ttl_words(settings.code_ttl));
         let name = account.display_name();
@@ -206,7 +207,7 @@ impl Keyward {
         let Some(account) = self.active_recipient(row).await? else {
             return Ok(Composed::Skip("account no longer active"));
         };
-        let frame = self.mail_frame(Some(&account.id)).await?;
+        let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
         let name = account.display_name();
         let username = account.username.to_string();
         let email = render_pair(
@@ -253,7 +254,7 @@ impl Keyward {
         )
         .await?;
         tx.commit().await?;
-        let frame = self.mail_frame(Some(&account.id)).await?;
+        let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
         let not_me_link = public_link(
             &self.settings,
             &format!("/security/not-me/{}", token.expose()),
@@ -303,7 +304,7 @@ impl Keyward {
                 .and_then(|v| v.as_i64())
                 .unwrap_or(row.created_at.secs()),
         );
-        let frame = self.mail_frame(row.user_id.as_ref()).await?;
+        let frame = crate::mail::frame(&self.db, row.user_id.as_ref()).await?;
         let (name, username, when) = (
             account.display_name(),
             account.username.to_string(),

@@ -13,41 +13,19 @@ mod store;
 
 use crate::Ctx;
 use crate::Keyward;
+use crate::accounts::recovery_requests as requests;
 use crate::accounts::throttle::{self, ThrottleKey};
 use crate::accounts::{self, Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
 use crate::error::{CodedError, ErrorKind, Internal};
-use crate::mail::{self, Outgoing};
+use crate::mail::{self, Outgoing, kind};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::settings::IdentifyBy;
 use crate::types::{EmailAddress, MAX_USERNAME_CHARS, Password, UnixTime, UserId, Username};
 
-pub(crate) use store::{delete_finished_requests, end_open_requests};
-
-/// Mail kinds this capability composes.
-pub(crate) mod kind {
-    pub const RESET_LINK: &str = "recovery.reset_link";
-    pub const CONTACT_ADMIN: &str = "recovery.contact_admin";
-    pub const PASSWORD_CHANGED: &str = "account.password_changed";
-    pub const NOT_ME_ADMIN_ALERT: &str = "account.not_me_admin_alert";
-}
-
-/// Why a request row ended. Stored as text.
-pub mod ended {
-    pub const USED: &str = "used";
-    pub const SUPERSEDED: &str = "superseded";
-    pub const SIGNED_IN: &str = "signed_in";
-    pub const PASSWORD_CHANGED: &str = "password_changed";
-    pub const NO_ACCOUNT: &str = "no_account";
-    pub const NO_EMAIL: &str = "no_email";
-    pub const INELIGIBLE: &str = "ineligible";
-    pub const NOT_ME: &str = "not_me";
-    /// Over the per-address or per-account limit: no email, but the row
-    /// exists, so the code page answers as it does for any other request.
-    pub const THROTTLED: &str = "throttled";
-}
+pub use crate::accounts::ended;
 
 /// Longest email address accepted on the form.
 const MAX_EMAIL_CHARS: usize = 254;
@@ -191,7 +169,7 @@ impl CodedError for ResetError {
     fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
         match self {
             ResetError::PasswordPolicy { violations, .. } => {
-                crate::error::violation_details(violations)
+                crate::policy::violation_details(violations)
             }
             _ => Vec::new(),
         }
@@ -346,7 +324,7 @@ impl Keyward {
         }
         let handle = Token::generate(ctx.rng).map_err(Internal::from)?;
         let subject_key = subject_key(mode, username, email);
-        let asked = store::Asked {
+        let asked = requests::Asked {
             handle: &handle,
             subject_key: &subject_key,
         };
@@ -365,7 +343,7 @@ impl Keyward {
         .await?;
         if from_address > i64::from(settings.max_requests_per_address_per_hour) {
             let mut tx = self.db.begin_write().await?;
-            store::insert_request(&mut tx, ctx, &asked, None, Some(ended::THROTTLED)).await?;
+            requests::insert_request(&mut tx, ctx, &asked, None, Some(ended::THROTTLED)).await?;
             audit::insert(
                 &mut *tx,
                 &audit_entry(ctx, action::RECOVERY_REQUEST, "throttled_address", None),
@@ -379,7 +357,7 @@ impl Keyward {
         let mut tx = self.db.begin_write().await?;
         let mut mail_written = false;
         if candidates.is_empty() {
-            store::insert_request(&mut tx, ctx, &asked, None, Some(ended::NO_ACCOUNT)).await?;
+            requests::insert_request(&mut tx, ctx, &asked, None, Some(ended::NO_ACCOUNT)).await?;
             audit::insert(
                 &mut *tx,
                 &audit_entry(ctx, action::RECOVERY_REQUEST, "no_account", None),
@@ -389,7 +367,7 @@ impl Keyward {
         for (account, created_by_owner) in &candidates {
             let target = Some(account.id.as_str());
             let Some(address) = &account.email else {
-                store::insert_request(
+                requests::insert_request(
                     &mut tx,
                     ctx,
                     &asked,
@@ -413,9 +391,9 @@ impl Keyward {
             )
             .await?;
             let sent_lately =
-                store::count_mailed_requests_for(&mut tx, &account.id, hour_ago).await?;
+                requests::count_mailed_requests_for(&mut tx, &account.id, hour_ago).await?;
             if sent_lately >= i64::from(settings.max_links_per_account_per_hour) {
-                store::insert_request(
+                requests::insert_request(
                     &mut tx,
                     ctx,
                     &asked,
@@ -432,13 +410,14 @@ impl Keyward {
             }
             let is_eligible = eligible(account, *created_by_owner, settings.require_prior_sign_in);
             let (ending, mail_kind, outcome) = if is_eligible {
-                store::end_open_requests(&mut tx, &account.id, ended::SUPERSEDED, ctx.now).await?;
+                requests::end_open_requests(&mut tx, &account.id, ended::SUPERSEDED, ctx.now)
+                    .await?;
                 (None, kind::RESET_LINK, "link_sent")
             } else {
                 (Some(ended::INELIGIBLE), kind::CONTACT_ADMIN, "ineligible")
             };
             let request_id =
-                store::insert_request(&mut tx, ctx, &asked, Some(&account.id), ending).await?;
+                requests::insert_request(&mut tx, ctx, &asked, Some(&account.id), ending).await?;
             mail::enqueue(
                 &mut *tx,
                 ctx,
@@ -524,9 +503,9 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         token_text: &str,
-    ) -> Result<(store::RequestRow, Account), ResetError> {
+    ) -> Result<(requests::RequestRow, Account), ResetError> {
         let token = Token::from_client(token_text).ok_or(LinkError::Unknown)?;
-        let row = store::find_by_token(&self.db, &token.digest())
+        let row = requests::find_by_token(&self.db, &token.digest())
             .await?
             .ok_or(LinkError::Unknown)?;
         classify(&row, ctx.now)?;
@@ -599,10 +578,10 @@ impl Keyward {
         let hash = self.hashing.hash(&password, ctx.rng).await?;
 
         let mut tx = self.db.begin_write().await?;
-        if !store::use_up(&mut tx, &row.id, ctx.now).await? {
+        if !requests::use_up(&mut tx, &row.id, ctx.now).await? {
             // Someone else used it a moment ago, or it just expired.
             drop(tx);
-            let again = store::find_by_token(&self.db, &row.token_digest())
+            let again = requests::find_by_token(&self.db, &row.token_digest())
                 .await?
                 .ok_or(LinkError::Unknown)?;
             classify(&again, ctx.now)?;
@@ -630,29 +609,6 @@ impl Keyward {
         Ok(account)
     }
 
-    /// Writes the "your password was changed" email, when the account has an address.
-    pub(crate) async fn enqueue_password_changed(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        ctx: &Ctx<'_>,
-        account: &Account,
-    ) -> Result<(), Internal> {
-        let Some(address) = &account.email else {
-            return Ok(());
-        };
-        mail::enqueue(
-            &mut *tx,
-            ctx,
-            &Outgoing {
-                kind: kind::PASSWORD_CHANGED,
-                user_id: Some(&account.id),
-                to_address: address.as_str(),
-                payload: serde_json::json!({ "changed_at": ctx.now.secs() }),
-            },
-        )
-        .await
-    }
-
     /// The emailed code, typed on the page shown after the request (R-REC-7).
     /// It must come from the browser that made the request (its handle); at
     /// most `code_max_tries` wrong tries. Success gives a fresh reset token
@@ -664,7 +620,7 @@ impl Keyward {
         code: &str,
     ) -> Result<Token, RedeemCodeError> {
         let handle = Token::from_client(handle_text).ok_or(CodeError::NoRequest)?;
-        let rows = store::find_by_handle(&self.db, &handle.digest()).await?;
+        let rows = requests::find_by_handle(&self.db, &handle.digest()).await?;
         let Some(newest) = rows.first() else {
             return Err(CodeError::NoRequest.into());
         };
@@ -686,7 +642,8 @@ impl Keyward {
             Ok(attempt) => attempt,
             Err(_) => return Err(CodeError::TooManyTries.into()),
         };
-        let Some(failures) = store::count_code_try(&self.db, &newest.id, max_tries).await? else {
+        let Some(failures) = requests::count_code_try(&self.db, &newest.id, max_tries).await?
+        else {
             attempt.failed();
             return Err(CodeError::TooManyTries.into());
         };
@@ -705,7 +662,7 @@ impl Keyward {
                 }
                 let token = Token::generate(ctx.rng).map_err(Internal::from)?;
                 let mut tx = self.db.begin_write().await?;
-                if !store::exchange_code(&mut tx, &row.id, &token.digest(), ctx.now).await? {
+                if !requests::exchange_code(&mut tx, &row.id, &token.digest(), ctx.now).await? {
                     return Err(CodeError::Wrong.into());
                 }
                 attempt.succeeded(&mut tx).await?;
@@ -773,7 +730,7 @@ impl Keyward {
             .await?
             .ok_or(LinkError::Unknown)?;
         accounts::end_sessions(&mut tx, &account.id, None).await?;
-        store::end_open_requests(&mut tx, &account.id, ended::NOT_ME, ctx.now).await?;
+        requests::end_open_requests(&mut tx, &account.id, ended::NOT_ME, ctx.now).await?;
         let admins = store::admins_to_alert(&mut tx, &account).await?;
         for (admin_id, address) in &admins {
             mail::enqueue(
@@ -809,7 +766,7 @@ impl Keyward {
 }
 
 /// Sorts a stored request into usable or the reason it is not.
-fn classify(row: &store::RequestRow, now: UnixTime) -> Result<(), LinkError> {
+fn classify(row: &requests::RequestRow, now: UnixTime) -> Result<(), LinkError> {
     match row.ended_reason.as_deref() {
         Some(ended::USED) => return Err(LinkError::Used),
         Some(ended::SUPERSEDED) => return Err(LinkError::Superseded),

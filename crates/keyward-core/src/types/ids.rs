@@ -1,7 +1,7 @@
 //! Identifiers of stored things. They are random UUIDs in text form, so they
 //! reveal neither counts nor order, and compare the same on both databases.
 
-use crate::crypto::random::{Random, RandomError};
+use crate::types::random::{Random, RandomError};
 
 macro_rules! id_type {
     ($name:ident) => {

@@ -2,16 +2,21 @@
 //! a `Password` never prints itself. The core takes these, never raw strings.
 
 mod client_addr;
+mod ctx;
 mod email;
 mod ids;
 mod password;
+pub mod random;
+mod role;
 mod time;
 mod username;
 
 pub use client_addr::throttle_group;
+pub use ctx::Ctx;
 pub use email::{EmailAddress, EmailError};
 pub use ids::{ClassId, SchoolId, UserId};
 pub use password::{MAX_PASSWORD_CHARS, Password};
+pub use role::Role;
 pub use time::UnixTime;
 pub(crate) use username::username_key;
 pub use username::{MAX_USERNAME_CHARS, MIN_USERNAME_CHARS, Username, UsernameError};

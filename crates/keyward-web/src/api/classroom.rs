@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use keyward_core::classroom::{Class, ClassroomError};
+use keyward_core::schools::{Class, SchoolError};
 use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
@@ -116,8 +116,7 @@ pub async fn create_class(
     let mut teachers = Vec::with_capacity(body.teacher_ids.len());
     for id in &body.teacher_ids {
         teachers.push(
-            UserId::parse(id)
-                .ok_or_else(|| AppError::from_coded(&ClassroomError::InvalidTeacher))?,
+            UserId::parse(id).ok_or_else(|| AppError::from_coded(&SchoolError::InvalidTeacher))?,
         );
     }
     let actor = state.kw.actor_of(&caller.session.account).await?;

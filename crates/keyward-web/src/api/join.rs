@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use keyward_core::activation::{ClassCodeInfo, JoinInput, JoinedClass};
-use keyward_core::classroom::ClassroomError;
+use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
 use super::ErrorBody;
@@ -238,7 +238,7 @@ async fn apply(
     actor: &keyward_core::authz::Actor,
     class: &ClassId,
     action: ClassCodeAction,
-) -> Result<ClassCodeInfo, ClassroomError> {
+) -> Result<ClassCodeInfo, SchoolError> {
     let ctx = state.ctx(client);
     match action {
         ClassCodeAction::Regenerate => state.kw.regenerate_class_code(&ctx, actor, class).await,

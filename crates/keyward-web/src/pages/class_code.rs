@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::activation::ClassCodeInfo;
-use keyward_core::classroom::ClassroomError;
+use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
 use super::{Nav, query_param, render};
@@ -34,9 +34,9 @@ struct ClassPage {
     notice: Option<&'static str>,
 }
 
-fn classroom_error(err: ClassroomError) -> AppError {
+fn classroom_error(err: SchoolError) -> AppError {
     match err {
-        ClassroomError::Internal(internal) => AppError::internal(&internal),
+        SchoolError::Internal(internal) => AppError::internal(&internal),
         other => AppError::from_coded(&other),
     }
 }

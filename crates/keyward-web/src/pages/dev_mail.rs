@@ -3,14 +3,14 @@
 //! messages the file transport captured, newest first, and shows one
 //! message's plain-text part with its http(s) links made clickable (all other
 //! text escaped). Reading the mail folder is the core's
-//! (`keyward_core::mail::dev_inbox`), which answers 404 unless
+//! (`keyward_core::dispatch::dev_inbox`), which answers 404 unless
 //! `mail.dev_inbox` is on; this page only renders.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use keyward_core::mail::dev_inbox::{self, InboxEntry};
+use keyward_core::dispatch::dev_inbox::{self, InboxEntry};
 use keyward_core::types::UnixTime;
 
 use super::{Nav, render};

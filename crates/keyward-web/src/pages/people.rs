@@ -12,7 +12,7 @@ use serde::Deserialize;
 use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::admin::{CreateUserError, DirectoryError, NewPendingUser, UserQuery};
 use keyward_core::authz::{Action, Actor, Role, Target, authorize};
-use keyward_core::classroom::{Class, School};
+use keyward_core::schools::{Class, School};
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::{Nav, query_param, render, sign_in_then};

@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use keyward_core::crypto::random::SeededRandom;
 use keyward_core::testing::seed_demo_people;
+use keyward_core::types::random::SeededRandom;
 
 const RESET_PATH: &str = "/api/v1/classes/{id}/password-reset";
 

@@ -3,9 +3,9 @@
 //! not exist unless `mail.dev_inbox` is on. Also the mail numbers on /metrics.
 
 use axum::http::StatusCode;
-use keyward_core::crypto::random::SeededRandom;
 use keyward_core::testing::{MONDAY_MORNING, ctx_at};
 use keyward_core::types::EmailAddress;
+use keyward_core::types::random::SeededRandom;
 
 use crate::helpers::*;
 

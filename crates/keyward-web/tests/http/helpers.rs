@@ -17,11 +17,11 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use keyward_core::Keyward;
-use keyward_core::crypto::random::SeededRandom;
 use keyward_core::settings::{HashingSettings, Settings};
 use keyward_core::testing::{
     MONDAY_MORNING, TestDb, ctx_at, keyward, seed_demo_people, settings_for,
 };
+use keyward_core::types::random::SeededRandom;
 use keyward_core::types::{Password, Username};
 use keyward_web::AppState;
 

@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use keyward_core::Keyward;
-use keyward_core::crypto::random::SeededRandom;
 use keyward_core::settings::{DatabaseSettings, parse_network};
 use keyward_core::store::Db;
 use keyward_core::testing::{DEMO_PASSWORD, TestDb, seed_demo_people, settings_for};
+use keyward_core::types::random::SeededRandom;
 use keyward_web::{AppState, Server};
 
 const CLIENTS: usize = 64;

@@ -109,7 +109,7 @@ fn growth(
 #[tokio::test]
 async fn recovery_for_an_existing_and_a_missing_account_moves_the_same_metrics() {
     let app = spawn_app().await;
-    let rng = keyward_core::crypto::random::SeededRandom::new(3);
+    let rng = keyward_core::types::random::SeededRandom::new(3);
     let ctx = keyward_core::testing::ctx_at(keyward_core::testing::MONDAY_MORNING, &rng);
     let email = keyward_core::types::EmailAddress::parse("head@school.example").unwrap();
     app.kw

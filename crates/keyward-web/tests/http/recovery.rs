@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use keyward_core::crypto::random::SeededRandom;
 use keyward_core::settings::{MailTransportKind, SmtpSecurity};
 use keyward_core::testing::{CapturedMail, MONDAY_MORNING, SmtpCapture, ctx_at, demo_passwords};
 use keyward_core::types::UnixTime;
+use keyward_core::types::random::SeededRandom;
 use serde_json::json;
 
 use crate::helpers::*;

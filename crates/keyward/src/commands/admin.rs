@@ -4,8 +4,8 @@
 
 use std::io::{BufRead, IsTerminal, Read, Write};
 
-use keyward_core::crypto::random::OsRandom;
 use keyward_core::settings::Settings;
+use keyward_core::types::random::OsRandom;
 use keyward_core::types::{EmailAddress, Password, UnixTime, Username};
 use keyward_core::{Ctx, error::CodedError};
 

@@ -9,10 +9,10 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use keyward_core::Ctx;
-use keyward_core::crypto::random::OsRandom;
 use keyward_core::demo::{DEMO_CLASS_NAME, DEMO_PENDING_LEARNER, DEMO_PEOPLE, DEMO_SCHOOL_NAME};
 use keyward_core::policy::{DEFAULT_GENERATED_MIN_BITS, PasswordPolicy, generate_password};
 use keyward_core::settings::{MailTransportKind, Settings};
+use keyward_core::types::random::OsRandom;
 use keyward_core::types::{Password, UnixTime};
 
 use super::{CommandError, failed, open};

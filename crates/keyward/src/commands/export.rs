@@ -9,9 +9,9 @@ use std::io::Write;
 use std::path::Path;
 
 use keyward_core::classroom::credentials::{Credentials, CredentialsError, CredentialsUse};
-use keyward_core::crypto::random::OsRandom;
 use keyward_core::error::CodedError;
 use keyward_core::settings::Settings;
+use keyward_core::types::random::OsRandom;
 use keyward_core::types::{ClassId, SchoolId, UnixTime};
 use keyward_core::{Ctx, Keyward};
 

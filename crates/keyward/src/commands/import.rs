@@ -7,9 +7,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use keyward_core::classroom::roster::{MAX_ROSTER_BYTES, RosterError, RosterProblem};
-use keyward_core::crypto::random::OsRandom;
 use keyward_core::error::CodedError;
 use keyward_core::settings::Settings;
+use keyward_core::types::random::OsRandom;
 use keyward_core::types::{SchoolId, UnixTime};
 use keyward_core::{Ctx, Keyward};
 

@@ -6,11 +6,11 @@
 //! restarts.
 
 use keyward_core::Ctx;
-use keyward_core::crypto::random::OsRandom;
-use keyward_core::crypto::rotation::{RotateError, RotationReport};
 use keyward_core::error::CodedError;
+use keyward_core::rotation::{RotateError, RotationReport};
 use keyward_core::settings::Settings;
 use keyward_core::types::UnixTime;
+use keyward_core::types::random::OsRandom;
 
 use super::{CommandError, failed, open};
 

@@ -15,9 +15,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use keyward_core::Keyward;
-use keyward_core::crypto::random::OsRandom;
 use keyward_core::settings::Settings;
 use keyward_core::store::Db;
+use keyward_core::types::random::OsRandom;
 
 /// A command's failure: one line for the person at the terminal.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use keyward_core::Keyward;
-use keyward_core::mail::worker::run_outbox_worker;
+use keyward_core::dispatch::worker::run_outbox_worker;
 use keyward_core::purge::worker::run_purge_worker;
 use keyward_core::settings::Settings;
 use keyward_web::{AppState, Server};

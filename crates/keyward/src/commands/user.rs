@@ -5,9 +5,9 @@
 
 use keyward_core::admin::NewPendingUser;
 use keyward_core::authz::Role;
-use keyward_core::crypto::random::OsRandom;
 use keyward_core::error::CodedError;
 use keyward_core::settings::Settings;
+use keyward_core::types::random::OsRandom;
 use keyward_core::types::{ClassId, SchoolId, UnixTime};
 use keyward_core::{Ctx, Keyward};
 

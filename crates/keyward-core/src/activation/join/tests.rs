@@ -9,9 +9,9 @@ use super::*;
 use crate::admin::NewPendingUser;
 use crate::authz::Actor;
 use crate::authz::authorize;
-use crate::crypto::random::SeededRandom;
 use crate::error::CodedError;
 use crate::testing::{MONDAY_MORNING, TestDb, actor_named, audited_actions, ctx_at, demo_keyward};
+use crate::types::random::SeededRandom;
 
 struct World {
     kw: Arc<Keyward>,

@@ -212,7 +212,7 @@ impl CodedError for ClassResetError {
     fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
         match self {
             ClassResetError::PasswordPolicy { violations, .. } => {
-                crate::error::violation_details(violations)
+                crate::policy::violation_details(violations)
             }
             _ => Vec::new(),
         }
@@ -251,7 +251,7 @@ impl Keyward {
         actor: &Actor,
         class: &ClassId,
     ) -> Result<ClassInReach, ClassResetError> {
-        let row = crate::classroom::store::find_class(&self.db, class)
+        let row = crate::schools::store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
         self.authorize_audited(

@@ -3,12 +3,12 @@
 use super::*;
 use crate::authz::{Permission, Role};
 use crate::classroom::passwords::PasswordState;
-use crate::crypto::random::SeededRandom;
 use crate::testing::{
     DEMO_PASSWORD, MONDAY_MORNING, TestDb, account_named, actor_named, another_teacher,
     create_pending_user, ctx_at, demo_class, demo_keyward, grant_through_custom_role, parse_csv,
     seed_demo_people, settings_for, signs_in, staff_of_another_school,
 };
+use crate::types::random::SeededRandom;
 use crate::types::{Password, Username};
 
 const LEARNERS: [&str; 3] = ["demo.amy", "demo.ben", "demo.cara"];

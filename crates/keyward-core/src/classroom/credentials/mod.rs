@@ -325,7 +325,7 @@ impl Keyward {
         actor: &Actor,
         class: &ClassId,
     ) -> Result<((SchoolId, String), CredentialsScope), CredentialsError> {
-        let found = crate::classroom::store::find_class(&self.db, class)
+        let found = crate::schools::store::find_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
         let school = found.school_id;

@@ -169,7 +169,7 @@ impl CodedError for LearnerPasswordError {
     fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
         match self {
             LearnerPasswordError::PasswordPolicy { violations, .. } => {
-                crate::error::violation_details(violations)
+                crate::policy::violation_details(violations)
             }
             LearnerPasswordError::NotRetrievable(state) => {
                 vec![("password_status", serde_json::json!(state.as_str()))]
@@ -196,8 +196,8 @@ impl From<sqlx::Error> for LearnerPasswordError {
     }
 }
 
-impl From<crate::crypto::random::RandomError> for LearnerPasswordError {
-    fn from(err: crate::crypto::random::RandomError) -> Self {
+impl From<crate::types::random::RandomError> for LearnerPasswordError {
+    fn from(err: crate::types::random::RandomError) -> Self {
         LearnerPasswordError::Internal(err.into())
     }
 }

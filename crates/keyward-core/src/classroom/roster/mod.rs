@@ -293,7 +293,7 @@ impl Keyward {
                 continue;
             }
             let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
-            crate::classroom::store::insert_class_with_fresh_code(
+            crate::schools::store::insert_class_with_fresh_code(
                 &mut tx,
                 ctx,
                 &id,
@@ -341,7 +341,7 @@ impl Keyward {
                 .get(&class_key(&row.class_name))
                 .and_then(|(ids, name)| Some((ids.first()?, name)))
                 .ok_or_else(|| Internal::new("a roster class vanished"))?;
-            super::enrol(&mut tx, class, &id).await?;
+            crate::schools::enrol(&mut tx, class, &id).await?;
             let access_code = self
                 .issue_code(&mut tx, ctx, &id, CodeKind::Activation)
                 .await?;

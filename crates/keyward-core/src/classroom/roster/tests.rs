@@ -8,9 +8,9 @@ use std::time::Instant;
 use super::*;
 use crate::activation::ActivationInput;
 use crate::classroom::credentials::{looks_like_formula, spreadsheet_safe};
-use crate::crypto::random::SeededRandom;
 use crate::demo::DEMO_CLASS_NAME;
 use crate::testing::{MONDAY_MORNING, TestDb, actor_named, ctx_at, demo_keyward};
+use crate::types::random::SeededRandom;
 
 struct World {
     kw: Arc<Keyward>,

@@ -13,7 +13,7 @@ use crate::types::{ClassId, SchoolId, UnixTime, UserId};
 /// Attempts at a unique class code before giving up (32^6 codes: a clash is rare).
 const CLASS_CODE_ATTEMPTS: usize = 8;
 
-pub(super) async fn insert_school(
+pub(crate) async fn insert_school(
     conn: &mut AnyConnection,
     id: &SchoolId,
     name: &str,
@@ -28,7 +28,7 @@ pub(super) async fn insert_school(
     Ok(())
 }
 
-pub(super) async fn school_exists(db: &Db, school: &SchoolId) -> Result<bool, Internal> {
+pub(crate) async fn school_exists(db: &Db, school: &SchoolId) -> Result<bool, Internal> {
     let found: Option<String> = sqlx::query_scalar("SELECT id FROM schools WHERE id = $1")
         .bind(school.as_str())
         .fetch_optional(db.pool())
@@ -37,7 +37,7 @@ pub(super) async fn school_exists(db: &Db, school: &SchoolId) -> Result<bool, In
 }
 
 /// The role of an active member of `school`, if the user is one.
-pub(super) async fn staff_role_in(
+pub(crate) async fn staff_role_in(
     db: &Db,
     user: &UserId,
     school: &SchoolId,
@@ -54,7 +54,7 @@ pub(super) async fn staff_role_in(
 /// Inserts a class with a class code no other class has; returns the code.
 /// A clash with another class's code is caught by the unique index, inside a
 /// savepoint, and a new code is tried.
-pub(super) async fn insert_class_with_fresh_code(
+pub(crate) async fn insert_class_with_fresh_code(
     conn: &mut AnyConnection,
     ctx: &Ctx<'_>,
     id: &ClassId,
@@ -118,7 +118,7 @@ fn class_from_row(row: &AnyRow) -> Result<Class, Internal> {
     })
 }
 
-pub(super) async fn classes_of_school(db: &Db, school: &SchoolId) -> Result<Vec<Class>, Internal> {
+pub(crate) async fn classes_of_school(db: &Db, school: &SchoolId) -> Result<Vec<Class>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {CLASS_COLUMNS} FROM classes c WHERE c.school_id = $1 ORDER BY c.name, c.id"
     ));
@@ -129,7 +129,7 @@ pub(super) async fn classes_of_school(db: &Db, school: &SchoolId) -> Result<Vec<
     rows.iter().map(class_from_row).collect()
 }
 
-pub(super) async fn find_class(db: &Db, class: &ClassId) -> Result<Option<Class>, Internal> {
+pub(crate) async fn find_class(db: &Db, class: &ClassId) -> Result<Option<Class>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {CLASS_COLUMNS} FROM classes c WHERE c.id = $1"
     ));
@@ -140,7 +140,7 @@ pub(super) async fn find_class(db: &Db, class: &ClassId) -> Result<Option<Class>
     row.as_ref().map(class_from_row).transpose()
 }
 
-pub(super) async fn all_schools(db: &Db) -> Result<Vec<super::School>, Internal> {
+pub(crate) async fn all_schools(db: &Db) -> Result<Vec<super::School>, Internal> {
     let rows = sqlx::query("SELECT id, name FROM schools ORDER BY name, id LIMIT 1000")
         .fetch_all(db.pool())
         .await?;
@@ -154,7 +154,7 @@ pub(super) async fn all_schools(db: &Db) -> Result<Vec<super::School>, Internal>
         .collect()
 }
 
-pub(super) async fn find_school(
+pub(crate) async fn find_school(
     db: &Db,
     school: &SchoolId,
 ) -> Result<Option<super::School>, Internal> {

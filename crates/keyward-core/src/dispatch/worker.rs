@@ -10,8 +10,8 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::CLAIM_BATCH;
-use crate::crypto::random::OsRandom;
 use crate::types::UnixTime;
+use crate::types::random::OsRandom;
 use crate::{Ctx, Keyward};
 
 /// Runs until shutdown. Errors (a database away, a broken transport) are

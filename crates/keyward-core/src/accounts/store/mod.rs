@@ -3,6 +3,9 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 
+pub(super) mod actors;
+pub(crate) mod recovery_requests;
+
 use super::{Account, AccountStatus};
 use crate::Ctx;
 use crate::authz::Role;
@@ -386,8 +389,13 @@ pub(crate) async fn set_password(
     .bind(user_id.as_str())
     .execute(&mut *conn)
     .await?;
-    crate::recovery::end_open_requests(conn, user_id, crate::recovery::ended::PASSWORD_CHANGED, now)
-        .await
+    recovery_requests::end_open_requests(
+        conn,
+        user_id,
+        recovery_requests::ended::PASSWORD_CHANGED,
+        now,
+    )
+    .await
 }
 
 /// Ends the sessions of a user, except one (the session that made the change).

@@ -7,9 +7,9 @@ use std::time::UNIX_EPOCH;
 
 use mail_parser::MessageParser;
 
-use super::transport::MAIL_DIR_NAME;
 use crate::Keyward;
 use crate::error::{CodedError, ErrorKind, Internal};
+use crate::mail::MAIL_DIR_NAME;
 use crate::types::UnixTime;
 
 /// The most messages listed.

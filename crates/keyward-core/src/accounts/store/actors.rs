@@ -1,15 +1,19 @@
-//! SQL behind authorization: the permissions custom roles grant a user in
+//! SQL behind an actor (reads only): the permissions custom roles grant a user in
 //! their school, and the classes a user teaches or is enrolled in.
 
 use sqlx::Row;
 
-use super::{Permission, PermissionSet, Role, UserTarget};
+use crate::authz::{Permission, PermissionSet, UserTarget};
 use crate::error::Internal;
 use crate::store::Db;
+use crate::types::Role;
 use crate::types::{ClassId, SchoolId, UserId};
 
 /// Permissions from the custom roles of the user's own school.
-pub(super) async fn granted_permissions(db: &Db, user: &UserId) -> Result<PermissionSet, Internal> {
+pub(in crate::accounts) async fn granted_permissions(
+    db: &Db,
+    user: &UserId,
+) -> Result<PermissionSet, Internal> {
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT p.permission FROM user_custom_roles ur \
          JOIN custom_roles r ON r.id = ur.role_id \
@@ -27,7 +31,10 @@ pub(super) async fn granted_permissions(db: &Db, user: &UserId) -> Result<Permis
 }
 
 /// Classes the user teaches.
-pub(super) async fn taught_classes(db: &Db, user: &UserId) -> Result<Vec<ClassId>, Internal> {
+pub(in crate::accounts) async fn taught_classes(
+    db: &Db,
+    user: &UserId,
+) -> Result<Vec<ClassId>, Internal> {
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT class_id FROM class_teachers WHERE user_id = $1 ORDER BY class_id",
     )
@@ -38,7 +45,10 @@ pub(super) async fn taught_classes(db: &Db, user: &UserId) -> Result<Vec<ClassId
 }
 
 /// A user as a target of authorization, or `None` when there is no such user.
-pub(super) async fn user_target(db: &Db, user: &UserId) -> Result<Option<UserTarget>, Internal> {
+pub(in crate::accounts) async fn user_target(
+    db: &Db,
+    user: &UserId,
+) -> Result<Option<UserTarget>, Internal> {
     let Some(row) = sqlx::query("SELECT role, school_id FROM users WHERE id = $1")
         .bind(user.as_str())
         .fetch_optional(db.pool())

@@ -11,10 +11,10 @@
 //! itself the first time it meets a value sealed under it (see [`Sealer`]);
 //! a restart does the same.
 
-use super::key_file::{self, KeySource};
-use super::sealing::{Sealer, SealingError};
-use super::store::{self, SealedRow};
 use crate::audit::{self, AuditEntry, action};
+use crate::crypto::key_file::{self, KeySource};
+use crate::crypto::sealing::{Sealer, SealingError};
+use crate::crypto::store::{self, SealedRow};
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::{Ctx, Keyward};
 
@@ -246,10 +246,10 @@ async fn reseal_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::random::SeededRandom;
     use crate::crypto::store::{delete_sealed, insert_sealed, open_sealed, replace_sealed};
     use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, keyward, settings_for};
     use crate::types::UserId;
+    use crate::types::random::SeededRandom;
     use base64::Engine;
     use std::path::PathBuf;
 

@@ -7,13 +7,17 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::*;
-use crate::crypto::random::SeededRandom;
 use crate::demo::{DEMO_PEOPLE, DEMO_SCHOOL_NAME};
+use crate::mail::store::outbox_states;
+use crate::mail::{MailService, RenderedEmail, kind, public_link};
 use crate::settings::MailTransportKind;
+use crate::settings::Settings;
 use crate::testing::{
     MONDAY_MORNING, SmtpCapture, TestDb, account_named, ctx_at, demo_passwords, parse_mail,
     settings_for, settings_with_smtp,
 };
+use crate::types::UnixTime;
+use crate::types::random::SeededRandom;
 
 const PUBLIC_URL: &str = "https://keyward.school.example/kw/";
 const DEV_PUBLIC_URL: &str = "http://127.0.0.1:8080/kw/";

@@ -1,0 +1,255 @@
+//! Schools and classes: creating them, class codes (R-CODE-2's codes; joining
+//! with them is the activation capability's), and the class database a
+//! teacher sees. Every use case authorizes first.
+
+mod password_rules;
+pub(crate) mod store;
+
+pub(crate) use store::{add_teacher, enrol};
+
+use crate::Ctx;
+use crate::Keyward;
+use crate::audit::{self, AuditEntry, action};
+use crate::authz::{Action, Actor, Denied, Role, Target};
+use crate::error::{CodedError, ErrorKind, Internal};
+use crate::types::random::random_below;
+use crate::types::{ClassId, SchoolId, UserId};
+
+/// Letters and digits that cannot be mistaken for one another on a board.
+pub const CLASS_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/// Characters in a class code.
+pub const CLASS_CODE_LEN: usize = 6;
+const MAX_NAME_CHARS: usize = 120;
+
+/// A school as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct School {
+    pub id: SchoolId,
+    pub name: String,
+}
+
+/// A class as shown in the class database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Class {
+    pub id: ClassId,
+    pub school_id: SchoolId,
+    pub name: String,
+    pub class_code: Option<String>,
+    pub class_code_enabled: bool,
+    pub learner_count: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchoolError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("{0}")]
+    InvalidName(&'static str),
+    #[error("Every teacher of a class must be a teacher or lead teacher of its school.")]
+    InvalidTeacher,
+    #[error("There is no such school or class.")]
+    NotFound,
+    #[error(transparent)]
+    Internal(#[from] Internal),
+}
+
+impl CodedError for SchoolError {
+    fn code(&self) -> &'static str {
+        match self {
+            SchoolError::Denied(denied) => denied.code(),
+            SchoolError::InvalidName(_) => "invalid_name",
+            SchoolError::InvalidTeacher => "invalid_teacher",
+            SchoolError::NotFound => "not_found",
+            SchoolError::Internal(internal) => internal.code(),
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SchoolError::Denied(denied) => denied.kind(),
+            SchoolError::InvalidName(_) | SchoolError::InvalidTeacher => ErrorKind::BadInput,
+            SchoolError::NotFound => ErrorKind::NotFound,
+            SchoolError::Internal(internal) => internal.kind(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for SchoolError {
+    fn from(err: sqlx::Error) -> Self {
+        SchoolError::Internal(err.into())
+    }
+}
+
+/// A display name: trimmed, 1 to 120 characters, no control characters.
+fn clean_name(name: &str, what: &'static str) -> Result<String, SchoolError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(SchoolError::InvalidName(what));
+    }
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(SchoolError::InvalidName(
+            "A name has at most 120 characters and no control characters.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A fresh class code like `K7QM2X`.
+pub(crate) fn generate_class_code(ctx: &Ctx<'_>) -> Result<String, Internal> {
+    let mut code = String::with_capacity(CLASS_CODE_LEN);
+    for _ in 0..CLASS_CODE_LEN {
+        let index = random_below(ctx.rng, CLASS_CODE_ALPHABET.len() as u32)? as usize;
+        code.push(char::from(
+            CLASS_CODE_ALPHABET.get(index).copied().unwrap_or(b'A'),
+        ));
+    }
+    Ok(code)
+}
+
+impl Keyward {
+    /// Creates a school (platform admins).
+    pub async fn create_school(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        name: &str,
+    ) -> Result<School, SchoolError> {
+        self.authorize_audited(ctx, actor, Action::ManageSchools, Target::Platform)
+            .await?;
+        let name = clean_name(name, "Enter the school's name.")?;
+        let id = SchoolId::generate(ctx.rng).map_err(Internal::from)?;
+        let mut tx = self.db.begin_write().await?;
+        store::insert_school(&mut tx, &id, &name, ctx.now).await?;
+        audit::insert(
+            &mut *tx,
+            &entry(
+                ctx,
+                actor,
+                action::SCHOOL_CREATE,
+                Some(id.as_str()),
+                Some(&id),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(School { id, name })
+    }
+
+    /// Creates a class in a school, with a class code, taught by `teachers`
+    /// (teachers or lead teachers of that school).
+    pub async fn create_class(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        school: &SchoolId,
+        name: &str,
+        teachers: &[UserId],
+    ) -> Result<Class, SchoolError> {
+        self.authorize_audited(ctx, actor, Action::ManageClass, Target::School(school))
+            .await?;
+        if !store::school_exists(&self.db, school).await? {
+            return Err(SchoolError::NotFound);
+        }
+        let name = clean_name(name, "Enter the class's name.")?;
+        for teacher in teachers {
+            let ok = store::staff_role_in(&self.db, teacher, school)
+                .await?
+                .is_some_and(|role| matches!(role, Role::Teacher | Role::LeadTeacher));
+            if !ok {
+                return Err(SchoolError::InvalidTeacher);
+            }
+        }
+        let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
+        let mut tx = self.db.begin_write().await?;
+        let code = store::insert_class_with_fresh_code(&mut tx, ctx, &id, school, &name).await?;
+        for teacher in teachers {
+            store::add_teacher(&mut tx, &id, teacher).await?;
+        }
+        audit::insert(
+            &mut *tx,
+            &entry(
+                ctx,
+                actor,
+                action::CLASS_CREATE,
+                Some(id.as_str()),
+                Some(school),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Class {
+            id,
+            school_id: school.clone(),
+            name,
+            class_code: Some(code),
+            class_code_enabled: true,
+            learner_count: 0,
+        })
+    }
+
+    /// The schools an actor may pick in forms: every school for a platform
+    /// admin, their own for everyone else.
+    pub async fn visible_schools(&self, actor: &Actor) -> Result<Vec<School>, SchoolError> {
+        match (&actor.role, &actor.school_id) {
+            (Role::PlatformAdmin, _) => Ok(store::all_schools(&self.db).await?),
+            (_, Some(school)) => Ok(store::find_school(&self.db, school)
+                .await?
+                .into_iter()
+                .collect()),
+            (_, None) => Ok(Vec::new()),
+        }
+    }
+
+    /// The class database: the classes a teacher teaches; every class of the
+    /// school for a lead teacher; every class of `school` for a platform admin.
+    pub async fn class_database(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        school: Option<&SchoolId>,
+    ) -> Result<Vec<Class>, SchoolError> {
+        match actor.role {
+            Role::PlatformAdmin => {
+                let school = school.ok_or(SchoolError::NotFound)?;
+                Ok(store::classes_of_school(&self.db, school).await?)
+            }
+            Role::LeadTeacher => {
+                let school = actor.school_id.as_ref().ok_or(Denied::Forbidden)?;
+                self.authorize_audited(ctx, actor, Action::ViewLearner, Target::School(school))
+                    .await?;
+                Ok(store::classes_of_school(&self.db, school).await?)
+            }
+            _ => {
+                let mut classes = Vec::new();
+                for class in &actor.classes {
+                    if let Some(found) = store::find_class(&self.db, class).await? {
+                        classes.push(found);
+                    }
+                }
+                Ok(classes)
+            }
+        }
+    }
+}
+
+fn entry<'a>(
+    ctx: &'a Ctx<'_>,
+    actor: &'a Actor,
+    act: &'static str,
+    target: Option<&'a str>,
+    school: Option<&'a SchoolId>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        at: ctx.now,
+        actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+        target_id: target,
+        school_id: school.map(SchoolId::as_str),
+        action: act,
+        outcome: "success",
+        client_addr: ctx.client_addr.as_deref(),
+        detail: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
