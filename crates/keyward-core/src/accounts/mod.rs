@@ -6,7 +6,7 @@
 mod actor;
 mod password;
 mod password_rules;
-mod store;
+pub(crate) mod store;
 pub mod throttle;
 
 pub(crate) use store::recovery_requests;

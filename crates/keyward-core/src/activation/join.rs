@@ -112,7 +112,7 @@ impl Keyward {
     ) -> Result<ClassCodeInfo, SchoolError> {
         let mut row = self.class_to_manage(ctx, actor, class).await?;
         let mut tx = self.db.begin_write().await?;
-        let code = store::replace_class_code(&mut tx, ctx, class).await?;
+        let code = crate::schools::store::replace_class_code(&mut tx, ctx, class).await?;
         audit::insert(
             &mut *tx,
             &manage_audit(ctx, actor, &row, action::CLASS_CODE_REGENERATE),
@@ -135,9 +135,10 @@ impl Keyward {
         let mut row = self.class_to_manage(ctx, actor, class).await?;
         let mut tx = self.db.begin_write().await?;
         if enabled && row.class_code.is_none() {
-            row.class_code = Some(store::replace_class_code(&mut tx, ctx, class).await?);
+            row.class_code =
+                Some(crate::schools::store::replace_class_code(&mut tx, ctx, class).await?);
         }
-        store::set_class_code_enabled(&mut tx, class, enabled).await?;
+        crate::schools::store::set_class_code_enabled(&mut tx, class, enabled).await?;
         let act = if enabled {
             action::CLASS_CODE_ENABLE
         } else {
@@ -225,9 +226,10 @@ impl Keyward {
         )
         .await
         .map_err(|e| taken_or_internal(e, &username))?;
-        store::mark_created_by_owner(&mut tx, &id).await?;
+        crate::accounts::store::mark_created_by_owner(&mut tx, &id).await?;
         let code = class.class_code.as_deref().unwrap_or_default();
-        if store::enrol_while_code_works(&mut tx, &class.id, code, &id).await? != 1 {
+        if crate::schools::store::enrol_while_code_works(&mut tx, &class.id, code, &id).await? != 1
+        {
             // Regenerated or switched off since it was looked up.
             return Err(ActivationError::UnknownClassCode);
         }
@@ -260,7 +262,9 @@ impl Keyward {
             .await?;
         let code = class.class_code.as_deref().unwrap_or_default();
         let mut tx = self.db.begin_write().await?;
-        let added = store::enrol_while_code_works(&mut tx, &class.id, code, &actor.user_id).await?;
+        let added =
+            crate::schools::store::enrol_while_code_works(&mut tx, &class.id, code, &actor.user_id)
+                .await?;
         if added == 0 && !store::is_enrolled(&mut tx, &class.id, &actor.user_id).await? {
             return Err(ActivationError::UnknownClassCode);
         }

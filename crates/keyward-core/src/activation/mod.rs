@@ -8,7 +8,7 @@
 pub mod codes;
 mod join;
 pub mod parents;
-mod store;
+pub(crate) mod store;
 
 pub(crate) use store::has_open_code;
 
@@ -366,7 +366,7 @@ impl Keyward {
                     return Err(ActivationError::UsedCode);
                 }
                 crate::crypto::store::delete_sealed(&mut tx, &row.sealed_id).await?;
-                store::activate_user(
+                crate::accounts::store::activate_user(
                     &mut tx,
                     &owner.id,
                     &username,
@@ -397,7 +397,7 @@ impl Keyward {
                 )
                 .await
                 .map_err(|e| taken_or_internal(e, &username))?;
-                store::mark_created_by_owner(&mut tx, &id).await?;
+                crate::accounts::store::mark_created_by_owner(&mut tx, &id).await?;
                 store::link_parent(&mut tx, &id, &owner.id).await?;
                 id
             }

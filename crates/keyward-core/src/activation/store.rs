@@ -8,11 +8,10 @@ use sqlx::any::AnyRow;
 use super::CodeKind;
 use crate::Ctx;
 use crate::error::Internal;
-use crate::store::{Db, is_unique_violation};
-use crate::types::{ClassId, EmailAddress, SchoolId, UnixTime, UserId, Username};
+use crate::store::Db;
+use crate::types::{ClassId, SchoolId, UnixTime, UserId};
 
 /// Attempts at a unique class code before giving up (32^6 codes: a clash is rare).
-const CLASS_CODE_ATTEMPTS: usize = 8;
 
 pub(super) struct CodeRow {
     pub id: String,
@@ -103,45 +102,7 @@ pub(super) async fn use_code(
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives a pending account its chosen username, email and password. A taken
-/// username surfaces as a unique violation.
-pub(super) async fn activate_user(
-    conn: &mut AnyConnection,
-    user: &UserId,
-    username: &Username,
-    email: Option<&EmailAddress>,
-    hash: &str,
-    now: UnixTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET username = $1, username_key = $2, email = COALESCE($3, email), \
-         email_key = COALESCE($4, email_key), password_hash = $5, password_changed_at = $6, \
-         status = 'active', created_by_owner = 1 WHERE id = $7 AND status = 'pending'",
-    )
-    .bind(username.as_str())
-    .bind(username.key())
-    .bind(email.map(EmailAddress::as_str))
-    .bind(email.map(EmailAddress::key))
-    .bind(hash)
-    .bind(now.secs())
-    .bind(user.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-pub(super) async fn mark_created_by_owner(
-    conn: &mut AnyConnection,
-    user: &UserId,
-) -> Result<(), Internal> {
-    sqlx::query("UPDATE users SET created_by_owner = 1 WHERE id = $1")
-        .bind(user.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub(super) async fn link_parent(
+pub(crate) async fn link_parent(
     conn: &mut AnyConnection,
     parent: &UserId,
     learner: &UserId,
@@ -194,73 +155,6 @@ pub(super) async fn find_class_by_code(db: &Db, code: &str) -> Result<Option<Cla
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(class_from_row).transpose()
-}
-
-/// Gives the class a fresh code no other class has, in one statement, so the
-/// old code stops working the moment this commits. A clash with another
-/// class's code is caught by the unique index inside a savepoint, and a new
-/// code is tried.
-pub(super) async fn replace_class_code(
-    conn: &mut AnyConnection,
-    ctx: &Ctx<'_>,
-    class: &ClassId,
-) -> Result<String, Internal> {
-    use sqlx::Connection;
-    for _ in 0..CLASS_CODE_ATTEMPTS {
-        let code = crate::schools::generate_class_code(ctx)?;
-        let mut attempt = conn.begin().await?;
-        let updated = sqlx::query("UPDATE classes SET class_code = $1 WHERE id = $2")
-            .bind(&code)
-            .bind(class.as_str())
-            .execute(&mut *attempt)
-            .await;
-        match updated {
-            Ok(_) => {
-                attempt.commit().await?;
-                return Ok(code);
-            }
-            Err(err) if is_unique_violation(&err) => attempt.rollback().await?,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(Internal::new("no free class code after several attempts"))
-}
-
-pub(super) async fn set_class_code_enabled(
-    conn: &mut AnyConnection,
-    class: &ClassId,
-    enabled: bool,
-) -> Result<(), Internal> {
-    sqlx::query("UPDATE classes SET class_code_enabled = $1 WHERE id = $2")
-        .bind(i64::from(enabled))
-        .bind(class.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Enrols a learner in the class only while `code` is still the class's
-/// switched-on code (a code regenerated or switched off a moment ago no
-/// longer lets anyone in). Returns the number of new enrolments: 0 when the
-/// code stopped working or the learner was already enrolled.
-pub(super) async fn enrol_while_code_works(
-    conn: &mut AnyConnection,
-    class: &ClassId,
-    code: &str,
-    learner: &UserId,
-) -> Result<u64, Internal> {
-    // The WHERE clause also keeps SQLite's parser from reading ON CONFLICT as a join.
-    let done = sqlx::query(
-        "INSERT INTO class_learners (class_id, user_id) \
-         SELECT id, $1 FROM classes WHERE id = $2 AND class_code = $3 AND class_code_enabled = 1 \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(learner.as_str())
-    .bind(class.as_str())
-    .bind(code)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
 }
 
 pub(super) async fn is_enrolled(

@@ -4,7 +4,7 @@
 
 mod directory;
 mod roles;
-mod store;
+pub(crate) mod store;
 mod users;
 
 pub use directory::{DirectoryError, MAX_RESULTS, UserQuery};

@@ -17,7 +17,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use super::sealing::{LEGACY_SEALED_VERSION, SEALED_VERSION, Sealer};
 use crate::Ctx;
 use crate::error::Internal;
-use crate::types::{UnixTime, UserId};
+use crate::types::{SchoolId, UnixTime, UserId};
 
 /// The associated data of a `v2` value in row `id`: a label, the row id, the
 /// owner's user id and the purpose, separated by NUL (none of them holds one).
@@ -252,4 +252,33 @@ pub(crate) async fn reseal_if_unchanged(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the sealed copies of the passwords of a school's accounts.
+pub(crate) async fn delete_sealed_passwords_of_school(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "DELETE FROM sealed_secrets WHERE id IN \
+         (SELECT password_sealed_id FROM users WHERE school_id = $1 AND password_sealed_id IS NOT NULL)",
+    )
+    .bind(school.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the sealed copy of an account's password, if it has one.
+pub(crate) async fn delete_sealed_password_of(
+    conn: &mut AnyConnection,
+    user: &UserId,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "DELETE FROM sealed_secrets WHERE id = (SELECT password_sealed_id FROM users WHERE id = $1)",
+    )
+    .bind(user.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -130,7 +130,8 @@ impl Keyward {
             Some(id) => id,
             None => {
                 let id = SchoolId::generate(ctx.rng).map_err(Internal::from)?;
-                store::insert_school(&mut tx, &id, DEMO_SCHOOL_NAME, ctx.now).await?;
+                crate::schools::store::insert_school(&mut tx, &id, DEMO_SCHOOL_NAME, ctx.now)
+                    .await?;
                 id
             }
         };
@@ -140,8 +141,15 @@ impl Keyward {
             None => {
                 let id = ClassId::generate(ctx.rng).map_err(Internal::from)?;
                 let code = crate::schools::generate_class_code(ctx)?;
-                store::insert_class(&mut tx, &id, &school_id, DEMO_CLASS_NAME, &code, ctx.now)
-                    .await?;
+                crate::schools::store::insert_class_with_code(
+                    &mut tx,
+                    &id,
+                    &school_id,
+                    DEMO_CLASS_NAME,
+                    &code,
+                    ctx.now,
+                )
+                .await?;
                 id
             }
         };
@@ -228,7 +236,7 @@ impl Keyward {
                 }
                 Role::Parent => {
                     if let Some(learner) = &first_learner {
-                        store::link_parent(&mut tx, id, learner).await?;
+                        crate::activation::store::link_parent(&mut tx, id, learner).await?;
                     }
                 }
                 Role::PlatformAdmin => {}

@@ -1,10 +1,11 @@
-//! SQL of the demo seed. Links use `ON CONFLICT DO NOTHING` so seeding twice is harmless.
+//! SQL the demo seed reads to stay idempotent (what exists already); its
+//! writes go through the owners of each table.
 
 use sqlx::AnyConnection;
 
 use crate::error::Internal;
 use crate::store::Db;
-use crate::types::{ClassId, SchoolId, UnixTime, UserId};
+use crate::types::{ClassId, SchoolId, UserId};
 
 pub(super) async fn find_school_by_name(
     conn: &mut AnyConnection,
@@ -16,21 +17,6 @@ pub(super) async fn find_school_by_name(
             .fetch_optional(conn)
             .await?;
     Ok(id.map(SchoolId::from_stored))
-}
-
-pub(super) async fn insert_school(
-    conn: &mut AnyConnection,
-    id: &SchoolId,
-    name: &str,
-    now: UnixTime,
-) -> Result<(), Internal> {
-    sqlx::query("INSERT INTO schools (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(id.as_str())
-        .bind(name)
-        .bind(now.secs())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 pub(super) async fn find_class_by_name(
@@ -47,27 +33,6 @@ pub(super) async fn find_class_by_name(
     Ok(id.map(ClassId::from_stored))
 }
 
-pub(super) async fn insert_class(
-    conn: &mut AnyConnection,
-    id: &ClassId,
-    school: &SchoolId,
-    name: &str,
-    class_code: &str,
-    now: UnixTime,
-) -> Result<(), Internal> {
-    sqlx::query(
-        "INSERT INTO classes (id, school_id, name, created_at, class_code, class_code_enabled) VALUES ($1, $2, $3, $4, $5, 1)",
-    )
-    .bind(id.as_str())
-    .bind(school.as_str())
-    .bind(name)
-    .bind(now.secs())
-    .bind(class_code)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub(super) async fn find_user_id(
     conn: &mut AnyConnection,
     username_key: &str,
@@ -77,19 +42,6 @@ pub(super) async fn find_user_id(
         .fetch_optional(conn)
         .await?;
     Ok(id.map(UserId::from_stored))
-}
-
-pub(super) async fn link_parent(
-    conn: &mut AnyConnection,
-    parent: &UserId,
-    learner: &UserId,
-) -> Result<(), Internal> {
-    sqlx::query("INSERT INTO parent_learners (parent_id, learner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(parent.as_str())
-        .bind(learner.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// The demo class's code while it is switched on.

@@ -183,3 +183,189 @@ pub(crate) async fn enrol(
     .await?;
     Ok(())
 }
+
+/// Gives the class a fresh code no other class has, in one statement, so the
+/// old code stops working the moment this commits. A clash with another
+/// class's code is caught by the unique index inside a savepoint, and a new
+/// code is tried.
+pub(crate) async fn replace_class_code(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    class: &ClassId,
+) -> Result<String, Internal> {
+    use sqlx::Connection;
+    for _ in 0..CLASS_CODE_ATTEMPTS {
+        let code = crate::schools::generate_class_code(ctx)?;
+        let mut attempt = conn.begin().await?;
+        let updated = sqlx::query("UPDATE classes SET class_code = $1 WHERE id = $2")
+            .bind(&code)
+            .bind(class.as_str())
+            .execute(&mut *attempt)
+            .await;
+        match updated {
+            Ok(_) => {
+                attempt.commit().await?;
+                return Ok(code);
+            }
+            Err(err) if is_unique_violation(&err) => attempt.rollback().await?,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(Internal::new("no free class code after several attempts"))
+}
+
+pub(crate) async fn set_class_code_enabled(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    enabled: bool,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE classes SET class_code_enabled = $1 WHERE id = $2")
+        .bind(i64::from(enabled))
+        .bind(class.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Enrols a learner in the class only while `code` is still the class's
+/// switched-on code (a code regenerated or switched off a moment ago no
+/// longer lets anyone in). Returns the number of new enrolments: 0 when the
+/// code stopped working or the learner was already enrolled.
+pub(crate) async fn enrol_while_code_works(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    code: &str,
+    learner: &UserId,
+) -> Result<u64, Internal> {
+    // The WHERE clause also keeps SQLite's parser from reading ON CONFLICT as a join.
+    let done = sqlx::query(
+        "INSERT INTO class_learners (class_id, user_id) \
+         SELECT id, $1 FROM classes WHERE id = $2 AND class_code = $3 AND class_code_enabled = 1 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(learner.as_str())
+    .bind(class.as_str())
+    .bind(code)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Whether a school keeps sealed copies (false for an unknown school), read
+/// inside the caller's transaction while holding the school's row: a no-op
+/// write that PostgreSQL locks until the transaction ends (and SQLite's
+/// writer lock covers), so a concurrent switch-off either comes first and is
+/// seen here, or waits for this transaction and then destroys its copies.
+pub(crate) async fn school_keeps_copies_in(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+) -> Result<bool, Internal> {
+    let value: Option<i64> = sqlx::query_scalar(
+        "UPDATE schools SET learner_passwords_retrievable = learner_passwords_retrievable \
+         WHERE id = $1 RETURNING learner_passwords_retrievable",
+    )
+    .bind(school.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(value.is_some_and(|v| v != 0))
+}
+
+/// The school's switch (`None` for an unknown school).
+pub(crate) async fn find_school_setting(
+    db: &Db,
+    school: &SchoolId,
+) -> Result<Option<bool>, Internal> {
+    let value: Option<i64> =
+        sqlx::query_scalar("SELECT learner_passwords_retrievable FROM schools WHERE id = $1")
+            .bind(school.as_str())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(value.map(|v| v != 0))
+}
+
+/// Sets the switch; false when there is no such school.
+pub(crate) async fn update_school_setting(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+    keep: bool,
+) -> Result<bool, Internal> {
+    let done = sqlx::query("UPDATE schools SET learner_passwords_retrievable = $1 WHERE id = $2")
+        .bind(i64::from(keep))
+        .bind(school.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The whole-class reset's lease (`classes.password_reset_until`), which
+/// keeps two resets of one class apart: holds the class for a reset until `until`, unless another reset holds it
+/// now. One statement, so of two resets racing for it exactly one wins.
+pub(crate) async fn take_reset_lease(
+    db: &Db,
+    class: &ClassId,
+    now: UnixTime,
+    until: UnixTime,
+) -> Result<bool, Internal> {
+    let done = sqlx::query(
+        "UPDATE classes SET password_reset_until = $1 WHERE id = $2 \
+         AND (password_reset_until IS NULL OR password_reset_until < $3)",
+    )
+    .bind(until.secs())
+    .bind(class.as_str())
+    .bind(now.secs())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the class back, in the reset's transaction: false when the lease
+/// taken with `until` is no longer held (it ran out and another reset took
+/// the class), so the caller must not commit.
+pub(crate) async fn end_reset_lease_in(
+    conn: &mut AnyConnection,
+    class: &ClassId,
+    until: UnixTime,
+) -> Result<bool, Internal> {
+    let done = sqlx::query(
+        "UPDATE classes SET password_reset_until = NULL \
+         WHERE id = $1 AND password_reset_until = $2",
+    )
+    .bind(class.as_str())
+    .bind(until.secs())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives the class back after a reset that failed (nothing was written).
+pub(crate) async fn end_reset_lease(
+    db: &Db,
+    class: &ClassId,
+    until: UnixTime,
+) -> Result<(), Internal> {
+    let mut conn = db.pool().acquire().await?;
+    end_reset_lease_in(&mut conn, class, until).await?;
+    Ok(())
+}
+
+/// Inserts a class with the given code, switched on (the demo's fixed one).
+pub(crate) async fn insert_class_with_code(
+    conn: &mut AnyConnection,
+    id: &ClassId,
+    school: &SchoolId,
+    name: &str,
+    class_code: &str,
+    now: UnixTime,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "INSERT INTO classes (id, school_id, name, created_at, class_code, class_code_enabled) VALUES ($1, $2, $3, $4, $5, 1)",
+    )
+    .bind(id.as_str())
+    .bind(school.as_str())
+    .bind(name)
+    .bind(now.secs())
+    .bind(class_code)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

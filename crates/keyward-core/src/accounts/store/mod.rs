@@ -374,12 +374,7 @@ pub(crate) async fn set_password(
     now: UnixTime,
 ) -> Result<(), Internal> {
     // A sealed copy belongs to the password it copies: it goes with it.
-    sqlx::query(
-        "DELETE FROM sealed_secrets WHERE id = (SELECT password_sealed_id FROM users WHERE id = $1)",
-    )
-    .bind(user_id.as_str())
-    .execute(&mut *conn)
-    .await?;
+    crate::crypto::store::delete_sealed_password_of(conn, user_id).await?;
     sqlx::query(
         "UPDATE users SET password_hash = $1, password_changed_at = $2, \
          password_sealed_id = NULL, password_set_by = NULL WHERE id = $3",
@@ -453,6 +448,78 @@ pub(crate) async fn delete_stale_throttle_rows(
     .bind(now.secs())
     .bind(limit)
     .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Gives a pending account its chosen username, email and password. A taken
+/// username surfaces as a unique violation.
+pub(crate) async fn activate_user(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    username: &Username,
+    email: Option<&EmailAddress>,
+    hash: &str,
+    now: UnixTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET username = $1, username_key = $2, email = COALESCE($3, email), \
+         email_key = COALESCE($4, email_key), password_hash = $5, password_changed_at = $6, \
+         status = 'active', created_by_owner = 1 WHERE id = $7 AND status = 'pending'",
+    )
+    .bind(username.as_str())
+    .bind(username.key())
+    .bind(email.map(EmailAddress::as_str))
+    .bind(email.map(EmailAddress::key))
+    .bind(hash)
+    .bind(now.secs())
+    .bind(user.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn mark_created_by_owner(
+    conn: &mut AnyConnection,
+    user: &UserId,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE users SET created_by_owner = 1 WHERE id = $1")
+        .bind(user.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks a password that `set_password` has just stored as set by staff,
+/// with the id of its sealed copy when the school keeps one.
+pub(crate) async fn mark_set_by_staff(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    sealed_id: Option<&str>,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE users SET password_set_by = 'staff', password_sealed_id = $1 WHERE id = $2",
+    )
+    .bind(sealed_id)
+    .bind(user.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the sealed copies of a school's passwords (their rows are deleted
+/// by `crypto::store::delete_sealed_passwords_of_school` first); returns how
+/// many accounts had one.
+pub(crate) async fn forget_sealed_passwords_of_school(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+) -> Result<u64, Internal> {
+    let done = sqlx::query(
+        "UPDATE users SET password_sealed_id = NULL \
+         WHERE school_id = $1 AND password_sealed_id IS NOT NULL",
+    )
+    .bind(school.as_str())
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
 }

@@ -11,8 +11,6 @@
 //! never a password. Learners who have not used their access code yet have no
 //! password; they are left alone and listed as skipped.
 
-mod store;
-
 use futures_util::future::try_join_all;
 use std::collections::HashSet;
 
@@ -310,7 +308,7 @@ impl Keyward {
     ) -> Result<ClassReset, ClassResetError> {
         let class = self.class_to_reset(ctx, actor, class).await?;
         let until = UnixTime(ctx.now.secs().saturating_add(CLASS_RESET_LEASE_SECS));
-        if !store::take_lease(&self.db, &class.id, ctx.now, until).await? {
+        if !crate::schools::store::take_reset_lease(&self.db, &class.id, ctx.now, until).await? {
             return Err(ClassResetError::ResetInProgress);
         }
         let mut guard = LeaseGuard {
@@ -325,7 +323,9 @@ impl Keyward {
         if outcome.is_err() {
             // Nothing was written; give the class back for the next try. If
             // even that fails, the lease runs out by itself.
-            if let Err(err) = store::end_lease(&self.db, &class.id, until).await {
+            if let Err(err) =
+                crate::schools::store::end_reset_lease(&self.db, &class.id, until).await
+            {
                 tracing::warn!(cause = %err.cause(), "could not end a class reset lease");
             }
         }
@@ -398,7 +398,7 @@ impl Keyward {
         }
         // Still ours? A reset that outlived its lease must not overwrite a
         // newer one; dropping the transaction rolls everything back.
-        if !store::end_lease_in(&mut tx, &class.id, until).await? {
+        if !crate::schools::store::end_reset_lease_in(&mut tx, &class.id, until).await? {
             return Err(ClassResetError::ResetInProgress);
         }
         let detail = format!(
@@ -551,7 +551,7 @@ impl Drop for LeaseGuard {
         };
         let (db, class, until) = (self.db.clone(), self.class.clone(), self.until);
         runtime.spawn(async move {
-            if let Err(err) = store::end_lease(&db, &class, until).await {
+            if let Err(err) = crate::schools::store::end_reset_lease(&db, &class, until).await {
                 tracing::warn!(cause = %err.cause(), "could not end a class reset lease");
             }
         });

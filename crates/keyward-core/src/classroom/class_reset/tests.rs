@@ -468,7 +468,7 @@ async fn a_held_class_is_refused_until_the_lease_runs_out() {
     let class = demo_class(&kw).await;
     let until = UnixTime(MONDAY_MORNING.secs() + CLASS_RESET_LEASE_SECS);
     assert!(
-        store::take_lease(kw.db(), &class, MONDAY_MORNING, until)
+        crate::schools::store::take_reset_lease(kw.db(), &class, MONDAY_MORNING, until)
             .await
             .unwrap()
     );

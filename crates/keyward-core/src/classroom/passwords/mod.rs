@@ -10,7 +10,8 @@
 
 mod store;
 
-pub(crate) use store::{keep_staff_password, school_keeps_copies_in};
+pub(crate) use crate::schools::store::school_keeps_copies_in;
+pub(crate) use store::keep_staff_password;
 
 use crate::Ctx;
 use crate::Keyward;
@@ -446,7 +447,7 @@ impl Keyward {
                 return Err(denied.into());
             }
         }
-        store::find_school_setting(&self.db, school)
+        crate::schools::store::find_school_setting(&self.db, school)
             .await?
             .ok_or(SchoolSettingError::Denied(Denied::Hidden))
     }
@@ -463,7 +464,7 @@ impl Keyward {
         self.authorize_audited(ctx, actor, Action::ManageUser, Target::School(school))
             .await?;
         let mut tx = self.db.begin_write().await?;
-        if !store::update_school_setting(&mut tx, school, keep).await? {
+        if !crate::schools::store::update_school_setting(&mut tx, school, keep).await? {
             return Err(Denied::Hidden.into());
         }
         let destroyed = if keep {

@@ -1,5 +1,6 @@
-//! SQL of learner passwords held by staff: the sealed copy's pointer and
-//! origin on `users`, and the school's `learner_passwords_retrievable`.
+//! SQL of learner passwords held by staff: reading a password's state and
+//! its sealed copy; keeping and destroying copies through the owners of
+//! `users` (accounts), `sealed_secrets` (crypto) and `schools` (schools).
 
 use sqlx::{AnyConnection, Row};
 
@@ -38,60 +39,7 @@ pub(crate) async fn keep_staff_password(
     } else {
         None
     };
-    sqlx::query(
-        "UPDATE users SET password_set_by = 'staff', password_sealed_id = $1 WHERE id = $2",
-    )
-    .bind(sealed_id)
-    .bind(user.as_str())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Whether a school keeps sealed copies (false for an unknown school), read
-/// inside the caller's transaction while holding the school's row: a no-op
-/// write that PostgreSQL locks until the transaction ends (and SQLite's
-/// writer lock covers), so a concurrent switch-off either comes first and is
-/// seen here, or waits for this transaction and then destroys its copies.
-pub(crate) async fn school_keeps_copies_in(
-    conn: &mut AnyConnection,
-    school: &SchoolId,
-) -> Result<bool, Internal> {
-    let value: Option<i64> = sqlx::query_scalar(
-        "UPDATE schools SET learner_passwords_retrievable = learner_passwords_retrievable \
-         WHERE id = $1 RETURNING learner_passwords_retrievable",
-    )
-    .bind(school.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(value.is_some_and(|v| v != 0))
-}
-
-/// The school's switch (`None` for an unknown school).
-pub(super) async fn find_school_setting(
-    db: &Db,
-    school: &SchoolId,
-) -> Result<Option<bool>, Internal> {
-    let value: Option<i64> =
-        sqlx::query_scalar("SELECT learner_passwords_retrievable FROM schools WHERE id = $1")
-            .bind(school.as_str())
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(value.map(|v| v != 0))
-}
-
-/// Sets the switch; false when there is no such school.
-pub(super) async fn update_school_setting(
-    conn: &mut AnyConnection,
-    school: &SchoolId,
-    keep: bool,
-) -> Result<bool, Internal> {
-    let done = sqlx::query("UPDATE schools SET learner_passwords_retrievable = $1 WHERE id = $2")
-        .bind(i64::from(keep))
-        .bind(school.as_str())
-        .execute(&mut *conn)
-        .await?;
-    Ok(done.rows_affected() > 0)
+    crate::accounts::store::mark_set_by_staff(conn, user, sealed_id.as_deref()).await
 }
 
 /// Destroys every sealed learner password of a school; returns how many.
@@ -99,21 +47,8 @@ pub(super) async fn destroy_school_copies(
     conn: &mut AnyConnection,
     school: &SchoolId,
 ) -> Result<u64, Internal> {
-    sqlx::query(
-        "DELETE FROM sealed_secrets WHERE id IN \
-         (SELECT password_sealed_id FROM users WHERE school_id = $1 AND password_sealed_id IS NOT NULL)",
-    )
-    .bind(school.as_str())
-    .execute(&mut *conn)
-    .await?;
-    let done = sqlx::query(
-        "UPDATE users SET password_sealed_id = NULL \
-         WHERE school_id = $1 AND password_sealed_id IS NOT NULL",
-    )
-    .bind(school.as_str())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected())
+    crate::crypto::store::delete_sealed_passwords_of_school(conn, school).await?;
+    crate::accounts::store::forget_sealed_passwords_of_school(conn, school).await
 }
 
 /// The state of one user's password (`Private` for an unknown user).
