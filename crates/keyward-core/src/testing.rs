@@ -20,14 +20,14 @@ use std::time::{Duration, Instant};
 
 use crate::accounts::Account;
 use crate::admin::{CreatedUser, NewPendingUser};
-use crate::authz::{Actor, Permission, PermissionSet, Role};
+use crate::authz::{Actor, Permission, PermissionSet};
 use crate::demo::DEMO_PEOPLE;
 use crate::settings::{
     DatabaseSettings, HashingSettings, MailTransportKind, Settings, SmtpSecurity,
 };
 use crate::store::Db;
 use crate::types::random::SeededRandom;
-use crate::types::{ClassId, Password, UnixTime, UserId, Username};
+use crate::types::{ClassId, Password, Role, UnixTime, UserId, Username};
 use crate::{Ctx, Keyward};
 
 /// The environment variable naming a PostgreSQL server for the tests.

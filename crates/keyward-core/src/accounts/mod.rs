@@ -17,12 +17,12 @@ pub use password::ChangePasswordError;
 use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Actor, Role};
+use crate::authz::Actor;
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::types::{
-    EmailAddress, MAX_USERNAME_CHARS, Password, SchoolId, UnixTime, UserId, Username,
+    EmailAddress, MAX_USERNAME_CHARS, Password, Role, SchoolId, UnixTime, UserId, Username,
 };
 
 pub(crate) use store::{

@@ -10,11 +10,11 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::{Account, AccountStatus, NewUser, insert_user};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target};
+use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::Internal;
 use crate::policy::{PolicyKind, Violation};
 use crate::schools::{CLASS_CODE_ALPHABET, CLASS_CODE_LEN, SchoolError};
-use crate::types::{ClassId, Password, SchoolId, UserId, Username};
+use crate::types::{ClassId, Password, Role, SchoolId, UserId, Username};
 
 use super::store::{self, ClassRow};
 use super::{ActivationError, CodeKind, code_throttle, taken_or_internal};

@@ -21,11 +21,11 @@ use crate::Keyward;
 use crate::accounts::throttle::{self, ThrottleKey};
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Denied, Role};
+use crate::authz::Denied;
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
-use crate::types::{EmailAddress, Password, UserId, Username, UsernameError};
+use crate::types::{EmailAddress, Password, Role, UserId, Username, UsernameError};
 
 /// How long an access code works (R-CODE-1: 30 days).
 pub const ACCESS_CODE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -7,9 +7,9 @@ use super::store;
 use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::Account;
-use crate::authz::{Action, Actor, Denied, Role, Target};
+use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::Internal;
-use crate::types::{ClassId, SchoolId};
+use crate::types::{ClassId, Role, SchoolId};
 
 /// At most this many people in one answer.
 pub const MAX_RESULTS: i64 = 200;

@@ -18,11 +18,11 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::Role;
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::policy::{PolicyKind, Violation};
 use crate::store::is_unique_violation;
+use crate::types::Role;
 use crate::types::{EmailAddress, Password, UserId, Username};
 
 #[derive(Debug, thiserror::Error)]

@@ -9,9 +9,9 @@ use crate::Keyward;
 use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Target, authorize};
 use crate::error::{CodedError, ErrorKind, Internal};
-use crate::types::{ClassId, EmailAddress, SchoolId, UserId, Username};
+use crate::types::{ClassId, EmailAddress, Role, SchoolId, UserId, Username};
 
 const MAX_NAME_CHARS: usize = 80;
 

@@ -10,9 +10,9 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::Role;
 use crate::crypto::hashing::HashingError;
 use crate::error::Internal;
+use crate::types::Role;
 use crate::types::{ClassId, EmailAddress, Password, SchoolId, UserId, Username};
 
 pub const DEMO_SCHOOL_NAME: &str = "Riverside Primary School";

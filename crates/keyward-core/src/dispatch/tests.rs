@@ -515,7 +515,7 @@ async fn mail_to_a_school_member_carries_the_school_name() {
         .unwrap();
     let teacher = DEMO_PEOPLE
         .iter()
-        .find(|p| p.role == crate::authz::Role::Teacher)
+        .find(|p| p.role == crate::types::Role::Teacher)
         .unwrap();
     let account = account_named(&kw, teacher.username).await;
     enqueue(

@@ -39,29 +39,31 @@ pub(crate) async fn insert<'c, E: Executor<'c, Database = Any>>(
     Ok(())
 }
 
-// The claim, written twice: PostgreSQL locks the chosen rows and skips rows
-// another worker is claiming at this moment (`FOR UPDATE SKIP LOCKED`);
-// SQLite has one writer at a time, and an UPDATE takes the write lock before
-// it reads, so the same statement without the locking clause is atomic there.
-// The outer WHERE repeats the conditions so that PostgreSQL re-checks them on
-// the newest version of a row another worker just claimed.
-const CLAIM_SQLITE: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox \
-         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
-           AND (locked_until IS NULL OR locked_until < $2) \
-         ORDER BY created_at, id LIMIT $3) \
-       AND sent_at IS NULL AND failed_at IS NULL \
-       AND (locked_until IS NULL OR locked_until < $2) \
-     RETURNING id, kind, user_id, to_address, payload, created_at, attempts";
+// The claim, written once with the one clause that differs: PostgreSQL
+// locks the chosen rows and skips rows another worker is claiming at this
+// moment (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, and an
+// UPDATE takes the write lock before it reads, so the same statement without
+// the locking clause is atomic there. The outer WHERE repeats the conditions
+// so that PostgreSQL re-checks them on the newest version of a row another
+// worker just claimed.
+macro_rules! claim_due_rows {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox \
+                 WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+                   AND (locked_until IS NULL OR locked_until < $2) \
+                 ORDER BY created_at, id LIMIT $3",
+            $lock,
+            ") AND sent_at IS NULL AND failed_at IS NULL \
+               AND (locked_until IS NULL OR locked_until < $2) \
+             RETURNING id, kind, user_id, to_address, payload, created_at, attempts"
+        )
+    };
+}
 
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox \
-         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
-           AND (locked_until IS NULL OR locked_until < $2) \
-         ORDER BY created_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-       AND sent_at IS NULL AND failed_at IS NULL \
-       AND (locked_until IS NULL OR locked_until < $2) \
-     RETURNING id, kind, user_id, to_address, payload, created_at, attempts";
+const CLAIM_SQLITE: &str = claim_due_rows!("");
+const CLAIM_POSTGRES: &str = claim_due_rows!(" FOR UPDATE SKIP LOCKED");
 
 /// Claims up to `limit` due rows for this worker until `lease_until`, counting
 /// the attempt. No two workers ever hold the same row at the same time.

@@ -5,10 +5,10 @@
 use sqlx::{AnyConnection, Row};
 
 use crate::accounts::Account;
-use crate::authz::Role;
 use crate::crypto::tokens::TokenDigest;
 use crate::error::Internal;
 use crate::store::Db;
+use crate::types::Role;
 use crate::types::{UnixTime, UserId};
 
 pub(crate) struct AlertRow {

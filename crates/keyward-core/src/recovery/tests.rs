@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use super::*;
 use crate::accounts::{NewUser, insert_user};
-use crate::authz::Role;
 use crate::dispatch::dev_inbox;
 use crate::settings::MailTransportKind;
 use crate::testing::{MONDAY_MORNING, TestDb, ctx_at, settings_for};
+use crate::types::Role;
 use crate::types::random::SeededRandom;
 use crate::types::{SchoolId, UserId};
 

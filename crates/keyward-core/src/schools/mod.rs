@@ -10,10 +10,10 @@ pub(crate) use store::{add_teacher, enrol};
 use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target};
+use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::types::random::random_below;
-use crate::types::{ClassId, SchoolId, UserId};
+use crate::types::{ClassId, Role, SchoolId, UserId};
 
 /// Letters and digits that cannot be mistaken for one another on a board.
 pub const CLASS_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";

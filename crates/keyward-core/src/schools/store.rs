@@ -5,9 +5,9 @@ use sqlx::{AnyConnection, Row};
 
 use super::{Class, generate_class_code};
 use crate::Ctx;
-use crate::authz::Role;
 use crate::error::Internal;
 use crate::store::{Db, is_unique_violation};
+use crate::types::Role;
 use crate::types::{ClassId, SchoolId, UnixTime, UserId};
 
 /// Attempts at a unique class code before giving up (32^6 codes: a clash is rare).

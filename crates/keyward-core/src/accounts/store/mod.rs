@@ -8,10 +8,10 @@ pub(crate) mod recovery_requests;
 
 use super::{Account, AccountStatus};
 use crate::Ctx;
-use crate::authz::Role;
 use crate::crypto::tokens::TokenDigest;
 use crate::error::Internal;
 use crate::store::Db;
+use crate::types::Role;
 use crate::types::{EmailAddress, SchoolId, UnixTime, UserId, Username};
 
 const ACCOUNT_COLUMNS: &str = "u.id, u.school_id, u.role, u.username, u.email, u.first_name, \

@@ -9,7 +9,8 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::Account;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Actor, Role};
+use crate::authz::Actor;
+use crate::types::Role;
 
 /// A child as their parent sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Use-case tests of the whole-class reset, on the backend of the test run.
 
 use super::*;
-use crate::authz::{Permission, Role};
+use crate::authz::Permission;
 use crate::classroom::passwords::PasswordState;
 use crate::testing::{
     DEMO_PASSWORD, MONDAY_MORNING, TestDb, account_named, actor_named, another_teacher,
@@ -9,7 +9,7 @@ use crate::testing::{
     seed_demo_people, settings_for, signs_in, staff_of_another_school,
 };
 use crate::types::random::SeededRandom;
-use crate::types::{Password, Username};
+use crate::types::{Password, Role, Username};
 
 const LEARNERS: [&str; 3] = ["demo.amy", "demo.ben", "demo.cara"];
 

@@ -24,11 +24,11 @@ use crate::Keyward;
 use crate::accounts::AccountStatus;
 use crate::activation::ACCESS_CODE_PURPOSE;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Role, Target};
+use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Target};
 use crate::classroom::passwords::{LEARNER_PASSWORD_PURPOSE, PasswordState};
 use crate::crypto::store::open_row_value;
 use crate::error::{CodedError, ErrorKind, Internal};
-use crate::types::{ClassId, Password, SchoolId, UserId};
+use crate::types::{ClassId, Password, Role, SchoolId, UserId};
 
 use store::Scope;
 

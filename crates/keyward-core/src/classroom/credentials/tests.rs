@@ -3,13 +3,13 @@
 
 use super::*;
 use crate::audit::{AuditRow, action};
-use crate::authz::{Permission, Role};
+use crate::authz::Permission;
 use crate::testing::{
     DEMO_PASSWORD, MONDAY_MORNING, account_named, actor_named, another_teacher,
     change_own_password_as, create_pending_user, ctx_at, demo_class, demo_keyward,
     grant_through_custom_role, parse_csv, staff_of_another_school, view_ctx,
 };
-use crate::types::Password;
+use crate::types::{Password, Role};
 
 /// A new pending learner of the demo school, in `classes`.
 async fn new_learner(

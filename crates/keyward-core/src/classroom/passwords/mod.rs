@@ -17,11 +17,11 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target, authorize};
+use crate::authz::{Action, Actor, Denied, Target, authorize};
 use crate::crypto::hashing::HashingError;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
-use crate::types::{Password, SchoolId, UserId};
+use crate::types::{Password, Role, SchoolId, UserId};
 
 /// The purpose of a learner password's row in `sealed_secrets`.
 pub(crate) const LEARNER_PASSWORD_PURPOSE: &str = "learner_password";

@@ -18,11 +18,11 @@ use crate::Keyward;
 use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
-use crate::authz::{Action, Actor, Denied, Role, Target};
+use crate::authz::{Action, Actor, Denied, Target};
 use crate::classroom::credentials::write_csv;
 use crate::error::{CodedError, ErrorKind, Internal};
 use crate::store::is_unique_violation;
-use crate::types::{ClassId, SchoolId, UserId};
+use crate::types::{ClassId, Role, SchoolId, UserId};
 
 /// The largest roster file accepted, checked before it is parsed.
 pub const MAX_ROSTER_BYTES: usize = 5 * 1024 * 1024;
