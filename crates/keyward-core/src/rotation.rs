@@ -15,7 +15,7 @@ use crate::audit::{self, AuditEntry, action};
 use crate::crypto::key_file::{self, KeySource};
 use crate::crypto::sealing::{Sealer, SealingError};
 use crate::crypto::store::{self, SealedRow};
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::{Ctx, Keyward};
 
 /// Rows read and re-sealed in one transaction.
@@ -57,22 +57,19 @@ pub enum RotateError {
 }
 
 impl CodedError for RotateError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            RotateError::InlineKeys { .. } => "sealing_keys_inline",
-            RotateError::Keys(SealingError::Busy { .. }) => "rotation_running",
-            RotateError::Keys(_) => "sealing_keys_unusable",
+            RotateError::InlineKeys { .. } => Code::SealingKeysInline,
+            RotateError::Keys(SealingError::Busy { .. }) => Code::RotationRunning,
+            RotateError::Keys(_) => Code::SealingKeysUnusable,
             RotateError::Internal(err) => err.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            RotateError::InlineKeys { .. } | RotateError::Keys(SealingError::Busy { .. }) => {
-                ErrorKind::Conflict
-            }
-            RotateError::Keys(_) => ErrorKind::Internal,
-            RotateError::Internal(err) => err.kind(),
+            RotateError::Internal(err) => err.retry_after_secs(),
+            _ => None,
         }
     }
 }

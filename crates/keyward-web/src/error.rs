@@ -80,10 +80,10 @@ impl AppError {
         if err.is_database_unavailable() {
             tracing::warn!(cause = %err.cause(), "database unavailable");
             return AppError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: err.code(),
+                status: status_of(err.kind()),
+                code: err.code().as_str(),
                 message: err.to_string(),
-                retry_after_secs: Some(keyward_core::error::DATABASE_RETRY_AFTER_SECS),
+                retry_after_secs: err.retry_after_secs(),
                 details: None,
             };
         }
@@ -95,32 +95,18 @@ impl AppError {
         )
     }
 
-    /// Maps any core error by its kind; the single status table.
+    /// Maps any core error by its code's kind (see [`status_of`]).
     pub fn from_coded(err: &(impl CodedError + std::fmt::Debug)) -> Self {
-        let (status, retry_after_secs) = match err.kind() {
-            ErrorKind::BadInput => (StatusCode::UNPROCESSABLE_ENTITY, None),
-            ErrorKind::Unauthenticated => (StatusCode::UNAUTHORIZED, None),
-            ErrorKind::Forbidden => (StatusCode::FORBIDDEN, None),
-            ErrorKind::NotFound => (StatusCode::NOT_FOUND, None),
-            ErrorKind::Conflict => (StatusCode::CONFLICT, None),
-            ErrorKind::Gone => (StatusCode::GONE, None),
-            ErrorKind::TooManyRequests { retry_after_secs } => {
-                (StatusCode::TOO_MANY_REQUESTS, Some(retry_after_secs))
-            }
-            ErrorKind::Unavailable { retry_after_secs } => {
-                (StatusCode::SERVICE_UNAVAILABLE, Some(retry_after_secs))
-            }
-            ErrorKind::Internal => {
-                tracing::error!(error = ?err, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, None)
-            }
-        };
+        let status = status_of(err.kind());
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = ?err, "internal error");
+        }
         let details = err.details();
         AppError {
             status,
-            code: err.code(),
+            code: err.code().as_str(),
             message: err.to_string(),
-            retry_after_secs,
+            retry_after_secs: err.retry_after_secs(),
             details: (!details.is_empty()).then(|| {
                 details
                     .into_iter()
@@ -128,6 +114,25 @@ impl AppError {
                     .collect()
             }),
         }
+    }
+}
+
+/// The one status table: the HTTP status of each kind of outcome.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Malformed => StatusCode::BAD_REQUEST,
+        ErrorKind::BadInput => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Gone => StatusCode::GONE,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -24,6 +24,7 @@ mod server;
 mod state;
 
 pub use api::openapi_document;
+pub use error::status_of;
 pub use ops::metrics_router;
 pub use router::router;
 pub use server::{Server, ServerError};

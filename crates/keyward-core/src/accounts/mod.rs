@@ -20,7 +20,7 @@ use crate::audit::{self, AuditEntry, action};
 use crate::authz::Actor;
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::types::{
     EmailAddress, MAX_USERNAME_CHARS, Password, Role, SchoolId, UnixTime, UserId, Username,
 };
@@ -143,27 +143,22 @@ pub enum SignInError {
 }
 
 impl CodedError for SignInError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            SignInError::InvalidCredentials => "invalid_credentials",
-            SignInError::InputTooLong => "input_too_long",
-            SignInError::Throttled { .. } => "too_many_attempts",
-            SignInError::Busy { .. } => "server_busy",
+            SignInError::InvalidCredentials => Code::InvalidCredentials,
+            SignInError::InputTooLong => Code::InputTooLong,
+            SignInError::Throttled { .. } => Code::TooManyAttempts,
+            SignInError::Busy { .. } => Code::ServerBusy,
             SignInError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            SignInError::InvalidCredentials => ErrorKind::Unauthenticated,
-            SignInError::InputTooLong => ErrorKind::BadInput,
-            SignInError::Throttled { retry_after_secs } => ErrorKind::TooManyRequests {
-                retry_after_secs: *retry_after_secs,
-            },
-            SignInError::Busy { retry_after_secs } => ErrorKind::Unavailable {
-                retry_after_secs: *retry_after_secs,
-            },
-            SignInError::Internal(internal) => internal.kind(),
+            SignInError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            SignInError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            SignInError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }

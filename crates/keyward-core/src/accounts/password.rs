@@ -10,7 +10,7 @@ use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::mail::{self, Outgoing, kind};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::types::Password;
@@ -33,27 +33,22 @@ pub enum ChangePasswordError {
 }
 
 impl CodedError for ChangePasswordError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            ChangePasswordError::WrongCurrentPassword => "wrong_current_password",
-            ChangePasswordError::PasswordPolicy { .. } => "password_policy",
-            ChangePasswordError::Throttled { .. } => "too_many_attempts",
-            ChangePasswordError::Busy { .. } => "server_busy",
+            ChangePasswordError::WrongCurrentPassword => Code::WrongCurrentPassword,
+            ChangePasswordError::PasswordPolicy { .. } => Code::PasswordPolicy,
+            ChangePasswordError::Throttled { .. } => Code::TooManyAttempts,
+            ChangePasswordError::Busy { .. } => Code::ServerBusy,
             ChangePasswordError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ChangePasswordError::WrongCurrentPassword
-            | ChangePasswordError::PasswordPolicy { .. } => ErrorKind::BadInput,
-            ChangePasswordError::Throttled { retry_after_secs } => ErrorKind::TooManyRequests {
-                retry_after_secs: *retry_after_secs,
-            },
-            ChangePasswordError::Busy { retry_after_secs } => ErrorKind::Unavailable {
-                retry_after_secs: *retry_after_secs,
-            },
-            ChangePasswordError::Internal(internal) => internal.kind(),
+            ChangePasswordError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            ChangePasswordError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            ChangePasswordError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 

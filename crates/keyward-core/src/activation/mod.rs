@@ -23,7 +23,7 @@ use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::Denied;
 use crate::crypto::hashing::HashingError;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::types::{EmailAddress, Password, Role, UserId, Username, UsernameError};
 
@@ -125,39 +125,32 @@ pub enum ActivationError {
 }
 
 impl CodedError for ActivationError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            ActivationError::UnknownCode | ActivationError::UnknownClassCode => "code_unknown",
+            ActivationError::UnknownCode | ActivationError::UnknownClassCode => Code::CodeUnknown,
             ActivationError::Denied(denied) => denied.code(),
-            ActivationError::InvalidName(_) => "invalid_name",
-            ActivationError::ExpiredCode => "code_expired",
-            ActivationError::UsedCode => "code_used",
+            ActivationError::InvalidName(_) => Code::InvalidName,
+            ActivationError::ExpiredCode => Code::CodeExpired,
+            ActivationError::UsedCode => Code::CodeUsed,
             ActivationError::BadUsername(err) => err.code(),
-            ActivationError::UsernameTaken(_) => "username_taken",
-            ActivationError::EmailMissing => "email_missing",
-            ActivationError::NameMissing => "name_missing",
-            ActivationError::BadEmail => "email_invalid",
-            ActivationError::PasswordPolicy { .. } => "password_policy",
-            ActivationError::Throttled { .. } => "too_many_attempts",
-            ActivationError::Busy { .. } => "server_busy",
+            ActivationError::UsernameTaken(_) => Code::UsernameTaken,
+            ActivationError::EmailMissing => Code::EmailMissing,
+            ActivationError::NameMissing => Code::NameMissing,
+            ActivationError::BadEmail => Code::EmailInvalid,
+            ActivationError::PasswordPolicy { .. } => Code::PasswordPolicy,
+            ActivationError::Throttled { .. } => Code::TooManyAttempts,
+            ActivationError::Busy { .. } => Code::ServerBusy,
             ActivationError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ActivationError::UnknownCode | ActivationError::UnknownClassCode => ErrorKind::NotFound,
-            ActivationError::Denied(denied) => denied.kind(),
-            ActivationError::ExpiredCode | ActivationError::UsedCode => ErrorKind::Gone,
-            ActivationError::UsernameTaken(_) => ErrorKind::Conflict,
-            ActivationError::Throttled { retry_after_secs } => ErrorKind::TooManyRequests {
-                retry_after_secs: *retry_after_secs,
-            },
-            ActivationError::Busy { retry_after_secs } => ErrorKind::Unavailable {
-                retry_after_secs: *retry_after_secs,
-            },
-            ActivationError::Internal(internal) => internal.kind(),
-            _ => ErrorKind::BadInput,
+            ActivationError::Denied(denied) => denied.retry_after_secs(),
+            ActivationError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            ActivationError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            ActivationError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 

@@ -8,7 +8,7 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::Account;
 use crate::authz::{Action, Actor, Denied, Target};
-use crate::error::Internal;
+use crate::error::{Code, Internal};
 use crate::types::{ClassId, Role, SchoolId};
 
 /// At most this many people in one answer.
@@ -32,17 +32,17 @@ pub enum DirectoryError {
 }
 
 impl crate::error::CodedError for DirectoryError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             DirectoryError::Denied(denied) => denied.code(),
             DirectoryError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> crate::error::ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            DirectoryError::Denied(denied) => denied.kind(),
-            DirectoryError::Internal(internal) => internal.kind(),
+            DirectoryError::Denied(denied) => denied.retry_after_secs(),
+            DirectoryError::Internal(internal) => internal.retry_after_secs(),
         }
     }
 }

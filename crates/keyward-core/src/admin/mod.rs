@@ -19,7 +19,7 @@ use crate::Keyward;
 use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::hashing::HashingError;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::policy::{PolicyKind, Violation};
 use crate::store::is_unique_violation;
 use crate::types::Role;
@@ -46,23 +46,20 @@ fn codes(violations: &[Violation]) -> String {
 }
 
 impl CodedError for CreateAdminError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            CreateAdminError::UsernameTaken(_) => "username_taken",
-            CreateAdminError::PasswordPolicy(_) => "password_policy",
-            CreateAdminError::Busy => "server_busy",
+            CreateAdminError::UsernameTaken(_) => Code::UsernameTaken,
+            CreateAdminError::PasswordPolicy(_) => Code::PasswordPolicy,
+            CreateAdminError::Busy => Code::ServerBusy,
             CreateAdminError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            CreateAdminError::UsernameTaken(_) => ErrorKind::Conflict,
-            CreateAdminError::PasswordPolicy(_) => ErrorKind::BadInput,
-            CreateAdminError::Busy => ErrorKind::Unavailable {
-                retry_after_secs: 5,
-            },
-            CreateAdminError::Internal(internal) => internal.kind(),
+            CreateAdminError::Busy => Some(5),
+            CreateAdminError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::accounts::{AccountStatus, NewUser, insert_user};
 use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target, authorize};
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::types::{ClassId, EmailAddress, Role, SchoolId, UserId, Username};
 
 const MAX_NAME_CHARS: usize = 80;
@@ -48,19 +48,19 @@ pub enum CreateUserError {
 }
 
 impl CodedError for CreateUserError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             CreateUserError::Denied(denied) => denied.code(),
-            CreateUserError::Invalid(_) => "invalid_user",
+            CreateUserError::Invalid(_) => Code::InvalidUser,
             CreateUserError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            CreateUserError::Denied(denied) => denied.kind(),
-            CreateUserError::Invalid(_) => ErrorKind::BadInput,
-            CreateUserError::Internal(internal) => internal.kind(),
+            CreateUserError::Denied(denied) => denied.retry_after_secs(),
+            CreateUserError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }

@@ -12,6 +12,7 @@ mod permission;
 
 pub use permission::{Permission, PermissionSet};
 
+use crate::error::Code;
 pub use crate::types::Role;
 use crate::types::{ClassId, SchoolId, UserId};
 
@@ -227,17 +228,10 @@ pub enum Denied {
 }
 
 impl crate::error::CodedError for Denied {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            Denied::Forbidden => "forbidden",
-            Denied::Hidden => "not_found",
-        }
-    }
-
-    fn kind(&self) -> crate::error::ErrorKind {
-        match self {
-            Denied::Forbidden => crate::error::ErrorKind::Forbidden,
-            Denied::Hidden => crate::error::ErrorKind::NotFound,
+            Denied::Forbidden => Code::Forbidden,
+            Denied::Hidden => Code::NotFound,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::UNIX_EPOCH;
 use mail_parser::MessageParser;
 
 use crate::Keyward;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::mail::MAIL_DIR_NAME;
 use crate::types::UnixTime;
 
@@ -53,18 +53,18 @@ pub enum DevInboxError {
 }
 
 impl CodedError for DevInboxError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            DevInboxError::Disabled => "not_found",
-            DevInboxError::NotFound => "message_not_found",
+            DevInboxError::Disabled => Code::NotFound,
+            DevInboxError::NotFound => Code::MessageNotFound,
             DevInboxError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            DevInboxError::Disabled | DevInboxError::NotFound => ErrorKind::NotFound,
-            DevInboxError::Internal(internal) => internal.kind(),
+            DevInboxError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }

@@ -12,7 +12,7 @@ pub use generator::{
     generate_password,
 };
 
-use crate::error::Internal;
+use crate::error::{Code, Internal};
 use crate::settings::PolicyPreset;
 use crate::types::Password;
 use crate::types::Role;
@@ -268,21 +268,19 @@ pub enum PolicyUpdateError {
 }
 
 impl crate::error::CodedError for PolicyUpdateError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            PolicyUpdateError::SchoolNotFound => "school_not_found",
-            PolicyUpdateError::Forbidden => "forbidden",
-            PolicyUpdateError::Invalid(_) => "invalid_policy",
+            PolicyUpdateError::SchoolNotFound => Code::SchoolNotFound,
+            PolicyUpdateError::Forbidden => Code::Forbidden,
+            PolicyUpdateError::Invalid(_) => Code::InvalidPolicy,
             PolicyUpdateError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> crate::error::ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            PolicyUpdateError::SchoolNotFound => crate::error::ErrorKind::NotFound,
-            PolicyUpdateError::Forbidden => crate::error::ErrorKind::Forbidden,
-            PolicyUpdateError::Invalid(_) => crate::error::ErrorKind::BadInput,
-            PolicyUpdateError::Internal(internal) => internal.kind(),
+            PolicyUpdateError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::accounts::{self, Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::mail::{self, Outgoing, kind};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::settings::IdentifyBy;
@@ -61,19 +61,19 @@ pub enum RecoveryRequestError {
 }
 
 impl CodedError for RecoveryRequestError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            RecoveryRequestError::UsernameMissing => "username_missing",
-            RecoveryRequestError::EmailMissing => "email_missing",
-            RecoveryRequestError::InputTooLong => "input_too_long",
+            RecoveryRequestError::UsernameMissing => Code::UsernameMissing,
+            RecoveryRequestError::EmailMissing => Code::EmailMissing,
+            RecoveryRequestError::InputTooLong => Code::InputTooLong,
             RecoveryRequestError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            RecoveryRequestError::Internal(internal) => internal.kind(),
-            _ => ErrorKind::BadInput,
+            RecoveryRequestError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }
@@ -102,18 +102,11 @@ pub enum LinkError {
 }
 
 impl CodedError for LinkError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            LinkError::Unknown => "link_unknown",
-            LinkError::Expired => "link_expired",
-            LinkError::Used | LinkError::Superseded | LinkError::Overtaken => "link_used",
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            LinkError::Unknown => ErrorKind::NotFound,
-            _ => ErrorKind::Gone,
+            LinkError::Unknown => Code::LinkUnknown,
+            LinkError::Expired => Code::LinkExpired,
+            LinkError::Used | LinkError::Superseded | LinkError::Overtaken => Code::LinkUsed,
         }
     }
 }
@@ -145,24 +138,22 @@ pub enum ResetError {
 }
 
 impl CodedError for ResetError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             ResetError::Link(link) => link.code(),
-            ResetError::PasswordPolicy { .. } => "password_policy",
-            ResetError::UsernameMismatch => "username_mismatch",
-            ResetError::Busy { .. } => "server_busy",
+            ResetError::PasswordPolicy { .. } => Code::PasswordPolicy,
+            ResetError::UsernameMismatch => Code::UsernameMismatch,
+            ResetError::Busy { .. } => Code::ServerBusy,
             ResetError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ResetError::Link(link) => link.kind(),
-            ResetError::PasswordPolicy { .. } | ResetError::UsernameMismatch => ErrorKind::BadInput,
-            ResetError::Busy { retry_after_secs } => ErrorKind::Unavailable {
-                retry_after_secs: *retry_after_secs,
-            },
-            ResetError::Internal(internal) => internal.kind(),
+            ResetError::Link(link) => link.retry_after_secs(),
+            ResetError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            ResetError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 
@@ -200,19 +191,12 @@ pub enum CodeError {
 }
 
 impl CodedError for CodeError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
-            CodeError::Wrong => "code_wrong",
-            CodeError::Expired => "code_expired",
-            CodeError::TooManyTries => "code_too_many_tries",
-            CodeError::NoRequest => "code_no_request",
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            CodeError::Wrong | CodeError::NoRequest => ErrorKind::BadInput,
-            CodeError::Expired | CodeError::TooManyTries => ErrorKind::Gone,
+            CodeError::Wrong => Code::CodeWrong,
+            CodeError::Expired => Code::CodeExpired,
+            CodeError::TooManyTries => Code::CodeTooManyTries,
+            CodeError::NoRequest => Code::CodeNoRequest,
         }
     }
 }
@@ -227,17 +211,17 @@ pub enum RedeemCodeError {
 }
 
 impl CodedError for RedeemCodeError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             RedeemCodeError::Code(code) => code.code(),
             RedeemCodeError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            RedeemCodeError::Code(code) => code.kind(),
-            RedeemCodeError::Internal(internal) => internal.kind(),
+            RedeemCodeError::Code(code) => code.retry_after_secs(),
+            RedeemCodeError::Internal(internal) => internal.retry_after_secs(),
         }
     }
 }
@@ -539,7 +523,7 @@ impl Keyward {
         {
             // Refused attempts are audited with their reason, never with the input.
             let mut entry = audit_entry(ctx, action::RECOVERY_RESET, "failure", None);
-            entry.detail = Some(err.code());
+            entry.detail = Some(err.code().as_str());
             audit::insert(self.db.pool(), &entry).await?;
         }
         outcome
@@ -704,17 +688,16 @@ impl Keyward {
     }
 
     /// Whether a "this wasn't me" link is usable (GET shows a confirmation; it acts on POST).
-    pub async fn check_not_me(&self, ctx: &Ctx<'_>, token_text: &str) -> Result<(), LinkError> {
+    /// A database that does not answer is `Internal` (503), not an unknown link.
+    pub async fn check_not_me(&self, ctx: &Ctx<'_>, token_text: &str) -> Result<(), ResetError> {
         let token = Token::from_client(token_text).ok_or(LinkError::Unknown)?;
-        match store::find_alert(&self.db, &token.digest())
-            .await
-            .map_err(|_| LinkError::Unknown)?
-        {
-            None => Err(LinkError::Unknown),
-            Some(alert) if alert.used_at.is_some() => Err(LinkError::Used),
-            Some(alert) if ctx.now >= alert.expires_at => Err(LinkError::Expired),
-            Some(_) => Ok(()),
-        }
+        let problem = match store::find_alert(&self.db, &token.digest()).await? {
+            None => LinkError::Unknown,
+            Some(alert) if alert.used_at.is_some() => LinkError::Used,
+            Some(alert) if ctx.now >= alert.expires_at => LinkError::Expired,
+            Some(_) => return Ok(()),
+        };
+        Err(problem.into())
     }
 
     /// "This wasn't me": ends every session of the account, stops any open

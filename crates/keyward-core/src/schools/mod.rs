@@ -11,7 +11,7 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::types::random::random_below;
 use crate::types::{ClassId, Role, SchoolId, UserId};
 
@@ -54,22 +54,21 @@ pub enum SchoolError {
 }
 
 impl CodedError for SchoolError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             SchoolError::Denied(denied) => denied.code(),
-            SchoolError::InvalidName(_) => "invalid_name",
-            SchoolError::InvalidTeacher => "invalid_teacher",
-            SchoolError::NotFound => "not_found",
+            SchoolError::InvalidName(_) => Code::InvalidName,
+            SchoolError::InvalidTeacher => Code::InvalidTeacher,
+            SchoolError::NotFound => Code::NotFound,
             SchoolError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            SchoolError::Denied(denied) => denied.kind(),
-            SchoolError::InvalidName(_) | SchoolError::InvalidTeacher => ErrorKind::BadInput,
-            SchoolError::NotFound => ErrorKind::NotFound,
-            SchoolError::Internal(internal) => internal.kind(),
+            SchoolError::Denied(denied) => denied.retry_after_secs(),
+            SchoolError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }

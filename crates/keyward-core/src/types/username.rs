@@ -16,12 +16,12 @@ pub enum UsernameError {
 }
 
 impl UsernameError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::error::Code {
         match self {
-            UsernameError::Empty => "username_missing",
-            UsernameError::TooShort => "username_too_short",
-            UsernameError::TooLong => "username_too_long",
-            UsernameError::BadCharacter => "username_bad_character",
+            UsernameError::Empty => crate::error::Code::UsernameMissing,
+            UsernameError::TooShort => crate::error::Code::UsernameTooShort,
+            UsernameError::TooLong => crate::error::Code::UsernameTooLong,
+            UsernameError::BadCharacter => crate::error::Code::UsernameBadCharacter,
         }
     }
 }

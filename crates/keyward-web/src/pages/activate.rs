@@ -182,7 +182,7 @@ pub async fn submit_account(
         Err(err) => return problem(&visitor, &state, &err, form.code),
     };
     let status = AppError::from_coded(&err).status;
-    tracing::info!(code = err.code(), "activation refused");
+    tracing::info!(code = err.code().as_str(), "activation refused");
     let page = account_page(
         &visitor,
         &form.code,

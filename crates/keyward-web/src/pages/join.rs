@@ -125,7 +125,7 @@ pub async fn submit_join(
         Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
         Err(err) => err,
     };
-    tracing::info!(code = err.code(), "joining a class refused");
+    tracing::info!(code = err.code().as_str(), "joining a class refused");
     let (errors, policy) = match &err {
         ActivationError::PasswordPolicy { violations, policy } => (
             violations.iter().map(|v| v.message(policy)).collect(),

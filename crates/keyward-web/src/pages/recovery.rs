@@ -371,7 +371,10 @@ pub async fn not_me_form(
             };
             visitor.respond(&state, render(StatusCode::OK, &page))
         }
-        Err(err) => visitor.respond(&state, link_problem(&visitor, err, LinkKind::NotMe)),
+        Err(ResetError::Link(err)) => {
+            visitor.respond(&state, link_problem(&visitor, err, LinkKind::NotMe))
+        }
+        Err(err) => AppError::from_coded(&err).into_response(),
     }
 }
 

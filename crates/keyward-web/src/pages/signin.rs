@@ -218,7 +218,7 @@ pub async fn submit_password(
             };
             let mut response = password_step(&visitor, username, next, Some(message), app.status);
             set_retry_after(&mut response, app.retry_after_secs);
-            tracing::info!(code = err.code(), "sign-in refused");
+            tracing::info!(code = err.code().as_str(), "sign-in refused");
             Ok(visitor.respond(&state, response))
         }
     }

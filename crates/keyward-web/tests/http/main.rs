@@ -5,6 +5,7 @@
 mod api;
 mod bad_input;
 mod class_reset;
+mod codes;
 mod cookies;
 mod credentials;
 mod dev_mail;

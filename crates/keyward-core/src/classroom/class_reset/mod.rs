@@ -21,7 +21,7 @@ use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::classroom::passwords::{keep_staff_password, school_keeps_copies_in};
 use crate::crypto::hashing::HashingError;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::store::Db;
 use crate::types::{ClassId, Password, SchoolId, UnixTime, UserId, Username};
@@ -184,26 +184,23 @@ pub enum ClassResetError {
 }
 
 impl CodedError for ClassResetError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             ClassResetError::Denied(denied) => denied.code(),
-            ClassResetError::ClassEmpty => "class_empty",
-            ClassResetError::ResetInProgress => "reset_in_progress",
-            ClassResetError::PasswordPolicy { .. } => "password_policy",
-            ClassResetError::Busy { .. } => "server_busy",
+            ClassResetError::ClassEmpty => Code::ClassEmpty,
+            ClassResetError::ResetInProgress => Code::ResetInProgress,
+            ClassResetError::PasswordPolicy { .. } => Code::PasswordPolicy,
+            ClassResetError::Busy { .. } => Code::ServerBusy,
             ClassResetError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ClassResetError::Denied(denied) => denied.kind(),
-            ClassResetError::ClassEmpty | ClassResetError::ResetInProgress => ErrorKind::Conflict,
-            ClassResetError::PasswordPolicy { .. } => ErrorKind::BadInput,
-            ClassResetError::Busy { retry_after_secs } => ErrorKind::Unavailable {
-                retry_after_secs: *retry_after_secs,
-            },
-            ClassResetError::Internal(internal) => internal.kind(),
+            ClassResetError::Denied(denied) => denied.retry_after_secs(),
+            ClassResetError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            ClassResetError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 

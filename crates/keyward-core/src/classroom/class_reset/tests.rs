@@ -3,6 +3,7 @@
 use super::*;
 use crate::authz::Permission;
 use crate::classroom::passwords::PasswordState;
+use crate::error::ErrorKind;
 use crate::testing::{
     DEMO_PASSWORD, MONDAY_MORNING, TestDb, account_named, actor_named, another_teacher,
     create_pending_user, ctx_at, demo_class, demo_keyward, grant_through_custom_role, parse_csv,

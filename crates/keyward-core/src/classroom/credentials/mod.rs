@@ -27,7 +27,7 @@ use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Target};
 use crate::classroom::passwords::{LEARNER_PASSWORD_PURPOSE, PasswordState};
 use crate::crypto::store::open_row_value;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::types::{ClassId, Password, Role, SchoolId, UserId};
 
 use store::Scope;
@@ -218,17 +218,17 @@ pub enum CredentialsError {
 }
 
 impl CodedError for CredentialsError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             CredentialsError::Denied(denied) => denied.code(),
             CredentialsError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            CredentialsError::Denied(denied) => denied.kind(),
-            CredentialsError::Internal(internal) => internal.kind(),
+            CredentialsError::Denied(denied) => denied.retry_after_secs(),
+            CredentialsError::Internal(internal) => internal.retry_after_secs(),
         }
     }
 }

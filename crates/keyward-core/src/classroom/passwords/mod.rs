@@ -19,7 +19,7 @@ use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target, authorize};
 use crate::crypto::hashing::HashingError;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::types::{Password, Role, SchoolId, UserId};
 
@@ -143,27 +143,23 @@ pub enum LearnerPasswordError {
 }
 
 impl CodedError for LearnerPasswordError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             LearnerPasswordError::Denied(denied) => denied.code(),
-            LearnerPasswordError::NotActivated => "not_activated",
-            LearnerPasswordError::PasswordPolicy { .. } => "password_policy",
-            LearnerPasswordError::NotRetrievable(_) => "not_retrievable",
-            LearnerPasswordError::Busy { .. } => "server_busy",
+            LearnerPasswordError::NotActivated => Code::NotActivated,
+            LearnerPasswordError::PasswordPolicy { .. } => Code::PasswordPolicy,
+            LearnerPasswordError::NotRetrievable(_) => Code::NotRetrievable,
+            LearnerPasswordError::Busy { .. } => Code::ServerBusy,
             LearnerPasswordError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            LearnerPasswordError::Denied(denied) => denied.kind(),
-            LearnerPasswordError::NotActivated => ErrorKind::Conflict,
-            LearnerPasswordError::PasswordPolicy { .. } => ErrorKind::BadInput,
-            LearnerPasswordError::NotRetrievable(_) => ErrorKind::NotFound,
-            LearnerPasswordError::Busy { retry_after_secs } => ErrorKind::Unavailable {
-                retry_after_secs: *retry_after_secs,
-            },
-            LearnerPasswordError::Internal(internal) => internal.kind(),
+            LearnerPasswordError::Denied(denied) => denied.retry_after_secs(),
+            LearnerPasswordError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            LearnerPasswordError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 
@@ -411,17 +407,17 @@ pub enum SchoolSettingError {
 }
 
 impl CodedError for SchoolSettingError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             SchoolSettingError::Denied(denied) => denied.code(),
             SchoolSettingError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            SchoolSettingError::Denied(denied) => denied.kind(),
-            SchoolSettingError::Internal(internal) => internal.kind(),
+            SchoolSettingError::Denied(denied) => denied.retry_after_secs(),
+            SchoolSettingError::Internal(internal) => internal.retry_after_secs(),
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::classroom::credentials::write_csv;
-use crate::error::{CodedError, ErrorKind, Internal};
+use crate::error::{Code, CodedError, Internal};
 use crate::store::is_unique_violation;
 use crate::types::{ClassId, Role, SchoolId, UserId};
 
@@ -90,21 +90,20 @@ impl RosterRejection {
 }
 
 impl CodedError for RosterError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> Code {
         match self {
             RosterError::Denied(denied) => denied.code(),
-            RosterError::NotFound => "not_found",
-            RosterError::Invalid(_) => "roster_invalid",
+            RosterError::NotFound => Code::NotFound,
+            RosterError::Invalid(_) => Code::RosterInvalid,
             RosterError::Internal(internal) => internal.code(),
         }
     }
 
-    fn kind(&self) -> ErrorKind {
+    fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            RosterError::Denied(denied) => denied.kind(),
-            RosterError::NotFound => ErrorKind::NotFound,
-            RosterError::Invalid(_) => ErrorKind::BadInput,
-            RosterError::Internal(internal) => internal.kind(),
+            RosterError::Denied(denied) => denied.retry_after_secs(),
+            RosterError::Internal(internal) => internal.retry_after_secs(),
+            _ => None,
         }
     }
 }

@@ -399,7 +399,7 @@ fn read_row(
                 problems.push(
                     Some(row),
                     Some(Column::Username.name()),
-                    err.code(),
+                    err.code().as_str(),
                     err.to_string(),
                 );
                 None

@@ -9,6 +9,7 @@ use super::*;
 use crate::activation::ActivationInput;
 use crate::classroom::credentials::{looks_like_formula, spreadsheet_safe};
 use crate::demo::DEMO_CLASS_NAME;
+use crate::error::ErrorKind;
 use crate::testing::{MONDAY_MORNING, TestDb, actor_named, ctx_at, demo_keyward};
 use crate::types::random::SeededRandom;
 
@@ -362,7 +363,10 @@ async fn only_those_who_manage_the_schools_users_import() {
         w.kw.import_roster(&w.ctx(), &other_lead, &w.school, csv.as_bytes())
             .await
             .unwrap_err();
-    assert_eq!((err.code(), err.kind()), ("not_found", ErrorKind::NotFound));
+    assert_eq!(
+        (err.code().as_str(), err.kind()),
+        ("not_found", ErrorKind::NotFound)
+    );
     assert_eq!(w.counts().await, before);
     // The operator at the command line imports anywhere; a school that does
     // not exist is not found.

@@ -4,9 +4,16 @@
 
 use std::fmt;
 
-/// What kind of outcome an error is, independent of any transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+mod codes;
+
+pub use codes::Code;
+
+/// What kind of outcome an error is, independent of any transport; the web
+/// layer gives each kind its one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
+    /// The request cannot be read (not JSON, an unreadable body).
+    Malformed,
     /// The input is malformed or breaks a rule; nothing was changed.
     BadInput,
     /// Who is acting is unknown, or the credentials are wrong.
@@ -15,23 +22,40 @@ pub enum ErrorKind {
     Forbidden,
     /// The thing does not exist, or the actor may not know it exists.
     NotFound,
+    /// The address does not accept the method.
+    MethodNotAllowed,
     /// The request conflicts with the current state (for example a taken name).
     Conflict,
     /// The thing existed but is no longer usable (an expired or used link).
     Gone,
-    /// Too many attempts; try again after the given number of seconds.
-    TooManyRequests { retry_after_secs: u64 },
+    /// The request is larger than accepted.
+    TooLarge,
+    /// The request's content type is not accepted.
+    UnsupportedMediaType,
+    /// Too many attempts; try again after `retry_after_secs`.
+    TooManyRequests,
     /// The server is overloaded or a dependency is down; try again later.
-    Unavailable { retry_after_secs: u64 },
+    Unavailable,
     /// A bug or an unexpected failure; the cause is logged, not shown.
     Internal,
 }
 
 /// Implemented by every capability's error enum.
 pub trait CodedError: fmt::Display {
-    /// The stable machine-readable code, for example `invalid_credentials`.
-    fn code(&self) -> &'static str;
-    fn kind(&self) -> ErrorKind;
+    /// The stable machine-readable code, from the one list ([`Code`]).
+    fn code(&self) -> Code;
+
+    /// The kind of outcome: the code's.
+    fn kind(&self) -> ErrorKind {
+        self.code().kind()
+    }
+
+    /// How long to wait before trying again, for the kinds that say so
+    /// (`TooManyRequests`, `Unavailable`).
+    fn retry_after_secs(&self) -> Option<u64> {
+        None
+    }
+
     /// Extra fields for a JSON error body, never a secret: for example the
     /// `violations` of a password that breaks the rules.
     fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
@@ -65,26 +89,6 @@ impl Internal {
         self.database_unavailable
     }
 
-    /// The stable code: `database_unavailable` or `internal`.
-    pub fn code(&self) -> &'static str {
-        if self.database_unavailable {
-            "database_unavailable"
-        } else {
-            "internal"
-        }
-    }
-
-    /// `Unavailable` for an unreachable database, `Internal` otherwise.
-    pub fn kind(&self) -> ErrorKind {
-        if self.database_unavailable {
-            ErrorKind::Unavailable {
-                retry_after_secs: DATABASE_RETRY_AFTER_SECS,
-            }
-        } else {
-            ErrorKind::Internal
-        }
-    }
-
     /// The full cause chain, for the log.
     pub fn cause(&self) -> String {
         let mut text = self.cause.to_string();
@@ -95,6 +99,22 @@ impl Internal {
             source = err.source();
         }
         text
+    }
+}
+
+impl CodedError for Internal {
+    /// `database_unavailable` for an unreachable database, else `internal`.
+    fn code(&self) -> Code {
+        if self.database_unavailable {
+            Code::DatabaseUnavailable
+        } else {
+            Code::Internal
+        }
+    }
+
+    fn retry_after_secs(&self) -> Option<u64> {
+        self.database_unavailable
+            .then_some(DATABASE_RETRY_AFTER_SECS)
     }
 }
 

@@ -1,0 +1,220 @@
+//! The one list of error codes keyward answers with: each code's text (what
+//! clients rely on) and its kind of outcome. The web layer turns each kind
+//! into one HTTP status, in one table; the OpenAPI document and the README
+//! name only codes of this list (a test checks both).
+
+use std::fmt;
+
+use super::ErrorKind;
+
+macro_rules! error_codes {
+    ($( $(#[doc = $doc:literal])+ $name:ident = $text:literal, $kind:ident; )+) => {
+        /// A stable, machine-readable error code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $( $(#[doc = $doc])+ $name, )+
+        }
+
+        impl Code {
+            /// Every code, in the order of the list.
+            pub const ALL: &'static [Code] = &[$(Code::$name),+];
+
+            /// The code as clients see it, for example `invalid_credentials`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$name => $text,)+
+                }
+            }
+
+            /// The kind of outcome the code names.
+            pub fn kind(self) -> ErrorKind {
+                match self {
+                    $(Code::$name => ErrorKind::$kind,)+
+                }
+            }
+
+            /// What the code means, for the README's list.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Code::$name => concat!($($doc),+).trim_ascii(),)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // Anyone, before a use case runs: the request itself.
+    /// The JSON body is not valid JSON or lacks a field.
+    InvalidJson = "invalid_json", Malformed;
+    /// The request body could not be read.
+    InvalidBody = "invalid_body", Malformed;
+    /// The request could not be understood.
+    BadRequest = "bad_request", Malformed;
+    /// A form could not be read (a field is missing or malformed).
+    InvalidForm = "invalid_form", Malformed;
+    /// A field has a wrong value or is missing.
+    InvalidRequest = "invalid_request", BadInput;
+    /// A value is longer than keyward accepts.
+    InputTooLong = "input_too_long", BadInput;
+    /// The request is larger than this address accepts.
+    PayloadTooLarge = "payload_too_large", TooLarge;
+    /// The request has the wrong content type.
+    UnsupportedMediaType = "unsupported_media_type", UnsupportedMediaType;
+    /// This address does not accept that method.
+    MethodNotAllowed = "method_not_allowed", MethodNotAllowed;
+    /// There is nothing at this address, or the caller may not know it exists.
+    NotFound = "not_found", NotFound;
+    /// No session: sign in first.
+    Unauthenticated = "unauthenticated", Unauthenticated;
+    /// A form's or call's CSRF token is missing or wrong.
+    CsrfFailed = "csrf_failed", Forbidden;
+    /// The request came from another site.
+    ForeignOrigin = "foreign_origin", Forbidden;
+    /// The actor may not do this.
+    Forbidden = "forbidden", Forbidden;
+    /// Too many requests from this client; wait `Retry-After` seconds.
+    TooManyRequests = "too_many_requests", TooManyRequests;
+    /// The server could not answer in time; try again shortly.
+    Unavailable = "unavailable", Unavailable;
+    /// Every password hashing slot is busy; wait `Retry-After` seconds.
+    ServerBusy = "server_busy", Unavailable;
+    /// The database does not answer; wait `Retry-After` seconds.
+    DatabaseUnavailable = "database_unavailable", Unavailable;
+    /// A bug or an unexpected failure; the cause is in the server's log.
+    Internal = "internal", Internal;
+    /// A failure with no more precise code.
+    Error = "error", Internal;
+
+    // Signing in and passwords.
+    /// The username or the password is wrong.
+    InvalidCredentials = "invalid_credentials", Unauthenticated;
+    /// Too many wrong tries; wait `Retry-After` seconds.
+    TooManyAttempts = "too_many_attempts", TooManyRequests;
+    /// The current password typed to confirm a change is wrong.
+    WrongCurrentPassword = "wrong_current_password", BadInput;
+    /// The new password breaks the rules; `violations` lists how.
+    PasswordPolicy = "password_policy", BadInput;
+    /// A password was asked for and not given.
+    PasswordMissing = "password_missing", BadInput;
+    /// The mode of a reset is not one keyward knows.
+    InvalidMode = "invalid_mode", BadInput;
+
+    // Forgot password?
+    /// Forgot password? needs a username.
+    UsernameMissing = "username_missing", BadInput;
+    /// Forgot password? needs an email address.
+    EmailMissing = "email_missing", BadInput;
+    /// The reset link is not one of keyward's.
+    LinkUnknown = "link_unknown", NotFound;
+    /// The reset link has expired.
+    LinkExpired = "link_expired", Gone;
+    /// The reset link was used, or a newer link, a sign-in or a password change overtook it.
+    LinkUsed = "link_used", Gone;
+    /// The username typed on the reset page is not the link's.
+    UsernameMismatch = "username_mismatch", BadInput;
+    /// The emailed code is wrong.
+    CodeWrong = "code_wrong", BadInput;
+    /// There is no recent request to check a code against.
+    CodeNoRequest = "code_no_request", BadInput;
+    /// Too many wrong codes for this request; request a new email.
+    CodeTooManyTries = "code_too_many_tries", Gone;
+
+    // Codes: access, parent and class codes.
+    /// No such code.
+    CodeUnknown = "code_unknown", NotFound;
+    /// The code has expired.
+    CodeExpired = "code_expired", Gone;
+    /// The code has been used.
+    CodeUsed = "code_used", Gone;
+    /// The username is taken.
+    UsernameTaken = "username_taken", Conflict;
+    /// The username is too short.
+    UsernameTooShort = "username_too_short", BadInput;
+    /// The username is too long.
+    UsernameTooLong = "username_too_long", BadInput;
+    /// The username has a character keyward does not accept.
+    UsernameBadCharacter = "username_bad_character", BadInput;
+    /// A name is needed.
+    NameMissing = "name_missing", BadInput;
+    /// A name is empty or too long.
+    InvalidName = "invalid_name", BadInput;
+    /// The email address is not valid.
+    EmailInvalid = "email_invalid", BadInput;
+
+    // Schools, classes, people and their passwords.
+    /// No such school.
+    SchoolNotFound = "school_not_found", NotFound;
+    /// The password rules are out of bounds.
+    InvalidPolicy = "invalid_policy", BadInput;
+    /// A teacher named for a class is not a teacher of the school.
+    InvalidTeacher = "invalid_teacher", BadInput;
+    /// The new user's details are not valid.
+    InvalidUser = "invalid_user", BadInput;
+    /// The learner has not activated their account yet.
+    NotActivated = "not_activated", Conflict;
+    /// The learner's password cannot be shown (`password_status` says why).
+    NotRetrievable = "not_retrievable", NotFound;
+    /// The class has no learners to reset.
+    ClassEmpty = "class_empty", Conflict;
+    /// Another reset of the class is running.
+    ResetInProgress = "reset_in_progress", Conflict;
+    /// The roster has problems; `rows` lists them, and nothing was imported.
+    RosterInvalid = "roster_invalid", BadInput;
+
+    // Operations.
+    /// No captured message with that id.
+    MessageNotFound = "message_not_found", NotFound;
+    /// The sealing keys come from the settings; keyward cannot add one.
+    SealingKeysInline = "sealing_keys_inline", Conflict;
+    /// Another key rotation is running.
+    RotationRunning = "rotation_running", Conflict;
+    /// The sealing key file cannot be used.
+    SealingKeysUnusable = "sealing_keys_unusable", Internal;
+}
+
+impl Code {
+    /// The code named by `text`, if it is one of the list.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|code| code.as_str() == text)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<Code> for &str {
+    fn eq(&self, other: &Code) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_written_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{code} is in the list twice");
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
+            assert!(!code.meaning().is_empty());
+        }
+    }
+}
