@@ -1,10 +1,20 @@
-//! Every setting keyward reads (R-CFG-1): its type, its default, and the rules
-//! that make it valid. Settings are validated once, at start-up, into these
-//! typed values; the binary merely loads the TOML file and environment overlay.
-//! Unknown keys are refused so a typo never silently does nothing.
+//! Every setting keyward reads (R-CFG-1), each declared once in the
+//! `declare_settings!` table below: its section and key, its type, its default, the
+//! rules that make it valid, whether it is a secret, and what it means. From
+//! that one declaration come the structs, their `Default`, their `Debug`
+//! (secrets masked), `Settings::validate`, `Settings::describe` (what
+//! `keyward check-config` prints, secrets masked), `Settings::keys`, and the
+//! settings table of README.md (a test keeps it equal to the declaration).
+//!
+//! Settings are validated once, at start-up, into these typed values; the
+//! binary merely loads the TOML file and environment overlay. Unknown keys are
+//! refused so a typo never silently does nothing. This module depends on no
+//! other part of the core: what validation needs (the throttle's delay rule,
+//! the generator's bounds) is defined here and used from here.
 
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,72 +23,15 @@ use url::Url;
 /// R-ACC-5: never more than this many failed sign-ins an hour for one account.
 pub const MAX_ACCOUNT_FAILURES_PER_HOUR: u32 = 100;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    pub server: ServerSettings,
-    pub database: DatabaseSettings,
-    pub hashing: HashingSettings,
-    pub session: SessionSettings,
-    pub throttle: ThrottleSettings,
-    pub mail: MailSettings,
-    pub recovery: RecoverySettings,
-    pub policy: PolicySettings,
-    pub sealing: SealingSettings,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerSettings {
-    pub bind: SocketAddr,
-    pub public_url: Url,
-    pub data_dir: PathBuf,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Longest a request may take before it is answered with 503.
-    #[serde(deserialize_with = "duration")]
-    pub request_timeout: Duration,
-    /// Longest graceful shutdown waits for requests in flight.
-    #[serde(deserialize_with = "duration")]
-    pub shutdown_grace: Duration,
-    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` names the client:
-    /// addresses or CIDR networks, IPv4 or IPv6. Empty: the TCP peer is the
-    /// client, and those headers are ignored.
-    #[serde(deserialize_with = "networks")]
-    pub trusted_proxies: Vec<IpNet>,
-    /// Where `/metrics` is served, on a listener of its own; `None` (off):
-    /// nowhere. Never on the main listener, because the mail counters tell
-    /// whether a recovery request named an existing account.
-    #[serde(deserialize_with = "optional_socket_addr")]
-    pub metrics_bind: Option<SocketAddr>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DatabaseSettings {
-    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/keyward.db`.
-    pub url: String,
-    pub max_connections: u32,
-    /// How long a request waits for a connection before failing fast with 503.
-    #[serde(deserialize_with = "duration")]
-    pub acquire_timeout: Duration,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HashingSettings {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
-    /// How many hashes run at once; the rest queue.
-    pub max_concurrent: usize,
-    /// How long a request waits in the queue before it gets 503 with `Retry-After`.
-    #[serde(deserialize_with = "duration")]
-    pub queue_timeout: Duration,
-    /// Accept parameters below OWASP's Argon2id minimum. For tests only
-    /// (cheap hashing keeps them fast); never in production.
-    pub allow_weak: bool,
-}
+/// The default of `policy.generated_min_bits`.
+pub const DEFAULT_GENERATED_MIN_BITS: u32 = 40;
+/// The lowest `policy.generated_min_bits` the settings accept.
+pub const MIN_GENERATED_BITS: u32 = 24;
+/// The highest `policy.generated_min_bits` the settings accept: every shape
+/// up to it fits in 64 characters, even with the smaller alphabet of the last
+/// draw (the list without its most common letter still gives 10 words and 4
+/// digits over 100 bits).
+pub const MAX_GENERATED_BITS: u32 = 100;
 
 /// OWASP's Argon2id minimums as `(memory_kib, iterations)` pairs, all with
 /// one lane: parameters pass when they reach both numbers of any one pair.
@@ -90,6 +43,329 @@ pub const OWASP_ARGON2ID_MINIMUMS: [(u32, u32); 5] = [
     (7_168, 5),
 ];
 
+// ------------------------------------------------------------- the settings
+
+declare_settings! {
+    /// Every setting, by section.
+    pub struct Settings in "" {
+        server: ServerSettings = section(),
+        database: DatabaseSettings = section(),
+        hashing: HashingSettings = section(),
+        session: SessionSettings = section(),
+        throttle: ThrottleSettings = section(),
+        mail: MailSettings = section(),
+        recovery: RecoverySettings = section(),
+        policy: PolicySettings = section(),
+        sealing: SealingSettings = section(),
+    }
+
+    /// Where keyward listens and how it treats requests.
+    pub struct ServerSettings in "server" {
+        /// address to listen on
+        bind: SocketAddr = default(SocketAddr::from(([127, 0, 0, 1], 8080))),
+        /// the address people use; the only base for links in emails; `https`
+        /// makes cookies `Secure` and turns on HSTS
+        public_url: Url = default(default_public_url())
+            .rule(|url, _| {
+                require(
+                    matches!(url.scheme(), "http" | "https") && url.host_str().is_some(),
+                    "must be an http:// or https:// URL with a host",
+                )
+            })
+            .rule(|url, _| {
+                require(
+                    url.query().is_none() && url.fragment().is_none(),
+                    "must not have a query or fragment",
+                )
+            }),
+        /// SQLite file, mail files, demo accounts file, sealing key file
+        data_dir: PathBuf = default(PathBuf::from("./keyward-data"))
+            .rule(|dir, _| require(!dir.as_os_str().is_empty(), "must not be empty")),
+        /// largest request body accepted (413 above it)
+        max_body_bytes: usize = default(64 * 1024).check(between(1024, 16 * 1024 * 1024)),
+        /// a request taking longer is answered with 503
+        #[serde(deserialize_with = "duration")]
+        request_timeout: Duration = default(secs(30)).check(at_least(secs(1))),
+        /// on SIGTERM/Ctrl-C, how long requests in flight may finish
+        #[serde(deserialize_with = "duration")]
+        shutdown_grace: Duration = default(secs(20)),
+        /// addresses or CIDR networks (IPv4 or IPv6) of reverse proxies whose
+        /// `Forwarded` / `X-Forwarded-For` names the client, as a TOML list
+        /// (`["127.0.0.1", "10.0.0.0/8"]`) or a comma-separated string
+        /// (`KEYWARD_SERVER__TRUSTED_PROXIES=127.0.0.1,::1`); empty: the
+        /// connecting address is the client and those headers are ignored.
+        /// See [Behind a reverse proxy](#behind-a-reverse-proxy)
+        #[serde(deserialize_with = "networks")]
+        trusted_proxies: Vec<IpNet> = default(Vec::new()),
+        /// a separate listener for `/metrics`, for example `127.0.0.1:9090`;
+        /// off: `/metrics` is served nowhere. The main listener never serves
+        /// it (its email counters would tell who has an account)
+        #[serde(deserialize_with = "optional_socket_addr")]
+        metrics_bind: Option<SocketAddr> = default(None),
+    }
+
+    /// The database and its connection pool.
+    pub struct DatabaseSettings in "database" {
+        /// `sqlite://PATH` or `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`;
+        /// other schemes are refused; the password is masked by `check-config`
+        url: String = default(String::new())
+            .readme_default("`sqlite://<data_dir>/keyward.db`")
+            .fill(|url, all| {
+                url.trim()
+                    .is_empty()
+                    .then(|| format!("sqlite://{}/keyward.db", all.server.data_dir.display()))
+            })
+            .rule(|url, _| {
+                require(
+                    Backend::of_url(url).is_some(),
+                    "unknown scheme: use sqlite://PATH or postgres://USER@HOST/DB",
+                )
+            })
+            .mask(|url| mask_url_password(url)),
+        /// size of the connection pool
+        max_connections: u32 = default(10).check(at_least(1)),
+        /// how long a request waits for a connection before failing fast (503)
+        #[serde(deserialize_with = "duration")]
+        acquire_timeout: Duration = default(secs(3)),
+    }
+
+    /// Argon2id's parameters and the pool that runs it.
+    pub struct HashingSettings in "hashing" {
+        /// Argon2id memory (OWASP); hashes made with other parameters are
+        /// upgraded at the next sign-in; see `hashing.allow_weak` for the
+        /// minimum
+        memory_kib: u32 = default(19_456).rule(|&memory, all| {
+            let parallelism = all.hashing.parallelism.max(1);
+            require(
+                (8 * parallelism..=4 * 1024 * 1024).contains(&memory),
+                "must be between 8×parallelism and 4194304",
+            )
+        }),
+        /// Argon2id passes
+        iterations: u32 = default(2).check(between(1, 100)),
+        /// Argon2id lanes
+        parallelism: u32 = default(1).check(between(1, 64)),
+        /// how many hashes run at once; the rest wait in a queue
+        max_concurrent: usize = default(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )
+        .readme_default("number of cores")
+        .check(between(1, 1024)),
+        /// a request waiting longer for a hashing slot gets 503 with `Retry-After`
+        #[serde(deserialize_with = "duration")]
+        queue_timeout: Duration = default(secs(10)).check(more_than_zero()),
+        /// **for tests only; never in production.** Without it, parameters
+        /// below OWASP's Argon2id minimum stop start-up: at least 19456 KiB
+        /// with 2 iterations, or one of 47104 × 1, 12288 × 3, 9216 × 4,
+        /// 7168 × 5 (KiB × iterations). With it, keyward starts and logs a
+        /// warning
+        allow_weak: bool = default(false),
+    }
+    then owasp_minimum;
+
+    /// How long a session lasts.
+    pub struct SessionSettings in "session" {
+        /// a session unused this long ends
+        #[serde(deserialize_with = "duration")]
+        idle_timeout: Duration = default(secs(2 * 3600)).check(at_least(secs(60))),
+        /// a session ends this long after sign-in
+        #[serde(deserialize_with = "duration")]
+        absolute_timeout: Duration = default(secs(12 * 3600)).rule(|&absolute, all| {
+            require(
+                absolute >= all.session.idle_timeout,
+                "must be at least session.idle_timeout",
+            )
+        }),
+    }
+
+    /// How wrong guesses are slowed (R-ACC-5).
+    pub struct ThrottleSettings in "throttle" {
+        /// failed sign-ins for one account from one client (a browser that
+        /// signed in to it before, or else one address) before delays start
+        account_free_failures: u32 = default(5).check(at_most(20)),
+        /// longest delay between tries for one account from one client; must
+        /// leave at most 100 failed tries an hour
+        #[serde(deserialize_with = "duration")]
+        account_max_delay: Duration = default(secs(40)).rule(|&max_delay, all| {
+            let per_hour = failures_per_hour(all.throttle.account_free_failures, max_delay);
+            if per_hour > MAX_ACCOUNT_FAILURES_PER_HOUR {
+                return Err(format!(
+                    "allows {per_hour} failed tries an hour for one account; raise it so at most {MAX_ACCOUNT_FAILURES_PER_HOUR} are possible"
+                ));
+            }
+            Ok(())
+        }),
+        /// failed sign-ins from one client address before delays start (a
+        /// whole school may share one address)
+        // A whole school signs in from one address on a Monday morning:
+        // generous, and short waits, while each account keeps its own limit.
+        address_free_failures: u32 = default(100),
+        /// longest delay between tries for one address
+        #[serde(deserialize_with = "duration")]
+        address_max_delay: Duration = default(secs(15)).check(more_than_zero()),
+        /// failure counters are forgotten after this long without a failure
+        #[serde(deserialize_with = "duration")]
+        forget_after: Duration = default(secs(3600)).check(at_least(secs(60))),
+    }
+
+    /// How email leaves keyward (R-MAIL-2) and the outbox that sends it.
+    pub struct MailSettings in "mail" {
+        /// `smtp`, `file` (each message as an `.eml` file in
+        /// `<data_dir>/mail`; `keyward serve` warns at start that nobody
+        /// receives it) or `log` (recipient and subject only)
+        transport: MailTransportKind = default(MailTransportKind::File),
+        /// sender of every email
+        from: String = default("keyward <noreply@localhost>".to_owned()).rule(|from, _| {
+            // The same parser the transport uses, so a sender that passes
+            // here can always be put on a message.
+            require(
+                from.parse::<lettre::message::Mailbox>().is_ok(),
+                "must be an address like `keyward <noreply@school.example>`",
+            )
+        }),
+        smtp: SmtpSettings = section(),
+        /// show captured mail at `/dev/mail` (on in `keyward demo`; needs the
+        /// file transport); refused when `server.public_url` is https, since
+        /// it shows everyone's reset links
+        dev_inbox: bool = default(false).rule(|&on, all| {
+            require(
+                !(on && all.server.public_url.scheme() == "https"),
+                "must be false when server.public_url is https: /dev/mail would show \
+                 everyone's reset links to anyone",
+            )
+        }),
+        /// delivery attempts before a message is given up
+        max_attempts: u32 = default(12).check(between(1, 100)),
+        /// wait after the first failed attempt; it doubles each time, up to 1 h
+        #[serde(deserialize_with = "duration")]
+        retry_base: Duration = default(secs(10)).check(more_than_zero()),
+        /// how often the outbox worker looks for mail written by other instances
+        #[serde(deserialize_with = "duration")]
+        poll_interval: Duration = default(secs(5)).check(at_least(Duration::from_millis(100))),
+    }
+
+    /// The SMTP server of `mail.transport = "smtp"`.
+    pub struct SmtpSettings in "mail.smtp" {
+        /// SMTP server
+        host: String = default("127.0.0.1".to_owned()).rule(|host, all| {
+            require(
+                all.mail.transport != MailTransportKind::Smtp || !host.trim().is_empty(),
+                "must be set when mail.transport is smtp",
+            )
+        }),
+        /// SMTP port
+        port: u16 = default(25).rule(|&port, _| require(port != 0, "must be a port number")),
+        /// `none`, `starttls` or `tls`
+        security: SmtpSecurity = default(SmtpSecurity::None),
+        /// user name for SMTP authentication (set both or neither)
+        username: String = default(String::new()),
+        /// password for SMTP authentication (set both or neither); masked by
+        /// `check-config`
+        password: String = default(String::new())
+            .rule(|password, all| {
+                require(
+                    all.mail.smtp.username.is_empty() == password.is_empty(),
+                    "mail.smtp.username and mail.smtp.password go together",
+                )
+            })
+            .secret(),
+        /// give up one delivery attempt after this long
+        #[serde(deserialize_with = "duration")]
+        timeout: Duration = default(secs(30)).check(more_than_zero()),
+    }
+
+    /// Forgotten passwords (R-REC-1).
+    pub struct RecoverySettings in "recovery" {
+        /// how **Forgot password?** names the account: `username` (seed 000,
+        /// **Next**), `email_and_username` (seed 001, **Send Reset Link**) or
+        /// `email`
+        identify_by: IdentifyBy = default(IdentifyBy::Username),
+        /// lifetime of a reset link
+        #[serde(deserialize_with = "duration")]
+        link_ttl: Duration = default(secs(3600)).check(between(secs(300), secs(7 * 24 * 3600))),
+        /// lifetime of the 8-digit code in the same email
+        #[serde(deserialize_with = "duration")]
+        code_ttl: Duration = default(secs(600)).check(between(secs(60), secs(3600))),
+        /// wrong tries of one code before it stops working
+        code_max_tries: u32 = default(5).check(between(1, 10)),
+        /// ask for the username again on the reset page (seed 001)
+        confirm_username: bool = default(false),
+        /// seed 001's rule: only accounts that signed in at least once (or
+        /// were created by their owner) get a link; the others get an email
+        /// saying to contact their administrator
+        require_prior_sign_in: bool = default(true),
+        /// reset emails to one account per hour; beyond it nothing is sent,
+        /// and the answer stays the same
+        max_links_per_account_per_hour: u32 = default(3).check(between(1, 20)),
+        /// recovery requests from one client address per hour
+        max_requests_per_address_per_hour: u32 = default(30).check(at_least(1)),
+    }
+
+    /// The deployment-wide password policy presets; a school may override them.
+    pub struct PolicySettings in "policy" {
+        /// password rules for teachers, lead teachers, admins and parents:
+        /// `nist` (at least 8 characters, common passwords and the username
+        /// refused) or `classic`
+        staff: PolicyPreset = default(PolicyPreset::Nist),
+        /// password rules for learners: `classic` (seed 000: at least 6
+        /// characters, a lowercase and an uppercase letter, a digit, no
+        /// special characters) or `nist`
+        learner: PolicyPreset = default(PolicyPreset::Classic),
+        /// least entropy, in bits, of a generated password (capitalised
+        /// simple words then digits 2–9, like `TigerMangoRobot358`)
+        generated_min_bits: u32 = default(DEFAULT_GENERATED_MIN_BITS).check(
+            between(MIN_GENERATED_BITS, MAX_GENERATED_BITS)
+                .noting("bits of entropy of a generated password"),
+        ),
+    }
+
+    /// Where the AES-256-GCM sealing keys come from (R-TCH-4's mechanism).
+    pub struct SealingSettings in "sealing" {
+        /// the AES-256-GCM keys that seal what staff may show again (learner
+        /// passwords, access codes); created with mode 0600 on first start
+        /// and refused when other users may read it (`chmod 600`). Back it up
+        /// with the database: without it, sealed values cannot be shown again
+        key_file: PathBuf = default(PathBuf::new())
+            .readme_default("`<data_dir>/sealing.key`")
+            .fill(|file, all| {
+                file.as_os_str()
+                    .is_empty()
+                    .then(|| all.server.data_dir.join("sealing.key"))
+            }),
+        /// the same keys without a file (for example `KEYWARD_SEALING__KEYS`
+        /// from a secret store): `lookup <base64 of 32 bytes>` once, then
+        /// `key <id> <base64 of 32 bytes>` lines, the last one sealing new
+        /// secrets; one per line or separated by `;`; masked by `check-config`
+        keys: String = default(String::new()).secret(),
+    }
+}
+
+/// `hashing.memory_kib` with `hashing.iterations` must reach OWASP's minimum
+/// unless `hashing.allow_weak` is on; checked after the hashing bounds.
+fn owasp_minimum(hashing: &HashingSettings, _: &Settings) -> Result<(), SettingError> {
+    if hashing.allow_weak || hashing.meets_owasp_minimum() {
+        return Ok(());
+    }
+    Err(bad(
+        "hashing.memory_kib",
+        format!(
+            "{} KiB with hashing.iterations = {} is below OWASP's Argon2id minimum: \
+             at least 19456 KiB with 2 iterations (or 47104 with 1, 12288 with 3, \
+             9216 with 4, 7168 with 5)",
+            hashing.memory_kib, hashing.iterations
+        ),
+    ))
+}
+
+fn default_public_url() -> Url {
+    Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable_url())
+}
+
+// `Url::parse` of a literal cannot fail; this keeps `unwrap` out of the core.
+fn unreachable_url() -> Url {
+    Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable_url())
+}
+
 impl HashingSettings {
     /// Whether memory and iterations reach one of [`OWASP_ARGON2ID_MINIMUMS`].
     pub fn meets_owasp_minimum(&self) -> bool {
@@ -99,35 +375,7 @@ impl HashingSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SessionSettings {
-    /// A session unused for this long ends.
-    #[serde(deserialize_with = "duration")]
-    pub idle_timeout: Duration,
-    /// A session ends this long after sign-in, however busy.
-    #[serde(deserialize_with = "duration")]
-    pub absolute_timeout: Duration,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ThrottleSettings {
-    /// Failed sign-ins for one account before delays start.
-    pub account_free_failures: u32,
-    /// The longest delay between tries for one account; with the free failures
-    /// it must leave no account more than 100 failed tries an hour.
-    #[serde(deserialize_with = "duration")]
-    pub account_max_delay: Duration,
-    /// Failed sign-ins from one client address before delays start (a school
-    /// shares one address, so this is generous).
-    pub address_free_failures: u32,
-    #[serde(deserialize_with = "duration")]
-    pub address_max_delay: Duration,
-    /// Counters are forgotten after this long without a failure.
-    #[serde(deserialize_with = "duration")]
-    pub forget_after: Duration,
-}
+// -------------------------------------------------------- the types of values
 
 /// How email leaves keyward (R-MAIL-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -141,6 +389,16 @@ pub enum MailTransportKind {
     Log,
 }
 
+impl MailTransportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailTransportKind::Smtp => "smtp",
+            MailTransportKind::File => "file",
+            MailTransportKind::Log => "log",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpSecurity {
@@ -149,35 +407,14 @@ pub enum SmtpSecurity {
     Tls,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MailSettings {
-    pub transport: MailTransportKind,
-    /// The sender, for example `keyward <noreply@school.example>`.
-    pub from: String,
-    pub smtp: SmtpSettings,
-    /// Show captured mail at `/dev/mail` (on in `keyward demo`; needs the file transport).
-    pub dev_inbox: bool,
-    /// Attempts before a message is given up (each failure waits longer).
-    pub max_attempts: u32,
-    /// The wait after the first failed attempt; it doubles each time, up to 1 h.
-    #[serde(deserialize_with = "duration")]
-    pub retry_base: Duration,
-    /// How often the outbox worker looks for mail written by other instances.
-    #[serde(deserialize_with = "duration")]
-    pub poll_interval: Duration,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub security: SmtpSecurity,
-    pub username: String,
-    pub password: String,
-    #[serde(deserialize_with = "duration")]
-    pub timeout: Duration,
+impl SmtpSecurity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpSecurity::None => "none",
+            SmtpSecurity::Starttls => "starttls",
+            SmtpSecurity::Tls => "tls",
+        }
+    }
 }
 
 /// How a person names their account on **Forgot password?** (R-REC-1).
@@ -202,41 +439,6 @@ impl IdentifyBy {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RecoverySettings {
-    pub identify_by: IdentifyBy,
-    /// Lifetime of a reset link.
-    #[serde(deserialize_with = "duration")]
-    pub link_ttl: Duration,
-    /// Lifetime of the 8-digit code in the same email.
-    #[serde(deserialize_with = "duration")]
-    pub code_ttl: Duration,
-    /// Wrong tries of one code before it stops working.
-    pub code_max_tries: u32,
-    /// Ask for the username again on the reset page (seed 001).
-    pub confirm_username: bool,
-    /// Seed 001's rule: only accounts that signed in at least once, or were
-    /// created by their owner, get a reset link.
-    pub require_prior_sign_in: bool,
-    /// Reset links sent to one account per hour.
-    pub max_links_per_account_per_hour: u32,
-    /// Recovery requests accepted from one client address per hour.
-    pub max_requests_per_address_per_hour: u32,
-}
-
-/// Where the AES-256-GCM sealing keys come from (R-TCH-4's mechanism).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SealingSettings {
-    /// The key file; empty means `<data_dir>/sealing.key`, generated with mode
-    /// 0600 on first start when absent.
-    pub key_file: PathBuf,
-    /// The keys themselves, instead of a file (for example from a secret
-    /// store through `KEYWARD_SEALING__KEYS`), in the key file's format.
-    pub keys: String,
-}
-
 /// The deployment-wide password policy presets; a school may override them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -253,152 +455,6 @@ impl PolicyPreset {
             PolicyPreset::Classic => "classic",
             PolicyPreset::Nist => "nist",
         }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PolicySettings {
-    /// The preset for staff (teachers, lead teachers, admins, parents).
-    pub staff: PolicyPreset,
-    /// The preset for learners.
-    pub learner: PolicyPreset,
-    /// The least entropy, in bits, of a generated password (R-POL-2).
-    pub generated_min_bits: u32,
-}
-
-impl Default for MailSettings {
-    fn default() -> Self {
-        MailSettings {
-            transport: MailTransportKind::File,
-            from: "keyward <noreply@localhost>".into(),
-            smtp: SmtpSettings::default(),
-            dev_inbox: false,
-            max_attempts: 12,
-            retry_base: Duration::from_secs(10),
-            poll_interval: Duration::from_secs(5),
-        }
-    }
-}
-
-impl Default for SmtpSettings {
-    fn default() -> Self {
-        SmtpSettings {
-            host: "127.0.0.1".into(),
-            port: 25,
-            security: SmtpSecurity::None,
-            username: String::new(),
-            password: String::new(),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-impl Default for RecoverySettings {
-    fn default() -> Self {
-        RecoverySettings {
-            identify_by: IdentifyBy::Username,
-            link_ttl: Duration::from_secs(3600),
-            code_ttl: Duration::from_secs(600),
-            code_max_tries: 5,
-            confirm_username: false,
-            require_prior_sign_in: true,
-            max_links_per_account_per_hour: 3,
-            max_requests_per_address_per_hour: 30,
-        }
-    }
-}
-
-impl Default for PolicySettings {
-    fn default() -> Self {
-        PolicySettings {
-            staff: PolicyPreset::Nist,
-            learner: PolicyPreset::Classic,
-            generated_min_bits: crate::policy::DEFAULT_GENERATED_MIN_BITS,
-        }
-    }
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        ServerSettings {
-            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            public_url: Url::parse("http://127.0.0.1:8080").unwrap_or_else(|_| unreachable_url()),
-            data_dir: PathBuf::from("./keyward-data"),
-            max_body_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(30),
-            shutdown_grace: Duration::from_secs(20),
-            trusted_proxies: Vec::new(),
-            metrics_bind: None,
-        }
-    }
-}
-
-// `Url::parse` of a literal cannot fail; this keeps `unwrap` out of the core.
-fn unreachable_url() -> Url {
-    Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable_url())
-}
-
-impl Default for DatabaseSettings {
-    fn default() -> Self {
-        DatabaseSettings {
-            url: String::new(),
-            max_connections: 10,
-            acquire_timeout: Duration::from_secs(3),
-        }
-    }
-}
-
-impl Default for HashingSettings {
-    fn default() -> Self {
-        HashingSettings {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-            max_concurrent: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-            queue_timeout: Duration::from_secs(10),
-            allow_weak: false,
-        }
-    }
-}
-
-impl Default for SessionSettings {
-    fn default() -> Self {
-        SessionSettings {
-            idle_timeout: Duration::from_secs(2 * 3600),
-            absolute_timeout: Duration::from_secs(12 * 3600),
-        }
-    }
-}
-
-impl Default for ThrottleSettings {
-    fn default() -> Self {
-        ThrottleSettings {
-            account_free_failures: 5,
-            account_max_delay: Duration::from_secs(40),
-            // A whole school signs in from one address on a Monday morning:
-            // generous, and short waits, while each account keeps its own limit.
-            address_free_failures: 100,
-            address_max_delay: Duration::from_secs(15),
-            forget_after: Duration::from_secs(3600),
-        }
-    }
-}
-
-/// A setting that is present but wrong, named by its full key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid setting {key}: {problem}")]
-pub struct SettingError {
-    pub key: &'static str,
-    pub problem: String,
-}
-
-fn bad(key: &'static str, problem: impl Into<String>) -> SettingError {
-    SettingError {
-        key,
-        problem: problem.into(),
     }
 }
 
@@ -427,187 +483,30 @@ impl Backend {
     }
 }
 
+// ------------------------------------------------------ what settings answer
+
+/// A setting that is present but wrong, named by its full key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {key}: {problem}")]
+pub struct SettingError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+fn bad(key: &'static str, problem: impl Into<String>) -> SettingError {
+    SettingError {
+        key,
+        problem: problem.into(),
+    }
+}
+
 impl Settings {
-    /// Fills in derived defaults and checks every rule. Call once after loading.
+    /// Fills in derived defaults and checks every rule, in the order the
+    /// settings are declared. Call once after loading.
     pub fn validate(mut self) -> Result<Settings, SettingError> {
-        let public = &self.server.public_url;
-        if !matches!(public.scheme(), "http" | "https") || public.host_str().is_none() {
-            return Err(bad(
-                "server.public_url",
-                "must be an http:// or https:// URL with a host",
-            ));
-        }
-        if public.query().is_some() || public.fragment().is_some() {
-            return Err(bad(
-                "server.public_url",
-                "must not have a query or fragment",
-            ));
-        }
-        if self.server.data_dir.as_os_str().is_empty() {
-            return Err(bad("server.data_dir", "must not be empty"));
-        }
-        if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
-            return Err(bad(
-                "server.max_body_bytes",
-                "must be between 1024 and 16777216",
-            ));
-        }
-        if self.server.request_timeout < Duration::from_secs(1) {
-            return Err(bad("server.request_timeout", "must be at least 1s"));
-        }
-        if self.database.url.trim().is_empty() {
-            self.database.url = format!("sqlite://{}/keyward.db", self.server.data_dir.display());
-        }
-        if Backend::of_url(&self.database.url).is_none() {
-            return Err(bad(
-                "database.url",
-                "unknown scheme: use sqlite://PATH or postgres://USER@HOST/DB",
-            ));
-        }
-        if self.database.max_connections == 0 {
-            return Err(bad("database.max_connections", "must be at least 1"));
-        }
-        let h = &self.hashing;
-        if h.memory_kib < 8 * h.parallelism.max(1) || h.memory_kib > 4 * 1024 * 1024 {
-            return Err(bad(
-                "hashing.memory_kib",
-                "must be between 8×parallelism and 4194304",
-            ));
-        }
-        if !(1..=100).contains(&h.iterations) {
-            return Err(bad("hashing.iterations", "must be between 1 and 100"));
-        }
-        if !(1..=64).contains(&h.parallelism) {
-            return Err(bad("hashing.parallelism", "must be between 1 and 64"));
-        }
-        if !(1..=1024).contains(&h.max_concurrent) {
-            return Err(bad("hashing.max_concurrent", "must be between 1 and 1024"));
-        }
-        if h.queue_timeout.is_zero() {
-            return Err(bad("hashing.queue_timeout", "must be more than zero"));
-        }
-        if !h.allow_weak && !h.meets_owasp_minimum() {
-            return Err(bad(
-                "hashing.memory_kib",
-                format!(
-                    "{} KiB with hashing.iterations = {} is below OWASP's Argon2id minimum: \
-                     at least 19456 KiB with 2 iterations (or 47104 with 1, 12288 with 3, \
-                     9216 with 4, 7168 with 5)",
-                    h.memory_kib, h.iterations
-                ),
-            ));
-        }
-        let s = &self.session;
-        if s.idle_timeout < Duration::from_secs(60) {
-            return Err(bad("session.idle_timeout", "must be at least 1m"));
-        }
-        if s.absolute_timeout < s.idle_timeout {
-            return Err(bad(
-                "session.absolute_timeout",
-                "must be at least session.idle_timeout",
-            ));
-        }
-        let t = &self.throttle;
-        if t.account_free_failures > 20 {
-            return Err(bad("throttle.account_free_failures", "must be at most 20"));
-        }
-        let per_hour = crate::accounts::throttle::failures_per_hour(
-            t.account_free_failures,
-            t.account_max_delay,
-        );
-        if per_hour > MAX_ACCOUNT_FAILURES_PER_HOUR {
-            return Err(bad(
-                "throttle.account_max_delay",
-                format!(
-                    "allows {per_hour} failed tries an hour for one account; raise it so at most {MAX_ACCOUNT_FAILURES_PER_HOUR} are possible"
-                ),
-            ));
-        }
-        if t.address_max_delay.is_zero() {
-            return Err(bad("throttle.address_max_delay", "must be more than zero"));
-        }
-        if t.forget_after < Duration::from_secs(60) {
-            return Err(bad("throttle.forget_after", "must be at least 1m"));
-        }
-        if self.sealing.key_file.as_os_str().is_empty() {
-            self.sealing.key_file = self.server.data_dir.join("sealing.key");
-        }
-        let m = &self.mail;
-        // The same parser the transport uses, so a sender that passes here
-        // can always be put on a message.
-        if m.from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(bad(
-                "mail.from",
-                "must be an address like `keyward <noreply@school.example>`",
-            ));
-        }
-        if m.dev_inbox && self.server.public_url.scheme() == "https" {
-            return Err(bad(
-                "mail.dev_inbox",
-                "must be false when server.public_url is https: /dev/mail would show \
-                 everyone's reset links to anyone",
-            ));
-        }
-        if m.transport == MailTransportKind::Smtp && m.smtp.host.trim().is_empty() {
-            return Err(bad(
-                "mail.smtp.host",
-                "must be set when mail.transport is smtp",
-            ));
-        }
-        if m.smtp.port == 0 {
-            return Err(bad("mail.smtp.port", "must be a port number"));
-        }
-        if m.smtp.username.is_empty() != m.smtp.password.is_empty() {
-            return Err(bad(
-                "mail.smtp.password",
-                "mail.smtp.username and mail.smtp.password go together",
-            ));
-        }
-        if m.smtp.timeout.is_zero() {
-            return Err(bad("mail.smtp.timeout", "must be more than zero"));
-        }
-        if !(1..=100).contains(&m.max_attempts) {
-            return Err(bad("mail.max_attempts", "must be between 1 and 100"));
-        }
-        if m.retry_base.is_zero() {
-            return Err(bad("mail.retry_base", "must be more than zero"));
-        }
-        if m.poll_interval < Duration::from_millis(100) {
-            return Err(bad("mail.poll_interval", "must be at least 100ms"));
-        }
-        let r = &self.recovery;
-        if !(Duration::from_secs(300)..=Duration::from_secs(7 * 24 * 3600)).contains(&r.link_ttl) {
-            return Err(bad("recovery.link_ttl", "must be between 5m and 7days"));
-        }
-        if !(Duration::from_secs(60)..=Duration::from_secs(3600)).contains(&r.code_ttl) {
-            return Err(bad("recovery.code_ttl", "must be between 1m and 1h"));
-        }
-        if !(1..=10).contains(&r.code_max_tries) {
-            return Err(bad("recovery.code_max_tries", "must be between 1 and 10"));
-        }
-        if !(1..=20).contains(&r.max_links_per_account_per_hour) {
-            return Err(bad(
-                "recovery.max_links_per_account_per_hour",
-                "must be between 1 and 20",
-            ));
-        }
-        if r.max_requests_per_address_per_hour == 0 {
-            return Err(bad(
-                "recovery.max_requests_per_address_per_hour",
-                "must be at least 1",
-            ));
-        }
-        let bits = crate::policy::MIN_GENERATED_BITS..=crate::policy::MAX_GENERATED_BITS;
-        if !bits.contains(&self.policy.generated_min_bits) {
-            return Err(bad(
-                "policy.generated_min_bits",
-                format!(
-                    "must be between {} and {} (bits of entropy of a generated password)",
-                    bits.start(),
-                    bits.end()
-                ),
-            ));
-        }
+        let loaded = self.clone();
+        self.fill_fields(&loaded);
+        self.check_fields(&self)?;
         Ok(self)
     }
 
@@ -642,180 +541,475 @@ impl Settings {
         self.server.public_url.scheme() == "https"
     }
 
-    /// Every effective setting as `key = value` lines, with secrets masked
-    /// (the password inside a database URL), for `keyward check-config`.
+    /// Every effective setting as `(key, value)` in the order declared, with
+    /// secrets masked (the SMTP password, the sealing keys, the password
+    /// inside a database URL), for `keyward check-config`.
     pub fn describe(&self) -> Vec<(String, String)> {
-        let d = |v: Duration| humantime::format_duration(v).to_string();
-        vec![
-            ("server.bind".into(), self.server.bind.to_string()),
-            (
-                "server.public_url".into(),
-                self.server.public_url.to_string(),
-            ),
-            (
-                "server.data_dir".into(),
-                self.server.data_dir.display().to_string(),
-            ),
-            (
-                "server.max_body_bytes".into(),
-                self.server.max_body_bytes.to_string(),
-            ),
-            (
-                "server.request_timeout".into(),
-                d(self.server.request_timeout),
-            ),
-            (
-                "server.shutdown_grace".into(),
-                d(self.server.shutdown_grace),
-            ),
-            (
-                "server.trusted_proxies".into(),
-                self.server
-                    .trusted_proxies
-                    .iter()
-                    .map(|net| describe_network(*net))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            (
-                "server.metrics_bind".into(),
-                self.server
-                    .metrics_bind
-                    .map_or_else(|| "off".to_owned(), |addr| addr.to_string()),
-            ),
-            ("database.url".into(), mask_url_password(&self.database.url)),
-            (
-                "database.max_connections".into(),
-                self.database.max_connections.to_string(),
-            ),
-            (
-                "database.acquire_timeout".into(),
-                d(self.database.acquire_timeout),
-            ),
-            (
-                "hashing.memory_kib".into(),
-                self.hashing.memory_kib.to_string(),
-            ),
-            (
-                "hashing.iterations".into(),
-                self.hashing.iterations.to_string(),
-            ),
-            (
-                "hashing.parallelism".into(),
-                self.hashing.parallelism.to_string(),
-            ),
-            (
-                "hashing.max_concurrent".into(),
-                self.hashing.max_concurrent.to_string(),
-            ),
-            (
-                "hashing.queue_timeout".into(),
-                d(self.hashing.queue_timeout),
-            ),
-            (
-                "hashing.allow_weak".into(),
-                self.hashing.allow_weak.to_string(),
-            ),
-            ("session.idle_timeout".into(), d(self.session.idle_timeout)),
-            (
-                "session.absolute_timeout".into(),
-                d(self.session.absolute_timeout),
-            ),
-            (
-                "throttle.account_free_failures".into(),
-                self.throttle.account_free_failures.to_string(),
-            ),
-            (
-                "throttle.account_max_delay".into(),
-                d(self.throttle.account_max_delay),
-            ),
-            (
-                "throttle.address_free_failures".into(),
-                self.throttle.address_free_failures.to_string(),
-            ),
-            (
-                "throttle.address_max_delay".into(),
-                d(self.throttle.address_max_delay),
-            ),
-            (
-                "throttle.forget_after".into(),
-                d(self.throttle.forget_after),
-            ),
-            (
-                "mail.transport".into(),
-                format!("{:?}", self.mail.transport).to_lowercase(),
-            ),
-            ("mail.from".into(), self.mail.from.clone()),
-            ("mail.smtp.host".into(), self.mail.smtp.host.clone()),
-            ("mail.smtp.port".into(), self.mail.smtp.port.to_string()),
-            (
-                "mail.smtp.security".into(),
-                format!("{:?}", self.mail.smtp.security).to_lowercase(),
-            ),
-            ("mail.smtp.username".into(), self.mail.smtp.username.clone()),
-            (
-                "mail.smtp.password".into(),
-                if self.mail.smtp.password.is_empty() {
-                    String::new()
-                } else {
-                    "****".into()
-                },
-            ),
-            ("mail.smtp.timeout".into(), d(self.mail.smtp.timeout)),
-            ("mail.dev_inbox".into(), self.mail.dev_inbox.to_string()),
-            (
-                "mail.max_attempts".into(),
-                self.mail.max_attempts.to_string(),
-            ),
-            ("mail.retry_base".into(), d(self.mail.retry_base)),
-            ("mail.poll_interval".into(), d(self.mail.poll_interval)),
-            (
-                "recovery.identify_by".into(),
-                self.recovery.identify_by.as_str().into(),
-            ),
-            ("recovery.link_ttl".into(), d(self.recovery.link_ttl)),
-            ("recovery.code_ttl".into(), d(self.recovery.code_ttl)),
-            (
-                "recovery.code_max_tries".into(),
-                self.recovery.code_max_tries.to_string(),
-            ),
-            (
-                "recovery.confirm_username".into(),
-                self.recovery.confirm_username.to_string(),
-            ),
-            (
-                "recovery.require_prior_sign_in".into(),
-                self.recovery.require_prior_sign_in.to_string(),
-            ),
-            (
-                "recovery.max_links_per_account_per_hour".into(),
-                self.recovery.max_links_per_account_per_hour.to_string(),
-            ),
-            (
-                "recovery.max_requests_per_address_per_hour".into(),
-                self.recovery.max_requests_per_address_per_hour.to_string(),
-            ),
-            ("policy.staff".into(), self.policy.staff.as_str().into()),
-            ("policy.learner".into(), self.policy.learner.as_str().into()),
-            (
-                "policy.generated_min_bits".into(),
-                self.policy.generated_min_bits.to_string(),
-            ),
-            (
-                "sealing.key_file".into(),
-                self.sealing.key_file.display().to_string(),
-            ),
-            (
-                "sealing.keys".into(),
-                if self.sealing.keys.is_empty() {
-                    String::new()
-                } else {
-                    "****".into()
-                },
-            ),
-        ]
+        self.rows()
+            .into_iter()
+            .map(|row| (row.key.to_owned(), row.value))
+            .collect()
+    }
+
+    /// The full key of every setting (`server.bind`, `mail.smtp.host`, …), in
+    /// the order declared; `KEYWARD_<SECTION>__<KEY>` sets each one.
+    pub fn keys() -> Vec<&'static str> {
+        Settings::default()
+            .rows()
+            .iter()
+            .map(|row| row.key)
+            .collect()
+    }
+
+    /// The README's settings table as the declaration gives it: key,
+    /// default (the default's `check-config` value, `empty`, or the
+    /// declared README text) and meaning (the doc comment, then the bounds).
+    pub fn readme_table() -> String {
+        let mut table = String::from("| key | default | meaning |\n|---|---|---|\n");
+        for row in Settings::default().rows() {
+            let default = match row.readme_default {
+                Some(text) => text.to_owned(),
+                None if row.value.is_empty() => "empty".to_owned(),
+                None => format!("`{}`", row.value),
+            };
+            let mut meaning = row
+                .doc
+                .iter()
+                .map(|line| line.trim())
+                .filter(|line| !line.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for allowed in &row.allowed {
+                meaning.push_str("; ");
+                meaning.push_str(allowed);
+            }
+            table.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                row.key,
+                default,
+                meaning.replace('|', "\\|")
+            ));
+        }
+        table
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        self.rows_into(&mut rows);
+        rows
     }
 }
+
+// ------------------------------------------------ the throttle's delay rule
+
+/// How long the next try must wait after `failures` failures in a row: none
+/// for the free failures, then 1 s, 2 s, 4 s, … up to `max_delay`. The
+/// throttle applies it; validation simulates it (`throttle.account_max_delay`).
+pub fn delay_after(failures: u32, free_failures: u32, max_delay: Duration) -> Duration {
+    if failures <= free_failures {
+        return Duration::ZERO;
+    }
+    let exponent = (failures - free_failures - 1).min(20);
+    Duration::from_secs(1u64 << exponent).min(max_delay)
+}
+
+/// How many failures an attacker who retries the moment it is allowed gets
+/// through in one hour under a rule (used to validate the settings).
+pub fn failures_per_hour(free_failures: u32, max_delay: Duration) -> u32 {
+    let (mut elapsed, mut failures) = (0u64, 0u32);
+    while elapsed < 3600 && failures < 10_000 {
+        failures += 1;
+        elapsed += delay_after(failures, free_failures, max_delay).as_secs();
+    }
+    failures
+}
+
+// ------------------------------------------- how the declaration is read
+//
+// `declare_settings!` turns each `pub struct … in "prefix" { field: Type = spec, … }`
+// into the struct (with its doc comments and serde attributes), its `Default`
+// (each spec's default), its masked `Debug`, and a `Node` implementation that
+// walks the fields in order to list, fill and check them. A spec is built with
+// `default(value)` or `section()` and refined with `.check(limit)` (a bound
+// that also documents itself), `.rule(|value, all| …)` (anything else),
+// `.secret()` / `.mask(…)`, `.fill(…)` (a default derived from other
+// settings) and `.readme_default(…)`. A section's `then rule;` runs after its
+// fields' checks, with errors that name their own key.
+// Keys are `prefix.field`; a field that is a section carries its own prefix
+// (so `Settings`'s is empty). Checks run in the order declared.
+
+macro_rules! declare_settings {
+    ($(
+        $(#[doc = $section_doc:literal])*
+        pub struct $Section:ident in $prefix:literal {
+            $(
+                $(#[doc = $doc:literal])*
+                $(#[serde($($serde:tt)*)])*
+                $field:ident: $ty:ty = $spec:expr
+            ),* $(,)?
+        }
+        $(then $rule:path;)?
+    )*) => {$(
+        $(#[doc = $section_doc])*
+        #[derive(Clone, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $Section {
+            $(
+                $(#[doc = $doc])*
+                $(#[serde($($serde)*)])*
+                pub $field: $ty,
+            )*
+        }
+
+        impl Default for $Section {
+            fn default() -> Self {
+                $Section {
+                    $($field: $spec.default,)*
+                }
+            }
+        }
+
+        /// Like a derived `Debug`, with secrets masked as `check-config` masks them.
+        impl fmt::Debug for $Section {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut out = f.debug_struct(stringify!($Section));
+                $(debug_field(&mut out, stringify!($field), &self.$field, &$spec);)*
+                out.finish()
+            }
+        }
+
+        impl $Section {
+            fn rows_into(&self, out: &mut Vec<Row>) {
+                $(Node::rows(
+                    &self.$field,
+                    concat!($prefix, ".", stringify!($field)),
+                    &$spec,
+                    &[$($doc),*],
+                    out,
+                );)*
+            }
+
+            fn fill_fields(&mut self, all: &Settings) {
+                $(Node::fill(&mut self.$field, &$spec, all);)*
+            }
+
+            fn check_fields(&self, all: &Settings) -> Result<(), SettingError> {
+                $(Node::check(
+                    &self.$field,
+                    concat!($prefix, ".", stringify!($field)),
+                    &$spec,
+                    all,
+                )?;)*
+                $($rule(self, all)?;)?
+                Ok(())
+            }
+        }
+
+        impl Node for $Section {
+            fn rows(&self, _: &'static str, _: &Spec<Self>, _: Doc, out: &mut Vec<Row>) {
+                self.rows_into(out);
+            }
+
+            fn fill(&mut self, _: &Spec<Self>, all: &Settings) {
+                self.fill_fields(all);
+            }
+
+            fn check(
+                &self,
+                _: &'static str,
+                _: &Spec<Self>,
+                all: &Settings,
+            ) -> Result<(), SettingError> {
+                self.check_fields(all)
+            }
+        }
+    )*};
+}
+use declare_settings;
+
+/// A field's doc comment, line by line: the setting's meaning.
+type Doc = &'static [&'static str];
+
+/// A check beyond the bounds: `Err` holds the problem, the key is added.
+type Rule<T> = Box<dyn Fn(&T, &Settings) -> Result<(), String>>;
+
+/// Everything the declaration says about one field besides its name, type
+/// and doc comment.
+struct Spec<T> {
+    default: T,
+    rules: Vec<Rule<T>>,
+    /// What the bounds allow, for the README (`between 1 and 100`).
+    allowed: Vec<String>,
+    /// How a secret is shown by `check-config` and `Debug`.
+    mask: Option<fn(&T) -> String>,
+    /// The README's default when the value itself is not it (derived or
+    /// machine-dependent defaults).
+    readme_default: Option<&'static str>,
+    /// A default derived from other settings, put in by `validate`.
+    fill: Option<fn(&T, &Settings) -> Option<T>>,
+}
+
+fn default<T>(value: T) -> Spec<T> {
+    Spec {
+        default: value,
+        rules: Vec::new(),
+        allowed: Vec::new(),
+        mask: None,
+        readme_default: None,
+        fill: None,
+    }
+}
+
+fn section<T: Default>() -> Spec<T> {
+    default(T::default())
+}
+
+impl<T: 'static> Spec<T> {
+    fn check(mut self, limit: Limit<T>) -> Self
+    where
+        T: PartialOrd,
+    {
+        self.allowed.push(limit.text.clone());
+        self.rule(move |value, _| limit.test(value))
+    }
+
+    fn rule(mut self, rule: impl Fn(&T, &Settings) -> Result<(), String> + 'static) -> Self {
+        self.rules.push(Box::new(rule));
+        self
+    }
+
+    fn mask(mut self, mask: fn(&T) -> String) -> Self {
+        self.mask = Some(mask);
+        self
+    }
+
+    fn readme_default(mut self, text: &'static str) -> Self {
+        self.readme_default = Some(text);
+        self
+    }
+
+    fn fill(mut self, fill: fn(&T, &Settings) -> Option<T>) -> Self {
+        self.fill = Some(fill);
+        self
+    }
+}
+
+impl Spec<String> {
+    /// Shown as `****` when set.
+    fn secret(self) -> Self {
+        self.mask(|text| {
+            if text.is_empty() {
+                String::new()
+            } else {
+                "****".into()
+            }
+        })
+    }
+}
+
+/// A bound on a value, with the words that say it (`between 1 and 100`).
+struct Limit<T> {
+    low: Option<T>,
+    high: Option<T>,
+    /// The low bound itself is refused (`more than zero`).
+    above_low: bool,
+    text: String,
+    note: &'static str,
+}
+
+fn between<T: Show>(low: T, high: T) -> Limit<T> {
+    Limit {
+        text: format!("between {} and {}", low.show(), high.show()),
+        ..limit(Some(low), Some(high))
+    }
+}
+
+fn at_least<T: Show>(low: T) -> Limit<T> {
+    Limit {
+        text: format!("at least {}", low.show()),
+        ..limit(Some(low), None)
+    }
+}
+
+fn at_most<T: Show>(high: T) -> Limit<T> {
+    Limit {
+        text: format!("at most {}", high.show()),
+        ..limit(None, Some(high))
+    }
+}
+
+fn more_than_zero<T: Default>() -> Limit<T> {
+    Limit {
+        above_low: true,
+        text: "more than zero".into(),
+        ..limit(Some(T::default()), None)
+    }
+}
+
+fn limit<T>(low: Option<T>, high: Option<T>) -> Limit<T> {
+    Limit {
+        low,
+        high,
+        above_low: false,
+        text: String::new(),
+        note: "",
+    }
+}
+
+impl<T: PartialOrd> Limit<T> {
+    /// Adds a word on what the value is to the error message.
+    fn noting(mut self, note: &'static str) -> Self {
+        self.note = note;
+        self
+    }
+
+    fn test(&self, value: &T) -> Result<(), String> {
+        let too_low = self.low.as_ref().is_some_and(|low| {
+            if self.above_low {
+                value <= low
+            } else {
+                value < low
+            }
+        });
+        let too_high = self.high.as_ref().is_some_and(|high| value > high);
+        if !(too_low || too_high) {
+            return Ok(());
+        }
+        if self.note.is_empty() {
+            Err(format!("must be {}", self.text))
+        } else {
+            Err(format!("must be {} ({})", self.text, self.note))
+        }
+    }
+}
+
+fn require(ok: bool, problem: &str) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(problem.to_owned()) }
+}
+
+fn secs(secs: u64) -> Duration {
+    Duration::from_secs(secs)
+}
+
+/// One setting as `describe` and the README see it.
+struct Row {
+    key: &'static str,
+    /// As `check-config` shows it: masked when secret.
+    value: String,
+    doc: Doc,
+    allowed: Vec<String>,
+    readme_default: Option<&'static str>,
+}
+
+/// A field of a section: a setting's value, or a nested section.
+trait Node: Sized {
+    fn rows(&self, key: &'static str, spec: &Spec<Self>, doc: Doc, out: &mut Vec<Row>);
+    fn fill(&mut self, spec: &Spec<Self>, all: &Settings);
+    fn check(
+        &self,
+        key: &'static str,
+        spec: &Spec<Self>,
+        all: &Settings,
+    ) -> Result<(), SettingError>;
+}
+
+impl<T: Show> Node for T {
+    fn rows(&self, key: &'static str, spec: &Spec<Self>, doc: Doc, out: &mut Vec<Row>) {
+        out.push(Row {
+            key,
+            value: spec.mask.map_or_else(|| self.show(), |mask| mask(self)),
+            doc,
+            allowed: spec.allowed.clone(),
+            readme_default: spec.readme_default,
+        });
+    }
+
+    fn fill(&mut self, spec: &Spec<Self>, all: &Settings) {
+        if let Some(value) = spec.fill.and_then(|fill| fill(self, all)) {
+            *self = value;
+        }
+    }
+
+    fn check(
+        &self,
+        key: &'static str,
+        spec: &Spec<Self>,
+        all: &Settings,
+    ) -> Result<(), SettingError> {
+        spec.rules
+            .iter()
+            .try_for_each(|rule| rule(self, all).map_err(|problem| bad(key, problem)))
+    }
+}
+
+fn debug_field<T: fmt::Debug>(
+    out: &mut fmt::DebugStruct<'_, '_>,
+    name: &str,
+    value: &T,
+    spec: &Spec<T>,
+) {
+    match spec.mask {
+        Some(mask) => out.field(name, &mask(value)),
+        None => out.field(name, value),
+    };
+}
+
+/// A setting's value as `check-config` prints it and the README shows its
+/// default.
+trait Show {
+    fn show(&self) -> String;
+}
+
+macro_rules! show_by_display {
+    ($($ty:ty),*) => {$(
+        impl Show for $ty {
+            fn show(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+show_by_display!(u16, u32, usize, bool, String, SocketAddr, Url);
+
+macro_rules! show_by_name {
+    ($($ty:ty),*) => {$(
+        impl Show for $ty {
+            fn show(&self) -> String {
+                self.as_str().to_owned()
+            }
+        }
+    )*};
+}
+show_by_name!(MailTransportKind, SmtpSecurity, IdentifyBy, PolicyPreset);
+
+impl Show for PathBuf {
+    fn show(&self) -> String {
+        self.display().to_string()
+    }
+}
+
+impl Show for Duration {
+    fn show(&self) -> String {
+        humantime::format_duration(*self).to_string()
+    }
+}
+
+impl Show for Vec<IpNet> {
+    fn show(&self) -> String {
+        self.iter()
+            .map(|net| describe_network(*net))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Show for Option<SocketAddr> {
+    fn show(&self) -> String {
+        self.map_or_else(|| "off".to_owned(), |addr| addr.to_string())
+    }
+}
+
+// ------------------------------------------------------- parsing and masking
 
 /// Replaces the password of a URL with `****`.
 pub fn mask_url_password(text: &str) -> String {
@@ -1101,5 +1295,111 @@ mod tests {
         assert_eq!(Backend::of_url("postgresql://x/y"), Some(Backend::Postgres));
         assert_eq!(Backend::of_url("SQLITE://x"), Some(Backend::Sqlite));
         assert_eq!(Backend::of_url("nonsense"), None);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_debug() {
+        let mut s = Settings::default();
+        s.database.url = "postgres://kw:hunter2@db.example/kw".into();
+        s.mail.smtp.username = "kw".into();
+        s.mail.smtp.password = "mailsecret".into();
+        s.sealing.keys = "lookup c2VjcmV0LWtleS1tYXRlcmlhbA==".into();
+        for text in [
+            format!("{s:?}"),
+            format!("{s:#?}"),
+            format!("{:?}", s.clone().validate().unwrap()),
+            format!("{:?}", s.mail),
+            format!("{:?}", s.mail.smtp),
+            format!("{:?}", s.database),
+        ] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(!text.contains("mailsecret"), "{text}");
+            assert!(!text.contains("c2VjcmV0"), "{text}");
+            assert!(text.contains("****"), "{text}");
+        }
+        let text = format!("{s:?}");
+        assert!(text.contains("postgres://kw:****@db.example/kw"), "{text}");
+        assert!(text.contains("username: \"kw\""), "{text}");
+    }
+
+    #[test]
+    fn every_key_is_described_once_in_the_order_declared() {
+        let keys = Settings::keys();
+        let described: Vec<String> = Settings::default()
+            .describe()
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect();
+        assert_eq!(keys, described);
+        assert_eq!(keys.len(), 49);
+        let unique: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len());
+        assert_eq!(keys.first(), Some(&"server.bind"));
+        assert!(keys.contains(&"mail.smtp.password"));
+        assert_eq!(keys.last(), Some(&"sealing.keys"));
+    }
+
+    #[test]
+    fn bounds_are_refused_with_the_words_that_document_them() {
+        let mut s = Settings::default();
+        s.hashing.iterations = 101;
+        let err = s.validate().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid setting hashing.iterations: must be between 1 and 100"
+        );
+        let mut s = Settings::default();
+        s.recovery.link_ttl = Duration::from_secs(60);
+        assert_eq!(
+            s.validate().unwrap_err().problem,
+            "must be between 5m and 7days"
+        );
+        let mut s = Settings::default();
+        s.mail.poll_interval = Duration::from_millis(99);
+        assert_eq!(s.validate().unwrap_err().problem, "must be at least 100ms");
+        let mut s = Settings::default();
+        s.hashing.queue_timeout = Duration::ZERO;
+        assert_eq!(s.validate().unwrap_err().problem, "must be more than zero");
+        let mut s = Settings::default();
+        s.policy.generated_min_bits = 101;
+        assert_eq!(
+            s.validate().unwrap_err().problem,
+            "must be between 24 and 100 (bits of entropy of a generated password)"
+        );
+    }
+
+    /// The settings table of README.md, between these two lines.
+    const README_BEGIN: &str =
+        "<!-- settings table: generated from crates/keyward-core/src/settings.rs -->";
+    const README_END: &str = "<!-- end of settings table -->";
+
+    /// Fails when README.md's settings table is not the one declared here;
+    /// `UPDATE_README=1 cargo test -p keyward-core readme` rewrites it.
+    #[test]
+    fn the_readme_settings_table_is_the_declared_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let (before, rest) = readme
+            .split_once(README_BEGIN)
+            .expect("README.md has the settings table's first marker");
+        let (current, after) = rest
+            .split_once(README_END)
+            .expect("README.md has the settings table's last marker");
+        let wanted = format!("\n{}", Settings::readme_table());
+        if current == wanted {
+            return;
+        }
+        if std::env::var_os("UPDATE_README").is_some() {
+            std::fs::write(
+                &path,
+                format!("{before}{README_BEGIN}{wanted}{README_END}{after}"),
+            )
+            .unwrap();
+            return;
+        }
+        panic!(
+            "README.md's settings table differs from crates/keyward-core/src/settings.rs; \
+             run `UPDATE_README=1 cargo test -p keyward-core readme` to rewrite it. Wanted:\n{wanted}"
+        );
     }
 }

@@ -126,6 +126,26 @@ mod tests {
     }
 
     #[test]
+    fn every_declared_key_is_read_from_its_environment_variable() {
+        let defaults = Settings::default().validate().unwrap().describe();
+        let overlay: Vec<(String, String)> = defaults
+            .iter()
+            .map(|(key, value)| {
+                let name = format!("KEYWARD_{}", key.to_uppercase().replace('.', "__"));
+                (name, value.clone())
+            })
+            .collect();
+        assert_eq!(overlay.len(), Settings::keys().len());
+        let loaded = load_from(None, overlay.into_iter()).unwrap();
+        assert_eq!(loaded.describe(), defaults);
+        for key in Settings::keys() {
+            let name = format!("KEYWARD_{}X", key.to_uppercase().replace('.', "__"));
+            let err = load_from(None, vars(&[(&name, "1")])).unwrap_err();
+            assert!(err.contains("unknown field"), "{name}: {err}");
+        }
+    }
+
+    #[test]
     fn unrelated_keyward_variables_are_ignored() {
         assert!(
             load_from(

@@ -23,6 +23,8 @@ use std::time::Duration;
 use super::store;
 use crate::error::Internal;
 use crate::settings::ThrottleSettings;
+/// The delay rule lives with the settings, which simulate it to validate them.
+pub use crate::settings::{delay_after, failures_per_hour};
 use crate::store::Db;
 use crate::types::UnixTime;
 
@@ -130,26 +132,6 @@ impl ThrottleKey {
 /// its /64), and `-` when the client's address is unknown (the CLI).
 pub fn address_group(addr: Option<&str>) -> String {
     addr.map_or_else(|| "-".to_owned(), crate::types::throttle_group)
-}
-
-/// How long the next try must wait after `failures` failures in a row.
-pub fn delay_after(failures: u32, free_failures: u32, max_delay: Duration) -> Duration {
-    if failures <= free_failures {
-        return Duration::ZERO;
-    }
-    let exponent = (failures - free_failures - 1).min(20);
-    Duration::from_secs(1u64 << exponent).min(max_delay)
-}
-
-/// How many failures an attacker who retries the moment it is allowed gets
-/// through in one hour under a rule (used to validate the settings).
-pub fn failures_per_hour(free_failures: u32, max_delay: Duration) -> u32 {
-    let (mut elapsed, mut failures) = (0u64, 0u32);
-    while elapsed < 3600 && failures < 10_000 {
-        failures += 1;
-        elapsed += delay_after(failures, free_failures, max_delay).as_secs();
-    }
-    failures
 }
 
 /// Takes one unit of a fixed-window quota under `key` (for example recovery

@@ -51,16 +51,6 @@ static WORDS: LazyLock<Vec<&'static str>> =
 /// 0 and 1 are left out: too easily read as O and l.
 const DIGITS: [char; 8] = ['2', '3', '4', '5', '6', '7', '8', '9'];
 
-/// The default of `policy.generated_min_bits`.
-pub const DEFAULT_GENERATED_MIN_BITS: u32 = 40;
-/// The lowest `policy.generated_min_bits` the settings accept.
-pub const MIN_GENERATED_BITS: u32 = 24;
-/// The highest `policy.generated_min_bits` the settings accept: every shape
-/// up to it fits in 64 characters, even with the smaller alphabet of the last
-/// draw (the list without its most common letter still gives 10 words and 4
-/// digits over 100 bits).
-pub const MAX_GENERATED_BITS: u32 = 100;
-
 const MIN_WORDS: usize = 2;
 /// 10 words of six letters and 4 digits make 64 characters, the shortest
 /// `max_length` a policy may have.
@@ -284,6 +274,7 @@ mod tests {
 
     use super::*;
     use crate::policy::{PolicyKind, Violation};
+    use crate::settings::{DEFAULT_GENERATED_MIN_BITS, MAX_GENERATED_BITS, MIN_GENERATED_BITS};
     use crate::types::random::SeededRandom;
 
     const CONFUSABLE: &str = "0O1Il";

@@ -7,10 +7,8 @@ pub mod common;
 mod generator;
 pub(crate) mod store;
 
-pub use generator::{
-    DEFAULT_GENERATED_MIN_BITS, GeneratorShape, MAX_GENERATED_BITS, MIN_GENERATED_BITS,
-    generate_password,
-};
+pub use crate::settings::{DEFAULT_GENERATED_MIN_BITS, MAX_GENERATED_BITS, MIN_GENERATED_BITS};
+pub use generator::{GeneratorShape, generate_password};
 
 use crate::error::{Code, Internal};
 use crate::settings::PolicyPreset;
