@@ -679,3 +679,25 @@ fn print_the_import_graph() {
     }
     println!("}}");
 }
+
+/// The core knows no HTTP: no web framework among its dependencies.
+#[test]
+fn the_core_depends_on_no_http_crate() {
+    let manifest = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .expect("Cargo.toml");
+    for http in [
+        "axum",
+        "http",
+        "hyper",
+        "tower",
+        "tower-http",
+        "reqwest",
+        "utoipa",
+    ] {
+        let listed = manifest.lines().any(|line| {
+            line.trim_start().starts_with(&format!("{http} "))
+                || line.trim_start().starts_with(&format!("{http}."))
+        });
+        assert!(!listed, "keyward-core depends on {http}");
+    }
+}

@@ -11,8 +11,6 @@ use crate::error::Internal;
 use crate::store::Db;
 use crate::types::{ClassId, SchoolId, UnixTime, UserId};
 
-/// Attempts at a unique class code before giving up (32^6 codes: a clash is rare).
-
 pub(super) struct CodeRow {
     pub id: String,
     pub user_id: UserId,

@@ -176,9 +176,3 @@ fn is_contention(err: &sqlx::Error) -> bool {
     }
     false
 }
-
-impl From<crate::types::random::RandomError> for Internal {
-    fn from(err: crate::types::random::RandomError) -> Self {
-        Internal::new(err)
-    }
-}

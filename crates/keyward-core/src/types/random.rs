@@ -54,6 +54,12 @@ impl Random for SeededRandom {
     }
 }
 
+impl From<RandomError> for crate::error::Internal {
+    fn from(err: RandomError) -> Self {
+        crate::error::Internal::new(err)
+    }
+}
+
 /// A uniformly chosen index below `bound` (rejection sampling, no modulo bias).
 pub fn random_below(rng: &dyn Random, bound: u32) -> Result<u32, RandomError> {
     if bound <= 1 {
