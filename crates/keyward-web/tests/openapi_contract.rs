@@ -1,0 +1,567 @@
+//! The OpenAPI document tells what the server answers (issue 11): operation
+//! ids are unique and pinned; every state-changing operation that takes the
+//! session cookie declares the CSRF header; the answers of the extractors and
+//! middleware (401, 400/413/415/422 for a JSON body, 503 with `Retry-After`)
+//! are documented wherever they can happen; every error code the document
+//! names is one the server defines; and the enums and bounds the handlers
+//! enforce are in the schemas. `scripts/api-fuzz` checks the same document
+//! against the running server.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+fn document() -> Value {
+    serde_json::to_value(keyward_web::openapi_document()).expect("the document serialises")
+}
+
+/// Every operation as (method, path, operation).
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if let Some(operation) = item.get(method) {
+                all.push((method.to_owned(), path.clone(), operation.clone()));
+            }
+        }
+    }
+    assert!(all.len() >= 36, "only {} operations documented", all.len());
+    all
+}
+
+fn changes_state(method: &str) -> bool {
+    matches!(method, "post" | "put" | "patch" | "delete")
+}
+
+/// The security requirements of an operation (each a set of scheme names).
+fn requirements(operation: &Value) -> Vec<BTreeSet<String>> {
+    operation["security"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|req| {
+                    req.as_object()
+                        .map(|o| o.keys().cloned().collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn takes_session(operation: &Value) -> bool {
+    requirements(operation)
+        .iter()
+        .any(|req| req.contains("session_cookie"))
+}
+
+fn has_json_body(operation: &Value) -> bool {
+    operation["requestBody"]["content"]["application/json"].is_object()
+}
+
+fn answers(operation: &Value) -> &serde_json::Map<String, Value> {
+    operation["responses"].as_object().expect("responses")
+}
+
+/// The operation ids, pinned: clients generate names from them, so a rename
+/// (of a handler function, say) must be a decision, not an accident.
+const OPERATION_IDS: &[(&str, &str, &str)] = &[
+    ("post", "/api/v1/activate", "activate"),
+    ("get", "/api/v1/classes", "class_database"),
+    ("get", "/api/v1/classes/{id}/class-code", "show_class_code"),
+    (
+        "post",
+        "/api/v1/classes/{id}/class-code",
+        "change_class_code",
+    ),
+    ("get", "/api/v1/classes/{id}/credentials.csv", "class_csv"),
+    ("get", "/api/v1/classes/{id}/learners", "class_learners"),
+    (
+        "post",
+        "/api/v1/classes/{id}/password-reset",
+        "reset_class_passwords",
+    ),
+    ("post", "/api/v1/join", "join"),
+    (
+        "get",
+        "/api/v1/learners/{id}/password",
+        "reveal_learner_password",
+    ),
+    (
+        "post",
+        "/api/v1/learners/{id}/password",
+        "reset_learner_password",
+    ),
+    ("get", "/api/v1/me", "me"),
+    ("get", "/api/v1/me/children", "list_children"),
+    ("post", "/api/v1/me/children", "link_child"),
+    ("post", "/api/v1/me/classes", "join_another_class"),
+    ("post", "/api/v1/me/password", "change_password"),
+    ("post", "/api/v1/recovery", "request_recovery"),
+    ("post", "/api/v1/recovery/code", "redeem_recovery_code"),
+    ("get", "/api/v1/recovery/{token}", "check_reset_link"),
+    (
+        "post",
+        "/api/v1/recovery/{token}",
+        "reset_password_with_link",
+    ),
+    ("post", "/api/v1/schools", "create_school"),
+    ("get", "/api/v1/schools/{id}/credentials.csv", "school_csv"),
+    ("get", "/api/v1/schools/{id}/learners", "school_learners"),
+    (
+        "get",
+        "/api/v1/schools/{id}/settings",
+        "show_school_settings",
+    ),
+    (
+        "put",
+        "/api/v1/schools/{id}/settings",
+        "update_school_settings",
+    ),
+    (
+        "post",
+        "/api/v1/schools/{school_id}/classes",
+        "create_class",
+    ),
+    (
+        "get",
+        "/api/v1/schools/{school_id}/password-policy",
+        "show_password_policy",
+    ),
+    (
+        "put",
+        "/api/v1/schools/{school_id}/password-policy/{kind}",
+        "set_password_policy",
+    ),
+    ("post", "/api/v1/schools/{school_id}/roles", "create_role"),
+    (
+        "post",
+        "/api/v1/schools/{school_id}/roster",
+        "import_roster",
+    ),
+    ("post", "/api/v1/session", "sign_in"),
+    ("delete", "/api/v1/session", "sign_out"),
+    ("get", "/api/v1/users", "list_users"),
+    ("post", "/api/v1/users", "create_user"),
+    ("get", "/api/v1/users/{id}", "show_user"),
+    (
+        "post",
+        "/api/v1/users/{id}/access-code",
+        "reissue_access_code",
+    ),
+    ("post", "/api/v1/users/{id}/roles", "grant_role"),
+];
+
+#[test]
+fn operation_ids_are_unique_and_pinned() {
+    let doc = document();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut actual = BTreeSet::new();
+    for (method, path, operation) in operations(&doc) {
+        let id = operation["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"))
+            .to_owned();
+        let here = format!("{} {path}", method.to_uppercase());
+        if let Some(first) = seen.insert(id.clone(), here.clone()) {
+            panic!("operationId `{id}` is used by {first} and {here}");
+        }
+        actual.insert((method, path, id));
+    }
+    let pinned: BTreeSet<(String, String, String)> = OPERATION_IDS
+        .iter()
+        .map(|(m, p, id)| ((*m).to_owned(), (*p).to_owned(), (*id).to_owned()))
+        .collect();
+    assert_eq!(
+        actual, pinned,
+        "the operations or their ids changed; if on purpose, update OPERATION_IDS"
+    );
+}
+
+#[test]
+fn state_changing_cookie_operations_declare_the_csrf_header() {
+    let doc = document();
+    for (method, path, operation) in operations(&doc) {
+        if !changes_state(&method) {
+            continue;
+        }
+        for requirement in requirements(&operation) {
+            assert!(
+                !requirement.contains("session_cookie") || requirement.contains("csrf_header"),
+                "{method} {path} takes the session cookie but does not declare csrf_header"
+            );
+        }
+    }
+}
+
+#[test]
+fn session_operations_document_401_and_their_csrf_403() {
+    let doc = document();
+    for (method, path, operation) in operations(&doc) {
+        if !takes_session(&operation) {
+            continue;
+        }
+        let answers = answers(&operation);
+        let unauthenticated = answers
+            .get("401")
+            .unwrap_or_else(|| panic!("{method} {path} takes a session but does not document 401"));
+        assert!(
+            unauthenticated["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("`unauthenticated`"),
+            "{method} {path}: 401 does not name `unauthenticated`"
+        );
+        if changes_state(&method) {
+            let forbidden = answers
+                .get("403")
+                .unwrap_or_else(|| panic!("{method} {path} does not document 403 csrf_failed"));
+            assert!(
+                forbidden["description"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("`csrf_failed`"),
+                "{method} {path}: 403 does not name `csrf_failed`"
+            );
+        }
+    }
+}
+
+#[test]
+fn json_body_operations_document_what_the_body_extractor_answers() {
+    let doc = document();
+    for (method, path, operation) in operations(&doc) {
+        if !has_json_body(&operation) {
+            continue;
+        }
+        let answers = answers(&operation);
+        for (status, code) in [
+            ("400", "invalid_json"),
+            ("413", "payload_too_large"),
+            ("415", "unsupported_media_type"),
+            ("422", "invalid_request"),
+        ] {
+            let answer = answers
+                .get(status)
+                .unwrap_or_else(|| panic!("{method} {path} has a JSON body but no {status}"));
+            assert!(
+                answer["description"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(&format!("`{code}`")),
+                "{method} {path}: {status} does not name `{code}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_operation_documents_503_with_retry_after() {
+    let doc = document();
+    for (method, path, operation) in operations(&doc) {
+        let answers = answers(&operation);
+        let unavailable = answers
+            .get("503")
+            .unwrap_or_else(|| panic!("{method} {path} does not document 503"));
+        for status in ["429", "503"] {
+            if let Some(answer) = answers.get(status) {
+                assert!(
+                    answer["headers"]["Retry-After"].is_object(),
+                    "{method} {path}: {status} without Retry-After"
+                );
+            }
+        }
+        assert!(
+            unavailable["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("`database_unavailable`"),
+            "{method} {path}: 503 does not name `database_unavailable`"
+        );
+    }
+}
+
+#[test]
+fn every_error_answer_has_the_error_body() {
+    let doc = document();
+    for (method, path, operation) in operations(&doc) {
+        for (status, answer) in answers(&operation) {
+            if !status.starts_with('4') && !status.starts_with('5') {
+                continue;
+            }
+            let schema = answer["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap_or("");
+            assert!(
+                matches!(
+                    schema,
+                    "#/components/schemas/ErrorBody" | "#/components/schemas/RosterInvalidBody"
+                ),
+                "{method} {path}: {status} has no ErrorBody ({schema:?})"
+            );
+        }
+    }
+    let roster_invalid = &doc["components"]["schemas"]["RosterInvalidBody"]["required"];
+    for field in ["error", "message", "request_id"] {
+        assert!(
+            roster_invalid
+                .as_array()
+                .is_some_and(|r| r.contains(&Value::from(field))),
+            "RosterInvalidBody lacks the ErrorBody field {field}"
+        );
+    }
+}
+
+/// Error codes of the web crate itself, hand-kept until the one list of
+/// error codes (issue 11, point 3) exists; then this list and
+/// `core_codes` give way to it. Each must appear as a string literal in
+/// crates/keyward-web/src (checked below), so the list cannot keep a code the
+/// server no longer has.
+const WEB_CODES: &[&str] = &[
+    "bad_request",
+    "csrf_failed",
+    "foreign_origin",
+    "invalid_body",
+    "invalid_form",
+    "invalid_json",
+    "invalid_mode",
+    "invalid_request",
+    "method_not_allowed",
+    "not_found",
+    "password_missing",
+    "payload_too_large",
+    "too_many_requests",
+    "unauthenticated",
+    "unavailable",
+    "unexpected_password",
+    "unsupported_media_type",
+];
+
+/// Words a description puts in backticks that are not error codes: fields of
+/// an error body and their values.
+const DETAIL_WORDS: &[&str] = &[
+    "violations",
+    "password_status",
+    "private",
+    "not_kept",
+    "pending",
+];
+
+fn rust_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("a source directory") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            rust_files(&path, files);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+}
+
+/// The string literals of `text`.
+fn literals(text: &str) -> Vec<&str> {
+    text.split('"').skip(1).step_by(2).collect()
+}
+
+/// The codes of keyward-core's error enums: the string literals in the body
+/// of every `fn code(&self) -> &'static str`.
+fn core_codes() -> BTreeSet<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../keyward-core/src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut codes = BTreeSet::new();
+    const SIGNATURE: &str = "fn code(&self) -> &'static str {";
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a readable source file");
+        for (start, _) in text.match_indices(SIGNATURE) {
+            let body_start = start + SIGNATURE.len();
+            let mut depth = 1;
+            let mut end = body_start;
+            for (i, c) in text[body_start..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    end = body_start + i;
+                    break;
+                }
+            }
+            codes.extend(
+                literals(&text[body_start..end])
+                    .into_iter()
+                    .filter(|s| is_code(s))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    assert!(
+        codes.len() >= 30,
+        "found only {} codes in keyward-core's `fn code` bodies; if the codes moved, teach this test where",
+        codes.len()
+    );
+    codes
+}
+
+fn is_code(word: &str) -> bool {
+    !word.is_empty()
+        && word.starts_with(|c: char| c.is_ascii_lowercase())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[test]
+fn the_hand_kept_web_codes_are_in_the_web_crate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut found = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a readable source file");
+        found.extend(literals(&text).into_iter().map(str::to_owned));
+    }
+    for code in WEB_CODES {
+        assert!(
+            found.contains(*code),
+            "`{code}` is no longer a string in keyward-web"
+        );
+    }
+}
+
+/// The words in backticks of `text`.
+fn backticked(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+#[test]
+fn every_error_code_the_document_names_is_defined() {
+    let doc = document();
+    let known: BTreeSet<String> = core_codes()
+        .into_iter()
+        .chain(WEB_CODES.iter().map(|c| (*c).to_owned()))
+        .collect();
+    let mut named: Vec<(String, String)> = Vec::new();
+    for (method, path, operation) in operations(&doc) {
+        for (status, answer) in answers(&operation) {
+            if status.starts_with('4') || status.starts_with('5') {
+                let description = answer["description"].as_str().unwrap_or("");
+                for word in backticked(description) {
+                    named.push((format!("{method} {path} {status}"), word.to_owned()));
+                }
+            }
+        }
+    }
+    let error_field = &doc["components"]["schemas"]["ErrorBody"]["properties"]["error"];
+    for word in backticked(error_field["description"].as_str().unwrap_or("")) {
+        named.push(("ErrorBody.error".to_owned(), word.to_owned()));
+    }
+    assert!(named.len() > 100, "only {} codes named", named.len());
+    for (place, word) in named {
+        if DETAIL_WORDS.contains(&word.as_str()) {
+            continue;
+        }
+        let defined = match word.strip_suffix('*') {
+            // `username_*`: a family of codes, of which there must be one.
+            Some(prefix) => known.iter().any(|code| code.starts_with(prefix)),
+            None => known.contains(&word),
+        };
+        assert!(
+            defined,
+            "{place} names `{word}`, which the server does not define"
+        );
+    }
+}
+
+fn schema<'d>(doc: &'d Value, name: &str) -> &'d Value {
+    let schema = &doc["components"]["schemas"][name];
+    assert!(schema.is_object(), "no schema {name}");
+    schema
+}
+
+fn enum_of(doc: &Value, schema: &Value) -> Vec<String> {
+    let target = match schema["$ref"].as_str() {
+        Some(reference) => {
+            &doc["components"]["schemas"][reference.rsplit('/').next().unwrap_or("")]
+        }
+        None => schema,
+    };
+    target["enum"]
+        .as_array()
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn mode_fields_name_their_modes() {
+    let doc = document();
+    let learner = &schema(&doc, "NewLearnerPassword")["properties"]["mode"];
+    assert_eq!(enum_of(&doc, learner), ["generate", "set"]);
+    let class = schema(&doc, "ClassResetRequest");
+    assert_eq!(
+        enum_of(&doc, &class["properties"]["mode"]),
+        ["same", "individual"]
+    );
+    assert!(
+        class["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&Value::from("mode"))),
+        "the class reset's mode is required (without it: 422 invalid_mode)"
+    );
+    let answer = &schema(&doc, "ClassResetAnswer")["properties"]["mode"];
+    assert_eq!(enum_of(&doc, answer), ["same", "individual"]);
+}
+
+#[test]
+fn a_recovery_request_needs_a_username_or_an_email() {
+    let doc = document();
+    let request = schema(&doc, "RecoveryRequest");
+    let required: BTreeSet<&str> = request["anyOf"]
+        .as_array()
+        .expect("anyOf")
+        .iter()
+        .filter_map(|branch| branch["required"].as_array())
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(required, BTreeSet::from(["username", "email"]));
+}
+
+#[test]
+fn the_rules_bounds_are_the_ones_the_server_enforces() {
+    use keyward_core::policy::PasswordPolicy;
+    use keyward_core::settings::PolicyPreset;
+
+    let doc = document();
+    let rules = &schema(&doc, "Rules")["properties"];
+    for field in ["min_length", "max_length"] {
+        let low = rules[field]["minimum"].as_u64().expect("a minimum") as usize;
+        let high = rules[field]["maximum"].as_u64().expect("a maximum") as usize;
+        let with = |value: usize| {
+            let mut policy = PasswordPolicy::preset(PolicyPreset::Nist);
+            if field == "min_length" {
+                policy.min_length = value;
+            } else {
+                policy.max_length = value;
+            }
+            policy.validate().is_ok()
+        };
+        assert!(
+            with(low) && with(high),
+            "{field}: {low} and {high} are refused"
+        );
+        assert!(
+            !with(low - 1) && !with(high + 1),
+            "{field}: the server accepts more than {low}..={high}"
+        );
+    }
+}
