@@ -565,3 +565,52 @@ fn the_rules_bounds_are_the_ones_the_server_enforces() {
         );
     }
 }
+
+/// Every `$ref` string anywhere under `value`.
+fn references<'v>(value: &'v Value, found: &mut Vec<&'v str>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => found.push(target),
+                    _ => references(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_resolves() {
+    let doc = document();
+    let mut found = Vec::new();
+    references(&doc, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("a reference outside the schemas: {target}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{target} does not resolve"
+        );
+    }
+}
+
+#[test]
+fn role_and_status_enums_are_the_core_ones() {
+    use keyward_core::accounts::AccountStatus;
+    use keyward_core::authz::Role;
+
+    let doc = document();
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    assert_eq!(enum_of(&doc, schema(&doc, "RoleName")), roles);
+    let statuses = enum_of(&doc, schema(&doc, "AccountStatusName"));
+    assert_eq!(statuses, ["pending", "active", "disabled"]);
+    for status in &statuses {
+        let parsed = AccountStatus::parse(status).map(AccountStatus::as_str);
+        assert_eq!(parsed, Some(status.as_str()));
+    }
+}

@@ -67,7 +67,7 @@ const INVALID_REQUEST: Shared = Shared {
 const DATABASE_UNAVAILABLE: Shared = Shared {
     status: "503",
     code: "database_unavailable",
-    why: "the database does not answer; nothing was changed",
+    why: "the database does not answer",
 };
 const UNAVAILABLE: Shared = Shared {
     status: "503",

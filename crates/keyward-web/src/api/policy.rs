@@ -94,7 +94,8 @@ impl From<Preset> for PolicyPreset {
     }
 }
 
-/// The kind of user a policy is for (the document's name for `PolicyKind`).
+/// The kind of user a policy is for.
+// Names `PolicyKind` in the document only: the handler parses the text.
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)] // describes the document only
@@ -152,7 +153,7 @@ pub async fn show(
     operation_id = "set_password_policy",
     path = "/schools/{school_id}/password-policy/{kind}",
     tag = "policy",
-    params(("school_id" = String, Path), ("kind" = PolicyKindName, Path, description = "Another kind is answered 404 `not_found`")),
+    params(("school_id" = String, Path), ("kind" = inline(PolicyKindName), Path, description = "Another kind is answered 404 `not_found`")),
     request_body = RulesUpdate,
     responses(
         (status = 200, description = "The rules now in force for that kind", body = Rules),

@@ -33,15 +33,21 @@ pub struct RecoveryRequest {
 /// deployment's `recovery.identify_by`, so the schema requires either.
 impl utoipa::PartialSchema for RecoveryRequest {
     fn schema() -> RefOr<Schema> {
+        // Either field may be null, except the one a branch requires.
         let with = |required: &str| {
-            let text = |description: &str| {
+            let text = |name: &str, description: &str| {
+                let types = if name == required {
+                    SchemaType::Type(Type::String)
+                } else {
+                    SchemaType::from_iter([Type::String, Type::Null])
+                };
                 ObjectBuilder::new()
-                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .schema_type(types)
                     .description(Some(description))
             };
             ObjectBuilder::new()
-                .property("username", text("The account's username."))
-                .property("email", text("The account's email address."))
+                .property("username", text("username", "The account's username."))
+                .property("email", text("email", "The account's email address."))
                 .required(required)
         };
         AnyOfBuilder::new()

@@ -20,8 +20,8 @@ use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
-/// A built-in role by name (the document's name for `Role`; the handlers
-/// parse and print the text themselves).
+/// A built-in role.
+// Names `Role` in the document only: the handlers parse and print the text.
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)] // describes the document only
@@ -34,6 +34,7 @@ pub enum RoleName {
 }
 
 /// Whether an account is set up: `pending` until its access code is used.
+// Names `AccountStatus` in the document only.
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[allow(dead_code)] // describes the document only
