@@ -8,70 +8,71 @@
 //! `Retry-After`). [`add_shared_answers`] adds them to each operation, or adds
 //! their codes to the description of an answer the operation already
 //! documents; what only one operation answers stays on its `#[utoipa::path]`.
-//! Every error answer's body is the one `ErrorBody` schema.
+//! The codes are the one list's (`keyward_core::error::Code`) and their
+//! statuses the one status table's (`status_of`); every error answer's body
+//! is the one `ErrorBody` schema.
 
+use keyward_core::error::Code;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Content, Header, OpenApi, Ref, RefOr, Response};
 
+use crate::error::status_of;
+
 /// The security scheme of the session cookie (see `SecuritySchemes`).
 pub(super) const SESSION_SCHEME: &str = "session_cookie";
 
-/// One code an operation can be answered with, for a reason it shares with others.
+/// One code an operation can be answered with, for a reason it shares with
+/// others; its status is the one the server gives the code's kind.
 struct Shared {
-    status: &'static str,
-    code: &'static str,
+    code: Code,
     why: &'static str,
 }
 
+impl Shared {
+    fn status(&self) -> String {
+        status_of(self.code.kind()).as_u16().to_string()
+    }
+}
+
 const UNAUTHENTICATED: Shared = Shared {
-    status: "401",
-    code: "unauthenticated",
+    code: Code::Unauthenticated,
     why: "no session cookie, or its session has ended",
 };
 const CSRF_FAILED: Shared = Shared {
-    status: "403",
-    code: "csrf_failed",
+    code: Code::CsrfFailed,
     why: "the X-CSRF-Token header is missing or not the session's",
 };
 const FOREIGN_ORIGIN: Shared = Shared {
-    status: "403",
-    code: "foreign_origin",
+    code: Code::ForeignOrigin,
     why: "a browser sent it from another site (Origin, Sec-Fetch-Site)",
 };
 const INVALID_JSON: Shared = Shared {
-    status: "400",
-    code: "invalid_json",
+    code: Code::InvalidJson,
     why: "the body is not JSON",
 };
 const INVALID_BODY: Shared = Shared {
-    status: "400",
-    code: "invalid_body",
+    code: Code::InvalidBody,
     why: "the body could not be read",
 };
 const PAYLOAD_TOO_LARGE: Shared = Shared {
-    status: "413",
-    code: "payload_too_large",
+    code: Code::PayloadTooLarge,
     why: "the body is larger than the server accepts",
 };
 const UNSUPPORTED_MEDIA_TYPE: Shared = Shared {
-    status: "415",
-    code: "unsupported_media_type",
+    code: Code::UnsupportedMediaType,
     why: "the Content-Type is not the one documented for the body",
 };
 const INVALID_REQUEST: Shared = Shared {
-    status: "422",
-    code: "invalid_request",
+    code: Code::InvalidRequest,
     why: "a field is missing or has the wrong type",
 };
 const DATABASE_UNAVAILABLE: Shared = Shared {
-    status: "503",
-    code: "database_unavailable",
+    code: Code::DatabaseUnavailable,
     why: "the database does not answer",
 };
 const UNAVAILABLE: Shared = Shared {
-    status: "503",
-    code: "unavailable",
+    code: Code::Unavailable,
     why: "no answer within the request timeout",
 };
 
@@ -165,11 +166,13 @@ pub(super) fn add_shared_answers(doc: &mut OpenApi) {
 /// Documents `shared` on `operation`: a new answer, or its code added to the
 /// description of the answer with that status.
 fn add(operation: &mut Operation, shared: &Shared) {
-    let line = format!("`{}`: {}", shared.code, shared.why);
+    let code = shared.code.as_str();
+    let line = format!("`{code}`: {}", shared.why);
+    let status = shared.status();
     let answers = &mut operation.responses.responses;
-    match answers.get_mut(shared.status) {
+    match answers.get_mut(&status) {
         Some(RefOr::T(answer)) => {
-            if !answer.description.contains(&format!("`{}`", shared.code)) {
+            if !answer.description.contains(&format!("`{code}`")) {
                 answer.description = format!("{}; {line}", answer.description);
             }
         }
@@ -180,7 +183,7 @@ fn add(operation: &mut Operation, shared: &Shared) {
                 "application/json".to_owned(),
                 RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))),
             );
-            answers.insert(shared.status.to_owned(), RefOr::T(answer));
+            answers.insert(status, RefOr::T(answer));
         }
     }
 }
