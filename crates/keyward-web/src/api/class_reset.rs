@@ -17,15 +17,26 @@ use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
+/// How a whole class is given new passwords: the `same` one for every
+/// learner, or an `individual` one each.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the document only; the handler reads the text
+pub enum ClassResetModeName {
+    Same,
+    Individual,
+}
+
 /// How to reset the class.
 #[derive(Deserialize, ToSchema)]
 pub struct ClassResetRequest {
-    /// `same` (one password for every learner) or `individual` (one each).
+    /// Missing or another mode is answered 422 `invalid_mode`.
     #[serde(default)]
+    #[schema(value_type = ClassResetModeName, required = true)]
     pub mode: Option<String>,
     /// For `same`: the password to give everyone (checked against the
     /// school's learner policy for every learner). Leave it out to have one
-    /// generated.
+    /// generated. With `individual`: 422 `unexpected_password`.
     #[serde(default)]
     pub password: Option<String>,
 }
@@ -54,7 +65,7 @@ pub struct ClassResetSkipped {
 pub struct ClassResetAnswer {
     pub class_id: String,
     pub class_name: String,
-    /// `same` or `individual`.
+    #[schema(value_type = ClassResetModeName)]
     pub mode: String,
     /// Whether sealed copies were kept, so each password can be shown again later.
     pub passwords_kept: bool,
@@ -117,6 +128,7 @@ fn mode_of(body: ClassResetRequest) -> Result<ClassResetMode, AppError> {
 /// `individual` a new generated password each. Their sessions end.
 #[utoipa::path(
     post,
+    operation_id = "reset_class_passwords",
     path = "/classes/{id}/password-reset",
     tag = "learners",
     params(("id" = String, Path, description = "The class id")),
@@ -129,7 +141,7 @@ fn mode_of(body: ClassResetRequest) -> Result<ClassResetMode, AppError> {
         (status = 422, description = "`invalid_mode`, `unexpected_password`, `password_policy` (with `violations`)", body = ErrorBody),
         (status = 503, description = "`server_busy`: nothing was changed", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = [], "csrf_header" = []))
 )]
 pub async fn reset(
     State(state): State<AppState>,

@@ -61,6 +61,7 @@ impl From<Class> for ClassBody {
 /// Create a school (platform admins).
 #[utoipa::path(
     post,
+    operation_id = "create_school",
     path = "/schools",
     tag = "schools",
     request_body = NewSchool,
@@ -93,6 +94,7 @@ pub async fn create_school(
 /// Create a class in a school, with a fresh class code.
 #[utoipa::path(
     post,
+    operation_id = "create_class",
     path = "/schools/{school_id}/classes",
     tag = "schools",
     params(("school_id" = String, Path)),
@@ -132,12 +134,15 @@ pub async fn create_class(
 /// the school; platform admins: of `?school_id=`).
 #[utoipa::path(
     get,
+    operation_id = "class_database",
     path = "/classes",
     tag = "schools",
-    params(("school_id" = Option<String>, Query)),
+    params(("school_id" = Option<String>, Query, description = "Platform admins: which school")),
     responses(
         (status = 200, description = "Classes", body = Vec<ClassBody>),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found` (platform admins: no such school, or none given)", body = ErrorBody),
     ),
     security(("session_cookie" = []))
 )]

@@ -58,6 +58,7 @@ pub(crate) fn csv_download(credentials: &Credentials) -> Result<Response, AppErr
 /// audited.
 #[utoipa::path(
     get,
+    operation_id = "class_csv",
     path = "/classes/{id}/credentials.csv",
     tag = "schools",
     params(("id" = String, Path, description = "The class")),
@@ -93,6 +94,7 @@ pub async fn class_csv(
 /// `class`. Every download is audited.
 #[utoipa::path(
     get,
+    operation_id = "school_csv",
     path = "/schools/{id}/credentials.csv",
     tag = "schools",
     params(("id" = String, Path, description = "The school")),

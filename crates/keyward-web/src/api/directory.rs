@@ -18,6 +18,7 @@ use crate::state::AppState;
 /// List and search the users in your scope (`users.view`).
 #[utoipa::path(
     get,
+    operation_id = "list_users",
     path = "/users",
     tag = "users",
     params(
@@ -27,6 +28,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "At most 200 people", body = Vec<UserBody>),
         (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found` (school_id is not a school in your scope)", body = ErrorBody),
     ),
     security(("session_cookie" = []))
 )]
@@ -60,6 +62,7 @@ pub async fn list(
 /// The learners of a class (its teachers, the lead teacher).
 #[utoipa::path(
     get,
+    operation_id = "class_learners",
     path = "/classes/{id}/learners",
     tag = "schools",
     params(("id" = String, Path)),
@@ -94,6 +97,7 @@ pub async fn class_learners(
 /// Every learner of a school (the student database; lead teachers).
 #[utoipa::path(
     get,
+    operation_id = "school_learners",
     path = "/schools/{id}/learners",
     tag = "schools",
     params(("id" = String, Path)),

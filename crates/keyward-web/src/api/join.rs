@@ -104,6 +104,7 @@ fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppErr
 /// learner account in the class. Then sign in with it.
 #[utoipa::path(
     post,
+    operation_id = "join",
     path = "/join",
     tag = "users",
     request_body = JoinRequest,
@@ -113,6 +114,7 @@ fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppErr
         (status = 409, description = "`username_taken`", body = ErrorBody),
         (status = 422, description = "`password_policy` (with `violations`), `invalid_name`, `username_*`", body = ErrorBody),
         (status = 429, description = "`too_many_attempts`", body = ErrorBody),
+        (status = 503, description = "`server_busy`", body = ErrorBody),
     ),
     security(())
 )]
@@ -145,6 +147,7 @@ pub async fn join(
 /// Joining a class you are already in succeeds and changes nothing.
 #[utoipa::path(
     post,
+    operation_id = "join_another_class",
     path = "/me/classes",
     tag = "users",
     request_body = JoinClassRequest,
@@ -174,6 +177,7 @@ pub async fn join_another_class(
 /// A class's code, for the teachers of the class and the lead teacher.
 #[utoipa::path(
     get,
+    operation_id = "show_class_code",
     path = "/classes/{id}/class-code",
     tag = "schools",
     params(("id" = String, Path)),
@@ -204,6 +208,7 @@ pub async fn show_class_code(
 /// it off or on.
 #[utoipa::path(
     post,
+    operation_id = "change_class_code",
     path = "/classes/{id}/class-code",
     tag = "schools",
     params(("id" = String, Path)),

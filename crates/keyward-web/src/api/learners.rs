@@ -17,12 +17,23 @@ use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
+/// How to give a learner a new password: `generate` a readable one that
+/// fits the policy, or `set` the one given.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the document only; the handler reads the text
+pub enum LearnerPasswordMode {
+    Generate,
+    Set,
+}
+
 /// How to give the learner a new password.
 #[derive(Deserialize, ToSchema)]
 pub struct NewLearnerPassword {
-    /// `generate` (a readable password that fits the policy) or `set`.
+    /// Another mode is answered 422 `invalid_mode`.
+    #[schema(value_type = LearnerPasswordMode)]
     pub mode: String,
-    /// The password, for `set`.
+    /// The password, for `set` (without it: 422 `password_missing`).
     #[serde(default)]
     pub password: Option<String>,
 }
@@ -67,6 +78,7 @@ fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppE
 /// Give a learner a new password: `generate` one or `set` a chosen one.
 #[utoipa::path(
     post,
+    operation_id = "reset_learner_password",
     path = "/learners/{id}/password",
     tag = "learners",
     params(("id" = String, Path, description = "The learner's user id")),
@@ -79,7 +91,7 @@ fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppE
         (status = 422, description = "`invalid_mode`, `password_missing`, `password_policy` (with `violations`)", body = ErrorBody),
         (status = 503, description = "`server_busy`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = [], "csrf_header" = []))
 )]
 pub async fn reset(
     State(state): State<AppState>,
@@ -119,6 +131,7 @@ pub async fn reset(
 /// Show a learner's existing password, when a sealed copy is kept. Audited.
 #[utoipa::path(
     get,
+    operation_id = "reveal_learner_password",
     path = "/learners/{id}/password",
     tag = "learners",
     params(("id" = String, Path, description = "The learner's user id")),
@@ -148,6 +161,7 @@ pub async fn reveal(
 /// A school's settings for learner passwords.
 #[utoipa::path(
     get,
+    operation_id = "show_school_settings",
     path = "/schools/{id}/settings",
     tag = "schools",
     params(("id" = String, Path)),
@@ -179,6 +193,7 @@ pub async fn settings(
 /// `learner_passwords_retrievable` off destroys every copy kept so far.
 #[utoipa::path(
     put,
+    operation_id = "update_school_settings",
     path = "/schools/{id}/settings",
     tag = "schools",
     params(("id" = String, Path)),
@@ -189,7 +204,7 @@ pub async fn settings(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_request`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = [], "csrf_header" = []))
 )]
 pub async fn update_settings(
     State(state): State<AppState>,

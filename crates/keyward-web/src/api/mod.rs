@@ -6,6 +6,7 @@ mod class_reset;
 mod classroom;
 mod credentials;
 mod directory;
+mod doc;
 mod join;
 mod learners;
 mod policy;
@@ -66,7 +67,7 @@ impl Modify for SecuritySchemes {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "session_cookie",
+            doc::SESSION_SCHEME,
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 SESSION_COOKIE,
                 "Set by POST /api/v1/session (named `__Host-kw_session` when the public URL is https). Changes also need the session's CSRF token in X-CSRF-Token.",
@@ -80,7 +81,7 @@ impl Modify for SecuritySchemes {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
         "/api/v1",
         OpenApiRouter::new()
             .routes(routes!(session::sign_in, session::sign_out))
@@ -112,7 +113,10 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(join::join_another_class))
             .routes(routes!(join::show_class_code, join::change_class_code))
             .merge(roster::routes()),
-    )
+    );
+    // After the routes: the shared answers follow from each operation.
+    doc::add_shared_answers(router.get_openapi_mut());
+    router
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

@@ -22,8 +22,11 @@ use crate::state::AppState;
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
+    /// From 4 to 64; another value is answered 422 `invalid_policy`.
+    #[schema(minimum = 4, maximum = 64)]
     pub min_length: usize,
-    /// At least 64.
+    /// From 64 to 256; another value is answered 422 `invalid_policy`.
+    #[schema(minimum = 64, maximum = 256)]
     pub max_length: usize,
     pub require_lowercase: bool,
     pub require_uppercase: bool,
@@ -91,6 +94,16 @@ impl From<Preset> for PolicyPreset {
     }
 }
 
+/// The kind of user a policy is for.
+// Names `PolicyKind` in the document only: the handler parses the text.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the document only
+pub enum PolicyKindName {
+    Staff,
+    Learner,
+}
+
 /// A preset by name, or every rule spelled out.
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
@@ -106,6 +119,7 @@ fn school_of(path: &str) -> Result<SchoolId, AppError> {
 /// A school's password rules for staff and learners, as they apply now.
 #[utoipa::path(
     get,
+    operation_id = "show_password_policy",
     path = "/schools/{school_id}/password-policy",
     tag = "policy",
     params(("school_id" = String, Path)),
@@ -136,9 +150,10 @@ pub async fn show(
 /// Set a school's rules for `staff` or `learner` accounts.
 #[utoipa::path(
     put,
+    operation_id = "set_password_policy",
     path = "/schools/{school_id}/password-policy/{kind}",
     tag = "policy",
-    params(("school_id" = String, Path), ("kind" = String, Path, description = "`staff` or `learner`")),
+    params(("school_id" = String, Path), ("kind" = inline(PolicyKindName), Path, description = "Another kind is answered 404 `not_found`")),
     request_body = RulesUpdate,
     responses(
         (status = 200, description = "The rules now in force for that kind", body = Rules),

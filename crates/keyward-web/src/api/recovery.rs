@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
 
 use keyward_core::recovery::{RecoveryInput, RecoveryRequestError, RedeemCodeError};
 
@@ -21,11 +23,47 @@ use crate::state::AppState;
 const ACCEPTED_MESSAGE: &str =
     "If an account matches and has an email address, we have sent it a link and a code.";
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 pub struct RecoveryRequest {
     pub username: Option<String>,
     pub email: Option<String>,
 }
+
+/// At least one of `username` and `email`: which the server needs is the
+/// deployment's `recovery.identify_by`, so the schema requires either.
+impl utoipa::PartialSchema for RecoveryRequest {
+    fn schema() -> RefOr<Schema> {
+        // Either field may be null, except the one a branch requires.
+        let with = |required: &str| {
+            let text = |name: &str, description: &str| {
+                let types = if name == required {
+                    SchemaType::Type(Type::String)
+                } else {
+                    SchemaType::from_iter([Type::String, Type::Null])
+                };
+                ObjectBuilder::new()
+                    .schema_type(types)
+                    .description(Some(description))
+            };
+            ObjectBuilder::new()
+                .property("username", text("username", "The account's username."))
+                .property("email", text("email", "The account's email address."))
+                .required(required)
+        };
+        AnyOfBuilder::new()
+            .item(with("username"))
+            .item(with("email"))
+            .description(Some(
+                "Which account. `recovery.identify_by` says which of the two are needed: \
+                 `username` (the default) the username, `email` the email address, \
+                 `email_and_username` both; one that is missing or blank is answered \
+                 422 `username_missing` or `email_missing`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for RecoveryRequest {}
 
 #[derive(Serialize, ToSchema)]
 pub struct Accepted {
@@ -89,6 +127,7 @@ fn token_of(path: Result<Path<String>, PathRejection>) -> String {
 /// Ask for a reset email. The answer is the same whatever the account's state.
 #[utoipa::path(
     post,
+    operation_id = "request_recovery",
     path = "/recovery",
     tag = "recovery",
     request_body = RecoveryRequest,
@@ -126,6 +165,7 @@ pub async fn request(
 /// Whether a reset link can be used. Does not use it up.
 #[utoipa::path(
     get,
+    operation_id = "check_reset_link",
     path = "/recovery/{token}",
     tag = "recovery",
     params(("token" = String, Path, description = "The token from the emailed link")),
@@ -166,6 +206,7 @@ pub async fn check(
 /// Reset the password with a link token. Every session of the account ends.
 #[utoipa::path(
     post,
+    operation_id = "reset_password_with_link",
     path = "/recovery/{token}",
     tag = "recovery",
     params(("token" = String, Path, description = "The token from the emailed link or from the code")),
@@ -202,6 +243,7 @@ pub async fn reset(
 /// cookie from the request; at most 5 wrong tries.
 #[utoipa::path(
     post,
+    operation_id = "redeem_recovery_code",
     path = "/recovery/code",
     tag = "recovery",
     request_body = CodeRequest,
@@ -238,6 +280,7 @@ pub async fn code(
 /// Change your own password. Your other sessions end.
 #[utoipa::path(
     post,
+    operation_id = "change_password",
     path = "/me/password",
     tag = "session",
     request_body = ChangePasswordRequest,

@@ -205,6 +205,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
 /// problem, none is and every problem is listed.
 #[utoipa::path(
     post,
+    operation_id = "import_roster",
     path = "/schools/{school_id}/roster",
     tag = "schools",
     params(("school_id" = String, Path)),

@@ -26,7 +26,7 @@ pub struct SignInRequest {
 pub struct Me {
     pub id: String,
     pub username: String,
-    /// `platform_admin`, `lead_teacher`, `teacher`, `learner` or `parent`.
+    #[schema(value_type = super::users::RoleName)]
     pub role: String,
     pub school_id: Option<String>,
     pub first_name: String,
@@ -65,6 +65,7 @@ pub struct SessionAnswer {
 /// Sign in with username and password; sets the session cookie.
 #[utoipa::path(
     post,
+    operation_id = "sign_in",
     path = "/session",
     tag = "session",
     request_body = SignInRequest,
@@ -107,6 +108,7 @@ pub async fn sign_in(
 /// Sign out: ends the current session.
 #[utoipa::path(
     delete,
+    operation_id = "sign_out",
     path = "/session",
     tag = "session",
     responses(
@@ -132,6 +134,7 @@ pub async fn sign_out(
 /// The signed-in user, with the CSRF token for changes.
 #[utoipa::path(
     get,
+    operation_id = "me",
     path = "/me",
     tag = "session",
     responses(

@@ -20,11 +20,36 @@ use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client, path_id};
 use crate::state::AppState;
 
+/// A built-in role.
+// Names `Role` in the document only: the handlers parse and print the text.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the document only
+pub enum RoleName {
+    PlatformAdmin,
+    LeadTeacher,
+    Teacher,
+    Learner,
+    Parent,
+}
+
+/// Whether an account is set up: `pending` until its access code is used.
+// Names `AccountStatus` in the document only.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the document only
+pub enum AccountStatusName {
+    Pending,
+    Active,
+    Disabled,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct NewUser {
     pub first_name: String,
     pub last_name: String,
-    /// `platform_admin`, `lead_teacher`, `teacher`, `learner` or `parent`.
+    /// Another name is answered 422 `invalid_user`.
+    #[schema(value_type = RoleName)]
     pub role: String,
     /// Required for everyone but platform admins.
     pub school_id: Option<String>,
@@ -52,9 +77,10 @@ pub struct UserBody {
     pub username: Option<String>,
     pub first_name: String,
     pub last_name: String,
+    #[schema(value_type = RoleName)]
     pub role: String,
     pub school_id: Option<String>,
-    /// `pending`, `active` or `disabled`.
+    #[schema(value_type = AccountStatusName)]
     pub status: String,
     pub email: Option<String>,
     /// Shown to those who may manage this user, while unused.
@@ -107,6 +133,7 @@ fn invalid(message: &'static str) -> AppError {
 /// learner, the parent access code), shown once here and again to staff.
 #[utoipa::path(
     post,
+    operation_id = "create_user",
     path = "/users",
     tag = "users",
     request_body = NewUser,
@@ -165,6 +192,7 @@ pub async fn create(
 /// Show one user in your scope.
 #[utoipa::path(
     get,
+    operation_id = "show_user",
     path = "/users/{id}",
     tag = "users",
     params(("id" = String, Path)),
@@ -199,6 +227,7 @@ pub async fn show(
 /// parent access code. Then sign in with them.
 #[utoipa::path(
     post,
+    operation_id = "activate",
     path = "/activate",
     tag = "users",
     request_body = ActivateRequest,
@@ -209,6 +238,7 @@ pub async fn show(
         (status = 410, description = "`code_expired` or `code_used`", body = ErrorBody),
         (status = 422, description = "`password_policy` (with `violations`), `email_missing`, `email_invalid`, `username_*`", body = ErrorBody),
         (status = 429, description = "`too_many_attempts`", body = ErrorBody),
+        (status = 503, description = "`server_busy`", body = ErrorBody),
     ),
     security(())
 )]
@@ -265,6 +295,7 @@ pub struct LinkChild {
 /// The children linked to you (parents).
 #[utoipa::path(
     get,
+    operation_id = "list_children",
     path = "/me/children",
     tag = "users",
     responses(
@@ -285,12 +316,14 @@ pub async fn children(
 /// Link another child with their parent access code (parents).
 #[utoipa::path(
     post,
+    operation_id = "link_child",
     path = "/me/children",
     tag = "users",
     request_body = LinkChild,
     responses(
         (status = 200, description = "Linked", body = ChildBody),
-        (status = 404, description = "`code_unknown`", body = ErrorBody),
+        (status = 404, description = "`code_unknown` (also when you are not a parent)", body = ErrorBody),
+        (status = 410, description = "`code_expired` or `code_used`", body = ErrorBody),
         (status = 429, description = "`too_many_attempts`", body = ErrorBody),
     ),
     security(("session_cookie" = [], "csrf_header" = []))
@@ -339,6 +372,7 @@ pub struct AccessCodeBody {
 /// Define a custom role in a school (`roles.manage`).
 #[utoipa::path(
     post,
+    operation_id = "create_role",
     path = "/schools/{school_id}/roles",
     tag = "users",
     params(("school_id" = String, Path)),
@@ -391,6 +425,7 @@ pub async fn create_role(
 /// Give a custom role to a person of its school.
 #[utoipa::path(
     post,
+    operation_id = "grant_role",
     path = "/users/{id}/roles",
     tag = "users",
     params(("id" = String, Path)),
@@ -399,6 +434,7 @@ pub async fn create_role(
         (status = 204, description = "Granted"),
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_user` (the role belongs to another school)", body = ErrorBody),
     ),
     security(("session_cookie" = [], "csrf_header" = []))
 )]
@@ -422,6 +458,7 @@ pub async fn grant_role(
 /// Issue a fresh access code to a pending account; the old one stops working.
 #[utoipa::path(
     post,
+    operation_id = "reissue_access_code",
     path = "/users/{id}/access-code",
     tag = "users",
     params(("id" = String, Path)),
