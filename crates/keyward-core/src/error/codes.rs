@@ -99,6 +99,8 @@ error_codes! {
     PasswordMissing = "password_missing", BadInput;
     /// The mode of a reset is not one keyward knows.
     InvalidMode = "invalid_mode", BadInput;
+    /// A password was given where the mode makes one itself.
+    UnexpectedPassword = "unexpected_password", BadInput;
 
     // Forgot password?
     /// Forgot password? needs a username.
