@@ -61,22 +61,48 @@ pub(crate) async fn insert_class_with_fresh_code(
     school: &SchoolId,
     name: &str,
 ) -> Result<String, Internal> {
+    write_with_fresh_code(
+        conn,
+        ctx,
+        "INSERT INTO classes (class_code, id, school_id, name, created_at, class_code_enabled) \
+         VALUES ($1, $2, $3, $4, $5, 1)",
+        &[
+            Bind::Text(id.as_str()),
+            Bind::Text(school.as_str()),
+            Bind::Text(name),
+            Bind::Int(ctx.now.secs()),
+        ],
+    )
+    .await
+}
+
+/// A value bound after the class code (`$2`, `$3`, …).
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+/// Runs `sql` with a fresh class code as `$1` and `rest` after it, in a
+/// savepoint; a clash with another class's code (the unique index) rolls the
+/// savepoint back and a new code is tried.
+async fn write_with_fresh_code(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    sql: &'static str,
+    rest: &[Bind<'_>],
+) -> Result<String, Internal> {
     use sqlx::Connection;
     for _ in 0..CLASS_CODE_ATTEMPTS {
         let code = generate_class_code(ctx)?;
         let mut attempt = conn.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO classes (id, school_id, name, created_at, class_code, class_code_enabled) \
-             VALUES ($1, $2, $3, $4, $5, 1)",
-        )
-        .bind(id.as_str())
-        .bind(school.as_str())
-        .bind(name)
-        .bind(ctx.now.secs())
-        .bind(&code)
-        .execute(&mut *attempt)
-        .await;
-        match inserted {
+        let mut query = sqlx::query(sql).bind(code.clone());
+        for value in rest {
+            query = match value {
+                Bind::Text(text) => query.bind(text.to_string()),
+                Bind::Int(number) => query.bind(*number),
+            };
+        }
+        match query.execute(&mut *attempt).await {
             Ok(_) => {
                 attempt.commit().await?;
                 return Ok(code);
@@ -193,25 +219,13 @@ pub(crate) async fn replace_class_code(
     ctx: &Ctx<'_>,
     class: &ClassId,
 ) -> Result<String, Internal> {
-    use sqlx::Connection;
-    for _ in 0..CLASS_CODE_ATTEMPTS {
-        let code = crate::schools::generate_class_code(ctx)?;
-        let mut attempt = conn.begin().await?;
-        let updated = sqlx::query("UPDATE classes SET class_code = $1 WHERE id = $2")
-            .bind(&code)
-            .bind(class.as_str())
-            .execute(&mut *attempt)
-            .await;
-        match updated {
-            Ok(_) => {
-                attempt.commit().await?;
-                return Ok(code);
-            }
-            Err(err) if is_unique_violation(&err) => attempt.rollback().await?,
-            Err(err) => return Err(err.into()),
-        }
-    }
-    Err(Internal::new("no free class code after several attempts"))
+    write_with_fresh_code(
+        conn,
+        ctx,
+        "UPDATE classes SET class_code = $1 WHERE id = $2",
+        &[Bind::Text(class.as_str())],
+    )
+    .await
 }
 
 pub(crate) async fn set_class_code_enabled(
