@@ -21,6 +21,7 @@ mod pacing;
 mod pages;
 mod router;
 mod server;
+mod shared;
 mod state;
 
 pub use api::openapi_document;

@@ -15,6 +15,7 @@ use keyward_core::types::{SchoolId, UserId};
 use super::ErrorBody;
 use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -152,7 +153,7 @@ pub async fn class_database(
     caller: ApiSession,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<ClassBody>>, AppError> {
-    let school = crate::pages::query_param(query.as_deref(), "school_id");
+    let school = query_param(query.as_deref(), "school_id");
     let school = SchoolId::parse(&school);
     let actor = state.kw.actor_of(&caller.session.account).await?;
     let classes = state

@@ -12,7 +12,7 @@ use super::ErrorBody;
 use super::users::UserBody;
 use crate::error::{AppError, coded};
 use crate::extract::{ApiSession, Client, path_id};
-use crate::pages::query_param;
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 /// List and search the users in your scope (`users.view`).

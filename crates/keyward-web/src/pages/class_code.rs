@@ -14,9 +14,10 @@ use keyward_core::activation::ClassCodeInfo;
 use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
-use super::{Nav, query_param, render};
+use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 #[derive(Template)]

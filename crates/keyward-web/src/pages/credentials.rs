@@ -21,9 +21,9 @@ use keyward_core::types::ClassId;
 
 use super::people::{actor_or_sign_in, status_label};
 use super::{Nav, render};
-use crate::api::csv_download;
 use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
+use crate::shared::download::csv_download;
 use crate::state::AppState;
 
 /// Every password state, in the order the legend lists them.

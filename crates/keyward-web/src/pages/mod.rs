@@ -26,6 +26,7 @@ use axum::routing::{get, post};
 
 use crate::error::AppError;
 use crate::extract::Visitor;
+use crate::shared::limits::ROSTER_BODY_LIMIT_BYTES;
 use crate::state::AppState;
 
 /// What the layout needs to show the navigation menu of a signed-in person.
@@ -70,15 +71,6 @@ fn menu_links(role: keyward_core::authz::Role) -> Vec<(&'static str, &'static st
         Role::Parent => vec![("/children", "Your children")],
         Role::Learner => vec![],
     }
-}
-
-/// One parameter of a raw query string, decoded; empty when absent. Parsed
-/// by hand so that a malformed query never turns into an error page.
-pub fn query_param(query: Option<&str>, key: &str) -> String {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == key)
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
 }
 
 /// Where to go after signing in, when a page sent the person to sign in
@@ -185,7 +177,7 @@ pub fn routes() -> Router<AppState> {
             "/schools/{id}/roster",
             get(roster::form)
                 .post(roster::upload)
-                .layer(DefaultBodyLimit::max(crate::api::ROSTER_BODY_LIMIT_BYTES)),
+                .layer(DefaultBodyLimit::max(ROSTER_BODY_LIMIT_BYTES)),
         )
         .route(
             "/learners/{id}/password",

@@ -15,9 +15,10 @@ use keyward_core::authz::{Action, Actor, Role, Target, authorize};
 use keyward_core::schools::{Class, School};
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
-use super::{Nav, query_param, render, sign_in_then};
+use super::{Nav, render, sign_in_then};
 use crate::error::AppError;
 use crate::extract::{Client, Visitor, path_id};
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 pub(super) struct Row {

@@ -16,9 +16,10 @@ use keyward_core::policy::Hint;
 use keyward_core::recovery::{LinkError, RecoveryInput, RedeemCodeError, ResetError, ResetLink};
 use keyward_core::settings::IdentifyBy;
 
-use super::{Nav, query_param, render};
+use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, RECOVERY_COOKIE, Visitor};
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 #[derive(Template)]

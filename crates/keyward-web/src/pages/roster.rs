@@ -17,8 +17,7 @@ use keyward_core::classroom::roster::{
 use keyward_core::types::SchoolId;
 
 use super::{Nav, render};
-use crate::api::roster_error;
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
 use crate::state::AppState;
 
@@ -160,7 +159,7 @@ async fn school_for(
         .kw
         .roster_school(&state.ctx(client), &actor, &school)
         .await
-        .map_err(roster_error)?;
+        .map_err(coded)?;
     Ok(Ok((school, actor)))
 }
 
@@ -261,7 +260,7 @@ pub async fn upload(
                 Err(RosterError::Invalid(rejection)) => {
                     (StatusCode::UNPROCESSABLE_ENTITY, page.refused(rejection))
                 }
-                Err(other) => return Err(roster_error(other)),
+                Err(other) => return Err(coded(other)),
             }
         }
         _ => (

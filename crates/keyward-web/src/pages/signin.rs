@@ -13,9 +13,10 @@ use keyward_core::accounts::SignInError;
 use keyward_core::error::CodedError;
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
-use super::{Nav, query_param, render, safe_next};
+use super::{Nav, render, safe_next};
 use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 #[derive(Template)]
