@@ -22,6 +22,7 @@ mod pages;
 mod router;
 mod server;
 mod shared;
+mod signed_in;
 mod state;
 
 pub use api::openapi_document;

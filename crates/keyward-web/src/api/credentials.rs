@@ -12,8 +12,9 @@ use keyward_core::types::{ClassId, SchoolId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiSession, Client, path_id};
+use crate::extract::{Client, path_id};
 use crate::shared::download::csv_download;
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// Download a class's credentials as CSV (its teachers, the lead teacher).
@@ -45,11 +46,10 @@ use crate::state::AppState;
 pub async fn class_csv(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let class = path_id(path, ClassId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let credentials = state
         .kw
         .class_credentials(&state.ctx(&client), &actor, &class, CredentialsUse::Export)
@@ -81,11 +81,10 @@ pub async fn class_csv(
 pub async fn school_csv(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let credentials = state
         .kw
         .school_credentials(&state.ctx(&client), &actor, &school, CredentialsUse::Export)

@@ -14,7 +14,8 @@ use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::extract::{ApiJson, Client, path_id};
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// How to give a learner a new password: `generate` a readable one that
@@ -95,7 +96,7 @@ fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppE
 )]
 pub async fn reset(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<NewLearnerPassword>,
@@ -119,7 +120,6 @@ pub async fn reset(
             ));
         }
     };
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let issued = state
         .kw
         .reset_learner_password(&state.ctx(&client), &actor, &learner, choice)
@@ -144,12 +144,11 @@ pub async fn reset(
 )]
 pub async fn reveal(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<LearnerPassword>, AppError> {
     let learner = learner_of(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let shown = state
         .kw
         .reveal_learner_password(&state.ctx(&client), &actor, &learner)
@@ -174,11 +173,10 @@ pub async fn reveal(
 pub async fn settings(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SchoolSettings>, AppError> {
     let school = school_of(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let retrievable = state
         .kw
         .learner_passwords_retrievable(&state.ctx(&client), &actor, &school)
@@ -208,13 +206,12 @@ pub async fn settings(
 )]
 pub async fn update_settings(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<SchoolSettings>,
 ) -> Result<Json<SchoolSettings>, AppError> {
     let school = school_of(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     state
         .kw
         .set_learner_passwords_retrievable(

@@ -20,8 +20,9 @@ use keyward_core::types::SchoolId;
 
 use super::ErrorBody;
 use crate::error::AppError;
-use crate::extract::{ApiSession, Client, path_id};
+use crate::extract::{Client, path_id};
 use crate::shared::limits::ROSTER_BODY_LIMIT_BYTES;
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// The route, with its own body limit (the server's default is far smaller).
@@ -224,12 +225,11 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
 pub async fn import(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     CsvBody(body): CsvBody,
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let report = state
         .kw
         .import_roster(&state.ctx(&client), &actor, &school, &body)

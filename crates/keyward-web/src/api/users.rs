@@ -17,7 +17,8 @@ use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::extract::{ApiJson, Client, path_id};
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// A built-in role.
@@ -148,7 +149,7 @@ fn invalid(message: &'static str) -> AppError {
 pub async fn create(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<Response, AppError> {
     let role = Role::parse(&body.role).ok_or_else(|| {
@@ -174,7 +175,6 @@ pub async fn create(
         class_ids,
         email: body.email,
     };
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let created = state
         .kw
         .create_user(&state.ctx(&client), &actor, &request)
@@ -206,11 +206,10 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<UserBody>, AppError> {
     let id = path_id(path, UserId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let details = state
         .kw
         .show_user(&state.ctx(&client), &actor, &id)
@@ -306,9 +305,8 @@ pub struct LinkChild {
 )]
 pub async fn children(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
 ) -> Result<Json<Vec<ChildBody>>, AppError> {
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let children = state.kw.children_of(&actor).await?;
     Ok(Json(children.into_iter().map(ChildBody::from).collect()))
 }
@@ -331,10 +329,9 @@ pub async fn children(
 pub async fn link_child(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<LinkChild>,
 ) -> Result<Json<ChildBody>, AppError> {
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let child = state
         .kw
         .link_child(&state.ctx(&client), &actor, &body.parent_access_code)
@@ -388,7 +385,7 @@ pub struct AccessCodeBody {
 pub async fn create_role(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<NewRole>,
 ) -> Result<Response, AppError> {
@@ -401,7 +398,6 @@ pub async fn create_role(
                 .ok_or_else(|| invalid("Unknown permission name."))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let role = state
         .kw
         .create_custom_role(
@@ -441,12 +437,11 @@ pub async fn create_role(
 pub async fn grant_role(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<GrantRole>,
 ) -> Result<StatusCode, AppError> {
     let user = path_id(path, UserId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     state
         .kw
         .grant_custom_role(&state.ctx(&client), &actor, &user, &body.role_id)
@@ -473,11 +468,10 @@ pub async fn grant_role(
 pub async fn reissue_code(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<AccessCodeBody>, AppError> {
     let user = path_id(path, UserId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let access_code = state
         .kw
         .reissue_access_code(&state.ctx(&client), &actor, &user)

@@ -92,14 +92,6 @@ pub fn safe_next(next: &str) -> Option<&'static str> {
     RETURNABLE.into_iter().find(|allowed| *allowed == next)
 }
 
-/// The sign-in address that returns to `path` afterwards.
-pub fn sign_in_then(path: &'static str) -> String {
-    format!(
-        "/signin?next={}",
-        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
-    )
-}
-
 /// Renders a template with a status; a template error is an internal error.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
@@ -208,4 +200,21 @@ pub fn routes() -> Router<AppState> {
             "/.well-known/change-password",
             get(account::well_known_change_password),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+    use crate::signed_in::return_to;
+
+    #[test]
+    fn sign_in_accepts_every_page_it_is_asked_to_return_to() {
+        for page in return_to::ALL.iter().flatten() {
+            assert_eq!(
+                safe_next(page),
+                Some(*page),
+                "sign-in would not return to {page}"
+            );
+        }
+    }
 }
