@@ -102,30 +102,31 @@ pub async fn reset(
     ApiJson(body): ApiJson<NewLearnerPassword>,
 ) -> Result<Json<LearnerPassword>, AppError> {
     let learner = learner_of(path)?;
-    let choice = match (body.mode.as_str(), body.password) {
-        ("generate", _) => NewPasswordChoice::Generate,
-        ("set", Some(password)) => NewPasswordChoice::Chosen(password),
-        ("set", None) => {
-            return Err(AppError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "password_missing",
-                "Give the password to set, or use mode \"generate\".",
-            ));
-        }
-        _ => {
-            return Err(AppError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_mode",
-                "mode must be \"generate\" or \"set\".",
-            ));
-        }
-    };
+    let choice = choice_of(&body.mode, body.password)?;
     let issued = state
         .kw
         .reset_learner_password(&state.ctx(&client), &actor, &learner, choice)
         .await
         .map_err(coded)?;
     Ok(Json(LearnerPassword::of(&learner, issued)))
+}
+
+/// The new password asked for: `generate`, or `set` with the password.
+fn choice_of(mode: &str, password: Option<String>) -> Result<NewPasswordChoice, AppError> {
+    match (mode, password) {
+        ("generate", _) => Ok(NewPasswordChoice::Generate),
+        ("set", Some(password)) => Ok(NewPasswordChoice::Chosen(password)),
+        ("set", None) => Err(AppError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "password_missing",
+            "Give the password to set, or use mode \"generate\".",
+        )),
+        _ => Err(AppError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_mode",
+            "mode must be \"generate\" or \"set\".",
+        )),
+    }
 }
 
 /// Show a learner's existing password, when a sealed copy is kept. Audited.

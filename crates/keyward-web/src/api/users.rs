@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::activation::ActivationInput;
-use keyward_core::admin::{CreateUserError, NewPendingUser};
-use keyward_core::authz::Role;
+use keyward_core::admin::{CreateUserError, CustomRole, NewPendingUser};
+use keyward_core::authz::{Permission, Role};
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::ErrorBody;
@@ -152,29 +152,7 @@ pub async fn create(
     ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<Response, AppError> {
-    let role = Role::parse(&body.role).ok_or_else(|| {
-        invalid("The role is platform_admin, lead_teacher, teacher, learner or parent.")
-    })?;
-    let school_id = match body.school_id.as_deref() {
-        Some(id) => Some(SchoolId::parse(id).ok_or_else(AppError::not_found)?),
-        None => None,
-    };
-    let class_ids = body
-        .class_ids
-        .iter()
-        .map(|id| {
-            ClassId::parse(id)
-                .ok_or_else(|| invalid("Every class must belong to the person's school."))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let request = NewPendingUser {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        role,
-        school_id,
-        class_ids,
-        email: body.email,
-    };
+    let request = body.into_request()?;
     let created = state
         .kw
         .create_user(&state.ctx(&client), &actor, &request)
@@ -187,6 +165,35 @@ pub async fn create(
         parent_access_code: created.parent_access_code,
     };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+impl NewUser {
+    /// The request to the core, with the role and the ids parsed.
+    fn into_request(self) -> Result<NewPendingUser, AppError> {
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            invalid("The role is platform_admin, lead_teacher, teacher, learner or parent.")
+        })?;
+        let school_id = match self.school_id.as_deref() {
+            Some(id) => Some(SchoolId::parse(id).ok_or_else(AppError::not_found)?),
+            None => None,
+        };
+        let class_ids = self
+            .class_ids
+            .iter()
+            .map(|id| {
+                ClassId::parse(id)
+                    .ok_or_else(|| invalid("Every class must belong to the person's school."))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(NewPendingUser {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            role,
+            school_id,
+            class_ids,
+            email: self.email,
+        })
+    }
 }
 
 /// Show one user in your scope.
@@ -390,14 +397,7 @@ pub async fn create_role(
     ApiJson(body): ApiJson<NewRole>,
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let permissions = body
-        .permissions
-        .iter()
-        .map(|p| {
-            keyward_core::authz::Permission::parse(p)
-                .ok_or_else(|| invalid("Unknown permission name."))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let permissions = permissions_of(&body.permissions)?;
     let role = state
         .kw
         .create_custom_role(
@@ -409,13 +409,26 @@ pub async fn create_role(
         )
         .await
         .map_err(coded)?;
-    let answer = RoleBody {
-        id: role.id,
-        school_id: role.school_id.to_string(),
-        name: role.name,
-        permissions: role.permissions.iter().map(|p| p.as_str()).collect(),
-    };
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    Ok((StatusCode::CREATED, Json(RoleBody::from(role))).into_response())
+}
+
+/// Permission names, parsed; an unknown one is `invalid_user`.
+fn permissions_of(names: &[String]) -> Result<Vec<Permission>, AppError> {
+    names
+        .iter()
+        .map(|p| Permission::parse(p).ok_or_else(|| invalid("Unknown permission name.")))
+        .collect()
+}
+
+impl From<CustomRole> for RoleBody {
+    fn from(role: CustomRole) -> Self {
+        RoleBody {
+            id: role.id,
+            school_id: role.school_id.to_string(),
+            name: role.name,
+            permissions: role.permissions.iter().map(|p| p.as_str()).collect(),
+        }
+    }
 }
 
 /// Give a custom role to a person of its school.

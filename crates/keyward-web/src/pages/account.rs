@@ -11,8 +11,8 @@ use serde::Deserialize;
 use keyward_core::accounts::{ChangePasswordError, CurrentSession};
 use keyward_core::policy::{Hint, PolicyKind};
 
-use super::{Nav, render};
-use crate::error::{AppError, set_retry_after};
+use super::{Nav, Told, render, render_told};
+use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor};
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
@@ -105,44 +105,19 @@ pub struct PasswordForm {
 
 csrf_forms!(PasswordForm);
 
-/// What the page tells after **Update Password**.
-struct Told {
-    status: StatusCode,
-    errors: Vec<String>,
-    retry_after: Option<u64>,
-    notice: Option<&'static str>,
-}
-
-impl Told {
-    /// The outcome in words; an internal error is an error page instead.
-    fn of(outcome: Result<(), ChangePasswordError>) -> Result<Told, AppError> {
-        Ok(match outcome {
-            Ok(()) => Told {
-                status: StatusCode::OK,
-                errors: Vec::new(),
-                retry_after: None,
-                notice: Some(
-                    "Your password has been updated. Your other devices have been signed out.",
-                ),
-            },
-            Err(ChangePasswordError::Internal(err)) => return Err(AppError::internal(&err)),
-            Err(ChangePasswordError::PasswordPolicy { violations, policy }) => Told {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                errors: violations.iter().map(|v| v.message(&policy)).collect(),
-                retry_after: None,
-                notice: None,
-            },
-            Err(err) => {
-                let app = AppError::from_coded(&err);
-                Told {
-                    status: app.status,
-                    errors: vec![err.to_string()],
-                    retry_after: app.retry_after_secs,
-                    notice: None,
-                }
-            }
-        })
-    }
+/// What the page tells after **Update Password**; an internal error is an
+/// error page instead.
+fn told(outcome: Result<(), ChangePasswordError>) -> Result<Told, AppError> {
+    Ok(match outcome {
+        Ok(()) => {
+            Told::done("Your password has been updated. Your other devices have been signed out.")
+        }
+        Err(ChangePasswordError::Internal(err)) => return Err(AppError::internal(&err)),
+        Err(ChangePasswordError::PasswordPolicy { violations, policy }) => {
+            Told::invalid(violations.iter().map(|v| v.message(&policy)).collect())
+        }
+        Err(err) => Told::refused(&err),
+    })
 }
 
 pub async fn submit_password(
@@ -167,9 +142,8 @@ pub async fn submit_password(
             &form.confirm_password,
         )
         .await;
-    let told = Told::of(outcome)?;
+    let told = told(outcome)?;
     let page = password_page(&state, &visitor, &session, told.errors, told.notice).await?;
-    let mut response = render(told.status, &page);
-    set_retry_after(&mut response, told.retry_after);
+    let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(&state, response))
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::activation::ClassCodeInfo;
+use keyward_core::authz::Actor;
 use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
@@ -140,6 +141,32 @@ impl CodeAction {
         }
     }
 
+    /// Regenerates the code, or switches it off or on.
+    async fn apply(
+        self,
+        state: &AppState,
+        client: &Client,
+        actor: &Actor,
+        class: &ClassId,
+    ) -> Result<ClassCodeInfo, SchoolError> {
+        let ctx = state.ctx(client);
+        match self {
+            CodeAction::Regenerate => state.kw.regenerate_class_code(&ctx, actor, class).await,
+            CodeAction::Disable => {
+                state
+                    .kw
+                    .set_class_code_enabled(&ctx, actor, class, false)
+                    .await
+            }
+            CodeAction::Enable => {
+                state
+                    .kw
+                    .set_class_code_enabled(&ctx, actor, class, true)
+                    .await
+            }
+        }
+    }
+
     /// The `?notice=` of the page after it.
     fn notice(self) -> &'static str {
         match self {
@@ -166,23 +193,10 @@ pub async fn change_code(
     me.visitor.verify_csrf(&form.csrf_token)?;
     let class = class_id(path)?;
     let action = CodeAction::parse(&form.action)?;
-    let ctx = state.ctx(&client);
-    let done = match action {
-        CodeAction::Regenerate => {
-            state
-                .kw
-                .regenerate_class_code(&ctx, &me.actor, &class)
-                .await
-        }
-        CodeAction::Disable | CodeAction::Enable => {
-            let on = matches!(action, CodeAction::Enable);
-            state
-                .kw
-                .set_class_code_enabled(&ctx, &me.actor, &class, on)
-                .await
-        }
-    };
-    done.map_err(classroom_error)?;
+    action
+        .apply(&state, &client, &me.actor, &class)
+        .await
+        .map_err(classroom_error)?;
     let notice = action.notice();
     Ok(Redirect::to(&format!("/classes/{class}?notice={notice}")).into_response())
 }

@@ -19,8 +19,8 @@ use keyward_core::classroom::class_reset::{
 use keyward_core::policy::{Hint, Violation};
 use keyward_core::types::ClassId;
 
-use super::{Nav, render};
-use crate::error::{AppError, set_retry_after};
+use super::{Nav, Told, render, render_told};
+use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
@@ -133,94 +133,58 @@ impl ResetForm {
     }
 }
 
-/// Why the form is shown again: its status, wait and what went wrong.
-struct Refusal {
-    status: StatusCode,
-    retry_after: Option<u64>,
-    errors: Vec<String>,
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     client: Client,
     path: Result<Path<String>, PathRejection>,
-    SignedIn {
+    me: SignedIn<return_to::Classes, PageForm<ResetForm>>,
+) -> Result<Response, AppError> {
+    let SignedIn {
         visitor,
         actor,
         form: PageForm(form),
         ..
-    }: SignedIn<return_to::Classes, PageForm<ResetForm>>,
-) -> Result<Response, AppError> {
+    } = me;
     let class = class_id(path)?;
-    let (mode, typed_mode) = form.into_mode();
-    let again = FormAgain {
-        state: &state,
-        client: &client,
-        visitor: &visitor,
-        actor: &actor,
-        class: &class,
+    let reset = Reset::new(&state, &client, &visitor, &actor, &class);
+    let (Some(mode), typed_mode) = form.into_mode() else {
+        return reset.form_again("", no_mode()).await;
     };
-    let Some(mode) = mode else {
-        return again.render("", Refusal::no_mode()).await;
-    };
-    let ctx = state.ctx(&client);
-    match state
-        .kw
-        .reset_class_passwords(&ctx, &actor, &class, mode)
-        .await
-    {
-        Ok(reset) => {
-            let page = result_page(&visitor, reset)?;
-            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
-        }
-        Err(err) => again.render(&typed_mode, Refusal::of(err)?).await,
+    match reset.run(mode).await {
+        Ok(done) => reset.result(done),
+        Err(err) => reset.form_again(&typed_mode, refusal(err)?).await,
     }
 }
 
-impl Refusal {
-    /// Neither choice was made.
-    fn no_mode() -> Refusal {
-        Refusal {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            retry_after: None,
-            errors: vec!["Choose how to reset: the same password for every learner, or a new password for each learner.".to_owned()],
-        }
-    }
+/// Neither choice was made.
+fn no_mode() -> Told {
+    Told::invalid(vec!["Choose how to reset: the same password for every learner, or a new password for each learner.".to_owned()])
+}
 
-    /// What went wrong, told on the form; a refusal of the class itself
-    /// (denied, internal) is an error page instead.
-    fn of(err: ClassResetError) -> Result<Refusal, AppError> {
-        match &err {
-            ClassResetError::PasswordPolicy { violations, policy } => Ok(Refusal {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                retry_after: None,
-                errors: violations
-                    .iter()
-                    .map(|v| match v {
-                        Violation::ContainsUsername => {
-                            "It contains the username of a learner in this class.".to_owned()
-                        }
-                        other => other.message(policy),
-                    })
-                    .collect(),
-            }),
-            ClassResetError::ClassEmpty
-            | ClassResetError::ResetInProgress
-            | ClassResetError::Busy { .. } => {
-                let app = AppError::from_coded(&err);
-                Ok(Refusal {
-                    status: app.status,
-                    retry_after: app.retry_after_secs,
-                    errors: vec![err.to_string()],
+/// What went wrong, told on the form; a refusal of the class itself
+/// (denied, internal) is an error page instead.
+fn refusal(err: ClassResetError) -> Result<Told, AppError> {
+    match &err {
+        ClassResetError::PasswordPolicy { violations, policy } => Ok(Told::invalid(
+            violations
+                .iter()
+                .map(|v| match v {
+                    Violation::ContainsUsername => {
+                        "It contains the username of a learner in this class.".to_owned()
+                    }
+                    other => other.message(policy),
                 })
-            }
-            ClassResetError::Denied(_) | ClassResetError::Internal(_) => Err(page_error(err)),
-        }
+                .collect(),
+        )),
+        ClassResetError::ClassEmpty
+        | ClassResetError::ResetInProgress
+        | ClassResetError::Busy { .. } => Ok(Told::refused(&err)),
+        ClassResetError::Denied(_) | ClassResetError::Internal(_) => Err(page_error(err)),
     }
 }
 
-/// The form shown again after a refused reset, for one class.
-struct FormAgain<'a> {
+/// One class's reset by one actor, from the form's submit to its answer.
+struct Reset<'a> {
     state: &'a AppState,
     client: &'a Client,
     visitor: &'a Visitor,
@@ -228,18 +192,50 @@ struct FormAgain<'a> {
     class: &'a ClassId,
 }
 
-impl FormAgain<'_> {
-    /// The form with the choice as sent and what went wrong.
-    async fn render(&self, mode: &str, refusal: Refusal) -> Result<Response, AppError> {
+impl<'a> Reset<'a> {
+    fn new(
+        state: &'a AppState,
+        client: &'a Client,
+        visitor: &'a Visitor,
+        actor: &'a Actor,
+        class: &'a ClassId,
+    ) -> Self {
+        Reset {
+            state,
+            client,
+            visitor,
+            actor,
+            class,
+        }
+    }
+
+    /// Resets the class's passwords (the core's use case).
+    async fn run(&self, mode: ClassResetMode) -> Result<ClassReset, ClassResetError> {
+        let ctx = self.state.ctx(self.client);
+        self.state
+            .kw
+            .reset_class_passwords(&ctx, self.actor, self.class, mode)
+            .await
+    }
+
+    /// Every learner with their new password.
+    fn result(&self, reset: ClassReset) -> Result<Response, AppError> {
+        let page = result_page(self.visitor, reset)?;
+        Ok(self
+            .visitor
+            .respond(self.state, render(StatusCode::OK, &page)))
+    }
+
+    /// The form again, with the choice as sent and what went wrong.
+    async fn form_again(&self, mode: &str, told: Told) -> Result<Response, AppError> {
         let preview = self
             .state
             .kw
             .class_reset_preview(&self.state.ctx(self.client), self.actor, self.class)
             .await
             .map_err(page_error)?;
-        let page = form_page(self.visitor, preview, mode, refusal.errors);
-        let mut response = render(refusal.status, &page);
-        set_retry_after(&mut response, refusal.retry_after);
+        let page = form_page(self.visitor, preview, mode, told.errors);
+        let response = render_told(told.status, told.retry_after, &page);
         Ok(self.visitor.respond(self.state, response))
     }
 }

@@ -244,16 +244,27 @@ pub async fn reset(
         return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
     }
     let ctx = state.ctx(&client);
-    match state
+    let outcome = state
         .kw
         .reset_learner_password(&ctx, &actor, &learner, form.choice())
-        .await
-    {
+        .await;
+    Ok(after_reset(&state, &visitor, page, outcome, chosen))
+}
+
+/// The page after **Reset**: the new password, or what went wrong.
+fn after_reset(
+    state: &AppState,
+    visitor: &Visitor,
+    mut page: LearnerPasswordPage,
+    outcome: Result<IssuedPassword, LearnerPasswordError>,
+    chosen: bool,
+) -> Response {
+    match outcome {
         Ok(issued) => {
             page.set_done(&issued);
-            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+            visitor.respond(state, render(StatusCode::OK, &page))
         }
-        Err(err) => Ok(error_page(&state, &visitor, page, err, chosen)),
+        Err(err) => error_page(state, visitor, page, err, chosen),
     }
 }
 

@@ -23,8 +23,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use keyward_core::error::CodedError;
 
-use crate::error::AppError;
+use crate::error::{AppError, set_retry_after};
 use crate::extract::Visitor;
 use crate::shared::limits::ROSTER_BODY_LIMIT_BYTES;
 use crate::state::AppState;
@@ -106,6 +107,55 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
             .into_response()
         }
     }
+}
+
+/// What a form page tells after it was sent: the answer's status, the wait
+/// to announce (`Retry-After`), the problems in words, and a notice.
+pub struct Told {
+    pub status: StatusCode,
+    pub retry_after: Option<u64>,
+    pub errors: Vec<String>,
+    pub notice: Option<&'static str>,
+}
+
+impl Told {
+    /// Done, saying so.
+    pub fn done(notice: &'static str) -> Told {
+        Told {
+            status: StatusCode::OK,
+            retry_after: None,
+            errors: Vec::new(),
+            notice: Some(notice),
+        }
+    }
+
+    /// Refused with these problems (broken rules, one by one): 422.
+    pub fn invalid(errors: Vec<String>) -> Told {
+        Told {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            retry_after: None,
+            errors,
+            notice: None,
+        }
+    }
+
+    /// Refused as the core's error says (its status and wait), in its words.
+    pub fn refused(err: &(impl CodedError + std::fmt::Debug)) -> Told {
+        let app = AppError::from_coded(err);
+        Told {
+            status: app.status,
+            retry_after: app.retry_after_secs,
+            errors: vec![err.to_string()],
+            notice: None,
+        }
+    }
+}
+
+/// Renders a form page with the status and `Retry-After` of what it tells.
+pub fn render_told(status: StatusCode, retry_after: Option<u64>, page: &impl Template) -> Response {
+    let mut response = render(status, page);
+    set_retry_after(&mut response, retry_after);
+    response
 }
 
 pub fn routes() -> Router<AppState> {

@@ -17,7 +17,7 @@ use keyward_core::schools::{Class, School};
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::{Nav, render};
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{Client, PageForm, RepeatedForm, Visitor, path_id};
 use crate::shared::query::query_param;
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
@@ -177,18 +177,14 @@ async fn new_page(
     errors: Vec<String>,
     typed: Typed,
 ) -> Result<NewPage, AppError> {
-    let schools = state
-        .kw
-        .visible_schools(actor)
-        .await
-        .map_err(|e| AppError::from_coded(&e))?;
+    let schools = state.kw.visible_schools(actor).await.map_err(coded)?;
     let mut classes = Vec::new();
     if let Some(school) = actor.school_id.as_ref() {
         classes = state
             .kw
             .class_database(&state.ctx(client), actor, Some(school))
             .await
-            .map_err(|e| AppError::from_coded(&e))?;
+            .map_err(coded)?;
     }
     Ok(NewPage {
         nav: Nav::of(visitor),

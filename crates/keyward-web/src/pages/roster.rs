@@ -4,7 +4,7 @@
 //! problem of the refused file as a table. The rules are the core's.
 
 use askama::Template;
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -211,19 +211,27 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result
         .await
         .map_err(|e| multipart_problem(&e))?
     {
+        upload.take(field).await?;
+    }
+    Ok(upload)
+}
+
+impl Upload {
+    /// Keeps the field if it is one of the form's (the token or the file).
+    async fn take(&mut self, field: Field<'_>) -> Result<(), AppError> {
         match field.name() {
             Some("csrf_token") => {
-                upload.csrf_token = field.text().await.map_err(|e| multipart_problem(&e))?;
+                self.csrf_token = field.text().await.map_err(|e| multipart_problem(&e))?;
             }
             Some("roster") => {
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let bytes = field.bytes().await.map_err(|e| multipart_problem(&e))?;
-                upload.file = Some((name, bytes));
+                self.file = Some((name, bytes));
             }
             _ => {}
         }
+        Ok(())
     }
-    Ok(upload)
 }
 
 pub async fn upload(

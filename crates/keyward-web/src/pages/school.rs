@@ -14,8 +14,8 @@ use keyward_core::admin::DirectoryError;
 use keyward_core::authz::{Action, Actor, Denied, Permission, Role, Target, authorize};
 
 use super::people::Row;
-use super::{Nav, render};
-use crate::error::{AppError, set_retry_after};
+use super::{Nav, Told, render, render_told};
+use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor};
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
@@ -202,22 +202,13 @@ pub async fn link_child(
         .kw
         .link_child(&state.ctx(&client), &actor, &form.parent_access_code)
         .await;
-    let (status, retry_after, page) = match linked {
-        Ok(_) => {
-            let notice = Some("Your child is now linked to your account.");
-            let page = children_page(&state, &visitor, &actor, Vec::new(), notice).await?;
-            (StatusCode::OK, None, page)
-        }
+    let told = match linked {
+        Ok(_) => Told::done("Your child is now linked to your account."),
         Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
-        Err(err) => {
-            let app = AppError::from_coded(&err);
-            let errors = vec![err.to_string()];
-            let page = children_page(&state, &visitor, &actor, errors, None).await?;
-            (app.status, app.retry_after_secs, page)
-        }
+        Err(err) => Told::refused(&err),
     };
-    let mut response = render(status, &page);
-    set_retry_after(&mut response, retry_after);
+    let page = children_page(&state, &visitor, &actor, told.errors, told.notice).await?;
+    let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(&state, response))
 }
 
