@@ -1,7 +1,8 @@
 //! Extractors: who is on the other end (`Client`), request bodies whose
-//! rejections speak the app's error format (`ApiJson`, `PageForm`), the browser
-//! visitor with its session and CSRF binding (`Visitor`), and the signed-in API
-//! caller (`ApiSession`).
+//! rejections speak the app's error format (`ApiJson`, `PageForm`,
+//! `RepeatedForm`), the browser visitor with its session and CSRF binding
+//! (`Visitor`), and the signed-in API caller (`ApiSession`). The signed-in
+//! person together with their actor is `signed_in`'s.
 //!
 //! CSRF (R-ACC-6): a form's token is derived from a cookie the page cannot
 //! read — the session cookie when signed in, otherwise a pre-session cookie —
@@ -244,6 +245,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
                     "What you sent is too large.",
                 ))
             }
+            Err(_) => Err(AppError::bad_request(
+                "invalid_form",
+                "The form was incomplete. Go back, reload the page and try again.",
+            )),
+        }
+    }
+}
+
+/// A urlencoded form whose fields may repeat (`class_ids=a&class_ids=b`),
+/// read with `axum_extra`'s `Form`. Any problem with it, its content type
+/// included, is `invalid_form` (400).
+pub struct RepeatedForm<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for RepeatedForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum_extra::extract::Form::<T>::from_request(req, state).await {
+            Ok(axum_extra::extract::Form(value)) => Ok(RepeatedForm(value)),
             Err(_) => Err(AppError::bad_request(
                 "invalid_form",
                 "The form was incomplete. Go back, reload the page and try again.",

@@ -21,6 +21,8 @@ mod pacing;
 mod pages;
 mod router;
 mod server;
+mod shared;
+mod signed_in;
 mod state;
 
 pub use api::openapi_document;

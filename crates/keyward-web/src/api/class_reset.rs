@@ -14,7 +14,8 @@ use keyward_core::types::ClassId;
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::extract::{ApiJson, Client, path_id};
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// How a whole class is given new passwords: the `same` one for every
@@ -145,14 +146,13 @@ fn mode_of(body: ClassResetRequest) -> Result<ClassResetMode, AppError> {
 )]
 pub async fn reset(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<ClassResetRequest>,
 ) -> Result<Json<ClassResetAnswer>, AppError> {
     let class = path_id(path, ClassId::parse)?;
     let mode = mode_of(body)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let reset = state
         .kw
         .reset_class_passwords(&state.ctx(&client), &actor, &class, mode)

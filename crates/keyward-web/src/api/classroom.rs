@@ -14,7 +14,9 @@ use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::extract::{ApiJson, Client, path_id};
+use crate::shared::query::query_param;
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -75,10 +77,9 @@ impl From<Class> for ClassBody {
 pub async fn create_school(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<NewSchool>,
 ) -> Result<Response, AppError> {
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let school = state
         .kw
         .create_school(&state.ctx(&client), &actor, &body.name)
@@ -110,7 +111,7 @@ pub async fn create_school(
 pub async fn create_class(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<NewClass>,
 ) -> Result<Response, AppError> {
@@ -121,7 +122,6 @@ pub async fn create_class(
             UserId::parse(id).ok_or_else(|| AppError::from_coded(&SchoolError::InvalidTeacher))?,
         );
     }
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let class = state
         .kw
         .create_class(&state.ctx(&client), &actor, &school, &body.name, &teachers)
@@ -149,12 +149,11 @@ pub async fn create_class(
 pub async fn class_database(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<ClassBody>>, AppError> {
-    let school = crate::pages::query_param(query.as_deref(), "school_id");
+    let school = query_param(query.as_deref(), "school_id");
     let school = SchoolId::parse(&school);
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let classes = state
         .kw
         .class_database(&state.ctx(&client), &actor, school.as_ref())

@@ -5,45 +5,17 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use keyward_core::classroom::credentials::{Credentials, CredentialsUse};
+use keyward_core::classroom::credentials::CredentialsUse;
 use keyward_core::types::{ClassId, SchoolId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiSession, Client, path_id};
+use crate::extract::{Client, path_id};
+use crate::shared::download::csv_download;
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
-
-/// The CSV as a download that no cache keeps: `text/csv; charset=utf-8`,
-/// `Content-Disposition: attachment`, `Cache-Control: no-store`. Shared by
-/// the API and the pages' **Download CSV**.
-pub(crate) fn csv_download(credentials: &Credentials) -> Result<Response, AppError> {
-    let body = credentials.to_csv()?;
-    // The file name is a slug of ASCII letters, digits and hyphens, so it
-    // needs no quoting beyond the quotes themselves.
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        credentials.file_name()
-    ))
-    .unwrap_or_else(|_| {
-        HeaderValue::from_static("attachment; filename=\"learner-credentials.csv\"")
-    });
-    Ok((
-        StatusCode::OK,
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        body,
-    )
-        .into_response())
-}
 
 /// Download a class's credentials as CSV (its teachers, the lead teacher).
 ///
@@ -74,11 +46,10 @@ pub(crate) fn csv_download(credentials: &Credentials) -> Result<Response, AppErr
 pub async fn class_csv(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let class = path_id(path, ClassId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let credentials = state
         .kw
         .class_credentials(&state.ctx(&client), &actor, &class, CredentialsUse::Export)
@@ -110,11 +81,10 @@ pub async fn class_csv(
 pub async fn school_csv(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let credentials = state
         .kw
         .school_credentials(&state.ctx(&client), &actor, &school, CredentialsUse::Export)

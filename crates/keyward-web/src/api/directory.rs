@@ -11,8 +11,9 @@ use keyward_core::types::{ClassId, SchoolId};
 use super::ErrorBody;
 use super::users::UserBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiSession, Client, path_id};
-use crate::pages::query_param;
+use crate::extract::{Client, path_id};
+use crate::shared::query::query_param;
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// List and search the users in your scope (`users.view`).
@@ -35,7 +36,7 @@ use crate::state::AppState;
 pub async fn list(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
     let school_text = query_param(query.as_deref(), "school_id");
@@ -48,7 +49,6 @@ pub async fn list(
         text: query_param(query.as_deref(), "q"),
         school,
     };
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let users = state
         .kw
         .find_users(&state.ctx(&client), &actor, &query)
@@ -76,11 +76,10 @@ pub async fn list(
 pub async fn class_learners(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
     let class = path_id(path, ClassId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let learners = state
         .kw
         .class_learners(&state.ctx(&client), &actor, &class)
@@ -111,11 +110,10 @@ pub async fn class_learners(
 pub async fn school_learners(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<UserBody>>, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let learners = state
         .kw
         .school_learners(&state.ctx(&client), &actor, &school)

@@ -20,6 +20,7 @@ use super::ErrorBody;
 use super::users::UserBody;
 use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -191,11 +192,10 @@ pub async fn join_another_class(
 pub async fn show_class_code(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ClassCodeBody>, AppError> {
     let class = class_id(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let info = state
         .kw
         .class_code(&state.ctx(&client), &actor, &class)
@@ -224,12 +224,11 @@ pub async fn show_class_code(
 pub async fn change_class_code(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<ClassCodeChange>,
 ) -> Result<Json<ClassCodeBody>, AppError> {
     let class = class_id(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let info = apply(&state, &client, &actor, &class, body.action)
         .await
         .map_err(coded)?;

@@ -14,7 +14,8 @@ use keyward_core::types::{SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::extract::{ApiJson, Client, path_id};
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// How to give a learner a new password: `generate` a readable one that
@@ -95,37 +96,37 @@ fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppE
 )]
 pub async fn reset(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<NewLearnerPassword>,
 ) -> Result<Json<LearnerPassword>, AppError> {
     let learner = learner_of(path)?;
-    let choice = match (body.mode.as_str(), body.password) {
-        ("generate", _) => NewPasswordChoice::Generate,
-        ("set", Some(password)) => NewPasswordChoice::Chosen(password),
-        ("set", None) => {
-            return Err(AppError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "password_missing",
-                "Give the password to set, or use mode \"generate\".",
-            ));
-        }
-        _ => {
-            return Err(AppError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_mode",
-                "mode must be \"generate\" or \"set\".",
-            ));
-        }
-    };
-    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let choice = choice_of(&body.mode, body.password)?;
     let issued = state
         .kw
         .reset_learner_password(&state.ctx(&client), &actor, &learner, choice)
         .await
         .map_err(coded)?;
     Ok(Json(LearnerPassword::of(&learner, issued)))
+}
+
+/// The new password asked for: `generate`, or `set` with the password.
+fn choice_of(mode: &str, password: Option<String>) -> Result<NewPasswordChoice, AppError> {
+    match (mode, password) {
+        ("generate", _) => Ok(NewPasswordChoice::Generate),
+        ("set", Some(password)) => Ok(NewPasswordChoice::Chosen(password)),
+        ("set", None) => Err(AppError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "password_missing",
+            "Give the password to set, or use mode \"generate\".",
+        )),
+        _ => Err(AppError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_mode",
+            "mode must be \"generate\" or \"set\".",
+        )),
+    }
 }
 
 /// Show a learner's existing password, when a sealed copy is kept. Audited.
@@ -144,12 +145,11 @@ pub async fn reset(
 )]
 pub async fn reveal(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<LearnerPassword>, AppError> {
     let learner = learner_of(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let shown = state
         .kw
         .reveal_learner_password(&state.ctx(&client), &actor, &learner)
@@ -174,11 +174,10 @@ pub async fn reveal(
 pub async fn settings(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SchoolSettings>, AppError> {
     let school = school_of(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let retrievable = state
         .kw
         .learner_passwords_retrievable(&state.ctx(&client), &actor, &school)
@@ -208,13 +207,12 @@ pub async fn settings(
 )]
 pub async fn update_settings(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<SchoolSettings>,
 ) -> Result<Json<SchoolSettings>, AppError> {
     let school = school_of(path)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     state
         .kw
         .set_learner_passwords_retrievable(

@@ -24,9 +24,6 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub(crate) use credentials::csv_download;
-pub(crate) use roster::{ROSTER_BODY_LIMIT_BYTES, roster_error};
-
 use crate::extract::{CSRF_HEADER, SESSION_COOKIE};
 use crate::state::AppState;
 

@@ -116,6 +116,27 @@ fn school_of(path: &str) -> Result<SchoolId, AppError> {
     SchoolId::parse(path).ok_or_else(|| AppError::from_coded(&PolicyUpdateError::SchoolNotFound))
 }
 
+/// The kind of user of the address: `staff` or `learner`; else 404.
+fn kind_of(path: &str) -> Result<PolicyKind, AppError> {
+    PolicyKind::parse(path).ok_or_else(|| {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "The kind of user is `staff` or `learner`.",
+        )
+    })
+}
+
+impl RulesUpdate {
+    /// The rules asked for: a preset, or rules of one's own.
+    fn into_policy(self) -> PasswordPolicy {
+        match self {
+            RulesUpdate::Preset { preset } => PasswordPolicy::preset(preset.into()),
+            RulesUpdate::Rules(rules) => PasswordPolicy::from(rules),
+        }
+    }
+}
+
 /// A school's password rules for staff and learners, as they apply now.
 #[utoipa::path(
     get,
@@ -172,17 +193,8 @@ pub async fn update(
 ) -> Result<Json<Rules>, AppError> {
     let (school, kind) = path.map(|Path(p)| p).unwrap_or_default();
     let school = school_of(&school)?;
-    let kind = PolicyKind::parse(&kind).ok_or_else(|| {
-        AppError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "The kind of user is `staff` or `learner`.",
-        )
-    })?;
-    let policy = match body {
-        RulesUpdate::Preset { preset } => PasswordPolicy::preset(preset.into()),
-        RulesUpdate::Rules(rules) => PasswordPolicy::from(rules),
-    };
+    let kind = kind_of(&kind)?;
+    let policy = body.into_policy();
     state
         .kw
         .set_school_password_policy(

@@ -20,13 +20,10 @@ use keyward_core::types::SchoolId;
 
 use super::ErrorBody;
 use crate::error::AppError;
-use crate::extract::{ApiSession, Client, path_id};
+use crate::extract::{Client, path_id};
+use crate::shared::limits::ROSTER_BODY_LIMIT_BYTES;
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
-
-/// The body limit of the roster routes (API and page): the largest roster
-/// plus room for a form's envelope, so that a file just over the roster limit
-/// gets the core's readable `file_too_large` rather than a bare 413.
-pub(crate) const ROSTER_BODY_LIMIT_BYTES: usize = MAX_ROSTER_BYTES + 1024 * 1024;
 
 /// The route, with its own body limit (the server's default is far smaller).
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -130,7 +127,7 @@ pub struct RosterInvalidBody {
     pub problem_count: usize,
 }
 
-pub(crate) fn roster_error(err: RosterError) -> AppError {
+fn roster_error(err: RosterError) -> AppError {
     match err {
         RosterError::Invalid(ref rejection) => {
             let rows: Vec<RosterProblemBody> = rejection.problems.iter().map(Into::into).collect();
@@ -228,12 +225,11 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
 pub async fn import(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     CsvBody(body): CsvBody,
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let report = state
         .kw
         .import_roster(&state.ctx(&client), &actor, &school, &body)

@@ -11,13 +11,14 @@ use utoipa::ToSchema;
 
 use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::activation::ActivationInput;
-use keyward_core::admin::{CreateUserError, NewPendingUser};
-use keyward_core::authz::Role;
+use keyward_core::admin::{CreateUserError, CustomRole, NewPendingUser};
+use keyward_core::authz::{Permission, Role};
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::extract::{ApiJson, Client, path_id};
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// A built-in role.
@@ -148,33 +149,10 @@ fn invalid(message: &'static str) -> AppError {
 pub async fn create(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<Response, AppError> {
-    let role = Role::parse(&body.role).ok_or_else(|| {
-        invalid("The role is platform_admin, lead_teacher, teacher, learner or parent.")
-    })?;
-    let school_id = match body.school_id.as_deref() {
-        Some(id) => Some(SchoolId::parse(id).ok_or_else(AppError::not_found)?),
-        None => None,
-    };
-    let class_ids = body
-        .class_ids
-        .iter()
-        .map(|id| {
-            ClassId::parse(id)
-                .ok_or_else(|| invalid("Every class must belong to the person's school."))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let request = NewPendingUser {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        role,
-        school_id,
-        class_ids,
-        email: body.email,
-    };
-    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let request = body.into_request()?;
     let created = state
         .kw
         .create_user(&state.ctx(&client), &actor, &request)
@@ -187,6 +165,35 @@ pub async fn create(
         parent_access_code: created.parent_access_code,
     };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+impl NewUser {
+    /// The request to the core, with the role and the ids parsed.
+    fn into_request(self) -> Result<NewPendingUser, AppError> {
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            invalid("The role is platform_admin, lead_teacher, teacher, learner or parent.")
+        })?;
+        let school_id = match self.school_id.as_deref() {
+            Some(id) => Some(SchoolId::parse(id).ok_or_else(AppError::not_found)?),
+            None => None,
+        };
+        let class_ids = self
+            .class_ids
+            .iter()
+            .map(|id| {
+                ClassId::parse(id)
+                    .ok_or_else(|| invalid("Every class must belong to the person's school."))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(NewPendingUser {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            role,
+            school_id,
+            class_ids,
+            email: self.email,
+        })
+    }
 }
 
 /// Show one user in your scope.
@@ -206,11 +213,10 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<UserBody>, AppError> {
     let id = path_id(path, UserId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let details = state
         .kw
         .show_user(&state.ctx(&client), &actor, &id)
@@ -306,9 +312,8 @@ pub struct LinkChild {
 )]
 pub async fn children(
     State(state): State<AppState>,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
 ) -> Result<Json<Vec<ChildBody>>, AppError> {
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let children = state.kw.children_of(&actor).await?;
     Ok(Json(children.into_iter().map(ChildBody::from).collect()))
 }
@@ -331,10 +336,9 @@ pub async fn children(
 pub async fn link_child(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     ApiJson(body): ApiJson<LinkChild>,
 ) -> Result<Json<ChildBody>, AppError> {
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let child = state
         .kw
         .link_child(&state.ctx(&client), &actor, &body.parent_access_code)
@@ -388,20 +392,12 @@ pub struct AccessCodeBody {
 pub async fn create_role(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<NewRole>,
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let permissions = body
-        .permissions
-        .iter()
-        .map(|p| {
-            keyward_core::authz::Permission::parse(p)
-                .ok_or_else(|| invalid("Unknown permission name."))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
+    let permissions = permissions_of(&body.permissions)?;
     let role = state
         .kw
         .create_custom_role(
@@ -413,13 +409,26 @@ pub async fn create_role(
         )
         .await
         .map_err(coded)?;
-    let answer = RoleBody {
-        id: role.id,
-        school_id: role.school_id.to_string(),
-        name: role.name,
-        permissions: role.permissions.iter().map(|p| p.as_str()).collect(),
-    };
-    Ok((StatusCode::CREATED, Json(answer)).into_response())
+    Ok((StatusCode::CREATED, Json(RoleBody::from(role))).into_response())
+}
+
+/// Permission names, parsed; an unknown one is `invalid_user`.
+fn permissions_of(names: &[String]) -> Result<Vec<Permission>, AppError> {
+    names
+        .iter()
+        .map(|p| Permission::parse(p).ok_or_else(|| invalid("Unknown permission name.")))
+        .collect()
+}
+
+impl From<CustomRole> for RoleBody {
+    fn from(role: CustomRole) -> Self {
+        RoleBody {
+            id: role.id,
+            school_id: role.school_id.to_string(),
+            name: role.name,
+            permissions: role.permissions.iter().map(|p| p.as_str()).collect(),
+        }
+    }
 }
 
 /// Give a custom role to a person of its school.
@@ -441,12 +450,11 @@ pub async fn create_role(
 pub async fn grant_role(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
     ApiJson(body): ApiJson<GrantRole>,
 ) -> Result<StatusCode, AppError> {
     let user = path_id(path, UserId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     state
         .kw
         .grant_custom_role(&state.ctx(&client), &actor, &user, &body.role_id)
@@ -473,11 +481,10 @@ pub async fn grant_role(
 pub async fn reissue_code(
     State(state): State<AppState>,
     client: Client,
-    caller: ApiSession,
+    ApiActor(actor): ApiActor,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<AccessCodeBody>, AppError> {
     let user = path_id(path, UserId::parse)?;
-    let actor = state.kw.actor_of(&caller.session.account).await?;
     let access_code = state
         .kw
         .reissue_access_code(&state.ctx(&client), &actor, &user)

@@ -5,15 +5,16 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::accounts::{ChangePasswordError, CurrentSession};
 use keyward_core::policy::{Hint, PolicyKind};
 
-use super::{Nav, render, sign_in_then};
-use crate::error::{AppError, set_retry_after};
+use super::{Nav, Told, render, render_told};
+use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor};
+use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -41,10 +42,12 @@ pub async fn well_known_change_password() -> Redirect {
     Redirect::to("/account/password")
 }
 
-pub async fn overview(State(state): State<AppState>, visitor: Visitor) -> Response {
-    let Some(session) = &visitor.session else {
-        return Redirect::to(&sign_in_then("/account")).into_response();
-    };
+pub async fn overview(
+    State(state): State<AppState>,
+    SignedIn {
+        visitor, session, ..
+    }: SignedIn<return_to::Account>,
+) -> Response {
     let account = &session.account;
     let page = AccountPage {
         nav: Nav::of(&visitor),
@@ -80,12 +83,11 @@ async fn password_page(
 
 pub async fn password_form(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedIn {
+        visitor, session, ..
+    }: SignedIn<return_to::AccountPassword>,
 ) -> Result<Response, AppError> {
-    let Some(session) = &visitor.session else {
-        return Ok(Redirect::to(&sign_in_then("/account/password")).into_response());
-    };
-    let page = password_page(&state, &visitor, session, Vec::new(), None).await?;
+    let page = password_page(&state, &visitor, &session, Vec::new(), None).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -101,53 +103,47 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
+csrf_forms!(PasswordForm);
+
+/// What the page tells after **Update Password**; an internal error is an
+/// error page instead.
+fn told(outcome: Result<(), ChangePasswordError>) -> Result<Told, AppError> {
+    Ok(match outcome {
+        Ok(()) => {
+            Told::done("Your password has been updated. Your other devices have been signed out.")
+        }
+        Err(ChangePasswordError::Internal(err)) => return Err(AppError::internal(&err)),
+        Err(ChangePasswordError::PasswordPolicy { violations, policy }) => {
+            Told::invalid(violations.iter().map(|v| v.message(&policy)).collect())
+        }
+        Err(err) => Told::refused(&err),
+    })
+}
+
 pub async fn submit_password(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
-    PageForm(form): PageForm<PasswordForm>,
+    SignedIn {
+        visitor,
+        session,
+        token,
+        form: PageForm(form),
+        ..
+    }: SignedIn<return_to::NoPage, PageForm<PasswordForm>>,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let (Some(session), Some(token)) = (&visitor.session, &visitor.session_token) else {
-        return Ok(Redirect::to("/signin").into_response());
-    };
     let outcome = state
         .kw
         .change_own_password(
             &state.ctx(&client),
-            session,
-            token,
+            &session,
+            &token,
             form.current_password,
             form.new_password,
             &form.confirm_password,
         )
         .await;
-    let (status, errors, retry_after, notice) = match outcome {
-        Ok(()) => (
-            StatusCode::OK,
-            Vec::new(),
-            None,
-            Some("Your password has been updated. Your other devices have been signed out."),
-        ),
-        Err(ChangePasswordError::Internal(err)) => return Err(AppError::internal(&err)),
-        Err(ChangePasswordError::PasswordPolicy { violations, policy }) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            violations.iter().map(|v| v.message(&policy)).collect(),
-            None,
-            None,
-        ),
-        Err(err) => {
-            let app = AppError::from_coded(&err);
-            (
-                app.status,
-                vec![err.to_string()],
-                app.retry_after_secs,
-                None,
-            )
-        }
-    };
-    let page = password_page(&state, &visitor, session, errors, notice).await?;
-    let mut response = render(status, &page);
-    set_retry_after(&mut response, retry_after);
+    let told = told(outcome)?;
+    let page = password_page(&state, &visitor, &session, told.errors, told.notice).await?;
+    let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(&state, response))
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use keyward_core::Ctx;
 use keyward_core::activation::{ActivationError, ActivationInput, CodeInfo, CodeKind};
 use keyward_core::error::CodedError;
 use keyward_core::policy::Hint;
@@ -147,49 +148,79 @@ pub async fn submit_account(
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
     let ctx = state.ctx(&client);
-    let input = ActivationInput {
-        code: form.code.clone(),
-        username: form.username.clone(),
-        password: form.password,
-        confirm_password: Some(form.confirm_password),
-        email: form.email.clone(),
-        first_name: form.first_name.clone(),
-        last_name: form.last_name.clone(),
-    };
+    let input = form.into_input();
     let err = match state.kw.activate(&ctx, &input).await {
         Ok(_) => return Ok(Redirect::to("/signin?notice=activated").into_response()),
         Err(err) => err,
     };
     // Problems with the code itself go back to the first step.
-    if matches!(
+    if is_about_the_code(&err) {
+        return problem(&visitor, &state, &err, input.code);
+    }
+    account_again(&state, &ctx, &visitor, input, &err).await
+}
+
+/// The account step again, saying what was wrong with the choices (or the
+/// first step, if the code stopped working meanwhile).
+async fn account_again(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    visitor: &Visitor,
+    input: ActivationInput,
+    err: &ActivationError,
+) -> Result<Response, AppError> {
+    let info = match state.kw.inspect_code(ctx, &input.code).await {
+        Ok(info) => info,
+        Err(err) => return problem(visitor, state, &err, input.code),
+    };
+    let status = AppError::from_coded(err).status;
+    tracing::info!(code = err.code().as_str(), "activation refused");
+    let email = input.email.as_deref().unwrap_or("");
+    let page = account_page(
+        visitor,
+        &input.code,
+        &info,
+        &input.username,
+        email,
+        words(err),
+    );
+    Ok(visitor.respond(state, render(status, &page)))
+}
+
+impl AccountForm {
+    /// The request to the core (the CSRF token is checked by then).
+    fn into_input(self) -> ActivationInput {
+        ActivationInput {
+            code: self.code,
+            username: self.username,
+            password: self.password,
+            confirm_password: Some(self.confirm_password),
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+        }
+    }
+}
+
+/// Whether a refusal is about the code (shown on the first step) rather
+/// than about what was chosen.
+fn is_about_the_code(err: &ActivationError) -> bool {
+    matches!(
         err,
         ActivationError::UnknownCode
             | ActivationError::ExpiredCode
             | ActivationError::UsedCode
             | ActivationError::Throttled { .. }
             | ActivationError::Internal(_)
-    ) {
-        return problem(&visitor, &state, &err, form.code);
-    }
-    let errors = match &err {
+    )
+}
+
+/// A refusal in words (each broken password rule on its own).
+fn words(err: &ActivationError) -> Vec<String> {
+    match err {
         ActivationError::PasswordPolicy { violations, policy } => {
             violations.iter().map(|v| v.message(policy)).collect()
         }
         other => vec![other.to_string()],
-    };
-    let info = match state.kw.inspect_code(&ctx, &form.code).await {
-        Ok(info) => info,
-        Err(err) => return problem(&visitor, &state, &err, form.code),
-    };
-    let status = AppError::from_coded(&err).status;
-    tracing::info!(code = err.code().as_str(), "activation refused");
-    let page = account_page(
-        &visitor,
-        &form.code,
-        &info,
-        &form.username,
-        form.email.as_deref().unwrap_or(""),
-        errors,
-    );
-    Ok(visitor.respond(&state, render(status, &page)))
+    }
 }

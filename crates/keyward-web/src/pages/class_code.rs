@@ -11,12 +11,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::activation::ClassCodeInfo;
+use keyward_core::authz::Actor;
 use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
-use super::{Nav, query_param, render};
+use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
+use crate::shared::query::query_param;
+use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -54,46 +57,58 @@ fn join_url(state: &AppState) -> String {
 pub async fn show(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::NoPage>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let Some(session) = &visitor.session else {
-        return Ok(Redirect::to("/signin").into_response());
-    };
     let class = class_id(path)?;
-    let actor = state.kw.actor_of(&session.account).await?;
     let info: ClassCodeInfo = state
         .kw
         .class_code(&state.ctx(&client), &actor, &class)
         .await
         .map_err(classroom_error)?;
-    let notice = match query_param(query.as_deref(), "notice").as_str() {
+    let notice = notice(&query_param(query.as_deref(), "notice"));
+    let page = ClassPage::new(&state, &visitor, info, notice);
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// What the page says after a change (`?notice=` of the redirect).
+fn notice(name: &str) -> Option<&'static str> {
+    match name {
         "regenerated" => Some("This class has a new code. The old code no longer works."),
         "switched_off" => Some("The class code is switched off. Nobody can join with it."),
         "switched_on" => Some("The class code is switched on. Learners can join with it."),
         _ => None,
-    };
-    let spelled = info
-        .code
-        .as_deref()
-        .unwrap_or_default()
-        .chars()
-        .map(String::from)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let page = ClassPage {
-        nav: Nav::of(&visitor),
-        csrf_token: visitor.csrf_token(),
-        class_id: info.class_id.to_string(),
-        class_name: info.class_name,
-        code: info.code,
-        spelled,
-        enabled: info.enabled,
-        join_url: join_url(&state),
-        notice,
-    };
-    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+    }
+}
+
+impl ClassPage {
+    fn new(
+        state: &AppState,
+        visitor: &Visitor,
+        info: ClassCodeInfo,
+        notice: Option<&'static str>,
+    ) -> ClassPage {
+        let spelled = info
+            .code
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .map(String::from)
+            .collect::<Vec<_>>()
+            .join(" ");
+        ClassPage {
+            nav: Nav::of(visitor),
+            csrf_token: visitor.csrf_token(),
+            class_id: info.class_id.to_string(),
+            class_name: info.class_name,
+            code: info.code,
+            spelled,
+            enabled: info.enabled,
+            join_url: join_url(state),
+            notice,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -104,47 +119,84 @@ pub struct CodeForm {
     action: String,
 }
 
-pub async fn change_code(
-    State(state): State<AppState>,
-    visitor: Visitor,
-    client: Client,
-    path: Result<Path<String>, PathRejection>,
-    PageForm(form): PageForm<CodeForm>,
-) -> Result<Response, AppError> {
-    let Some(session) = &visitor.session else {
-        return Ok(Redirect::to("/signin").into_response());
-    };
-    visitor.verify_csrf(&form.csrf_token)?;
-    let class = class_id(path)?;
-    let actor = state.kw.actor_of(&session.account).await?;
-    let ctx = state.ctx(&client);
-    let (done, notice) = match form.action.as_str() {
-        "regenerate" => (
-            state.kw.regenerate_class_code(&ctx, &actor, &class).await,
-            "regenerated",
-        ),
-        "disable" => (
-            state
-                .kw
-                .set_class_code_enabled(&ctx, &actor, &class, false)
-                .await,
-            "switched_off",
-        ),
-        "enable" => (
-            state
-                .kw
-                .set_class_code_enabled(&ctx, &actor, &class, true)
-                .await,
-            "switched_on",
-        ),
-        _ => {
-            return Err(AppError::new(
+/// The three buttons of the page.
+#[derive(Clone, Copy)]
+enum CodeAction {
+    Regenerate,
+    Disable,
+    Enable,
+}
+
+impl CodeAction {
+    fn parse(action: &str) -> Result<CodeAction, AppError> {
+        match action {
+            "regenerate" => Ok(CodeAction::Regenerate),
+            "disable" => Ok(CodeAction::Disable),
+            "enable" => Ok(CodeAction::Enable),
+            _ => Err(AppError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_form",
                 "Choose Regenerate code, Switch off or Switch on.",
-            ));
+            )),
         }
+    }
+
+    /// Regenerates the code, or switches it off or on.
+    async fn apply(
+        self,
+        state: &AppState,
+        client: &Client,
+        actor: &Actor,
+        class: &ClassId,
+    ) -> Result<ClassCodeInfo, SchoolError> {
+        let ctx = state.ctx(client);
+        match self {
+            CodeAction::Regenerate => state.kw.regenerate_class_code(&ctx, actor, class).await,
+            CodeAction::Disable => {
+                state
+                    .kw
+                    .set_class_code_enabled(&ctx, actor, class, false)
+                    .await
+            }
+            CodeAction::Enable => {
+                state
+                    .kw
+                    .set_class_code_enabled(&ctx, actor, class, true)
+                    .await
+            }
+        }
+    }
+
+    /// The `?notice=` of the page after it.
+    fn notice(self) -> &'static str {
+        match self {
+            CodeAction::Regenerate => "regenerated",
+            CodeAction::Disable => "switched_off",
+            CodeAction::Enable => "switched_on",
+        }
+    }
+}
+
+pub async fn change_code(
+    State(state): State<AppState>,
+    client: Client,
+    visitor: Visitor,
+    path: Result<Path<String>, PathRejection>,
+    PageForm(form): PageForm<CodeForm>,
+) -> Result<Response, AppError> {
+    // Signed in is checked before the CSRF token here (the reverse of
+    // `SignedIn`'s form posts): a form whose session ended leads to sign-in.
+    let me = match SignedIn::<return_to::NoPage>::resolve(&state, visitor, ()).await {
+        Ok(me) => me,
+        Err(sign_in) => return Ok(sign_in),
     };
-    done.map_err(classroom_error)?;
+    me.visitor.verify_csrf(&form.csrf_token)?;
+    let class = class_id(path)?;
+    let action = CodeAction::parse(&form.action)?;
+    action
+        .apply(&state, &client, &me.actor, &class)
+        .await
+        .map_err(classroom_error)?;
+    let notice = action.notice();
     Ok(Redirect::to(&format!("/classes/{class}?notice={notice}")).into_response())
 }

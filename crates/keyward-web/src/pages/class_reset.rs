@@ -12,16 +12,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
+use keyward_core::authz::Actor;
 use keyward_core::classroom::class_reset::{
     ClassReset, ClassResetError, ClassResetKind, ClassResetMode, ClassResetPreview,
 };
 use keyward_core::policy::{Hint, Violation};
 use keyward_core::types::ClassId;
 
-use super::people::actor_or_sign_in;
-use super::{Nav, render};
-use crate::error::{AppError, set_retry_after};
+use super::{Nav, Told, render, render_told};
+use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
+use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -102,13 +103,9 @@ fn form_page(
 pub async fn form(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Classes>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/classes").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let class = class_id(path)?;
     let preview = state
         .kw
@@ -119,58 +116,56 @@ pub async fn form(
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
+csrf_forms!(ResetForm);
+
+impl ResetForm {
+    /// The reset asked for (`None` when no choice was made), and the choice
+    /// as sent, to show again.
+    fn into_mode(self) -> (Option<ClassResetMode>, String) {
+        let mode = match self.mode.as_str() {
+            // A blank password field means: generate one.
+            "same" if self.password.is_empty() => Some(ClassResetMode::Same(None)),
+            "same" => Some(ClassResetMode::Same(Some(self.password))),
+            "individual" => Some(ClassResetMode::Individual),
+            _ => None,
+        };
+        (mode, self.mode)
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
-    PageForm(form): PageForm<ResetForm>,
+    me: SignedIn<return_to::Classes, PageForm<ResetForm>>,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let actor = match actor_or_sign_in(&state, &visitor, "/classes").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
+    let SignedIn {
+        visitor,
+        actor,
+        form: PageForm(form),
+        ..
+    } = me;
     let class = class_id(path)?;
-    let mode = match form.mode.as_str() {
-        // A blank password field means: generate one.
-        "same" if form.password.is_empty() => Some(ClassResetMode::Same(None)),
-        "same" => Some(ClassResetMode::Same(Some(form.password))),
-        "individual" => Some(ClassResetMode::Individual),
-        _ => None,
+    let reset = Reset::new(&state, &client, &visitor, &actor, &class);
+    let (Some(mode), typed_mode) = form.into_mode() else {
+        return reset.form_again("", no_mode()).await;
     };
-    let outcome = match mode {
-        Some(mode) => {
-            state
-                .kw
-                .reset_class_passwords(&state.ctx(&client), &actor, &class, mode)
-                .await
-        }
-        None => {
-            let preview = state
-                .kw
-                .class_reset_preview(&state.ctx(&client), &actor, &class)
-                .await
-                .map_err(page_error)?;
-            let errors = vec!["Choose how to reset: the same password for every learner, or a new password for each learner.".to_owned()];
-            let page = form_page(&visitor, preview, "", errors);
-            let response = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-            return Ok(visitor.respond(&state, response));
-        }
-    };
-    let err = match outcome {
-        Ok(reset) => {
-            let page = result_page(&visitor, reset)?;
-            return Ok(visitor.respond(&state, render(StatusCode::OK, &page)));
-        }
-        Err(err) => err,
-    };
-    // The form again, with what went wrong; a refusal of the class itself is
-    // an error page.
-    let (status, retry_after, errors) = match &err {
-        ClassResetError::PasswordPolicy { violations, policy } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
+    match reset.run(mode).await {
+        Ok(done) => reset.result(done),
+        Err(err) => reset.form_again(&typed_mode, refusal(err)?).await,
+    }
+}
+
+/// Neither choice was made.
+fn no_mode() -> Told {
+    Told::invalid(vec!["Choose how to reset: the same password for every learner, or a new password for each learner.".to_owned()])
+}
+
+/// What went wrong, told on the form; a refusal of the class itself
+/// (denied, internal) is an error page instead.
+fn refusal(err: ClassResetError) -> Result<Told, AppError> {
+    match &err {
+        ClassResetError::PasswordPolicy { violations, policy } => Ok(Told::invalid(
             violations
                 .iter()
                 .map(|v| match v {
@@ -180,24 +175,69 @@ pub async fn submit(
                     other => other.message(policy),
                 })
                 .collect(),
-        ),
+        )),
         ClassResetError::ClassEmpty
         | ClassResetError::ResetInProgress
-        | ClassResetError::Busy { .. } => {
-            let app = AppError::from_coded(&err);
-            (app.status, app.retry_after_secs, vec![err.to_string()])
+        | ClassResetError::Busy { .. } => Ok(Told::refused(&err)),
+        ClassResetError::Denied(_) | ClassResetError::Internal(_) => Err(page_error(err)),
+    }
+}
+
+/// One class's reset by one actor, from the form's submit to its answer.
+struct Reset<'a> {
+    state: &'a AppState,
+    client: &'a Client,
+    visitor: &'a Visitor,
+    actor: &'a Actor,
+    class: &'a ClassId,
+}
+
+impl<'a> Reset<'a> {
+    fn new(
+        state: &'a AppState,
+        client: &'a Client,
+        visitor: &'a Visitor,
+        actor: &'a Actor,
+        class: &'a ClassId,
+    ) -> Self {
+        Reset {
+            state,
+            client,
+            visitor,
+            actor,
+            class,
         }
-        ClassResetError::Denied(_) | ClassResetError::Internal(_) => return Err(page_error(err)),
-    };
-    let preview = state
-        .kw
-        .class_reset_preview(&state.ctx(&client), &actor, &class)
-        .await
-        .map_err(page_error)?;
-    let page = form_page(&visitor, preview, &form.mode, errors);
-    let mut response = render(status, &page);
-    set_retry_after(&mut response, retry_after);
-    Ok(visitor.respond(&state, response))
+    }
+
+    /// Resets the class's passwords (the core's use case).
+    async fn run(&self, mode: ClassResetMode) -> Result<ClassReset, ClassResetError> {
+        let ctx = self.state.ctx(self.client);
+        self.state
+            .kw
+            .reset_class_passwords(&ctx, self.actor, self.class, mode)
+            .await
+    }
+
+    /// Every learner with their new password.
+    fn result(&self, reset: ClassReset) -> Result<Response, AppError> {
+        let page = result_page(self.visitor, reset)?;
+        Ok(self
+            .visitor
+            .respond(self.state, render(StatusCode::OK, &page)))
+    }
+
+    /// The form again, with the choice as sent and what went wrong.
+    async fn form_again(&self, mode: &str, told: Told) -> Result<Response, AppError> {
+        let preview = self
+            .state
+            .kw
+            .class_reset_preview(&self.state.ctx(self.client), self.actor, self.class)
+            .await
+            .map_err(page_error)?;
+        let page = form_page(self.visitor, preview, mode, told.errors);
+        let response = render_told(told.status, told.retry_after, &page);
+        Ok(self.visitor.respond(self.state, response))
+    }
 }
 
 fn result_page(visitor: &Visitor, reset: ClassReset) -> Result<ResultPage, AppError> {

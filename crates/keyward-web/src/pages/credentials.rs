@@ -19,11 +19,12 @@ use keyward_core::classroom::credentials::{
 use keyward_core::classroom::passwords::PasswordState;
 use keyward_core::types::ClassId;
 
-use super::people::{actor_or_sign_in, status_label};
+use super::people::status_label;
 use super::{Nav, render};
-use crate::api::csv_download;
 use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
+use crate::shared::download::csv_download;
+use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
 
 /// Every password state, in the order the legend lists them.
@@ -220,95 +221,87 @@ fn respond(
 
 async fn class_page(
     state: AppState,
-    visitor: Visitor,
+    me: SignedIn<return_to::Classes>,
     client: Client,
     path: Result<Path<String>, PathRejection>,
     want: Want,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/classes").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let class = class_id(path)?;
-    let credentials = class_credentials(&state, &client, &actor, &class, want)
+    let credentials = class_credentials(&state, &client, &me.actor, &class, want)
         .await
         .map_err(coded)?;
-    respond(&state, &visitor, &credentials, want)
+    respond(&state, &me.visitor, &credentials, want)
 }
 
 async fn school_page(
     state: AppState,
-    visitor: Visitor,
+    me: SignedIn<return_to::SchoolAccounts>,
     client: Client,
     want: Want,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/school/accounts").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
-    let credentials = school_credentials(&state, &client, &actor, want).await?;
-    respond(&state, &visitor, &credentials, want)
+    let credentials = school_credentials(&state, &client, &me.actor, want).await?;
+    respond(&state, &me.visitor, &credentials, want)
 }
 
 /// `GET /classes/{id}/accounts`: **User accounts** of a class.
 pub async fn class_accounts(
     State(state): State<AppState>,
-    visitor: Visitor,
+    me: SignedIn<return_to::Classes>,
     client: Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    class_page(state, visitor, client, path, Want::Accounts).await
+    class_page(state, me, client, path, Want::Accounts).await
 }
 
 /// `GET /classes/{id}/accounts/codes`: **Show access codes** (audited).
 pub async fn class_codes(
     State(state): State<AppState>,
-    visitor: Visitor,
+    me: SignedIn<return_to::Classes>,
     client: Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let want = Want::Secrets(CredentialsUse::Show);
-    class_page(state, visitor, client, path, want).await
+    class_page(state, me, client, path, want).await
 }
 
 /// `GET /classes/{id}/credentials.csv`: **Download CSV** (audited).
 pub async fn class_csv(
     State(state): State<AppState>,
-    visitor: Visitor,
+    me: SignedIn<return_to::Classes>,
     client: Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let want = Want::Secrets(CredentialsUse::Export);
-    class_page(state, visitor, client, path, want).await
+    class_page(state, me, client, path, want).await
 }
 
 /// `GET /school/accounts`: **User accounts** of the whole school.
 pub async fn school_accounts(
     State(state): State<AppState>,
-    visitor: Visitor,
+    me: SignedIn<return_to::SchoolAccounts>,
     client: Client,
 ) -> Result<Response, AppError> {
-    school_page(state, visitor, client, Want::Accounts).await
+    school_page(state, me, client, Want::Accounts).await
 }
 
 /// `GET /school/accounts/codes`: **Show access codes** of the whole school.
 pub async fn school_codes(
     State(state): State<AppState>,
-    visitor: Visitor,
+    me: SignedIn<return_to::SchoolAccounts>,
     client: Client,
 ) -> Result<Response, AppError> {
     let want = Want::Secrets(CredentialsUse::Show);
-    school_page(state, visitor, client, want).await
+    school_page(state, me, client, want).await
 }
 
 /// `GET /school/credentials.csv`: **Download CSV** of the whole school.
 pub async fn school_csv(
     State(state): State<AppState>,
-    visitor: Visitor,
+    me: SignedIn<return_to::SchoolAccounts>,
     client: Client,
 ) -> Result<Response, AppError> {
     let want = Want::Secrets(CredentialsUse::Export);
-    school_page(state, visitor, client, want).await
+    school_page(state, me, client, want).await
 }
 
 #[cfg(test)]

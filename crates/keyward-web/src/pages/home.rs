@@ -7,11 +7,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use keyward_core::authz::Role;
+use keyward_core::authz::{Actor, Role};
 
 use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, Visitor};
+use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -43,41 +44,50 @@ pub async fn root(visitor: Visitor) -> Response {
 pub async fn home(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn {
+        visitor,
+        session,
+        actor,
+        ..
+    }: SignedIn<return_to::NoPage>,
 ) -> Result<Response, AppError> {
-    let Some(session) = &visitor.session else {
-        return Ok(Redirect::to("/signin").into_response());
-    };
-    let role = session.account.role;
-    let classes = if matches!(role, Role::Teacher | Role::LeadTeacher) {
-        let actor = state.kw.actor_of(&session.account).await?;
-        let classes = state
-            .kw
-            .class_database(&state.ctx(&client), &actor, None)
-            .await
-            .map_err(|e| AppError::from_coded(&e))?;
-        Some(
-            classes
-                .into_iter()
-                .map(|c| (c.id.to_string(), c.name))
-                .collect(),
-        )
-    } else {
-        None
-    };
+    let classes = taught_classes(&state, &client, &actor).await?;
+    let account = &session.account;
     let page = HomePage {
         nav: Nav::of(&visitor),
-        username: session.account.username.to_string(),
-        display_name: session.account.display_name(),
-        role_label: session.account.role.label(),
-        school_member: session.account.school_id.is_some(),
-        learner: role == Role::Learner,
+        username: account.username.to_string(),
+        display_name: account.display_name(),
+        role_label: account.role.label(),
+        school_member: account.school_id.is_some(),
+        learner: account.role == Role::Learner,
         csrf_token: session.csrf_token.clone(),
         classes,
-        roster_link: match (role, &session.account.school_id) {
+        roster_link: match (account.role, &account.school_id) {
             (Role::LeadTeacher, Some(school)) => Some(format!("/schools/{school}/roster")),
             _ => None,
         },
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// A teacher's or lead teacher's classes as (id, name); `None` for others.
+async fn taught_classes(
+    state: &AppState,
+    client: &Client,
+    actor: &Actor,
+) -> Result<Option<Vec<(String, String)>>, AppError> {
+    if !matches!(actor.role, Role::Teacher | Role::LeadTeacher) {
+        return Ok(None);
+    }
+    let classes = state
+        .kw
+        .class_database(&state.ctx(client), actor, None)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    Ok(Some(
+        classes
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name))
+            .collect(),
+    ))
 }

@@ -9,10 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use keyward_core::activation::{ActivationError, JoinInput};
+use keyward_core::accounts::CurrentSession;
+use keyward_core::activation::{ActivationError, JoinInput, JoinedClass};
 use keyward_core::authz::Role;
 use keyward_core::error::CodedError;
-use keyward_core::policy::{Hint, PolicyKind};
+use keyward_core::policy::{Hint, PasswordPolicy, PolicyKind};
 
 use super::{Nav, render};
 use crate::error::{AppError, set_retry_after};
@@ -108,14 +109,7 @@ pub async fn submit_join(
     PageForm(form): PageForm<JoinForm>,
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
-    let input = JoinInput {
-        class_code: form.class_code.clone(),
-        first_name: form.first_name.clone(),
-        last_name: form.last_name.clone(),
-        username: form.username.clone(),
-        password: form.password,
-        confirm_password: Some(form.confirm_password),
-    };
+    let input = form.into_input();
     let err = match state
         .kw
         .join_class_as_new_learner(&state.ctx(&client), &input)
@@ -126,7 +120,35 @@ pub async fn submit_join(
         Err(err) => err,
     };
     tracing::info!(code = err.code().as_str(), "joining a class refused");
-    let (errors, policy) = match &err {
+    let (errors, policy) = refusal_words(&state, &err).await?;
+    let page = JoinPage::refused(&visitor, &input, &err, errors, &policy);
+    let app = AppError::from_coded(&err);
+    let mut response = render(app.status, &page);
+    set_retry_after(&mut response, app.retry_after_secs);
+    Ok(visitor.respond(&state, response))
+}
+
+impl JoinForm {
+    /// The request to the core (the CSRF token is checked by then).
+    fn into_input(self) -> JoinInput {
+        JoinInput {
+            class_code: self.class_code,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            username: self.username,
+            password: self.password,
+            confirm_password: Some(self.confirm_password),
+        }
+    }
+}
+
+/// A refusal in words, with the rules to show: those of the class's school
+/// when the refusal came with them, the defaults otherwise.
+async fn refusal_words(
+    state: &AppState,
+    err: &ActivationError,
+) -> Result<(Vec<String>, PasswordPolicy), AppError> {
+    Ok(match err {
         ActivationError::PasswordPolicy { violations, policy } => (
             violations.iter().map(|v| v.message(policy)).collect(),
             policy.clone(),
@@ -135,33 +157,47 @@ pub async fn submit_join(
             vec![other.to_string()],
             state.kw.password_policy(None, PolicyKind::Learner).await?,
         ),
-    };
-    let invalid = Invalid {
-        class_code: matches!(err, ActivationError::UnknownClassCode),
-        first_name: matches!(err, ActivationError::InvalidName(_))
-            && name_is_wrong(&form.first_name),
-        last_name: matches!(err, ActivationError::InvalidName(_)) && name_is_wrong(&form.last_name),
-        username: matches!(
-            err,
-            ActivationError::BadUsername(_) | ActivationError::UsernameTaken(_)
-        ),
-        password: matches!(err, ActivationError::PasswordPolicy { .. }),
-    };
-    let page = JoinPage {
-        nav: Nav::of(&visitor),
-        csrf_token: visitor.csrf_token(),
-        class_code: echo(&form.class_code),
-        first_name: echo(&form.first_name),
-        last_name: echo(&form.last_name),
-        username: echo(&form.username),
-        hints: policy.hints(),
-        errors,
-        invalid,
-    };
-    let app = AppError::from_coded(&err);
-    let mut response = render(app.status, &page);
-    set_retry_after(&mut response, app.retry_after_secs);
-    Ok(visitor.respond(&state, response))
+    })
+}
+
+impl Invalid {
+    /// The fields `err` is about.
+    fn of(err: &ActivationError, input: &JoinInput) -> Invalid {
+        let name = matches!(err, ActivationError::InvalidName(_));
+        Invalid {
+            class_code: matches!(err, ActivationError::UnknownClassCode),
+            first_name: name && name_is_wrong(&input.first_name),
+            last_name: name && name_is_wrong(&input.last_name),
+            username: matches!(
+                err,
+                ActivationError::BadUsername(_) | ActivationError::UsernameTaken(_)
+            ),
+            password: matches!(err, ActivationError::PasswordPolicy { .. }),
+        }
+    }
+}
+
+impl JoinPage {
+    /// The form again after a refusal, with what was typed (but passwords).
+    fn refused(
+        visitor: &Visitor,
+        input: &JoinInput,
+        err: &ActivationError,
+        errors: Vec<String>,
+        policy: &PasswordPolicy,
+    ) -> JoinPage {
+        JoinPage {
+            nav: Nav::of(visitor),
+            csrf_token: visitor.csrf_token(),
+            class_code: echo(&input.class_code),
+            first_name: echo(&input.first_name),
+            last_name: echo(&input.last_name),
+            username: echo(&input.username),
+            hints: policy.hints(),
+            errors,
+            invalid: Invalid::of(err, input),
+        }
+    }
 }
 
 /// Whether a name field is the one an `invalid_name` error is about.
@@ -170,14 +206,12 @@ fn name_is_wrong(name: &str) -> bool {
     name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control)
 }
 
-/// The signed-in learner's page, or where someone else belongs.
-fn learner_only(visitor: &Visitor) -> Option<Response> {
+/// The signed-in learner's session, or where someone else belongs.
+fn learner_session(visitor: &Visitor) -> Result<&CurrentSession, Redirect> {
     match &visitor.session {
-        None => Some(Redirect::to("/signin").into_response()),
-        Some(session) if session.account.role != Role::Learner => {
-            Some(Redirect::to("/home").into_response())
-        }
-        Some(_) => None,
+        None => Err(Redirect::to("/signin")),
+        Some(session) if session.account.role != Role::Learner => Err(Redirect::to("/home")),
+        Some(session) => Ok(session),
     }
 }
 
@@ -197,8 +231,8 @@ fn join_class_page(
 }
 
 pub async fn join_class_form(State(state): State<AppState>, visitor: Visitor) -> Response {
-    if let Some(elsewhere) = learner_only(&visitor) {
-        return elsewhere;
+    if let Err(elsewhere) = learner_session(&visitor) {
+        return elsewhere.into_response();
     }
     let page = join_class_page(&visitor, "", None, Vec::new());
     visitor.respond(&state, render(StatusCode::OK, &page))
@@ -218,39 +252,36 @@ pub async fn submit_join_class(
     client: Client,
     PageForm(form): PageForm<JoinClassForm>,
 ) -> Result<Response, AppError> {
-    if let Some(elsewhere) = learner_only(&visitor) {
-        return Ok(elsewhere);
-    }
+    let session = match learner_session(&visitor) {
+        Ok(session) => session,
+        Err(elsewhere) => return Ok(elsewhere.into_response()),
+    };
     visitor.verify_csrf(&form.csrf_token)?;
-    let Some(session) = &visitor.session else {
-        return Ok(Redirect::to("/signin").into_response());
-    };
-    let joined = state
-        .kw
-        .join_class(
-            &state.ctx(&client),
-            &session.account.actor(),
-            &form.class_code,
-        )
-        .await;
-    let (status, page, retry_after) = match joined {
-        Ok(joined) => {
-            let notice = if joined.newly_enrolled {
-                format!("You have joined {}.", joined.class_name)
-            } else {
-                format!("You are already in {}.", joined.class_name)
-            };
-            let page = join_class_page(&visitor, "", Some(notice), Vec::new());
-            (StatusCode::OK, page, None)
-        }
-        Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
-        Err(err) => {
-            let app = AppError::from_coded(&err);
-            let page = join_class_page(&visitor, &form.class_code, None, vec![err.to_string()]);
-            (app.status, page, app.retry_after_secs)
-        }
-    };
+    let ctx = state.ctx(&client);
+    let actor = session.account.actor();
+    let (status, page, retry_after) =
+        match state.kw.join_class(&ctx, &actor, &form.class_code).await {
+            Ok(joined) => {
+                let page = join_class_page(&visitor, "", Some(joined_notice(&joined)), Vec::new());
+                (StatusCode::OK, page, None)
+            }
+            Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
+            Err(err) => {
+                let app = AppError::from_coded(&err);
+                let page = join_class_page(&visitor, &form.class_code, None, vec![err.to_string()]);
+                (app.status, page, app.retry_after_secs)
+            }
+        };
     let mut response = render(status, &page);
     set_retry_after(&mut response, retry_after);
     Ok(visitor.respond(&state, response))
+}
+
+/// What a learner is told after joining a class.
+fn joined_notice(joined: &JoinedClass) -> String {
+    if joined.newly_enrolled {
+        format!("You have joined {}.", joined.class_name)
+    } else {
+        format!("You are already in {}.", joined.class_name)
+    }
 }

@@ -11,15 +11,15 @@ use serde::Deserialize;
 
 use keyward_core::authz::{Actor, Role};
 use keyward_core::classroom::passwords::{
-    LearnerPasswordError, LearnerPasswordView, NewPasswordChoice, PasswordState,
+    IssuedPassword, LearnerPasswordError, LearnerPasswordView, NewPasswordChoice, PasswordState,
 };
 use keyward_core::policy::Hint;
 use keyward_core::types::UserId;
 
-use super::people::actor_or_sign_in;
 use super::{Nav, render};
 use crate::error::{AppError, coded, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor, path_id};
+use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
 /// A new password that was just set, to tell the learner.
@@ -95,38 +95,30 @@ fn learner_id(path: Result<Path<String>, PathRejection>) -> Result<UserId, AppEr
     path_id(path, UserId::parse)
 }
 
-/// The signed-in actor and the learner's page, or the response to send
-/// instead (sign in first, or an error page).
+/// The learner of the address and their page, as the actor may see it.
 async fn load(
     state: &AppState,
-    visitor: &Visitor,
     client: &Client,
+    visitor: &Visitor,
+    actor: &Actor,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Result<(Actor, UserId, LearnerPasswordPage), Response>, AppError> {
-    let actor = match actor_or_sign_in(state, visitor, "/classes").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(Err(redirect)),
-    };
+) -> Result<(UserId, LearnerPasswordPage), AppError> {
     let learner = learner_id(path)?;
     let view = state
         .kw
-        .learner_password_view(&state.ctx(client), &actor, &learner)
+        .learner_password_view(&state.ctx(client), actor, &learner)
         .await
         .map_err(coded)?;
-    let page = LearnerPasswordPage::new(visitor, &actor, view);
-    Ok(Ok((actor, learner, page)))
+    Ok((learner, LearnerPasswordPage::new(visitor, actor, view)))
 }
 
 pub async fn show(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Classes>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let (_, _, page) = match load(&state, &visitor, &client, path).await? {
-        Ok(loaded) => loaded,
-        Err(response) => return Ok(response),
-    };
+    let (_, page) = load(&state, &client, &visitor, &actor, path).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -145,41 +137,37 @@ enum Step {
     Generate,
 }
 
+/// A form post on a learner's page: only its CSRF token, or **Reset**'s.
+type Posted<F> = SignedIn<return_to::Classes, PageForm<F>>;
+
 /// **Show password**: the kept copy, audited.
 pub async fn reveal(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
-    PageForm(form): PageForm<CsrfOnly>,
+    me: Posted<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    step(&state, &visitor, &client, path, &form, Step::Show).await
+    step(&state, &client, path, me, Step::Show).await
 }
 
 /// **Generate new password**: a proposal, applied only by **Reset**.
 pub async fn generate(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
-    PageForm(form): PageForm<CsrfOnly>,
+    me: Posted<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    step(&state, &visitor, &client, path, &form, Step::Generate).await
+    step(&state, &client, path, me, Step::Generate).await
 }
 
 async fn step(
     state: &AppState,
-    visitor: &Visitor,
     client: &Client,
     path: Result<Path<String>, PathRejection>,
-    form: &CsrfOnly,
+    SignedIn { visitor, actor, .. }: Posted<CsrfOnly>,
     step: Step,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let (actor, learner, mut page) = match load(state, visitor, client, path).await? {
-        Ok(loaded) => loaded,
-        Err(response) => return Ok(response),
-    };
+    let (learner, mut page) = load(state, client, &visitor, &actor, path).await?;
     let ctx = state.ctx(client);
     let done = match step {
         Step::Show => state
@@ -197,7 +185,7 @@ async fn step(
     };
     match done {
         Ok(()) => Ok(visitor.respond(state, render(StatusCode::OK, &page))),
-        Err(err) => Ok(error_page(state, visitor, page, err, false)),
+        Err(err) => Ok(error_page(state, &visitor, page, err, false)),
     }
 }
 
@@ -215,56 +203,83 @@ pub struct ResetForm {
     proof: String,
 }
 
+csrf_forms!(CsrfOnly, ResetForm);
+
+impl ResetForm {
+    /// Whether the password was typed by staff (anything but `generated`).
+    fn chosen(&self) -> bool {
+        self.origin != "generated"
+    }
+
+    fn choice(self) -> NewPasswordChoice {
+        if self.chosen() {
+            NewPasswordChoice::Chosen(self.password)
+        } else {
+            NewPasswordChoice::Proposed {
+                password: self.password,
+                proof: self.proof,
+            }
+        }
+    }
+}
+
 /// **Reset**: sets the generated or chosen password.
 pub async fn reset(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
-    PageForm(form): PageForm<ResetForm>,
+    SignedIn {
+        visitor,
+        actor,
+        form: PageForm(form),
+        ..
+    }: Posted<ResetForm>,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let (actor, learner, mut page) = match load(&state, &visitor, &client, path).await? {
-        Ok(loaded) => loaded,
-        Err(response) => return Ok(response),
-    };
-    let chosen = form.origin != "generated";
+    let (learner, mut page) = load(&state, &client, &visitor, &actor, path).await?;
+    let chosen = form.chosen();
     if form.password.is_empty() {
         page.errors
             .push("Type a password, or press Generate new password.".into());
         page.chosen_invalid = chosen;
         return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
     }
-    match state
+    let ctx = state.ctx(&client);
+    let outcome = state
         .kw
-        .reset_learner_password(
-            &state.ctx(&client),
-            &actor,
-            &learner,
-            if chosen {
-                NewPasswordChoice::Chosen(form.password)
-            } else {
-                NewPasswordChoice::Proposed {
-                    password: form.password,
-                    proof: form.proof,
-                }
-            },
-        )
-        .await
-    {
+        .reset_learner_password(&ctx, &actor, &learner, form.choice())
+        .await;
+    Ok(after_reset(&state, &visitor, page, outcome, chosen))
+}
+
+/// The page after **Reset**: the new password, or what went wrong.
+fn after_reset(
+    state: &AppState,
+    visitor: &Visitor,
+    mut page: LearnerPasswordPage,
+    outcome: Result<IssuedPassword, LearnerPasswordError>,
+    chosen: bool,
+) -> Response {
+    match outcome {
         Ok(issued) => {
-            page.done = Some(Done {
-                password: issued.password.expose().to_owned(),
-                kept: issued.kept,
-            });
-            page.state = if issued.kept {
-                PasswordState::Retrievable.as_str()
-            } else {
-                PasswordState::NotKept.as_str()
-            };
-            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+            page.set_done(&issued);
+            visitor.respond(state, render(StatusCode::OK, &page))
         }
-        Err(err) => Ok(error_page(&state, &visitor, page, err, chosen)),
+        Err(err) => error_page(state, visitor, page, err, chosen),
+    }
+}
+
+impl LearnerPasswordPage {
+    /// The page after **Reset**: the new password, to tell the learner.
+    fn set_done(&mut self, issued: &IssuedPassword) {
+        self.done = Some(Done {
+            password: issued.password.expose().to_owned(),
+            kept: issued.kept,
+        });
+        self.state = if issued.kept {
+            PasswordState::Retrievable.as_str()
+        } else {
+            PasswordState::NotKept.as_str()
+        };
     }
 }
 

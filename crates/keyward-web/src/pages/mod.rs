@@ -23,9 +23,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use keyward_core::error::CodedError;
 
-use crate::error::AppError;
+use crate::error::{AppError, set_retry_after};
 use crate::extract::Visitor;
+use crate::shared::limits::ROSTER_BODY_LIMIT_BYTES;
 use crate::state::AppState;
 
 /// What the layout needs to show the navigation menu of a signed-in person.
@@ -72,15 +74,6 @@ fn menu_links(role: keyward_core::authz::Role) -> Vec<(&'static str, &'static st
     }
 }
 
-/// One parameter of a raw query string, decoded; empty when absent. Parsed
-/// by hand so that a malformed query never turns into an error page.
-pub fn query_param(query: Option<&str>, key: &str) -> String {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == key)
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
-}
-
 /// Where to go after signing in, when a page sent the person to sign in
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
@@ -100,14 +93,6 @@ pub fn safe_next(next: &str) -> Option<&'static str> {
     RETURNABLE.into_iter().find(|allowed| *allowed == next)
 }
 
-/// The sign-in address that returns to `path` afterwards.
-pub fn sign_in_then(path: &'static str) -> String {
-    format!(
-        "/signin?next={}",
-        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
-    )
-}
-
 /// Renders a template with a status; a template error is an internal error.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
@@ -122,6 +107,55 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
             .into_response()
         }
     }
+}
+
+/// What a form page tells after it was sent: the answer's status, the wait
+/// to announce (`Retry-After`), the problems in words, and a notice.
+pub struct Told {
+    pub status: StatusCode,
+    pub retry_after: Option<u64>,
+    pub errors: Vec<String>,
+    pub notice: Option<&'static str>,
+}
+
+impl Told {
+    /// Done, saying so.
+    pub fn done(notice: &'static str) -> Told {
+        Told {
+            status: StatusCode::OK,
+            retry_after: None,
+            errors: Vec::new(),
+            notice: Some(notice),
+        }
+    }
+
+    /// Refused with these problems (broken rules, one by one): 422.
+    pub fn invalid(errors: Vec<String>) -> Told {
+        Told {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            retry_after: None,
+            errors,
+            notice: None,
+        }
+    }
+
+    /// Refused as the core's error says (its status and wait), in its words.
+    pub fn refused(err: &(impl CodedError + std::fmt::Debug)) -> Told {
+        let app = AppError::from_coded(err);
+        Told {
+            status: app.status,
+            retry_after: app.retry_after_secs,
+            errors: vec![err.to_string()],
+            notice: None,
+        }
+    }
+}
+
+/// Renders a form page with the status and `Retry-After` of what it tells.
+pub fn render_told(status: StatusCode, retry_after: Option<u64>, page: &impl Template) -> Response {
+    let mut response = render(status, page);
+    set_retry_after(&mut response, retry_after);
+    response
 }
 
 pub fn routes() -> Router<AppState> {
@@ -185,7 +219,7 @@ pub fn routes() -> Router<AppState> {
             "/schools/{id}/roster",
             get(roster::form)
                 .post(roster::upload)
-                .layer(DefaultBodyLimit::max(crate::api::ROSTER_BODY_LIMIT_BYTES)),
+                .layer(DefaultBodyLimit::max(ROSTER_BODY_LIMIT_BYTES)),
         )
         .route(
             "/learners/{id}/password",
@@ -216,4 +250,21 @@ pub fn routes() -> Router<AppState> {
             "/.well-known/change-password",
             get(account::well_known_change_password),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+    use crate::signed_in::return_to;
+
+    #[test]
+    fn sign_in_accepts_every_page_it_is_asked_to_return_to() {
+        for page in return_to::ALL.iter().flatten() {
+            assert_eq!(
+                safe_next(page),
+                Some(*page),
+                "sign-in would not return to {page}"
+            );
+        }
+    }
 }

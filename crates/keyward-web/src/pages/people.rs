@@ -6,18 +6,21 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use keyward_core::accounts::{Account, AccountStatus};
-use keyward_core::admin::{CreateUserError, DirectoryError, NewPendingUser, UserQuery};
-use keyward_core::authz::{Action, Actor, Role, Target, authorize};
+use keyward_core::admin::{
+    CreateUserError, DirectoryError, NewPendingUser, UserDetails, UserQuery,
+};
+use keyward_core::authz::{Action, Actor, Permission, Role, Target, authorize};
 use keyward_core::schools::{Class, School};
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
-use super::{Nav, query_param, render, sign_in_then};
-use crate::error::AppError;
-use crate::extract::{Client, Visitor, path_id};
+use super::{Nav, render};
+use crate::error::{AppError, coded};
+use crate::extract::{Client, PageForm, RepeatedForm, Visitor, path_id};
+use crate::shared::query::query_param;
+use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
 pub(super) struct Row {
@@ -117,18 +120,6 @@ struct ShowPage {
     notice: Option<&'static str>,
 }
 
-/// The signed-in actor, or a redirect to sign in and back.
-pub(super) async fn actor_or_sign_in(
-    state: &AppState,
-    visitor: &Visitor,
-    back: &'static str,
-) -> Result<Result<Actor, Response>, AppError> {
-    match &visitor.session {
-        Some(session) => Ok(Ok(state.kw.actor_of(&session.account).await?)),
-        None => Ok(Err(Redirect::to(&sign_in_then(back)).into_response())),
-    }
-}
-
 fn denied_page(err: impl keyward_core::error::CodedError + std::fmt::Debug) -> AppError {
     AppError::from_coded(&err)
 }
@@ -136,33 +127,24 @@ fn denied_page(err: impl keyward_core::error::CodedError + std::fmt::Debug) -> A
 pub async fn list(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Users>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let q = query_param(query.as_deref(), "q");
-    let found = state
+    let query = UserQuery {
+        text: q.clone(),
+        school: None,
+    };
+    let accounts = match state
         .kw
-        .find_users(
-            &state.ctx(&client),
-            &actor,
-            &UserQuery {
-                text: q.clone(),
-                school: None,
-            },
-        )
-        .await;
-    let accounts = match found {
+        .find_users(&state.ctx(&client), &actor, &query)
+        .await
+    {
         Ok(accounts) => accounts,
         Err(DirectoryError::Internal(internal)) => return Err(AppError::internal(&internal)),
         Err(err) => return Err(denied_page(err)),
     };
-    let may_add = actor
-        .permissions()
-        .contains(keyward_core::authz::Permission::UsersManage);
+    let may_add = actor.permissions().contains(Permission::UsersManage);
     let page = ListPage {
         nav: Nav::of(&visitor),
         q: q.chars().take(64).collect(),
@@ -195,18 +177,14 @@ async fn new_page(
     errors: Vec<String>,
     typed: Typed,
 ) -> Result<NewPage, AppError> {
-    let schools = state
-        .kw
-        .visible_schools(actor)
-        .await
-        .map_err(|e| AppError::from_coded(&e))?;
+    let schools = state.kw.visible_schools(actor).await.map_err(coded)?;
     let mut classes = Vec::new();
     if let Some(school) = actor.school_id.as_ref() {
         classes = state
             .kw
             .class_database(&state.ctx(client), actor, Some(school))
             .await
-            .map_err(|e| AppError::from_coded(&e))?;
+            .map_err(coded)?;
     }
     Ok(NewPage {
         nav: Nav::of(visitor),
@@ -222,24 +200,13 @@ async fn new_page(
 pub async fn new_form(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Users>,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     if let Some(school) = &actor.school_id {
         authorize(&actor, Action::ManageUser, Target::School(school)).map_err(denied_page)?;
     }
-    let page = new_page(
-        &state,
-        &visitor,
-        &client,
-        &actor,
-        Vec::new(),
-        Typed::default(),
-    )
-    .await?;
+    let typed = Typed::default();
+    let page = new_page(&state, &visitor, &client, &actor, Vec::new(), typed).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -261,43 +228,49 @@ pub struct NewForm {
     email: String,
 }
 
+csrf_forms!(NewForm, ReissueForm);
+
+impl NewForm {
+    /// The request to the core. An unknown role is taken as a learner.
+    fn request(&self) -> NewPendingUser {
+        NewPendingUser {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            role: Role::parse(&self.role).unwrap_or(Role::Learner),
+            school_id: SchoolId::parse(&self.school_id),
+            class_ids: self
+                .class_ids
+                .iter()
+                .filter_map(|id| ClassId::parse(id))
+                .collect(),
+            email: Some(self.email.clone()).filter(|e| !e.trim().is_empty()),
+        }
+    }
+
+    /// What was typed, to show again (long values cut).
+    fn typed(self) -> Typed {
+        Typed {
+            first_name: self.first_name.chars().take(80).collect(),
+            last_name: self.last_name.chars().take(80).collect(),
+            role: self.role,
+            school_id: self.school_id,
+            class_ids: self.class_ids,
+            email: self.email.chars().take(254).collect(),
+        }
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
-    form: Result<Form<NewForm>, axum_extra::extract::FormRejection>,
+    SignedIn {
+        visitor,
+        actor,
+        form: RepeatedForm(form),
+        ..
+    }: SignedIn<return_to::Users, RepeatedForm<NewForm>>,
 ) -> Result<Response, AppError> {
-    let Ok(Form(form)) = form else {
-        return Err(AppError::bad_request(
-            "invalid_form",
-            "The form was incomplete. Go back, reload the page and try again.",
-        ));
-    };
-    visitor.verify_csrf(&form.csrf_token)?;
-    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
-    let request = NewPendingUser {
-        first_name: form.first_name.clone(),
-        last_name: form.last_name.clone(),
-        role: Role::parse(&form.role).unwrap_or(Role::Learner),
-        school_id: SchoolId::parse(&form.school_id),
-        class_ids: form
-            .class_ids
-            .iter()
-            .filter_map(|id| ClassId::parse(id))
-            .collect(),
-        email: Some(form.email.clone()).filter(|e| !e.trim().is_empty()),
-    };
-    let typed = Typed {
-        first_name: form.first_name.chars().take(80).collect(),
-        last_name: form.last_name.chars().take(80).collect(),
-        role: form.role,
-        school_id: form.school_id,
-        class_ids: form.class_ids,
-        email: form.email.chars().take(254).collect(),
-    };
+    let request = form.request();
     match state
         .kw
         .create_user(&state.ctx(&client), &actor, &request)
@@ -306,15 +279,8 @@ pub async fn create(
         Ok(created) => Ok(Redirect::to(&format!("/users/{}?added=1", created.id)).into_response()),
         Err(CreateUserError::Internal(internal)) => Err(AppError::internal(&internal)),
         Err(CreateUserError::Invalid(message)) => {
-            let page = new_page(
-                &state,
-                &visitor,
-                &client,
-                &actor,
-                vec![message.to_owned()],
-                typed,
-            )
-            .await?;
+            let errors = vec![message.to_owned()];
+            let page = new_page(&state, &visitor, &client, &actor, errors, form.typed()).await?;
             Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
         }
         Err(err) => Err(denied_page(err)),
@@ -324,68 +290,85 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Users>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let id = path_id(path, UserId::parse)?;
     let details = match state.kw.show_user(&state.ctx(&client), &actor, &id).await {
         Ok(details) => details,
         Err(CreateUserError::Internal(internal)) => return Err(AppError::internal(&internal)),
         Err(err) => return Err(denied_page(err)),
     };
-    let added = query_param(query.as_deref(), "added") == "1";
-    let reissued = query_param(query.as_deref(), "reissued") == "1";
-    let account = &details.account;
-    let may_reissue = account.status == AccountStatus::Pending && details.access_code.is_some();
-    // A learner with an account: the way to seed 002's **Reset password**.
-    let may_reset = account.status == AccountStatus::Active
-        && account.role == keyward_core::authz::Role::Learner
-        && actor
-            .permissions()
-            .contains(keyward_core::authz::Permission::LearnersResetPassword);
-    let back = if actor
-        .permissions()
-        .contains(keyward_core::authz::Permission::UsersView)
-    {
-        ("/users", "Users")
-    } else {
-        ("/classes", "Class database")
-    };
-    let page = ShowPage {
-        nav: Nav::of(&visitor),
-        back,
-        id: account.id.to_string(),
-        csrf_token: visitor.csrf_token(),
-        may_reissue,
-        may_reset,
-        name: account.display_name(),
-        username: shown_username(account),
-        role: account.role.label(),
-        status: status_label(account.status),
-        email: account
-            .email
-            .as_ref()
-            .map(|e| e.as_str().to_owned())
-            .unwrap_or_else(|| "none".into()),
-        access_code: details.access_code,
-        parent_access_code: details.parent_access_code,
-        open_codes: added || reissued,
-        notice: if added {
-            Some(
-                "Added. Give them the access code: with it they choose their own username and password.",
-            )
-        } else if reissued {
-            Some("A new access code was issued; the old one no longer works.")
-        } else {
-            None
-        },
-    };
+    let shown = Shown::of_query(query.as_deref());
+    let page = ShowPage::new(&visitor, &actor, details, shown);
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// What the person's page was reached after: adding them, or a new code.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Added,
+    Reissued,
+    Plain,
+}
+
+impl Shown {
+    /// From `?added=1` or `?reissued=1`.
+    fn of_query(query: Option<&str>) -> Shown {
+        if query_param(query, "added") == "1" {
+            Shown::Added
+        } else if query_param(query, "reissued") == "1" {
+            Shown::Reissued
+        } else {
+            Shown::Plain
+        }
+    }
+
+    fn notice(self) -> Option<&'static str> {
+        match self {
+            Shown::Added => Some(
+                "Added. Give them the access code: with it they choose their own username and password.",
+            ),
+            Shown::Reissued => Some("A new access code was issued; the old one no longer works."),
+            Shown::Plain => None,
+        }
+    }
+}
+
+impl ShowPage {
+    fn new(visitor: &Visitor, actor: &Actor, details: UserDetails, shown: Shown) -> ShowPage {
+        let account = &details.account;
+        let permissions = actor.permissions();
+        ShowPage {
+            nav: Nav::of(visitor),
+            back: if permissions.contains(Permission::UsersView) {
+                ("/users", "Users")
+            } else {
+                ("/classes", "Class database")
+            },
+            id: account.id.to_string(),
+            csrf_token: visitor.csrf_token(),
+            may_reissue: account.status == AccountStatus::Pending && details.access_code.is_some(),
+            // A learner with an account: the way to seed 002's **Reset password**.
+            may_reset: account.status == AccountStatus::Active
+                && account.role == Role::Learner
+                && permissions.contains(Permission::LearnersResetPassword),
+            name: account.display_name(),
+            username: shown_username(account),
+            role: account.role.label(),
+            status: status_label(account.status),
+            email: account
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_else(|| "none".into()),
+            access_code: details.access_code,
+            parent_access_code: details.parent_access_code,
+            open_codes: shown != Shown::Plain,
+            notice: shown.notice(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -396,16 +379,10 @@ pub struct ReissueForm {
 
 pub async fn reissue_code(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
     path: Result<Path<String>, PathRejection>,
-    crate::extract::PageForm(form): crate::extract::PageForm<ReissueForm>,
+    SignedIn { actor, .. }: SignedIn<return_to::Users, PageForm<ReissueForm>>,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let actor = match actor_or_sign_in(&state, &visitor, "/users").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let id = path_id(path, UserId::parse)?;
     match state
         .kw

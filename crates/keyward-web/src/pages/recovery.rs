@@ -12,13 +12,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
+use keyward_core::Ctx;
 use keyward_core::policy::Hint;
-use keyward_core::recovery::{LinkError, RecoveryInput, RedeemCodeError, ResetError, ResetLink};
+use keyward_core::recovery::{
+    LinkError, RecoveryInput, RecoveryRequestError, RedeemCodeError, ResetError, ResetLink,
+};
 use keyward_core::settings::IdentifyBy;
 
-use super::{Nav, query_param, render};
+use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, RECOVERY_COOKIE, Visitor};
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -144,8 +148,8 @@ pub async fn submit_request(
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
     let input = RecoveryInput {
-        username: form.username.clone(),
-        email: form.email.clone(),
+        username: form.username,
+        email: form.email,
     };
     let ctx = state.ctx(&client);
     let asked = state.kw.request_recovery(&ctx, &input);
@@ -156,17 +160,11 @@ pub async fn submit_request(
                 .add(state.recovery_cookie(&accepted.handle));
             Ok((jar, Redirect::to("/recovery/sent")).into_response())
         }
-        Err(keyward_core::recovery::RecoveryRequestError::Internal(err)) => {
-            Err(AppError::internal(&err))
-        }
+        Err(RecoveryRequestError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => {
-            let page = request_page(
-                &state,
-                &visitor,
-                form.username.unwrap_or_default(),
-                form.email.unwrap_or_default(),
-                vec![err.to_string()],
-            );
+            let (username, email) = (input.username, input.email);
+            let (username, email) = (username.unwrap_or_default(), email.unwrap_or_default());
+            let page = request_page(&state, &visitor, username, email, vec![err.to_string()]);
             Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
         }
     }
@@ -335,23 +333,42 @@ pub async fn submit_reset(
         Err(ResetError::Link(err)) => {
             return Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)));
         }
-        Err(ResetError::Internal(err)) => return Err(AppError::internal(&err)),
-        Err(ResetError::PasswordPolicy { violations, policy }) => {
-            violations.iter().map(|v| v.message(&policy)).collect()
-        }
-        Err(err @ ResetError::Busy { .. }) => return Err(AppError::from_coded(&err)),
-        Err(err) => vec![err.to_string()],
+        Err(err) => reset_refusal(err)?,
     };
     // Show the form again with what went wrong (the link is still unused).
-    let link = match state.kw.check_reset_link(&ctx, &token).await {
+    reset_form_again(&state, &ctx, &visitor, &token, errors).await
+}
+
+/// A refused reset in words; `Err` for what the form cannot tell (an
+/// internal error, a busy server).
+fn reset_refusal(err: ResetError) -> Result<Vec<String>, AppError> {
+    match err {
+        ResetError::Internal(err) => Err(AppError::internal(&err)),
+        ResetError::PasswordPolicy { violations, policy } => {
+            Ok(violations.iter().map(|v| v.message(&policy)).collect())
+        }
+        err @ ResetError::Busy { .. } => Err(AppError::from_coded(&err)),
+        err => Ok(vec![err.to_string()]),
+    }
+}
+
+/// The reset form again, with `errors`, while the link still works.
+async fn reset_form_again(
+    state: &AppState,
+    ctx: &Ctx<'_>,
+    visitor: &Visitor,
+    token: &str,
+    errors: Vec<String>,
+) -> Result<Response, AppError> {
+    let link = match state.kw.check_reset_link(ctx, token).await {
         Ok(link) => link,
         Err(ResetError::Link(err)) => {
-            return Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)));
+            return Ok(visitor.respond(state, link_problem(visitor, err, LinkKind::Reset)));
         }
         Err(err) => return Err(AppError::from_coded(&err)),
     };
-    let page = ResetPage::new(&visitor, &token, &link, errors);
-    Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
+    let page = ResetPage::new(visitor, token, &link, errors);
+    Ok(visitor.respond(state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
 }
 
 pub async fn not_me_form(

@@ -4,11 +4,11 @@
 //! problem of the refused file as a table. The rules are the core's.
 
 use askama::Template;
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 use keyward_core::authz::Actor;
 use keyward_core::classroom::roster::{
@@ -17,9 +17,9 @@ use keyward_core::classroom::roster::{
 use keyward_core::types::SchoolId;
 
 use super::{Nav, render};
-use crate::api::roster_error;
-use crate::error::AppError;
+use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
+use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
 
 /// One problem as the table shows it.
@@ -143,37 +143,28 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// The school of the address and the signed-in person, who must be allowed
-/// to import into it; `Ok(Err(redirect))` to sign in first.
+/// The school of the address, into which the actor must be allowed to import.
 async fn school_for(
     state: &AppState,
-    visitor: &Visitor,
     client: &Client,
+    actor: &Actor,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Result<(RosterSchool, Actor), Response>, AppError> {
-    let Some(session) = &visitor.session else {
-        return Ok(Err(Redirect::to("/signin").into_response()));
-    };
+) -> Result<RosterSchool, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let actor = state.kw.actor_of(&session.account).await?;
-    let school = state
+    state
         .kw
-        .roster_school(&state.ctx(client), &actor, &school)
+        .roster_school(&state.ctx(client), actor, &school)
         .await
-        .map_err(roster_error)?;
-    Ok(Ok((school, actor)))
+        .map_err(coded)
 }
 
 pub async fn form(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::NoPage>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let (school, _) = match school_for(&state, &visitor, &client, path).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let school = school_for(&state, &client, &actor, path).await?;
     let page = RosterPage::new(&visitor, &school);
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
@@ -220,58 +211,77 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result
         .await
         .map_err(|e| multipart_problem(&e))?
     {
-        match field.name() {
-            Some("csrf_token") => {
-                upload.csrf_token = field.text().await.map_err(|e| multipart_problem(&e))?;
-            }
-            Some("roster") => {
-                let name = field.file_name().unwrap_or_default().to_owned();
-                let bytes = field.bytes().await.map_err(|e| multipart_problem(&e))?;
-                upload.file = Some((name, bytes));
-            }
-            _ => {}
-        }
+        upload.take(field).await?;
     }
     Ok(upload)
 }
 
+impl Upload {
+    /// Keeps the field if it is one of the form's (the token or the file).
+    async fn take(&mut self, field: Field<'_>) -> Result<(), AppError> {
+        match field.name() {
+            Some("csrf_token") => {
+                self.csrf_token = field.text().await.map_err(|e| multipart_problem(&e))?;
+            }
+            Some("roster") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|e| multipart_problem(&e))?;
+                self.file = Some((name, bytes));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 pub async fn upload(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::NoPage>,
     path: Result<Path<String>, PathRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let (school, actor) = match school_for(&state, &visitor, &client, path).await? {
-        Ok(found) => found,
-        Err(redirect) => return Ok(redirect),
-    };
+    let school = school_for(&state, &client, &actor, path).await?;
     let upload = read_upload(multipart).await?;
     visitor.verify_csrf(&upload.csrf_token)?;
     let page = RosterPage::new(&visitor, &school);
     let (status, page) = match upload.file {
         Some((name, bytes)) if !(name.is_empty() && bytes.is_empty()) => {
             let ctx = state.ctx(&client);
-            match state
+            let imported = state
                 .kw
                 .import_roster(&ctx, &actor, &school.id, &bytes)
-                .await
-            {
-                Ok(report) => (StatusCode::OK, page.imported(report)),
-                Err(RosterError::Invalid(rejection)) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, page.refused(rejection))
-                }
-                Err(other) => return Err(roster_error(other)),
-            }
+                .await;
+            page.after_import(imported)?
         }
-        _ => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page.refused(RosterRejection {
+        _ => page.without_file(),
+    };
+    Ok(visitor.respond(&state, render(status, &page)))
+}
+
+impl RosterPage {
+    /// The page after an import: every learner created, or every problem.
+    fn after_import(
+        self,
+        imported: Result<RosterReport, RosterError>,
+    ) -> Result<(StatusCode, RosterPage), AppError> {
+        match imported {
+            Ok(report) => Ok((StatusCode::OK, self.imported(report))),
+            Err(RosterError::Invalid(rejection)) => {
+                Ok((StatusCode::UNPROCESSABLE_ENTITY, self.refused(rejection)))
+            }
+            Err(other) => Err(coded(other)),
+        }
+    }
+
+    /// The page when no file was chosen.
+    fn without_file(self) -> (StatusCode, RosterPage) {
+        let page = self
+            .refused(RosterRejection {
                 problems: Vec::new(),
                 problem_count: 0,
             })
-            .with_summary("Choose the roster file to upload."),
-        ),
-    };
-    Ok(visitor.respond(&state, render(status, &page)))
+            .with_summary("Choose the roster file to upload.");
+        (StatusCode::UNPROCESSABLE_ENTITY, page)
+    }
 }

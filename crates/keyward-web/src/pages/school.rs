@@ -11,12 +11,13 @@ use serde::Deserialize;
 use keyward_core::activation::ActivationError;
 use keyward_core::activation::parents::Child;
 use keyward_core::admin::DirectoryError;
-use keyward_core::authz::{Action, Denied, Permission, Role, Target, authorize};
+use keyward_core::authz::{Action, Actor, Denied, Permission, Role, Target, authorize};
 
-use super::people::{Row, actor_or_sign_in};
-use super::{Nav, render};
-use crate::error::{AppError, set_retry_after};
+use super::people::Row;
+use super::{Nav, Told, render, render_told};
+use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor};
+use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
 struct ClassBlock {
@@ -67,26 +68,35 @@ fn directory_error(err: DirectoryError) -> AppError {
 pub async fn class_database(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Classes>,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/classes").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     // The class database is the teachers' (learners and parents have none).
     if !actor.permissions().contains(Permission::LearnersView) {
         return Err(AppError::from_coded(&Denied::Forbidden));
     }
+    let page = ClassDatabasePage {
+        nav: Nav::of(&visitor),
+        classes: class_blocks(&state, &client, &actor).await?,
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// Every class the actor sees, each with its learners.
+async fn class_blocks(
+    state: &AppState,
+    client: &Client,
+    actor: &Actor,
+) -> Result<Vec<ClassBlock>, AppError> {
     let classes = state
         .kw
-        .class_database(&state.ctx(&client), &actor, actor.school_id.as_ref())
+        .class_database(&state.ctx(client), actor, actor.school_id.as_ref())
         .await
         .map_err(|e| AppError::from_coded(&e))?;
     let mut blocks = Vec::with_capacity(classes.len());
     for class in classes {
         let learners = state
             .kw
-            .class_learners(&state.ctx(&client), &actor, &class.id)
+            .class_learners(&state.ctx(client), actor, &class.id)
             .await
             .map_err(directory_error)?;
         blocks.push(ClassBlock {
@@ -96,21 +106,13 @@ pub async fn class_database(
             learners: learners.iter().map(Row::of).collect(),
         });
     }
-    let page = ClassDatabasePage {
-        nav: Nav::of(&visitor),
-        classes: blocks,
-    };
-    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+    Ok(blocks)
 }
 
 pub async fn subscription(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::School>,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/school").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
     authorize(&actor, Action::ViewLearner, Target::School(&school))
         .map_err(|e| AppError::from_coded(&e))?;
@@ -133,12 +135,8 @@ pub async fn subscription(
 pub async fn student_database(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::SchoolStudents>,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/school/students").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
     let learners = state
         .kw
@@ -158,20 +156,14 @@ pub async fn student_database(
 async fn children_page(
     state: &AppState,
     visitor: &Visitor,
+    actor: &Actor,
     errors: Vec<String>,
     notice: Option<&'static str>,
 ) -> Result<ChildrenPage, AppError> {
-    let children = match &visitor.session {
-        Some(session) => {
-            let actor = state.kw.actor_of(&session.account).await?;
-            state.kw.children_of(&actor).await?
-        }
-        None => Vec::new(),
-    };
     Ok(ChildrenPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
-        children,
+        children: state.kw.children_of(actor).await?,
         errors,
         notice,
     })
@@ -179,16 +171,12 @@ async fn children_page(
 
 pub async fn children(
     State(state): State<AppState>,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Children>,
 ) -> Result<Response, AppError> {
-    match actor_or_sign_in(&state, &visitor, "/children").await? {
-        Err(redirect) => return Ok(redirect),
-        Ok(actor) if actor.role != Role::Parent => {
-            return Err(AppError::from_coded(&Denied::Forbidden));
-        }
-        Ok(_) => {}
+    if actor.role != Role::Parent {
+        return Err(AppError::from_coded(&Denied::Forbidden));
     }
-    let page = children_page(&state, &visitor, Vec::new(), None).await?;
+    let page = children_page(&state, &visitor, &actor, Vec::new(), None).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -202,39 +190,26 @@ pub struct LinkForm {
 
 pub async fn link_child(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
-    PageForm(form): PageForm<LinkForm>,
+    SignedIn {
+        visitor,
+        actor,
+        form: PageForm(form),
+        ..
+    }: SignedIn<return_to::Home, PageForm<LinkForm>>,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let actor = match actor_or_sign_in(&state, &visitor, "/home").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
-    match state
+    let linked = state
         .kw
         .link_child(&state.ctx(&client), &actor, &form.parent_access_code)
-        .await
-    {
-        Ok(_) => {
-            let page = children_page(
-                &state,
-                &visitor,
-                Vec::new(),
-                Some("Your child is now linked to your account."),
-            )
-            .await?;
-            Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
-        }
-        Err(ActivationError::Internal(internal)) => Err(AppError::internal(&internal)),
-        Err(err) => {
-            let app = AppError::from_coded(&err);
-            let page = children_page(&state, &visitor, vec![err.to_string()], None).await?;
-            let mut response = render(app.status, &page);
-            set_retry_after(&mut response, app.retry_after_secs);
-            Ok(visitor.respond(&state, response))
-        }
-    }
+        .await;
+    let told = match linked {
+        Ok(_) => Told::done("Your child is now linked to your account."),
+        Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
+        Err(err) => Told::refused(&err),
+    };
+    let page = children_page(&state, &visitor, &actor, told.errors, told.notice).await?;
+    let response = render_told(told.status, told.retry_after, &page);
+    Ok(visitor.respond(&state, response))
 }
 
 #[derive(Template)]
@@ -251,7 +226,7 @@ async fn settings_page(
     state: &AppState,
     visitor: &Visitor,
     client: &Client,
-    actor: &keyward_core::authz::Actor,
+    actor: &Actor,
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
@@ -275,12 +250,8 @@ async fn settings_page(
 pub async fn settings(
     State(state): State<AppState>,
     client: Client,
-    visitor: Visitor,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::School>,
 ) -> Result<Response, AppError> {
-    let actor = match actor_or_sign_in(&state, &visitor, "/school").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     settings_page(&state, &visitor, &client, &actor, None).await
 }
 
@@ -293,17 +264,18 @@ pub struct SettingsForm {
     learner_passwords_retrievable: Option<String>,
 }
 
+csrf_forms!(LinkForm, SettingsForm);
+
 pub async fn update_settings(
     State(state): State<AppState>,
-    visitor: Visitor,
     client: Client,
-    PageForm(form): PageForm<SettingsForm>,
+    SignedIn {
+        visitor,
+        actor,
+        form: PageForm(form),
+        ..
+    }: SignedIn<return_to::School, PageForm<SettingsForm>>,
 ) -> Result<Response, AppError> {
-    visitor.verify_csrf(&form.csrf_token)?;
-    let actor = match actor_or_sign_in(&state, &visitor, "/school").await? {
-        Ok(actor) => actor,
-        Err(redirect) => return Ok(redirect),
-    };
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
     let keep = form.learner_passwords_retrievable.is_some();
     state

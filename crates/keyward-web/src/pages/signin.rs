@@ -13,9 +13,10 @@ use keyward_core::accounts::SignInError;
 use keyward_core::error::CodedError;
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
-use super::{Nav, query_param, render, safe_next};
+use super::{Nav, render, safe_next};
 use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
+use crate::shared::query::query_param;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -52,7 +53,19 @@ pub async fn first_screen(
     visitor: Visitor,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let notice = match query_param(query.as_deref(), "notice").as_str() {
+    let next = safe_next(&query_param(query.as_deref(), "next")).unwrap_or("");
+    let page = FirstScreen {
+        nav: Nav::of(&visitor),
+        notice: notice(&query_param(query.as_deref(), "notice")),
+        sign_in_href: username_step_href(next),
+    };
+    visitor.respond(&state, render(StatusCode::OK, &page))
+}
+
+/// What the first screen says after another page sent the person here
+/// (`?notice=`).
+fn notice(name: &str) -> Option<&'static str> {
+    match name {
         "password_reset" => Some("Your password has been changed. Sign in with your new password."),
         "activated" => {
             Some("Your account is ready. Sign in with the username and password you chose.")
@@ -61,22 +74,19 @@ pub async fn first_screen(
             "You are in the class and your account is ready. Sign in with the username and password you chose.",
         ),
         _ => None,
-    };
-    let next = safe_next(&query_param(query.as_deref(), "next")).unwrap_or("");
-    let sign_in_href = if next.is_empty() {
+    }
+}
+
+/// The username step's address, passing on where to go afterwards.
+fn username_step_href(next: &str) -> String {
+    if next.is_empty() {
         "/signin/username".to_owned()
     } else {
         format!(
             "/signin/username?next={}",
             url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
         )
-    };
-    let page = FirstScreen {
-        nav: Nav::of(&visitor),
-        notice,
-        sign_in_href,
-    };
-    visitor.respond(&state, render(StatusCode::OK, &page))
+    }
 }
 
 pub async fn username_step(
@@ -85,14 +95,26 @@ pub async fn username_step(
     RawQuery(query): RawQuery,
 ) -> Response {
     let username = query_param(query.as_deref(), "username");
-    let page = UsernameStep {
-        nav: Nav::of(&visitor),
-        csrf_token: visitor.csrf_token(),
-        username: username.chars().take(MAX_USERNAME_CHARS).collect(),
-        error: None,
-        next: safe_next(&query_param(query.as_deref(), "next")).unwrap_or(""),
-    };
+    let next = safe_next(&query_param(query.as_deref(), "next")).unwrap_or("");
+    let page = UsernameStep::new(&visitor, &username, None, next);
     visitor.respond(&state, render(StatusCode::OK, &page))
+}
+
+impl UsernameStep {
+    fn new(
+        visitor: &Visitor,
+        username: &str,
+        error: Option<String>,
+        next: &'static str,
+    ) -> UsernameStep {
+        UsernameStep {
+            nav: Nav::of(visitor),
+            csrf_token: visitor.csrf_token(),
+            username: username.chars().take(MAX_USERNAME_CHARS).collect(),
+            error,
+            next,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -118,26 +140,13 @@ pub async fn submit_username(
         ) => Some(err),
         _ => None,
     };
+    let next = safe_next(&form.next).unwrap_or("");
     if let Some(err) = shape_error {
-        let page = UsernameStep {
-            nav: Nav::of(&visitor),
-            csrf_token: visitor.csrf_token(),
-            username: form.username.chars().take(MAX_USERNAME_CHARS).collect(),
-            error: Some(err.to_string()),
-            next: safe_next(&form.next).unwrap_or(""),
-        };
+        let page = UsernameStep::new(&visitor, &form.username, Some(err.to_string()), next);
         return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
     }
-    Ok(visitor.respond(
-        &state,
-        password_step(
-            &visitor,
-            form.username,
-            safe_next(&form.next).unwrap_or(""),
-            None,
-            StatusCode::OK,
-        ),
-    ))
+    let step = password_step(&visitor, form.username, next, None, StatusCode::OK);
+    Ok(visitor.respond(&state, step))
 }
 
 fn password_step(
@@ -184,13 +193,9 @@ pub async fn submit_password(
     let username: String = form.username.chars().take(MAX_USERNAME_CHARS + 1).collect();
     let next = safe_next(&form.next).unwrap_or("");
     if form.password.is_empty() {
-        let response = password_step(
-            &visitor,
-            username,
-            next,
-            Some("Enter your password.".into()),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        let error = Some("Enter your password.".into());
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        let response = password_step(&visitor, username, next, error, status);
         return Ok(visitor.respond(&state, response));
     }
     match state
@@ -198,30 +203,46 @@ pub async fn submit_password(
         .sign_in(&state.ctx(&client), &username, form.password)
         .await
     {
-        Ok(signed_in) => {
-            let jar = visitor
-                .jar(&state)
-                .add(state.session_cookie(&signed_in.session_token))
-                .add(state.device_cookie(&signed_in.device_token));
-            let destination = if next.is_empty() { "/home" } else { next };
-            Ok((jar, Redirect::to(destination)).into_response())
-        }
+        Ok(signed_in) => Ok(signed_in_redirect(&state, &visitor, &signed_in, next)),
         Err(SignInError::Internal(err)) => Err(AppError::internal(&err)),
-        Err(err) => {
-            let app = AppError::from_coded(&err);
-            let message = match &err {
-                SignInError::Throttled { retry_after_secs }
-                | SignInError::Busy { retry_after_secs } => {
-                    format!("{err} You can try again in {retry_after_secs} seconds.")
-                }
-                _ => err.to_string(),
-            };
-            let mut response = password_step(&visitor, username, next, Some(message), app.status);
-            set_retry_after(&mut response, app.retry_after_secs);
-            tracing::info!(code = err.code().as_str(), "sign-in refused");
-            Ok(visitor.respond(&state, response))
-        }
+        Err(err) => Ok(refused(&state, &visitor, &err, username, next)),
     }
+}
+
+/// Signed in: the session and device cookies, and on to `next` or home.
+fn signed_in_redirect(
+    state: &AppState,
+    visitor: &Visitor,
+    signed_in: &keyward_core::accounts::SignedIn,
+    next: &'static str,
+) -> Response {
+    let jar = visitor
+        .jar(state)
+        .add(state.session_cookie(&signed_in.session_token))
+        .add(state.device_cookie(&signed_in.device_token));
+    let destination = if next.is_empty() { "/home" } else { next };
+    (jar, Redirect::to(destination)).into_response()
+}
+
+/// The password step again, saying why the sign-in was refused.
+fn refused(
+    state: &AppState,
+    visitor: &Visitor,
+    err: &SignInError,
+    username: String,
+    next: &'static str,
+) -> Response {
+    let app = AppError::from_coded(err);
+    let message = match err {
+        SignInError::Throttled { retry_after_secs } | SignInError::Busy { retry_after_secs } => {
+            format!("{err} You can try again in {retry_after_secs} seconds.")
+        }
+        _ => err.to_string(),
+    };
+    let mut response = password_step(visitor, username, next, Some(message), app.status);
+    set_retry_after(&mut response, app.retry_after_secs);
+    tracing::info!(code = err.code().as_str(), "sign-in refused");
+    visitor.respond(state, response)
 }
 
 #[derive(Deserialize)]
