@@ -6,13 +6,14 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use keyward_core::error::{CodedError, ErrorKind, Internal};
+use keyward_core::error::{Code, CodedError, ErrorKind, Internal};
 
-/// An error outcome: status, stable code, a message safe to show.
+/// An error outcome: status, stable code (one of the one list), a message
+/// safe to show.
 #[derive(Debug, Clone)]
 pub struct AppError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub retry_after_secs: Option<u64>,
     /// Extra fields for the JSON body, for example `violations`.
@@ -22,15 +23,16 @@ pub struct AppError {
 /// What `render_errors` renders; attached to the response by `AppError`.
 #[derive(Debug, Clone)]
 pub struct ErrorReport {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl AppError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with its code's status ([`status_of`]).
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         AppError {
-            status,
+            status: status_of(code.kind()),
             code,
             message: message.into(),
             retry_after_secs: None,
@@ -47,31 +49,18 @@ impl AppError {
     }
 
     pub fn not_found() -> Self {
-        AppError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "There is nothing at this address.",
-        )
+        AppError::new(Code::NotFound, "There is nothing at this address.")
     }
 
     pub fn unauthenticated() -> Self {
-        AppError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Sign in first.",
-        )
+        AppError::new(Code::Unauthenticated, "Sign in first.")
     }
 
     pub fn csrf() -> Self {
         AppError::new(
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
+            Code::CsrfFailed,
             "This form has expired or did not come from keyward. Go back, reload the page and try again.",
         )
-    }
-
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        AppError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// Logs the cause chain once and answers with a generic 500, or with a
@@ -81,7 +70,7 @@ impl AppError {
             tracing::warn!(cause = %err.cause(), "database unavailable");
             return AppError {
                 status: status_of(err.kind()),
-                code: err.code().as_str(),
+                code: err.code(),
                 message: err.to_string(),
                 retry_after_secs: err.retry_after_secs(),
                 details: None,
@@ -89,8 +78,7 @@ impl AppError {
         }
         tracing::error!(cause = %err.cause(), "internal error");
         AppError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            Code::Internal,
             "Something went wrong on our side. Try again.",
         )
     }
@@ -104,7 +92,7 @@ impl AppError {
         let details = err.details();
         AppError {
             status,
-            code: err.code().as_str(),
+            code: err.code(),
             message: err.to_string(),
             retry_after_secs: err.retry_after_secs(),
             details: (!details.is_empty()).then(|| {
@@ -171,38 +159,56 @@ pub fn set_retry_after(response: &mut Response, retry_after_secs: Option<u64>) {
     }
 }
 
-/// The default report for error statuses produced outside our handlers
-/// (unknown route, wrong method, body limit, timeout).
+/// The codes of answers made outside our handlers (unknown route, wrong
+/// method, body limit, timeout), each with its message; a status takes the
+/// first code whose kind has that status ([`status_of`]).
+const GENERIC: [(Code, &str); 11] = [
+    (Code::NotFound, "There is nothing at this address."),
+    (
+        Code::MethodNotAllowed,
+        "This address does not accept that method.",
+    ),
+    (Code::PayloadTooLarge, "The request is too large."),
+    (
+        Code::UnsupportedMediaType,
+        "The request has the wrong content type.",
+    ),
+    (
+        Code::Unavailable,
+        "The server could not answer in time. Try again shortly.",
+    ),
+    (Code::BadRequest, "The request could not be understood."),
+    (
+        Code::InvalidRequest,
+        "The request is missing something or has a wrong value.",
+    ),
+    (Code::Forbidden, "You may not do that."),
+    (Code::Unauthenticated, "Sign in first."),
+    (
+        Code::TooManyRequests,
+        "Too many requests. Wait a little and try again.",
+    ),
+    (
+        Code::Internal,
+        "Something went wrong on our side. Try again.",
+    ),
+];
+
+/// The default report for an error status produced outside our handlers. A
+/// timeout (408) reads as `unavailable`, any other server error as
+/// `internal`.
 pub fn default_report(status: StatusCode) -> ErrorReport {
-    let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "There is nothing at this address."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This address does not accept that method.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request is too large."),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "The request has the wrong content type.",
-        ),
-        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => (
-            "unavailable",
-            "The server could not answer in time. Try again shortly.",
-        ),
-        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be understood."),
-        StatusCode::UNPROCESSABLE_ENTITY => (
-            "invalid_request",
-            "The request is missing something or has a wrong value.",
-        ),
-        StatusCode::FORBIDDEN => ("forbidden", "You may not do that."),
-        StatusCode::UNAUTHORIZED => ("unauthenticated", "Sign in first."),
-        StatusCode::TOO_MANY_REQUESTS => (
-            "too_many_requests",
-            "Too many requests. Wait a little and try again.",
-        ),
-        s if s.is_server_error() => ("internal", "Something went wrong on our side. Try again."),
-        _ => ("error", "The request could not be completed."),
+    let status = match status {
+        StatusCode::REQUEST_TIMEOUT => StatusCode::SERVICE_UNAVAILABLE,
+        s if s.is_server_error() && s != StatusCode::SERVICE_UNAVAILABLE => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        s => s,
     };
+    let (code, message) = GENERIC
+        .into_iter()
+        .find(|(code, _)| status_of(code.kind()) == status)
+        .unwrap_or((Code::Error, "The request could not be completed."));
     ErrorReport {
         code,
         message: message.to_owned(),

@@ -21,6 +21,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use keyward_core::error::Code;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -186,26 +187,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_rejection(rejection: &JsonRejection) -> AppError {
     match rejection {
         JsonRejection::MissingJsonContentType(_) => AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "Send the body as JSON with Content-Type: application/json.",
         ),
         JsonRejection::JsonSyntaxError(_) => {
-            AppError::bad_request("invalid_json", "The body is not valid JSON.")
+            AppError::new(Code::InvalidJson, "The body is not valid JSON.")
         }
-        JsonRejection::JsonDataError(err) => AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            describe_data_error(&err.body_text()),
-        ),
+        JsonRejection::JsonDataError(err) => {
+            AppError::new(Code::InvalidRequest, describe_data_error(&err.body_text()))
+        }
         JsonRejection::BytesRejection(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The request body is too large.",
-            )
+            AppError::new(Code::PayloadTooLarge, "The request body is too large.")
         }
-        _ => AppError::bad_request("invalid_body", "The request body could not be read."),
+        _ => AppError::new(Code::InvalidBody, "The request body could not be read."),
     }
 }
 
@@ -232,21 +226,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(value)) => Ok(PageForm(value)),
             Err(FormRejection::InvalidFormContentType(_)) => Err(AppError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "This form must be sent by a browser as a normal form.",
             )),
             Err(FormRejection::BytesRejection(err))
                 if err.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
                 Err(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    Code::PayloadTooLarge,
                     "What you sent is too large.",
                 ))
             }
-            Err(_) => Err(AppError::bad_request(
-                "invalid_form",
+            Err(_) => Err(AppError::new(
+                Code::InvalidForm,
                 "The form was incomplete. Go back, reload the page and try again.",
             )),
         }
@@ -264,8 +256,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for RepeatedForm<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum_extra::extract::Form::<T>::from_request(req, state).await {
             Ok(axum_extra::extract::Form(value)) => Ok(RepeatedForm(value)),
-            Err(_) => Err(AppError::bad_request(
-                "invalid_form",
+            Err(_) => Err(AppError::new(
+                Code::InvalidForm,
                 "The form was incomplete. Go back, reload the page and try again.",
             )),
         }
@@ -393,8 +385,7 @@ impl FromRequestParts<AppState> for ApiSession {
                 .unwrap_or("");
             if !constant_time_eq(sent, &session.csrf_token) {
                 return Err(AppError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf_failed",
+                    Code::CsrfFailed,
                     "Send the csrf_token from the sign-in answer or GET /api/v1/me in the X-CSRF-Token header.",
                 ));
             }

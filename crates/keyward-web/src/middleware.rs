@@ -8,6 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use keyward_core::error::Code;
 use std::time::Instant;
 use tower_http::request_id::RequestId;
 
@@ -59,8 +60,7 @@ pub async fn refuse_foreign_origin(
     );
     if !safe && is_foreign(request.headers(), &state.public_origin) {
         return AppError::new(
-            StatusCode::FORBIDDEN,
-            "foreign_origin",
+            Code::ForeignOrigin,
             "This request came from another site and was refused.",
         )
         .into_response();
@@ -181,7 +181,7 @@ pub async fn render_errors(
             HeaderValue::from_static("application/json"),
         );
         let mut body = report.details.clone().unwrap_or_default();
-        body.insert("error".into(), report.code.into());
+        body.insert("error".into(), report.code.as_str().into());
         body.insert("message".into(), report.message.clone().into());
         body.insert("request_id".into(), request_id.clone().into());
         serde_json::Value::Object(body)
@@ -205,7 +205,7 @@ pub async fn render_errors(
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or("Error"),
             message: &report.message,
-            code: report.code,
+            code: report.code.as_str(),
             request_id: &request_id,
         };
         let html = page.render().unwrap_or_else(|_| report.message.clone());

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use keyward_core::error::Code;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -47,11 +48,8 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, AppError>
         Ok("ready\n")
     } else {
         Err(AppError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "database_unavailable",
-            message: "The database does not answer.".into(),
-            retry_after_secs: Some(5),
-            details: None,
+            retry_after_secs: Some(keyward_core::error::DATABASE_RETRY_AFTER_SECS),
+            ..AppError::new(Code::DatabaseUnavailable, "The database does not answer.")
         })
     }
 }

@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, map_request};
+use keyward_core::error::Code;
 use tower::ServiceBuilder;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -56,8 +57,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::not_found() })
         .method_not_allowed_fallback(|| async {
             AppError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                Code::MethodNotAllowed,
                 "This address does not accept that method.",
             )
         });

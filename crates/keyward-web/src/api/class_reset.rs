@@ -5,11 +5,11 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use keyward_core::classroom::class_reset::{ClassReset, ClassResetMode};
+use keyward_core::error::Code;
 use keyward_core::types::ClassId;
 
 use super::ErrorBody;
@@ -109,16 +109,16 @@ impl From<ClassReset> for ClassResetAnswer {
 
 /// The mode of a request, or the 422 that says what is wrong with it.
 fn mode_of(body: ClassResetRequest) -> Result<ClassResetMode, AppError> {
-    let invalid = |code, message| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+    let invalid = |code, message| AppError::new(code, message);
     match (body.mode.as_deref(), body.password) {
         (Some("same"), password) => Ok(ClassResetMode::Same(password)),
         (Some("individual"), None) => Ok(ClassResetMode::Individual),
         (Some("individual"), Some(_)) => Err(invalid(
-            "unexpected_password",
+            Code::UnexpectedPassword,
             "A password is given only with mode \"same\"; \"individual\" generates one for each learner.",
         )),
         _ => Err(invalid(
-            "invalid_mode",
+            Code::InvalidMode,
             "mode must be \"same\" or \"individual\".",
         )),
     }

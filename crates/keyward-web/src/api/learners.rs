@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use keyward_core::error::Code;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -117,13 +118,11 @@ fn choice_of(mode: &str, password: Option<String>) -> Result<NewPasswordChoice, 
         ("generate", _) => Ok(NewPasswordChoice::Generate),
         ("set", Some(password)) => Ok(NewPasswordChoice::Chosen(password)),
         ("set", None) => Err(AppError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "password_missing",
+            Code::PasswordMissing,
             "Give the password to set, or use mode \"generate\".",
         )),
         _ => Err(AppError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_mode",
+            Code::InvalidMode,
             "mode must be \"generate\" or \"set\".",
         )),
     }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use keyward_core::error::Code;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -118,13 +118,8 @@ fn school_of(path: &str) -> Result<SchoolId, AppError> {
 
 /// The kind of user of the address: `staff` or `learner`; else 404.
 fn kind_of(path: &str) -> Result<PolicyKind, AppError> {
-    PolicyKind::parse(path).ok_or_else(|| {
-        AppError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "The kind of user is `staff` or `learner`.",
-        )
-    })
+    PolicyKind::parse(path)
+        .ok_or_else(|| AppError::new(Code::NotFound, "The kind of user is `staff` or `learner`."))
 }
 
 impl RulesUpdate {

@@ -8,6 +8,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use keyward_core::error::Code;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -170,8 +171,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_utf8_csv(req.headers()) {
             return Err(AppError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "Send the roster as UTF-8 CSV with Content-Type: text/csv.",
             ));
         }
@@ -179,16 +179,15 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
             Ok(bytes) => Ok(CsvBody(bytes)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    Code::PayloadTooLarge,
                     format!(
                         "The roster is larger than {} MB. Split it into several files.",
                         MAX_ROSTER_BYTES / (1024 * 1024)
                     ),
                 ))
             }
-            Err(_) => Err(AppError::bad_request(
-                "invalid_body",
+            Err(_) => Err(AppError::new(
+                Code::InvalidBody,
                 "The request body could not be read.",
             )),
         }

@@ -8,6 +8,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use keyward_core::error::Code;
 use serde::Deserialize;
 
 use keyward_core::activation::ClassCodeInfo;
@@ -134,8 +135,7 @@ impl CodeAction {
             "disable" => Ok(CodeAction::Disable),
             "enable" => Ok(CodeAction::Enable),
             _ => Err(AppError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_form",
+                Code::InvalidRequest,
                 "Choose Regenerate code, Switch off or Switch on.",
             )),
         }

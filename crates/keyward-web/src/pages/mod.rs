@@ -23,7 +23,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use keyward_core::error::CodedError;
+use keyward_core::error::{Code, CodedError};
 
 use crate::error::{AppError, set_retry_after};
 use crate::extract::Visitor;
@@ -99,12 +99,7 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "template failed to render");
-            AppError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "The page could not be shown.",
-            )
-            .into_response()
+            AppError::new(Code::Internal, "The page could not be shown.").into_response()
         }
     }
 }

@@ -9,6 +9,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::error::Code;
 
 use keyward_core::authz::Actor;
 use keyward_core::classroom::roster::{
@@ -179,16 +180,15 @@ struct Upload {
 fn multipart_problem(err: &MultipartError) -> AppError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             format!(
                 "The file is larger than {} MB. Split the roster into several files.",
                 MAX_ROSTER_BYTES / (1024 * 1024)
             ),
         )
     } else {
-        AppError::bad_request(
-            "invalid_form",
+        AppError::new(
+            Code::InvalidForm,
             "The upload was incomplete. Go back, reload the page and try again.",
         )
     }
@@ -197,8 +197,7 @@ fn multipart_problem(err: &MultipartError) -> AppError {
 async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, AppError> {
     let mut multipart = multipart.map_err(|_| {
         AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "This form must be sent by a browser as a file upload.",
         )
     })?;
