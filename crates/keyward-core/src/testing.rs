@@ -208,12 +208,7 @@ pub const DEMO_PASSWORD: &str = "DemoPass42";
 pub fn demo_passwords(password: &str) -> BTreeMap<String, Password> {
     DEMO_PEOPLE
         .iter()
-        .map(|p| {
-            (
-                p.username.to_owned(),
-                Password::new(password.into()).expect("a valid password"),
-            )
-        })
+        .map(|p| (p.username.to_owned(), Password::from(password)))
         .collect()
 }
 
@@ -371,7 +366,7 @@ pub async fn change_own_password_as(
         &signed_in.session_token,
         current.into(),
         new.into(),
-        new,
+        &new.into(),
     )
     .await
     .expect("change the password");

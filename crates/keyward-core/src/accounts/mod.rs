@@ -193,13 +193,15 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         typed_username: &str,
-        typed_password: String,
+        password: Password,
     ) -> Result<SignedIn, SignInError> {
         // Over-long input is refused before any hashing or storage work.
         if typed_username.chars().count() > MAX_USERNAME_CHARS {
             return Err(SignInError::InputTooLong);
         }
-        let password = Password::new(typed_password).ok_or(SignInError::InputTooLong)?;
+        if password.is_over_long() {
+            return Err(SignInError::InputTooLong);
+        }
         let username_key = crate::types::username_key(typed_username);
         let device = self.known_device(ctx, &username_key);
         let throttle = &self.settings.throttle;

@@ -35,7 +35,7 @@ async fn with_teacher() -> (Arc<Keyward>, TestDb) {
         &ctx,
         &Username::parse("mr.jones").unwrap(),
         None,
-        &Password::new(PASSWORD.into()).unwrap(),
+        &Password::from(PASSWORD),
     )
     .await
     .unwrap();
@@ -50,7 +50,8 @@ async fn guess_in_parallel(instances: &[Arc<Keyward>], count: usize) -> (usize, 
         let kw = instances[i % instances.len()].clone();
         tokio::spawn(async move {
             let ctx = ctx_from(ATTACKER, 1000 + i as u64);
-            kw.sign_in(&ctx, "mr.jones", format!("guess {i}")).await
+            kw.sign_in(&ctx, "mr.jones", format!("guess {i}").into())
+                .await
         })
     });
     let (mut checked, mut throttled) = (0, 0);
@@ -176,9 +177,9 @@ async fn parallel_wrong_current_passwords_get_the_sequential_tries_only() {
                 &ctx,
                 &session,
                 &token,
-                format!("guess {i}"),
+                format!("guess {i}").into(),
                 "a brand new passphrase".into(),
-                "a brand new passphrase",
+                &"a brand new passphrase".into(),
             )
             .await
         })

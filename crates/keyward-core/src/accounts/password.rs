@@ -86,22 +86,24 @@ impl Keyward {
         ctx: &Ctx<'_>,
         session: &CurrentSession,
         session_token: &Token,
-        current: String,
-        new_password: String,
-        confirmation: &str,
+        current: Password,
+        password: Password,
+        confirmation: &Password,
     ) -> Result<(), ChangePasswordError> {
         let account = &session.account;
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
             .await?;
         // Over-long input is refused before any hashing.
-        let current = Password::new(current).ok_or(ChangePasswordError::WrongCurrentPassword)?;
-        let Some(password) = Password::new(new_password) else {
+        if current.is_over_long() {
+            return Err(ChangePasswordError::WrongCurrentPassword);
+        }
+        if password.is_over_long() {
             return Err(ChangePasswordError::PasswordPolicy {
                 violations: vec![Violation::TooLong],
                 policy,
             });
-        };
+        }
         let violations = policy.check_new(&password, confirmation, Some(account.username.as_str()));
 
         // Counted before the hash, so parallel guesses get no more tries.

@@ -38,6 +38,10 @@ impl Keyward {
     ) -> Result<Password, Internal> {
         let min_bits = self.settings.policy.generated_min_bits;
         let text = generate_password(policy, username, min_bits, ctx.rng)?;
-        Password::new(text).ok_or_else(|| Internal::new("generated password is too long"))
+        let password = Password::new(text);
+        if password.is_over_long() {
+            return Err(Internal::new("generated password is too long"));
+        }
+        Ok(password)
     }
 }

@@ -51,9 +51,9 @@ pub struct JoinInput {
     pub first_name: String,
     pub last_name: String,
     pub username: String,
-    pub password: String,
+    pub password: Password,
     /// When given, must equal `password` (the pages always send it).
-    pub confirm_password: Option<String>,
+    pub confirm_password: Option<Password>,
 }
 
 /// The class a signed-in learner joined.
@@ -194,18 +194,19 @@ impl Keyward {
         let policy = self
             .password_policy(Some(&class.school_id), PolicyKind::Learner)
             .await?;
-        let Some(password) = Password::new(input.password.clone()) else {
+        let password = &input.password;
+        if password.is_over_long() {
             return Err(ActivationError::PasswordPolicy {
                 violations: vec![Violation::TooLong],
                 policy,
             });
-        };
-        let confirmation = input.confirm_password.as_deref().unwrap_or(&input.password);
-        let violations = policy.check_new(&password, confirmation, Some(username.as_str()));
+        }
+        let confirmation = input.confirm_password.as_ref().unwrap_or(password);
+        let violations = policy.check_new(password, confirmation, Some(username.as_str()));
         if !violations.is_empty() {
             return Err(ActivationError::PasswordPolicy { violations, policy });
         }
-        let hash = self.hashing.hash(&password, ctx.rng).await?;
+        let hash = self.hashing.hash(password, ctx.rng).await?;
 
         let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
         let mut tx = self.db.begin_write().await?;

@@ -64,9 +64,9 @@ impl CodeKind {
 pub struct ActivationInput {
     pub code: String,
     pub username: String,
-    pub password: String,
+    pub password: Password,
     /// When given, must equal `password` (the pages always send it).
-    pub confirm_password: Option<String>,
+    pub confirm_password: Option<Password>,
     pub email: Option<String>,
     /// A parent's own name (parent access codes only; staff accounts already have one).
     pub first_name: Option<String>,
@@ -339,18 +339,19 @@ impl Keyward {
         let policy = self
             .password_policy(school.as_ref(), PolicyKind::of(role))
             .await?;
-        let Some(password) = Password::new(input.password.clone()) else {
+        let password = &input.password;
+        if password.is_over_long() {
             return Err(ActivationError::PasswordPolicy {
                 violations: vec![Violation::TooLong],
                 policy,
             });
-        };
-        let confirmation = input.confirm_password.as_deref().unwrap_or(&input.password);
-        let violations = policy.check_new(&password, confirmation, Some(username.as_str()));
+        }
+        let confirmation = input.confirm_password.as_ref().unwrap_or(password);
+        let violations = policy.check_new(password, confirmation, Some(username.as_str()));
         if !violations.is_empty() {
             return Err(ActivationError::PasswordPolicy { violations, policy });
         }
-        let hash = self.hashing.hash(&password, ctx.rng).await?;
+        let hash = self.hashing.hash(password, ctx.rng).await?;
 
         let mut tx = self.db.begin_write().await?;
         let account_id = match row.kind {

@@ -28,6 +28,16 @@ pub struct NewPendingUser {
     pub email: Option<String>,
 }
 
+impl NewPendingUser {
+    /// The one parser of the role asked for, for the page and the API: a
+    /// built-in role's name, else `invalid_user`.
+    pub fn parse_role(text: &str) -> Result<Role, CreateUserError> {
+        Role::parse(text).ok_or(CreateUserError::Invalid(
+            "The role is platform_admin, lead_teacher, teacher, learner or parent.",
+        ))
+    }
+}
+
 /// A created user, with its codes in plain form: shown to staff now, kept
 /// only hashed and sealed.
 #[derive(Debug, Clone)]

@@ -331,7 +331,7 @@ impl Keyward {
                         first_name: (*first_name).to_owned(),
                         last_name: (*last_name).to_owned(),
                         username: (*username).to_owned(),
-                        password: "JoinedOnce42".to_owned(),
+                        password: "JoinedOnce42".into(),
                         confirm_password: None,
                     },
                 )

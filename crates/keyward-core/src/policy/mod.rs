@@ -173,11 +173,11 @@ impl PasswordPolicy {
     pub fn check_new(
         &self,
         password: &Password,
-        confirmation: &str,
+        confirmation: &Password,
         username: Option<&str>,
     ) -> Vec<Violation> {
         let mut violations = self.check(password, username);
-        if password.expose() != confirmation {
+        if password != confirmation {
             violations.push(Violation::Mismatch);
         }
         violations
@@ -305,7 +305,7 @@ mod tests {
     use super::*;
 
     fn pw(text: &str) -> Password {
-        Password::new(text.into()).unwrap()
+        Password::from(text)
     }
 
     #[test]
@@ -344,7 +344,7 @@ mod tests {
             block_username: true,
         };
         assert_eq!(
-            strict.check_new(&pw("password"), "Password", Some("password")),
+            strict.check_new(&pw("password"), &pw("Password"), Some("password")),
             vec![
                 Violation::TooShort,
                 Violation::MissingUppercase,

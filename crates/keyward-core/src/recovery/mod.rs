@@ -511,12 +511,12 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         token_text: &str,
-        new_password: String,
-        confirmation: &str,
+        password: Password,
+        confirmation: &Password,
         typed_username: Option<&str>,
     ) -> Result<Account, ResetError> {
         let outcome = self
-            .attempt_reset_with_link(ctx, token_text, new_password, confirmation, typed_username)
+            .attempt_reset_with_link(ctx, token_text, password, confirmation, typed_username)
             .await;
         if let Err(err) = &outcome
             && !matches!(err, ResetError::Internal(_))
@@ -533,8 +533,8 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         token_text: &str,
-        new_password: String,
-        confirmation: &str,
+        password: Password,
+        confirmation: &Password,
         typed_username: Option<&str>,
     ) -> Result<Account, ResetError> {
         let (row, account) = self.live_link(ctx, token_text).await?;
@@ -549,12 +549,12 @@ impl Keyward {
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
             .await?;
-        let Some(password) = Password::new(new_password) else {
+        if password.is_over_long() {
             return Err(ResetError::PasswordPolicy {
                 violations: vec![Violation::TooLong],
                 policy,
             });
-        };
+        }
         let violations = policy.check_new(&password, confirmation, Some(account.username.as_str()));
         if !violations.is_empty() {
             return Err(ResetError::PasswordPolicy { violations, policy });

@@ -52,10 +52,7 @@ impl World {
         let hash = self
             .kw
             .hashing
-            .hash(
-                &Password::new("correct horse battery".into()).unwrap(),
-                &self.rng,
-            )
+            .hash(&Password::from("correct horse battery"), &self.rng)
             .await
             .unwrap();
         let id = UserId::generate(&self.rng).unwrap();
@@ -188,7 +185,7 @@ async fn the_emailed_link_resets_the_password_and_opening_it_does_not_use_it_up(
             "tess"
         );
     }
-    w.kw.reset_with_link(&ctx, &token, NEW.into(), NEW, None)
+    w.kw.reset_with_link(&ctx, &token, NEW.into(), &NEW.into(), None)
         .await
         .unwrap();
     assert!(w.kw.sign_in(&ctx, "tess", NEW.into()).await.is_ok());
@@ -210,9 +207,15 @@ async fn two_submits_of_one_link_at_the_same_moment_give_exactly_one_success() {
             let rng = SeededRandom::new(100 + i);
             let ctx = ctx_at(MONDAY_MORNING, &rng);
             let password = format!("racing passphrase {i}");
-            kw.reset_with_link(&ctx, &token, password.clone(), &password, None)
-                .await
-                .is_ok()
+            kw.reset_with_link(
+                &ctx,
+                &token,
+                password.clone().into(),
+                &password.into(),
+                None,
+            )
+            .await
+            .is_ok()
         }));
     }
     let mut successes = 0;
@@ -240,7 +243,7 @@ async fn the_link_dies_after_its_time() {
         "link_expired"
     );
     let err =
-        w.kw.reset_with_link(&after, &token, NEW.into(), NEW, None)
+        w.kw.reset_with_link(&after, &token, NEW.into(), &NEW.into(), None)
             .await
             .unwrap_err();
     assert_eq!(err.code(), "link_expired");
@@ -287,7 +290,7 @@ async fn the_link_dies_when_the_password_changes_by_another_path() {
         &signed.session_token,
         "correct horse battery".into(),
         NEW.into(),
-        NEW,
+        &NEW.into(),
     )
     .await
     .unwrap();
@@ -409,7 +412,7 @@ async fn a_reset_ends_every_session_keeps_nothing_secret_and_tells_the_owner() {
             .unwrap();
     w.ask(MONDAY_MORNING, "tess").await;
     let (token, code) = w.newest_link_and_code(MONDAY_MORNING).await;
-    w.kw.reset_with_link(&ctx, &token, NEW.into(), NEW, None)
+    w.kw.reset_with_link(&ctx, &token, NEW.into(), &NEW.into(), None)
         .await
         .unwrap();
     assert!(
@@ -480,7 +483,7 @@ async fn this_wasnt_me_ends_every_session_and_tells_the_admins() {
     let ctx = w.ctx(MONDAY_MORNING);
     w.ask(MONDAY_MORNING, "tess").await;
     let (token, _) = w.newest_link_and_code(MONDAY_MORNING).await;
-    w.kw.reset_with_link(&ctx, &token, NEW.into(), NEW, None)
+    w.kw.reset_with_link(&ctx, &token, NEW.into(), &NEW.into(), None)
         .await
         .unwrap();
     let intruder = w.kw.sign_in(&ctx, "tess", NEW.into()).await.unwrap();
@@ -540,7 +543,7 @@ async fn the_code_leads_to_the_reset_page_from_the_requesting_browser_only() {
             .is_err()
     );
     assert!(w.kw.check_reset_link(&ctx, &link).await.is_err());
-    w.kw.reset_with_link(&ctx, token.expose(), NEW.into(), NEW, None)
+    w.kw.reset_with_link(&ctx, token.expose(), NEW.into(), &NEW.into(), None)
         .await
         .unwrap();
 }
@@ -609,7 +612,7 @@ async fn a_policy_failure_leaves_the_link_usable_and_changes_nothing() {
     let (token, _) = w.newest_link_and_code(MONDAY_MORNING).await;
     let ctx = w.ctx(MONDAY_MORNING);
     let err =
-        w.kw.reset_with_link(&ctx, &token, "kwx9v".into(), "kwx9w", None)
+        w.kw.reset_with_link(&ctx, &token, "kwx9v".into(), &"kwx9w".into(), None)
             .await
             .unwrap_err();
     let ResetError::PasswordPolicy { violations, .. } = err else {
@@ -620,9 +623,15 @@ async fn a_policy_failure_leaves_the_link_usable_and_changes_nothing() {
         ["too_short", "mismatch"]
     );
     let err =
-        w.kw.reset_with_link(&ctx, &token, "x".repeat(300), &"x".repeat(300), None)
-            .await
-            .unwrap_err();
+        w.kw.reset_with_link(
+            &ctx,
+            &token,
+            "x".repeat(300).into(),
+            &"x".repeat(300).into(),
+            None,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "password_policy");
     assert!(w.kw.check_reset_link(&ctx, &token).await.is_ok());
     assert!(
@@ -652,7 +661,7 @@ async fn junk_tokens_are_unknown_links() {
             "{junk:?}"
         );
         let err =
-            w.kw.reset_with_link(&ctx, junk, NEW.into(), NEW, None)
+            w.kw.reset_with_link(&ctx, junk, NEW.into(), &NEW.into(), None)
                 .await
                 .unwrap_err();
         assert_eq!(err.code(), "link_unknown");
@@ -716,11 +725,11 @@ async fn the_reset_page_can_ask_for_the_username_again() {
             .ask_username
     );
     let err =
-        w.kw.reset_with_link(&ctx, &token, NEW.into(), NEW, Some("someone"))
+        w.kw.reset_with_link(&ctx, &token, NEW.into(), &NEW.into(), Some("someone"))
             .await
             .unwrap_err();
     assert_eq!(err.code(), "username_mismatch");
-    w.kw.reset_with_link(&ctx, &token, NEW.into(), NEW, Some("Tess"))
+    w.kw.reset_with_link(&ctx, &token, NEW.into(), &NEW.into(), Some("Tess"))
         .await
         .unwrap();
 }

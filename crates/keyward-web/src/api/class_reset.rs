@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use keyward_core::classroom::class_reset::{ClassReset, ClassResetMode};
-use keyward_core::error::Code;
-use keyward_core::types::ClassId;
+use keyward_core::types::{ClassId, Password};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
@@ -107,23 +106,6 @@ impl From<ClassReset> for ClassResetAnswer {
     }
 }
 
-/// The mode of a request, or the 422 that says what is wrong with it.
-fn mode_of(body: ClassResetRequest) -> Result<ClassResetMode, AppError> {
-    let invalid = |code, message| AppError::new(code, message);
-    match (body.mode.as_deref(), body.password) {
-        (Some("same"), password) => Ok(ClassResetMode::Same(password)),
-        (Some("individual"), None) => Ok(ClassResetMode::Individual),
-        (Some("individual"), Some(_)) => Err(invalid(
-            Code::UnexpectedPassword,
-            "A password is given only with mode \"same\"; \"individual\" generates one for each learner.",
-        )),
-        _ => Err(invalid(
-            Code::InvalidMode,
-            "mode must be \"same\" or \"individual\".",
-        )),
-    }
-}
-
 /// Reset the password of every learner of a class who has one, all or none:
 /// `same` gives everyone one password (the one given, or a generated one),
 /// `individual` a new generated password each. Their sessions end.
@@ -152,7 +134,8 @@ pub async fn reset(
     ApiJson(body): ApiJson<ClassResetRequest>,
 ) -> Result<Json<ClassResetAnswer>, AppError> {
     let class = path_id(path, ClassId::parse)?;
-    let mode = mode_of(body)?;
+    let password = body.password.map(Password::from);
+    let mode = ClassResetMode::parse(body.mode.as_deref(), password).map_err(coded)?;
     let reset = state
         .kw
         .reset_class_passwords(&state.ctx(&client), &actor, &class, mode)

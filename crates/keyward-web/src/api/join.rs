@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use keyward_core::activation::{ClassCodeInfo, JoinInput, JoinedClass};
 use keyward_core::schools::SchoolError;
-use keyward_core::types::ClassId;
+use keyward_core::types::{ClassId, Password};
 
 use super::ErrorBody;
 use super::users::UserBody;
@@ -129,8 +129,8 @@ pub async fn join(
         first_name: body.first_name,
         last_name: body.last_name,
         username: body.username,
-        password: body.password,
-        confirm_password: body.confirm_password,
+        password: body.password.into(),
+        confirm_password: body.confirm_password.map(Password::from),
     };
     let account = state
         .kw

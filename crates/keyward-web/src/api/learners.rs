@@ -6,12 +6,11 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use keyward_core::error::Code;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use keyward_core::classroom::passwords::{IssuedPassword, NewPasswordChoice};
-use keyward_core::types::{SchoolId, UserId};
+use keyward_core::types::{Password, SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
@@ -103,29 +102,14 @@ pub async fn reset(
     ApiJson(body): ApiJson<NewLearnerPassword>,
 ) -> Result<Json<LearnerPassword>, AppError> {
     let learner = learner_of(path)?;
-    let choice = choice_of(&body.mode, body.password)?;
+    let password = body.password.map(Password::from);
+    let choice = NewPasswordChoice::parse(&body.mode, password).map_err(coded)?;
     let issued = state
         .kw
         .reset_learner_password(&state.ctx(&client), &actor, &learner, choice)
         .await
         .map_err(coded)?;
     Ok(Json(LearnerPassword::of(&learner, issued)))
-}
-
-/// The new password asked for: `generate`, or `set` with the password.
-fn choice_of(mode: &str, password: Option<String>) -> Result<NewPasswordChoice, AppError> {
-    match (mode, password) {
-        ("generate", _) => Ok(NewPasswordChoice::Generate),
-        ("set", Some(password)) => Ok(NewPasswordChoice::Chosen(password)),
-        ("set", None) => Err(AppError::new(
-            Code::PasswordMissing,
-            "Give the password to set, or use mode \"generate\".",
-        )),
-        _ => Err(AppError::new(
-            Code::InvalidMode,
-            "mode must be \"generate\" or \"set\".",
-        )),
-    }
 }
 
 /// Show a learner's existing password, when a sealed copy is kept. Audited.

@@ -230,8 +230,8 @@ pub async fn reset(
         .reset_with_link(
             &state.ctx(&client),
             &token_of(path),
-            body.new_password,
-            &body.confirm_password,
+            body.new_password.into(),
+            &body.confirm_password.into(),
             body.username.as_deref(),
         )
         .await
@@ -305,9 +305,9 @@ pub async fn change_password(
             &state.ctx(&client),
             &caller.session,
             &caller.token,
-            body.current_password,
-            body.new_password,
-            &body.confirm_password,
+            body.current_password.into(),
+            body.new_password.into(),
+            &body.confirm_password.into(),
         )
         .await
         .map_err(coded)?;

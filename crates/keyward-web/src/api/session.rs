@@ -88,7 +88,11 @@ pub async fn sign_in(
 ) -> Result<Response, AppError> {
     let signed_in = state
         .kw
-        .sign_in(&state.ctx(&client), &request.username, request.password)
+        .sign_in(
+            &state.ctx(&client),
+            &request.username,
+            request.password.into(),
+        )
         .await
         .map_err(|err| match err {
             SignInError::Internal(internal) => AppError::internal(&internal),

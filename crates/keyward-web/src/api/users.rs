@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::activation::ActivationInput;
 use keyward_core::admin::{CreateUserError, CustomRole, NewPendingUser};
-use keyward_core::authz::{Permission, Role};
-use keyward_core::types::{ClassId, SchoolId, UserId};
+use keyward_core::authz::Permission;
+use keyward_core::types::{ClassId, Password, SchoolId, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
@@ -170,9 +170,7 @@ pub async fn create(
 impl NewUser {
     /// The request to the core, with the role and the ids parsed.
     fn into_request(self) -> Result<NewPendingUser, AppError> {
-        let role = Role::parse(&self.role).ok_or_else(|| {
-            invalid("The role is platform_admin, lead_teacher, teacher, learner or parent.")
-        })?;
+        let role = NewPendingUser::parse_role(&self.role).map_err(coded)?;
         let school_id = match self.school_id.as_deref() {
             Some(id) => Some(SchoolId::parse(id).ok_or_else(AppError::not_found)?),
             None => None,
@@ -256,8 +254,8 @@ pub async fn activate(
     let input = ActivationInput {
         code: body.code,
         username: body.username,
-        password: body.password,
-        confirm_password: body.confirm_password,
+        password: body.password.into(),
+        confirm_password: body.confirm_password.map(Password::from),
         email: body.email,
         first_name: body.first_name,
         last_name: body.last_name,

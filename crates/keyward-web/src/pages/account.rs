@@ -137,9 +137,9 @@ pub async fn submit_password(
             &state.ctx(&client),
             &session,
             &token,
-            form.current_password,
-            form.new_password,
-            &form.confirm_password,
+            form.current_password.into(),
+            form.new_password.into(),
+            &form.confirm_password.into(),
         )
         .await;
     let told = told(outcome)?;

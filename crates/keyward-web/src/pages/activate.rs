@@ -193,8 +193,8 @@ impl AccountForm {
         ActivationInput {
             code: self.code,
             username: self.username,
-            password: self.password,
-            confirm_password: Some(self.confirm_password),
+            password: self.password.into(),
+            confirm_password: Some(self.confirm_password.into()),
             email: self.email,
             first_name: self.first_name,
             last_name: self.last_name,

@@ -17,7 +17,7 @@ use keyward_core::classroom::class_reset::{
     ClassReset, ClassResetError, ClassResetKind, ClassResetMode, ClassResetPreview,
 };
 use keyward_core::policy::{Hint, Violation};
-use keyward_core::types::ClassId;
+use keyward_core::types::{ClassId, Password};
 
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
@@ -120,15 +120,13 @@ csrf_forms!(ResetForm);
 
 impl ResetForm {
     /// The reset asked for (`None` when no choice was made), and the choice
-    /// as sent, to show again.
+    /// as sent, to show again. The form sends its password field with either
+    /// choice: it counts only with `same`, and blank means "generate one".
     fn into_mode(self) -> (Option<ClassResetMode>, String) {
-        let mode = match self.mode.as_str() {
-            // A blank password field means: generate one.
-            "same" if self.password.is_empty() => Some(ClassResetMode::Same(None)),
-            "same" => Some(ClassResetMode::Same(Some(self.password))),
-            "individual" => Some(ClassResetMode::Individual),
-            _ => None,
-        };
+        let kind = ClassResetKind::parse(&self.mode).ok();
+        let password = Some(Password::from(self.password))
+            .filter(|p| kind == Some(ClassResetKind::Same) && !p.is_empty());
+        let mode = kind.and_then(|kind| ClassResetMode::of(kind, password).ok());
         (mode, self.mode)
     }
 }

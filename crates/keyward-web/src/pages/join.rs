@@ -136,8 +136,8 @@ impl JoinForm {
             first_name: self.first_name,
             last_name: self.last_name,
             username: self.username,
-            password: self.password,
-            confirm_password: Some(self.confirm_password),
+            password: self.password.into(),
+            confirm_password: Some(self.confirm_password.into()),
         }
     }
 }

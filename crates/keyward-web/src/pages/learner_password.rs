@@ -213,10 +213,10 @@ impl ResetForm {
 
     fn choice(self) -> NewPasswordChoice {
         if self.chosen() {
-            NewPasswordChoice::Chosen(self.password)
+            NewPasswordChoice::Chosen(self.password.into())
         } else {
             NewPasswordChoice::Proposed {
-                password: self.password,
+                password: self.password.into(),
                 proof: self.proof,
             }
         }

@@ -231,12 +231,13 @@ pub struct NewForm {
 csrf_forms!(NewForm, ReissueForm);
 
 impl NewForm {
-    /// The request to the core. An unknown role is taken as a learner.
-    fn request(&self) -> NewPendingUser {
-        NewPendingUser {
+    /// The request to the core; an unknown role is refused like the core's
+    /// other refusals.
+    fn request(&self) -> Result<NewPendingUser, CreateUserError> {
+        Ok(NewPendingUser {
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
-            role: Role::parse(&self.role).unwrap_or(Role::Learner),
+            role: NewPendingUser::parse_role(&self.role)?,
             school_id: SchoolId::parse(&self.school_id),
             class_ids: self
                 .class_ids
@@ -244,7 +245,7 @@ impl NewForm {
                 .filter_map(|id| ClassId::parse(id))
                 .collect(),
             email: Some(self.email.clone()).filter(|e| !e.trim().is_empty()),
-        }
+        })
     }
 
     /// What was typed, to show again (long values cut).
@@ -270,12 +271,14 @@ pub async fn create(
         ..
     }: SignedIn<return_to::Users, RepeatedForm<NewForm>>,
 ) -> Result<Response, AppError> {
-    let request = form.request();
-    match state
-        .kw
-        .create_user(&state.ctx(&client), &actor, &request)
-        .await
-    {
+    let outcome = match form.request() {
+        Ok(request) => {
+            let ctx = state.ctx(&client);
+            state.kw.create_user(&ctx, &actor, &request).await
+        }
+        Err(err) => Err(err),
+    };
+    match outcome {
         Ok(created) => Ok(Redirect::to(&format!("/users/{}?added=1", created.id)).into_response()),
         Err(CreateUserError::Internal(internal)) => Err(AppError::internal(&internal)),
         Err(CreateUserError::Invalid(message)) => {

@@ -323,8 +323,8 @@ pub async fn submit_reset(
         .reset_with_link(
             &ctx,
             &token,
-            form.new_password,
-            &form.confirm_password,
+            form.new_password.into(),
+            &form.confirm_password.into(),
             Some(&form.username),
         )
         .await;

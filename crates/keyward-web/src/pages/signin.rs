@@ -200,7 +200,7 @@ pub async fn submit_password(
     }
     match state
         .kw
-        .sign_in(&state.ctx(&client), &username, form.password)
+        .sign_in(&state.ctx(&client), &username, form.password.into())
         .await
     {
         Ok(signed_in) => Ok(signed_in_redirect(&state, &visitor, &signed_in, next)),

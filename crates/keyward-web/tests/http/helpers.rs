@@ -84,7 +84,7 @@ impl TestApp {
         let rng = SeededRandom::new(11);
         let ctx = ctx_at(MONDAY_MORNING, &rng);
         let username = Username::parse(username).expect("valid username");
-        let password = Password::new(password.to_owned()).expect("password not too long");
+        let password = Password::from(password);
         self.kw
             .create_platform_admin(&ctx, &username, None, &password)
             .await

@@ -117,7 +117,7 @@ async fn recovery_for_an_existing_and_a_missing_account_moves_the_same_metrics()
             &ctx,
             &keyward_core::types::Username::parse(ADMIN_USERNAME).unwrap(),
             Some(&email),
-            &keyward_core::types::Password::new(ADMIN_PASSWORD.into()).unwrap(),
+            &keyward_core::types::Password::from(ADMIN_PASSWORD),
         )
         .await
         .unwrap();

@@ -489,6 +489,67 @@ async fn the_pages_of_seed_002_show_each_role_its_own() {
     );
 }
 
+/// **Add a person** refuses a role it does not know, as the API does, rather
+/// than making a learner of them.
+#[tokio::test]
+async fn add_a_person_refuses_an_unknown_role() {
+    let app = demo_app().await;
+    let mut lead = app.signed_in_browser("demo.lead", PASSWORD).await;
+    let form = lead.get("/users/new").await;
+    let csrf = form.field("csrf_token").unwrap();
+    let school = form
+        .text()
+        .split("name=\"school_id\"")
+        .nth(1)
+        .and_then(|rest| rest.split("value=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .unwrap()
+        .to_owned();
+    let before = app
+        .send(call(
+            "GET",
+            "/api/v1/users",
+            &app.api_session_as("demo.lead", PASSWORD).await,
+            None,
+        ))
+        .await
+        .json();
+    let refused = lead
+        .post_form(
+            "/users/new",
+            &[
+                ("csrf_token", &csrf),
+                ("first_name", "Wanda"),
+                ("last_name", "Wizard"),
+                ("role", "wizard"),
+                ("school_id", &school),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .page_text()
+            .contains("The role is platform_admin, lead_teacher, teacher, learner or parent."),
+        "{}",
+        refused.page_text()
+    );
+    assert!(
+        refused.text().contains("value=\"Wanda\""),
+        "what was typed is kept"
+    );
+    let after = app
+        .send(call(
+            "GET",
+            "/api/v1/users",
+            &app.api_session_as("demo.lead", PASSWORD).await,
+            None,
+        ))
+        .await
+        .json();
+    assert_eq!(before, after, "nobody was added");
+}
+
 #[tokio::test]
 async fn a_custom_role_grants_its_permissions_in_its_school_and_no_more() {
     let app = demo_app().await;

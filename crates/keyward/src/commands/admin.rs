@@ -62,6 +62,9 @@ fn read_password() -> Result<Password, CommandError> {
             "no password on standard input (pipe it in, e.g. `keyward admin create --username NAME < password.txt`)",
         ));
     }
-    Password::new(line.to_owned())
-        .ok_or_else(|| failed("the password is longer than keyward accepts"))
+    let password = Password::from(line);
+    if password.is_over_long() {
+        return Err(failed("the password is longer than keyward accepts"));
+    }
+    Ok(password)
 }

@@ -42,7 +42,8 @@ pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
     let kw = open(settings).await?;
     let typed: BTreeMap<String, Password> = passwords
         .iter()
-        .filter_map(|(name, text)| Password::new(text.clone()).map(|p| (name.clone(), p)))
+        .map(|(name, text)| (name.clone(), Password::from(text.as_str())))
+        .filter(|(_, password)| !password.is_over_long())
         .collect();
     let ctx = Ctx::new(UnixTime::now(), &OsRandom);
     kw.seed_demo(&ctx, &typed)

@@ -316,7 +316,7 @@ async fn bad_names_usernames_and_passwords_are_refused_before_anything_is_made()
         ),
         (
             JoinInput {
-                password: "x".repeat(300),
+                password: "x".repeat(300).into(),
                 ..join_input(&w.code, "zoe.z")
             },
             "password_policy",

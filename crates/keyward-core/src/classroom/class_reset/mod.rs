@@ -19,6 +19,7 @@ use crate::Keyward;
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
+use crate::classroom::ModeError;
 use crate::classroom::passwords::{keep_staff_password, school_keeps_copies_in};
 use crate::crypto::hashing::HashingError;
 use crate::error::{Code, CodedError, Internal};
@@ -37,12 +38,29 @@ const GENERATION_ATTEMPTS: usize = 50;
 pub enum ClassResetMode {
     /// The same password for every learner: the one given (checked against
     /// the school's learner policy for each learner), or a generated one.
-    Same(Option<String>),
+    Same(Option<Password>),
     /// A new generated password for each learner.
     Individual,
 }
 
 impl ClassResetMode {
+    /// The one parser of a reset request's mode and password, for the page
+    /// and the API: `same` with the password to give everyone (none: a
+    /// generated one), or `individual` without one.
+    pub fn parse(mode: Option<&str>, password: Option<Password>) -> Result<Self, ModeError> {
+        let kind = ClassResetKind::parse(mode.unwrap_or_default())?;
+        ClassResetMode::of(kind, password)
+    }
+
+    /// The mode of `kind` with the password given, if any.
+    pub fn of(kind: ClassResetKind, password: Option<Password>) -> Result<Self, ModeError> {
+        match (kind, password) {
+            (ClassResetKind::Same, password) => Ok(ClassResetMode::Same(password)),
+            (ClassResetKind::Individual, None) => Ok(ClassResetMode::Individual),
+            (ClassResetKind::Individual, Some(_)) => Err(ModeError::UnexpectedPassword),
+        }
+    }
+
     fn kind(&self) -> ClassResetKind {
         match self {
             ClassResetMode::Same(_) => ClassResetKind::Same,
@@ -59,6 +77,17 @@ pub enum ClassResetKind {
 }
 
 impl ClassResetKind {
+    /// `same` or `individual`; anything else is `invalid_mode`.
+    pub fn parse(mode: &str) -> Result<Self, ModeError> {
+        match mode {
+            "same" => Ok(ClassResetKind::Same),
+            "individual" => Ok(ClassResetKind::Individual),
+            _ => Err(ModeError::InvalidMode(
+                "mode must be \"same\" or \"individual\".",
+            )),
+        }
+    }
+
     /// Stable name, used by the API and the audit trail.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -457,13 +486,13 @@ impl Keyward {
         mode: ClassResetMode,
     ) -> Result<Vec<Password>, ClassResetError> {
         match mode {
-            ClassResetMode::Same(Some(text)) => {
-                let Some(password) = Password::new(text) else {
+            ClassResetMode::Same(Some(password)) => {
+                if password.is_over_long() {
                     return Err(ClassResetError::PasswordPolicy {
                         violations: vec![Violation::TooLong],
                         policy: policy.clone(),
                     });
-                };
+                }
                 let mut violations = Vec::new();
                 for learner in learners {
                     for violation in policy.check(&password, Some(learner.username.as_str())) {

@@ -204,7 +204,7 @@ async fn a_chosen_password_that_breaks_the_policy_changes_nothing_and_frees_the_
             &ctx,
             &teacher,
             &class,
-            ClassResetMode::Same(Some("x".repeat(300))),
+            ClassResetMode::Same(Some("x".repeat(300).into())),
         )
         .await
         .unwrap_err();
@@ -506,7 +506,7 @@ async fn a_busy_hashing_pool_changes_nothing_and_frees_the_class() {
     // The one slot is taken (a sign-in's hash, say) while the reset asks.
     let reset_while_busy = || async {
         let stats = kw.hashing_stats();
-        let password = Password::new("Occupant-1".into()).unwrap();
+        let password = Password::from("Occupant-1");
         let occupant = kw.hashing.hash(&password, &rng);
         let reset = async {
             while stats.running.load(std::sync::atomic::Ordering::SeqCst) == 0 {
@@ -619,7 +619,7 @@ fn the_csv_lists_every_learner_with_formulas_neutralised() {
         username: Username::parse(username).unwrap(),
         first_name: first.into(),
         last_name: last.into(),
-        password: Password::new(password.into()).unwrap(),
+        password: Password::from(password),
     };
     let reset = ClassReset {
         class_id: ClassId::generate(&rng).unwrap(),

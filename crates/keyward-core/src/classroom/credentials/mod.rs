@@ -428,7 +428,7 @@ impl Keyward {
                 username,
                 status,
                 password_state,
-                password: password.and_then(Password::new),
+                password: password.map(Password::new),
                 access_code,
                 parent_access_code,
                 withheld,

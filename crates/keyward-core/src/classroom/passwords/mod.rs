@@ -18,6 +18,7 @@ use crate::Keyward;
 use crate::accounts::{Account, AccountStatus};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target, authorize};
+use crate::classroom::ModeError;
 use crate::crypto::hashing::HashingError;
 use crate::error::{Code, CodedError, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
@@ -83,12 +84,27 @@ pub enum NewPasswordChoice {
     /// **Generate new password**: a readable one that fits the policy.
     Generate,
     /// A password staff typed, checked against the learner policy.
-    Chosen(String),
+    Chosen(Password),
     /// The page's two steps: a password from
     /// [`Keyward::propose_learner_password`], sent back with its proof on
     /// **Reset**. It counts as generated only when the proof matches;
     /// otherwise it is a chosen password like any other.
-    Proposed { password: String, proof: String },
+    Proposed { password: Password, proof: String },
+}
+
+impl NewPasswordChoice {
+    /// The one parser of the API's mode and password: `generate` (a password
+    /// given with it is not used), or `set` with the password.
+    pub fn parse(mode: &str, password: Option<Password>) -> Result<Self, ModeError> {
+        match (mode, password) {
+            ("generate", _) => Ok(NewPasswordChoice::Generate),
+            ("set", Some(password)) => Ok(NewPasswordChoice::Chosen(password)),
+            ("set", None) => Err(ModeError::PasswordMissing),
+            _ => Err(ModeError::InvalidMode(
+                "mode must be \"generate\" or \"set\".",
+            )),
+        }
+    }
 }
 
 /// A generated password shown to staff before **Reset**, with a keyed proof
@@ -295,7 +311,7 @@ impl Keyward {
         let username = account.username.as_str();
         let choice = match choice {
             NewPasswordChoice::Proposed { password, proof } => {
-                let expected = self.proposal_proof(learner, &password);
+                let expected = self.proposal_proof(learner, password.expose());
                 if crate::crypto::tokens::constant_time_eq(&proof, &expected) {
                     NewPasswordChoice::Proposed { password, proof }
                 } else {
@@ -310,14 +326,13 @@ impl Keyward {
         };
         let password = match choice {
             NewPasswordChoice::Generate => self.generated_password(&policy, Some(username), ctx)?,
-            NewPasswordChoice::Chosen(text)
-            | NewPasswordChoice::Proposed { password: text, .. } => {
-                let Some(password) = Password::new(text) else {
+            NewPasswordChoice::Chosen(password) | NewPasswordChoice::Proposed { password, .. } => {
+                if password.is_over_long() {
                     return Err(LearnerPasswordError::PasswordPolicy {
                         violations: vec![Violation::TooLong],
                         policy,
                     });
-                };
+                }
                 let violations = policy.check(&password, Some(username));
                 if !violations.is_empty() {
                     return Err(LearnerPasswordError::PasswordPolicy { violations, policy });
@@ -373,7 +388,7 @@ impl Keyward {
         // answer to give staff.
         let plain = store::open_learner_password(&self.db, &self.sealer, learner)
             .await?
-            .and_then(Password::new)
+            .map(Password::new)
             .ok_or_else(|| Internal::new(format!("sealed password of {learner} is missing")))?;
         audit::insert(
             self.db.pool(),

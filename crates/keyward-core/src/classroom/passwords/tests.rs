@@ -72,7 +72,7 @@ async fn a_chosen_password_is_checked_against_the_learner_policy_and_changes_not
             &ctx,
             &lead,
             &ben.id,
-            NewPasswordChoice::Chosen("x".repeat(300)),
+            NewPasswordChoice::Chosen("x".repeat(300).into()),
         )
         .await
         .unwrap_err();
