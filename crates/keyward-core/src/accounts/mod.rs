@@ -104,7 +104,6 @@ impl Account {
 
 /// A session that was just opened: the token goes into the cookie once and is
 /// never stored.
-#[derive(Debug)]
 pub struct SignedIn {
     pub account: Account,
     pub session_token: Token,
@@ -114,12 +113,35 @@ pub struct SignedIn {
     pub device_token: String,
 }
 
+impl std::fmt::Debug for SignedIn {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("account", &self.account)
+            .field("session_token", &self.session_token)
+            .field("csrf_token", &crate::types::REDACTED)
+            .field("device_token", &crate::types::REDACTED)
+            .finish()
+    }
+}
+
 /// A live session found from its cookie.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CurrentSession {
     pub account: Account,
     pub csrf_token: String,
     pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for CurrentSession {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CurrentSession")
+            .field("account", &self.account)
+            .field("csrf_token", &crate::types::REDACTED)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// The purpose under which device cookies are signed.

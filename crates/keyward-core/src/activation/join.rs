@@ -23,7 +23,7 @@ use crate::accounts::throttle;
 const MAX_NAME_CHARS: usize = 80;
 
 /// A class's code as its teachers see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClassCodeInfo {
     pub class_id: ClassId,
     pub class_name: String,
@@ -31,6 +31,18 @@ pub struct ClassCodeInfo {
     pub code: Option<String>,
     /// Whether the code lets anyone join now.
     pub enabled: bool,
+}
+
+impl std::fmt::Debug for ClassCodeInfo {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClassCodeInfo")
+            .field("class_id", &self.class_id)
+            .field("class_name", &self.class_name)
+            .field("code", &crate::types::redacted(&self.code))
+            .field("enabled", &self.enabled)
+            .finish()
+    }
 }
 
 impl From<ClassRow> for ClassCodeInfo {
@@ -45,7 +57,7 @@ impl From<ClassRow> for ClassCodeInfo {
 }
 
 /// What a new learner types to join a class.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct JoinInput {
     pub class_code: String,
     pub first_name: String,
@@ -54,6 +66,20 @@ pub struct JoinInput {
     pub password: Password,
     /// When given, must equal `password` (the pages always send it).
     pub confirm_password: Option<Password>,
+}
+
+impl std::fmt::Debug for JoinInput {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinInput")
+            .field("class_code", &crate::types::REDACTED)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("confirm_password", &self.confirm_password)
+            .finish()
+    }
 }
 
 /// The class a signed-in learner joined.

@@ -60,7 +60,7 @@ impl CodeKind {
 }
 
 /// What the person typed on **Use a code**.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ActivationInput {
     pub code: String,
     pub username: String,
@@ -71,6 +71,21 @@ pub struct ActivationInput {
     /// A parent's own name (parent access codes only; staff accounts already have one).
     pub first_name: Option<String>,
     pub last_name: Option<String>,
+}
+
+impl std::fmt::Debug for ActivationInput {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActivationInput")
+            .field("code", &crate::types::REDACTED)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("confirm_password", &self.confirm_password)
+            .field("email", &self.email)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .finish()
+    }
 }
 
 /// What a code is for, before the person chooses their username.

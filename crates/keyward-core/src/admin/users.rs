@@ -40,11 +40,25 @@ impl NewPendingUser {
 
 /// A created user, with its codes in plain form: shown to staff now, kept
 /// only hashed and sealed.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CreatedUser {
     pub id: UserId,
     pub access_code: String,
     pub parent_access_code: Option<String>,
+}
+
+impl std::fmt::Debug for CreatedUser {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedUser")
+            .field("id", &self.id)
+            .field("access_code", &crate::types::REDACTED)
+            .field(
+                "parent_access_code",
+                &crate::types::redacted(&self.parent_access_code),
+            )
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,11 +110,25 @@ fn clean_name(name: &str, missing: &'static str) -> Result<String, CreateUserErr
 
 /// One user as staff see them, with the codes still waiting to be used
 /// (seed 002's **Show access codes**) when the viewer may show them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UserDetails {
     pub account: crate::accounts::Account,
     pub access_code: Option<String>,
     pub parent_access_code: Option<String>,
+}
+
+impl std::fmt::Debug for UserDetails {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserDetails")
+            .field("account", &self.account)
+            .field("access_code", &crate::types::redacted(&self.access_code))
+            .field(
+                "parent_access_code",
+                &crate::types::redacted(&self.parent_access_code),
+            )
+            .finish()
+    }
 }
 
 /// The username of an account until its owner chooses one. `#` is not

@@ -29,7 +29,7 @@ pub struct School {
 }
 
 /// A class as shown in the class database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Class {
     pub id: ClassId,
     pub school_id: SchoolId,
@@ -37,6 +37,20 @@ pub struct Class {
     pub class_code: Option<String>,
     pub class_code_enabled: bool,
     pub learner_count: i64,
+}
+
+impl std::fmt::Debug for Class {
+    // Secrets never reach a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Class")
+            .field("id", &self.id)
+            .field("school_id", &self.school_id)
+            .field("name", &self.name)
+            .field("class_code", &crate::types::redacted(&self.class_code))
+            .field("class_code_enabled", &self.class_code_enabled)
+            .field("learner_count", &self.learner_count)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

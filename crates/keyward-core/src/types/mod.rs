@@ -1,5 +1,6 @@
 //! Domain values that are valid by construction: a `Username` has been checked,
-//! a `Password` never prints itself. The core takes these, never raw strings.
+//! a `Password` never prints itself (nor does any struct holding a secret:
+//! `REDACTED`). The core takes these, never raw strings.
 
 mod client_addr;
 mod ctx;
@@ -7,6 +8,7 @@ mod email;
 mod ids;
 mod password;
 pub mod random;
+mod redact;
 mod role;
 mod time;
 mod username;
@@ -16,6 +18,7 @@ pub use ctx::Ctx;
 pub use email::{EmailAddress, EmailError};
 pub use ids::{ClassId, SchoolId, UserId};
 pub use password::{MAX_PASSWORD_CHARS, Password};
+pub use redact::{REDACTED, redacted};
 pub use role::Role;
 pub use time::UnixTime;
 pub(crate) use username::username_key;

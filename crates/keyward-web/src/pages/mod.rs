@@ -31,7 +31,7 @@ use crate::shared::limits::ROSTER_BODY_LIMIT_BYTES;
 use crate::state::AppState;
 
 /// What the layout needs to show the navigation menu of a signed-in person.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Nav {
     pub username: String,
     pub display_name: String,
@@ -39,6 +39,19 @@ pub struct Nav {
     pub csrf_token: String,
     /// The menu entries of this person's role: (address, label).
     pub links: Vec<(&'static str, &'static str)>,
+}
+
+impl std::fmt::Debug for Nav {
+    // The CSRF token never reaches a log through `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nav")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("role_label", &self.role_label)
+            .field("csrf_token", &keyward_core::types::REDACTED)
+            .field("links", &self.links)
+            .finish()
+    }
 }
 
 impl Nav {
@@ -249,8 +262,20 @@ pub fn routes() -> Router<AppState> {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{Nav, safe_next};
     use crate::signed_in::return_to;
+
+    #[test]
+    fn the_menu_never_prints_its_csrf_token() {
+        let nav = Nav {
+            username: "amy".into(),
+            display_name: "Amy".into(),
+            role_label: "Learner",
+            csrf_token: "csrf-Sesame-42".into(),
+            links: Vec::new(),
+        };
+        assert!(!format!("{nav:?}").contains("Sesame"));
+    }
 
     #[test]
     fn sign_in_accepts_every_page_it_is_asked_to_return_to() {
