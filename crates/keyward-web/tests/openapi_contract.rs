@@ -547,7 +547,7 @@ fn every_reference_resolves() {
 #[test]
 fn role_and_status_enums_are_the_core_ones() {
     use keyward_core::accounts::AccountStatus;
-    use keyward_core::authz::Role;
+    use keyward_core::types::Role;
 
     let doc = document();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();

@@ -1436,7 +1436,7 @@ fn export_writes_the_credentials_csv_to_standard_output_or_a_private_file() {
             let request = keyward_core::admin::NewPendingUser {
                 first_name: first.into(),
                 last_name: "Lovelace".into(),
-                role: keyward_core::authz::Role::Learner,
+                role: keyward_core::types::Role::Learner,
                 school_id: Some(school.clone()),
                 class_ids: classes,
                 email: None,

@@ -13,8 +13,7 @@ mod permission;
 pub use permission::{Permission, PermissionSet};
 
 use crate::error::Code;
-pub use crate::types::Role;
-use crate::types::{ClassId, SchoolId, UserId};
+use crate::types::{ClassId, Role, SchoolId, UserId};
 
 impl Role {
     /// The permissions the role grants. A platform admin has all of them in

@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use keyward_core::authz::{Actor, Role};
+use keyward_core::authz::Actor;
+use keyward_core::types::Role;
 
 use super::{Nav, render};
 use crate::error::AppError;

@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use keyward_core::accounts::CurrentSession;
 use keyward_core::activation::{ActivationError, JoinInput, JoinedClass};
-use keyward_core::authz::Role;
 use keyward_core::error::CodedError;
 use keyward_core::policy::{Hint, PasswordPolicy, PolicyKind};
+use keyward_core::types::Role;
 
 use super::{Nav, render};
 use crate::error::{AppError, set_retry_after};

@@ -9,11 +9,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use keyward_core::authz::{Actor, Role};
+use keyward_core::authz::Actor;
 use keyward_core::classroom::passwords::{
     IssuedPassword, LearnerPasswordError, LearnerPasswordView, NewPasswordChoice, PasswordState,
 };
 use keyward_core::policy::Hint;
+use keyward_core::types::Role;
 use keyward_core::types::UserId;
 
 use super::{Nav, render};

@@ -72,8 +72,8 @@ impl Nav {
 }
 
 /// The menu of a role, in the seeds' words.
-fn menu_links(role: keyward_core::authz::Role) -> Vec<(&'static str, &'static str)> {
-    use keyward_core::authz::Role;
+fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static str)> {
+    use keyward_core::types::Role;
     match role {
         Role::PlatformAdmin => vec![("/users", "Users")],
         Role::LeadTeacher => vec![

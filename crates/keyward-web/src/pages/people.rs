@@ -12,8 +12,9 @@ use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::admin::{
     CreateUserError, DirectoryError, NewPendingUser, UserDetails, UserQuery,
 };
-use keyward_core::authz::{Action, Actor, Permission, Role, Target, authorize};
+use keyward_core::authz::{Action, Actor, Permission, Target, authorize};
 use keyward_core::schools::{Class, School};
+use keyward_core::types::Role;
 use keyward_core::types::{ClassId, SchoolId, UserId};
 
 use super::{Nav, render};

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use keyward_core::activation::ActivationError;
 use keyward_core::activation::parents::Child;
 use keyward_core::admin::DirectoryError;
-use keyward_core::authz::{Action, Actor, Denied, Permission, Role, Target, authorize};
+use keyward_core::authz::{Action, Actor, Denied, Permission, Target, authorize};
+use keyward_core::types::Role;
 
 use super::people::Row;
 use super::{Nav, Told, render, render_told};

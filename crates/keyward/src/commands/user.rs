@@ -4,9 +4,9 @@
 //! hand out.
 
 use keyward_core::admin::NewPendingUser;
-use keyward_core::authz::Role;
 use keyward_core::error::CodedError;
 use keyward_core::settings::Settings;
+use keyward_core::types::Role;
 use keyward_core::types::random::OsRandom;
 use keyward_core::types::{ClassId, SchoolId, UnixTime};
 use keyward_core::{Ctx, Keyward};
