@@ -1279,7 +1279,7 @@ fn import_creates_the_learners_and_writes_their_codes_to_standard_output() {
     }
     let activated = with_core(&site, async |kw, ctx| {
         let input = keyward_core::activation::ActivationInput {
-            code: access_code.clone(),
+            code: access_code.clone().into(),
             username: "ada.lovelace".into(),
             password: "TigerApple42".into(),
             confirm_password: None,

@@ -14,7 +14,7 @@ use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::Internal;
 use crate::policy::{PolicyKind, Violation};
 use crate::schools::{CLASS_CODE_ALPHABET, CLASS_CODE_LEN, SchoolError};
-use crate::types::{ClassId, Password, Role, SchoolId, UserId, Username};
+use crate::types::{ClassId, Password, Role, SchoolId, TypedCode, UserId, Username};
 
 use super::store::{self, ClassRow};
 use super::{ActivationError, CodeKind, code_throttle, taken_or_internal};
@@ -59,7 +59,7 @@ impl From<ClassRow> for ClassCodeInfo {
 /// What a new learner types to join a class.
 #[derive(Clone, Default)]
 pub struct JoinInput {
-    pub class_code: String,
+    pub class_code: TypedCode,
     pub first_name: String,
     pub last_name: String,
     pub username: String,
@@ -211,7 +211,7 @@ impl Keyward {
         input: &JoinInput,
     ) -> Result<Account, ActivationError> {
         let class = self
-            .find_class_by_code(ctx, &input.class_code, None, None)
+            .find_class_by_code(ctx, input.class_code.expose(), None, None)
             .await?;
         let first_name = clean_name(&input.first_name, "Enter your first name.")?;
         let last_name = clean_name(&input.last_name, "Enter your last name.")?;
@@ -278,14 +278,14 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         actor: &Actor,
-        typed: &str,
+        typed: &TypedCode,
     ) -> Result<JoinedClass, ActivationError> {
         if actor.role != Role::Learner {
             return Err(Denied::Forbidden.into());
         }
         let school = actor.school_id.as_ref().ok_or(Denied::Forbidden)?;
         let class = self
-            .find_class_by_code(ctx, typed, Some(school), Some(&actor.user_id))
+            .find_class_by_code(ctx, typed.expose(), Some(school), Some(&actor.user_id))
             .await?;
         let code = class.class_code.as_deref().unwrap_or_default();
         let mut tx = self.db.begin_write().await?;

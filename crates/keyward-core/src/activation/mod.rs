@@ -25,7 +25,7 @@ use crate::authz::Denied;
 use crate::crypto::hashing::HashingError;
 use crate::error::{Code, CodedError, Internal};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
-use crate::types::{EmailAddress, Password, Role, UserId, Username, UsernameError};
+use crate::types::{EmailAddress, Password, Role, TypedCode, UserId, Username, UsernameError};
 
 /// How long an access code works (R-CODE-1: 30 days).
 pub const ACCESS_CODE_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -62,7 +62,7 @@ impl CodeKind {
 /// What the person typed on **Use a code**.
 #[derive(Clone, Default)]
 pub struct ActivationInput {
-    pub code: String,
+    pub code: TypedCode,
     pub username: String,
     pub password: Password,
     /// When given, must equal `password` (the pages always send it).
@@ -239,9 +239,9 @@ impl Keyward {
     pub async fn inspect_code(
         &self,
         ctx: &Ctx<'_>,
-        typed: &str,
+        typed: &TypedCode,
     ) -> Result<CodeInfo, ActivationError> {
-        let (row, owner) = self.find_code(ctx, typed).await?;
+        let (row, owner) = self.find_code(ctx, typed.expose()).await?;
         let (needs_email, policy_kind) = match row.kind {
             CodeKind::Activation => (!owner.role.is_learner(), PolicyKind::of(owner.role)),
             CodeKind::Parent => (true, PolicyKind::Staff),
@@ -318,7 +318,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         input: &ActivationInput,
     ) -> Result<Account, ActivationError> {
-        let (row, owner) = self.find_code(ctx, &input.code).await?;
+        let (row, owner) = self.find_code(ctx, input.code.expose()).await?;
         let username =
             Username::parse(input.username.trim()).map_err(ActivationError::BadUsername)?;
         let (role, school) = match row.kind {

@@ -85,9 +85,12 @@ async fn a_learner_activates_with_the_code_and_signs_in() {
     let created = w.new_user(Role::Learner).await;
     assert!(created.parent_access_code.is_some());
     let info =
-        w.kw.inspect_code(&w.ctx(), &created.access_code)
-            .await
-            .unwrap();
+        w.kw.inspect_code(
+            &w.ctx(),
+            &crate::types::TypedCode::from(&created.access_code),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         (info.kind, info.needs_email, info.first_name.as_str()),
         (CodeKind::Activation, false, "Nia")
@@ -218,7 +221,11 @@ async fn codes_expire_after_thirty_days_and_wrong_codes_are_throttled() {
     let mut saw_throttle = false;
     for i in 0..20 {
         let ctx = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(i)), &w.rng);
-        match w.kw.inspect_code(&ctx, "ABCDE-FGHJK").await {
+        match w
+            .kw
+            .inspect_code(&ctx, &crate::types::TypedCode::from("ABCDE-FGHJK"))
+            .await
+        {
             Err(ActivationError::Throttled { .. }) => {
                 saw_throttle = true;
                 break;
@@ -238,7 +245,10 @@ async fn a_parent_makes_an_account_linked_to_the_child_and_codes_rest_sealed() {
     let w = world().await;
     let created = w.new_user(Role::Learner).await;
     let parent_code = created.parent_access_code.clone().unwrap();
-    let info = w.kw.inspect_code(&w.ctx(), &parent_code).await.unwrap();
+    let info =
+        w.kw.inspect_code(&w.ctx(), &crate::types::TypedCode::from(&parent_code))
+            .await
+            .unwrap();
     assert_eq!((info.kind, info.needs_email), (CodeKind::Parent, true));
     let parent =
         w.kw.activate(
@@ -313,7 +323,8 @@ async fn parallel_wrong_codes_from_one_address_get_the_sequential_tries_only() {
     let w = world().await;
     let created = w.new_user(Role::Learner).await;
     let attacker = ctx_at(MONDAY_MORNING, &w.rng).with_client(Some("198.51.100.66".into()), None);
-    let guesses = (0..100).map(|_| w.kw.inspect_code(&attacker, "ABCDE-FGHJK"));
+    let guess = crate::types::TypedCode::from("ABCDE-FGHJK");
+    let guesses = (0..100).map(|_| w.kw.inspect_code(&attacker, &guess));
     let answers = futures_util::future::join_all(guesses).await;
     let checked = answers
         .iter()
@@ -327,9 +338,12 @@ async fn parallel_wrong_codes_from_one_address_get_the_sequential_tries_only() {
     assert_eq!((checked, throttled), (11, 89));
     // Nobody else is slowed: there is no counter shared by every client.
     let learner = ctx_at(MONDAY_MORNING, &w.rng).with_client(Some("203.0.113.9".into()), None);
-    w.kw.inspect_code(&learner, &created.access_code)
-        .await
-        .expect("a learner elsewhere uses their code at once");
+    w.kw.inspect_code(
+        &learner,
+        &crate::types::TypedCode::from(&created.access_code),
+    )
+    .await
+    .expect("a learner elsewhere uses their code at once");
 }
 
 #[tokio::test]

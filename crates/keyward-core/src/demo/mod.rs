@@ -327,7 +327,7 @@ impl Keyward {
                 .join_class_as_new_learner(
                     ctx,
                     &crate::activation::JoinInput {
-                        class_code: code.clone(),
+                        class_code: code.clone().into(),
                         first_name: (*first_name).to_owned(),
                         last_name: (*last_name).to_owned(),
                         username: (*username).to_owned(),

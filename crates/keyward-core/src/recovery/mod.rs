@@ -23,7 +23,9 @@ use crate::error::{Code, CodedError, Internal};
 use crate::mail::{self, Outgoing, kind};
 use crate::policy::{PasswordPolicy, PolicyKind, Violation};
 use crate::settings::IdentifyBy;
-use crate::types::{EmailAddress, MAX_USERNAME_CHARS, Password, UnixTime, UserId, Username};
+use crate::types::{
+    EmailAddress, MAX_USERNAME_CHARS, Password, TypedCode, UnixTime, UserId, Username,
+};
 
 pub use crate::accounts::ended;
 
@@ -601,8 +603,9 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         handle_text: &str,
-        code: &str,
+        code: &TypedCode,
     ) -> Result<Token, RedeemCodeError> {
+        let code = code.expose();
         let handle = Token::from_client(handle_text).ok_or(CodeError::NoRequest)?;
         let rows = requests::find_by_handle(&self.db, &handle.digest()).await?;
         let Some(newest) = rows.first() else {

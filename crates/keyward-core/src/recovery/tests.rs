@@ -121,7 +121,11 @@ impl World {
         for _ in 0..times {
             let err = self
                 .kw
-                .redeem_recovery_code(&ctx, asked.handle.expose(), code)
+                .redeem_recovery_code(
+                    &ctx,
+                    asked.handle.expose(),
+                    &crate::types::TypedCode::from(code),
+                )
                 .await
                 .expect_err("a wrong code is refused");
             answers.push(err.code().as_str());
@@ -525,22 +529,34 @@ async fn the_code_leads_to_the_reset_page_from_the_requesting_browser_only() {
     let ctx = w.ctx(MONDAY_MORNING.plus(Duration::from_secs(30)));
     let stranger = Token::generate(&w.rng).unwrap();
     assert_eq!(
-        w.kw.redeem_recovery_code(&ctx, stranger.expose(), &code)
-            .await
-            .unwrap_err()
-            .code(),
+        w.kw.redeem_recovery_code(
+            &ctx,
+            stranger.expose(),
+            &crate::types::TypedCode::from(&code)
+        )
+        .await
+        .unwrap_err()
+        .code(),
         "code_no_request"
     );
     let token =
-        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), &code)
-            .await
-            .unwrap();
+        w.kw.redeem_recovery_code(
+            &ctx,
+            accepted.handle.expose(),
+            &crate::types::TypedCode::from(&code),
+        )
+        .await
+        .unwrap();
     w.kw.check_reset_link(&ctx, token.expose()).await.unwrap();
     // The code is used up, and the emailed link gave way to the new token.
     assert!(
-        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), &code)
-            .await
-            .is_err()
+        w.kw.redeem_recovery_code(
+            &ctx,
+            accepted.handle.expose(),
+            &crate::types::TypedCode::from(&code)
+        )
+        .await
+        .is_err()
     );
     assert!(w.kw.check_reset_link(&ctx, &link).await.is_err());
     w.kw.reset_with_link(&ctx, token.expose(), NEW.into(), &NEW.into(), None)
@@ -558,9 +574,13 @@ async fn five_wrong_codes_end_the_code_and_it_expires_after_ten_minutes() {
     let wrong = a_wrong_code(&code);
     for attempt in 1..=5 {
         let err =
-            w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), wrong)
-                .await
-                .unwrap_err();
+            w.kw.redeem_recovery_code(
+                &ctx,
+                accepted.handle.expose(),
+                &crate::types::TypedCode::from(wrong),
+            )
+            .await
+            .unwrap_err();
         let expected = if attempt < 5 {
             "code_wrong"
         } else {
@@ -569,9 +589,13 @@ async fn five_wrong_codes_end_the_code_and_it_expires_after_ten_minutes() {
         assert_eq!(err.code(), expected, "attempt {attempt}");
     }
     let err =
-        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), &code)
-            .await
-            .unwrap_err();
+        w.kw.redeem_recovery_code(
+            &ctx,
+            accepted.handle.expose(),
+            &crate::types::TypedCode::from(&code),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "code_too_many_tries");
 
     let later = MONDAY_MORNING.plus(Duration::from_secs(7200));
@@ -579,9 +603,13 @@ async fn five_wrong_codes_end_the_code_and_it_expires_after_ten_minutes() {
     let (_, code) = w.newest_link_and_code(later).await;
     let too_late = w.ctx(later.plus(Duration::from_secs(600)));
     let err =
-        w.kw.redeem_recovery_code(&too_late, again.handle.expose(), &code)
-            .await
-            .unwrap_err();
+        w.kw.redeem_recovery_code(
+            &too_late,
+            again.handle.expose(),
+            &crate::types::TypedCode::from(&code),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "code_expired");
 }
 
@@ -592,9 +620,13 @@ async fn unknown_accounts_give_the_same_code_answers() {
     let ctx = w.ctx(MONDAY_MORNING);
     for attempt in 1..=5 {
         let err =
-            w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), "12345678")
-                .await
-                .unwrap_err();
+            w.kw.redeem_recovery_code(
+                &ctx,
+                accepted.handle.expose(),
+                &crate::types::TypedCode::from("12345678"),
+            )
+            .await
+            .unwrap_err();
         let expected = if attempt < 5 {
             "code_wrong"
         } else {
@@ -751,17 +783,21 @@ async fn parallel_wrong_codes_get_no_more_tries_than_one_after_another() {
     let accepted = w.ask(MONDAY_MORNING, "tess").await;
     let (_, code) = w.newest_link_and_code(MONDAY_MORNING).await;
     let ctx = w.ctx(MONDAY_MORNING);
-    let wrong = a_wrong_code(&code);
+    let wrong = crate::types::TypedCode::from(a_wrong_code(&code));
     let guesses = (0..100).map(|_| {
-        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), wrong)
+        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), &wrong)
     });
     let answers = futures_util::future::join_all(guesses).await;
     assert!(answers.iter().all(Result::is_err));
     assert_eq!(compared_codes(&w.kw).await, 5);
     let err =
-        w.kw.redeem_recovery_code(&ctx, accepted.handle.expose(), &code)
-            .await
-            .unwrap_err();
+        w.kw.redeem_recovery_code(
+            &ctx,
+            accepted.handle.expose(),
+            &crate::types::TypedCode::from(&code),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "code_too_many_tries");
 }
 
@@ -775,9 +811,13 @@ async fn a_new_email_brings_no_new_code_tries() {
     let again = w.ask(MONDAY_MORNING, "tess").await;
     let (_, code) = w.newest_link_and_code(MONDAY_MORNING).await;
     let err =
-        w.kw.redeem_recovery_code(&ctx, again.handle.expose(), &code)
-            .await
-            .unwrap_err();
+        w.kw.redeem_recovery_code(
+            &ctx,
+            again.handle.expose(),
+            &crate::types::TypedCode::from(&code),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "code_too_many_tries");
     // The emailed link itself still works: the owner is not locked out.
     let (link, _) = w.newest_link_and_code(MONDAY_MORNING).await;
@@ -850,9 +890,13 @@ async fn a_throttled_account_answers_the_code_page_like_an_unknown_one() {
     let ctx = w.ctx(MONDAY_MORNING);
     for handle in [&throttled.handle, &unknown.handle] {
         let err =
-            w.kw.redeem_recovery_code(&ctx, handle.expose(), "23456789")
-                .await
-                .unwrap_err();
+            w.kw.redeem_recovery_code(
+                &ctx,
+                handle.expose(),
+                &crate::types::TypedCode::from("23456789"),
+            )
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "code_wrong");
     }
 }

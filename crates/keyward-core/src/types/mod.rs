@@ -11,6 +11,7 @@ pub mod random;
 mod redact;
 mod role;
 mod time;
+mod typed_code;
 mod username;
 
 pub use client_addr::throttle_group;
@@ -21,5 +22,6 @@ pub use password::{MAX_PASSWORD_CHARS, Password};
 pub use redact::{REDACTED, redacted};
 pub use role::Role;
 pub use time::UnixTime;
+pub use typed_code::TypedCode;
 pub(crate) use username::username_key;
 pub use username::{MAX_USERNAME_CHARS, MIN_USERNAME_CHARS, Username, UsernameError};

@@ -125,7 +125,7 @@ pub async fn join(
     ApiJson(body): ApiJson<JoinRequest>,
 ) -> Result<Response, AppError> {
     let input = JoinInput {
-        class_code: body.class_code,
+        class_code: keyward_core::types::TypedCode::from(body.class_code),
         first_name: body.first_name,
         last_name: body.last_name,
         username: body.username,
@@ -169,7 +169,11 @@ pub async fn join_another_class(
     let actor = caller.session.account.actor();
     let joined = state
         .kw
-        .join_class(&state.ctx(&client), &actor, &body.class_code)
+        .join_class(
+            &state.ctx(&client),
+            &actor,
+            &keyward_core::types::TypedCode::from(&body.class_code),
+        )
         .await
         .map_err(coded)?;
     Ok(Json(joined.into()))

@@ -266,7 +266,11 @@ pub async fn code(
         .to_owned();
     let token = state
         .kw
-        .redeem_recovery_code(&state.ctx(&client), &handle, &body.code)
+        .redeem_recovery_code(
+            &state.ctx(&client),
+            &handle,
+            &keyward_core::types::TypedCode::from(&body.code),
+        )
         .await
         .map_err(|err| match err {
             RedeemCodeError::Internal(internal) => AppError::internal(&internal),

@@ -252,7 +252,7 @@ pub async fn activate(
     ApiJson(body): ApiJson<ActivateRequest>,
 ) -> Result<Response, AppError> {
     let input = ActivationInput {
-        code: body.code,
+        code: keyward_core::types::TypedCode::from(body.code),
         username: body.username,
         password: body.password.into(),
         confirm_password: body.confirm_password.map(Password::from),
@@ -339,7 +339,11 @@ pub async fn link_child(
 ) -> Result<Json<ChildBody>, AppError> {
     let child = state
         .kw
-        .link_child(&state.ctx(&client), &actor, &body.parent_access_code)
+        .link_child(
+            &state.ctx(&client),
+            &actor,
+            &keyward_core::types::TypedCode::from(&body.parent_access_code),
+        )
         .await
         .map_err(coded)?;
     Ok(Json(ChildBody::from(child)))

@@ -114,7 +114,14 @@ pub async fn submit_code(
     PageForm(form): PageForm<CodeForm>,
 ) -> Result<Response, AppError> {
     visitor.verify_csrf(&form.csrf_token)?;
-    match state.kw.inspect_code(&state.ctx(&client), &form.code).await {
+    match state
+        .kw
+        .inspect_code(
+            &state.ctx(&client),
+            &keyward_core::types::TypedCode::from(&form.code),
+        )
+        .await
+    {
         Ok(info) => {
             let page = account_page(&visitor, form.code.trim(), &info, "", "", Vec::new());
             Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
@@ -155,7 +162,7 @@ pub async fn submit_account(
     };
     // Problems with the code itself go back to the first step.
     if is_about_the_code(&err) {
-        return problem(&visitor, &state, &err, input.code);
+        return problem(&visitor, &state, &err, input.code.expose().to_owned());
     }
     account_again(&state, &ctx, &visitor, input, &err).await
 }
@@ -171,14 +178,14 @@ async fn account_again(
 ) -> Result<Response, AppError> {
     let info = match state.kw.inspect_code(ctx, &input.code).await {
         Ok(info) => info,
-        Err(err) => return problem(visitor, state, &err, input.code),
+        Err(err) => return problem(visitor, state, &err, input.code.expose().to_owned()),
     };
     let status = AppError::from_coded(err).status;
     tracing::info!(code = err.code().as_str(), "activation refused");
     let email = input.email.as_deref().unwrap_or("");
     let page = account_page(
         visitor,
-        &input.code,
+        input.code.expose(),
         &info,
         &input.username,
         email,
@@ -191,7 +198,7 @@ impl AccountForm {
     /// The request to the core (the CSRF token is checked by then).
     fn into_input(self) -> ActivationInput {
         ActivationInput {
-            code: self.code,
+            code: self.code.into(),
             username: self.username,
             password: self.password.into(),
             confirm_password: Some(self.confirm_password.into()),

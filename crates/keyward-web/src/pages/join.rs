@@ -13,7 +13,7 @@ use keyward_core::accounts::CurrentSession;
 use keyward_core::activation::{ActivationError, JoinInput, JoinedClass};
 use keyward_core::error::CodedError;
 use keyward_core::policy::{Hint, PasswordPolicy, PolicyKind};
-use keyward_core::types::Role;
+use keyward_core::types::{Role, TypedCode};
 
 use super::{Nav, render};
 use crate::error::{AppError, set_retry_after};
@@ -132,7 +132,7 @@ impl JoinForm {
     /// The request to the core (the CSRF token is checked by then).
     fn into_input(self) -> JoinInput {
         JoinInput {
-            class_code: self.class_code,
+            class_code: self.class_code.into(),
             first_name: self.first_name,
             last_name: self.last_name,
             username: self.username,
@@ -189,7 +189,7 @@ impl JoinPage {
         JoinPage {
             nav: Nav::of(visitor),
             csrf_token: visitor.csrf_token(),
-            class_code: echo(&input.class_code),
+            class_code: echo(input.class_code.expose()),
             first_name: echo(&input.first_name),
             last_name: echo(&input.last_name),
             username: echo(&input.username),
@@ -259,19 +259,19 @@ pub async fn submit_join_class(
     visitor.verify_csrf(&form.csrf_token)?;
     let ctx = state.ctx(&client);
     let actor = session.account.actor();
-    let (status, page, retry_after) =
-        match state.kw.join_class(&ctx, &actor, &form.class_code).await {
-            Ok(joined) => {
-                let page = join_class_page(&visitor, "", Some(joined_notice(&joined)), Vec::new());
-                (StatusCode::OK, page, None)
-            }
-            Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
-            Err(err) => {
-                let app = AppError::from_coded(&err);
-                let page = join_class_page(&visitor, &form.class_code, None, vec![err.to_string()]);
-                (app.status, page, app.retry_after_secs)
-            }
-        };
+    let typed = TypedCode::from(&form.class_code);
+    let (status, page, retry_after) = match state.kw.join_class(&ctx, &actor, &typed).await {
+        Ok(joined) => {
+            let page = join_class_page(&visitor, "", Some(joined_notice(&joined)), Vec::new());
+            (StatusCode::OK, page, None)
+        }
+        Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
+        Err(err) => {
+            let app = AppError::from_coded(&err);
+            let page = join_class_page(&visitor, &form.class_code, None, vec![err.to_string()]);
+            (app.status, page, app.retry_after_secs)
+        }
+    };
     let mut response = render(status, &page);
     set_retry_after(&mut response, retry_after);
     Ok(visitor.respond(&state, response))

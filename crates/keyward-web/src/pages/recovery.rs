@@ -216,7 +216,11 @@ pub async fn submit_code(
         .to_owned();
     match state
         .kw
-        .redeem_recovery_code(&state.ctx(&client), &handle, &form.code)
+        .redeem_recovery_code(
+            &state.ctx(&client),
+            &handle,
+            &keyward_core::types::TypedCode::from(&form.code),
+        )
         .await
     {
         Ok(token) => Ok(Redirect::to(&format!("/recovery/{}", token.expose())).into_response()),

@@ -201,7 +201,11 @@ pub async fn link_child(
 ) -> Result<Response, AppError> {
     let linked = state
         .kw
-        .link_child(&state.ctx(&client), &actor, &form.parent_access_code)
+        .link_child(
+            &state.ctx(&client),
+            &actor,
+            &keyward_core::types::TypedCode::from(&form.parent_access_code),
+        )
         .await;
     let told = match linked {
         Ok(_) => Told::done("Your child is now linked to your account."),

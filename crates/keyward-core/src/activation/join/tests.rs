@@ -89,7 +89,7 @@ impl World {
             .activate(
                 &self.ctx(),
                 &crate::activation::ActivationInput {
-                    code: created.access_code,
+                    code: crate::types::TypedCode::from(created.access_code),
                     username: username.into(),
                     password: "a fine passphrase".into(),
                     confirm_password: None,
@@ -424,9 +424,13 @@ async fn an_existing_learner_joins_a_second_class_and_its_teacher_then_sees_them
     );
 
     let joined =
-        w.kw.join_class(&w.ctx(), &amy, &as_typed(&code_5a))
-            .await
-            .unwrap();
+        w.kw.join_class(
+            &w.ctx(),
+            &amy,
+            &crate::types::TypedCode::from(&as_typed(&code_5a)),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         joined,
         JoinedClass {
@@ -443,9 +447,15 @@ async fn an_existing_learner_joins_a_second_class_and_its_teacher_then_sees_them
     .unwrap();
     // Still in Class 4B, and joining again is harmless.
     assert_eq!(amy_target().await.classes.len(), 2);
-    let again = w.kw.join_class(&w.ctx(), &amy, &code_5a).await.unwrap();
+    let again =
+        w.kw.join_class(&w.ctx(), &amy, &crate::types::TypedCode::from(&code_5a))
+            .await
+            .unwrap();
     assert!(!again.newly_enrolled);
-    let own = w.kw.join_class(&w.ctx(), &amy, &w.code).await.unwrap();
+    let own =
+        w.kw.join_class(&w.ctx(), &amy, &crate::types::TypedCode::from(&w.code))
+            .await
+            .unwrap();
     assert_eq!((own.class_id, own.newly_enrolled), (w.class.clone(), false));
 }
 
@@ -456,9 +466,13 @@ async fn joining_another_class_is_for_learners_and_their_own_school() {
     let (_, foreign_code) = w.class_in(&other, "Elsewhere 1", &[]).await;
     let amy = actor_named(&w.kw, "demo.amy").await;
     let err =
-        w.kw.join_class(&w.ctx(), &amy, &foreign_code)
-            .await
-            .unwrap_err();
+        w.kw.join_class(
+            &w.ctx(),
+            &amy,
+            &crate::types::TypedCode::from(&foreign_code),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "code_unknown");
     for who in [
         &w.teacher,
@@ -466,7 +480,10 @@ async fn joining_another_class_is_for_learners_and_their_own_school() {
         &w.admin,
         &actor_named(&w.kw, "demo.parent").await,
     ] {
-        let err = w.kw.join_class(&w.ctx(), who, &w.code).await.unwrap_err();
+        let err =
+            w.kw.join_class(&w.ctx(), who, &crate::types::TypedCode::from(&w.code))
+                .await
+                .unwrap_err();
         assert_eq!(err.code(), "forbidden");
     }
     w.kw.set_class_code_enabled(&w.ctx(), &w.lead, &w.class, false)
@@ -476,7 +493,10 @@ async fn joining_another_class_is_for_learners_and_their_own_school() {
     w.kw.set_class_code_enabled(&w.ctx(), &w.lead, &class_5a, false)
         .await
         .unwrap();
-    let err = w.kw.join_class(&w.ctx(), &amy, &code_5a).await.unwrap_err();
+    let err =
+        w.kw.join_class(&w.ctx(), &amy, &crate::types::TypedCode::from(&code_5a))
+            .await
+            .unwrap_err();
     assert_eq!(err.code(), "code_unknown");
     let target = w.kw.user_target(&amy.user_id).await.unwrap().unwrap();
     assert_eq!(target.classes, vec![w.class.clone()]);
@@ -513,7 +533,10 @@ async fn wrong_class_codes_are_throttled_even_before_a_right_one() {
             .unwrap_err();
     assert_eq!(err.code(), "too_many_attempts");
     let amy = actor_named(&w.kw, "demo.amy").await;
-    let err = w.kw.join_class(&now, &amy, &w.code).await.unwrap_err();
+    let err =
+        w.kw.join_class(&now, &amy, &crate::types::TypedCode::from(&w.code))
+            .await
+            .unwrap_err();
     assert_eq!(err.code(), "too_many_attempts");
     // Another address is not held up by this one.
     let elsewhere = Ctx::new(now.now, &w.rng).with_client(Some("198.51.100.7".into()), None);

@@ -10,7 +10,7 @@ use crate::Keyward;
 use crate::accounts::Account;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::Actor;
-use crate::types::Role;
+use crate::types::{Role, TypedCode};
 
 /// A child as their parent sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +28,12 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         parent: &Actor,
-        typed_code: &str,
+        typed_code: &TypedCode,
     ) -> Result<Child, ActivationError> {
         if parent.role != Role::Parent {
             return Err(ActivationError::UnknownCode);
         }
-        let (row, child) = self.find_code(ctx, typed_code).await?;
+        let (row, child) = self.find_code(ctx, typed_code.expose()).await?;
         if row.kind != CodeKind::Parent || child.school_id != parent.school_id {
             return Err(ActivationError::UnknownCode);
         }

@@ -686,7 +686,7 @@ async fn a_sign_in_during_a_big_class_reset_waits_for_at_most_a_few_of_its_hashe
         kw.activate(
             &ctx,
             &crate::activation::ActivationInput {
-                code: created.access_code,
+                code: crate::types::TypedCode::from(created.access_code),
                 username: format!("extra.{i:02}"),
                 password: "ExtraPass42".into(),
                 confirm_password: None,

@@ -166,7 +166,10 @@ async fn a_thousand_learners_in_twenty_classes_import_in_one_go_with_working_cod
     assert_eq!(codes.len(), 2000);
     let ctx = w.ctx();
     for learner in report.learners.iter().step_by(97) {
-        let info = w.kw.inspect_code(&ctx, &learner.access_code).await.unwrap();
+        let info =
+            w.kw.inspect_code(&ctx, &crate::types::TypedCode::from(&learner.access_code))
+                .await
+                .unwrap();
         assert_eq!(info.first_name, learner.first_name);
     }
     let one = &report.learners[3];
