@@ -484,10 +484,7 @@ fn no_module_uses_its_own_layer_or_one_below() {
 }
 
 fn is_store_file(rel: &str) -> bool {
-    rel.ends_with("/store.rs")
-        || rel == "store.rs"
-        || rel.contains("store/")
-        || rel.starts_with("store/")
+    rel.ends_with("/store.rs") || rel == "store.rs" || rel.contains("store/")
 }
 
 fn sql_statement() -> Regex {

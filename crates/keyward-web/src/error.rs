@@ -49,11 +49,14 @@ impl AppError {
     }
 
     pub fn not_found() -> Self {
-        AppError::new(Code::NotFound, "There is nothing at this address.")
+        AppError::new(Code::NotFound, generic_message(Code::NotFound))
     }
 
     pub fn unauthenticated() -> Self {
-        AppError::new(Code::Unauthenticated, "Sign in first.")
+        AppError::new(
+            Code::Unauthenticated,
+            generic_message(Code::Unauthenticated),
+        )
     }
 
     pub fn csrf() -> Self {
@@ -68,19 +71,13 @@ impl AppError {
     pub fn internal(err: &Internal) -> Self {
         if err.is_database_unavailable() {
             tracing::warn!(cause = %err.cause(), "database unavailable");
-            return AppError {
-                status: status_of(err.kind()),
-                code: err.code(),
-                message: err.to_string(),
-                retry_after_secs: err.retry_after_secs(),
-                details: None,
-            };
+        } else {
+            tracing::error!(cause = %err.cause(), "internal error");
         }
-        tracing::error!(cause = %err.cause(), "internal error");
-        AppError::new(
-            Code::Internal,
-            "Something went wrong on our side. Try again.",
-        )
+        AppError {
+            retry_after_secs: err.retry_after_secs(),
+            ..AppError::new(err.code(), err.to_string())
+        }
     }
 
     /// Maps any core error by its code's kind (see [`status_of`]).
@@ -193,6 +190,16 @@ const GENERIC: [(Code, &str); 11] = [
         "Something went wrong on our side. Try again.",
     ),
 ];
+
+/// The message of a generic code, from [`GENERIC`].
+fn generic_message(code: Code) -> &'static str {
+    GENERIC
+        .iter()
+        .find(|(generic, _)| *generic == code)
+        .map_or("The request could not be completed.", |(_, message)| {
+            *message
+        })
+}
 
 /// The default report for an error status produced outside our handlers. A
 /// timeout (408) reads as `unavailable`, any other server error as

@@ -27,7 +27,7 @@ use crate::types::{
     EmailAddress, MAX_USERNAME_CHARS, Password, TypedCode, UnixTime, UserId, Username,
 };
 
-pub use crate::accounts::ended;
+use crate::accounts::ended;
 
 /// Longest email address accepted on the form.
 const MAX_EMAIL_CHARS: usize = 254;

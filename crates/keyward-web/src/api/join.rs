@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use keyward_core::activation::{ClassCodeInfo, JoinInput, JoinedClass};
 use keyward_core::schools::SchoolError;
-use keyward_core::types::{ClassId, Password};
+use keyward_core::types::{ClassId, Password, TypedCode};
 
 use super::ErrorBody;
 use super::users::UserBody;
@@ -125,7 +125,7 @@ pub async fn join(
     ApiJson(body): ApiJson<JoinRequest>,
 ) -> Result<Response, AppError> {
     let input = JoinInput {
-        class_code: keyward_core::types::TypedCode::from(body.class_code),
+        class_code: TypedCode::from(body.class_code),
         first_name: body.first_name,
         last_name: body.last_name,
         username: body.username,
@@ -172,7 +172,7 @@ pub async fn join_another_class(
         .join_class(
             &state.ctx(&client),
             &actor,
-            &keyward_core::types::TypedCode::from(&body.class_code),
+            &TypedCode::from(&body.class_code),
         )
         .await
         .map_err(coded)?;

@@ -13,6 +13,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type};
 
 use keyward_core::recovery::{RecoveryInput, RecoveryRequestError, RedeemCodeError};
+use keyward_core::types::TypedCode;
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
@@ -266,11 +267,7 @@ pub async fn code(
         .to_owned();
     let token = state
         .kw
-        .redeem_recovery_code(
-            &state.ctx(&client),
-            &handle,
-            &keyward_core::types::TypedCode::from(&body.code),
-        )
+        .redeem_recovery_code(&state.ctx(&client), &handle, &TypedCode::from(&body.code))
         .await
         .map_err(|err| match err {
             RedeemCodeError::Internal(internal) => AppError::internal(&internal),

@@ -13,7 +13,7 @@ use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::activation::ActivationInput;
 use keyward_core::admin::{CreateUserError, CustomRole, NewPendingUser};
 use keyward_core::authz::Permission;
-use keyward_core::types::{ClassId, Password, SchoolId, UserId};
+use keyward_core::types::{ClassId, Password, SchoolId, TypedCode, UserId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
@@ -252,7 +252,7 @@ pub async fn activate(
     ApiJson(body): ApiJson<ActivateRequest>,
 ) -> Result<Response, AppError> {
     let input = ActivationInput {
-        code: keyward_core::types::TypedCode::from(body.code),
+        code: TypedCode::from(body.code),
         username: body.username,
         password: body.password.into(),
         confirm_password: body.confirm_password.map(Password::from),
@@ -342,7 +342,7 @@ pub async fn link_child(
         .link_child(
             &state.ctx(&client),
             &actor,
-            &keyward_core::types::TypedCode::from(&body.parent_access_code),
+            &TypedCode::from(&body.parent_access_code),
         )
         .await
         .map_err(coded)?;

@@ -12,6 +12,7 @@ use keyward_core::Ctx;
 use keyward_core::activation::{ActivationError, ActivationInput, CodeInfo, CodeKind};
 use keyward_core::error::CodedError;
 use keyward_core::policy::Hint;
+use keyward_core::types::TypedCode;
 
 use super::{Nav, render};
 use crate::error::{AppError, set_retry_after};
@@ -116,10 +117,7 @@ pub async fn submit_code(
     visitor.verify_csrf(&form.csrf_token)?;
     match state
         .kw
-        .inspect_code(
-            &state.ctx(&client),
-            &keyward_core::types::TypedCode::from(&form.code),
-        )
+        .inspect_code(&state.ctx(&client), &TypedCode::from(&form.code))
         .await
     {
         Ok(info) => {

@@ -18,6 +18,7 @@ use keyward_core::recovery::{
     LinkError, RecoveryInput, RecoveryRequestError, RedeemCodeError, ResetError, ResetLink,
 };
 use keyward_core::settings::IdentifyBy;
+use keyward_core::types::TypedCode;
 
 use super::{Nav, render};
 use crate::error::AppError;
@@ -216,11 +217,7 @@ pub async fn submit_code(
         .to_owned();
     match state
         .kw
-        .redeem_recovery_code(
-            &state.ctx(&client),
-            &handle,
-            &keyward_core::types::TypedCode::from(&form.code),
-        )
+        .redeem_recovery_code(&state.ctx(&client), &handle, &TypedCode::from(&form.code))
         .await
     {
         Ok(token) => Ok(Redirect::to(&format!("/recovery/{}", token.expose())).into_response()),

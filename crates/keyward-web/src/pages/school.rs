@@ -12,7 +12,7 @@ use keyward_core::activation::ActivationError;
 use keyward_core::activation::parents::Child;
 use keyward_core::admin::DirectoryError;
 use keyward_core::authz::{Action, Actor, Denied, Permission, Target, authorize};
-use keyward_core::types::Role;
+use keyward_core::types::{Role, TypedCode};
 
 use super::people::Row;
 use super::{Nav, Told, render, render_told};
@@ -204,7 +204,7 @@ pub async fn link_child(
         .link_child(
             &state.ctx(&client),
             &actor,
-            &keyward_core::types::TypedCode::from(&form.parent_access_code),
+            &TypedCode::from(&form.parent_access_code),
         )
         .await;
     let told = match linked {
