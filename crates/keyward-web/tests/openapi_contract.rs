@@ -71,6 +71,20 @@ fn answers(operation: &Value) -> &serde_json::Map<String, Value> {
 /// The operation ids, pinned: clients generate names from them, so a rename
 /// (of a handler function, say) must be a decision, not an accident.
 const OPERATION_IDS: &[(&str, &str, &str)] = &[
+    ("delete", "/api/v1/me/mfa", "disable_mfa"),
+    ("get", "/api/v1/me/mfa", "mfa_status"),
+    (
+        "post",
+        "/api/v1/me/mfa/recovery-codes",
+        "regenerate_recovery_codes",
+    ),
+    ("post", "/api/v1/me/mfa/totp", "start_totp_enrolment"),
+    (
+        "post",
+        "/api/v1/me/mfa/totp/confirm",
+        "confirm_totp_enrolment",
+    ),
+    ("post", "/api/v1/session/mfa", "finish_sign_in_mfa"),
     ("post", "/api/v1/activate", "activate"),
     ("get", "/api/v1/classes", "class_database"),
     ("get", "/api/v1/classes/{id}/class-code", "show_class_code"),

@@ -1,6 +1,6 @@
 //! Periodic purge (issue 10): deletes what no longer does anything — expired
 //! sessions, throttle counters that count for nothing, recovery requests long
-//! over — so traffic, anonymous traffic above all, cannot grow the database
+//! over, sign-ins that never finished their second step — so traffic, anonymous traffic above all, cannot grow the database
 //! without end. It owns the rules of *when* a row may go; each table's
 //! DELETE lives in the store of the capability that owns the table. Audit
 //! rows are never purged. [`worker`] runs [`Keyward::purge_expired`] every
@@ -45,11 +45,13 @@ pub struct PurgeReport {
     pub sessions: u64,
     pub throttle_rows: u64,
     pub recovery_requests: u64,
+    /// Sign-ins that waited for their second step in vain.
+    pub sign_in_steps: u64,
 }
 
 impl PurgeReport {
     pub fn total(&self) -> u64 {
-        self.sessions + self.throttle_rows + self.recovery_requests
+        self.sessions + self.throttle_rows + self.recovery_requests + self.sign_in_steps
     }
 }
 
@@ -59,6 +61,7 @@ enum Table {
     Sessions,
     Throttle,
     RecoveryRequests,
+    SignInSteps,
 }
 
 impl Keyward {
@@ -72,6 +75,7 @@ impl Keyward {
             sessions: self.purge_table(ctx, Table::Sessions).await?,
             throttle_rows: self.purge_table(ctx, Table::Throttle).await?,
             recovery_requests: self.purge_table(ctx, Table::RecoveryRequests).await?,
+            sign_in_steps: self.purge_table(ctx, Table::SignInSteps).await?,
         })
     }
 
@@ -116,6 +120,10 @@ impl Keyward {
                         PURGE_BATCH_ROWS,
                     )
                     .await?
+                }
+                Table::SignInSteps => {
+                    crate::accounts::delete_expired_sign_in_steps(&mut tx, now, PURGE_BATCH_ROWS)
+                        .await?
                 }
             };
             tx.commit().await?;
