@@ -6,8 +6,10 @@
 mod actor;
 mod password;
 mod password_rules;
+pub mod sessions;
 pub(crate) mod store;
 pub mod throttle;
+pub mod user_agent;
 
 pub(crate) use store::recovery_requests;
 pub use store::recovery_requests::ended;

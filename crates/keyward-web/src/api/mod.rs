@@ -9,6 +9,7 @@ mod directory;
 mod doc;
 mod join;
 mod learners;
+mod me_sessions;
 mod policy;
 mod recovery;
 mod roster;
@@ -83,6 +84,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         OpenApiRouter::new()
             .routes(routes!(session::sign_in, session::sign_out))
             .routes(routes!(session::me))
+            .routes(routes!(me_sessions::list, me_sessions::end_others))
+            .routes(routes!(me_sessions::end_one))
             .routes(routes!(recovery::change_password))
             .routes(routes!(recovery::request))
             .routes(routes!(recovery::code))
