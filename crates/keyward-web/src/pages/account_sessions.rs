@@ -75,9 +75,7 @@ impl Row {
         Row {
             id: session.id.to_string(),
             device: session.device.label(),
-            address: session
-                .client_addr
-                .unwrap_or_else(|| "unknown".to_owned()),
+            address: session.client_addr.unwrap_or_else(|| "unknown".to_owned()),
             signed_in: ShownTime::of(session.signed_in_at),
             last_seen: ShownTime::of(session.last_seen_at),
             last_seen_ago: ago(now, session.last_seen_at),
@@ -218,7 +216,15 @@ pub async fn sign_out_others(
     let ctx = state.ctx(&client);
     let count = state.kw.end_other_sessions(&ctx, &session, &token).await?;
     let notice = Some(others_ended(count));
-    page(&state, &client, &visitor, (&session, &token), quiet(), notice).await
+    page(
+        &state,
+        &client,
+        &visitor,
+        (&session, &token),
+        quiet(),
+        notice,
+    )
+    .await
 }
 
 #[cfg(test)]

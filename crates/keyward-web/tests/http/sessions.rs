@@ -44,7 +44,10 @@ async fn list(app: &TestApp, session: &Session) -> Vec<Value> {
 }
 
 async fn signed_in(app: &TestApp, session: &Session) -> bool {
-    let status = app.send(call("GET", "/api/v1/me", session, None)).await.status;
+    let status = app
+        .send(call("GET", "/api/v1/me", session, None))
+        .await
+        .status;
     assert!(matches!(status, StatusCode::OK | StatusCode::UNAUTHORIZED));
     status == StatusCode::OK
 }
@@ -67,7 +70,12 @@ fn delete(path: &str, session: &Session) -> Request<Body> {
 #[tokio::test]
 async fn the_api_lists_own_sessions_and_ends_one_then_all_others() {
     let app = demo_app().await;
-    let laptop = api_sign_in(&app, TEACHER, "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36").await;
+    let laptop = api_sign_in(
+        &app,
+        TEACHER,
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36",
+    )
+    .await;
     let phone = api_sign_in(&app, TEACHER, FIREFOX_ON_WINDOWS).await;
     let tablet = api_sign_in(&app, TEACHER, "keyward-test").await;
     let learner = api_sign_in(&app, "demo.amy", FIREFOX_ON_WINDOWS).await;
@@ -101,7 +109,10 @@ async fn the_api_lists_own_sessions_and_ends_one_then_all_others() {
         .send(delete(&format!("/api/v1/me/sessions/{phone_id}"), &laptop))
         .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
-    assert!(reply.set_cookie("kw_session").is_none(), "the caller stays signed in");
+    assert!(
+        reply.set_cookie("kw_session").is_none(),
+        "the caller stays signed in"
+    );
     assert!(!signed_in(&app, &phone).await);
     assert!(signed_in(&app, &laptop).await);
 
@@ -110,7 +121,10 @@ async fn the_api_lists_own_sessions_and_ends_one_then_all_others() {
     assert_eq!(reply.json()["ended"], 1);
     assert!(!signed_in(&app, &tablet).await);
     assert!(signed_in(&app, &laptop).await);
-    assert!(signed_in(&app, &learner).await, "another person's session stays");
+    assert!(
+        signed_in(&app, &learner).await,
+        "another person's session stays"
+    );
     assert_eq!(list(&app, &laptop).await.len(), 1);
     assert_eq!(
         ended_details(&app).await,
@@ -122,13 +136,21 @@ async fn the_api_lists_own_sessions_and_ends_one_then_all_others() {
 async fn ending_the_calling_session_through_the_api_signs_it_out_and_clears_the_cookie() {
     let app = demo_app().await;
     let laptop = api_sign_in(&app, TEACHER, FIREFOX_ON_WINDOWS).await;
-    let own_id = list(&app, &laptop).await[0]["id"].as_str().unwrap().to_owned();
+    let own_id = list(&app, &laptop).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let reply = app
         .send(delete(&format!("/api/v1/me/sessions/{own_id}"), &laptop))
         .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text());
-    let cleared = reply.set_cookie("kw_session").expect("the cookie is cleared");
-    assert!(cleared.to_ascii_lowercase().contains("max-age=0"), "{cleared}");
+    let cleared = reply
+        .set_cookie("kw_session")
+        .expect("the cookie is cleared");
+    assert!(
+        cleared.to_ascii_lowercase().contains("max-age=0"),
+        "{cleared}"
+    );
     assert!(!signed_in(&app, &laptop).await);
     assert_eq!(ended_details(&app).await, vec!["signed_out_here"]);
 }
@@ -139,12 +161,21 @@ async fn api_changes_need_the_csrf_header_and_bad_ids_are_404_session_not_found(
     let laptop = api_sign_in(&app, TEACHER, FIREFOX_ON_WINDOWS).await;
     let phone = api_sign_in(&app, TEACHER, FIREFOX_ON_WINDOWS).await;
     let learner = api_sign_in(&app, "demo.amy", FIREFOX_ON_WINDOWS).await;
-    let phone_id = list(&app, &laptop).await[1]["id"].as_str().unwrap().to_owned();
-    let learners_id = list(&app, &learner).await[0]["id"].as_str().unwrap().to_owned();
+    let phone_id = list(&app, &laptop).await[1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let learners_id = list(&app, &learner).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Without the session's CSRF token: refused, nothing ended.
     let no_csrf = (laptop.0.clone(), String::new());
-    for path in [format!("/api/v1/me/sessions/{phone_id}"), "/api/v1/me/sessions".to_owned()] {
+    for path in [
+        format!("/api/v1/me/sessions/{phone_id}"),
+        "/api/v1/me/sessions".to_owned(),
+    ] {
         let reply = app.send(delete(&path, &no_csrf)).await;
         assert_api_error(&reply, StatusCode::FORBIDDEN, "csrf_failed");
         let wrong = (laptop.0.clone(), phone.1.clone());
@@ -155,7 +186,14 @@ async fn api_changes_need_the_csrf_header_and_bad_ids_are_404_session_not_found(
 
     // Another person's session, an unknown one, and ids that cannot be one.
     let unknown = "0".repeat(32);
-    for id in [learners_id.as_str(), &unknown, "nope", "%2E%2E", &"a".repeat(33), &"g".repeat(32)] {
+    for id in [
+        learners_id.as_str(),
+        &unknown,
+        "nope",
+        "%2E%2E",
+        &"a".repeat(33),
+        &"g".repeat(32),
+    ] {
         let reply = app
             .send(delete(&format!("/api/v1/me/sessions/{id}"), &laptop))
             .await;
@@ -211,18 +249,33 @@ async fn the_page_lists_the_sessions_and_its_forms_sign_out_one_and_the_others()
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert!(reply.page_text().contains("That session has been signed out."));
+    assert!(
+        reply
+            .page_text()
+            .contains("That session has been signed out.")
+    );
     assert_eq!(row_ids(&reply).len(), 2);
     assert!(!is_signed_in(&mut phone).await);
 
     // Sign out other sessions: the tablet goes, the laptop stays.
     let reply = laptop
-        .post_form("/account/sessions/sign-out-others", &[("csrf_token", &csrf)])
+        .post_form(
+            "/account/sessions/sign-out-others",
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert!(reply.page_text().contains("1 other session has been signed out."));
+    assert!(
+        reply
+            .page_text()
+            .contains("1 other session has been signed out.")
+    );
     assert_eq!(row_ids(&reply), vec![ids[0].clone()]);
-    assert!(reply.page_text().contains("You are signed in on this device only."));
+    assert!(
+        reply
+            .page_text()
+            .contains("You are signed in on this device only.")
+    );
     assert!(!is_signed_in(&mut tablet).await);
     assert!(is_signed_in(&mut laptop).await);
     assert_eq!(
@@ -253,11 +306,24 @@ async fn the_pages_forms_refuse_a_wrong_csrf_token_and_unknown_ids_are_404_on_th
     }
     assert!(is_signed_in(&mut phone).await);
 
-    for id in [learners_id.as_str(), &"0".repeat(32), "nope", &"f".repeat(40)] {
+    for id in [
+        learners_id.as_str(),
+        &"0".repeat(32),
+        "nope",
+        &"f".repeat(40),
+    ] {
         let reply = laptop
-            .post_form(&format!("/account/sessions/{id}/sign-out"), &[("csrf_token", &csrf)])
+            .post_form(
+                &format!("/account/sessions/{id}/sign-out"),
+                &[("csrf_token", &csrf)],
+            )
             .await;
-        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{id}: {}", reply.text());
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{id}: {}",
+            reply.text()
+        );
         assert!(reply.text().contains("role=\"alert\""));
         assert!(
             reply
@@ -279,7 +345,10 @@ async fn signing_out_this_device_from_the_page_leads_to_sign_in_and_a_visitor_is
     let csrf = page.field("csrf_token").unwrap();
     let own_id = row_ids(&page)[0].clone();
     let reply = laptop
-        .post_form(&format!("/account/sessions/{own_id}/sign-out"), &[("csrf_token", &csrf)])
+        .post_form(
+            &format!("/account/sessions/{own_id}/sign-out"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text());
     assert_eq!(reply.location(), Some("/signin"));

@@ -53,14 +53,24 @@ async fn sign_in(
     }
 }
 
-async fn still_signed_in(kw: &Keyward, rng: &SeededRandom, browser: &Browser, at: UnixTime) -> bool {
+async fn still_signed_in(
+    kw: &Keyward,
+    rng: &SeededRandom,
+    browser: &Browser,
+    at: UnixTime,
+) -> bool {
     kw.current_session(&Ctx::new(at, rng), &browser.token)
         .await
         .unwrap()
         .is_some()
 }
 
-async fn list(kw: &Keyward, rng: &SeededRandom, browser: &Browser, at: UnixTime) -> Vec<SessionSummary> {
+async fn list(
+    kw: &Keyward,
+    rng: &SeededRandom,
+    browser: &Browser,
+    at: UnixTime,
+) -> Vec<SessionSummary> {
     kw.own_sessions(&Ctx::new(at, rng), &browser.session, &browser.token)
         .await
         .unwrap()
@@ -79,9 +89,25 @@ async fn ended_rows(kw: &Keyward) -> Vec<(String, Option<String>)> {
 
 async fn two_browsers_of_the_teacher() -> (Arc<Keyward>, TestDb, SeededRandom, Browser, Browser) {
     let (kw, db, rng) = demo_keyward(41).await;
-    let laptop = sign_in(&kw, &rng, "demo.teacher", MONDAY_MORNING, "192.0.2.10", LINUX_CHROME).await;
+    let laptop = sign_in(
+        &kw,
+        &rng,
+        "demo.teacher",
+        MONDAY_MORNING,
+        "192.0.2.10",
+        LINUX_CHROME,
+    )
+    .await;
     let later = MONDAY_MORNING.plus(Duration::from_secs(300));
-    let phone = sign_in(&kw, &rng, "demo.teacher", later, "198.51.100.7", WINDOWS_FIREFOX).await;
+    let phone = sign_in(
+        &kw,
+        &rng,
+        "demo.teacher",
+        later,
+        "198.51.100.7",
+        WINDOWS_FIREFOX,
+    )
+    .await;
     (kw, db, rng, laptop, phone)
 }
 
@@ -89,7 +115,15 @@ async fn two_browsers_of_the_teacher() -> (Arc<Keyward>, TestDb, SeededRandom, B
 async fn the_list_shows_the_persons_live_sessions_with_this_device_first() {
     let (kw, _db, rng, laptop, phone) = two_browsers_of_the_teacher().await;
     // Somebody else's session is never in the list.
-    sign_in(&kw, &rng, "demo.amy", MONDAY_MORNING, "192.0.2.99", LINUX_CHROME).await;
+    sign_in(
+        &kw,
+        &rng,
+        "demo.amy",
+        MONDAY_MORNING,
+        "192.0.2.99",
+        LINUX_CHROME,
+    )
+    .await;
     let at = MONDAY_MORNING.plus(Duration::from_secs(600));
 
     let seen_from_laptop = list(&kw, &rng, &laptop, at).await;
@@ -102,7 +136,10 @@ async fn the_list_shows_the_persons_live_sessions_with_this_device_first() {
     assert_eq!(other.device.label(), "Firefox on Windows");
     assert_eq!(other.client_addr.as_deref(), Some("198.51.100.7"));
     assert_eq!(other.user_agent.as_deref(), Some(WINDOWS_FIREFOX));
-    assert_eq!(other.last_seen_at, MONDAY_MORNING.plus(Duration::from_secs(300)));
+    assert_eq!(
+        other.last_seen_at,
+        MONDAY_MORNING.plus(Duration::from_secs(300))
+    );
     assert_ne!(this.id, other.id);
     assert_eq!(this.id.as_str().len(), 32);
 
@@ -118,17 +155,38 @@ async fn expired_and_idle_sessions_are_not_listed_and_cannot_be_ended() {
     let (kw, _db, rng) = demo_keyward(42).await;
     let idle = kw.settings().session.idle_timeout;
     let absolute = kw.settings().session.absolute_timeout;
-    let old = sign_in(&kw, &rng, "demo.teacher", MONDAY_MORNING, "192.0.2.10", LINUX_CHROME).await;
+    let old = sign_in(
+        &kw,
+        &rng,
+        "demo.teacher",
+        MONDAY_MORNING,
+        "192.0.2.10",
+        LINUX_CHROME,
+    )
+    .await;
     let old_id = list(&kw, &rng, &old, MONDAY_MORNING).await[0].id.clone();
 
     // Past the idle timeout, the old session is not listed any more.
     let after_idle = MONDAY_MORNING.plus(idle).plus(Duration::from_secs(1));
-    let new = sign_in(&kw, &rng, "demo.teacher", after_idle, "192.0.2.11", WINDOWS_FIREFOX).await;
+    let new = sign_in(
+        &kw,
+        &rng,
+        "demo.teacher",
+        after_idle,
+        "192.0.2.11",
+        WINDOWS_FIREFOX,
+    )
+    .await;
     let listed = list(&kw, &rng, &new, after_idle).await;
     assert_eq!(listed.len(), 1);
     assert!(listed[0].current);
     let err = kw
-        .end_own_session(&Ctx::new(after_idle, &rng), &new.session, &new.token, &old_id)
+        .end_own_session(
+            &Ctx::new(after_idle, &rng),
+            &new.session,
+            &new.token,
+            &old_id,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, EndSessionError::NotFound));
@@ -142,7 +200,15 @@ async fn expired_and_idle_sessions_are_not_listed_and_cannot_be_ended() {
     assert!(ended_rows(&kw).await.is_empty());
 
     // A session kept busy is still gone after its absolute timeout.
-    let busy = sign_in(&kw, &rng, "demo.teacher", after_idle, "192.0.2.12", LINUX_CHROME).await;
+    let busy = sign_in(
+        &kw,
+        &rng,
+        "demo.teacher",
+        after_idle,
+        "192.0.2.12",
+        LINUX_CHROME,
+    )
+    .await;
     let mut at = after_idle;
     let end = after_idle.plus(absolute);
     while at < end.minus(idle / 2) {
@@ -151,7 +217,15 @@ async fn expired_and_idle_sessions_are_not_listed_and_cannot_be_ended() {
         assert!(still_signed_in(&kw, &rng, &new, at).await);
     }
     let past_absolute = after_idle.plus(absolute).plus(Duration::from_secs(1));
-    let fresh = sign_in(&kw, &rng, "demo.teacher", past_absolute, "192.0.2.13", LINUX_CHROME).await;
+    let fresh = sign_in(
+        &kw,
+        &rng,
+        "demo.teacher",
+        past_absolute,
+        "192.0.2.13",
+        LINUX_CHROME,
+    )
+    .await;
     let listed = list(&kw, &rng, &fresh, past_absolute).await;
     assert_eq!(listed.len(), 1, "only the fresh session is live");
 }
@@ -185,7 +259,12 @@ async fn ending_another_session_signs_it_out_and_audits_how() {
 
     // Once ended, the same id is not found again, and nothing more is audited.
     let again = kw
-        .end_own_session(&Ctx::new(at, &rng), &laptop.session, &laptop.token, &phone_id)
+        .end_own_session(
+            &Ctx::new(at, &rng),
+            &laptop.session,
+            &laptop.token,
+            &phone_id,
+        )
         .await;
     assert!(matches!(again, Err(EndSessionError::NotFound)));
     assert_eq!(ended_rows(&kw).await.len(), 1);
@@ -212,7 +291,15 @@ async fn ending_the_session_in_use_through_the_list_signs_the_caller_out() {
 #[tokio::test]
 async fn another_persons_session_or_an_unknown_id_is_not_found_and_nothing_changes() {
     let (kw, _db, rng, laptop, _phone) = two_browsers_of_the_teacher().await;
-    let learner = sign_in(&kw, &rng, "demo.amy", MONDAY_MORNING, "192.0.2.99", LINUX_CHROME).await;
+    let learner = sign_in(
+        &kw,
+        &rng,
+        "demo.amy",
+        MONDAY_MORNING,
+        "192.0.2.99",
+        LINUX_CHROME,
+    )
+    .await;
     let at = MONDAY_MORNING.plus(Duration::from_secs(600));
     let learners_id = list(&kw, &rng, &learner, at).await[0].id.clone();
 
@@ -232,8 +319,24 @@ async fn another_persons_session_or_an_unknown_id_is_not_found_and_nothing_chang
 #[tokio::test]
 async fn sign_out_other_sessions_ends_all_but_this_one_with_a_row_each() {
     let (kw, _db, rng, laptop, phone) = two_browsers_of_the_teacher().await;
-    let tablet = sign_in(&kw, &rng, "demo.teacher", MONDAY_MORNING, "192.0.2.20", LINUX_CHROME).await;
-    let learner = sign_in(&kw, &rng, "demo.amy", MONDAY_MORNING, "192.0.2.99", LINUX_CHROME).await;
+    let tablet = sign_in(
+        &kw,
+        &rng,
+        "demo.teacher",
+        MONDAY_MORNING,
+        "192.0.2.20",
+        LINUX_CHROME,
+    )
+    .await;
+    let learner = sign_in(
+        &kw,
+        &rng,
+        "demo.amy",
+        MONDAY_MORNING,
+        "192.0.2.99",
+        LINUX_CHROME,
+    )
+    .await;
     let at = MONDAY_MORNING.plus(Duration::from_secs(600));
 
     let ended = kw
@@ -298,7 +401,14 @@ fn session_ids_are_32_hex_digits_and_nothing_else_parses() {
         SessionId::parse(&id.as_str().to_ascii_uppercase()),
         Some(id)
     );
-    for junk in ["", "abc", &"g".repeat(32), &"0".repeat(33), "../../etc/passwd", &"é".repeat(16)] {
+    for junk in [
+        "",
+        "abc",
+        &"g".repeat(32),
+        &"0".repeat(33),
+        "../../etc/passwd",
+        &"é".repeat(16),
+    ] {
         assert_eq!(SessionId::parse(junk), None, "{junk}");
     }
 }
