@@ -22,5 +22,6 @@ mod proxies;
 mod recovery;
 mod roster;
 mod schools;
+mod sessions;
 mod socket;
 mod throttling;
