@@ -797,3 +797,81 @@ async fn with_confirm_username_the_reset_page_never_carries_the_username() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_reset_by_email_keeps_two_step_verification_and_the_next_sign_in_asks_for_a_code() {
+    let m = mail_app().await;
+    let rng = SeededRandom::new(12);
+    let ctx = ctx_at(UnixTime::now(), &rng);
+    let teacher = keyward_core::testing::account_named(&m.app.kw, "demo.teacher").await;
+    let enrolment = m
+        .app
+        .kw
+        .start_totp_enrolment(&ctx, &teacher, &OLD.into())
+        .await
+        .unwrap();
+    let first = keyward_core::mfa::code_for(&enrolment.secret, ctx.now).unwrap();
+    m.app
+        .kw
+        .confirm_totp_enrolment(
+            &ctx,
+            &teacher,
+            &keyward_core::mfa::TotpCode::parse(&first).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let reply = m
+        .app
+        .send(json_post(
+            "/api/v1/recovery",
+            &json!({ "username": "demo.teacher" }),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
+    let token = link_path(&m.reset_mail().await)
+        .trim_start_matches("/recovery/")
+        .to_owned();
+    let reset = m
+        .app
+        .send(json_post(
+            &format!("/api/v1/recovery/{token}"),
+            &json!({ "new_password": NEW, "confirm_password": NEW }),
+        ))
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text());
+
+    let signed = m.app.api_sign_in("demo.teacher", NEW).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text());
+    assert_eq!(signed.json()["mfa_required"], true, "{}", signed.text());
+    assert!(signed.cookie_value("__Host-kw_session").is_none());
+    let step = signed
+        .cookie_value("__Host-kw_step")
+        .expect("the step cookie");
+    assert!(
+        signed
+            .set_cookie("__Host-kw_step")
+            .unwrap()
+            .contains("Secure")
+    );
+
+    // Through the pages too: the password leads to the code, not home.
+    let mut browser = m.app.browser();
+    let page = browser.sign_in("demo.teacher", NEW).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), Some("/signin/verify"));
+    assert!(browser.cookie("__Host-kw_session").is_none());
+    let verify = browser.get("/signin/verify").await;
+    assert_eq!(verify.status, StatusCode::OK);
+    assert!(verify.page_text().contains("6-digit code"));
+    let next =
+        keyward_core::mfa::code_for(&enrolment.secret, UnixTime(ctx.now.secs() + 30)).unwrap();
+    let csrf = verify.field("csrf_token").unwrap();
+    let done = browser
+        .post_form("/signin/verify", &[("csrf_token", &csrf), ("code", &next)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    assert_eq!(done.location(), Some("/home"));
+    assert!(browser.cookie("__Host-kw_session").is_some());
+    let _ = step;
+}
