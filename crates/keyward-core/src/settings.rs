@@ -12,6 +12,7 @@
 //! other part of the core: what validation needs (the throttle's delay rule,
 //! the generator's bounds) is defined here and used from here.
 
+use crate::types::Role;
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
@@ -57,6 +58,7 @@ declare_settings! {
         recovery: RecoverySettings = section(),
         policy: PolicySettings = section(),
         sealing: SealingSettings = section(),
+        mfa: MfaSettings = section(),
     }
 
     /// Where keyward listens and how it treats requests.
@@ -337,6 +339,18 @@ declare_settings! {
         /// `key <id> <base64 of 32 bytes>` lines, the last one sealing new
         /// secrets; one per line or separated by `;`; masked by `check-config`
         keys: String = default(String::new()).secret(),
+    }
+
+    /// Two-step verification (R-MFA-1).
+    pub struct MfaSettings in "mfa" {
+        /// roles that must turn on two-step verification, in every school
+        /// (a school can add more in its settings): `platform_admin`,
+        /// `lead_teacher`, `teacher`, `learner`, `parent`, as a TOML list or
+        /// comma-separated; such a person is taken to Account Settings >
+        /// Two-step verification right after signing in and can do nothing
+        /// else until it is on
+        #[serde(deserialize_with = "roles")]
+        required_roles: Vec<Role> = default(Vec::new()),
     }
 }
 
@@ -1003,6 +1017,18 @@ impl Show for Vec<IpNet> {
     }
 }
 
+impl Show for Vec<Role> {
+    fn show(&self) -> String {
+        if self.is_empty() {
+            return "none".to_owned();
+        }
+        self.iter()
+            .map(|role| role.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 impl Show for Option<SocketAddr> {
     fn show(&self) -> String {
         self.map_or_else(|| "off".to_owned(), |addr| addr.to_string())
@@ -1076,6 +1102,32 @@ fn networks<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D:
             })
         })
         .collect()
+}
+
+/// Role names, as a list or comma-separated text; each once.
+fn roles<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Role>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Text(String),
+    }
+    let entries: Vec<String> = match Raw::deserialize(deserializer)? {
+        Raw::List(list) => list,
+        Raw::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    let mut roles = Vec::new();
+    for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let role = Role::parse(entry).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{entry}` is not a role (use platform_admin, lead_teacher, teacher, learner or parent)"
+            ))
+        })?;
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    Ok(roles)
 }
 
 /// A socket address, or `off` / empty for none.

@@ -11,6 +11,7 @@
 )]
 
 mod api;
+mod enrolment_gate;
 mod error;
 mod extract;
 mod forwarded;

@@ -9,6 +9,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, map_request};
+
+use crate::enrolment_gate::hold_at_enrolment;
 use keyward_core::error::Code;
 use tower::ServiceBuilder;
 use tower_http::request_id::{
@@ -70,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), render_errors))
         .layer(from_fn_with_state(state.clone(), record_metrics))
         .layer(from_fn_with_state(state.clone(), refuse_foreign_origin))
+        .layer(from_fn_with_state(state.clone(), hold_at_enrolment))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,

@@ -85,6 +85,8 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
         "confirm_totp_enrolment",
     ),
     ("post", "/api/v1/session/mfa", "finish_sign_in_mfa"),
+    ("get", "/api/v1/schools/{id}/mfa", "show_school_mfa_rule"),
+    ("put", "/api/v1/schools/{id}/mfa", "set_school_mfa_rule"),
     ("post", "/api/v1/activate", "activate"),
     ("get", "/api/v1/classes", "class_database"),
     ("get", "/api/v1/classes/{id}/class-code", "show_class_code"),

@@ -139,6 +139,10 @@ pub struct CurrentSession {
     pub account: Account,
     pub csrf_token: String,
     pub expires_at: UnixTime,
+    /// The account's role must have a second factor (by the deployment's
+    /// `mfa.required_roles` or its school's setting) and has none yet: it may
+    /// only set one up (R-MFA-1).
+    pub mfa_enrolment_due: bool,
 }
 
 impl std::fmt::Debug for CurrentSession {
@@ -148,6 +152,7 @@ impl std::fmt::Debug for CurrentSession {
             .field("account", &self.account)
             .field("csrf_token", &crate::types::REDACTED)
             .field("expires_at", &self.expires_at)
+            .field("mfa_enrolment_due", &self.mfa_enrolment_due)
             .finish()
     }
 }
@@ -376,11 +381,20 @@ impl Keyward {
         if ctx.now.secs() - found.last_seen_at.secs() >= SESSION_TOUCH_INTERVAL_SECS {
             store::touch_session(&self.db, &digest, ctx.now).await?;
         }
+        let required = self.mfa_required_of(found.account.role, &found.school_mfa_roles);
         Ok(Some(CurrentSession {
+            mfa_enrolment_due: required && !found.second_factor_on,
             account: found.account,
             csrf_token: token.derive(CSRF_PURPOSE),
             expires_at: found.expires_at,
         }))
+    }
+
+    /// Whether `role` must have a second factor: the deployment's
+    /// `mfa.required_roles`, or its school's list (`school_roles`, as stored).
+    fn mfa_required_of(&self, role: Role, school_roles: &str) -> bool {
+        self.settings.mfa.required_roles.contains(&role)
+            || crate::types::role_list(school_roles).contains(&role)
     }
 
     /// Ends the session behind a cookie value (sign out). Ending an unknown

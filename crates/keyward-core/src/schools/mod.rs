@@ -2,6 +2,8 @@
 //! with them is the activation capability's), and the class database a
 //! teacher sees. Every use case authorizes first.
 
+mod mfa_rule;
+pub use mfa_rule::SCHOOL_ROLES;
 mod password_rules;
 pub(crate) mod store;
 
@@ -63,6 +65,10 @@ pub enum SchoolError {
     InvalidTeacher,
     #[error("There is no such school or class.")]
     NotFound,
+    #[error(
+        "A school can require two-step verification of lead teachers, teachers, learners and parents."
+    )]
+    InvalidRoles,
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -74,6 +80,7 @@ impl CodedError for SchoolError {
             SchoolError::InvalidName(_) => Code::InvalidName,
             SchoolError::InvalidTeacher => Code::InvalidTeacher,
             SchoolError::NotFound => Code::NotFound,
+            SchoolError::InvalidRoles => Code::InvalidRequest,
             SchoolError::Internal(internal) => internal.code(),
         }
     }

@@ -311,6 +311,34 @@ pub(crate) async fn update_school_setting(
     Ok(done.rows_affected() > 0)
 }
 
+/// The roles a school requires two-step verification of, as stored (`None`
+/// for an unknown school).
+pub(crate) async fn find_mfa_required_roles(
+    db: &Db,
+    school: &SchoolId,
+) -> Result<Option<String>, Internal> {
+    Ok(
+        sqlx::query_scalar("SELECT mfa_required_roles FROM schools WHERE id = $1")
+            .bind(school.as_str())
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// Sets them; false when there is no such school.
+pub(crate) async fn update_mfa_required_roles(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+    stored: &str,
+) -> Result<bool, Internal> {
+    let done = sqlx::query("UPDATE schools SET mfa_required_roles = $1 WHERE id = $2")
+        .bind(stored)
+        .bind(school.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// The whole-class reset's lease (`classes.password_reset_until`), which
 /// keeps two resets of one class apart: holds the class for a reset until `until`, unless another reset holds it
 /// now. One statement, so of two resets racing for it exactly one wins.

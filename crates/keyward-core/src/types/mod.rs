@@ -20,7 +20,7 @@ pub use email::{EmailAddress, EmailError};
 pub use ids::{ClassId, SchoolId, UserId};
 pub use password::{MAX_PASSWORD_CHARS, Password};
 pub use redact::{REDACTED, redacted};
-pub use role::Role;
+pub use role::{Role, role_list, stored_role_list};
 pub use time::UnixTime;
 pub use typed_code::TypedCode;
 pub(crate) use username::username_key;

@@ -165,6 +165,7 @@ mod tests {
                 account: account(),
                 csrf_token: SECRET.into(),
                 expires_at: UnixTime(0),
+                mfa_enrolment_due: false,
             }
         ));
     }

@@ -50,3 +50,22 @@ impl Role {
         self == Role::Learner
     }
 }
+
+/// Roles stored as a comma-separated list of names (a school's
+/// `mfa_required_roles`); unknown names are skipped.
+pub fn role_list(stored: &str) -> Vec<Role> {
+    stored
+        .split(',')
+        .filter_map(|name| Role::parse(name.trim()))
+        .collect()
+}
+
+/// The stored form of a list of roles, in the order of [`Role::ALL`].
+pub fn stored_role_list(roles: &[Role]) -> String {
+    Role::ALL
+        .into_iter()
+        .filter(|role| roles.contains(role))
+        .map(Role::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
+}

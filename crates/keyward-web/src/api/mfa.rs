@@ -1,18 +1,23 @@
 //! `/api/v1/me/mfa`: the signed-in person's two-step verification — set up
 //! an authenticator app (the password again, then the first code), new
-//! recovery codes, turn it off (the password and a code), and where it stands.
+//! recovery codes, turn it off (the password and a code), and where it stands;
+//! and `/api/v1/schools/{id}/mfa`, the roles a school requires it of.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use keyward_core::error::Code;
 use keyward_core::mfa::{MfaError, MfaStatus, RecoveryCodes, SecondStepCode, TotpCode};
+use keyward_core::types::{Role, SchoolId};
 
 use super::ErrorBody;
 use crate::error::{AppError, coded};
-use crate::extract::{ApiJson, ApiSession, Client};
+use crate::extract::{ApiJson, ApiSession, Client, path_id};
+use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
 /// Where the person's two-step verification stands.
@@ -251,4 +256,94 @@ pub async fn disable(
         .await
         .map_err(coded)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The roles of a school whose people must use two-step verification.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SchoolMfaRule {
+    /// Any of `lead_teacher`, `teacher`, `learner`, `parent`.
+    #[schema(value_type = Vec<super::users::RoleName>)]
+    pub required_roles: Vec<String>,
+}
+
+impl SchoolMfaRule {
+    fn of(roles: &[Role]) -> SchoolMfaRule {
+        SchoolMfaRule {
+            required_roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        }
+    }
+
+    fn roles(&self) -> Result<Vec<Role>, AppError> {
+        self.required_roles
+            .iter()
+            .map(|name| {
+                Role::parse(name).ok_or_else(|| {
+                    AppError::new(Code::InvalidRequest, format!("`{name}` is not a role."))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Which roles of a school must use two-step verification.
+#[utoipa::path(
+    get,
+    operation_id = "show_school_mfa_rule",
+    path = "/schools/{id}/mfa",
+    tag = "schools",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The rule", body = SchoolMfaRule),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("session_cookie" = []))
+)]
+pub async fn school_rule(
+    State(state): State<AppState>,
+    client: Client,
+    ApiActor(actor): ApiActor,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<SchoolMfaRule>, AppError> {
+    let school = path_id(path, SchoolId::parse)?;
+    let roles = state
+        .kw
+        .school_mfa_required_roles(&state.ctx(&client), &actor, &school)
+        .await
+        .map_err(coded)?;
+    Ok(Json(SchoolMfaRule::of(&roles)))
+}
+
+/// Set which roles of a school must use two-step verification (its lead
+/// teacher, a platform admin). They are held at enrolment after their next
+/// sign-in until it is on.
+#[utoipa::path(
+    put,
+    operation_id = "set_school_mfa_rule",
+    path = "/schools/{id}/mfa",
+    tag = "schools",
+    params(("id" = String, Path)),
+    request_body = SchoolMfaRule,
+    responses(
+        (status = 200, description = "The rule now", body = SchoolMfaRule),
+        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: an unknown role, or one not of a school", body = ErrorBody),
+    ),
+    security(("session_cookie" = [], "csrf_header" = []))
+)]
+pub async fn set_school_rule(
+    State(state): State<AppState>,
+    client: Client,
+    ApiActor(actor): ApiActor,
+    path: Result<Path<String>, PathRejection>,
+    ApiJson(body): ApiJson<SchoolMfaRule>,
+) -> Result<Json<SchoolMfaRule>, AppError> {
+    let school = path_id(path, SchoolId::parse)?;
+    let roles = body.roles()?;
+    let now = state
+        .kw
+        .set_school_mfa_required_roles(&state.ctx(&client), &actor, &school, &roles)
+        .await
+        .map_err(coded)?;
+    Ok(Json(SchoolMfaRule::of(&now)))
 }

@@ -98,6 +98,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(mfa::start_totp))
             .routes(routes!(mfa::confirm_totp))
             .routes(routes!(mfa::recovery_codes))
+            .routes(routes!(mfa::school_rule, mfa::set_school_rule))
             .routes(routes!(me_sessions::list, me_sessions::end_others))
             .routes(routes!(me_sessions::end_one))
             .routes(routes!(recovery::change_password))

@@ -253,6 +253,7 @@ pub fn routes() -> Router<AppState> {
             "/school/settings",
             get(school::settings).post(school::update_settings),
         )
+        .route("/school/settings/mfa", post(school::update_mfa_rule))
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))

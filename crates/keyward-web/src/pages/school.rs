@@ -12,12 +12,14 @@ use keyward_core::activation::ActivationError;
 use keyward_core::activation::parents::Child;
 use keyward_core::admin::DirectoryError;
 use keyward_core::authz::{Action, Actor, Denied, Permission, Target, authorize};
+use keyward_core::error::Code;
+use keyward_core::schools::SCHOOL_ROLES;
 use keyward_core::types::{Role, TypedCode};
 
 use super::people::Row;
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
-use crate::extract::{Client, PageForm, Visitor};
+use crate::extract::{Client, PageForm, RepeatedForm, Visitor};
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
@@ -225,6 +227,9 @@ struct SchoolSettingsPage {
     retrievable: bool,
     may_change: bool,
     notice: Option<&'static str>,
+    /// The school's roles (form value, label) and whether each must use
+    /// two-step verification.
+    mfa_roles: Vec<(&'static str, &'static str, bool)>,
 }
 
 async fn settings_page(
@@ -240,12 +245,18 @@ async fn settings_page(
         .learner_passwords_retrievable(&state.ctx(client), actor, &school)
         .await
         .map_err(|e| AppError::from_coded(&e))?;
+    let required = state
+        .kw
+        .school_mfa_required_roles(&state.ctx(client), actor, &school)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
     let page = SchoolSettingsPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
         retrievable,
         may_change: authorize(actor, Action::ManageUser, Target::School(&school)).is_ok(),
         notice,
+        mfa_roles: role_choices(&required),
     };
     Ok(visitor.respond(state, render(StatusCode::OK, &page)))
 }
@@ -294,4 +305,58 @@ pub async fn update_settings(
         "Saved. keyward keeps no copies of learner passwords, and the copies it had are destroyed."
     };
     settings_page(&state, &visitor, &client, &actor, Some(notice)).await
+}
+
+#[derive(Deserialize)]
+pub struct MfaRuleForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// The ticked roles, by name.
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+csrf_forms!(MfaRuleForm);
+
+/// The school's rule for two-step verification: which of its roles must
+/// turn it on (R-MFA-1).
+pub async fn update_mfa_rule(
+    State(state): State<AppState>,
+    client: Client,
+    SignedIn {
+        visitor,
+        actor,
+        form: RepeatedForm(form),
+        ..
+    }: SignedIn<return_to::School, RepeatedForm<MfaRuleForm>>,
+) -> Result<Response, AppError> {
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let roles = parse_roles(&form.roles)?;
+    state
+        .kw
+        .set_school_mfa_required_roles(&state.ctx(&client), &actor, &school, &roles)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let notice = "Saved. People in the roles you ticked are asked to turn on two-step verification when they next sign in.";
+    settings_page(&state, &visitor, &client, &actor, Some(notice)).await
+}
+
+/// The school's roles as checkboxes: (value, label, ticked).
+fn role_choices(required: &[Role]) -> Vec<(&'static str, &'static str, bool)> {
+    SCHOOL_ROLES
+        .into_iter()
+        .map(|role| (role.as_str(), role.label(), required.contains(&role)))
+        .collect()
+}
+
+/// Role names as a form or a call sends them; an unknown one is refused.
+fn parse_roles(names: &[String]) -> Result<Vec<Role>, AppError> {
+    names
+        .iter()
+        .map(|name| {
+            Role::parse(name).ok_or_else(|| {
+                AppError::new(Code::InvalidRequest, format!("`{name}` is not a role."))
+            })
+        })
+        .collect()
 }

@@ -303,3 +303,176 @@ async fn bad_codes_and_missing_steps_get_stable_codes_and_change_nothing() {
     let ok = finish(&app, Some(&step), json!({ "code": code(&secret, 30) })).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
 }
+
+#[tokio::test]
+async fn a_school_that_requires_it_holds_its_teachers_at_enrolment_until_it_is_on() {
+    let app = demo_app().await;
+    let lead = app.api_session_as(LEAD, DEMO_PASSWORD).await;
+    let school = crate::helpers::school_of(&app, &lead).await;
+    let rule = format!("/api/v1/schools/{school}/mfa");
+
+    // Only the school's own roles, by name.
+    for bad in [json!(["platform_admin"]), json!(["wizard"])] {
+        let reply = app
+            .send(call(
+                "PUT",
+                &rule,
+                &lead,
+                Some(json!({ "required_roles": bad })),
+            ))
+            .await;
+        assert_api_error(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
+    }
+    let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let denied = app
+        .send(call(
+            "PUT",
+            &rule,
+            &teacher,
+            Some(json!({ "required_roles": [] })),
+        ))
+        .await;
+    assert_api_error(&denied, StatusCode::FORBIDDEN, "forbidden");
+    let set = app
+        .send(call(
+            "PUT",
+            &rule,
+            &lead,
+            Some(json!({ "required_roles": ["teacher", "teacher"] })),
+        ))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    assert_eq!(set.json(), json!({ "required_roles": ["teacher"] }));
+    let shown = app.send(call("GET", &rule, &lead, None)).await;
+    assert_eq!(shown.json(), json!({ "required_roles": ["teacher"] }));
+
+    // The teacher's session can now only enrol.
+    let held = app
+        .send(call("GET", "/api/v1/classes", &teacher, None))
+        .await;
+    assert_api_error(&held, StatusCode::FORBIDDEN, "mfa_enrolment_required");
+    let me = app.send(call("GET", "/api/v1/me", &teacher, None)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["mfa_enabled"], false);
+    let mut browser = app.browser();
+    let signed_in = browser.sign_in("demo.teacher", DEMO_PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    let home = browser.get("/home").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.location(), Some("/account/mfa"));
+    let lead_home = app.send(call("GET", "/api/v1/classes", &lead, None)).await;
+    assert_eq!(lead_home.status, StatusCode::OK, "the lead is not held");
+
+    // Enrolled: free again, and the next sign-in asks for a code.
+    let start = app
+        .send(call(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            &teacher,
+            Some(json!({ "password": DEMO_PASSWORD })),
+        ))
+        .await;
+    let secret = start.json()["secret"].as_str().unwrap().to_owned();
+    let confirm = app
+        .send(call(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            &teacher,
+            Some(json!({ "code": code(&secret, 0) })),
+        ))
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
+    let free = app
+        .send(call("GET", "/api/v1/classes", &teacher, None))
+        .await;
+    assert_eq!(free.status, StatusCode::OK, "{}", free.text());
+    assert_eq!(
+        app.api_sign_in("demo.teacher", DEMO_PASSWORD).await.json()["mfa_required"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn the_deployment_setting_requires_it_of_a_role_in_every_school() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.mfa.required_roles = vec![keyward_core::types::Role::LeadTeacher];
+    })
+    .await;
+    keyward_core::testing::seed_demo_people(
+        &app.kw,
+        &keyward_core::types::random::SeededRandom::new(3),
+    )
+    .await;
+    let lead = app.api_session_as(LEAD, DEMO_PASSWORD).await;
+    let held = app.send(call("GET", "/api/v1/classes", &lead, None)).await;
+    assert_api_error(&held, StatusCode::FORBIDDEN, "mfa_enrolment_required");
+    let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let free = app
+        .send(call("GET", "/api/v1/classes", &teacher, None))
+        .await;
+    assert_eq!(free.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_school_settings_page_sets_the_rule_and_refuses_unknown_roles() {
+    let app = demo_app().await;
+    let mut browser = app.signed_in_browser(LEAD, DEMO_PASSWORD).await;
+    let page = browser.get("/school/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.page_text()
+            .contains("Require two-step verification for")
+    );
+    let csrf = page.field("csrf_token").unwrap();
+    let saved = browser
+        .post_form(
+            "/school/settings/mfa",
+            &[
+                ("csrf_token", &csrf),
+                ("roles", "teacher"),
+                ("roles", "parent"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert!(
+        saved
+            .text()
+            .contains(r#"id="mfa-teacher" name="roles" value="teacher" checked"#)
+    );
+    assert!(
+        saved
+            .text()
+            .contains(r#"id="mfa-parent" name="roles" value="parent" checked"#)
+    );
+    let bad = browser
+        .post_form(
+            "/school/settings/mfa",
+            &[("csrf_token", &csrf), ("roles", "wizard")],
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    let no_csrf = browser
+        .post_form("/school/settings/mfa", &[("roles", "learner")])
+        .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    let lead = app.api_session_as(LEAD, DEMO_PASSWORD).await;
+    let school = crate::helpers::school_of(&app, &lead).await;
+    let rule = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/schools/{school}/mfa"),
+            &lead,
+            None,
+        ))
+        .await;
+    assert_eq!(
+        rule.json(),
+        json!({ "required_roles": ["teacher", "parent"] })
+    );
+}

@@ -28,7 +28,16 @@ pub(super) struct FoundSession {
     pub account: Account,
     pub last_seen_at: UnixTime,
     pub expires_at: UnixTime,
+    /// A second factor is on (read from the two-step tables).
+    pub second_factor_on: bool,
+    /// The roles the account's school requires a second factor of, as stored.
+    pub school_mfa_roles: String,
 }
+
+/// Counts the second factors the account `u` has on (the two-step module's
+/// tables, read here).
+pub(super) const SECOND_FACTORS_ON: &str =
+    "(SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)";
 
 fn account_from_row(row: &AnyRow) -> Result<Account, Internal> {
     let role: String = row.try_get("role")?;
@@ -145,7 +154,10 @@ pub(super) async fn find_session(
     digest: &TokenDigest,
 ) -> Result<Option<FoundSession>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at \
+        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at, \
+           {SECOND_FACTORS_ON} AS second_factors_on, \
+           COALESCE((SELECT sc.mfa_required_roles FROM schools sc WHERE sc.id = u.school_id), '') \
+             AS school_mfa_roles \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
     ));
     let row = sqlx::query(sql)
@@ -157,6 +169,8 @@ pub(super) async fn find_session(
             account: account_from_row(&row)?,
             last_seen_at: UnixTime(row.try_get("last_seen_at")?),
             expires_at: UnixTime(row.try_get("expires_at")?),
+            second_factor_on: row.try_get::<i64, _>("second_factors_on")? > 0,
+            school_mfa_roles: row.try_get("school_mfa_roles")?,
         })
     })
     .transpose()

@@ -4,7 +4,7 @@
 
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-use super::{ACCOUNT_COLUMNS, account_from_row};
+use super::{ACCOUNT_COLUMNS, SECOND_FACTORS_ON, account_from_row};
 use crate::accounts::{Account, SecondFactors};
 use crate::crypto::tokens::TokenDigest;
 use crate::error::Internal;
@@ -103,13 +103,13 @@ pub(in crate::accounts) async fn second_factors<'c, E: Executor<'c, Database = A
     exec: E,
     user_id: &UserId,
 ) -> Result<SecondFactors, Internal> {
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL) \
-         AS totp",
-    )
-    .bind(user_id.as_str())
-    .fetch_one(exec)
-    .await?;
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {SECOND_FACTORS_ON} AS totp FROM users u WHERE u.id = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(user_id.as_str())
+        .fetch_one(exec)
+        .await?;
     let totp: i64 = row.try_get("totp")?;
     Ok(SecondFactors {
         totp: totp > 0,
