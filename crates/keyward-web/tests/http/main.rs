@@ -14,6 +14,7 @@ mod helpers;
 mod join;
 mod learners;
 mod load;
+mod mfa_pages;
 mod openapi;
 mod ops;
 mod pages;
