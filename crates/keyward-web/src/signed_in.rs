@@ -77,6 +77,7 @@ pub mod return_to {
         Account => Some("/account"),
         AccountPassword => Some("/account/password"),
         AccountMfa => Some("/account/mfa"),
+        AccountSessions => Some("/account/sessions"),
         Home => Some("/home"),
         Classes => Some("/classes"),
         School => Some("/school"),

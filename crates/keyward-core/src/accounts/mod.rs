@@ -8,8 +8,10 @@ mod password;
 mod password_rules;
 mod reauth;
 mod second_step;
+pub mod sessions;
 pub(crate) mod store;
 pub mod throttle;
+pub mod user_agent;
 
 pub(crate) use store::recovery_requests;
 pub use store::recovery_requests::ended;

@@ -13,6 +13,8 @@ use crate::types::UnixTime;
 pub mod action {
     pub const SIGN_IN: &str = "sign_in";
     pub const SIGN_OUT: &str = "sign_out";
+    /// A person ended one of their own sessions (`detail`: how).
+    pub const SESSION_END: &str = "session.end";
     pub const USER_CREATE: &str = "user.create";
     pub const DEMO_SEED: &str = "demo.seed";
     pub const POLICY_CHANGE: &str = "policy.change";

@@ -95,6 +95,8 @@ error_codes! {
     WrongCurrentPassword = "wrong_current_password", BadInput;
     /// The new password breaks the rules; `violations` lists how.
     PasswordPolicy = "password_policy", BadInput;
+    /// No live session of the caller has that id (another person's, ended, or unknown).
+    SessionNotFound = "session_not_found", NotFound;
     /// A password was asked for and not given.
     PasswordMissing = "password_missing", BadInput;
     /// The mode of a reset is not one keyward knows.

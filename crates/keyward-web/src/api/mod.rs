@@ -9,6 +9,7 @@ mod directory;
 mod doc;
 mod join;
 mod learners;
+mod me_sessions;
 mod mfa;
 mod policy;
 mod recovery;
@@ -97,6 +98,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(mfa::start_totp))
             .routes(routes!(mfa::confirm_totp))
             .routes(routes!(mfa::recovery_codes))
+            .routes(routes!(me_sessions::list, me_sessions::end_others))
+            .routes(routes!(me_sessions::end_one))
             .routes(routes!(recovery::change_password))
             .routes(routes!(recovery::request))
             .routes(routes!(recovery::code))

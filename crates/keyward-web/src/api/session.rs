@@ -86,6 +86,10 @@ pub struct SecondStepAnswer {
 /// The answer to a right password.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per answer and serialised at once"
+)]
 pub enum SignInAnswer {
     SignedIn(SessionAnswer),
     SecondStep(SecondStepAnswer),

@@ -3,6 +3,7 @@
 //! extracts, calls one use case, and renders.
 
 mod account;
+mod account_sessions;
 mod activate;
 mod class_code;
 mod class_reset;
@@ -93,10 +94,11 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 11] = [
+    const RETURNABLE: [&str; 12] = [
         "/account",
         "/account/password",
         "/account/mfa",
+        "/account/sessions",
         "/home",
         "/classes",
         "/school",
@@ -267,6 +269,15 @@ pub fn routes() -> Router<AppState> {
         .route("/account/mfa/totp/confirm", post(mfa::confirm_setup))
         .route("/account/mfa/recovery-codes", post(mfa::new_recovery_codes))
         .route("/account/mfa/off", post(mfa::turn_off))
+        .route("/account/sessions", get(account_sessions::show))
+        .route(
+            "/account/sessions/sign-out-others",
+            post(account_sessions::sign_out_others),
+        )
+        .route(
+            "/account/sessions/{id}/sign-out",
+            post(account_sessions::sign_out_one),
+        )
         .route(
             "/.well-known/change-password",
             get(account::well_known_change_password),

@@ -23,5 +23,6 @@ mod proxies;
 mod recovery;
 mod roster;
 mod schools;
+mod sessions;
 mod socket;
 mod throttling;

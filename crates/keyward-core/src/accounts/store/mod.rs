@@ -7,6 +7,7 @@ pub(super) mod actors;
 pub(crate) mod recovery_requests;
 pub(crate) mod sign_in_steps;
 
+use super::sessions::SessionId;
 use super::{Account, AccountStatus};
 use crate::Ctx;
 use crate::crypto::tokens::TokenDigest;
@@ -121,9 +122,11 @@ pub(super) async fn insert_session(
     ctx: &Ctx<'_>,
     expires_at: UnixTime,
 ) -> Result<(), Internal> {
+    // The id the list of sessions and the API name it by (never the digest).
+    let public_id = SessionId::generate(ctx.rng)?;
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, public_id) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
     )
     .bind(digest.as_str())
     .bind(user_id.as_str())
@@ -131,6 +134,7 @@ pub(super) async fn insert_session(
     .bind(expires_at.secs())
     .bind(ctx.client_addr.as_deref())
     .bind(ctx.user_agent.as_deref())
+    .bind(public_id.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -421,6 +425,102 @@ pub(crate) async fn end_sessions(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A live session of a user as Account Settings lists it.
+pub(super) struct LiveSession {
+    pub id: SessionId,
+    pub created_at: UnixTime,
+    pub last_seen_at: UnixTime,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    /// The session behind `current` (the caller's own).
+    pub current: bool,
+}
+
+/// The condition of a session that still works at `$2` (not past its
+/// absolute expiry) and was used after `$3` (its idle timeout not passed).
+const LIVE: &str = "expires_at > $2 AND last_seen_at > $3";
+
+/// The live sessions of a user, newest use first.
+pub(super) async fn live_sessions(
+    db: &Db,
+    user_id: &UserId,
+    now: UnixTime,
+    idle_before: UnixTime,
+    current: &TokenDigest,
+) -> Result<Vec<LiveSession>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT id_hash, public_id, created_at, last_seen_at, client_addr, user_agent \
+         FROM sessions WHERE user_id = $1 AND {LIVE} AND public_id IS NOT NULL \
+         ORDER BY last_seen_at DESC, created_at DESC, public_id"
+    ));
+    let rows = sqlx::query(sql)
+        .bind(user_id.as_str())
+        .bind(now.secs())
+        .bind(idle_before.secs())
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let id_hash: String = row.try_get("id_hash")?;
+            Ok(LiveSession {
+                id: SessionId::from_stored(row.try_get("public_id")?),
+                created_at: UnixTime(row.try_get("created_at")?),
+                last_seen_at: UnixTime(row.try_get("last_seen_at")?),
+                client_addr: row.try_get("client_addr")?,
+                user_agent: row.try_get("user_agent")?,
+                current: id_hash == current.as_str(),
+            })
+        })
+        .collect()
+}
+
+/// Claims one live session of a user by its public id: deletes it and says
+/// whether it was the `current` one; `None` when no live session of this
+/// user has that id (another user's, ended meanwhile, or unknown). Of many
+/// parallel claims of one session exactly one deletes it.
+pub(super) async fn delete_live_session(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    id: &SessionId,
+    now: UnixTime,
+    idle_before: UnixTime,
+    current: &TokenDigest,
+) -> Result<Option<bool>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "DELETE FROM sessions WHERE user_id = $1 AND {LIVE} AND public_id = $4 RETURNING id_hash"
+    ));
+    let id_hash: Option<String> = sqlx::query_scalar(sql)
+        .bind(user_id.as_str())
+        .bind(now.secs())
+        .bind(idle_before.secs())
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    Ok(id_hash.map(|hash| hash == current.as_str()))
+}
+
+/// Deletes every live session of a user but `keep`, returning how many it
+/// ended. Dead ones are left to the purge.
+pub(super) async fn delete_other_live_sessions(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    now: UnixTime,
+    idle_before: UnixTime,
+    keep: &TokenDigest,
+) -> Result<u64, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "DELETE FROM sessions WHERE user_id = $1 AND {LIVE} AND id_hash <> $4"
+    ));
+    let done = sqlx::query(sql)
+        .bind(user_id.as_str())
+        .bind(now.secs())
+        .bind(idle_before.secs())
+        .bind(keep.as_str())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Deletes up to `limit` sessions that no longer work: past their absolute
