@@ -22,6 +22,7 @@ use keyward_core::types::{ClassId, Password};
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
+use crate::shared::download::data_url;
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
@@ -242,7 +243,7 @@ fn result_page(visitor: &Visitor, reset: ClassReset) -> Result<ResultPage, AppEr
     let csv = reset.to_csv()?;
     Ok(ResultPage {
         nav: Nav::of(visitor),
-        csv_href: format!("data:text/csv;charset=utf-8,{}", percent_encode(&csv)),
+        csv_href: data_url("text/csv;charset=utf-8", &csv),
         csv_name: reset.csv_file_name(),
         same: reset.mode == ClassResetKind::Same,
         kept: reset.kept,
@@ -272,28 +273,5 @@ fn display_name(first: &str, last: &str, fallback: &str) -> String {
         fallback.to_owned()
     } else {
         name.to_owned()
-    }
-}
-
-/// Everything but RFC 3986's unreserved characters is percent-encoded, as a
-/// `data:` URL needs (`+` would stay a plus, not become a space).
-const DATA_URL_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-fn percent_encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, DATA_URL_ESCAPED).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_encode;
-
-    #[test]
-    fn percent_encoding_keeps_only_unreserved_characters() {
-        assert_eq!(percent_encode("a b,+\"é\n"), "a%20b%2C%2B%22%C3%A9%0A");
-        assert_eq!(percent_encode("Az09-._~"), "Az09-._~");
     }
 }

@@ -12,6 +12,7 @@ mod dev_mail;
 mod home;
 mod join;
 mod learner_password;
+mod mfa;
 mod people;
 mod recovery;
 mod roster;
@@ -93,9 +94,10 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 11] = [
+    const RETURNABLE: [&str; 12] = [
         "/account",
         "/account/password",
+        "/account/mfa",
         "/account/sessions",
         "/home",
         "/classes",
@@ -263,6 +265,11 @@ pub fn routes() -> Router<AppState> {
             "/account/password",
             get(account::password_form).post(account::submit_password),
         )
+        .route("/account/mfa", get(mfa::overview))
+        .route("/account/mfa/totp", post(mfa::start_setup))
+        .route("/account/mfa/totp/confirm", post(mfa::confirm_setup))
+        .route("/account/mfa/recovery-codes", post(mfa::new_recovery_codes))
+        .route("/account/mfa/off", post(mfa::turn_off))
         .route("/account/sessions", get(account_sessions::show))
         .route(
             "/account/sessions/sign-out-others",

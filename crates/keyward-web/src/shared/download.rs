@@ -1,6 +1,7 @@
 //! File downloads that both faces serve: the learners' credentials as a CSV
 //! attachment that no cache keeps (the API's `credentials.csv` and the
-//! pages' **Download CSV**).
+//! pages' **Download CSV**), and `data:` links for files that exist only in
+//! the page that offers them (a class's new passwords, recovery codes).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -35,4 +36,36 @@ pub fn csv_download(credentials: &Credentials) -> Result<Response, AppError> {
         body,
     )
         .into_response())
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded, as a
+/// `data:` URL needs (`+` would stay a plus, not become a space).
+const DATA_URL_ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` as a `data:` URL of `media_type` (for example
+/// `text/plain;charset=utf-8`), for a link with a `download` attribute: the
+/// file travels inside the page, so nothing has to be kept to serve it later.
+pub fn data_url(media_type: &str, text: &str) -> String {
+    format!(
+        "data:{media_type},{}",
+        percent_encoding::utf8_percent_encode(text, DATA_URL_ESCAPED)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_url;
+
+    #[test]
+    fn data_urls_percent_encode_all_but_unreserved_characters() {
+        assert_eq!(
+            data_url("text/plain", "a b,+\"é\n"),
+            "data:text/plain,a%20b%2C%2B%22%C3%A9%0A"
+        );
+        assert_eq!(data_url("text/csv", "Az09-._~"), "data:text/csv,Az09-._~");
+    }
 }

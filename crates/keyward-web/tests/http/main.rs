@@ -15,6 +15,7 @@ mod join;
 mod learners;
 mod load;
 mod mfa_api;
+mod mfa_pages;
 mod openapi;
 mod ops;
 mod pages;
