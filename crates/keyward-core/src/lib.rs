@@ -19,6 +19,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod mail;
+pub mod passkeys;
 pub mod policy;
 pub mod purge;
 pub mod recovery;

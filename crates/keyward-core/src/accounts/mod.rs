@@ -6,6 +6,7 @@
 mod actor;
 mod password;
 mod password_rules;
+mod reauth;
 pub(crate) mod store;
 pub mod throttle;
 
@@ -13,6 +14,7 @@ pub(crate) use store::recovery_requests;
 pub use store::recovery_requests::ended;
 
 pub use password::ChangePasswordError;
+pub use reauth::ReauthError;
 
 use crate::Ctx;
 use crate::Keyward;

@@ -1,6 +1,6 @@
 //! Periodic purge (issue 10): deletes what no longer does anything — expired
 //! sessions, throttle counters that count for nothing, recovery requests long
-//! over — so traffic, anonymous traffic above all, cannot grow the database
+//! over, passkey ceremonies past their expiry — so traffic, anonymous traffic above all, cannot grow the database
 //! without end. It owns the rules of *when* a row may go; each table's
 //! DELETE lives in the store of the capability that owns the table. Audit
 //! rows are never purged. [`worker`] runs [`Keyward::purge_expired`] every
@@ -45,11 +45,12 @@ pub struct PurgeReport {
     pub sessions: u64,
     pub throttle_rows: u64,
     pub recovery_requests: u64,
+    pub webauthn_ceremonies: u64,
 }
 
 impl PurgeReport {
     pub fn total(&self) -> u64 {
-        self.sessions + self.throttle_rows + self.recovery_requests
+        self.sessions + self.throttle_rows + self.recovery_requests + self.webauthn_ceremonies
     }
 }
 
@@ -59,11 +60,13 @@ enum Table {
     Sessions,
     Throttle,
     RecoveryRequests,
+    WebauthnCeremonies,
 }
 
 impl Keyward {
-    /// Deletes expired sessions, stale throttle counters and recovery
-    /// requests over for longer than [`RECOVERY_KEEP_AFTER_END`], as of
+    /// Deletes expired sessions, stale throttle counters, recovery requests
+    /// over for longer than [`RECOVERY_KEEP_AFTER_END`] and expired passkey
+    /// ceremonies, as of
     /// `ctx.now`, in batches of one short write transaction each. Safe on
     /// several instances at once: each DELETE only takes rows that are due,
     /// and a row another instance took first is simply not counted.
@@ -72,6 +75,7 @@ impl Keyward {
             sessions: self.purge_table(ctx, Table::Sessions).await?,
             throttle_rows: self.purge_table(ctx, Table::Throttle).await?,
             recovery_requests: self.purge_table(ctx, Table::RecoveryRequests).await?,
+            webauthn_ceremonies: self.purge_table(ctx, Table::WebauthnCeremonies).await?,
         })
     }
 
@@ -113,6 +117,14 @@ impl Keyward {
                         &mut tx,
                         over_before,
                         unsent_before,
+                        PURGE_BATCH_ROWS,
+                    )
+                    .await?
+                }
+                Table::WebauthnCeremonies => {
+                    crate::passkeys::store::delete_expired_ceremonies(
+                        &mut tx,
+                        now,
                         PURGE_BATCH_ROWS,
                     )
                     .await?
