@@ -76,6 +76,7 @@ pub mod return_to {
         NoPage => None,
         Account => Some("/account"),
         AccountPassword => Some("/account/password"),
+        AccountPasskeys => Some("/account/passkeys"),
         Home => Some("/home"),
         Classes => Some("/classes"),
         School => Some("/school"),

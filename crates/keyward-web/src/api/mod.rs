@@ -9,6 +9,7 @@ mod directory;
 mod doc;
 mod join;
 mod learners;
+mod passkeys;
 mod policy;
 mod recovery;
 mod roster;
@@ -83,6 +84,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         OpenApiRouter::new()
             .routes(routes!(session::sign_in, session::sign_out))
             .routes(routes!(session::me))
+            .routes(routes!(passkeys::list, passkeys::finish_registration))
+            .routes(routes!(passkeys::start_registration))
+            .routes(routes!(passkeys::rename, passkeys::remove))
             .routes(routes!(recovery::change_password))
             .routes(routes!(recovery::request))
             .routes(routes!(recovery::code))

@@ -11,6 +11,7 @@ mod dev_mail;
 mod home;
 mod join;
 mod learner_password;
+mod passkeys;
 mod people;
 mod recovery;
 mod roster;
@@ -91,9 +92,10 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 10] = [
+    const RETURNABLE: [&str; 11] = [
         "/account",
         "/account/password",
+        "/account/passkeys",
         "/home",
         "/classes",
         "/school",
@@ -245,6 +247,10 @@ pub fn routes() -> Router<AppState> {
             "/school/settings",
             get(school::settings).post(school::update_settings),
         )
+        .route(
+            "/school/settings/passkeys",
+            post(school::update_passkey_setting),
+        )
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))
@@ -253,6 +259,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/account/password",
             get(account::password_form).post(account::submit_password),
+        )
+        .route("/account/passkeys", get(passkeys::list))
+        .route(
+            "/account/passkeys/{id}/remove",
+            get(passkeys::remove_form).post(passkeys::submit_remove),
         )
         .route(
             "/.well-known/change-password",

@@ -223,6 +223,8 @@ struct SchoolSettingsPage {
     nav: Option<Nav>,
     csrf_token: String,
     retrievable: bool,
+    /// Learners may use passkeys (`schools.learner_passkeys`).
+    learner_passkeys: bool,
     may_change: bool,
     notice: Option<&'static str>,
 }
@@ -235,15 +237,22 @@ async fn settings_page(
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let ctx = state.ctx(client);
     let retrievable = state
         .kw
-        .learner_passwords_retrievable(&state.ctx(client), actor, &school)
+        .learner_passwords_retrievable(&ctx, actor, &school)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let learner_passkeys = state
+        .kw
+        .learner_passkeys(&ctx, actor, &school)
         .await
         .map_err(|e| AppError::from_coded(&e))?;
     let page = SchoolSettingsPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
         retrievable,
+        learner_passkeys,
         may_change: authorize(actor, Action::ManageUser, Target::School(&school)).is_ok(),
         notice,
     };
@@ -269,7 +278,16 @@ pub struct SettingsForm {
     learner_passwords_retrievable: Option<String>,
 }
 
-csrf_forms!(LinkForm, SettingsForm);
+#[derive(Deserialize)]
+pub struct PasskeySettingForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// Present (any value) when the box is ticked.
+    #[serde(default)]
+    learner_passkeys: Option<String>,
+}
+
+csrf_forms!(LinkForm, SettingsForm, PasskeySettingForm);
 
 pub async fn update_settings(
     State(state): State<AppState>,
@@ -292,6 +310,32 @@ pub async fn update_settings(
         "Saved. From now on, passwords staff give learners can be shown again."
     } else {
         "Saved. keyward keeps no copies of learner passwords, and the copies it had are destroyed."
+    };
+    settings_page(&state, &visitor, &client, &actor, Some(notice)).await
+}
+
+/// The school's switch for learners' passkeys, on the same page.
+pub async fn update_passkey_setting(
+    State(state): State<AppState>,
+    client: Client,
+    SignedIn {
+        visitor,
+        actor,
+        form: PageForm(form),
+        ..
+    }: SignedIn<return_to::School, PageForm<PasskeySettingForm>>,
+) -> Result<Response, AppError> {
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let on = form.learner_passkeys.is_some();
+    state
+        .kw
+        .set_learner_passkeys(&state.ctx(&client), &actor, &school, on)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let notice = if on {
+        "Saved. Learners at your school can now add passkeys in Account Settings."
+    } else {
+        "Saved. Learners cannot use passkeys, and the passkeys they had are removed."
     };
     settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }

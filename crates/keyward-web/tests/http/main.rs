@@ -17,6 +17,7 @@ mod load;
 mod openapi;
 mod ops;
 mod pages;
+mod passkeys;
 mod policy;
 mod proxies;
 mod recovery;
