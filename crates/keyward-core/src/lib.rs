@@ -19,6 +19,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod mail;
+pub mod mfa;
 pub mod passkeys;
 pub mod policy;
 pub mod purge;

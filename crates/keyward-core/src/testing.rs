@@ -354,7 +354,9 @@ pub async fn change_own_password_as(
     let signed_in = kw
         .sign_in(ctx, username, current.into())
         .await
-        .expect("sign in");
+        .expect("sign in")
+        .complete()
+        .expect("signed in without a second step");
     let session = kw
         .current_session(ctx, &signed_in.session_token)
         .await

@@ -90,7 +90,9 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          throw new Error(data.message || 'Something went wrong. Try again.');
+          var problem = new Error(data.message || 'Something went wrong. Try again.');
+          problem.code = data.error;
+          throw problem;
         }
         return data;
       });
@@ -157,9 +159,9 @@
   });
 
   // Sign in with a passkey (first screen) and Use a passkey (second step).
-  // The button names the calls: data-start and data-finish, where to go
-  // afterwards (data-next, unless the answer says), and the CSRF token if
-  // the calls need one.
+  // The button names the calls (data-start, data-finish), where to go
+  // afterwards (data-next), where to tell a problem (data-error, the id of
+  // an alert) and the CSRF token if the calls need one.
   document.querySelectorAll('[data-passkey-sign-in]').forEach(function (button) {
     var notice = document.querySelector('[data-passkeys-need-js]');
     if (!supported) {
@@ -168,7 +170,7 @@
     }
     if (notice) notice.hidden = true;
     button.hidden = false;
-    var error = document.getElementById(button.getAttribute('aria-describedby') || '');
+    var error = document.getElementById(button.getAttribute('data-error') || '');
     var csrf = button.getAttribute('data-csrf-token');
     button.addEventListener('click', function () {
       if (error) error.hidden = true;
@@ -182,9 +184,13 @@
               credential: assertionAnswer(credential)
             }, csrf);
           });
-      }).then(function (answer) {
-        window.location.assign(answer.redirect || button.getAttribute('data-next') || '/home');
+      }).then(function () {
+        window.location.assign(button.getAttribute('data-next') || '/home');
       }).catch(function (err) {
+        if (err.code === 'sign_in_step_expired') {
+          window.location.assign('/signin?notice=step_expired');
+          return;
+        }
         button.disabled = false;
         show(error, err.message);
       });

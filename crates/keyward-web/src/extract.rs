@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use keyward_core::Ctx;
-use keyward_core::accounts::{CSRF_PURPOSE, CurrentSession};
+use keyward_core::accounts::{CSRF_PURPOSE, CurrentSession, PendingSignIn};
 use keyward_core::crypto::tokens::{Token, constant_time_eq};
 use keyward_core::types::UnixTime;
 
@@ -42,6 +42,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const DEVICE_COOKIE: &str = "kw_device";
 /// How long a device cookie is kept by the browser.
 const DEVICE_COOKIE_DAYS: i64 = 180;
+/// Holds the token of a sign-in waiting for its second step (a code or a
+/// passkey); it lives as long as the step does.
+pub const SIGN_IN_STEP_COOKIE: &str = "kw_step";
 /// Holds the handle of this browser's latest recovery request, so the emailed
 /// code can be entered here.
 pub const RECOVERY_COOKIE: &str = "kw_recovery";
@@ -147,6 +150,27 @@ impl AppState {
 
     pub fn recovery_cookie(&self, handle: &Token) -> Cookie<'static> {
         self.cookie(RECOVERY_COOKIE, handle.expose().to_owned())
+    }
+
+    /// The cookie of a sign-in waiting for its second step.
+    pub fn sign_in_step_cookie(&self, pending: &PendingSignIn) -> Cookie<'static> {
+        let mut cookie = self.cookie(SIGN_IN_STEP_COOKIE, pending.token.expose().to_owned());
+        let secs = i64::try_from(pending.expires_in.as_secs()).unwrap_or(300);
+        cookie.set_max_age(time::Duration::seconds(secs));
+        cookie
+    }
+
+    /// The token of the pending second step this browser holds, if any.
+    pub fn sign_in_step_token(&self, jar: &CookieJar) -> Option<Token> {
+        self.cookie_value(jar, SIGN_IN_STEP_COOKIE)
+            .and_then(Token::from_client)
+    }
+
+    /// A cookie that makes the browser forget its pending second step.
+    pub fn expired_sign_in_step_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.cookie(SIGN_IN_STEP_COOKIE, String::new());
+        cookie.make_removal();
+        cookie
     }
 
     /// A cookie that makes the browser forget the session.

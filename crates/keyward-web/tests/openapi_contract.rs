@@ -71,6 +71,20 @@ fn answers(operation: &Value) -> &serde_json::Map<String, Value> {
 /// The operation ids, pinned: clients generate names from them, so a rename
 /// (of a handler function, say) must be a decision, not an accident.
 const OPERATION_IDS: &[(&str, &str, &str)] = &[
+    ("delete", "/api/v1/me/mfa", "disable_mfa"),
+    ("get", "/api/v1/me/mfa", "mfa_status"),
+    (
+        "post",
+        "/api/v1/me/mfa/recovery-codes",
+        "regenerate_recovery_codes",
+    ),
+    ("post", "/api/v1/me/mfa/totp", "start_totp_enrolment"),
+    (
+        "post",
+        "/api/v1/me/mfa/totp/confirm",
+        "confirm_totp_enrolment",
+    ),
+    ("post", "/api/v1/session/mfa", "finish_sign_in_mfa"),
     ("post", "/api/v1/activate", "activate"),
     ("get", "/api/v1/classes", "class_database"),
     ("get", "/api/v1/classes/{id}/class-code", "show_class_code"),
@@ -154,6 +168,26 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
         "import_roster",
     ),
     ("post", "/api/v1/session", "sign_in"),
+    (
+        "post",
+        "/api/v1/session/passkey/start",
+        "start_passkey_sign_in",
+    ),
+    (
+        "post",
+        "/api/v1/session/passkey/finish",
+        "finish_passkey_sign_in",
+    ),
+    (
+        "post",
+        "/api/v1/session/mfa/passkey/start",
+        "start_sign_in_mfa_passkey",
+    ),
+    (
+        "post",
+        "/api/v1/session/mfa/passkey/finish",
+        "finish_sign_in_mfa_passkey",
+    ),
     ("delete", "/api/v1/session", "sign_out"),
     ("get", "/api/v1/users", "list_users"),
     ("post", "/api/v1/users", "create_user"),

@@ -7,6 +7,7 @@ mod actor;
 mod password;
 mod password_rules;
 mod reauth;
+mod second_step;
 pub(crate) mod store;
 pub mod throttle;
 
@@ -15,6 +16,7 @@ pub use store::recovery_requests::ended;
 
 pub use password::ChangePasswordError;
 pub use reauth::ReauthError;
+pub use second_step::{PendingSignIn, PendingStep, SECOND_STEP_TTL, SecondFactors, SignInOutcome};
 
 use crate::Ctx;
 use crate::Keyward;
@@ -27,6 +29,8 @@ use crate::types::{
     EmailAddress, MAX_USERNAME_CHARS, Password, Role, SchoolId, UnixTime, UserId, Username,
 };
 
+use store::sign_in_steps;
+pub(crate) use store::sign_in_steps::delete_expired_steps as delete_expired_sign_in_steps;
 pub(crate) use store::{
     NewUser, delete_expired_sessions, delete_stale_throttle_rows, end_sessions, find_account,
     find_account_in, find_for_recovery, insert_user, set_password,
@@ -211,14 +215,16 @@ impl From<crate::types::random::RandomError> for SignInError {
 impl Keyward {
     /// Signs a person in with username and password (R-ACC-2). Unknown
     /// usernames cost the same hashing work as known ones; failures count
-    /// against the account and the client address; success opens a fresh
-    /// session, records `last_sign_in_at` and upgrades an old hash.
+    /// against the account and the client address. The right password opens
+    /// a fresh session, records `last_sign_in_at` and upgrades an old hash —
+    /// or, for a person with two-step verification, opens the pending second
+    /// step instead (R-MFA-1).
     pub async fn sign_in(
         &self,
         ctx: &Ctx<'_>,
         typed_username: &str,
         password: Password,
-    ) -> Result<SignedIn, SignInError> {
+    ) -> Result<SignInOutcome, SignInError> {
         // Over-long input is refused before any hashing or storage work.
         if typed_username.chars().count() > MAX_USERNAME_CHARS {
             return Err(SignInError::InputTooLong);
@@ -277,56 +283,32 @@ impl Keyward {
         } else {
             None
         };
-        let device_token = match device {
-            Some(device) => device,
-            None => self.new_device(ctx, &username_key)?,
-        };
-        let session_token = Token::generate(ctx.rng)?;
         let account = found.account;
-        let absolute = self.settings.session.absolute_timeout;
+        let second_factors = sign_in_steps::second_factors(self.db.pool(), &account.id).await?;
         let mut tx = self.db.begin_write().await?;
-        store::record_sign_in(&mut tx, &account.id, ctx.now, new_hash.as_deref()).await?;
-        store::insert_session(
-            &mut tx,
-            &session_token.digest(),
-            &account.id,
-            ctx,
-            ctx.now.plus(absolute),
-        )
-        .await?;
+        // The password was right: its counters are settled either way.
         attempt.succeeded(&mut tx).await?;
-        // A successful sign-in ends any open reset link (R-REC-4).
-        store::recovery_requests::end_open_requests(
-            &mut tx,
-            &account.id,
-            store::recovery_requests::ended::SIGNED_IN,
-            ctx.now,
-        )
-        .await?;
-        audit::insert(
-            &mut *tx,
-            &AuditEntry {
-                at: ctx.now,
-                actor_id: Some(account.id.as_str()),
-                target_id: Some(account.id.as_str()),
-                school_id: account.school_id.as_ref().map(|s| s.as_str()),
-                action: action::SIGN_IN,
-                outcome: "success",
-                client_addr: ctx.client_addr.as_deref(),
-                detail: new_hash.as_ref().map(|_| "rehashed"),
-            },
-        )
-        .await?;
+        let outcome = if second_factors.any() {
+            if let Some(hash) = &new_hash {
+                store::upgrade_hash(&mut tx, &account.id, hash).await?;
+            }
+            let pending = self
+                .open_second_step(&mut tx, ctx, &account, second_factors)
+                .await?;
+            SignInOutcome::SecondStep(pending)
+        } else {
+            let how = if new_hash.is_some() {
+                "password, rehashed"
+            } else {
+                "password"
+            };
+            let signed_in = self
+                .open_session(&mut tx, ctx, account, new_hash.as_deref(), how)
+                .await?;
+            SignInOutcome::Complete(signed_in)
+        };
         tx.commit().await?;
-        let csrf_token = session_token.derive(CSRF_PURPOSE);
-        let mut account = account;
-        account.last_sign_in_at = Some(ctx.now);
-        Ok(SignedIn {
-            account,
-            session_token,
-            csrf_token,
-            device_token,
-        })
+        Ok(outcome)
     }
 
     /// The device cookie of the context, when it was earned by signing in to

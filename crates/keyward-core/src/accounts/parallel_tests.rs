@@ -86,7 +86,9 @@ async fn parallel_guesses_get_exactly_the_sequential_tries_and_the_owner_still_s
     // …but the owner at school, on another address, is not.
     kw.sign_in(&ctx_from("203.0.113.9", 2), "mr.jones", PASSWORD.into())
         .await
-        .expect("the owner signs in from another address");
+        .expect("the owner signs in from another address")
+        .complete()
+        .expect("signed in without a second step");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -96,7 +98,9 @@ async fn a_known_device_behind_the_attackers_address_still_signs_in() {
     let first = kw
         .sign_in(&ctx_from(ATTACKER, 3), "mr.jones", PASSWORD.into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     let device = first.device_token.clone();
     let (checked, _) = guess_in_parallel(std::slice::from_ref(&kw), 100).await;
     assert_eq!(checked, sequential_allowance(&kw));
@@ -105,7 +109,9 @@ async fn a_known_device_behind_the_attackers_address_still_signs_in() {
     let again = kw
         .sign_in(&owner, "mr.jones", PASSWORD.into())
         .await
-        .expect("the owner's browser is not slowed by the stranger");
+        .expect("the owner's browser is not slowed by the stranger")
+        .complete()
+        .expect("signed in without a second step");
     assert_eq!(
         again.device_token, device,
         "a known device keeps its cookie"
@@ -161,7 +167,12 @@ async fn a_busy_hashing_pool_gives_the_attempt_back() {
 async fn parallel_wrong_current_passwords_get_the_sequential_tries_only() {
     let (kw, _db) = with_teacher().await;
     let ctx = ctx_from("203.0.113.9", 8);
-    let signed_in = kw.sign_in(&ctx, "mr.jones", PASSWORD.into()).await.unwrap();
+    let signed_in = kw
+        .sign_in(&ctx, "mr.jones", PASSWORD.into())
+        .await
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     let session = Arc::new(
         kw.current_session(&ctx, &signed_in.session_token)
             .await

@@ -3,7 +3,7 @@
 //! the policy of the account's kind; the other sessions end, the current one
 //! stays, and a "password changed" email goes out.
 
-use super::throttle::{self, ThrottleKey};
+use super::reauth::ReauthError;
 use super::{Account, CurrentSession, store};
 use crate::Ctx;
 use crate::Keyward;
@@ -73,6 +73,21 @@ impl From<HashingError> for ChangePasswordError {
     }
 }
 
+impl From<ReauthError> for ChangePasswordError {
+    fn from(err: ReauthError) -> Self {
+        match err {
+            ReauthError::WrongPassword => ChangePasswordError::WrongCurrentPassword,
+            ReauthError::Throttled { retry_after_secs } => {
+                ChangePasswordError::Throttled { retry_after_secs }
+            }
+            ReauthError::Busy { retry_after_secs } => {
+                ChangePasswordError::Busy { retry_after_secs }
+            }
+            ReauthError::Internal(internal) => ChangePasswordError::Internal(internal),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ChangePasswordError {
     fn from(err: sqlx::Error) -> Self {
         ChangePasswordError::Internal(err.into())
@@ -105,44 +120,8 @@ impl Keyward {
             });
         }
         let violations = policy.check_new(&password, confirmation, Some(account.username.as_str()));
-
-        // Counted before the hash, so parallel guesses get no more tries.
-        let key = ThrottleKey::current_password(account.id.as_str(), &self.settings.throttle);
-        let attempt = match throttle::reserve(&self.db, vec![key], ctx.now).await? {
-            Ok(attempt) => attempt,
-            Err(retry_after_secs) => {
-                return Err(ChangePasswordError::Throttled { retry_after_secs });
-            }
-        };
-        let stored =
-            store::find_credentials_by_username_key(&self.db, account.username.key()).await?;
-        let hash = stored.as_ref().and_then(|c| c.password_hash.as_deref());
-        let verification = match self.hashing.verify(&current, hash).await {
-            Ok(verification) => verification,
-            Err(err) => {
-                attempt.refund(&self.db).await?;
-                return Err(err.into());
-            }
-        };
-        if !verification.matches {
-            attempt.failed();
-            audit::insert(
-                self.db.pool(),
-                &AuditEntry {
-                    at: ctx.now,
-                    actor_id: Some(account.id.as_str()),
-                    target_id: Some(account.id.as_str()),
-                    school_id: account.school_id.as_ref().map(|s| s.as_str()),
-                    action: action::PASSWORD_CHANGE,
-                    outcome: "failure",
-                    client_addr: ctx.client_addr.as_deref(),
-                    detail: Some("wrong_current_password"),
-                },
-            )
+        self.confirm_password(ctx, account, &current, action::PASSWORD_CHANGE)
             .await?;
-            return Err(ChangePasswordError::WrongCurrentPassword);
-        }
-        attempt.succeeded_now(&self.db).await?;
         if !violations.is_empty() {
             return Err(ChangePasswordError::PasswordPolicy { violations, policy });
         }

@@ -1,65 +1,58 @@
-//! Asking a signed-in person for their password again before a change that
-//! matters (registering or removing a passkey): the same counter as the
-//! current password of **Update Password**, reserved before the hash, and a
-//! wrong password audited under the caller's action.
+//! Asking a signed-in person for their password again before a sensitive
+//! change (R-SET-1, R-MFA-1): changing the password, turning two-step
+//! verification on or off, new recovery codes, passkeys, the email address.
+//! Wrong passwords are counted per account before the hash, like sign-in
+//! failures, and each one is written to the audit trail under the action of
+//! the change it guarded.
 
+use super::Account;
+use super::store;
 use super::throttle::{self, ThrottleKey};
-use super::{Account, store};
 use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry};
 use crate::crypto::hashing::HashingError;
-use crate::error::{Code, CodedError, Internal};
+use crate::error::Internal;
 use crate::types::Password;
 
 /// Why the password typed again was not accepted.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ReauthError {
-    #[error("Your current password is not right.")]
     WrongPassword,
-    #[error("Too many wrong passwords. Wait a little and try again.")]
     Throttled { retry_after_secs: u64 },
-    #[error("The server is busy. Try again in a moment.")]
     Busy { retry_after_secs: u64 },
-    #[error(transparent)]
-    Internal(#[from] Internal),
+    Internal(Internal),
 }
 
-impl CodedError for ReauthError {
-    fn code(&self) -> Code {
-        match self {
-            ReauthError::WrongPassword => Code::WrongCurrentPassword,
-            ReauthError::Throttled { .. } => Code::TooManyAttempts,
-            ReauthError::Busy { .. } => Code::ServerBusy,
-            ReauthError::Internal(internal) => internal.code(),
-        }
+impl From<Internal> for ReauthError {
+    fn from(err: Internal) -> Self {
+        ReauthError::Internal(err)
     }
+}
 
-    fn retry_after_secs(&self) -> Option<u64> {
-        match self {
-            ReauthError::Throttled { retry_after_secs }
-            | ReauthError::Busy { retry_after_secs } => Some(*retry_after_secs),
-            ReauthError::Internal(internal) => internal.retry_after_secs(),
-            ReauthError::WrongPassword => None,
+impl From<HashingError> for ReauthError {
+    fn from(err: HashingError) -> Self {
+        match err {
+            HashingError::Busy { retry_after_secs } => ReauthError::Busy { retry_after_secs },
+            HashingError::Internal(internal) => ReauthError::Internal(internal),
         }
     }
 }
 
 impl Keyward {
-    /// Checks the password `account` typed again. A wrong one counts against
-    /// the account's current-password counter (shared with **Update
-    /// Password**) and is audited as a failed `action`.
-    pub(crate) async fn confirm_own_password(
+    /// Checks `password` against `account`'s own; a failure is audited as
+    /// `action` with detail `wrong_current_password`.
+    pub async fn confirm_password(
         &self,
         ctx: &Ctx<'_>,
         account: &Account,
         password: &Password,
         action: &'static str,
     ) -> Result<(), ReauthError> {
-        // Over-long input is refused before any hashing.
         if password.is_over_long() {
             return Err(ReauthError::WrongPassword);
         }
+        // Counted before the hash, so parallel guesses get no more tries.
         let key = ThrottleKey::current_password(account.id.as_str(), &self.settings.throttle);
         let attempt = match throttle::reserve(&self.db, vec![key], ctx.now).await? {
             Ok(attempt) => attempt,
@@ -67,19 +60,12 @@ impl Keyward {
         };
         let stored =
             store::find_credentials_by_username_key(&self.db, account.username.key()).await?;
-        let hash = stored
-            .as_ref()
-            .filter(|c| c.account.id == account.id)
-            .and_then(|c| c.password_hash.as_deref());
+        let hash = stored.as_ref().and_then(|c| c.password_hash.as_deref());
         let verification = match self.hashing.verify(password, hash).await {
             Ok(verification) => verification,
-            Err(HashingError::Busy { retry_after_secs }) => {
+            Err(err) => {
                 attempt.refund(&self.db).await?;
-                return Err(ReauthError::Busy { retry_after_secs });
-            }
-            Err(HashingError::Internal(internal)) => {
-                attempt.refund(&self.db).await?;
-                return Err(internal.into());
+                return Err(err.into());
             }
         };
         if !verification.matches {

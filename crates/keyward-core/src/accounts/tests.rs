@@ -28,7 +28,9 @@ async fn sign_in_succeeds_with_any_case_of_the_username_and_records_it() {
     let signed = kw
         .sign_in(&ctx, "head.office", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     assert_eq!(signed.account.username.as_str(), "Head.Office");
     assert_eq!(signed.account.last_sign_in_at, Some(MONDAY_MORNING));
     let session = kw
@@ -76,7 +78,9 @@ async fn the_session_id_is_stored_only_as_a_hash() {
     let signed = kw
         .sign_in(&ctx, "head.office", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     let stored: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions")
         .fetch_all(kw.db().pool())
         .await
@@ -94,11 +98,15 @@ async fn each_sign_in_opens_a_new_session() {
     let a = kw
         .sign_in(&ctx, "head.office", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     let b = kw
         .sign_in(&ctx, "head.office", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     assert_ne!(a.session_token, b.session_token);
 }
 
@@ -115,7 +123,9 @@ async fn sessions_end_after_idle_and_absolute_timeouts() {
             "correct horse battery".into(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     // Used every half idle period, the session lives until the absolute limit.
     let mut now = MONDAY_MORNING;
     while now.plus(idle / 2) < MONDAY_MORNING.plus(absolute) {
@@ -142,7 +152,9 @@ async fn sessions_end_after_idle_and_absolute_timeouts() {
             "correct horse battery".into(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     let after_idle = MONDAY_MORNING.plus(idle).plus(Duration::from_secs(1));
     assert!(
         kw.current_session(&ctx_at(after_idle, &rng), &other.session_token)
@@ -160,7 +172,9 @@ async fn sign_out_ends_the_session() {
     let signed = kw
         .sign_in(&ctx, "head.office", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     kw.sign_out(&ctx, &signed.session_token).await.unwrap();
     assert!(
         kw.current_session(&ctx, &signed.session_token)
@@ -198,7 +212,9 @@ async fn repeated_failures_slow_the_account_down_then_it_recovers() {
     let later = from(MONDAY_MORNING.plus(Duration::from_secs(retry_after_secs)));
     kw.sign_in(&later, "head.office", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     let count: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM throttle WHERE key LIKE 'signin:pair:%'")
             .fetch_one(kw.db().pool())
@@ -275,7 +291,9 @@ async fn an_old_hash_is_upgraded_at_the_next_sign_in() {
     kw_new
         .sign_in(&ctx, "old.hash", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     let after: String = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_one(db.db.pool())
         .await
@@ -287,7 +305,9 @@ async fn an_old_hash_is_upgraded_at_the_next_sign_in() {
     kw_new
         .sign_in(&ctx, "old.hash", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
 }
 
 #[tokio::test]

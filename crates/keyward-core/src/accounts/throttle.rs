@@ -102,6 +102,19 @@ impl ThrottleKey {
         }
     }
 
+    /// Two-step codes, recovery codes and passkey assertions of one account,
+    /// from every client together: whoever types them already knew the
+    /// password, so spreading guesses over many addresses must not buy more.
+    pub fn second_factor(user_id: &str, settings: &ThrottleSettings) -> Self {
+        ThrottleKey {
+            key: format!("mfa:account:{}", digest(user_id)),
+            free_failures: settings.account_free_failures,
+            max_delay: settings.account_max_delay,
+            forget_after: settings.forget_after,
+            on_success: OnSuccess::Clear,
+        }
+    }
+
     /// Code entry (access codes, parent access codes, class codes) from one
     /// client address group.
     pub fn code_entry(group: &str) -> Self {

@@ -105,7 +105,9 @@ async fn a_learner_activates_with_the_code_and_signs_in() {
     assert_eq!(account.username.as_str(), "nia.new");
     w.kw.sign_in(&w.ctx(), "nia.new", "TigerApple42".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
 }
 
 #[tokio::test]

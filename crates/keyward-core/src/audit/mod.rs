@@ -20,6 +20,16 @@ pub mod action {
     pub const RECOVERY_CODE: &str = "recovery.code";
     pub const RECOVERY_RESET: &str = "recovery.reset";
     pub const PASSWORD_CHANGE: &str = "password.change";
+    /// An authenticator app set up ("started", then "success") or refused.
+    pub const MFA_ENROL: &str = "mfa.enrol";
+    /// Two-step verification with an app turned off.
+    pub const MFA_REMOVE: &str = "mfa.remove";
+    /// A new set of recovery codes.
+    pub const MFA_RECOVERY_CODES: &str = "mfa.recovery_codes";
+    /// A recovery code used (the detail says how many are left).
+    pub const MFA_RECOVERY_CODE_USE: &str = "mfa.recovery_code_use";
+    /// A two-step code that was wrong or replayed.
+    pub const MFA_CODE: &str = "mfa.code";
     pub const NOT_ME: &str = "security.not_me";
     pub const SEALING_ROTATE: &str = "sealing.rotate";
     pub const SCHOOL_CREATE: &str = "school.create";

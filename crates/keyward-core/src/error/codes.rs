@@ -102,6 +102,24 @@ error_codes! {
     /// A password was given where the mode makes one itself.
     UnexpectedPassword = "unexpected_password", BadInput;
 
+    // Two-step verification.
+    /// A two-step code is not 6 digits (or a recovery code not 10 letters and digits).
+    MfaCodeMalformed = "mfa_code_malformed", BadInput;
+    /// The two-step code or recovery code is wrong or stale.
+    MfaCodeWrong = "mfa_code_wrong", BadInput;
+    /// That two-step code was already used; wait for the next one.
+    MfaCodeUsed = "mfa_code_used", BadInput;
+    /// No enrolment waits for its first code: start again.
+    MfaNotPending = "mfa_not_pending", Conflict;
+    /// Two-step verification with an authenticator app is already on.
+    MfaAlreadyEnabled = "mfa_already_enabled", Conflict;
+    /// Two-step verification with an authenticator app is not on.
+    MfaNotEnabled = "mfa_not_enabled", Conflict;
+    /// The sign-in waiting for its second step is unknown or took too long; sign in again.
+    SignInStepExpired = "sign_in_step_expired", Unauthenticated;
+    /// This account must turn on two-step verification before doing anything else.
+    MfaEnrolmentRequired = "mfa_enrolment_required", Forbidden;
+
     // Forgot password?
     /// Forgot password? needs a username.
     UsernameMissing = "username_missing", BadInput;

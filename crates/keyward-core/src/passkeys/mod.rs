@@ -126,10 +126,14 @@ pub enum PasskeyError {
     Rejected,
     #[error("There is no such passkey.")]
     NotFound,
-    #[error(transparent)]
-    Reauth(#[from] ReauthError),
+    #[error("Your current password is not right.")]
+    WrongPassword,
     #[error("Too many tries. Wait a little and try again.")]
     Throttled { retry_after_secs: u64 },
+    #[error("The server is busy. Try again in a moment.")]
+    Busy { retry_after_secs: u64 },
+    #[error("Your sign-in took too long or was already finished. Sign in again.")]
+    StepExpired,
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error(transparent)]
@@ -148,8 +152,10 @@ impl CodedError for PasskeyError {
             PasskeyError::ResponseInvalid => Code::PasskeyResponseInvalid,
             PasskeyError::Rejected => Code::PasskeyRejected,
             PasskeyError::NotFound => Code::NotFound,
-            PasskeyError::Reauth(err) => err.code(),
+            PasskeyError::WrongPassword => Code::WrongCurrentPassword,
             PasskeyError::Throttled { .. } => Code::TooManyAttempts,
+            PasskeyError::Busy { .. } => Code::ServerBusy,
+            PasskeyError::StepExpired => Code::SignInStepExpired,
             PasskeyError::Denied(denied) => denied.code(),
             PasskeyError::Internal(internal) => internal.code(),
         }
@@ -157,10 +163,23 @@ impl CodedError for PasskeyError {
 
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            PasskeyError::Reauth(err) => err.retry_after_secs(),
-            PasskeyError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            PasskeyError::Throttled { retry_after_secs }
+            | PasskeyError::Busy { retry_after_secs } => Some(*retry_after_secs),
             PasskeyError::Internal(internal) => internal.retry_after_secs(),
             _ => None,
+        }
+    }
+}
+
+impl From<ReauthError> for PasskeyError {
+    fn from(err: ReauthError) -> Self {
+        match err {
+            ReauthError::WrongPassword => PasskeyError::WrongPassword,
+            ReauthError::Throttled { retry_after_secs } => {
+                PasskeyError::Throttled { retry_after_secs }
+            }
+            ReauthError::Busy { retry_after_secs } => PasskeyError::Busy { retry_after_secs },
+            ReauthError::Internal(internal) => PasskeyError::Internal(internal),
         }
     }
 }
@@ -238,6 +257,12 @@ fn require_resident_key(options: &mut serde_json::Value) {
 }
 
 impl Keyward {
+    /// Whether passkeys can work on this server at all (its address is a
+    /// domain name), for pages deciding whether to offer them.
+    pub fn passkeys_available(&self) -> bool {
+        relying_party(&self.settings).is_ok()
+    }
+
     /// Whether `account` may use passkeys here: `Unavailable` when the
     /// server's address cannot be a relying party, `Off` for a learner
     /// whose school has not switched them on.
@@ -271,7 +296,7 @@ impl Keyward {
         if existing.len() as i64 >= MAX_PASSKEYS_PER_ACCOUNT {
             return Err(PasskeyError::TooMany);
         }
-        self.confirm_own_password(ctx, account, current_password, action::PASSKEY_REGISTER)
+        self.confirm_password(ctx, account, current_password, action::PASSKEY_REGISTER)
             .await?;
         // The authenticator refuses to make a second passkey for an account
         // it already holds one for.
@@ -418,7 +443,7 @@ impl Keyward {
         passkey: &PasskeyId,
         current_password: &Password,
     ) -> Result<(), PasskeyError> {
-        self.confirm_own_password(ctx, account, current_password, action::PASSKEY_REMOVE)
+        self.confirm_password(ctx, account, current_password, action::PASSKEY_REMOVE)
             .await?;
         let mut tx = self.db.begin_write().await?;
         if !store::delete_passkey(&mut tx, &account.id, passkey).await? {

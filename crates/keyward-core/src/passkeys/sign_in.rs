@@ -1,13 +1,17 @@
 //! Passkeys at sign-in: the second step after the password (the account's
-//! own passkeys are offered), and **Sign in with a passkey** from the first
+//! own passkeys are offered; success finishes the pending step through
+//! `accounts::finish_sign_in`), and **Sign in with a passkey** from the first
 //! screen (the browser offers the passkeys it holds for this site; the
-//! answer's user handle and credential id name the account).
+//! answer's user handle and credential id name the account, whose session
+//! `accounts::open_session` opens).
 //!
-//! A failed assertion is counted before it is checked (`throttle::reserve`,
-//! per address group, and per account for the second step) and audited
-//! (`passkey.assertion`, with the reason). A verified assertion records the
-//! credential's new signature counter in a statement that claims the counter
-//! value, so a cloned authenticator replaying one value is accepted once.
+//! A failed assertion is counted before it is checked (`throttle::reserve`:
+//! per address group from the first screen, on the account's second-factor
+//! counter for the second step) and audited (`passkey.assertion`, with the
+//! reason). A verified assertion records the credential's new signature
+//! counter in a statement that claims the counter value, so a cloned
+//! authenticator replaying one value is accepted once; the session opens in
+//! the same transaction.
 
 use std::time::Duration;
 
@@ -24,7 +28,7 @@ use super::{
 use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::throttle::{self, Attempt, OnSuccess, ThrottleKey};
-use crate::accounts::{Account, AccountStatus};
+use crate::accounts::{Account, AccountStatus, PendingStep, SignedIn};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::tokens::Token;
 use crate::error::Internal;
@@ -50,15 +54,20 @@ fn address_key(group: &str) -> ThrottleKey {
     }
 }
 
-/// Failed second steps of one account.
-fn account_key(user: &UserId) -> ThrottleKey {
-    ThrottleKey {
-        key: format!("passkey:account:{}", digest(user.as_str())),
-        free_failures: 5,
-        max_delay: Duration::from_secs(5 * 60),
-        forget_after: Duration::from_secs(3600),
-        on_success: OnSuccess::Clear,
-    }
+/// A verified assertion, to record.
+struct Verified<'a> {
+    id: &'a PasskeyId,
+    passkey: &'a mut Passkey,
+    result: &'a AuthenticationResult,
+    user: &'a UserId,
+}
+
+/// What a verified assertion opens.
+enum Opens<'a> {
+    /// A session for the account the passwordless answer named.
+    Session(Account),
+    /// The session of a pending sign-in, which the assertion finishes.
+    PendingStep(&'a PendingStep),
 }
 
 /// Why an assertion failed, for the audit trail.
@@ -112,15 +121,14 @@ impl Keyward {
         Ok(PasskeyChallenge { ceremony, options })
     }
 
-    /// Finishes **Sign in with a passkey**: the account the verified answer
-    /// names, when it is active and may use passkeys. Opening its session is
-    /// the caller's next step.
+    /// Finishes **Sign in with a passkey**: opens a session for the account
+    /// the verified answer names, when it is active and may use passkeys.
     pub async fn finish_passkey_sign_in(
         &self,
         ctx: &Ctx<'_>,
         ceremony: &Token,
         response: &serde_json::Value,
-    ) -> Result<Account, PasskeyError> {
+    ) -> Result<SignedIn, PasskeyError> {
         let webauthn = relying_party(&self.settings)?;
         let claimed = self
             .claim_ceremony(ctx, ceremony, CeremonyKind::Passwordless, None)
@@ -173,19 +181,29 @@ impl Keyward {
                 .assertion_failed(ctx, attempt, Failure::new(Some(&user), "passkeys_off"))
                 .await);
         }
-        self.record_assertion(ctx, attempt, &stored.id, &mut passkey, &result, &user)
-            .await?;
-        Ok(account)
+        let verified = Verified {
+            id: &stored.id,
+            passkey: &mut passkey,
+            result: &result,
+            user: &user,
+        };
+        self.record_assertion(ctx, attempt, verified, Opens::Session(account))
+            .await
     }
 
-    /// Starts the passkey second step of `account`'s sign-in (its password
-    /// was right): a ceremony offering the account's own passkeys.
+    /// Starts the passkey second step of the sign-in behind `step` (its
+    /// password was right): a ceremony offering the account's own passkeys.
     pub async fn start_passkey_second_step(
         &self,
         ctx: &Ctx<'_>,
-        account: &Account,
+        step: &Token,
     ) -> Result<PasskeyChallenge, PasskeyError> {
         let webauthn = relying_party(&self.settings)?;
+        let pending = self
+            .pending_sign_in(ctx, step)
+            .await?
+            .ok_or(PasskeyError::StepExpired)?;
+        let account = &pending.account;
         self.passkeys_allowed(account).await?;
         let passkeys = store::credentials_of(&self.db, &account.id)
             .await?
@@ -213,26 +231,30 @@ impl Keyward {
         Ok(PasskeyChallenge { ceremony, options })
     }
 
-    /// Checks the passkey second step of `account`'s sign-in; on success the
-    /// passkey that answered.
-    pub async fn verify_passkey_second_step(
+    /// Finishes the sign-in behind `step` with a passkey: the verified
+    /// answer of one of the account's passkeys claims the pending step and
+    /// opens the session.
+    pub async fn finish_sign_in_with_passkey(
         &self,
         ctx: &Ctx<'_>,
-        account: &Account,
+        step: &Token,
         ceremony: &Token,
         response: &serde_json::Value,
-    ) -> Result<PasskeyId, PasskeyError> {
+    ) -> Result<SignedIn, PasskeyError> {
         let webauthn = relying_party(&self.settings)?;
-        let user = &account.id;
+        let pending = self
+            .pending_sign_in(ctx, step)
+            .await?
+            .ok_or(PasskeyError::StepExpired)?;
+        let user = &pending.account.id;
         let claimed = self
             .claim_ceremony(ctx, ceremony, CeremonyKind::SecondStep, Some(user))
             .await?;
         let state: PasskeyAuthentication =
             serde_json::from_str(&claimed.state).map_err(|err| internal("authentication", err))?;
         let response = parse_assertion(response)?;
-        let group = throttle::address_group(ctx.client_addr.as_deref());
-        let keys = vec![address_key(&group), account_key(user)];
-        let attempt = self.reserve_assertion(ctx, keys).await?;
+        let key = ThrottleKey::second_factor(user.as_str(), &self.settings.throttle);
+        let attempt = self.reserve_assertion(ctx, vec![key]).await?;
         let Ok(result) = webauthn.finish_passkey_authentication(&response, &state) else {
             return Err(self
                 .assertion_failed(ctx, attempt, Failure::new(Some(user), "not_verified"))
@@ -248,15 +270,20 @@ impl Keyward {
                 .assertion_failed(ctx, attempt, Failure::new(Some(user), "unknown_credential"))
                 .await);
         };
-        if self.passkeys_allowed(account).await.is_err() {
+        if self.passkeys_allowed(&pending.account).await.is_err() {
             return Err(self
                 .assertion_failed(ctx, attempt, Failure::new(Some(user), "passkeys_off"))
                 .await);
         }
         let mut passkey = stored_passkey(&stored.credential)?;
-        self.record_assertion(ctx, attempt, &stored.id, &mut passkey, &result, user)
-            .await?;
-        Ok(stored.id)
+        let verified = Verified {
+            id: &stored.id,
+            passkey: &mut passkey,
+            result: &result,
+            user,
+        };
+        self.record_assertion(ctx, attempt, verified, Opens::PendingStep(&pending))
+            .await
     }
 
     /// Reserves one try of an assertion before it is checked.
@@ -271,31 +298,56 @@ impl Keyward {
         }
     }
 
-    /// Records a verified assertion: the credential's new counter and last
-    /// use, claimed in one statement, and the tries given back. A counter
-    /// that another assertion has already used is a failure.
+    /// Records a verified assertion — the credential's new counter and last
+    /// use, claimed in one statement — and opens the session, in one
+    /// transaction; the tries are given back. A counter that another
+    /// assertion has already used is a failure; a pending step already
+    /// finished (or expired) is `StepExpired`, and the try is refunded.
     async fn record_assertion(
         &self,
         ctx: &Ctx<'_>,
         attempt: Attempt,
-        id: &PasskeyId,
-        passkey: &mut Passkey,
-        result: &AuthenticationResult,
-        user: &UserId,
-    ) -> Result<(), PasskeyError> {
+        verified: Verified<'_>,
+        opens: Opens<'_>,
+    ) -> Result<SignedIn, PasskeyError> {
+        let Verified {
+            id,
+            passkey,
+            result,
+            user,
+        } = verified;
         passkey.update_credential(result);
         let json = serde_json::to_string(passkey).map_err(|err| internal("passkey", err))?;
         let mut tx = self.db.begin_write().await?;
         let counter = i64::from(result.counter());
         if !store::record_use(&mut tx, id, &json, counter, ctx.now).await? {
-            drop(tx);
+            tx.rollback().await?;
             return Err(self
                 .assertion_failed(ctx, attempt, Failure::new(Some(user), "counter"))
                 .await);
         }
+        let signed_in = match opens {
+            Opens::Session(account) => {
+                self.open_session(&mut tx, ctx, account, None, "passkey")
+                    .await?
+            }
+            Opens::PendingStep(pending) => {
+                match self
+                    .finish_sign_in(&mut tx, ctx, pending, "passkey")
+                    .await?
+                {
+                    Some(signed_in) => signed_in,
+                    None => {
+                        tx.rollback().await?;
+                        attempt.refund(&self.db).await?;
+                        return Err(PasskeyError::StepExpired);
+                    }
+                }
+            }
+        };
         attempt.succeeded(&mut tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(signed_in)
     }
 
     /// A failed assertion: the try stays counted, and the audit trail says

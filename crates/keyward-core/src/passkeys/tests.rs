@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::soft_authenticator::SoftPasskey;
 use super::*;
+use crate::accounts::PendingSignIn;
 use crate::testing::{
     DEMO_PASSWORD, MONDAY_MORNING, TestDb, account_named, actor_named, audited_actions, ctx_at,
     seed_demo_people, settings_for,
@@ -49,7 +50,7 @@ async fn register(
         .await
 }
 
-/// Signs in with `authenticator` from the first screen.
+/// Signs in with `authenticator` from the first screen; the account signed in.
 async fn sign_in_without_password(
     kw: &Keyward,
     ctx: &Ctx<'_>,
@@ -61,6 +62,16 @@ async fn sign_in_without_password(
         .expect("a discoverable request offers every passkey");
     kw.finish_passkey_sign_in(ctx, &started.ceremony, &answer)
         .await
+        .map(|signed_in| signed_in.account)
+}
+
+/// Signs `username` in with the demo password: the pending second step.
+async fn password_step(kw: &Keyward, ctx: &Ctx<'_>, username: &str) -> PendingSignIn {
+    kw.sign_in(ctx, username, Password::from(DEMO_PASSWORD))
+        .await
+        .unwrap()
+        .second_step()
+        .expect("a second step for an account with a passkey")
 }
 
 #[tokio::test]
@@ -109,7 +120,15 @@ async fn the_second_step_takes_the_accounts_own_passkey_and_no_other() {
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let mut mine = SoftPasskey::new(2, ORIGIN);
     let mut theirs = SoftPasskey::new(3, ORIGIN);
-    let added = register(&kw, &rng, "demo.teacher", "Key", &mut mine)
+    // Without a passkey, the password alone signs in.
+    assert!(
+        kw.sign_in(&ctx, "demo.teacher", Password::from(DEMO_PASSWORD))
+            .await
+            .unwrap()
+            .complete()
+            .is_some()
+    );
+    register(&kw, &rng, "demo.teacher", "Key", &mut mine)
         .await
         .unwrap();
     register(&kw, &rng, "demo.lead", "Key", &mut theirs)
@@ -117,7 +136,14 @@ async fn the_second_step_takes_the_accounts_own_passkey_and_no_other() {
         .unwrap();
     let teacher = account_named(&kw, "demo.teacher").await;
 
-    let started = kw.start_passkey_second_step(&ctx, &teacher).await.unwrap();
+    // With one, the password leads to a second step that asks for it.
+    let pending = password_step(&kw, &ctx, "demo.teacher").await;
+    assert!(pending.second_factors.passkeys);
+    assert!(!pending.second_factors.totp);
+    let started = kw
+        .start_passkey_second_step(&ctx, &pending.token)
+        .await
+        .unwrap();
     let allowed = started.options["publicKey"]["allowCredentials"]
         .as_array()
         .unwrap();
@@ -132,29 +158,98 @@ async fn the_second_step_takes_the_accounts_own_passkey_and_no_other() {
     open["publicKey"]["allowCredentials"] = json!([]);
     let answer = theirs.sign_in(&open).unwrap();
     let err = kw
-        .verify_passkey_second_step(&ctx, &teacher, &started.ceremony, &answer)
+        .finish_sign_in_with_passkey(&ctx, &pending.token, &started.ceremony, &answer)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "passkey_rejected");
     assert_eq!(audited_actions(&kw, 1).await, ["passkey.assertion"]);
 
-    let started = kw.start_passkey_second_step(&ctx, &teacher).await.unwrap();
-    let answer = mine.sign_in(&started.options).unwrap();
-    let used = kw
-        .verify_passkey_second_step(&ctx, &teacher, &started.ceremony, &answer)
+    // Another pending sign-in cannot finish the teacher's ceremony.
+    let lead_step = password_step(&kw, &ctx, "demo.lead").await;
+    let started = kw
+        .start_passkey_second_step(&ctx, &pending.token)
         .await
         .unwrap();
-    assert_eq!(used, added.id);
-
-    // Another account cannot finish the teacher's ceremony.
-    let lead = account_named(&kw, "demo.lead").await;
-    let started = kw.start_passkey_second_step(&ctx, &teacher).await.unwrap();
     let answer = mine.sign_in(&started.options).unwrap();
     let err = kw
-        .verify_passkey_second_step(&ctx, &lead, &started.ceremony, &answer)
+        .finish_sign_in_with_passkey(&ctx, &lead_step.token, &started.ceremony, &answer)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "passkey_ceremony_expired");
+
+    let started = kw
+        .start_passkey_second_step(&ctx, &pending.token)
+        .await
+        .unwrap();
+    let answer = mine.sign_in(&started.options).unwrap();
+    let signed_in = kw
+        .finish_sign_in_with_passkey(&ctx, &pending.token, &started.ceremony, &answer)
+        .await
+        .unwrap();
+    assert_eq!(signed_in.account.id, teacher.id);
+    assert!(
+        kw.current_session(&ctx, &signed_in.session_token)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(audited_actions(&kw, 1).await, ["sign_in"]);
+    // The step is used up.
+    let err = kw
+        .start_passkey_second_step(&ctx, &pending.token)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "sign_in_step_expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_ceremonies_of_one_pending_sign_in_open_one_session() {
+    let (kw, _db, rng) = passkey_keyward(12).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let mut key = SoftPasskey::new(13, ORIGIN);
+    register(&kw, &rng, "demo.teacher", "Key", &mut key)
+        .await
+        .unwrap();
+    let pending = Arc::new(password_step(&kw, &ctx, "demo.teacher").await);
+    let mut answers = Vec::new();
+    for _ in 0..6 {
+        let started = kw
+            .start_passkey_second_step(&ctx, &pending.token)
+            .await
+            .unwrap();
+        let answer = key.sign_in(&started.options).unwrap();
+        answers.push((Arc::new(started.ceremony), answer));
+    }
+    let finishes = answers
+        .into_iter()
+        .enumerate()
+        .map(|(i, (ceremony, answer))| {
+            let (kw, pending) = (kw.clone(), pending.clone());
+            tokio::spawn(async move {
+                let rng = SeededRandom::new(300 + i as u64);
+                let ctx = ctx_at(MONDAY_MORNING, &rng);
+                kw.finish_sign_in_with_passkey(&ctx, &pending.token, &ceremony, &answer)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.code().as_str())
+            })
+        });
+    let outcomes: Vec<_> = join_all(finishes)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.iter().all(|o| o.is_ok()
+            || *o == Err("sign_in_step_expired")
+            || *o == Err("passkey_rejected")),
+        "{outcomes:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -214,7 +309,7 @@ async fn parallel_finishes_of_one_ceremony_give_one_success() {
             let ctx = ctx_at(MONDAY_MORNING, &rng);
             kw.finish_passkey_sign_in(&ctx, &ceremony, &answer)
                 .await
-                .map(|a| a.id)
+                .map(|signed_in| signed_in.account.id)
                 .map_err(|e| e.code().as_str())
         })
     });

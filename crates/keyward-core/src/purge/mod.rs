@@ -1,6 +1,7 @@
 //! Periodic purge (issue 10): deletes what no longer does anything — expired
 //! sessions, throttle counters that count for nothing, recovery requests long
-//! over, passkey ceremonies past their expiry — so traffic, anonymous traffic above all, cannot grow the database
+//! over, sign-ins that never finished their second step, passkey ceremonies
+//! past their expiry — so traffic, anonymous traffic above all, cannot grow the database
 //! without end. It owns the rules of *when* a row may go; each table's
 //! DELETE lives in the store of the capability that owns the table. Audit
 //! rows are never purged. [`worker`] runs [`Keyward::purge_expired`] every
@@ -45,12 +46,19 @@ pub struct PurgeReport {
     pub sessions: u64,
     pub throttle_rows: u64,
     pub recovery_requests: u64,
+    /// Sign-ins that waited for their second step in vain.
+    pub sign_in_steps: u64,
+    /// Passkey ceremonies never finished.
     pub webauthn_ceremonies: u64,
 }
 
 impl PurgeReport {
     pub fn total(&self) -> u64 {
-        self.sessions + self.throttle_rows + self.recovery_requests + self.webauthn_ceremonies
+        self.sessions
+            + self.throttle_rows
+            + self.recovery_requests
+            + self.sign_in_steps
+            + self.webauthn_ceremonies
     }
 }
 
@@ -60,14 +68,14 @@ enum Table {
     Sessions,
     Throttle,
     RecoveryRequests,
+    SignInSteps,
     WebauthnCeremonies,
 }
 
 impl Keyward {
     /// Deletes expired sessions, stale throttle counters, recovery requests
-    /// over for longer than [`RECOVERY_KEEP_AFTER_END`] and expired passkey
-    /// ceremonies, as of
-    /// `ctx.now`, in batches of one short write transaction each. Safe on
+    /// over for longer than [`RECOVERY_KEEP_AFTER_END`], expired second
+    /// steps and expired passkey ceremonies, as of `ctx.now`, in batches of one short write transaction each. Safe on
     /// several instances at once: each DELETE only takes rows that are due,
     /// and a row another instance took first is simply not counted.
     pub async fn purge_expired(&self, ctx: &Ctx<'_>) -> Result<PurgeReport, Internal> {
@@ -75,6 +83,7 @@ impl Keyward {
             sessions: self.purge_table(ctx, Table::Sessions).await?,
             throttle_rows: self.purge_table(ctx, Table::Throttle).await?,
             recovery_requests: self.purge_table(ctx, Table::RecoveryRequests).await?,
+            sign_in_steps: self.purge_table(ctx, Table::SignInSteps).await?,
             webauthn_ceremonies: self.purge_table(ctx, Table::WebauthnCeremonies).await?,
         })
     }
@@ -120,6 +129,10 @@ impl Keyward {
                         PURGE_BATCH_ROWS,
                     )
                     .await?
+                }
+                Table::SignInSteps => {
+                    crate::accounts::delete_expired_sign_in_steps(&mut tx, now, PURGE_BATCH_ROWS)
+                        .await?
                 }
                 Table::WebauthnCeremonies => {
                     crate::passkeys::store::delete_expired_ceremonies(

@@ -262,7 +262,9 @@ async fn the_link_dies_when_the_user_signs_in() {
     let ctx = w.ctx(MONDAY_MORNING.plus(Duration::from_secs(60)));
     w.kw.sign_in(&ctx, "tess", "correct horse battery".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     assert_eq!(
         w.kw.check_reset_link(&ctx, &token)
             .await
@@ -280,7 +282,9 @@ async fn the_link_dies_when_the_password_changes_by_another_path() {
     let signed =
         w.kw.sign_in(&ctx, "tess", "correct horse battery".into())
             .await
-            .unwrap();
+            .unwrap()
+            .complete()
+            .expect("signed in without a second step");
     w.ask(MONDAY_MORNING, "tess").await;
     let (token, _) = w.newest_link_and_code(MONDAY_MORNING).await;
     let session =
@@ -413,7 +417,9 @@ async fn a_reset_ends_every_session_keeps_nothing_secret_and_tells_the_owner() {
     let session =
         w.kw.sign_in(&ctx, "tess", "correct horse battery".into())
             .await
-            .unwrap();
+            .unwrap()
+            .complete()
+            .expect("signed in without a second step");
     w.ask(MONDAY_MORNING, "tess").await;
     let (token, code) = w.newest_link_and_code(MONDAY_MORNING).await;
     w.kw.reset_with_link(&ctx, &token, NEW.into(), &NEW.into(), None)
@@ -490,7 +496,12 @@ async fn this_wasnt_me_ends_every_session_and_tells_the_admins() {
     w.kw.reset_with_link(&ctx, &token, NEW.into(), &NEW.into(), None)
         .await
         .unwrap();
-    let intruder = w.kw.sign_in(&ctx, "tess", NEW.into()).await.unwrap();
+    let intruder =
+        w.kw.sign_in(&ctx, "tess", NEW.into())
+            .await
+            .unwrap()
+            .complete()
+            .expect("signed in without a second step");
     let mail = w.mail(MONDAY_MORNING).await;
     let not_me = token_in(
         &mail

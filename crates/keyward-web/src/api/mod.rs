@@ -9,6 +9,7 @@ mod directory;
 mod doc;
 mod join;
 mod learners;
+mod mfa;
 mod passkeys;
 mod policy;
 mod recovery;
@@ -25,7 +26,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{CSRF_HEADER, SESSION_COOKIE};
+use crate::extract::{CSRF_HEADER, SESSION_COOKIE, SIGN_IN_STEP_COOKIE};
 use crate::state::AppState;
 
 /// The body of every error answer.
@@ -48,6 +49,7 @@ pub struct ErrorBody {
     ),
     tags(
         (name = "session", description = "Signing in and out, and the signed-in user"),
+        (name = "mfa", description = "Two-step verification of the signed-in user: authenticator app and recovery codes"),
         (name = "recovery", description = "Forgot password: reset by emailed link or code"),
         (name = "policy", description = "Password rules per school and kind of user"),
         (name = "schools", description = "Schools, classes and the class database"),
@@ -72,6 +74,13 @@ impl Modify for SecuritySchemes {
             ))),
         );
         components.add_security_scheme(
+            "sign_in_step_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SIGN_IN_STEP_COOKIE,
+                "Set by POST /api/v1/session when it answers `mfa_required` (named `__Host-kw_step` when the public URL is https); lives five minutes.",
+            ))),
+        );
+        components.add_security_scheme(
             "csrf_header",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(CSRF_HEADER))),
         );
@@ -87,6 +96,15 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(passkeys::list, passkeys::finish_registration))
             .routes(routes!(passkeys::start_registration))
             .routes(routes!(passkeys::rename, passkeys::remove))
+            .routes(routes!(session::finish_sign_in_mfa))
+            .routes(routes!(session::start_passkey_sign_in))
+            .routes(routes!(session::finish_passkey_sign_in))
+            .routes(routes!(session::start_sign_in_mfa_passkey))
+            .routes(routes!(session::finish_sign_in_mfa_passkey))
+            .routes(routes!(mfa::status, mfa::disable))
+            .routes(routes!(mfa::start_totp))
+            .routes(routes!(mfa::confirm_totp))
+            .routes(routes!(mfa::recovery_codes))
             .routes(routes!(recovery::change_password))
             .routes(routes!(recovery::request))
             .routes(routes!(recovery::code))

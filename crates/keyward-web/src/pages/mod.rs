@@ -16,6 +16,7 @@ mod people;
 mod recovery;
 mod roster;
 mod school;
+mod second_step;
 mod signin;
 
 use askama::Template;
@@ -178,6 +179,11 @@ pub fn routes() -> Router<AppState> {
             get(signin::username_step).post(signin::submit_username),
         )
         .route("/signin/password", post(signin::submit_password))
+        .route(
+            "/signin/verify",
+            get(second_step::form).post(second_step::submit),
+        )
+        .route("/signin/verify/cancel", post(second_step::cancel))
         .route("/signout", post(signin::sign_out))
         // The development inbox: 404 unless `mail.dev_inbox` is on (the core refuses).
         .route("/dev/mail", get(dev_mail::inbox))

@@ -9,10 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use keyward_core::accounts::SignInError;
+use keyward_core::accounts::{PendingSignIn, SignInError, SignInOutcome};
 use keyward_core::error::CodedError;
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
+use super::second_step::signed_in_redirect;
 use super::{Nav, render, safe_next};
 use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
@@ -25,6 +26,10 @@ struct FirstScreen {
     nav: Option<Nav>,
     notice: Option<&'static str>,
     sign_in_href: String,
+    /// **Sign in with a passkey** is offered (the server can be a relying party).
+    passkeys: bool,
+    /// Where a passkey sign-in goes.
+    after_sign_in: &'static str,
 }
 
 #[derive(Template)]
@@ -58,6 +63,8 @@ pub async fn first_screen(
         nav: Nav::of(&visitor),
         notice: notice(&query_param(query.as_deref(), "notice")),
         sign_in_href: username_step_href(next),
+        passkeys: state.kw.passkeys_available(),
+        after_sign_in: if next.is_empty() { "/home" } else { next },
     };
     visitor.respond(&state, render(StatusCode::OK, &page))
 }
@@ -73,6 +80,9 @@ fn notice(name: &str) -> Option<&'static str> {
         "joined" => Some(
             "You are in the class and your account is ready. Sign in with the username and password you chose.",
         ),
+        "step_expired" => {
+            Some("Your sign-in took too long or was already finished. Sign in again.")
+        }
         _ => None,
     }
 }
@@ -203,25 +213,35 @@ pub async fn submit_password(
         .sign_in(&state.ctx(&client), &username, form.password.into())
         .await
     {
-        Ok(signed_in) => Ok(signed_in_redirect(&state, &visitor, &signed_in, next)),
+        Ok(SignInOutcome::Complete(signed_in)) => {
+            Ok(signed_in_redirect(&state, &visitor, &signed_in, next))
+        }
+        Ok(SignInOutcome::SecondStep(pending)) => {
+            Ok(second_step_redirect(&state, &visitor, &pending, next))
+        }
         Err(SignInError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => Ok(refused(&state, &visitor, &err, username, next)),
     }
 }
 
-/// Signed in: the session and device cookies, and on to `next` or home.
-fn signed_in_redirect(
+/// The password was right and a second step is needed: its cookie, and on
+/// to the page that asks for it.
+fn second_step_redirect(
     state: &AppState,
     visitor: &Visitor,
-    signed_in: &keyward_core::accounts::SignedIn,
+    pending: &PendingSignIn,
     next: &'static str,
 ) -> Response {
-    let jar = visitor
-        .jar(state)
-        .add(state.session_cookie(&signed_in.session_token))
-        .add(state.device_cookie(&signed_in.device_token));
-    let destination = if next.is_empty() { "/home" } else { next };
-    (jar, Redirect::to(destination)).into_response()
+    let jar = visitor.jar(state).add(state.sign_in_step_cookie(pending));
+    let to = if next.is_empty() {
+        "/signin/verify".to_owned()
+    } else {
+        format!(
+            "/signin/verify?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    };
+    (jar, Redirect::to(&to)).into_response()
 }
 
 /// The password step again, saying why the sign-in was refused.

@@ -297,14 +297,14 @@ async fn passkeys_are_unavailable_when_the_public_url_is_an_ip_address() {
 #[tokio::test]
 async fn account_settings_lists_passkeys_and_removes_one_with_the_password() {
     let app = passkey_app().await;
+    // Signed in before the passkey exists (afterwards it is the second step).
+    let mut browser = app.signed_in_browser("demo.teacher", DEMO_PASSWORD).await;
     let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
     let mut key = SoftPasskey::new(3, ORIGIN);
     let added = add_passkey(&app, &teacher, "Kitchen <tablet>", &mut key)
         .await
         .json();
     let id = added["id"].as_str().unwrap().to_owned();
-
-    let mut browser = app.signed_in_browser("demo.teacher", DEMO_PASSWORD).await;
     let page = browser.get("/account").await;
     assert!(page.text().contains("href=\"/account/passkeys\""));
     let page = browser.get("/account/passkeys").await;
@@ -393,4 +393,203 @@ async fn the_school_settings_page_switches_learners_passkeys() {
         .post_form("/school/settings/passkeys", &[("csrf_token", &csrf)])
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// A POST of `body` carrying `cookie` (no CSRF header: sign-in calls).
+fn post_with_cookie(
+    path: &str,
+    cookie: Option<String>,
+    body: Value,
+) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// Starts and finishes a passkey ceremony at `start`/`finish` with `key`.
+async fn passkey_sign_in(
+    app: &TestApp,
+    prefix: &str,
+    cookie: Option<String>,
+    key: &mut SoftPasskey,
+) -> Reply {
+    let started = app
+        .send(post_with_cookie(
+            &format!("{prefix}/start"),
+            cookie.clone(),
+            json!({}),
+        ))
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text());
+    let started = started.json();
+    let answer = json!({
+        "ceremony": started["ceremony"],
+        "credential": key.sign_in(&started["options"]).expect("offered"),
+    });
+    app.send(post_with_cookie(
+        &format!("{prefix}/finish"),
+        cookie,
+        answer,
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_passkey_signs_in_from_the_first_screen_and_as_the_second_step() {
+    let app = passkey_app().await;
+    let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let mut key = SoftPasskey::new(4, ORIGIN);
+    let added = add_passkey(&app, &teacher, "Key", &mut key).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
+
+    // From the first screen: no username, no password.
+    let reply = passkey_sign_in(&app, "/api/v1/session/passkey", None, &mut key).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.json()["user"]["username"], "demo.teacher");
+    let session = reply.cookie_value("kw_session").expect("a session cookie");
+    let csrf = reply.json()["csrf_token"].as_str().unwrap().to_owned();
+    let me = app
+        .send(call("GET", "/api/v1/me", &(session, csrf), None))
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+
+    // With the password, the passkey is the second step.
+    let first = app.api_sign_in("demo.teacher", DEMO_PASSWORD).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert_eq!(first.json()["mfa_required"], true);
+    assert_eq!(first.json()["methods"], json!(["passkey"]));
+    assert!(first.cookie_value("kw_session").is_none());
+    let step = format!(
+        "kw_step={}",
+        first.cookie_value("kw_step").expect("a step cookie")
+    );
+    let reply = passkey_sign_in(
+        &app,
+        "/api/v1/session/mfa/passkey",
+        Some(step.clone()),
+        &mut key,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.cookie_value("kw_session").is_some());
+    // The step is used up.
+    let again = app
+        .send(post_with_cookie(
+            "/api/v1/session/mfa/passkey/start",
+            Some(step),
+            json!({}),
+        ))
+        .await;
+    assert_api_error(&again, StatusCode::UNAUTHORIZED, "sign_in_step_expired");
+    let none = app
+        .send(post_with_cookie(
+            "/api/v1/session/mfa/passkey/start",
+            None,
+            json!({}),
+        ))
+        .await;
+    assert_api_error(&none, StatusCode::UNAUTHORIZED, "sign_in_step_expired");
+
+    let actions = app.audit_actions().await;
+    let sign_ins = actions
+        .iter()
+        .filter(|a| *a == &("sign_in".to_owned(), "success".to_owned()))
+        .count();
+    assert!(sign_ins >= 3, "{actions:?}");
+}
+
+#[tokio::test]
+async fn bad_passkey_sign_ins_get_a_stable_code_and_open_no_session() {
+    let app = passkey_app().await;
+    let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let mut key = SoftPasskey::new(5, ORIGIN);
+    add_passkey(&app, &teacher, "Key", &mut key).await;
+    let finish = |body: Value| post_with_cookie("/api/v1/session/passkey/finish", None, body);
+
+    for credential in [json!(null), json!([1, 2]), json!({ "rawId": "AAAA" })] {
+        let started = app
+            .send(post_with_cookie(
+                "/api/v1/session/passkey/start",
+                None,
+                json!({}),
+            ))
+            .await
+            .json();
+        let reply = app
+            .send(finish(
+                json!({ "ceremony": started["ceremony"], "credential": credential }),
+            ))
+            .await;
+        assert_api_error(
+            &reply,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "passkey_response_invalid",
+        );
+        assert!(reply.cookie_value("kw_session").is_none());
+    }
+    let reply = app
+        .send(finish(json!({ "ceremony": "made-up", "credential": {} })))
+        .await;
+    assert_api_error(&reply, StatusCode::GONE, "passkey_ceremony_expired");
+    // A tampered signature.
+    let started = app
+        .send(post_with_cookie(
+            "/api/v1/session/passkey/start",
+            None,
+            json!({}),
+        ))
+        .await
+        .json();
+    let mut credential = key.sign_in(&started["options"]).unwrap();
+    credential["response"]["signature"] = json!("MEQCIA");
+    let reply = app
+        .send(finish(
+            json!({ "ceremony": started["ceremony"], "credential": credential }),
+        ))
+        .await;
+    assert_api_error(&reply, StatusCode::UNAUTHORIZED, "passkey_rejected");
+    assert!(reply.cookie_value("kw_session").is_none());
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&("passkey.assertion".into(), "failure".into()))
+    );
+}
+
+#[tokio::test]
+async fn the_sign_in_pages_offer_passkeys_when_they_can_work() {
+    let app = passkey_app().await;
+    let page = app.get("/signin?next=%2Faccount").await;
+    let html = page.text();
+    assert!(html.contains("Sign in with a passkey"));
+    assert!(html.contains("data-next=\"/account\""));
+    assert!(html.contains("src=\"/static/passkeys.js\""));
+    assert!(html.contains("needs JavaScript"));
+    let elsewhere = demo_app().await;
+    let page = elsewhere.get("/signin").await;
+    assert!(!page.text().contains("Sign in with a passkey"));
+    assert!(!page.text().contains("passkeys.js"));
+
+    // An account whose only second factor is a passkey: no code form.
+    let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let mut key = SoftPasskey::new(6, ORIGIN);
+    add_passkey(&app, &teacher, "Key", &mut key).await;
+    let mut browser = app.browser();
+    let step = browser.sign_in("demo.teacher", DEMO_PASSWORD).await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER, "{}", step.text());
+    assert_eq!(step.location(), Some("/signin/verify"));
+    let page = browser.get("/signin/verify").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Use a passkey"));
+    assert!(html.contains("data-start=\"/api/v1/session/mfa/passkey/start\""));
+    assert!(!html.contains("6-digit code"));
+    assert!(page.page_text().contains("needs JavaScript"));
 }

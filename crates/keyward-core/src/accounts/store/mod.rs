@@ -5,6 +5,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 
 pub(super) mod actors;
 pub(crate) mod recovery_requests;
+pub(crate) mod sign_in_steps;
 
 use super::{Account, AccountStatus};
 use crate::Ctx;
@@ -95,6 +96,21 @@ pub(super) async fn record_sign_in(
                 .await?
         }
     };
+    Ok(())
+}
+
+/// Replaces an account's password hash with one made with the current
+/// parameters (the same password, re-hashed at sign-in).
+pub(super) async fn upgrade_hash(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    hash: &str,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id.as_str())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -161,7 +161,9 @@ async fn a_new_learner_joins_with_the_class_code_and_signs_in() {
     assert_eq!(account.display_name(), "Zoe Zhang");
     w.kw.sign_in(&w.ctx(), "zoe.z", "TigerApple42".into())
         .await
-        .unwrap();
+        .unwrap()
+        .complete()
+        .expect("signed in without a second step");
     // Made by its owner, enrolled in the class, with a parent access code.
     let by_owner: i64 = sqlx::query_scalar("SELECT created_by_owner FROM users WHERE id = $1")
         .bind(account.id.as_str())

@@ -46,6 +46,8 @@ async fn individual_mode_gives_every_learner_their_own_password_to_sign_in_with(
         .sign_in(&ctx, "demo.amy", DEMO_PASSWORD.into())
         .await
         .unwrap()
+        .complete()
+        .expect("signed in without a second step")
         .session_token;
 
     let reset = kw

@@ -1,0 +1,1 @@
+//! Two-step verification on both databases.
