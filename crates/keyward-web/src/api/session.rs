@@ -90,6 +90,8 @@ pub struct SecondStepAnswer {
 /// The answer to a right password.
 #[derive(Serialize, ToSchema)]
 #[serde(untagged)]
+// Serialised once and dropped: boxing the session answer would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum SignInAnswer {
     SignedIn(SessionAnswer),
     SecondStep(SecondStepAnswer),
