@@ -78,6 +78,7 @@ pub mod return_to {
         AccountPassword => Some("/account/password"),
         AccountMfa => Some("/account/mfa"),
         AccountSessions => Some("/account/sessions"),
+        AccountPasskeys => Some("/account/passkeys"),
         Home => Some("/home"),
         Classes => Some("/classes"),
         School => Some("/school"),
