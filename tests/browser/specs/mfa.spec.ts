@@ -22,7 +22,7 @@ import {
 //   /account/mfa             h1 "Two-step verification"; off: "Off." and the region "Set up an
 //                            authenticator app" ("Current password", button "Continue");
 //                            on: "On.", "Recovery codes left" "N of 10", the regions
-//                            "Get new recovery codes" ("Current password", button of the same name)
+//                            "Get new recovery codes" ("Current password", "Code from your app or a recovery code", button of the same name)
 //                            and "Turn off two-step verification" ("Current password",
 //                            "Code from your app or a recovery code", button of the same name)
 //   POST /account/mfa/totp   h1 "Set up an authenticator app": role=img "QR code …", the figure
@@ -255,6 +255,7 @@ test('demo.teacher turns on two-step verification, signs in with codes, resets t
     await page.goto('/account/mfa');
     const newCodes = page.getByRole('region', { name: 'Get new recovery codes' });
     await newCodes.getByLabel('Current password', { exact: true }).fill(reset);
+    await newCodes.getByLabel('Code from your app or a recovery code', { exact: true }).fill(unused.shift()!);
     await newCodes.getByRole('button', { name: 'Get new recovery codes', exact: true }).click();
     await expect(page.getByRole('status')).toContainText('The old ones no longer work');
     const fresh = await readRecoveryCodes(page);

@@ -28,6 +28,12 @@ pub use crate::settings::{delay_after, failures_per_hour};
 use crate::store::Db;
 use crate::types::UnixTime;
 
+/// The longest wait between two wrong second-factor codes of one account.
+pub const SECOND_FACTOR_MAX_DELAY: Duration = Duration::from_secs(15 * 60);
+
+/// How long wrong second-factor codes are remembered after the last one.
+pub const SECOND_FACTOR_KEEP: Duration = Duration::from_secs(24 * 3600);
+
 /// What a success does to a counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnSuccess {
@@ -105,12 +111,16 @@ impl ThrottleKey {
     /// Two-step codes, recovery codes and passkey assertions of one account,
     /// from every client together: whoever types them already knew the
     /// password, so spreading guesses over many addresses must not buy more.
+    /// Stricter than passwords: after the free tries, delays grow to 15
+    /// minutes and the count is kept for a day, so about a hundred wrong codes
+    /// a day is the most anyone gets (three codes of a million are right at a
+    /// time: about one chance in three thousand a day).
     pub fn second_factor(user_id: &str, settings: &ThrottleSettings) -> Self {
         ThrottleKey {
             key: format!("mfa:account:{}", digest(user_id)),
             free_failures: settings.account_free_failures,
-            max_delay: settings.account_max_delay,
-            forget_after: settings.forget_after,
+            max_delay: SECOND_FACTOR_MAX_DELAY,
+            forget_after: settings.forget_after.max(SECOND_FACTOR_KEEP),
             on_success: OnSuccess::Clear,
         }
     }

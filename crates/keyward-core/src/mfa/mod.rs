@@ -251,7 +251,11 @@ impl Keyward {
             _ => return Err(MfaError::NotPending),
         };
         let attempt = self.reserve_code_attempt(ctx, account).await?;
-        let secret = self.totp_secret(&row.sealed_id, &account.id).await?;
+        // A set-up started again meanwhile took this secret with it.
+        let Some(secret) = self.totp_secret(&row.sealed_id, &account.id).await? else {
+            attempt.refund(&self.db).await?;
+            return Err(MfaError::NotPending);
+        };
         let Some(step) = totp::matching_step(&secret, code, ctx.now)? else {
             return Err(self
                 .code_failed(ctx, account, attempt, MfaError::CodeWrong)
@@ -274,27 +278,29 @@ impl Keyward {
     }
 
     /// A new set of recovery codes (the old ones stop working), after the
-    /// password again.
+    /// password again and a code (from the app or a recovery code): new codes
+    /// are as good as a second factor, so the password alone must not mint
+    /// them.
     pub async fn regenerate_recovery_codes(
         &self,
         ctx: &Ctx<'_>,
         account: &Account,
         password: &Password,
+        code: &SecondStepCode,
     ) -> Result<RecoveryCodes, MfaError> {
         self.require_totp(account).await?;
         self.confirm_password(ctx, account, password, action::MFA_RECOVERY_CODES)
             .await?;
+        let (attempt, matched) = self.check_code(ctx, account, code).await?;
         let codes = recovery_codes::new_set(ctx.rng)?;
         let hashes = self.recovery_code_hashes(&account.id, &codes);
         let mut tx = self.db.begin_write().await?;
-        if store::find_totp(&mut *tx, &account.id)
-            .await?
-            .is_none_or(|r| !r.confirmed)
-        {
+        if let Err(err) = self.consume(&mut tx, ctx, account, &matched).await {
             tx.rollback().await?;
-            return Err(MfaError::NotEnabled);
+            return Err(self.code_failed(ctx, account, attempt, err).await);
         }
         store::replace_recovery_codes(&mut tx, &account.id, &hashes, ctx.now).await?;
+        attempt.succeeded(&mut tx).await?;
         self.audit_mfa(
             &mut tx,
             ctx,
@@ -404,6 +410,9 @@ impl Keyward {
                 match row.filter(|r| r.confirmed) {
                     Some(row) => {
                         let secret = self.totp_secret(&row.sealed_id, &account.id).await?;
+                        let secret = secret.ok_or_else(|| {
+                            Internal::new(format!("TOTP secret row {} is missing", row.sealed_id))
+                        })?;
                         totp::matching_step(&secret, code, ctx.now)?.map(Matched::Step)
                     }
                     None => None,
@@ -503,21 +512,21 @@ impl Keyward {
         }
     }
 
+    /// The secret sealed in row `sealed_id`; `None` when the row is gone.
     async fn totp_secret(
         &self,
         sealed_id: &str,
         owner: &UserId,
-    ) -> Result<zeroize::Zeroizing<String>, Internal> {
-        sealed::open_sealed(
+    ) -> Result<Option<zeroize::Zeroizing<String>>, Internal> {
+        let secret = sealed::open_sealed(
             self.db.pool(),
             &self.sealer,
             sealed_id,
             owner,
             SECRET_PURPOSE,
         )
-        .await?
-        .map(zeroize::Zeroizing::new)
-        .ok_or_else(|| Internal::new(format!("TOTP secret row {sealed_id} is missing")))
+        .await?;
+        Ok(secret.map(zeroize::Zeroizing::new))
     }
 
     fn recovery_code_hash(&self, user_id: &UserId, normal: &str) -> String {

@@ -273,8 +273,16 @@ async fn a_recovery_code_works_once_and_new_ones_replace_the_old() {
         .unwrap_err();
     assert_eq!(err.code(), "mfa_code_used");
 
+    // New codes need the password and a code, not the password alone.
+    let used = SecondStepCode::recovery(&codes.shown()[0]).unwrap();
+    let err = kw
+        .regenerate_recovery_codes(&ctx, &account, &DEMO_PASSWORD.into(), &used)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "mfa_code_used");
+    let second = SecondStepCode::recovery(&codes.shown()[2]).unwrap();
     let fresh = kw
-        .regenerate_recovery_codes(&ctx, &account, &DEMO_PASSWORD.into())
+        .regenerate_recovery_codes(&ctx, &account, &DEMO_PASSWORD.into(), &second)
         .await
         .unwrap();
     assert_eq!(
@@ -491,4 +499,42 @@ async fn parallel_wrong_codes_get_the_sequential_tries_only() {
     kw.finish_sign_in_with_code(&later, &pending.token, &right)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_password_change_ends_sign_ins_halfway_through_their_second_step() {
+    let (kw, _db, rng) = demo_keyward(10).await;
+    let (secret, _codes) = enrolled(&kw, &rng).await;
+    let ctx = at(&rng, 60);
+    // Someone with the password waits at the second step...
+    let intruder = second_step(&kw, &ctx).await;
+    // ...while the owner signs in and changes the password.
+    let owner = second_step(&kw, &ctx).await;
+    let code = SecondStepCode::App(code_at(&secret, &ctx));
+    let signed_in = kw
+        .finish_sign_in_with_code(&ctx, &owner.token, &code)
+        .await
+        .unwrap();
+    let session = kw
+        .current_session(&ctx, &signed_in.session_token)
+        .await
+        .unwrap()
+        .unwrap();
+    kw.change_own_password(
+        &ctx,
+        &session,
+        &signed_in.session_token,
+        DEMO_PASSWORD.into(),
+        "Another long password 7".into(),
+        &"Another long password 7".into(),
+    )
+    .await
+    .unwrap();
+    let later = at(&rng, 90);
+    let code = SecondStepCode::App(code_at(&secret, &later));
+    let err = kw
+        .finish_sign_in_with_code(&later, &intruder.token, &code)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "sign_in_step_expired");
 }

@@ -29,8 +29,10 @@ impl Keyward {
         school: &SchoolId,
     ) -> Result<Vec<Role>, SchoolError> {
         let target = Target::School(school);
-        let own_school = actor.school_id.as_ref() == Some(school);
-        if !own_school {
+        // Its staff read it; learners and parents have no business with it.
+        let own_staff = actor.school_id.as_ref() == Some(school)
+            && matches!(actor.role, Role::LeadTeacher | Role::Teacher);
+        if !own_staff {
             self.authorize_audited(ctx, actor, Action::ViewLearner, target)
                 .await?;
         }

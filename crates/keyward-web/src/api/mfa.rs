@@ -78,8 +78,8 @@ impl From<RecoveryCodes> for RecoveryCodesAnswer {
     }
 }
 
-/// Turning two-step verification off: the password and a code from the app
-/// (or a recovery code).
+/// The password and a code from the app (or a recovery code): to turn
+/// two-step verification off, or to get new recovery codes.
 #[derive(Deserialize, ToSchema)]
 pub struct DisableRequest {
     pub password: String,
@@ -186,19 +186,20 @@ async fn confirm(
         .map_err(coded)
 }
 
-/// A new set of recovery codes; the old ones stop working.
+/// A new set of recovery codes; the old ones stop working. Needs the
+/// password and a code (from the app, or a recovery code).
 #[utoipa::path(
     post,
     operation_id = "regenerate_recovery_codes",
     path = "/me/mfa/recovery-codes",
     tag = "mfa",
-    request_body = PasswordAgain,
+    request_body = DisableRequest,
     responses(
         (status = 200, description = "The new codes, shown this once", body = RecoveryCodesAnswer),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`csrf_failed`", body = ErrorBody),
         (status = 409, description = "`mfa_not_enabled`", body = ErrorBody),
-        (status = 422, description = "`wrong_current_password`", body = ErrorBody),
+        (status = 422, description = "`wrong_current_password`, `mfa_code_malformed`, `mfa_code_wrong` or `mfa_code_used`", body = ErrorBody),
         (status = 429, description = "`too_many_attempts`; see Retry-After", body = ErrorBody),
     ),
     security(("session_cookie" = [], "csrf_header" = []))
@@ -207,15 +208,13 @@ pub async fn recovery_codes(
     State(state): State<AppState>,
     client: Client,
     caller: ApiSession,
-    ApiJson(body): ApiJson<PasswordAgain>,
+    ApiJson(body): ApiJson<DisableRequest>,
 ) -> Result<Json<RecoveryCodesAnswer>, AppError> {
+    let code = SecondStepCode::either(&body.code).map_err(coded)?;
+    let (ctx, password) = (state.ctx(&client), body.password.into());
     let codes = state
         .kw
-        .regenerate_recovery_codes(
-            &state.ctx(&client),
-            &caller.session.account,
-            &body.password.into(),
-        )
+        .regenerate_recovery_codes(&ctx, &caller.session.account, &password, &code)
         .await
         .map_err(coded)?;
     Ok(Json(codes.into()))

@@ -277,7 +277,8 @@ pub async fn confirm_setup(
 const TURNED_ON: &str =
     "Two-step verification is on. Signing in now asks for a code from your app.";
 
-/// **Get new recovery codes**: the password again; the old codes stop working.
+/// **Get new recovery codes**: the password again and a code; the old codes
+/// stop working.
 pub async fn new_recovery_codes(
     State(state): State<AppState>,
     client: Client,
@@ -286,15 +287,19 @@ pub async fn new_recovery_codes(
         session,
         form: PageForm(form),
         ..
-    }: SignedIn<return_to::NoPage, PageForm<PasswordForm>>,
+    }: SignedIn<return_to::NoPage, PageForm<TurnOffForm>>,
 ) -> Result<Response, AppError> {
-    let ctx = state.ctx(&client);
-    let password = form.password.into();
-    match state
-        .kw
-        .regenerate_recovery_codes(&ctx, &session.account, &password)
-        .await
-    {
+    let made = match SecondStepCode::either(&form.code) {
+        Ok(code) => {
+            let (ctx, password) = (state.ctx(&client), form.password.into());
+            state
+                .kw
+                .regenerate_recovery_codes(&ctx, &session.account, &password, &code)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match made {
         Ok(codes) => Ok(codes_page(&state, &visitor, &session, &codes, NEW_CODES)),
         Err(err) => overview_page(&state, &visitor, &session, Sent::NewCodes, refused(err)?).await,
     }

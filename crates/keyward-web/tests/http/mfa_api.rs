@@ -132,7 +132,7 @@ async fn mfa_required_then_a_code_or_a_recovery_code_each_once_then_off() {
             "POST",
             "/api/v1/me/mfa/recovery-codes",
             &session,
-            Some(json!({ "password": DEMO_PASSWORD })),
+            Some(json!({ "password": DEMO_PASSWORD, "code": codes[2] })),
         ))
         .await;
     assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.text());
@@ -209,7 +209,7 @@ async fn bad_codes_and_missing_steps_get_stable_codes_and_change_nothing() {
     let off = app
         .send(post(
             "/api/v1/me/mfa/recovery-codes",
-            json!({ "password": DEMO_PASSWORD }),
+            json!({ "password": DEMO_PASSWORD, "code": "123456" }),
         ))
         .await;
     assert_api_error(&off, StatusCode::CONFLICT, "mfa_not_enabled");

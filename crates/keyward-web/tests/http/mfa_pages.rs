@@ -302,7 +302,11 @@ async fn new_recovery_codes_replace_the_old_ones() {
     let wrong = browser
         .post_form(
             "/account/mfa/recovery-codes",
-            &[("csrf_token", &csrf), ("password", "not it")],
+            &[
+                ("csrf_token", &csrf),
+                ("password", "not it"),
+                ("code", &old[1]),
+            ],
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -312,7 +316,11 @@ async fn new_recovery_codes_replace_the_old_ones() {
     let codes = browser
         .post_form(
             "/account/mfa/recovery-codes",
-            &[("csrf_token", &csrf), ("password", ADMIN_PASSWORD)],
+            &[
+                ("csrf_token", &csrf),
+                ("password", ADMIN_PASSWORD),
+                ("code", &old[1]),
+            ],
         )
         .await;
     assert_eq!(codes.status, StatusCode::OK, "{}", codes.text());
@@ -454,7 +462,7 @@ async fn confirming_without_a_set_up_is_a_409_page() {
     for (path, pairs) in [
         (
             "/account/mfa/recovery-codes",
-            vec![("password", ADMIN_PASSWORD)],
+            vec![("password", ADMIN_PASSWORD), ("code", "123456")],
         ),
         (
             "/account/mfa/off",

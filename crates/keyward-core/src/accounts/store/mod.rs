@@ -427,7 +427,8 @@ pub(crate) async fn set_password(
     .await
 }
 
-/// Ends the sessions of a user, except one (the session that made the change).
+/// Ends the sessions of a user, except one (the session that made the change),
+/// and every sign-in of theirs still waiting for its second step.
 pub(crate) async fn end_sessions(
     conn: &mut AnyConnection,
     user_id: &UserId,
@@ -436,9 +437,11 @@ pub(crate) async fn end_sessions(
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id.as_str())
         .bind(except.map(TokenDigest::as_str).unwrap_or(""))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    // A sign-in halfway through (its password right, its second step to
+    // come) ends with the sessions: a new password must shut it out too.
+    sign_in_steps::delete_steps_of(conn, user_id).await
 }
 
 /// A live session of a user as Account Settings lists it.
@@ -569,14 +572,20 @@ pub(crate) async fn delete_stale_throttle_rows(
     forget_before: UnixTime,
     limit: i64,
 ) -> Result<u64, Internal> {
+    // Second-factor counters (`mfa:…`) are remembered for a day.
+    let second_factor_before = forget_before.min(now.minus(super::throttle::SECOND_FACTOR_KEEP));
     let done = sqlx::query(
         "DELETE FROM throttle WHERE key IN \
-           (SELECT key FROM throttle WHERE last_failure_at < $1 AND blocked_until <= $2 LIMIT $3) \
-         AND last_failure_at < $1 AND blocked_until <= $2",
+           (SELECT key FROM throttle WHERE blocked_until <= $2 AND \
+              ((key NOT LIKE 'mfa:%' AND last_failure_at < $1) OR last_failure_at < $4) \
+            LIMIT $3) \
+         AND blocked_until <= $2 \
+         AND ((key NOT LIKE 'mfa:%' AND last_failure_at < $1) OR last_failure_at < $4)",
     )
     .bind(forget_before.secs())
     .bind(now.secs())
     .bind(limit)
+    .bind(second_factor_before.secs())
     .execute(conn)
     .await?;
     Ok(done.rows_affected())

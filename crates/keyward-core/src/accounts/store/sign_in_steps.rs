@@ -80,6 +80,18 @@ pub(in crate::accounts) async fn delete_step<'c, E: Executor<'c, Database = Any>
     Ok(())
 }
 
+/// Ends every pending step of a user (their password changed).
+pub(crate) async fn delete_steps_of(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+) -> Result<(), Internal> {
+    sqlx::query("DELETE FROM sign_in_steps WHERE user_id = $1")
+        .bind(user_id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Deletes up to `limit` expired steps; returns how many went.
 pub(crate) async fn delete_expired_steps(
     conn: &mut AnyConnection,
