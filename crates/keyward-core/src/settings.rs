@@ -346,7 +346,7 @@ declare_settings! {
         /// roles that must turn on two-step verification, in every school
         /// (a school can add more in its settings): `platform_admin`,
         /// `lead_teacher`, `teacher`, `learner`, `parent`, as a TOML list or
-        /// comma-separated; such a person is taken to Account Settings >
+        /// comma-separated (`none`: no role); such a person is taken to Account Settings >
         /// Two-step verification right after signing in and can do nothing
         /// else until it is on
         #[serde(deserialize_with = "roles")]
@@ -1117,7 +1117,9 @@ fn roles<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Role>, D::Err
         Raw::Text(text) => text.split(',').map(str::to_owned).collect(),
     };
     let mut roles = Vec::new();
-    for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+    // `none`, as `check-config` shows an empty list, names no role.
+    let named = entries.iter().map(|e| e.trim());
+    for entry in named.filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("none")) {
         let role = Role::parse(entry).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "`{entry}` is not a role (use platform_admin, lead_teacher, teacher, learner or parent)"
@@ -1383,12 +1385,12 @@ mod tests {
             .map(|(key, _)| key)
             .collect();
         assert_eq!(keys, described);
-        assert_eq!(keys.len(), 49);
+        assert_eq!(keys.len(), 50);
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
         assert_eq!(keys.first(), Some(&"server.bind"));
         assert!(keys.contains(&"mail.smtp.password"));
-        assert_eq!(keys.last(), Some(&"sealing.keys"));
+        assert_eq!(keys.last(), Some(&"mfa.required_roles"));
     }
 
     #[test]
