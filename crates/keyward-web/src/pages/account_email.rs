@@ -30,6 +30,8 @@ struct EmailPage {
     typed: String,
     errors: Vec<String>,
     notice: Option<&'static str>,
+    /// Which field the refusal is about: the address, or else the password.
+    address_refused: bool,
 }
 
 impl EmailPage {
@@ -42,6 +44,7 @@ impl EmailPage {
             typed: String::new(),
             errors: Vec::new(),
             notice: None,
+            address_refused: false,
         }
     }
 }
@@ -106,10 +109,14 @@ pub async fn submit(
         .change_own_email(&state.ctx(&client), &session, &password, &form.email)
         .await;
     let refused = outcome.is_err();
+    let address_refused = matches!(
+        outcome,
+        Err(ChangeEmailError::EmailInvalid | ChangeEmailError::EmailUnchanged)
+    );
     let (told, now) = told(outcome, session.account.email.as_ref())?;
     let mut page = EmailPage::new(&visitor, session.account.username.to_string(), now.as_ref());
     if refused {
-        page.typed = form.email;
+        (page.typed, page.address_refused) = (form.email, address_refused);
     }
     (page.errors, page.notice) = (told.errors, told.notice);
     Ok(visitor.respond(&state, render_told(told.status, told.retry_after, &page)))

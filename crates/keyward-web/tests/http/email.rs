@@ -52,6 +52,14 @@ impl MailApp {
     }
 }
 
+/// The `<input …>` tag of the field with this id.
+fn input_tag(html: &str, id: &str) -> String {
+    let start = html
+        .find(&format!("<input id=\"{id}\""))
+        .expect("the field");
+    html[start..start + html[start..].find('>').unwrap()].to_owned()
+}
+
 /// The address `/api/v1/me` shows for `session`.
 async fn address_of(app: &TestApp, session: &Session) -> Value {
     app.send(call("GET", "/api/v1/me", session, None))
@@ -99,6 +107,9 @@ async fn the_email_page_changes_the_address_after_the_password_and_tells_the_old
         "typed address kept"
     );
     assert!(wrong.text().contains("role=\"alert\""));
+    // The refusal points at the password, not at the address.
+    assert!(input_tag(&wrong.text(), "current_password").contains("aria-invalid=\"true\""));
+    assert!(!input_tag(&wrong.text(), "email").contains("aria-invalid"));
     for bad in [
         "tom",
         "tom@home",
@@ -117,6 +128,8 @@ async fn the_email_page_changes_the_address_after_the_password_and_tells_the_old
             .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert!(refused.page_text().contains("Enter an email address like"));
+        assert!(input_tag(&refused.text(), "email").contains("aria-invalid=\"true\""));
+        assert!(!input_tag(&refused.text(), "current_password").contains("aria-invalid"));
     }
     let same = browser
         .post_form(
