@@ -20,6 +20,7 @@ pub mod dispatch;
 pub mod error;
 pub mod mail;
 pub mod mfa;
+pub mod passkeys;
 pub mod policy;
 pub mod purge;
 pub mod recovery;

@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 const APP_CSS: &str = include_str!("../assets/app.css");
 const APP_JS: &str = include_str!("../assets/app.js");
+const PASSKEYS_JS: &str = include_str!("../assets/passkeys.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/static/passkeys.js",
+            get(|| async { asset("text/javascript; charset=utf-8", PASSKEYS_JS) }),
         )
 }
 

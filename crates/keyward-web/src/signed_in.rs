@@ -79,6 +79,7 @@ pub mod return_to {
         AccountEmail => Some("/account/email"),
         AccountMfa => Some("/account/mfa"),
         AccountSessions => Some("/account/sessions"),
+        AccountPasskeys => Some("/account/passkeys"),
         Home => Some("/home"),
         Classes => Some("/classes"),
         School => Some("/school"),

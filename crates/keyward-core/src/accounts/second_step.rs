@@ -35,6 +35,9 @@ impl SecondFactors {
 }
 
 /// What a right password leads to.
+// Made once per sign-in and taken apart at once: boxing the session would
+// buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[expect(
     clippy::large_enum_variant,

@@ -54,6 +54,14 @@ pub mod action {
     pub const CREDENTIALS_SHOW: &str = "credentials.show";
     pub const CREDENTIALS_EXPORT: &str = "credentials.export";
     pub const SCHOOL_SETTING_CHANGE: &str = "school.setting_change";
+    /// A passkey was registered (or a registration refused).
+    pub const PASSKEY_REGISTER: &str = "passkey.register";
+    /// A passkey was removed (or a removal refused).
+    pub const PASSKEY_REMOVE: &str = "passkey.remove";
+    /// A passkey was renamed.
+    pub const PASSKEY_RENAME: &str = "passkey.rename";
+    /// A passkey assertion (sign-in or second step) that failed.
+    pub const PASSKEY_ASSERTION: &str = "passkey.assertion";
     /// An actor was refused an action (`detail`: which, and the answer).
     pub const AUTHZ_DENIED: &str = "authz.denied";
     /// Access codes or parent access codes were shown to staff again.

@@ -187,6 +187,22 @@ error_codes! {
     /// The roster has problems; `rows` lists them, and nothing was imported.
     RosterInvalid = "roster_invalid", BadInput;
 
+    // Passkeys.
+    /// Passkeys are off for this account: learners need their school to switch them on.
+    PasskeysOff = "passkeys_off", Forbidden;
+    /// Passkeys cannot work here: `server.public_url` is not a domain name (an IP address cannot be a WebAuthn relying party).
+    PasskeysUnavailable = "passkeys_unavailable", Conflict;
+    /// The account has as many passkeys as keyward keeps; remove one first.
+    TooManyPasskeys = "too_many_passkeys", Conflict;
+    /// That passkey is already registered.
+    PasskeyTaken = "passkey_taken", Conflict;
+    /// The passkey ceremony is unknown, expired or already used; start again.
+    PasskeyCeremonyExpired = "passkey_ceremony_expired", Gone;
+    /// The browser's passkey answer could not be read, or did not verify.
+    PasskeyResponseInvalid = "passkey_response_invalid", BadInput;
+    /// The passkey was not accepted for signing in.
+    PasskeyRejected = "passkey_rejected", Unauthenticated;
+
     // Operations.
     /// No captured message with that id.
     MessageNotFound = "message_not_found", NotFound;

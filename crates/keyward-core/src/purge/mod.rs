@@ -1,6 +1,7 @@
 //! Periodic purge (issue 10): deletes what no longer does anything — expired
 //! sessions, throttle counters that count for nothing, recovery requests long
-//! over, sign-ins that never finished their second step — so traffic, anonymous traffic above all, cannot grow the database
+//! over, sign-ins that never finished their second step, passkey ceremonies
+//! past their expiry — so traffic, anonymous traffic above all, cannot grow the database
 //! without end. It owns the rules of *when* a row may go; each table's
 //! DELETE lives in the store of the capability that owns the table. Audit
 //! rows are never purged. [`worker`] runs [`Keyward::purge_expired`] every
@@ -47,11 +48,17 @@ pub struct PurgeReport {
     pub recovery_requests: u64,
     /// Sign-ins that waited for their second step in vain.
     pub sign_in_steps: u64,
+    /// Passkey ceremonies never finished.
+    pub webauthn_ceremonies: u64,
 }
 
 impl PurgeReport {
     pub fn total(&self) -> u64 {
-        self.sessions + self.throttle_rows + self.recovery_requests + self.sign_in_steps
+        self.sessions
+            + self.throttle_rows
+            + self.recovery_requests
+            + self.sign_in_steps
+            + self.webauthn_ceremonies
     }
 }
 
@@ -62,12 +69,13 @@ enum Table {
     Throttle,
     RecoveryRequests,
     SignInSteps,
+    WebauthnCeremonies,
 }
 
 impl Keyward {
-    /// Deletes expired sessions, stale throttle counters and recovery
-    /// requests over for longer than [`RECOVERY_KEEP_AFTER_END`], as of
-    /// `ctx.now`, in batches of one short write transaction each. Safe on
+    /// Deletes expired sessions, stale throttle counters, recovery requests
+    /// over for longer than [`RECOVERY_KEEP_AFTER_END`], expired second
+    /// steps and expired passkey ceremonies, as of `ctx.now`, in batches of one short write transaction each. Safe on
     /// several instances at once: each DELETE only takes rows that are due,
     /// and a row another instance took first is simply not counted.
     pub async fn purge_expired(&self, ctx: &Ctx<'_>) -> Result<PurgeReport, Internal> {
@@ -76,6 +84,7 @@ impl Keyward {
             throttle_rows: self.purge_table(ctx, Table::Throttle).await?,
             recovery_requests: self.purge_table(ctx, Table::RecoveryRequests).await?,
             sign_in_steps: self.purge_table(ctx, Table::SignInSteps).await?,
+            webauthn_ceremonies: self.purge_table(ctx, Table::WebauthnCeremonies).await?,
         })
     }
 
@@ -124,6 +133,14 @@ impl Keyward {
                 Table::SignInSteps => {
                     crate::accounts::delete_expired_sign_in_steps(&mut tx, now, PURGE_BATCH_ROWS)
                         .await?
+                }
+                Table::WebauthnCeremonies => {
+                    crate::passkeys::store::delete_expired_ceremonies(
+                        &mut tx,
+                        now,
+                        PURGE_BATCH_ROWS,
+                    )
+                    .await?
                 }
             };
             tx.commit().await?;

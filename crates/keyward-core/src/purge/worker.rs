@@ -27,6 +27,7 @@ pub async fn run_purge_worker(kw: Arc<Keyward>, mut shutdown: watch::Receiver<bo
                 sessions = report.sessions,
                 throttle_rows = report.throttle_rows,
                 recovery_requests = report.recovery_requests,
+                webauthn_ceremonies = report.webauthn_ceremonies,
                 "purged expired rows"
             ),
             Ok(_) => {}

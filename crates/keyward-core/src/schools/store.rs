@@ -411,3 +411,50 @@ pub(crate) async fn insert_class_with_code(
     .await?;
     Ok(())
 }
+
+/// Whether a school lets its learners use passkeys (`None` for an unknown
+/// school).
+pub(crate) async fn find_learner_passkeys(
+    db: &Db,
+    school: &SchoolId,
+) -> Result<Option<bool>, Internal> {
+    let value: Option<i64> =
+        sqlx::query_scalar("SELECT learner_passkeys FROM schools WHERE id = $1")
+            .bind(school.as_str())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(value.map(|v| v != 0))
+}
+
+/// [`find_learner_passkeys`] inside the caller's transaction, holding the
+/// school's row (a no-op write, as `school_keeps_copies_in` does), so a
+/// concurrent switch-off is either seen here or waits for this transaction
+/// and then removes what it wrote. False for an unknown school.
+pub(crate) async fn learner_passkeys_in(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+) -> Result<bool, Internal> {
+    let value: Option<i64> = sqlx::query_scalar(
+        "UPDATE schools SET learner_passkeys = learner_passkeys \
+         WHERE id = $1 RETURNING learner_passkeys",
+    )
+    .bind(school.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(value.is_some_and(|v| v != 0))
+}
+
+/// Sets the school's switch for learners' passkeys; false when there is no
+/// such school.
+pub(crate) async fn update_learner_passkeys(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+    on: bool,
+) -> Result<bool, Internal> {
+    let done = sqlx::query("UPDATE schools SET learner_passkeys = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(school.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -47,3 +47,4 @@ macro_rules! id_type {
 id_type!(UserId);
 id_type!(SchoolId);
 id_type!(ClassId);
+id_type!(PasskeyId);

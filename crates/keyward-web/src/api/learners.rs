@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use keyward_core::authz::Actor;
 use keyward_core::classroom::passwords::{IssuedPassword, NewPasswordChoice};
 use keyward_core::types::{Password, SchoolId, UserId};
 
@@ -66,6 +67,12 @@ impl LearnerPassword {
 pub struct SchoolSettings {
     /// Keep sealed copies of learner passwords staff set, so they can be shown again.
     pub learner_passwords_retrievable: bool,
+    /// Let learners register and use passkeys (off unless switched on:
+    /// learners' devices are shared). Switching off removes the passkeys
+    /// learners registered. Always in the answer; when changing, left as it
+    /// is if absent.
+    #[serde(default)]
+    pub learner_passkeys: Option<bool>,
 }
 
 fn learner_of(path: Result<Path<String>, PathRejection>) -> Result<UserId, AppError> {
@@ -161,18 +168,36 @@ pub async fn settings(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<SchoolSettings>, AppError> {
     let school = school_of(path)?;
-    let retrievable = state
-        .kw
-        .learner_passwords_retrievable(&state.ctx(&client), &actor, &school)
+    settings_now(&state, &client, &actor, &school)
         .await
-        .map_err(coded)?;
-    Ok(Json(SchoolSettings {
-        learner_passwords_retrievable: retrievable,
-    }))
+        .map(Json)
+}
+
+/// The school's settings as they stand.
+async fn settings_now(
+    state: &AppState,
+    client: &Client,
+    actor: &Actor,
+    school: &SchoolId,
+) -> Result<SchoolSettings, AppError> {
+    let ctx = state.ctx(client);
+    let kw = &state.kw;
+    Ok(SchoolSettings {
+        learner_passwords_retrievable: kw
+            .learner_passwords_retrievable(&ctx, actor, school)
+            .await
+            .map_err(coded)?,
+        learner_passkeys: Some(
+            kw.learner_passkeys(&ctx, actor, school)
+                .await
+                .map_err(coded)?,
+        ),
+    })
 }
 
 /// Change a school's settings (lead teacher, platform admin). Switching
-/// `learner_passwords_retrievable` off destroys every copy kept so far.
+/// `learner_passwords_retrievable` off destroys every copy kept so far;
+/// switching `learner_passkeys` off removes the passkeys learners registered.
 #[utoipa::path(
     put,
     operation_id = "update_school_settings",
@@ -206,5 +231,14 @@ pub async fn update_settings(
         )
         .await
         .map_err(coded)?;
-    Ok(Json(body))
+    if let Some(on) = body.learner_passkeys {
+        state
+            .kw
+            .set_learner_passkeys(&state.ctx(&client), &actor, &school, on)
+            .await
+            .map_err(coded)?;
+    }
+    settings_now(&state, &client, &actor, &school)
+        .await
+        .map(Json)
 }

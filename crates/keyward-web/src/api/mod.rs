@@ -12,6 +12,7 @@ mod learners;
 mod me_email;
 mod me_sessions;
 mod mfa;
+mod passkeys;
 mod policy;
 mod recovery;
 mod roster;
@@ -94,7 +95,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         OpenApiRouter::new()
             .routes(routes!(session::sign_in, session::sign_out))
             .routes(routes!(session::me))
+            .routes(routes!(passkeys::list, passkeys::finish_registration))
+            .routes(routes!(passkeys::start_registration))
+            .routes(routes!(passkeys::rename, passkeys::remove))
             .routes(routes!(session::finish_sign_in_mfa))
+            .routes(routes!(session::start_passkey_sign_in))
+            .routes(routes!(session::finish_passkey_sign_in))
+            .routes(routes!(session::start_sign_in_mfa_passkey))
+            .routes(routes!(session::finish_sign_in_mfa_passkey))
             .routes(routes!(mfa::status, mfa::disable))
             .routes(routes!(mfa::start_totp))
             .routes(routes!(mfa::confirm_totp))

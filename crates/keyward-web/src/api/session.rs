@@ -12,7 +12,11 @@ use keyward_core::accounts::{Account, SecondFactors, SignInOutcome, SignedIn};
 use keyward_core::error::Code;
 use keyward_core::mfa::{MfaError, MfaStatus, SecondStepCode};
 
+use keyward_core::crypto::tokens::Token;
+use keyward_core::passkeys::PasskeyError;
+
 use super::ErrorBody;
+use super::passkeys::{PasskeyAnswer, PasskeyCeremony};
 use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, ApiSession, Client};
 use crate::state::AppState;
@@ -227,6 +231,137 @@ pub async fn finish_sign_in_mfa(
     let signed_in = state
         .kw
         .finish_sign_in_with_code(&state.ctx(&client), &step, &code)
+        .await
+        .map_err(coded)?;
+    let answer = SessionAnswer::of(&signed_in);
+    Ok((signed_in_cookies(&state, &signed_in), Json(answer)).into_response())
+}
+
+/// Start **Sign in with a passkey** (no username, no password): options for
+/// `navigator.credentials.get()` that name no credential, so the browser
+/// offers every passkey it holds for this site.
+#[utoipa::path(
+    post,
+    operation_id = "start_passkey_sign_in",
+    path = "/session/passkey/start",
+    tag = "session",
+    responses(
+        (status = 200, description = "Started", body = PasskeyCeremony),
+        (status = 409, description = "`passkeys_unavailable`: the server's address is not a domain name", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many started from this address", body = ErrorBody),
+    ),
+    security(())
+)]
+pub async fn start_passkey_sign_in(
+    State(state): State<AppState>,
+    client: Client,
+) -> Result<Json<PasskeyCeremony>, AppError> {
+    let started = state
+        .kw
+        .start_passkey_sign_in(&state.ctx(&client))
+        .await
+        .map_err(coded)?;
+    Ok(Json(started.into()))
+}
+
+/// Finish **Sign in with a passkey** with the browser's answer; sets the
+/// session cookie.
+#[utoipa::path(
+    post,
+    operation_id = "finish_passkey_sign_in",
+    path = "/session/passkey/finish",
+    tag = "session",
+    request_body = PasskeyAnswer,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SessionAnswer),
+        (status = 401, description = "`passkey_rejected`: not a passkey of an active account here, or it did not verify", body = ErrorBody),
+        (status = 409, description = "`passkeys_unavailable`", body = ErrorBody),
+        (status = 410, description = "`passkey_ceremony_expired`", body = ErrorBody),
+        (status = 422, description = "`passkey_response_invalid`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`", body = ErrorBody),
+    ),
+    security(())
+)]
+pub async fn finish_passkey_sign_in(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(body): ApiJson<PasskeyAnswer>,
+) -> Result<Response, AppError> {
+    let signed_in = state
+        .kw
+        .finish_passkey_sign_in(&state.ctx(&client), &body.ceremony()?, &body.credential)
+        .await
+        .map_err(coded)?;
+    let answer = SessionAnswer::of(&signed_in);
+    Ok((signed_in_cookies(&state, &signed_in), Json(answer)).into_response())
+}
+
+/// The pending sign-in of the second step's cookie.
+fn step_of(state: &AppState, jar: &CookieJar) -> Result<Token, AppError> {
+    state
+        .sign_in_step_token(jar)
+        .ok_or_else(|| coded(PasskeyError::StepExpired))
+}
+
+/// Start the second step with a passkey, after an answer `mfa_required`
+/// with `passkey` among its methods: options offering the account's own
+/// passkeys.
+#[utoipa::path(
+    post,
+    operation_id = "start_sign_in_mfa_passkey",
+    path = "/session/mfa/passkey/start",
+    tag = "session",
+    responses(
+        (status = 200, description = "Started", body = PasskeyCeremony),
+        (status = 401, description = "`sign_in_step_expired`: no pending sign-in, or it expired", body = ErrorBody),
+        (status = 403, description = "`passkeys_off`", body = ErrorBody),
+        (status = 404, description = "`not_found`: the account has no passkey", body = ErrorBody),
+        (status = 409, description = "`passkeys_unavailable`", body = ErrorBody),
+    ),
+    security(("sign_in_step_cookie" = []))
+)]
+pub async fn start_sign_in_mfa_passkey(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+) -> Result<Json<PasskeyCeremony>, AppError> {
+    let step = step_of(&state, &jar)?;
+    let started = state
+        .kw
+        .start_passkey_second_step(&state.ctx(&client), &step)
+        .await
+        .map_err(coded)?;
+    Ok(Json(started.into()))
+}
+
+/// Finish the second step with a passkey; sets the session cookie.
+#[utoipa::path(
+    post,
+    operation_id = "finish_sign_in_mfa_passkey",
+    path = "/session/mfa/passkey/finish",
+    tag = "session",
+    request_body = PasskeyAnswer,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set", body = SessionAnswer),
+        (status = 401, description = "`sign_in_step_expired` or `passkey_rejected`", body = ErrorBody),
+        (status = 409, description = "`passkeys_unavailable`", body = ErrorBody),
+        (status = 410, description = "`passkey_ceremony_expired`", body = ErrorBody),
+        (status = 422, description = "`passkey_response_invalid`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`", body = ErrorBody),
+    ),
+    security(("sign_in_step_cookie" = []))
+)]
+pub async fn finish_sign_in_mfa_passkey(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<PasskeyAnswer>,
+) -> Result<Response, AppError> {
+    let step = step_of(&state, &jar)?;
+    let ctx = state.ctx(&client);
+    let signed_in = state
+        .kw
+        .finish_sign_in_with_passkey(&ctx, &step, &body.ceremony()?, &body.credential)
         .await
         .map_err(coded)?;
     let answer = SessionAnswer::of(&signed_in);

@@ -14,6 +14,7 @@ mod home;
 mod join;
 mod learner_password;
 mod mfa;
+mod passkeys;
 mod people;
 mod recovery;
 mod roster;
@@ -95,12 +96,13 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 13] = [
+    const RETURNABLE: [&str; 14] = [
         "/account",
         "/account/password",
         "/account/email",
         "/account/mfa",
         "/account/sessions",
+        "/account/passkeys",
         "/home",
         "/classes",
         "/school",
@@ -258,6 +260,10 @@ pub fn routes() -> Router<AppState> {
             get(school::settings).post(school::update_settings),
         )
         .route("/school/settings/mfa", post(school::update_mfa_rule))
+        .route(
+            "/school/settings/passkeys",
+            post(school::update_passkey_setting),
+        )
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))
@@ -284,6 +290,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/account/sessions/{id}/sign-out",
             post(account_sessions::sign_out_one),
+        )
+        .route("/account/passkeys", get(passkeys::list))
+        .route(
+            "/account/passkeys/{id}/remove",
+            get(passkeys::remove_form).post(passkeys::submit_remove),
         )
         .route(
             "/.well-known/change-password",

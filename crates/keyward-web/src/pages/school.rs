@@ -225,6 +225,8 @@ struct SchoolSettingsPage {
     nav: Option<Nav>,
     csrf_token: String,
     retrievable: bool,
+    /// Learners may use passkeys (`schools.learner_passkeys`).
+    learner_passkeys: bool,
     may_change: bool,
     notice: Option<&'static str>,
     /// The school's roles (form value, label) and whether each must use
@@ -240,21 +242,23 @@ async fn settings_page(
     notice: Option<&'static str>,
 ) -> Result<Response, AppError> {
     let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
-    let retrievable = state
-        .kw
-        .learner_passwords_retrievable(&state.ctx(client), actor, &school)
+    let ctx = state.ctx(client);
+    let retrievable = (state.kw)
+        .learner_passwords_retrievable(&ctx, actor, &school)
         .await
         .map_err(|e| AppError::from_coded(&e))?;
-    let required = state
-        .kw
-        .school_mfa_required_roles(&state.ctx(client), actor, &school)
+    let learner_passkeys = (state.kw)
+        .learner_passkeys(&ctx, actor, &school)
         .await
         .map_err(|e| AppError::from_coded(&e))?;
+    let required = mfa_rule_of(state, &ctx, actor, &school).await?;
+    let may_change = authorize(actor, Action::ManageUser, Target::School(&school)).is_ok();
     let page = SchoolSettingsPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
         retrievable,
-        may_change: authorize(actor, Action::ManageUser, Target::School(&school)).is_ok(),
+        learner_passkeys,
+        may_change,
         notice,
         mfa_roles: role_choices(&required),
     };
@@ -280,7 +284,16 @@ pub struct SettingsForm {
     learner_passwords_retrievable: Option<String>,
 }
 
-csrf_forms!(LinkForm, SettingsForm);
+#[derive(Deserialize)]
+pub struct PasskeySettingForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// Present (any value) when the box is ticked.
+    #[serde(default)]
+    learner_passkeys: Option<String>,
+}
+
+csrf_forms!(LinkForm, SettingsForm, PasskeySettingForm);
 
 pub async fn update_settings(
     State(state): State<AppState>,
@@ -341,6 +354,20 @@ pub async fn update_mfa_rule(
     settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }
 
+/// The roles the school requires two-step verification of.
+async fn mfa_rule_of(
+    state: &AppState,
+    ctx: &keyward_core::Ctx<'_>,
+    actor: &Actor,
+    school: &keyward_core::types::SchoolId,
+) -> Result<Vec<Role>, AppError> {
+    state
+        .kw
+        .school_mfa_required_roles(ctx, actor, school)
+        .await
+        .map_err(|e| AppError::from_coded(&e))
+}
+
 /// The school's roles as checkboxes: (value, label, ticked).
 fn role_choices(required: &[Role]) -> Vec<(&'static str, &'static str, bool)> {
     SCHOOL_ROLES
@@ -359,4 +386,30 @@ fn parse_roles(names: &[String]) -> Result<Vec<Role>, AppError> {
             })
         })
         .collect()
+}
+
+/// The school's switch for learners' passkeys, on the same page.
+pub async fn update_passkey_setting(
+    State(state): State<AppState>,
+    client: Client,
+    SignedIn {
+        visitor,
+        actor,
+        form: PageForm(form),
+        ..
+    }: SignedIn<return_to::School, PageForm<PasskeySettingForm>>,
+) -> Result<Response, AppError> {
+    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    let on = form.learner_passkeys.is_some();
+    state
+        .kw
+        .set_learner_passkeys(&state.ctx(&client), &actor, &school, on)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    let notice = if on {
+        "Saved. Learners at your school can now add passkeys in Account Settings."
+    } else {
+        "Saved. Learners cannot use passkeys, and the passkeys they had are removed."
+    };
+    settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }

@@ -1,8 +1,11 @@
 //! The second step of signing in (R-MFA-1): after the right password, a
 //! person with two-step verification lands here and enters the 6-digit code
 //! from their authenticator app — or, through **Use a recovery code**, one of
-//! their recovery codes. The pending sign-in lives in a short cookie; when it
-//! is gone or expired the person starts again from the first screen.
+//! their recovery codes; or, for an account with passkeys, with **Use a
+//! passkey** (`assets/passkeys.js` runs the ceremony through
+//! `/api/v1/session/mfa/passkey/…`, which finishes the same pending step).
+//! The pending sign-in lives in a short cookie; when it is gone or expired
+//! the person starts again from the first screen.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -29,6 +32,10 @@ struct VerifyPage {
     next: &'static str,
     with_recovery: bool,
     totp: bool,
+    /// **Use a passkey** is offered: the account has passkeys.
+    passkeys: bool,
+    /// Where a passkey sign-in goes.
+    after_sign_in: &'static str,
     app_href: String,
     recovery_href: String,
     error: Option<String>,
@@ -64,6 +71,8 @@ impl VerifyPage {
             next,
             with_recovery,
             totp: pending.second_factors.totp,
+            passkeys: pending.second_factors.passkeys,
+            after_sign_in: if next.is_empty() { "/home" } else { next },
             app_href: href(None),
             recovery_href: href(Some("recovery")),
             error,

@@ -26,6 +26,10 @@ struct FirstScreen {
     nav: Option<Nav>,
     notice: Option<&'static str>,
     sign_in_href: String,
+    /// **Sign in with a passkey** is offered (the server can be a relying party).
+    passkeys: bool,
+    /// Where a passkey sign-in goes.
+    after_sign_in: &'static str,
 }
 
 #[derive(Template)]
@@ -59,6 +63,8 @@ pub async fn first_screen(
         nav: Nav::of(&visitor),
         notice: notice(&query_param(query.as_deref(), "notice")),
         sign_in_href: username_step_href(next),
+        passkeys: state.kw.passkeys_available(),
+        after_sign_in: if next.is_empty() { "/home" } else { next },
     };
     visitor.respond(&state, render(StatusCode::OK, &page))
 }

@@ -176,7 +176,7 @@ async fn a_school_that_switches_copies_off_has_nothing_to_show() {
     let reply = app.send(call("GET", &settings, &teacher, None)).await;
     assert_eq!(
         reply.json(),
-        json!({ "learner_passwords_retrievable": true })
+        json!({ "learner_passwords_retrievable": true, "learner_passkeys": false })
     );
     let reply = app
         .send(call(

@@ -20,6 +20,7 @@ mod mfa_pages;
 mod openapi;
 mod ops;
 mod pages;
+mod passkeys;
 mod policy;
 mod proxies;
 mod recovery;

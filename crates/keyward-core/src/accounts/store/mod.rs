@@ -36,8 +36,8 @@ pub(super) struct FoundSession {
 
 /// Counts the second factors the account `u` has on (the two-step module's
 /// tables, read here).
-pub(super) const SECOND_FACTORS_ON: &str =
-    "(SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)";
+pub(super) const SECOND_FACTORS_ON: &str = "((SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
+      + (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id))";
 
 fn account_from_row(row: &AnyRow) -> Result<Account, Internal> {
     let role: String = row.try_get("role")?;

@@ -4,7 +4,7 @@
 
 use sqlx::{Any, AnyConnection, Executor, Row};
 
-use super::{ACCOUNT_COLUMNS, SECOND_FACTORS_ON, account_from_row};
+use super::{ACCOUNT_COLUMNS, account_from_row};
 use crate::accounts::{Account, SecondFactors};
 use crate::crypto::tokens::TokenDigest;
 use crate::error::Internal;
@@ -98,21 +98,23 @@ pub(crate) async fn delete_expired_steps(
 }
 
 /// The second factors an account has turned on (read from the tables of the
-/// two-step module, which owns them).
+/// two-step and passkey modules, which own them). A learner's passkeys
+/// exist only while the school allows them (switching off removes them).
 pub(in crate::accounts) async fn second_factors<'c, E: Executor<'c, Database = Any>>(
     exec: E,
     user_id: &UserId,
 ) -> Result<SecondFactors, Internal> {
-    let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {SECOND_FACTORS_ON} AS totp FROM users u WHERE u.id = $1"
-    ));
-    let row = sqlx::query(sql)
-        .bind(user_id.as_str())
-        .fetch_one(exec)
-        .await?;
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL) \
+         AS totp, (SELECT COUNT(*) FROM passkeys WHERE user_id = $1) AS passkeys",
+    )
+    .bind(user_id.as_str())
+    .fetch_one(exec)
+    .await?;
     let totp: i64 = row.try_get("totp")?;
+    let passkeys: i64 = row.try_get("passkeys")?;
     Ok(SecondFactors {
         totp: totp > 0,
-        passkeys: false,
+        passkeys: passkeys > 0,
     })
 }
