@@ -76,6 +76,7 @@ pub mod return_to {
         NoPage => None,
         Account => Some("/account"),
         AccountPassword => Some("/account/password"),
+        AccountEmail => Some("/account/email"),
         AccountMfa => Some("/account/mfa"),
         AccountSessions => Some("/account/sessions"),
         AccountPasskeys => Some("/account/passkeys"),

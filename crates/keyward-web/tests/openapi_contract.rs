@@ -117,6 +117,7 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/me/children", "list_children"),
     ("post", "/api/v1/me/children", "link_child"),
     ("post", "/api/v1/me/classes", "join_another_class"),
+    ("post", "/api/v1/me/email", "change_email"),
     ("post", "/api/v1/me/password", "change_password"),
     ("get", "/api/v1/me/sessions", "list_own_sessions"),
     ("delete", "/api/v1/me/sessions", "end_other_sessions"),

@@ -4,6 +4,7 @@
 //! issues add password changes and account settings here.
 
 mod actor;
+mod email;
 mod password;
 mod password_rules;
 mod reauth;
@@ -16,6 +17,7 @@ pub mod user_agent;
 pub(crate) use store::recovery_requests;
 pub use store::recovery_requests::ended;
 
+pub use email::ChangeEmailError;
 pub use password::ChangePasswordError;
 pub use reauth::ReauthError;
 pub use second_step::{PendingSignIn, PendingStep, SECOND_STEP_TTL, SecondFactors, SignInOutcome};
@@ -437,6 +439,8 @@ impl Keyward {
     }
 }
 
+#[cfg(test)]
+mod email_tests;
 #[cfg(test)]
 mod parallel_tests;
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub mod action {
     pub const RECOVERY_CODE: &str = "recovery.code";
     pub const RECOVERY_RESET: &str = "recovery.reset";
     pub const PASSWORD_CHANGE: &str = "password.change";
+    /// A person changed their own email address (`detail`: `added` or
+    /// `replaced`; never the addresses).
+    pub const EMAIL_CHANGE: &str = "email.change";
     /// An authenticator app set up ("started", then "success") or refused.
     pub const MFA_ENROL: &str = "mfa.enrol";
     /// Two-step verification with an app turned off.

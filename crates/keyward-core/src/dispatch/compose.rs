@@ -21,6 +21,7 @@ impl Keyward {
             kind::RESET_LINK => self.compose_reset_link(ctx, row).await,
             kind::CONTACT_ADMIN => self.compose_contact_admin(row).await,
             kind::PASSWORD_CHANGED => self.compose_password_changed(ctx, row).await,
+            kind::EMAIL_CHANGED => self.compose_email_changed(ctx, row).await,
             kind::NOT_ME_ADMIN_ALERT => self.compose_not_me_alert(row).await,
             _ => Ok(Composed::Skip("unknown kind")),
         }

@@ -163,6 +163,9 @@ error_codes! {
     InvalidName = "invalid_name", BadInput;
     /// The email address is not valid.
     EmailInvalid = "email_invalid", BadInput;
+    /// The new email address is the one the account already has (compared
+    /// ignoring case).
+    EmailUnchanged = "email_unchanged", BadInput;
 
     // Schools, classes, people and their passwords.
     /// No such school.

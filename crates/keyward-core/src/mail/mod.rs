@@ -56,6 +56,8 @@ pub mod kind {
     pub const RESET_LINK: &str = "recovery.reset_link";
     pub const CONTACT_ADMIN: &str = "recovery.contact_admin";
     pub const PASSWORD_CHANGED: &str = "account.password_changed";
+    /// To the address an account had: it was replaced (the new one masked).
+    pub const EMAIL_CHANGED: &str = "account.email_changed";
     pub const NOT_ME_ADMIN_ALERT: &str = "account.not_me_admin_alert";
 }
 

@@ -1,6 +1,6 @@
 //! The emails of recovery, composed at send time: the reset link and code
 //! are minted here and only their hashes stored; so is the "this wasn't me"
-//! token of the "password changed" notice.
+//! token of the "password changed" and "email address changed" notices.
 
 use askama::Template;
 
@@ -75,6 +75,28 @@ struct PasswordChangedHtml<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/email_changed.txt")]
+struct EmailChangedText<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    when: &'a str,
+    new_address: &'a str,
+    not_me_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/email_changed.html")]
+struct EmailChangedHtml<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    when: &'a str,
+    new_address: &'a str,
+    not_me_link: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "mail/not_me_alert.txt")]
 struct NotMeAlertText<'a> {
     frame: &'a MailFrame,
@@ -90,6 +112,16 @@ struct NotMeAlertHtml<'a> {
     name: &'a str,
     username: &'a str,
     when: &'a str,
+}
+
+/// When a notice's change happened: its payload's `changed_at`, else when it was queued.
+fn changed_at(row: &OutboxRow) -> UnixTime {
+    UnixTime(
+        row.payload
+            .get("changed_at")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(row.created_at.secs()),
+    )
 }
 
 /// "2026-09-07 08:00 UTC".
@@ -236,33 +268,12 @@ impl Keyward {
         let Some(account) = self.active_recipient(row).await? else {
             return Ok(Composed::Skip("account no longer active"));
         };
-        let changed_at = UnixTime(
-            row.payload
-                .get("changed_at")
-                .and_then(|v| v.as_i64())
-                .unwrap_or(row.created_at.secs()),
-        );
-        let token = Token::generate(ctx.rng)?;
-        let mut tx = self.db.begin_write().await?;
-        store::insert_alert(
-            &mut tx,
-            &token.digest(),
-            &account.id,
-            ctx.now,
-            ctx.now
-                .plus(std::time::Duration::from_secs(NOT_ME_TTL_SECS)),
-        )
-        .await?;
-        tx.commit().await?;
+        let not_me_link = self.mint_not_me_link(ctx, &account).await?;
         let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
-        let not_me_link = public_link(
-            &self.settings,
-            &format!("/security/not-me/{}", token.expose()),
-        );
         let (name, username, when) = (
             account.display_name(),
             account.username.to_string(),
-            when(changed_at),
+            when(changed_at(row)),
         );
         let email = render_pair(
             &row.to_address,
@@ -283,6 +294,73 @@ impl Keyward {
             },
         )?;
         Ok(Composed::Send(email))
+    }
+
+    /// "Your email address was changed", to the old address: the new one
+    /// masked, and a "this wasn't me" link minted now.
+    pub(crate) async fn compose_email_changed(
+        &self,
+        ctx: &Ctx<'_>,
+        row: &OutboxRow,
+    ) -> Result<Composed, Internal> {
+        let Some(account) = self.active_recipient(row).await? else {
+            return Ok(Composed::Skip("account no longer active"));
+        };
+        let Some(new_address) = row
+            .payload
+            .get("new_address_masked")
+            .and_then(|v| v.as_str())
+        else {
+            return Ok(Composed::Skip("no new address in the payload"));
+        };
+        let not_me_link = self.mint_not_me_link(ctx, &account).await?;
+        let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
+        let (name, username, when) = (
+            account.display_name(),
+            account.username.to_string(),
+            when(changed_at(row)),
+        );
+        let email = render_pair(
+            &row.to_address,
+            "Your keyward email address was changed",
+            &EmailChangedText {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                when: &when,
+                new_address,
+                not_me_link: &not_me_link,
+            },
+            &EmailChangedHtml {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                when: &when,
+                new_address,
+                not_me_link: &not_me_link,
+            },
+        )?;
+        Ok(Composed::Send(email))
+    }
+
+    /// A "this wasn't me" link for `account`, its token stored hashed.
+    async fn mint_not_me_link(&self, ctx: &Ctx<'_>, account: &Account) -> Result<String, Internal> {
+        let token = Token::generate(ctx.rng)?;
+        let mut tx = self.db.begin_write().await?;
+        store::insert_alert(
+            &mut tx,
+            &token.digest(),
+            &account.id,
+            ctx.now,
+            ctx.now
+                .plus(std::time::Duration::from_secs(NOT_ME_TTL_SECS)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(public_link(
+            &self.settings,
+            &format!("/security/not-me/{}", token.expose()),
+        ))
     }
 
     /// Tells an administrator that someone reported "this wasn't me".
@@ -312,7 +390,7 @@ impl Keyward {
         );
         let email = render_pair(
             &row.to_address,
-            format!("Security alert: {username} did not change their password"),
+            format!("Security alert: {username} reported a change they did not make"),
             &NotMeAlertText {
                 frame: &frame,
                 name: &name,

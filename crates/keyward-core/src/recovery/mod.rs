@@ -98,7 +98,7 @@ pub enum LinkError {
     )]
     Superseded,
     #[error(
-        "This link no longer works because you signed in or your password changed since it was sent."
+        "This link no longer works because you signed in, or your password or email address changed, since it was sent."
     )]
     Overtaken,
 }

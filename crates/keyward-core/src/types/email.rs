@@ -45,6 +45,15 @@ impl EmailAddress {
     pub fn key(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// The address with its local part hidden but for the first character
+    /// (`j***@example.org`): enough for its owner to recognise it, too little
+    /// for anyone else to write to it.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or(("", &self.0));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}***@{domain}")
+    }
 }
 
 #[cfg(test)]
@@ -66,5 +75,16 @@ mod tests {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(EmailAddress::parse("Ann@X.org").unwrap().key(), "ann@x.org");
+    }
+
+    #[test]
+    fn a_masked_address_shows_its_first_letter_and_domain_only() {
+        for (address, masked) in [
+            ("jane.doe@example.org", "j***@example.org"),
+            ("a@b.example", "a***@b.example"),
+            ("Émile@école.example", "É***@école.example"),
+        ] {
+            assert_eq!(EmailAddress::parse(address).unwrap().masked(), masked);
+        }
     }
 }

@@ -9,6 +9,7 @@ mod directory;
 mod doc;
 mod join;
 mod learners;
+mod me_email;
 mod me_sessions;
 mod mfa;
 mod passkeys;
@@ -110,6 +111,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(me_sessions::list, me_sessions::end_others))
             .routes(routes!(me_sessions::end_one))
             .routes(routes!(recovery::change_password))
+            .routes(routes!(me_email::change_email))
             .routes(routes!(recovery::request))
             .routes(routes!(recovery::code))
             .routes(routes!(recovery::check, recovery::reset))

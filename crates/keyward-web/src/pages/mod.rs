@@ -3,6 +3,7 @@
 //! extracts, calls one use case, and renders.
 
 mod account;
+mod account_email;
 mod account_sessions;
 mod activate;
 mod class_code;
@@ -95,9 +96,10 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 13] = [
+    const RETURNABLE: [&str; 14] = [
         "/account",
         "/account/password",
+        "/account/email",
         "/account/mfa",
         "/account/sessions",
         "/account/passkeys",
@@ -270,6 +272,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/account/password",
             get(account::password_form).post(account::submit_password),
+        )
+        .route(
+            "/account/email",
+            get(account_email::form).post(account_email::submit),
         )
         .route("/account/mfa", get(mfa::overview))
         .route("/account/mfa/totp", post(mfa::start_setup))

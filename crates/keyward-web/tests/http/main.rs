@@ -9,6 +9,7 @@ mod codes;
 mod cookies;
 mod credentials;
 mod dev_mail;
+mod email;
 mod headers;
 mod helpers;
 mod join;

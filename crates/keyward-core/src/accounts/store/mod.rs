@@ -427,6 +427,43 @@ pub(crate) async fn set_password(
     .await
 }
 
+/// The email address of an active account, read under the account's row
+/// (a no-op UPDATE takes the row lock on PostgreSQL; SQLite's writer is
+/// already alone), so a change made in the same transaction knows the address
+/// it replaces even when two changes race. `None`: no such active account.
+pub(crate) async fn lock_email(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+) -> Result<Option<Option<EmailAddress>>, Internal> {
+    let row = sqlx::query(
+        "UPDATE users SET email = email WHERE id = $1 AND status = 'active' RETURNING email",
+    )
+    .bind(user_id.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok(row
+            .try_get::<Option<String>, _>("email")?
+            .map(EmailAddress::from_stored))
+    })
+    .transpose()
+}
+
+/// Replaces an account's email address (and its comparison key).
+pub(crate) async fn set_email(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    email: &EmailAddress,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE users SET email = $1, email_key = $2 WHERE id = $3")
+        .bind(email.as_str())
+        .bind(email.key())
+        .bind(user_id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends the sessions of a user, except one (the session that made the change),
 /// and every sign-in of theirs still waiting for its second step.
 pub(crate) async fn end_sessions(

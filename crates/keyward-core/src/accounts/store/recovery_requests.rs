@@ -19,6 +19,8 @@ pub mod ended {
     pub const SUPERSEDED: &str = "superseded";
     pub const SIGNED_IN: &str = "signed_in";
     pub const PASSWORD_CHANGED: &str = "password_changed";
+    /// The account's email address changed: a link sent to the old one stops.
+    pub const EMAIL_CHANGED: &str = "email_changed";
     pub const NO_ACCOUNT: &str = "no_account";
     pub const NO_EMAIL: &str = "no_email";
     pub const INELIGIBLE: &str = "ineligible";
