@@ -52,6 +52,8 @@ struct MfaPage {
     sent: Sent,
     errors: Vec<String>,
     notice: Option<&'static str>,
+    /// The person's role must have two-step verification and has none yet.
+    required: bool,
 }
 
 /// What the app needs, shown once when a set-up starts.
@@ -137,6 +139,7 @@ async fn overview_page(
         sent,
         errors: told.errors,
         notice: told.notice,
+        required: session.mfa_enrolment_due,
     };
     let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(state, response))

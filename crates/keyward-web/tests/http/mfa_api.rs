@@ -360,6 +360,14 @@ async fn a_school_that_requires_it_holds_its_teachers_at_enrolment_until_it_is_o
     let home = browser.get("/home").await;
     assert_eq!(home.status, StatusCode::SEE_OTHER);
     assert_eq!(home.location(), Some("/account/mfa"));
+    let held = browser.get("/account/mfa").await;
+    assert_eq!(held.status, StatusCode::OK);
+    assert!(
+        held.page_text()
+            .contains("Your account must use two-step verification")
+    );
+    let css = browser.get("/static/app.css").await;
+    assert_eq!(css.status, StatusCode::OK, "static files stay open");
     let lead_home = app.send(call("GET", "/api/v1/classes", &lead, None)).await;
     assert_eq!(lead_home.status, StatusCode::OK, "the lead is not held");
 
