@@ -6,7 +6,6 @@
 //! required: it can be replaced, not removed. Addresses are not unique (a
 //! family may share one), as everywhere else in keyward.
 
-use super::reauth::ReauthError;
 use super::store::{self, recovery_requests};
 use super::{Account, CurrentSession};
 use crate::Ctx;
@@ -54,18 +53,7 @@ impl CodedError for ChangeEmailError {
     }
 }
 
-impl From<ReauthError> for ChangeEmailError {
-    fn from(err: ReauthError) -> Self {
-        match err {
-            ReauthError::WrongPassword => ChangeEmailError::WrongCurrentPassword,
-            ReauthError::Throttled { retry_after_secs } => {
-                ChangeEmailError::Throttled { retry_after_secs }
-            }
-            ReauthError::Busy { retry_after_secs } => ChangeEmailError::Busy { retry_after_secs },
-            ReauthError::Internal(internal) => ChangeEmailError::Internal(internal),
-        }
-    }
-}
+crate::accounts::from_reauth!(ChangeEmailError, WrongCurrentPassword);
 
 impl From<sqlx::Error> for ChangeEmailError {
     fn from(err: sqlx::Error) -> Self {
@@ -153,3 +141,6 @@ impl Keyward {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,6 +20,7 @@ pub use store::recovery_requests::ended;
 pub use email::ChangeEmailError;
 pub use password::ChangePasswordError;
 pub use reauth::ReauthError;
+pub(crate) use reauth::from_reauth;
 pub use second_step::{PendingSignIn, PendingStep, SECOND_STEP_TTL, SecondFactors, SignInOutcome};
 
 use crate::Ctx;
@@ -439,8 +440,6 @@ impl Keyward {
     }
 }
 
-#[cfg(test)]
-mod email_tests;
 #[cfg(test)]
 mod parallel_tests;
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! the policy of the account's kind; the other sessions end, the current one
 //! stays, and a "password changed" email goes out.
 
-use super::reauth::ReauthError;
 use super::{Account, CurrentSession, store};
 use crate::Ctx;
 use crate::Keyward;
@@ -73,20 +72,7 @@ impl From<HashingError> for ChangePasswordError {
     }
 }
 
-impl From<ReauthError> for ChangePasswordError {
-    fn from(err: ReauthError) -> Self {
-        match err {
-            ReauthError::WrongPassword => ChangePasswordError::WrongCurrentPassword,
-            ReauthError::Throttled { retry_after_secs } => {
-                ChangePasswordError::Throttled { retry_after_secs }
-            }
-            ReauthError::Busy { retry_after_secs } => {
-                ChangePasswordError::Busy { retry_after_secs }
-            }
-            ReauthError::Internal(internal) => ChangePasswordError::Internal(internal),
-        }
-    }
-}
+crate::accounts::from_reauth!(ChangePasswordError, WrongCurrentPassword);
 
 impl From<sqlx::Error> for ChangePasswordError {
     fn from(err: sqlx::Error) -> Self {

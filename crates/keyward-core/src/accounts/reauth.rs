@@ -39,6 +39,28 @@ impl From<HashingError> for ReauthError {
     }
 }
 
+/// `From<ReauthError>` for a use case's error enum, which names its wrong
+/// password `$wrong` and has `Throttled { retry_after_secs }`,
+/// `Busy { retry_after_secs }` and `Internal(Internal)` like this one.
+macro_rules! from_reauth {
+    ($error:ident, $wrong:ident) => {
+        impl From<$crate::accounts::ReauthError> for $error {
+            fn from(err: $crate::accounts::ReauthError) -> Self {
+                use $crate::accounts::ReauthError;
+                match err {
+                    ReauthError::WrongPassword => $error::$wrong,
+                    ReauthError::Throttled { retry_after_secs } => {
+                        $error::Throttled { retry_after_secs }
+                    }
+                    ReauthError::Busy { retry_after_secs } => $error::Busy { retry_after_secs },
+                    ReauthError::Internal(internal) => $error::Internal(internal),
+                }
+            }
+        }
+    };
+}
+pub(crate) use from_reauth;
+
 impl Keyward {
     /// Checks `password` against `account`'s own; a failure is audited as
     /// `action` with detail `wrong_current_password`.

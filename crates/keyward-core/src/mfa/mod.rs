@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::throttle::{self, Attempt, ThrottleKey};
-use crate::accounts::{Account, ReauthError, SignedIn};
+use crate::accounts::{Account, SignedIn};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::store as sealed;
 use crate::crypto::tokens::Token;
@@ -91,16 +91,7 @@ impl CodedError for MfaError {
     }
 }
 
-impl From<ReauthError> for MfaError {
-    fn from(err: ReauthError) -> Self {
-        match err {
-            ReauthError::WrongPassword => MfaError::WrongPassword,
-            ReauthError::Throttled { retry_after_secs } => MfaError::Throttled { retry_after_secs },
-            ReauthError::Busy { retry_after_secs } => MfaError::Busy { retry_after_secs },
-            ReauthError::Internal(internal) => MfaError::Internal(internal),
-        }
-    }
-}
+crate::accounts::from_reauth!(MfaError, WrongPassword);
 
 impl From<sqlx::Error> for MfaError {
     fn from(err: sqlx::Error) -> Self {

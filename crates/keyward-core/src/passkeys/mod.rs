@@ -33,7 +33,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::Ctx;
 use crate::Keyward;
-use crate::accounts::{Account, ReauthError, throttle};
+use crate::accounts::{Account, throttle};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target, authorize};
 use crate::crypto::tokens::Token;
@@ -171,18 +171,7 @@ impl CodedError for PasskeyError {
     }
 }
 
-impl From<ReauthError> for PasskeyError {
-    fn from(err: ReauthError) -> Self {
-        match err {
-            ReauthError::WrongPassword => PasskeyError::WrongPassword,
-            ReauthError::Throttled { retry_after_secs } => {
-                PasskeyError::Throttled { retry_after_secs }
-            }
-            ReauthError::Busy { retry_after_secs } => PasskeyError::Busy { retry_after_secs },
-            ReauthError::Internal(internal) => PasskeyError::Internal(internal),
-        }
-    }
-}
+crate::accounts::from_reauth!(PasskeyError, WrongPassword);
 
 impl From<sqlx::Error> for PasskeyError {
     fn from(err: sqlx::Error) -> Self {
