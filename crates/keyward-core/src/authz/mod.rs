@@ -2,7 +2,8 @@
 //! `(actor, action, target)` question, scope included: a teacher acts only on
 //! learners enrolled in a class they teach, a lead teacher only inside their
 //! school, nobody outside their school but a platform admin; and nobody acts
-//! on the credentials of someone holding a permission they do not hold.
+//! on the credentials of someone holding a permission they do not hold, nor
+//! on their own through an admin action (Account Settings is the way).
 //! Denials say whether to answer 403 or 404 (when even existence must not
 //! leak). Pure: it decides from what it is given. Use cases call it first, with an
 //! actor loaded by `Keyward::actor_of` (accounts: custom roles and classes
@@ -272,6 +273,11 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<()
     }
     if let Target::User(user) = target {
         if action.learners_only() && user.role != Role::Learner {
+            return Err(Denied::Forbidden);
+        }
+        // An admin changes their own account in Account Settings, where the
+        // password is asked again; never through the admin actions.
+        if action.touches_credentials() && user.id == actor.user_id {
             return Err(Denied::Forbidden);
         }
         // Nobody touches the credentials of someone holding more than they do.

@@ -323,3 +323,27 @@ fn a_custom_role_cannot_touch_someone_holding_more() {
         Ok(())
     );
 }
+
+#[test]
+fn nobody_resets_or_manages_themselves_through_the_admin_actions() {
+    let w = world();
+    let (_, lead) = w.actors.iter().find(|(n, _)| *n == "lead_teacher").unwrap();
+    let (_, admin) = w.actors.iter().find(|(n, _)| *n == "platform_admin").unwrap();
+    for actor in [lead, admin] {
+        let me = UserTarget {
+            id: actor.user_id.clone(),
+            role: actor.role,
+            school_id: actor.school_id.clone(),
+            granted: actor.granted,
+            classes: actor.classes.clone(),
+        };
+        for action in [ManageUser, ResetPassword, ResetMfa] {
+            assert_eq!(
+                authorize(actor, action, Target::User(&me)),
+                Err(Denied::Forbidden),
+                "{action:?}"
+            );
+        }
+        assert_eq!(authorize(actor, ViewUser, Target::User(&me)), Ok(()));
+    }
+}
