@@ -121,6 +121,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,
+                api_token: None,
                 target_id: None,
                 school_id: None,
                 action: action::SEALING_ROTATE,

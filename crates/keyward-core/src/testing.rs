@@ -297,6 +297,7 @@ pub async fn another_teacher(kw: &Keyward, ctx: &Ctx<'_>, lead: &Actor) -> Actor
         school_id: lead.school_id.clone(),
         granted: PermissionSet::EMPTY,
         classes: Vec::new(),
+        token: None,
     }
 }
 
@@ -319,6 +320,7 @@ pub async fn staff_of_another_school(
         school_id: Some(elsewhere.id),
         granted: PermissionSet::EMPTY,
         classes: Vec::new(),
+        token: None,
     }
 }
 

@@ -24,6 +24,7 @@ impl Keyward {
             school_id: None,
             granted: PermissionSet::EMPTY,
             classes: Vec::new(),
+            token: None,
         }
     }
 }
@@ -38,6 +39,7 @@ impl Keyward {
             school_id: account.school_id.clone(),
             granted: store::granted_permissions(&self.db, &account.id).await?,
             classes: store::taught_classes(&self.db, &account.id).await?,
+            token: None,
         })
     }
 
@@ -93,6 +95,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id,
                 school_id,
                 action: action::AUTHZ_DENIED,

@@ -99,6 +99,7 @@ impl Account {
             school_id: self.school_id.clone(),
             granted: crate::authz::PermissionSet::EMPTY,
             classes: Vec::new(),
+            token: None,
         }
     }
 
@@ -351,6 +352,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,
+                api_token: None,
                 target_id: None,
                 school_id: None,
                 action: action::SIGN_IN,
@@ -414,6 +416,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(found.account.id.as_str()),
+                api_token: None,
                 target_id: Some(found.account.id.as_str()),
                 school_id: found.account.school_id.as_ref().map(|s| s.as_str()),
                 action: action::SIGN_OUT,

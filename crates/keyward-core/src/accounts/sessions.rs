@@ -231,6 +231,7 @@ fn session_ended<'a>(
     AuditEntry {
         at: ctx.now,
         actor_id: Some(account.id.as_str()),
+        api_token: None,
         target_id: Some(account.id.as_str()),
         school_id: account.school_id.as_ref().map(|s| s.as_str()),
         action: action::SESSION_END,

@@ -355,6 +355,7 @@ fn manage_audit<'a>(
     AuditEntry {
         at: ctx.now,
         actor_id: Some(actor.user_id.as_str()),
+        api_token: actor.api_token_id(),
         target_id: Some(class.id.as_str()),
         school_id: Some(class.school_id.as_str()),
         action: act,
@@ -376,6 +377,7 @@ fn join_audit<'a>(
     AuditEntry {
         at: ctx.now,
         actor_id: learner.map(UserId::as_str),
+        api_token: None,
         target_id: learner.map(UserId::as_str),
         school_id: class.map(|c| c.school_id.as_str()),
         action: action::CLASS_JOIN,

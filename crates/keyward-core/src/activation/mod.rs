@@ -439,6 +439,7 @@ fn code_audit<'a>(
     AuditEntry {
         at: ctx.now,
         actor_id: target,
+        api_token: None,
         target_id: target,
         school_id: None,
         action: action::CODE_USE,

@@ -115,6 +115,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,
+                api_token: None,
                 target_id: Some(id.as_str()),
                 school_id: None,
                 action: action::USER_CREATE,

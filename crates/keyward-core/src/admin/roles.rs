@@ -33,6 +33,7 @@ fn audit_entry<'a>(
     AuditEntry {
         at: ctx.now,
         actor_id: Some(actor.user_id.as_str()),
+        api_token: actor.api_token_id(),
         target_id: target,
         school_id: school.map(SchoolId::as_str),
         action: act,

@@ -232,6 +232,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: Some(id.as_str()),
                 school_id: request.school_id.as_ref().map(SchoolId::as_str),
                 action: action::USER_CREATE,
@@ -312,6 +313,7 @@ impl Keyward {
                 &AuditEntry {
                     at: ctx.now,
                     actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                    api_token: actor.api_token_id(),
                     target_id: Some(id.as_str()),
                     school_id: account.school_id.as_ref().map(SchoolId::as_str),
                     action: action::CODES_REVEAL,

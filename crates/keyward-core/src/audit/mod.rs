@@ -66,6 +66,12 @@ pub mod action {
     pub const AUTHZ_DENIED: &str = "authz.denied";
     /// Access codes or parent access codes were shown to staff again.
     pub const CODES_REVEAL: &str = "codes.reveal";
+    /// An API token was created (`detail`: its permissions; never the secret).
+    pub const TOKEN_CREATE: &str = "token.create";
+    /// An API token was revoked.
+    pub const TOKEN_REVOKE: &str = "token.revoke";
+    /// A bearer call was refused (`detail`: why); the token's id when known.
+    pub const TOKEN_REFUSED: &str = "token.refused";
 }
 
 /// One audit entry to record.
@@ -73,6 +79,8 @@ pub mod action {
 pub struct AuditEntry<'a> {
     pub at: UnixTime,
     pub actor_id: Option<&'a str>,
+    /// The API token the actor acted through (its public id), if any.
+    pub api_token: Option<&'a str>,
     pub target_id: Option<&'a str>,
     pub school_id: Option<&'a str>,
     pub action: &'static str,

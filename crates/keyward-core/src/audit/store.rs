@@ -11,8 +11,8 @@ where
     E: Executor<'c, Database = Any>,
 {
     sqlx::query(
-        "INSERT INTO audit_log (at, actor_id, target_id, school_id, action, outcome, client_addr, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (at, actor_id, target_id, school_id, action, outcome, client_addr, detail, api_token_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(entry.at.secs())
     .bind(entry.actor_id)
@@ -22,6 +22,7 @@ where
     .bind(entry.outcome)
     .bind(entry.client_addr)
     .bind(entry.detail)
+    .bind(entry.api_token)
     .execute(exec)
     .await?;
     Ok(())
@@ -37,13 +38,15 @@ pub struct AuditRow {
     pub outcome: String,
     pub client_addr: Option<String>,
     pub detail: Option<String>,
+    /// The API token the actor acted through.
+    pub api_token_id: Option<String>,
 }
 
 /// The newest rows first. The browsing use case with scope and filters comes
 /// with the admin pages; this serves tests and the CLI.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditRow>, Internal> {
     let rows = sqlx::query(
-        "SELECT at, actor_id, target_id, action, outcome, client_addr, detail \
+        "SELECT at, actor_id, target_id, action, outcome, client_addr, detail, api_token_id \
          FROM audit_log ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
@@ -59,6 +62,7 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditRow>, Internal> {
                 outcome: r.try_get("outcome")?,
                 client_addr: r.try_get("client_addr")?,
                 detail: r.try_get("detail")?,
+                api_token_id: r.try_get("api_token_id")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -58,12 +58,32 @@ pub struct Actor {
     pub granted: PermissionSet,
     /// The classes the actor teaches.
     pub classes: Vec<ClassId>,
+    /// The API token the person acts through, which narrows what they may
+    /// do; `None` for a session, a page or the command line.
+    pub token: Option<TokenGrant>,
+}
+
+/// What an API token lets its owner's actor do: never more than the owner
+/// holds at the moment of the call (the intersection), and for a platform
+/// admin's token with a school, only inside that school.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    /// The token's public id (named in the audit trail; never the secret).
+    pub id: String,
+    pub permissions: PermissionSet,
+    /// The school the token is limited to; `None` is the owner's scope.
+    pub school_id: Option<SchoolId>,
 }
 
 impl Actor {
-    /// Every permission the actor holds.
+    /// Every permission the actor holds (through a token: only those the
+    /// token was given, too).
     pub fn permissions(&self) -> PermissionSet {
-        self.role.permissions().union(self.granted)
+        let held = self.role.permissions().union(self.granted);
+        match &self.token {
+            Some(token) => held.intersection(token.permissions),
+            None => held,
+        }
     }
 
     /// Whether the actor holds `permission` for the whole school (lead
@@ -72,6 +92,30 @@ impl Actor {
         self.role == Role::PlatformAdmin
             || (self.role != Role::Teacher && self.role.permissions().contains(permission))
             || self.granted.contains(permission)
+    }
+
+    /// Whether the actor acts in every school: a platform admin, unless a
+    /// token limits them to one.
+    pub fn platform_wide(&self) -> bool {
+        self.role == Role::PlatformAdmin
+            && self.token.as_ref().is_none_or(|t| t.school_id.is_none())
+    }
+
+    /// The one school the actor acts in (`None` for a platform-wide actor,
+    /// and for a token whose school is no longer its owner's: then no school).
+    pub fn scope_school(&self) -> Option<&SchoolId> {
+        match (&self.token, self.role) {
+            (Some(TokenGrant { school_id: Some(school), .. }), Role::PlatformAdmin) => Some(school),
+            (Some(TokenGrant { school_id: Some(school), .. }), _) => {
+                (self.school_id.as_ref() == Some(school)).then_some(school)
+            }
+            _ => self.school_id.as_ref(),
+        }
+    }
+
+    /// The id of the API token the actor acts through, for audit rows.
+    pub fn api_token_id(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.id.as_str())
     }
 }
 
@@ -238,7 +282,7 @@ impl crate::error::CodedError for Denied {
 
 /// The one authorization decision of keyward.
 pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<(), Denied> {
-    let platform = actor.role == Role::PlatformAdmin;
+    let platform = actor.platform_wide();
     // Scope first: outside their school, people learn nothing.
     let target_school = match target {
         Target::Platform => None,
@@ -248,7 +292,7 @@ pub fn authorize(actor: &Actor, action: Action, target: Target<'_>) -> Result<()
     if !platform {
         match (target, target_school) {
             (Target::Platform, _) => return Err(Denied::Forbidden),
-            (_, Some(school)) if actor.school_id.as_ref() != Some(school) => {
+            (_, Some(school)) if actor.scope_school() != Some(school) => {
                 return Err(Denied::Hidden);
             }
             // Users without a school (platform admins) are invisible to schools.

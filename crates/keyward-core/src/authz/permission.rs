@@ -114,6 +114,11 @@ impl PermissionSet {
         self.0 & permission.bit() != 0
     }
 
+    /// The permissions in both sets.
+    pub fn intersection(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 & other.0)
+    }
+
     /// Whether every permission of `other` is also in this set.
     pub fn covers(self, other: PermissionSet) -> bool {
         other.0 & !self.0 == 0

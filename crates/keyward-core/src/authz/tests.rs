@@ -32,6 +32,7 @@ fn world() -> World {
         school_id: school.cloned(),
         granted,
         classes,
+        token: None,
     };
     let office = PermissionSet::of(&[Permission::UsersView, Permission::UsersResetPassword]);
     let actors = vec![

@@ -247,6 +247,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,
+                api_token: None,
                 target_id: None,
                 school_id: Some(school_id.as_str()),
                 action: action::DEMO_SEED,

@@ -481,6 +481,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(account.id.as_str()),
+                api_token: None,
                 target_id: Some(account.id.as_str()),
                 school_id: account.school_id.as_ref().map(|s| s.as_str()),
                 action: action::MFA_CODE,
@@ -556,6 +557,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(account.id.as_str()),
+                api_token: None,
                 target_id: Some(account.id.as_str()),
                 school_id: account.school_id.as_ref().map(|s| s.as_str()),
                 action,

@@ -521,6 +521,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: None,
                 school_id: Some(school.as_str()),
                 action: action::SCHOOL_SETTING_CHANGE,
@@ -592,6 +593,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(account.id.as_str()),
+                api_token: None,
                 target_id: Some(account.id.as_str()),
                 school_id: account.school_id.as_ref().map(|s| s.as_str()),
                 action,
@@ -617,6 +619,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(account.id.as_str()),
+                api_token: None,
                 target_id: Some(account.id.as_str()),
                 school_id: account.school_id.as_ref().map(|s| s.as_str()),
                 action,

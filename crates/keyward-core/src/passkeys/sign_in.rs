@@ -367,6 +367,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: user,
+                api_token: None,
                 target_id: user,
                 school_id: None,
                 action: action::PASSKEY_ASSERTION,

@@ -253,6 +253,7 @@ fn audit_entry<'a>(
     AuditEntry {
         at: ctx.now,
         actor_id: None,
+        api_token: None,
         target_id: target,
         school_id: None,
         action: act,
@@ -735,6 +736,7 @@ impl Keyward {
             &mut *tx,
             &AuditEntry {
                 actor_id: Some(account.id.as_str()),
+                api_token: None,
                 school_id: account.school_id.as_ref().map(|s| s.as_str()),
                 detail: Some(if admins.is_empty() {
                     "no admin with email"

@@ -67,6 +67,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: None,
                 school_id: Some(school.as_str()),
                 action: action::SCHOOL_SETTING_CHANGE,

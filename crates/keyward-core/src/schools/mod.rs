@@ -262,6 +262,7 @@ fn entry<'a>(
     AuditEntry {
         at: ctx.now,
         actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+        api_token: actor.api_token_id(),
         target_id: target,
         school_id: school.map(SchoolId::as_str),
         action: act,

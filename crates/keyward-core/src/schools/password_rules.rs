@@ -44,6 +44,7 @@ impl Keyward {
             &crate::audit::AuditEntry {
                 at: ctx.now,
                 actor_id: Some(actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: None,
                 school_id: Some(school.as_str()),
                 action: crate::audit::action::POLICY_CHANGE,
@@ -96,6 +97,7 @@ mod school_tests {
             school_id: school.cloned(),
             granted: crate::authz::PermissionSet::EMPTY,
             classes: Vec::new(),
+            token: None,
         }
     }
 

@@ -44,6 +44,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(parent.user_id.as_str()),
+                api_token: None,
                 target_id: Some(child.id.as_str()),
                 school_id: child.school_id.as_ref().map(|s| s.as_str()),
                 action: action::CODE_USE,

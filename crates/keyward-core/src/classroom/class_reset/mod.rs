@@ -438,6 +438,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: Some(class.id.as_str()),
                 school_id: Some(class.school_id.as_str()),
                 action: action::CLASS_PASSWORD_RESET,

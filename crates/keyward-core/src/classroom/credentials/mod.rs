@@ -525,6 +525,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: target.or(Some(credentials.school_id.as_str())),
                 school_id: Some(credentials.school_id.as_str()),
                 action: use_.audit_action(),

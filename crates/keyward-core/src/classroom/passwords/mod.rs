@@ -354,6 +354,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: Some(learner.as_str()),
                 school_id: school.map(SchoolId::as_str),
                 action: action::LEARNER_PASSWORD_RESET,
@@ -395,6 +396,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: Some(learner.as_str()),
                 school_id: account.school_id.as_ref().map(SchoolId::as_str),
                 action: action::LEARNER_PASSWORD_REVEAL,
@@ -489,6 +491,7 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+                api_token: actor.api_token_id(),
                 target_id: None,
                 school_id: Some(school.as_str()),
                 action: action::SCHOOL_SETTING_CHANGE,

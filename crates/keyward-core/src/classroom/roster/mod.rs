@@ -414,6 +414,7 @@ fn roster_audit<'a>(
         at: ctx.now,
         // The operator at the command line is nobody in the users table.
         actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),
+        api_token: actor.api_token_id(),
         target_id: Some(school.as_str()),
         school_id: Some(school.as_str()),
         action: action::ROSTER_IMPORT,

@@ -361,6 +361,7 @@ async fn only_those_who_manage_the_schools_users_import() {
         school_id: Some(other.id.clone()),
         granted: crate::authz::PermissionSet::EMPTY,
         classes: vec![],
+        token: None,
     };
     let err =
         w.kw.import_roster(&w.ctx(), &other_lead, &w.school, csv.as_bytes())
