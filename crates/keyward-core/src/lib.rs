@@ -28,6 +28,7 @@ pub mod rotation;
 pub mod schools;
 pub mod settings;
 pub mod store;
+pub mod tokens;
 pub mod types;
 
 mod service;

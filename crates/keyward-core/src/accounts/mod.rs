@@ -395,6 +395,14 @@ impl Keyward {
         }))
     }
 
+    /// Whether the account is held at two-step enrolment, as
+    /// `CurrentSession::mfa_enrolment_due` says of a session: for callers
+    /// without one (an API token of the account).
+    pub(crate) async fn mfa_enrolment_due_of(&self, account: &Account) -> Result<bool, Internal> {
+        let (second_factor_on, school_roles) = store::mfa_facts(&self.db, &account.id).await?;
+        Ok(self.mfa_required_of(account.role, &school_roles) && !second_factor_on)
+    }
+
     /// Whether `role` must have a second factor: the deployment's
     /// `mfa.required_roles`, or its school's list (`school_roles`, as stored).
     fn mfa_required_of(&self, role: Role, school_roles: &str) -> bool {

@@ -9,7 +9,7 @@ use crate::Keyward;
 use crate::accounts::Account;
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::{Code, Internal};
-use crate::types::{ClassId, Role, SchoolId};
+use crate::types::{ClassId, SchoolId};
 
 /// At most this many people in one answer.
 pub const MAX_RESULTS: i64 = 200;
@@ -69,10 +69,10 @@ impl Keyward {
         actor: &Actor,
         query: &UserQuery,
     ) -> Result<Vec<Account>, DirectoryError> {
-        let school = match (actor.role, &query.school) {
-            (Role::PlatformAdmin, school) => school.clone(),
-            (_, Some(school)) => Some(school.clone()),
-            (_, None) => Some(actor.school_id.clone().ok_or(Denied::Forbidden)?),
+        let school = match &query.school {
+            school if actor.platform_wide() => school.clone(),
+            Some(school) => Some(school.clone()),
+            None => Some(actor.scope_school().cloned().ok_or(Denied::Forbidden)?),
         };
         match &school {
             Some(school) => {

@@ -24,6 +24,13 @@ impl Token {
         Ok(Token(URL_SAFE_NO_PAD.encode(bytes)))
     }
 
+    /// A token that starts with `prefix` (for example `kw_`, so secret
+    /// scanners recognise a leaked API token), then 256 random bits.
+    pub fn generate_prefixed(prefix: &'static str, rng: &dyn Random) -> Result<Self, RandomError> {
+        let random = Token::generate(rng)?;
+        Ok(Token(format!("{prefix}{}", random.0)))
+    }
+
     /// Wraps a token received from a client; `None` when it cannot be one of ours.
     pub fn from_client(text: &str) -> Option<Self> {
         let plausible = !text.is_empty()

@@ -203,6 +203,24 @@ error_codes! {
     /// The passkey was not accepted for signing in.
     PasskeyRejected = "passkey_rejected", Unauthenticated;
 
+    // API tokens.
+    /// The `Authorization: Bearer` token is malformed or unknown, or its owner
+    /// can no longer sign in.
+    TokenInvalid = "token_invalid", Unauthenticated;
+    /// The API token has expired; create a new one.
+    TokenExpired = "token_expired", Unauthenticated;
+    /// The API token was revoked.
+    TokenRevoked = "token_revoked", Unauthenticated;
+    /// This call acts on the caller's own account or tokens: it needs a
+    /// session, not an API token.
+    TokenNotAllowed = "token_not_allowed", Forbidden;
+    /// No API token with that id is in your reach.
+    TokenNotFound = "token_not_found", NotFound;
+    /// A token's expiry must be between 1 and 365 days.
+    TokenExpiryInvalid = "token_expiry_invalid", BadInput;
+    /// A token needs at least one permission, each one you hold.
+    TokenPermissionsInvalid = "token_permissions_invalid", BadInput;
+
     // Operations.
     /// No captured message with that id.
     MessageNotFound = "message_not_found", NotFound;

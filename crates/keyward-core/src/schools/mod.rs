@@ -210,8 +210,10 @@ impl Keyward {
     /// The schools an actor may pick in forms: every school for a platform
     /// admin, their own for everyone else.
     pub async fn visible_schools(&self, actor: &Actor) -> Result<Vec<School>, SchoolError> {
-        match (&actor.role, &actor.school_id) {
-            (Role::PlatformAdmin, _) => Ok(store::all_schools(&self.db).await?),
+        if actor.platform_wide() {
+            return Ok(store::all_schools(&self.db).await?);
+        }
+        match (&actor.role, actor.scope_school()) {
             (_, Some(school)) => Ok(store::find_school(&self.db, school)
                 .await?
                 .into_iter()
@@ -229,12 +231,14 @@ impl Keyward {
         school: Option<&SchoolId>,
     ) -> Result<Vec<Class>, SchoolError> {
         match actor.role {
-            Role::PlatformAdmin => {
+            Role::PlatformAdmin if actor.platform_wide() => {
                 let school = school.ok_or(SchoolError::NotFound)?;
                 Ok(store::classes_of_school(&self.db, school).await?)
             }
-            Role::LeadTeacher => {
-                let school = actor.school_id.as_ref().ok_or(Denied::Forbidden)?;
+            // A platform admin's token for one school sees that school, as
+            // its lead teacher does.
+            Role::LeadTeacher | Role::PlatformAdmin => {
+                let school = actor.scope_school().ok_or(Denied::Forbidden)?;
                 self.authorize_audited(ctx, actor, Action::ViewLearner, Target::School(school))
                     .await?;
                 Ok(store::classes_of_school(&self.db, school).await?)

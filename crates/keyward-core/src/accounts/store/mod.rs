@@ -176,6 +176,29 @@ pub(super) async fn find_session(
     .transpose()
 }
 
+/// Whether the account has a second factor on, and the roles its school
+/// requires one of (as stored): what `mfa_enrolment_due` is made of, for a
+/// caller without a session (an API token).
+pub(super) async fn mfa_facts(db: &Db, user: &UserId) -> Result<(bool, String), Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {SECOND_FACTORS_ON} AS second_factors_on, \
+           COALESCE((SELECT sc.mfa_required_roles FROM schools sc WHERE sc.id = u.school_id), '') \
+             AS school_mfa_roles \
+         FROM users u WHERE u.id = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(user.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    match row {
+        Some(row) => Ok((
+            row.try_get::<i64, _>("second_factors_on")? > 0,
+            row.try_get("school_mfa_roles")?,
+        )),
+        None => Ok((false, String::new())),
+    }
+}
+
 pub(super) async fn touch_session(
     db: &Db,
     digest: &TokenDigest,
