@@ -105,10 +105,20 @@ impl Actor {
     /// and for a token whose school is no longer its owner's: then no school).
     pub fn scope_school(&self) -> Option<&SchoolId> {
         match (&self.token, self.role) {
-            (Some(TokenGrant { school_id: Some(school), .. }), Role::PlatformAdmin) => Some(school),
-            (Some(TokenGrant { school_id: Some(school), .. }), _) => {
-                (self.school_id.as_ref() == Some(school)).then_some(school)
-            }
+            (
+                Some(TokenGrant {
+                    school_id: Some(school),
+                    ..
+                }),
+                Role::PlatformAdmin,
+            ) => Some(school),
+            (
+                Some(TokenGrant {
+                    school_id: Some(school),
+                    ..
+                }),
+                _,
+            ) => (self.school_id.as_ref() == Some(school)).then_some(school),
             _ => self.school_id.as_ref(),
         }
     }

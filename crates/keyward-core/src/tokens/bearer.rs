@@ -73,18 +73,26 @@ impl Keyward {
     /// reads the token's row, so a revoked token stops at once.
     pub async fn bearer_actor(&self, ctx: &Ctx<'_>, secret: &str) -> Result<Actor, BearerError> {
         let Some(token) = parse_secret(secret) else {
-            return Err(self.refuse_bearer(ctx, None, BearerError::Invalid, "malformed").await);
+            return Err(self
+                .refuse_bearer(ctx, None, BearerError::Invalid, "malformed")
+                .await);
         };
         let Some(found) = store::find_by_secret(&self.db, &token.digest()).await? else {
-            return Err(self.refuse_bearer(ctx, None, BearerError::Invalid, "unknown").await);
+            return Err(self
+                .refuse_bearer(ctx, None, BearerError::Invalid, "unknown")
+                .await);
         };
         let id = Some(&found.id);
         match found.status(ctx.now) {
             TokenStatus::Revoked => {
-                return Err(self.refuse_bearer(ctx, id, BearerError::Revoked, "revoked").await);
+                return Err(self
+                    .refuse_bearer(ctx, id, BearerError::Revoked, "revoked")
+                    .await);
             }
             TokenStatus::Expired => {
-                return Err(self.refuse_bearer(ctx, id, BearerError::Expired, "expired").await);
+                return Err(self
+                    .refuse_bearer(ctx, id, BearerError::Expired, "expired")
+                    .await);
             }
             TokenStatus::Active => {}
         }
@@ -92,7 +100,9 @@ impl Keyward {
             .await?
             .filter(|a| a.status == AccountStatus::Active);
         let Some(account) = account else {
-            return Err(self.refuse_bearer(ctx, id, BearerError::Invalid, "owner_inactive").await);
+            return Err(self
+                .refuse_bearer(ctx, id, BearerError::Invalid, "owner_inactive")
+                .await);
         };
         if self.mfa_enrolment_due_of(&account).await? {
             let refused = BearerError::EnrolmentDue;

@@ -360,7 +360,9 @@ impl Keyward {
     ) -> Result<Vec<TokenSummary>, TokenError> {
         let operator = Keyward::operator_actor();
         match owner {
-            None => Ok(store::list(&self.db, store::Whose::All(&operator.user_id), LIST_LIMIT).await?),
+            None => {
+                Ok(store::list(&self.db, store::Whose::All(&operator.user_id), LIST_LIMIT).await?)
+            }
             Some(name) => {
                 let account = self
                     .find_account_by_username(name)
@@ -385,7 +387,9 @@ impl Keyward {
         if actor.token.is_some() {
             return Err(Denied::Forbidden.into());
         }
-        let token = store::find(&self.db, id).await?.ok_or(TokenError::NotFound)?;
+        let token = store::find(&self.db, id)
+            .await?
+            .ok_or(TokenError::NotFound)?;
         if token.owner_id != actor.user_id {
             let target = self
                 .user_target(&token.owner_id)
@@ -393,8 +397,14 @@ impl Keyward {
                 .ok_or(TokenError::NotFound)?;
             let allowed = authorize(actor, Action::ManageUser, Target::User(&target));
             if let Err(denied) = allowed {
-                self.audit_denial(ctx, actor, Action::ManageUser, Target::User(&target), denied)
-                    .await;
+                self.audit_denial(
+                    ctx,
+                    actor,
+                    Action::ManageUser,
+                    Target::User(&target),
+                    denied,
+                )
+                .await;
                 return Err(match denied {
                     Denied::Hidden => TokenError::NotFound,
                     Denied::Forbidden => TokenError::Denied(denied),

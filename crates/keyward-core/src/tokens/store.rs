@@ -130,13 +130,12 @@ pub(super) async fn revoke<'c, E: Executor<'c, Database = Any>>(
     id: &ApiTokenId,
     now: UnixTime,
 ) -> Result<bool, Internal> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-    )
-    .bind(now.secs())
-    .bind(id.as_str())
-    .execute(exec)
-    .await?;
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now.secs())
+            .bind(id.as_str())
+            .execute(exec)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
