@@ -375,6 +375,27 @@ impl Visitor {
 
 /// A signed-in API caller (session cookie). State-changing calls must carry
 /// the session's CSRF token in `X-CSRF-Token`.
+/// The `Authorization` header of an API call, if it has one. When it is
+/// there the call is a bearer call: cookies are not read at all, no CSRF
+/// token is needed, and calls on one's own account refuse it
+/// (`token_not_allowed`).
+pub fn authorization(headers: &axum::http::HeaderMap) -> Option<&axum::http::HeaderValue> {
+    headers.get(header::AUTHORIZATION)
+}
+
+/// The secret of `Authorization: Bearer <secret>` (the scheme in any case);
+/// `None` for any other form of the header.
+pub fn bearer_secret(value: &axum::http::HeaderValue) -> Option<&str> {
+    let text = value.to_str().ok()?;
+    let (scheme, secret) = text.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| secret.trim())
+        .filter(|s| !s.is_empty())
+}
+
+/// The signed-in API caller through their session cookie (never a bearer
+/// token: a call with `Authorization` is refused with `token_not_allowed`).
 pub struct ApiSession {
     pub session: CurrentSession,
     pub token: Token,
@@ -387,6 +408,12 @@ impl FromRequestParts<AppState> for ApiSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if authorization(&parts.headers).is_some() {
+            return Err(AppError::new(
+                Code::TokenNotAllowed,
+                "This call acts on your own account or tokens: sign in and use the session, not an API token.",
+            ));
+        }
         let jar = CookieJar::from_headers(&parts.headers);
         let client = Client::from_request_parts(parts, state)
             .await

@@ -2,7 +2,10 @@
 //! `Actor` the core's use cases authorize (role, school, custom-role grants
 //! and taught classes, loaded once per request).
 //!
-//! - [`ApiActor`], for the JSON API: first the checks of [`ApiSession`] (401
+//! - [`ApiActor`], for the JSON API: with an `Authorization` header, the
+//!   API token's actor (the owner's current actor narrowed to the token; 401
+//!   `token_invalid`, `token_expired`, `token_revoked`; no cookie is read and
+//!   no CSRF token is needed); without one, the checks of [`ApiSession`] (401
 //!   `unauthenticated` without a live session, 403 `csrf_failed` for a change
 //!   without the session's `X-CSRF-Token`), then the actor.
 //! - [`SignedIn<R>`], for a page: the visitor, their session and actor, or
@@ -23,8 +26,10 @@ use keyward_core::accounts::CurrentSession;
 use keyward_core::authz::Actor;
 use keyward_core::crypto::tokens::Token;
 
-use crate::error::AppError;
-use crate::extract::{ApiSession, PageForm, RepeatedForm, Visitor};
+use crate::error::{AppError, coded};
+use crate::extract::{
+    ApiSession, Client, PageForm, RepeatedForm, Visitor, authorization, bearer_secret,
+};
 use crate::state::AppState;
 
 /// The signed-in API caller's actor.
@@ -37,8 +42,37 @@ impl FromRequestParts<AppState> for ApiActor {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(value) = authorization(&parts.headers).cloned() {
+            // A bearer call: the token's actor, and no cookie is read.
+            let client = Client::from_request_parts(parts, state)
+                .await
+                .unwrap_or_default();
+            let secret = bearer_secret(&value).unwrap_or("");
+            let actor = state
+                .kw
+                .bearer_actor(&state.ctx(&client), secret)
+                .await
+                .map_err(coded)?;
+            return Ok(ApiActor(actor));
+        }
         let caller = ApiSession::from_request_parts(parts, state).await?;
         Ok(ApiActor(state.kw.actor_of(&caller.session.account).await?))
+    }
+}
+
+/// The API caller's actor through their session alone: for calls on one's
+/// own tokens, which an API token may not make (403 `token_not_allowed`).
+pub struct SessionActor(pub Actor);
+
+impl FromRequestParts<AppState> for SessionActor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = ApiSession::from_request_parts(parts, state).await?;
+        Ok(SessionActor(state.kw.actor_of(&caller.session.account).await?))
     }
 }
 

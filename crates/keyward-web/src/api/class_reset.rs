@@ -124,7 +124,7 @@ impl From<ClassReset> for ClassResetAnswer {
         (status = 422, description = "`invalid_mode`, `unexpected_password`, `password_policy` (with `violations`)", body = ErrorBody),
         (status = 503, description = "`server_busy`: nothing was changed", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn reset(
     State(state): State<AppState>,

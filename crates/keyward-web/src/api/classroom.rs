@@ -72,7 +72,7 @@ impl From<Class> for ClassBody {
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 422, description = "`invalid_name`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn create_school(
     State(state): State<AppState>,
@@ -106,7 +106,7 @@ pub async fn create_school(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_name` or `invalid_teacher`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn create_class(
     State(state): State<AppState>,
@@ -144,7 +144,7 @@ pub async fn create_class(
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found` (platform admins: no such school, or none given)", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn class_database(
     State(state): State<AppState>,

@@ -41,7 +41,7 @@ use crate::state::AppState;
         (status = 403, description = "`forbidden` (not a teacher of the class)", body = ErrorBody),
         (status = 404, description = "`not_found` (no such class in your school)", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn class_csv(
     State(state): State<AppState>,
@@ -76,7 +76,7 @@ pub async fn class_csv(
         (status = 403, description = "`forbidden` (not the lead teacher)", body = ErrorBody),
         (status = 404, description = "`not_found` (not your school)", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn school_csv(
     State(state): State<AppState>,

@@ -31,7 +31,7 @@ use crate::state::AppState;
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found` (school_id is not a school in your scope)", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -71,7 +71,7 @@ pub async fn list(
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn class_learners(
     State(state): State<AppState>,
@@ -105,7 +105,7 @@ pub async fn class_learners(
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn school_learners(
     State(state): State<AppState>,

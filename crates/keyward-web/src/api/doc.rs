@@ -1,7 +1,9 @@
 //! The answers every operation shares, written into the OpenAPI document in
 //! one place. What an operation's extractors and the middleware around it can
 //! answer follows from the operation itself: its session security (401
-//! `unauthenticated`; 403 `csrf_failed` when it changes something), its
+//! `unauthenticated`; 403 `csrf_failed` when it changes something; 403
+//! `token_not_allowed` when it takes no API token), its bearer security (401
+//! `token_invalid`, `token_expired`, `token_revoked`), its
 //! method (403 `foreign_origin` from the Origin check), its request body (400,
 //! 413, 415 and, for JSON, 422 `invalid_request`) — and every operation can
 //! meet a database that does not answer or the request timeout (503 with
@@ -21,6 +23,8 @@ use crate::error::status_of;
 
 /// The security scheme of the session cookie (see `SecuritySchemes`).
 pub(super) const SESSION_SCHEME: &str = "session_cookie";
+/// The security scheme of API tokens (`Authorization: Bearer kw_…`).
+pub(super) const BEARER_SCHEME: &str = "bearer_token";
 
 /// One code an operation can be answered with, for a reason it shares with
 /// others; its status is the one the server gives the code's kind.
@@ -42,6 +46,22 @@ const UNAUTHENTICATED: Shared = Shared {
 const CSRF_FAILED: Shared = Shared {
     code: Code::CsrfFailed,
     why: "the X-CSRF-Token header is missing or not the session's",
+};
+const TOKEN_INVALID: Shared = Shared {
+    code: Code::TokenInvalid,
+    why: "the bearer token is malformed or unknown, or its owner can no longer sign in",
+};
+const TOKEN_EXPIRED: Shared = Shared {
+    code: Code::TokenExpired,
+    why: "the bearer token has expired",
+};
+const TOKEN_REVOKED: Shared = Shared {
+    code: Code::TokenRevoked,
+    why: "the bearer token was revoked",
+};
+const TOKEN_NOT_ALLOWED: Shared = Shared {
+    code: Code::TokenNotAllowed,
+    why: "called with an API token; this call needs a session",
 };
 const FOREIGN_ORIGIN: Shared = Shared {
     code: Code::ForeignOrigin,
@@ -79,6 +99,8 @@ const UNAVAILABLE: Shared = Shared {
 /// What decides an operation's shared answers.
 struct Facts {
     session: bool,
+    /// An API token may call it.
+    bearer: bool,
     changes: bool,
     json_body: bool,
     other_body: bool,
@@ -86,12 +108,16 @@ struct Facts {
 
 impl Facts {
     fn of(method: &str, operation: &Operation) -> Facts {
-        let session = operation.security.iter().flatten().any(|requirement| {
-            serde_json::to_value(requirement)
-                .ok()
-                .and_then(|value| value.get(SESSION_SCHEME).map(|_| ()))
-                .is_some()
-        });
+        let names = |scheme: &str| {
+            operation.security.iter().flatten().any(|requirement| {
+                serde_json::to_value(requirement)
+                    .ok()
+                    .and_then(|value| value.get(scheme).map(|_| ()))
+                    .is_some()
+            })
+        };
+        let session = names(SESSION_SCHEME);
+        let bearer = names(BEARER_SCHEME);
         let body_types: Vec<&String> = match &operation.request_body {
             Some(RefOr::T(body)) => body.content.keys().collect(),
             _ => Vec::new(),
@@ -99,6 +125,7 @@ impl Facts {
         let json_body = body_types.iter().any(|t| *t == "application/json");
         Facts {
             session,
+            bearer,
             changes: !matches!(method, "get" | "head" | "options"),
             json_body,
             other_body: !json_body && !body_types.is_empty(),
@@ -111,8 +138,14 @@ impl Facts {
         if self.session {
             answers.push(&UNAUTHENTICATED);
         }
+        if self.bearer {
+            answers.extend([&TOKEN_INVALID, &TOKEN_EXPIRED, &TOKEN_REVOKED]);
+        }
         if self.session && self.changes {
             answers.push(&CSRF_FAILED);
+        }
+        if self.session && !self.bearer {
+            answers.push(&TOKEN_NOT_ALLOWED);
         }
         if self.changes {
             answers.push(&FOREIGN_ORIGIN);

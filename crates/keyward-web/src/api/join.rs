@@ -191,7 +191,7 @@ pub async fn join_another_class(
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn show_class_code(
     State(state): State<AppState>,
@@ -223,7 +223,7 @@ pub async fn show_class_code(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_request` (unknown action)", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn change_class_code(
     State(state): State<AppState>,

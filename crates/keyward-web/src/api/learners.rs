@@ -99,7 +99,7 @@ fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppE
         (status = 422, description = "`invalid_mode`, `password_missing`, `password_policy` (with `violations`)", body = ErrorBody),
         (status = 503, description = "`server_busy`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn reset(
     State(state): State<AppState>,
@@ -131,7 +131,7 @@ pub async fn reset(
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found`, or `not_retrievable` (with `password_status`: `private`, `not_kept` or `pending`)", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn reveal(
     State(state): State<AppState>,
@@ -159,7 +159,7 @@ pub async fn reveal(
         (status = 200, description = "The settings", body = SchoolSettings),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn settings(
     State(state): State<AppState>,
@@ -211,7 +211,7 @@ async fn settings_now(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_request`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn update_settings(
     State(state): State<AppState>,

@@ -295,7 +295,7 @@ impl SchoolMfaRule {
         (status = 200, description = "The rule", body = SchoolMfaRule),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn school_rule(
     State(state): State<AppState>,
@@ -328,7 +328,7 @@ pub async fn school_rule(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_request`: an unknown role, or one not of a school", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn set_school_rule(
     State(state): State<AppState>,

@@ -17,13 +17,16 @@ mod policy;
 mod recovery;
 mod roster;
 mod session;
+mod tokens;
 mod users;
 
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
 use serde::Serialize;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,7 +59,8 @@ pub struct ErrorBody {
         (name = "policy", description = "Password rules per school and kind of user"),
         (name = "schools", description = "Schools, classes and the class database"),
         (name = "users", description = "Users, access codes and Use a code"),
-        (name = "learners", description = "Teachers and learners: reset, generate or show a learner's password")
+        (name = "learners", description = "Teachers and learners: reset, generate or show a learner's password"),
+        (name = "tokens", description = "API tokens for scripts: create, list, revoke (with a session; a token sends `Authorization: Bearer kw_…`)")
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
@@ -81,6 +85,17 @@ impl Modify for SecuritySchemes {
                 SIGN_IN_STEP_COOKIE,
                 "Set by POST /api/v1/session when it answers `mfa_required` (named `__Host-kw_step` when the public URL is https); lives five minutes.",
             ))),
+        );
+        components.add_security_scheme(
+            doc::BEARER_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (`kw_…`) made at Account Settings > API tokens, POST /api/v1/tokens or `keyward token create`. With it no cookie is read and no CSRF token is needed; it acts with the owner's current permissions narrowed to the token's.",
+                    ))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "csrf_header",
@@ -137,6 +152,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(learners::settings, learners::update_settings))
             .routes(routes!(join::join_another_class))
             .routes(routes!(join::show_class_code, join::change_class_code))
+            .routes(routes!(tokens::create, tokens::list))
+            .routes(routes!(tokens::revoke))
             .merge(roster::routes()),
     );
     // After the routes: the shared answers follow from each operation.

@@ -219,7 +219,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
         (status = 415, description = "`unsupported_media_type` (not text/csv)", body = ErrorBody),
         (status = 422, description = "`roster_invalid`: nothing was imported", body = RosterInvalidBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn import(
     State(state): State<AppState>,

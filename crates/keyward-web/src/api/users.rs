@@ -18,7 +18,7 @@ use keyward_core::types::{ClassId, Password, SchoolId, TypedCode, UserId};
 use super::ErrorBody;
 use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, Client, path_id};
-use crate::signed_in::ApiActor;
+use crate::signed_in::{ApiActor, SessionActor};
 use crate::state::AppState;
 
 /// A built-in role.
@@ -144,7 +144,7 @@ fn invalid(message: &'static str) -> AppError {
         (status = 404, description = "`not_found` (a school outside your scope)", body = ErrorBody),
         (status = 422, description = "`invalid_user`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -206,7 +206,7 @@ impl NewUser {
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn show(
     State(state): State<AppState>,
@@ -310,7 +310,7 @@ pub struct LinkChild {
 )]
 pub async fn children(
     State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
+    SessionActor(actor): SessionActor,
 ) -> Result<Json<Vec<ChildBody>>, AppError> {
     let children = state.kw.children_of(&actor).await?;
     Ok(Json(children.into_iter().map(ChildBody::from).collect()))
@@ -334,7 +334,7 @@ pub async fn children(
 pub async fn link_child(
     State(state): State<AppState>,
     client: Client,
-    ApiActor(actor): ApiActor,
+    SessionActor(actor): SessionActor,
     ApiJson(body): ApiJson<LinkChild>,
 ) -> Result<Json<ChildBody>, AppError> {
     let child = state
@@ -389,7 +389,7 @@ pub struct AccessCodeBody {
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_user` (unknown permission, bad name)", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn create_role(
     State(state): State<AppState>,
@@ -447,7 +447,7 @@ impl From<CustomRole> for RoleBody {
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_user` (the role belongs to another school)", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn grant_role(
     State(state): State<AppState>,
@@ -478,7 +478,7 @@ pub async fn grant_role(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 422, description = "`invalid_user` (already set up)", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn reissue_code(
     State(state): State<AppState>,
