@@ -72,7 +72,9 @@ impl FromRequestParts<AppState> for SessionActor {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = ApiSession::from_request_parts(parts, state).await?;
-        Ok(SessionActor(state.kw.actor_of(&caller.session.account).await?))
+        Ok(SessionActor(
+            state.kw.actor_of(&caller.session.account).await?,
+        ))
     }
 }
 

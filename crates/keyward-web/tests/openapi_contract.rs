@@ -204,7 +204,41 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
         "reissue_access_code",
     ),
     ("post", "/api/v1/users/{id}/roles", "grant_role"),
+    ("post", "/api/v1/tokens", "create_token"),
+    ("get", "/api/v1/tokens", "list_tokens"),
+    ("delete", "/api/v1/tokens/{id}", "revoke_token"),
 ];
+
+/// Calls through an API token: every operation that takes a session either
+/// also takes `bearer_token` (and documents the token's 401 answers) or
+/// documents `token_not_allowed`; the calls on one's own account and tokens
+/// never take a token.
+#[test]
+fn bearer_tokens_are_documented_where_they_are_accepted() {
+    let doc = serde_json::to_value(keyward_web::openapi_document()).expect("document");
+    assert!(doc["components"]["securitySchemes"]["bearer_token"].is_object());
+    let mut bearer = 0;
+    for (method, path, operation) in operations(&doc) {
+        if !takes_session(&operation) {
+            continue;
+        }
+        let takes_token = requirements(&operation)
+            .iter()
+            .any(|req| req.contains("bearer_token"));
+        let text = serde_json::to_string(&operation["responses"]).unwrap();
+        if takes_token {
+            bearer += 1;
+            assert!(text.contains("token_revoked"), "{method} {path}");
+            assert!(
+                !path.starts_with("/api/v1/me") && !path.starts_with("/api/v1/tokens"),
+                "{method} {path} takes a token"
+            );
+        } else {
+            assert!(text.contains("token_not_allowed"), "{method} {path}");
+        }
+    }
+    assert!(bearer >= 20, "only {bearer} operations take a token");
+}
 
 #[test]
 fn operation_ids_are_unique_and_pinned() {

@@ -42,13 +42,18 @@ impl CreateTokenRequest {
             let permission = Permission::parse(name).ok_or_else(|| {
                 AppError::new(
                     keyward_core::error::Code::TokenPermissionsInvalid,
-                    format!("There is no permission called {:?}.", name.chars().take(40).collect::<String>()),
+                    format!(
+                        "There is no permission called {:?}.",
+                        name.chars().take(40).collect::<String>()
+                    ),
                 )
             })?;
             permissions = permissions.with(permission);
         }
         let school_id = match &self.school_id {
-            Some(text) => Some(SchoolId::parse(text).ok_or_else(|| coded(TokenError::SchoolNotFound))?),
+            Some(text) => {
+                Some(SchoolId::parse(text).ok_or_else(|| coded(TokenError::SchoolNotFound))?)
+            }
             None => None,
         };
         Ok(NewToken {
@@ -87,7 +92,11 @@ impl TokenBody {
             name: token.name.clone(),
             owner_id: token.owner_id.to_string(),
             owner_username: token.owner_username.clone(),
-            permissions: token.permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+            permissions: token
+                .permissions
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
             school_id: token.school_id.as_ref().map(ToString::to_string),
             created_at: token.created_at.secs(),
             expires_at: token.expires_at.secs(),
