@@ -116,6 +116,7 @@ pub mod return_to {
         AccountMfa => Some("/account/mfa"),
         AccountSessions => Some("/account/sessions"),
         AccountPasskeys => Some("/account/passkeys"),
+        AccountTokens => Some("/account/tokens"),
         Home => Some("/home"),
         Classes => Some("/classes"),
         School => Some("/school"),

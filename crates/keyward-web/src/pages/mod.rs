@@ -5,6 +5,7 @@
 mod account;
 mod account_email;
 mod account_sessions;
+mod account_tokens;
 mod activate;
 mod class_code;
 mod class_reset;
@@ -96,13 +97,14 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 14] = [
+    const RETURNABLE: [&str; 15] = [
         "/account",
         "/account/password",
         "/account/email",
         "/account/mfa",
         "/account/sessions",
         "/account/passkeys",
+        "/account/tokens",
         "/home",
         "/classes",
         "/school",
@@ -290,6 +292,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/account/sessions/{id}/sign-out",
             post(account_sessions::sign_out_one),
+        )
+        .route(
+            "/account/tokens",
+            get(account_tokens::show).post(account_tokens::create),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            get(account_tokens::revoke_form).post(account_tokens::revoke),
         )
         .route("/account/passkeys", get(passkeys::list))
         .route(

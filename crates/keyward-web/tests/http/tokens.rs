@@ -419,3 +419,78 @@ async fn after_revoke_answers_no_call_with_the_token_succeeds() {
     assert_api_error(&after, StatusCode::UNAUTHORIZED, "token_revoked");
     eprintln!("{late_calls} calls started after the revoke answered; none got in");
 }
+
+/// The value of the read-only field holding a new token's secret.
+fn shown_secret(page: &str) -> Option<String> {
+    let at = page.find("id=\"new-token\"")?;
+    let rest = &page[at..];
+    let value = rest.find("value=\"")? + 7;
+    let end = rest[value..].find('"')?;
+    Some(rest[value..value + end].to_owned())
+}
+
+#[tokio::test]
+async fn the_page_creates_a_token_shows_it_once_and_revokes_it_after_a_confirm_step() {
+    let app = demo_app().await;
+    let mut browser = app.signed_in_browser("demo.lead", DEMO_PASSWORD).await;
+    let page = browser.get("/account/tokens").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let csrf = page.field("csrf_token").expect("csrf_token");
+    let created = browser
+        .post_form(
+            "/account/tokens",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Timetable sync"),
+                ("permissions", "users.view"),
+                ("permissions", "learners.view"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text());
+    let secret = shown_secret(&created.text()).expect("the secret is shown");
+    assert!(secret.starts_with("kw_"));
+    let again = browser.get("/account/tokens").await.text();
+    assert!(again.contains("Timetable sync") && !again.contains(&secret));
+    let listed = app
+        .send(bearer("GET", "/api/v1/users", &secret, None))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+
+    // More than the lead holds is refused on the page too.
+    let refused = browser
+        .post_form(
+            "/account/tokens",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "All"),
+                ("permissions", "schools.manage"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let id = app
+        .kw
+        .list_tokens(&actor_named(&app.kw, "demo.lead").await)
+        .await
+        .unwrap()
+        .own[0]
+        .id
+        .to_string();
+    let confirm = browser.get(&format!("/account/tokens/{id}/revoke")).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(confirm.text().contains("Revoke token"));
+    let done = browser
+        .post_form(
+            &format!("/account/tokens/{id}/revoke"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let reply = app
+        .send(bearer("GET", "/api/v1/users", &secret, None))
+        .await;
+    assert_api_error(&reply, StatusCode::UNAUTHORIZED, "token_revoked");
+}

@@ -1,0 +1,324 @@
+//! **API tokens** in Account Settings (issue 13): make a token (a name, the
+//! permissions you hold as checkboxes, a school for platform admins, days
+//! until it expires), see its secret once, list your tokens (and, with
+//! `users.manage`, those of people you may manage) and **Revoke** one after a
+//! confirm page that works without JavaScript.
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use keyward_core::authz::{Actor, Permission, PermissionSet};
+use keyward_core::tokens::{
+    ApiTokenId, CreatedToken, DEFAULT_TTL_DAYS, MAX_TTL_DAYS, NewToken, TokenError, TokenSummary,
+};
+use keyward_core::types::{SchoolId, UnixTime};
+
+use super::{Nav, Told, render, render_told};
+use crate::error::{AppError, coded};
+use crate::extract::{Client, PageForm, RepeatedForm, Visitor};
+use crate::signed_in::{SignedIn, csrf_forms, return_to};
+use crate::state::AppState;
+
+/// A day as the list shows it (`2026-09-07`), in UTC.
+fn day(at: UnixTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at.secs()).map_or_else(
+        |_| "unknown".to_owned(),
+        |t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
+    )
+}
+
+/// One token in a list.
+struct Row {
+    id: String,
+    name: String,
+    owner: String,
+    permissions: String,
+    scope: String,
+    created: String,
+    expires: String,
+    last_used: String,
+    status: &'static str,
+    active: bool,
+}
+
+impl Row {
+    fn of(token: &TokenSummary, now: UnixTime) -> Row {
+        let status = token.status(now);
+        Row {
+            id: token.id.to_string(),
+            name: token.name.clone(),
+            owner: token.owner_username.clone(),
+            permissions: token
+                .permissions
+                .iter()
+                .map(Permission::label)
+                .collect::<Vec<_>>()
+                .join(", "),
+            scope: token
+                .school_id
+                .as_ref()
+                .map_or_else(|| "Your whole scope".to_owned(), |s| format!("School {s}")),
+            created: day(token.created_at),
+            expires: day(token.expires_at),
+            last_used: token.last_used_at.map_or_else(|| "never".to_owned(), day),
+            status: status.as_str(),
+            active: status == keyward_core::tokens::TokenStatus::Active,
+        }
+    }
+}
+
+/// A permission the person may give a token.
+struct Choice {
+    name: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account_tokens.html")]
+struct TokensPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    choices: Vec<Choice>,
+    /// Platform admins pick a school (or none): (id, name).
+    schools: Vec<(String, String)>,
+    name: String,
+    days: String,
+    max_days: u32,
+    own: Vec<Row>,
+    managed: Vec<Row>,
+    /// The secret of the token just made: shown this once.
+    secret: Option<String>,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+}
+
+/// What the create form carried back, to fill the form again.
+#[derive(Default)]
+struct Typed {
+    name: String,
+    days: String,
+    permissions: PermissionSet,
+}
+
+/// The permissions the person holds, as checkboxes.
+fn choices(actor: &Actor, checked: PermissionSet) -> Vec<Choice> {
+    actor
+        .permissions()
+        .iter()
+        .map(|p| Choice {
+            name: p.as_str(),
+            label: p.label(),
+            checked: checked.contains(p),
+        })
+        .collect()
+}
+
+/// The schools a platform admin may limit a token to: (id, name).
+async fn school_choices(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<(String, String)>, AppError> {
+    if !actor.platform_wide() {
+        return Ok(Vec::new());
+    }
+    let all = state.kw.visible_schools(actor).await.map_err(coded)?;
+    Ok(all
+        .into_iter()
+        .map(|s| (s.id.to_string(), s.name))
+        .collect())
+}
+
+/// The page as it stands, telling `told` (and a new token's secret).
+async fn page(
+    state: &AppState,
+    visitor: &Visitor,
+    actor: &Actor,
+    (told, typed, secret): (Told, Typed, Option<String>),
+) -> Result<Response, AppError> {
+    let now = UnixTime::now();
+    let lists = state.kw.list_tokens(actor).await.map_err(coded)?;
+    let page = TokensPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        choices: choices(actor, typed.permissions),
+        schools: school_choices(state, actor).await?,
+        name: typed.name,
+        days: if typed.days.is_empty() {
+            DEFAULT_TTL_DAYS.to_string()
+        } else {
+            typed.days
+        },
+        max_days: MAX_TTL_DAYS,
+        own: lists.own.iter().map(|t| Row::of(t, now)).collect(),
+        managed: lists.managed.iter().map(|t| Row::of(t, now)).collect(),
+        secret,
+        errors: told.errors,
+        notice: told.notice,
+    };
+    Ok(visitor.respond(state, render_told(told.status, told.retry_after, &page)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::AccountTokens>,
+) -> Result<Response, AppError> {
+    let quiet = Told {
+        status: StatusCode::OK,
+        retry_after: None,
+        errors: Vec::new(),
+        notice: None,
+    };
+    page(&state, &visitor, &actor, (quiet, Typed::default(), None)).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+    #[serde(default)]
+    school_id: String,
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+csrf_forms!(CreateForm, RevokeForm);
+
+impl CreateForm {
+    /// The token asked for, or what is wrong with the form.
+    fn parse(&self) -> (Typed, Result<NewToken, TokenError>) {
+        let permissions = self
+            .permissions
+            .iter()
+            .filter_map(|p| Permission::parse(p))
+            .fold(PermissionSet::EMPTY, PermissionSet::with);
+        let typed = Typed {
+            name: self.name.clone(),
+            days: self.expires_in_days.clone(),
+            permissions,
+        };
+        let days = match self.expires_in_days.trim() {
+            "" => Ok(None),
+            text => text
+                .parse::<u32>()
+                .map(Some)
+                .map_err(|_| TokenError::ExpiryInvalid),
+        };
+        let school = match self.school_id.trim() {
+            "" => Ok(None),
+            text => SchoolId::parse(text)
+                .map(Some)
+                .ok_or(TokenError::SchoolNotFound),
+        };
+        let new = days.and_then(|days| {
+            Ok(NewToken {
+                name: self.name.clone(),
+                permissions,
+                school_id: school?,
+                expires_in_days: days,
+            })
+        });
+        (typed, new)
+    }
+}
+
+/// **Create token**: the page again, with the secret shown once.
+pub async fn create(
+    State(state): State<AppState>,
+    client: Client,
+    SignedIn {
+        visitor,
+        actor,
+        form: RepeatedForm(form),
+        ..
+    }: SignedIn<return_to::NoPage, RepeatedForm<CreateForm>>,
+) -> Result<Response, AppError> {
+    let (typed, new) = form.parse();
+    let created = match new {
+        Ok(new) => {
+            state
+                .kw
+                .create_token(&state.ctx(&client), &actor, &new)
+                .await
+        }
+        Err(err) => Err(err),
+    };
+    match created {
+        Ok(CreatedToken { secret, .. }) => {
+            let told = Told::done("Your token is ready. Copy it now: it will not be shown again.");
+            let secret = Some(secret.expose().to_owned());
+            page(&state, &visitor, &actor, (told, Typed::default(), secret)).await
+        }
+        Err(TokenError::Internal(err)) => Err(AppError::internal(&err)),
+        Err(err) => page(&state, &visitor, &actor, (Told::refused(&err), typed, None)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account_token_revoke.html")]
+struct RevokePage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    token: Row,
+}
+
+/// The token named in the path, if the person may see (and so revoke) it.
+async fn reachable(
+    state: &AppState,
+    actor: &Actor,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<TokenSummary, AppError> {
+    let id = path.ok().and_then(|Path(id)| ApiTokenId::parse(&id));
+    let lists = state.kw.list_tokens(actor).await.map_err(coded)?;
+    lists
+        .own
+        .into_iter()
+        .chain(lists.managed)
+        .find(|t| Some(&t.id) == id.as_ref())
+        .ok_or_else(|| coded(TokenError::NotFound))
+}
+
+/// **Revoke**: the confirm page.
+pub async fn revoke_form(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::AccountTokens>,
+) -> Result<Response, AppError> {
+    let token = reachable(&state, &actor, path).await?;
+    let page = RevokePage {
+        nav: Nav::of(&visitor),
+        csrf_token: visitor.csrf_token(),
+        token: Row::of(&token, UnixTime::now()),
+    };
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// **Revoke token** confirmed: back to the list, which shows it revoked.
+pub async fn revoke(
+    State(state): State<AppState>,
+    client: Client,
+    path: Result<Path<String>, PathRejection>,
+    SignedIn { actor, .. }: SignedIn<return_to::NoPage, PageForm<RevokeForm>>,
+) -> Result<Response, AppError> {
+    let token = reachable(&state, &actor, path).await?;
+    state
+        .kw
+        .revoke_token(&state.ctx(&client), &actor, &token.id)
+        .await
+        .map_err(coded)?;
+    Ok(Redirect::to("/account/tokens").into_response())
+}
