@@ -74,6 +74,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API tokens (`Authorization: Bearer kw_…` on the JSON API).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Import learners from a roster CSV (first_name, last_name, class, optional username,
     /// email) into a school: all or none. Their codes are written to standard output as CSV.
     Import {
@@ -128,6 +133,39 @@ pub enum UserCommand {
         classes: Vec<String>,
         #[arg(long)]
         email: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for an account, with some of the permissions it holds;
+    /// prints the secret once, alone on a line of standard output.
+    Create {
+        /// The account the token acts as.
+        #[arg(long = "for", value_name = "USERNAME")]
+        owner: String,
+        /// A name to recognise it by.
+        #[arg(long)]
+        name: String,
+        /// A permission (`users.view`, …) the account holds (repeatable).
+        #[arg(long = "permission", value_name = "PERMISSION", required = true)]
+        permissions: Vec<String>,
+        /// Platform admins' tokens only: the one school the token acts in.
+        #[arg(long, value_name = "SCHOOL_ID")]
+        school: Option<String>,
+        /// Days until it expires, for example `90d` (at most 365; default 90).
+        #[arg(long, value_name = "DAYS")]
+        expires_in: Option<String>,
+    },
+    /// List tokens (never their secrets): everybody's, or one account's.
+    List {
+        #[arg(long = "for", value_name = "USERNAME")]
+        owner: Option<String>,
+    },
+    /// Revoke a token by its id; calls with it are refused at once.
+    Revoke {
+        #[arg(value_name = "TOKEN_ID")]
+        id: String,
     },
 }
 

@@ -10,7 +10,8 @@ mod telemetry;
 use clap::Parser;
 use std::process::ExitCode;
 
-use cli::{AdminCommand, Cli, Command, KeysCommand, SchoolCommand, UserCommand};
+use cli::{AdminCommand, Cli, Command, KeysCommand, SchoolCommand, TokenCommand, UserCommand};
+use keyward_core::settings::Settings;
 
 fn main() -> ExitCode {
     return_large_blocks_to_the_system();
@@ -115,5 +116,29 @@ async fn run(cli: Cli) -> Result<(), commands::CommandError> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => commands::keys::rotate(settings).await,
+        Command::Token { command } => token(settings, command).await,
+    }
+}
+
+async fn token(settings: Settings, command: TokenCommand) -> Result<(), commands::CommandError> {
+    match command {
+        TokenCommand::Create {
+            owner,
+            name,
+            permissions,
+            school,
+            expires_in,
+        } => {
+            let request = commands::token::CreateRequest {
+                owner,
+                name,
+                permissions,
+                school,
+                expires_in,
+            };
+            commands::token::create(settings, request).await
+        }
+        TokenCommand::List { owner } => commands::token::list(settings, owner.as_deref()).await,
+        TokenCommand::Revoke { id } => commands::token::revoke(settings, &id).await,
     }
 }

@@ -1561,3 +1561,71 @@ fn export_writes_the_credentials_csv_to_standard_output_or_a_private_file() {
     });
     assert_eq!(exports, 2);
 }
+
+#[test]
+fn token_create_list_and_revoke_from_the_command_line() {
+    let site = Site::new();
+    let output = site.run(
+        &["admin", "create", "--username", "head.admin"],
+        &format!("{ADMIN_PASSWORD}\n"),
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let create = [
+        "token",
+        "create",
+        "--for",
+        "head.admin",
+        "--name",
+        "Nightly sync",
+        "--permission",
+        "users.view",
+        "--permission",
+        "audit.view",
+        "--expires-in",
+        "30d",
+    ];
+    let output = site.run(&create, "");
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "the secret alone on stdout: {stdout}");
+    let secret = lines[0].trim().to_owned();
+    assert!(secret.starts_with("kw_") && secret.len() == 46, "{secret}");
+    assert!(!stderr.contains(&secret));
+
+    let output = site.run(&["token", "list", "--for", "head.admin"], "");
+    let listing = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(listing.contains("Nightly sync") && listing.contains("users.view,audit.view"));
+    assert!(!listing.contains(&secret[3..]));
+    let row = listing
+        .lines()
+        .find(|l| l.contains("Nightly sync"))
+        .unwrap();
+    let id = row.split('\t').next().unwrap().to_owned();
+    assert!(row.contains("\tactive\t"), "{row}");
+
+    let output = site.run(&["token", "revoke", &id], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("Revoked"));
+    let output = site.run(&["token", "revoke", &id], "");
+    assert!(text(&output.stdout).contains("already revoked"));
+    let listing = text(&site.run(&["token", "list"], "").stdout);
+    assert!(listing.contains("\trevoked\t"), "{listing}");
+
+    // The secret is kept only as its digest.
+    let leaks = files_containing(&site.data_dir(), &secret[3..], &[]);
+    assert!(leaks.is_empty(), "the secret is in {leaks:?}");
+
+    // Refusals are one line with their code.
+    let mut long = create;
+    long[11] = "400d";
+    assert_one_line_failure(&site.run(&long, ""), &["token_expiry_invalid"]);
+    let mut unknown = create;
+    unknown[3] = "nobody.here";
+    assert_one_line_failure(&site.run(&unknown, ""), &["not_found"]);
+    let mut odd = create;
+    odd[7] = "users.everything";
+    assert_one_line_failure(&site.run(&odd, ""), &["users.everything"]);
+    assert_one_line_failure(&site.run(&["token", "revoke", "nope"], ""), &["token id"]);
+}

@@ -9,6 +9,7 @@ pub mod import;
 pub mod keys;
 pub mod migrate;
 pub mod serve;
+pub mod token;
 pub mod user;
 
 use std::fmt;
