@@ -1,0 +1,1 @@
+//! Tests of browsing the audit log.
