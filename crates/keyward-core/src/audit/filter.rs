@@ -217,7 +217,12 @@ fn parse_day(text: &str, field: &'static str) -> Result<Option<UnixTime>, Invali
     if text.is_empty() {
         return Ok(None);
     }
-    let bad = || invalid(field, "Dates are written YYYY-MM-DD, for example 2026-09-07.");
+    let bad = || {
+        invalid(
+            field,
+            "Dates are written YYYY-MM-DD, for example 2026-09-07.",
+        )
+    };
     let shaped = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| match i {
             4 | 7 => b == b'-',
@@ -252,7 +257,10 @@ fn parse_limit(text: &str) -> Result<u32, InvalidFilter> {
     }
     match text.parse::<u32>() {
         Ok(limit) if (1..=PAGE_SIZE_MAX).contains(&limit) => Ok(limit),
-        _ => Err(invalid("limit", "The page size must be a number from 1 to 500.")),
+        _ => Err(invalid(
+            "limit",
+            "The page size must be a number from 1 to 500.",
+        )),
     }
 }
 
@@ -284,7 +292,14 @@ mod tests {
 
     #[test]
     fn malformed_days_name_their_field() {
-        for bad in ["2026-9-7", "07/09/2026", "2026-02-30", "2026-13-01", "1969-12-31", "x"] {
+        for bad in [
+            "2026-9-7",
+            "07/09/2026",
+            "2026-02-30",
+            "2026-13-01",
+            "1969-12-31",
+            "x",
+        ] {
             let err = parse(|t| t.from = bad.into()).unwrap_err();
             assert_eq!(err.field, "from", "{bad}");
             let err = parse(|t| t.to = bad.into()).unwrap_err();
@@ -328,17 +343,35 @@ mod tests {
             Some(ActionFilter::Prefix("mfa.".into()))
         );
         for bad in ["%", "Sign_In", ".", "a b", "x'--"] {
-            assert_eq!(parse(|t| t.action = bad.into()).unwrap_err().field, "action");
+            assert_eq!(
+                parse(|t| t.action = bad.into()).unwrap_err().field,
+                "action"
+            );
         }
-        assert_eq!(parse(|t| t.outcome = "50%".into()).unwrap_err().field, "outcome");
+        assert_eq!(
+            parse(|t| t.outcome = "50%".into()).unwrap_err().field,
+            "outcome"
+        );
     }
 
     #[test]
     fn pages_start_before_or_after_a_row_with_a_bounded_size() {
-        assert_eq!(parse(|t| t.before = "42".into()).unwrap().page, PageAt::Before(42));
-        assert_eq!(parse(|t| t.after = "7".into()).unwrap().page, PageAt::After(7));
+        assert_eq!(
+            parse(|t| t.before = "42".into()).unwrap().page,
+            PageAt::Before(42)
+        );
+        assert_eq!(
+            parse(|t| t.after = "7".into()).unwrap().page,
+            PageAt::After(7)
+        );
         assert_eq!(parse(|t| t.limit = "500".into()).unwrap().limit, 500);
-        for (field, bad) in [("before", "0"), ("before", "-1"), ("before", "x"), ("limit", "0"), ("limit", "501")] {
+        for (field, bad) in [
+            ("before", "0"),
+            ("before", "-1"),
+            ("before", "x"),
+            ("limit", "0"),
+            ("limit", "501"),
+        ] {
             let err = parse(|t| match field {
                 "before" => t.before = bad.into(),
                 _ => t.limit = bad.into(),
@@ -360,6 +393,9 @@ mod tests {
         let err = parse(|t| t.person = "<script>".into()).unwrap_err();
         assert_eq!(err.code(), Code::InvalidFilter);
         assert!(!err.to_string().contains("script"));
-        assert_eq!(err.details(), vec![("field", serde_json::Value::from("person"))]);
+        assert_eq!(
+            err.details(),
+            vec![("field", serde_json::Value::from("person"))]
+        );
     }
 }

@@ -9,8 +9,8 @@ pub use filter::{
     ActionFilter, AuditQuery, AuditQueryText, InvalidFilter, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX,
     PageAt, PersonFilter,
 };
-pub(crate) use store::{Selection, insert, page, select, stream, user_id_by_username_key};
 pub use store::{AuditRecord, AuditRow, NamedPerson, recent};
+pub(crate) use store::{Selection, insert, page, select, stream, user_id_by_username_key};
 
 use crate::types::UnixTime;
 

@@ -182,7 +182,8 @@ pub(crate) fn select(scope: Scope<'_>, query: &AuditQuery, person: Option<&str>)
         }
         Some(ActionFilter::Prefix(prefix)) => {
             let p = s.bind(Arg::Text(like_prefix(prefix)));
-            s.sql.push_str(&format!(" AND a.action LIKE {p} ESCAPE '\\'"));
+            s.sql
+                .push_str(&format!(" AND a.action LIKE {p} ESCAPE '\\'"));
         }
         None => {}
     }
@@ -214,10 +215,7 @@ pub(crate) async fn user_id_by_username_key(
     )
 }
 
-fn bound(
-    sql: String,
-    args: Vec<Arg>,
-) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
+fn bound(sql: String, args: Vec<Arg>) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for arg in args {
         query = match arg {
@@ -277,10 +275,7 @@ pub(crate) fn stream(
     selection.sql.push_str(" ORDER BY a.id DESC");
     bound(selection.sql, selection.args)
         .fetch(pool)
-        .map(|row| {
-            row.and_then(|r| record_of(&r))
-                .map_err(Internal::from)
-        })
+        .map(|row| row.and_then(|r| record_of(&r)).map_err(Internal::from))
         .boxed()
 }
 
@@ -295,11 +290,7 @@ fn person_of(
     let username: Option<String> = row.try_get(format!("{prefix}_username").as_str())?;
     let first: Option<String> = row.try_get(format!("{prefix}_first_name").as_str())?;
     let last: Option<String> = row.try_get(format!("{prefix}_last_name").as_str())?;
-    let name = format!(
-        "{} {}",
-        first.unwrap_or_default(),
-        last.unwrap_or_default()
-    );
+    let name = format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default());
     let name = name.trim();
     Ok(Some(NamedPerson {
         id,

@@ -205,7 +205,11 @@ impl Keyward {
                 }
             }
         };
-        Ok(Selected::Rows(audit::select(scope, query, person.as_deref())))
+        Ok(Selected::Rows(audit::select(
+            scope,
+            query,
+            person.as_deref(),
+        )))
     }
 
     /// The CSV, produced by a task that reads the database's row stream and
