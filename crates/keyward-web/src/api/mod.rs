@@ -2,6 +2,7 @@
 //! utoipa, so `/api/v1/openapi.json` is generated from the handlers and their
 //! types, never written by hand.
 
+mod audit;
 mod class_reset;
 mod classroom;
 mod credentials;
@@ -56,7 +57,8 @@ pub struct ErrorBody {
         (name = "policy", description = "Password rules per school and kind of user"),
         (name = "schools", description = "Schools, classes and the class database"),
         (name = "users", description = "Users, access codes and Use a code"),
-        (name = "learners", description = "Teachers and learners: reset, generate or show a learner's password")
+        (name = "learners", description = "Teachers and learners: reset, generate or show a learner's password"),
+        (name = "audit", description = "The audit log: who did what, to whom, from where and when")
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
@@ -137,6 +139,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(learners::settings, learners::update_settings))
             .routes(routes!(join::join_another_class))
             .routes(routes!(join::show_class_code, join::change_class_code))
+            .routes(routes!(audit::browse))
+            .routes(routes!(audit::export_csv))
             .merge(roster::routes()),
     );
     // After the routes: the shared answers follow from each operation.

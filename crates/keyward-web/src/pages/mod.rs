@@ -6,6 +6,7 @@ mod account;
 mod account_email;
 mod account_sessions;
 mod activate;
+mod audit;
 mod class_code;
 mod class_reset;
 mod credentials;
@@ -76,10 +77,11 @@ impl Nav {
     }
 }
 
-/// The menu of a role, in the seeds' words.
+/// The menu of a role, in the seeds' words; **Audit log** for the roles
+/// that hold `audit.view`.
 fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static str)> {
     use keyward_core::types::Role;
-    match role {
+    let mut links = match role {
         Role::PlatformAdmin => vec![("/users", "Users")],
         Role::LeadTeacher => vec![
             ("/classes", "Class database"),
@@ -89,14 +91,21 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
         Role::Teacher => vec![("/classes", "Class database")],
         Role::Parent => vec![("/children", "Your children")],
         Role::Learner => vec![],
+    };
+    if role
+        .permissions()
+        .contains(keyward_core::authz::Permission::AuditView)
+    {
+        links.push(("/audit", "Audit log"));
     }
+    links
 }
 
 /// Where to go after signing in, when a page sent the person to sign in
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 14] = [
+    const RETURNABLE: [&str; 15] = [
         "/account",
         "/account/password",
         "/account/email",
@@ -111,6 +120,7 @@ pub fn safe_next(next: &str) -> Option<&'static str> {
         "/users",
         "/users/new",
         "/children",
+        "/audit",
     ];
     RETURNABLE.into_iter().find(|allowed| *allowed == next)
 }
@@ -264,6 +274,8 @@ pub fn routes() -> Router<AppState> {
             "/school/settings/passkeys",
             post(school::update_passkey_setting),
         )
+        .route("/audit", get(audit::show))
+        .route("/audit.csv", get(audit::csv))
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))
