@@ -32,6 +32,7 @@ fn world() -> World {
         school_id: school.cloned(),
         granted,
         classes,
+        token: None,
     };
     let office = PermissionSet::of(&[Permission::UsersView, Permission::UsersResetPassword]);
     let actors = vec![
@@ -350,4 +351,153 @@ fn nobody_resets_or_manages_themselves_through_the_admin_actions() {
         }
         assert_eq!(authorize(actor, ViewUser, Target::User(&me)), Ok(()));
     }
+}
+
+fn through_token(actor: &Actor, permissions: PermissionSet, school: Option<&SchoolId>) -> Actor {
+    Actor {
+        token: Some(TokenGrant {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            permissions,
+            school_id: school.cloned(),
+        }),
+        ..actor.clone()
+    }
+}
+
+/// Every target of the world, by name.
+fn targets(w: &World) -> Vec<(&'static str, Target<'_>)> {
+    let mut t = vec![
+        ("platform", Target::Platform),
+        ("school_a", Target::School(&w.school_a)),
+        ("school_b", Target::School(&w.school_b)),
+        (
+            "class_a1",
+            Target::Class {
+                school: &w.school_a,
+                class: &w.class_a1,
+            },
+        ),
+        (
+            "class_b1",
+            Target::Class {
+                school: &w.school_b,
+                class: &w.class_b1,
+            },
+        ),
+    ];
+    t.extend(
+        w.users
+            .iter()
+            .map(|(name, user)| (*name, Target::User(user))),
+    );
+    t
+}
+
+#[test]
+fn a_token_never_lets_its_owner_do_more_and_needs_the_permission_itself() {
+    let w = world();
+    let sets = [
+        PermissionSet::EMPTY,
+        PermissionSet::of(&[Permission::UsersView]),
+        PermissionSet::of(&[Permission::UsersView, Permission::UsersResetPassword]),
+        PermissionSet::of(&[Permission::LearnersView, Permission::LearnersResetPassword]),
+        PermissionSet::all(),
+    ];
+    for (actor_name, actor) in &w.actors {
+        for set in sets {
+            let narrowed = through_token(actor, set, None);
+            assert_eq!(
+                narrowed.permissions(),
+                actor.permissions().intersection(set)
+            );
+            for (target_name, target) in targets(&w) {
+                for action in Action::ALL {
+                    let with_token = authorize(&narrowed, action, target);
+                    if with_token.is_ok() {
+                        assert_eq!(
+                            authorize(actor, action, target),
+                            Ok(()),
+                            "{actor_name} {set:?} {action:?} {target_name}"
+                        );
+                        assert!(set.contains(action.permission()));
+                    }
+                }
+            }
+        }
+        // A token with everything is the owner, no more and no less.
+        let full = through_token(actor, PermissionSet::all(), None);
+        for (target_name, target) in targets(&w) {
+            for action in Action::ALL {
+                assert_eq!(
+                    authorize(&full, action, target),
+                    authorize(actor, action, target),
+                    "{actor_name} {action:?} {target_name}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_view_only_token_of_a_lead_teacher_views_and_resets_nothing() {
+    let w = world();
+    let (_, lead) = w.actors.iter().find(|(n, _)| *n == "lead_teacher").unwrap();
+    let token = through_token(lead, PermissionSet::of(&[Permission::UsersView]), None);
+    for (target_name, target) in targets(&w) {
+        for action in Action::ALL {
+            let expected = if action == ViewUser
+                && ["school_a", "class_a1"]
+                    .into_iter()
+                    .chain(["learner_a1", "learner_a2", "teacher_a2", "lead_a"])
+                    .any(|t| t == target_name)
+            {
+                Ok(())
+            } else if ["school_b", "class_b1", "learner_b", "admin"].contains(&target_name) {
+                Err(Denied::Hidden)
+            } else {
+                Err(Denied::Forbidden)
+            };
+            assert_eq!(
+                authorize(&token, action, target),
+                expected,
+                "{action:?} {target_name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_platform_admins_token_for_one_school_acts_in_that_school_alone() {
+    let w = world();
+    let (_, admin) = w
+        .actors
+        .iter()
+        .find(|(n, _)| *n == "platform_admin")
+        .unwrap();
+    let token = through_token(admin, PermissionSet::all(), Some(&w.school_a));
+    assert!(!token.platform_wide());
+    assert_eq!(token.scope_school(), Some(&w.school_a));
+    for (target_name, target) in targets(&w) {
+        for action in Action::ALL {
+            let expected = match target_name {
+                "platform" => Err(Denied::Forbidden),
+                "school_b" | "class_b1" | "learner_b" | "admin" => Err(Denied::Hidden),
+                // Inside the school, the admin as they are.
+                _ => authorize(admin, action, target),
+            };
+            assert_eq!(
+                authorize(&token, action, target),
+                expected,
+                "{action:?} {target_name}"
+            );
+        }
+    }
+    // A school in a token of someone else's school reaches nothing.
+    let (_, lead) = w.actors.iter().find(|(n, _)| *n == "lead_teacher").unwrap();
+    let stray = through_token(lead, PermissionSet::all(), Some(&w.school_b));
+    assert_eq!(stray.scope_school(), None);
+    assert_eq!(
+        authorize(&stray, ViewUser, Target::School(&w.school_a)),
+        Err(Denied::Hidden)
+    );
 }
