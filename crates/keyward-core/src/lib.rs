@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod activation;
 pub mod admin;
 pub mod audit;
+pub mod audit_browse;
 pub mod authz;
 pub mod classroom;
 pub mod crypto;

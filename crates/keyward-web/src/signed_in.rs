@@ -124,6 +124,7 @@ pub mod return_to {
         SchoolAccounts => Some("/school/accounts"),
         Users => Some("/users"),
         Children => Some("/children"),
+        Audit => Some("/audit"),
     }
 }
 

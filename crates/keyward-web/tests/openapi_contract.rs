@@ -88,6 +88,8 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/schools/{id}/mfa", "show_school_mfa_rule"),
     ("put", "/api/v1/schools/{id}/mfa", "set_school_mfa_rule"),
     ("post", "/api/v1/activate", "activate"),
+    ("get", "/api/v1/audit", "browse_audit"),
+    ("get", "/api/v1/audit.csv", "export_audit_csv"),
     ("get", "/api/v1/classes", "class_database"),
     ("get", "/api/v1/classes/{id}/class-code", "show_class_code"),
     (

@@ -282,9 +282,13 @@ impl Keyward {
             }
         };
 
+        // A known account is a failure's target (its school's auditors see
+        // it); an unknown username is recorded with no target.
+        let known = found.as_ref().map(|c| c.account.id.clone());
         let Some(found) = found.filter(|_| verification.matches) else {
             attempt.failed();
-            self.audit_sign_in_failure(ctx, "invalid_credentials")
+            let target = known.as_ref().map(|id| id.as_str());
+            self.audit_sign_in_failure(ctx, target, "invalid_credentials")
                 .await?;
             return Err(SignInError::InvalidCredentials);
         };
@@ -346,14 +350,19 @@ impl Keyward {
             .lookup_hash(DEVICE_PURPOSE, &format!("{username_key}\0{nonce}"))
     }
 
-    async fn audit_sign_in_failure(&self, ctx: &Ctx<'_>, detail: &str) -> Result<(), Internal> {
+    async fn audit_sign_in_failure(
+        &self,
+        ctx: &Ctx<'_>,
+        target: Option<&str>,
+        detail: &str,
+    ) -> Result<(), Internal> {
         audit::insert(
             self.db.pool(),
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,
                 api_token: None,
-                target_id: None,
+                target_id: target,
                 school_id: None,
                 action: action::SIGN_IN,
                 outcome: "failure",

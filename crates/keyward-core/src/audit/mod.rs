@@ -2,10 +2,15 @@
 //! where and when — never with a secret. Rows are written in the same
 //! transaction as the change they describe.
 
+mod filter;
 mod store;
 
-pub(crate) use store::insert;
-pub use store::{AuditRow, recent};
+pub use filter::{
+    ActionFilter, AuditQuery, AuditQueryText, InvalidFilter, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX,
+    PageAt, PersonFilter,
+};
+pub use store::{AuditRecord, AuditRow, NamedPerson, recent};
+pub(crate) use store::{Selection, insert, page, select, stream, user_id_by_username_key};
 
 use crate::types::UnixTime;
 
@@ -72,6 +77,8 @@ pub mod action {
     pub const TOKEN_REVOKE: &str = "token.revoke";
     /// A bearer call was refused (`detail`: why); the token's id when known.
     pub const TOKEN_REFUSED: &str = "token.refused";
+    /// The audit log was downloaded as CSV (`detail`: the filters).
+    pub const AUDIT_EXPORT: &str = "audit.export";
 }
 
 /// One audit entry to record.
@@ -82,6 +89,11 @@ pub struct AuditEntry<'a> {
     /// The API token the actor acted through (its public id), if any.
     pub api_token: Option<&'a str>,
     pub target_id: Option<&'a str>,
+    /// The school whose auditors see the row. `None` means the target's
+    /// school when the target is a user (filled in by the INSERT itself), so
+    /// a school's people's sign-ins, failures and requests reach its
+    /// auditors; rows about no known person stay school-less (platform
+    /// admins only).
     pub school_id: Option<&'a str>,
     pub action: &'static str,
     pub outcome: &'static str,

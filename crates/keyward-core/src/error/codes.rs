@@ -57,6 +57,8 @@ error_codes! {
     InvalidRequest = "invalid_request", BadInput;
     /// A value is longer than keyward accepts.
     InputTooLong = "input_too_long", BadInput;
+    /// A filter of a list (the audit log's person, action, dates, page) is malformed; `field` names it.
+    InvalidFilter = "invalid_filter", BadInput;
     /// The request is larger than this address accepts.
     PayloadTooLarge = "payload_too_large", TooLarge;
     /// The request has the wrong content type.

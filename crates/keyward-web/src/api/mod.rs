@@ -2,6 +2,7 @@
 //! utoipa, so `/api/v1/openapi.json` is generated from the handlers and their
 //! types, never written by hand.
 
+mod audit;
 mod class_reset;
 mod classroom;
 mod credentials;
@@ -58,7 +59,8 @@ pub struct ErrorBody {
         (name = "schools", description = "Schools, classes and the class database"),
         (name = "users", description = "Users, access codes and Use a code"),
         (name = "learners", description = "Teachers and learners: reset, generate or show a learner's password"),
-        (name = "tokens", description = "API tokens for scripts: create, list, revoke (with a session; a token sends `Authorization: Bearer kw_…`)")
+        (name = "tokens", description = "API tokens for scripts: create, list, revoke (with a session; a token sends `Authorization: Bearer kw_…`)"),
+        (name = "audit", description = "The audit log: who did what, to whom, from where and when")
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
@@ -152,6 +154,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(join::show_class_code, join::change_class_code))
             .routes(routes!(tokens::create, tokens::list))
             .routes(routes!(tokens::revoke))
+            .routes(routes!(audit::browse))
+            .routes(routes!(audit::export_csv))
             .merge(roster::routes()),
     );
     // After the routes: the shared answers follow from each operation.

@@ -7,6 +7,7 @@ mod account_email;
 mod account_sessions;
 mod account_tokens;
 mod activate;
+mod audit;
 mod class_code;
 mod class_reset;
 mod credentials;
@@ -77,10 +78,11 @@ impl Nav {
     }
 }
 
-/// The menu of a role, in the seeds' words.
+/// The menu of a role, in the seeds' words; **Audit log** for the roles
+/// that hold `audit.view`.
 fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static str)> {
     use keyward_core::types::Role;
-    match role {
+    let mut links = match role {
         Role::PlatformAdmin => vec![("/users", "Users")],
         Role::LeadTeacher => vec![
             ("/classes", "Class database"),
@@ -90,14 +92,21 @@ fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static st
         Role::Teacher => vec![("/classes", "Class database")],
         Role::Parent => vec![("/children", "Your children")],
         Role::Learner => vec![],
+    };
+    if role
+        .permissions()
+        .contains(keyward_core::authz::Permission::AuditView)
+    {
+        links.push(("/audit", "Audit log"));
     }
+    links
 }
 
 /// Where to go after signing in, when a page sent the person to sign in
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 15] = [
+    const RETURNABLE: [&str; 16] = [
         "/account",
         "/account/password",
         "/account/email",
@@ -113,6 +122,7 @@ pub fn safe_next(next: &str) -> Option<&'static str> {
         "/users",
         "/users/new",
         "/children",
+        "/audit",
     ];
     RETURNABLE.into_iter().find(|allowed| *allowed == next)
 }
@@ -266,6 +276,8 @@ pub fn routes() -> Router<AppState> {
             "/school/settings/passkeys",
             post(school::update_passkey_setting),
         )
+        .route("/audit", get(audit::show))
+        .route("/audit.csv", get(audit::csv))
         .route("/users", get(people::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))

@@ -1,11 +1,14 @@
 //! File downloads that both faces serve: the learners' credentials as a CSV
 //! attachment that no cache keeps (the API's `credentials.csv` and the
-//! pages' **Download CSV**), and `data:` links for files that exist only in
+//! pages' **Download CSV**), the audit log's CSV streamed as the database
+//! reads it (`audit_csv_download`), and `data:` links for files that exist only in
 //! the page that offers them (a class's new passwords, recovery codes).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use axum::body::Body;
+use keyward_core::audit_browse::AuditCsv;
 use keyward_core::classroom::credentials::Credentials;
 
 use crate::error::AppError;
@@ -36,6 +39,27 @@ pub fn csv_download(credentials: &Credentials) -> Result<Response, AppError> {
         body,
     )
         .into_response())
+}
+
+/// The audit log's CSV as a download no cache keeps, its body streamed piece
+/// by piece (an error mid-way aborts the download rather than ending it short).
+pub fn audit_csv_download(csv: AuditCsv) -> Response {
+    // The file name is `audit-log-<YYYY-MM-DD>.csv`: nothing to quote.
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", csv.file_name))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"audit-log.csv\""));
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        Body::from_stream(csv.body),
+    )
+        .into_response()
 }
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded, as a

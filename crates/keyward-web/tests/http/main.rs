@@ -3,6 +3,7 @@
 //! backend the run uses (SQLite, or PostgreSQL with KEYWARD_TEST_POSTGRES_URL).
 
 mod api;
+mod audit;
 mod bad_input;
 mod class_reset;
 mod codes;

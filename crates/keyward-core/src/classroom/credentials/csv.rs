@@ -14,9 +14,7 @@ where
     Rows: IntoIterator<Item = Row>,
     Row: IntoIterator<Item = &'a str>,
 {
-    let mut writer = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut writer = csv_writer();
     writer.write_record(header).map_err(Internal::new)?;
     for row in rows {
         let cells: Vec<Cow<'_, str>> = row.into_iter().map(spreadsheet_safe).collect();
@@ -27,6 +25,26 @@ where
     writer
         .into_inner()
         .map_err(|err| Internal::new(err.to_string()))
+}
+
+/// One data row as CSV bytes (CRLF at the end), every cell made safe for
+/// spreadsheets as [`write_csv`] makes them: for files sent row by row.
+pub fn csv_record<'a>(row: impl IntoIterator<Item = &'a str>) -> Result<Vec<u8>, Internal> {
+    let mut writer = csv_writer();
+    let cells: Vec<Cow<'_, str>> = row.into_iter().map(spreadsheet_safe).collect();
+    writer
+        .write_record(cells.iter().map(|cell| cell.as_bytes()))
+        .map_err(Internal::new)?;
+    writer
+        .into_inner()
+        .map_err(|err| Internal::new(err.to_string()))
+}
+
+/// RFC 4180 with CRLF line ends, into memory.
+fn csv_writer() -> ::csv::Writer<Vec<u8>> {
+    ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(Vec::new())
 }
 
 /// Characters that make a spreadsheet treat a cell as a formula (or that

@@ -14,7 +14,7 @@
 pub mod csv;
 mod store;
 
-pub use csv::{looks_like_formula, spreadsheet_safe, write_csv};
+pub use csv::{csv_record, looks_like_formula, spreadsheet_safe, write_csv};
 
 use std::collections::HashMap;
 use std::fmt;
