@@ -66,6 +66,10 @@ pub mod action {
     pub const AUTHZ_DENIED: &str = "authz.denied";
     /// Access codes or parent access codes were shown to staff again.
     pub const CODES_REVEAL: &str = "codes.reveal";
+    /// An admin disabled an account: its sessions, links and codes ended.
+    pub const USER_DISABLE: &str = "user.disable";
+    /// An admin enabled a disabled account again.
+    pub const USER_ENABLE: &str = "user.enable";
 }
 
 /// One audit entry to record.

@@ -176,6 +176,12 @@ error_codes! {
     InvalidTeacher = "invalid_teacher", BadInput;
     /// The new user's details are not valid.
     InvalidUser = "invalid_user", BadInput;
+    /// A filter or paging value of a list is not valid; `field` names it.
+    InvalidFilter = "invalid_filter", BadInput;
+    /// The account is disabled already.
+    AlreadyDisabled = "already_disabled", Conflict;
+    /// The account is not disabled, so there is nothing to enable.
+    NotDisabled = "not_disabled", Conflict;
     /// The learner has not activated their account yet.
     NotActivated = "not_activated", Conflict;
     /// The learner's password cannot be shown (`password_status` says why).
