@@ -204,6 +204,8 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
         "reissue_access_code",
     ),
     ("post", "/api/v1/users/{id}/roles", "grant_role"),
+    ("post", "/api/v1/users/{id}/disable", "disable_user"),
+    ("post", "/api/v1/users/{id}/enable", "enable_user"),
 ];
 
 #[test]

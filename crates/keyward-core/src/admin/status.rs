@@ -72,6 +72,23 @@ fn status_audit<'a>(
 }
 
 impl Keyward {
+    /// The account of someone the actor may manage (`users.manage` over
+    /// them), for a page that asks to confirm disabling it; a refusal is
+    /// audited. Opens no code.
+    pub async fn account_to_manage(
+        &self,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        user: &UserId,
+    ) -> Result<Account, AccountStatusError> {
+        let target = self.user_target(user).await?.ok_or(Denied::Hidden)?;
+        self.authorize_audited(ctx, actor, Action::ManageUser, Target::User(&target))
+            .await?;
+        Ok(crate::accounts::find_account(&self.db, user)
+            .await?
+            .ok_or(Denied::Hidden)?)
+    }
+
     /// Disables an account. When this returns, no session, pending second
     /// step, reset link or code of the account works any more: they end in
     /// the transaction that changes the status. Of parallel requests, one
