@@ -200,10 +200,10 @@ impl Keyward {
             );
         }
         let school = self.users_list_scope(ctx, actor, school.as_ref()).await?;
-        if let (Some(class), Some(school)) = (&query.class, &school) {
-            if !store::class_in_school(&self.db, class, school).await? {
-                return Err(NOT_A_CLASS);
-            }
+        if let (Some(class), Some(school)) = (&query.class, &school)
+            && !store::class_in_school(&self.db, class, school).await?
+        {
+            return Err(NOT_A_CLASS);
         }
         let text = query.text.trim();
         let filter = store::UserFilter {

@@ -9,8 +9,8 @@
 
 use crate::Ctx;
 use crate::Keyward;
-use crate::accounts::recovery_requests::{self, ended};
 use crate::accounts::Account;
+use crate::accounts::recovery_requests::{self, ended};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::{Code, CodedError, Internal};

@@ -147,7 +147,11 @@ pub(super) async fn list_users(
     let mut conditions = filter.conditions();
     let total: i64 = {
         let sql = format!("SELECT COUNT(*) AS n FROM users u{}", conditions.sql());
-        conditions.query(sql).fetch_one(db.pool()).await?.try_get("n")?
+        conditions
+            .query(sql)
+            .fetch_one(db.pool())
+            .await?
+            .try_get("n")?
     };
     let where_sql = conditions.sql();
     let limit_at = conditions.bind(Bound::Int(limit));
@@ -174,12 +178,18 @@ pub(super) async fn class_names_of_school(
     db: &Db,
     school: &SchoolId,
 ) -> Result<Vec<(ClassId, String)>, Internal> {
-    let rows = sqlx::query("SELECT id, name FROM classes WHERE school_id = $1 ORDER BY LOWER(name), id")
-        .bind(school.as_str())
-        .fetch_all(db.pool())
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, name FROM classes WHERE school_id = $1 ORDER BY LOWER(name), id")
+            .bind(school.as_str())
+            .fetch_all(db.pool())
+            .await?;
     rows.iter()
-        .map(|row| Ok((ClassId::from_stored(row.try_get("id")?), row.try_get("name")?)))
+        .map(|row| {
+            Ok((
+                ClassId::from_stored(row.try_get("id")?),
+                row.try_get("name")?,
+            ))
+        })
         .collect()
 }
 

@@ -15,32 +15,35 @@ const SURNAMES: [&str; 4] = ["Adams", "baker", "Clark", "Davis"];
 /// every 11th (not pending) disabled; every 3rd has an email address; every
 /// 13th uses an authenticator app.
 fn person(i: usize) -> BulkUser {
-    let status = if i % 7 == 0 {
+    let status = if i.is_multiple_of(7) {
         AccountStatus::Pending
-    } else if i % 11 == 0 {
+    } else if i.is_multiple_of(11) {
         AccountStatus::Disabled
     } else {
         AccountStatus::Active
     };
     BulkUser {
-        role: if i % 10 == 0 {
+        role: if i.is_multiple_of(10) {
             Role::Teacher
         } else {
             Role::Learner
         },
         first_name: format!("Pupil{i:05}"),
         last_name: SURNAMES[i % 4].to_owned(),
-        email: (i % 3 == 0).then(|| format!("P{i:05}@Example.org")),
+        email: i.is_multiple_of(3).then(|| format!("P{i:05}@Example.org")),
         status,
-        authenticator_app: i % 13 == 0,
+        authenticator_app: i.is_multiple_of(13),
     }
 }
 
 /// Learners enrolled in the demo class (every 50th, from 1) and teachers
 /// teaching it (every 1000th).
 fn in_class(i: usize) -> bool {
-    (i % 50 == 1) || (i % 1000 == 0)
+    (i % 50 == 1) || i.is_multiple_of(1000)
 }
+
+/// Which of the bulk people (by number) a query should find.
+type Matches = Box<dyn Fn(usize) -> bool>;
 
 fn query(edit: impl FnOnce(&mut UserQuery)) -> UserQuery {
     let mut query = UserQuery {
@@ -67,7 +70,7 @@ async fn a_school_of_ten_thousand_pages_and_filters_in_sql() {
 
     // Each filter with what it matches among the bulk people; the demo
     // school's own people are counted before they arrive.
-    let cases: Vec<(&str, UserQuery, Box<dyn Fn(usize) -> bool>)> = vec![
+    let cases: Vec<(&str, UserQuery, Matches)> = vec![
         ("everyone", query(|_| {}), Box::new(|_| true)),
         (
             "learners",
@@ -145,9 +148,13 @@ async fn a_school_of_ten_thousand_pages_and_filters_in_sql() {
     let mut tx = kw.db().begin_write().await.expect("begin");
     for (i, id) in ids.iter().enumerate().filter(|(i, _)| in_class(*i)) {
         if i % 10 == 0 {
-            crate::schools::add_teacher(&mut tx, &class, id).await.expect("teach");
+            crate::schools::add_teacher(&mut tx, &class, id)
+                .await
+                .expect("teach");
         } else {
-            crate::schools::enrol(&mut tx, &class, id).await.expect("enrol");
+            crate::schools::enrol(&mut tx, &class, id)
+                .await
+                .expect("enrol");
         }
     }
     tx.commit().await.expect("commit");
@@ -174,7 +181,13 @@ async fn a_school_of_ten_thousand_pages_and_filters_in_sql() {
     assert_eq!(u64::from(number - 1), everyone.page_count());
     let keys: Vec<(String, String, String)> = seen
         .iter()
-        .map(|a| (a.last_name.to_lowercase(), a.first_name.to_lowercase(), a.id.to_string()))
+        .map(|a| {
+            (
+                a.last_name.to_lowercase(),
+                a.first_name.to_lowercase(),
+                a.id.to_string(),
+            )
+        })
         .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted, no one twice");
 
@@ -205,13 +218,22 @@ async fn the_class_filter_names_a_class_of_the_school() {
         .create_class(&ctx, &admin, &elsewhere.id, "7C", &[])
         .await
         .expect("a class");
-    for class in [other_class.id.clone(), ClassId::from_stored("no-such-class".into())] {
+    for class in [
+        other_class.id.clone(),
+        ClassId::from_stored("no-such-class".into()),
+    ] {
         let err = kw
             .find_users(&view_ctx(), &lead, &query(|q| q.class = Some(class)))
             .await
             .expect_err("not the lead's class");
         assert!(
-            matches!(err, DirectoryError::InvalidFilter { field: "class_id", .. }),
+            matches!(
+                err,
+                DirectoryError::InvalidFilter {
+                    field: "class_id",
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }

@@ -367,7 +367,12 @@ impl ShowPage {
             classes: details
                 .classes
                 .iter()
-                .map(|c| (c.name.clone(), if c.teaching { "Teaches" } else { "Enrolled" }))
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        if c.teaching { "Teaches" } else { "Enrolled" },
+                    )
+                })
                 .collect(),
             status: status_label(account.status),
             email: account
@@ -375,9 +380,15 @@ impl ShowPage {
                 .as_ref()
                 .map(|e| e.as_str().to_owned())
                 .unwrap_or_else(|| "none".into()),
-            last_sign_in: account.last_sign_in_at.map_or_else(|| "Never".into(), moment),
+            last_sign_in: account
+                .last_sign_in_at
+                .map_or_else(|| "Never".into(), moment),
             created: moment(details.created_at),
-            authenticator_app: if details.mfa.authenticator_app { "On" } else { "Off" },
+            authenticator_app: if details.mfa.authenticator_app {
+                "On"
+            } else {
+                "Off"
+            },
             passkeys: details.mfa.passkeys,
             access_code: details.access_code,
             parent_access_code: details.parent_access_code,

@@ -134,8 +134,28 @@ struct Choices {
 }
 
 impl Choices {
-    /// The classes of the school looked at, and for a platform admin the
-    /// schools to choose from.
+    /// The roles (platform admins only for platform admins) and statuses.
+    fn fixed(platform: bool) -> Choices {
+        Choices {
+            roles: Role::ALL
+                .into_iter()
+                .filter(|r| platform || *r != Role::PlatformAdmin)
+                .map(|r| (r.as_str(), r.label()))
+                .collect(),
+            statuses: [
+                AccountStatus::Pending,
+                AccountStatus::Active,
+                AccountStatus::Disabled,
+            ]
+            .map(|s| (s.as_str(), status_label(s)))
+            .to_vec(),
+            classes: Vec::new(),
+            schools: Vec::new(),
+        }
+    }
+
+    /// With the classes of the school looked at, and for a platform admin
+    /// the schools to choose from.
     async fn load(
         state: &AppState,
         ctx: &Ctx<'_>,
@@ -150,18 +170,16 @@ impl Choices {
             true => state.kw.visible_schools(actor).await.map_err(coded)?,
             false => Vec::new(),
         };
-        Ok(Choices {
-            roles: Role::ALL
-                .into_iter()
-                .filter(|r| platform || *r != Role::PlatformAdmin)
-                .map(|r| (r.as_str(), r.label()))
-                .collect(),
-            statuses: [AccountStatus::Pending, AccountStatus::Active, AccountStatus::Disabled]
-                .map(|s| (s.as_str(), status_label(s)))
-                .to_vec(),
-            classes: classes.into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
-            schools: schools.into_iter().map(|s| (s.id.to_string(), s.name)).collect(),
-        })
+        let mut choices = Choices::fixed(platform);
+        choices.classes = classes
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect();
+        choices.schools = schools
+            .into_iter()
+            .map(|s| (s.id.to_string(), s.name))
+            .collect();
+        Ok(choices)
     }
 }
 
@@ -190,7 +208,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -227,13 +245,17 @@ impl ListPage {
         let before = u64::from(number - 1) * u64::from(size);
         if !self.rows.is_empty() {
             let last = before + self.rows.len() as u64;
-            self.range = Some(format!("Showing {} to {}", grouped(before + 1), grouped(last)));
+            self.range = Some(format!(
+                "Showing {} to {}",
+                grouped(before + 1),
+                grouped(last)
+            ));
         } else if page.total > 0 {
             self.first = Some(self.filters.href(1));
         }
         self.page_label = format!("Page {} of {}", grouped(number.into()), grouped(pages));
-        self.previous = (number > 1 && u64::from(number) <= pages + 1)
-            .then(|| self.filters.href(number - 1));
+        self.previous =
+            (number > 1 && u64::from(number) <= pages + 1).then(|| self.filters.href(number - 1));
         self.next = (u64::from(number) < pages).then(|| self.filters.href(number + 1));
         self
     }
@@ -253,9 +275,11 @@ pub async fn list(
     let filters = Filters::of(query.as_deref());
     let (status, found, errors) = match found {
         Ok(found) => (StatusCode::OK, Some(found), Vec::new()),
-        Err(DirectoryError::InvalidFilter { message, .. }) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, None, vec![message.to_owned()])
-        }
+        Err(DirectoryError::InvalidFilter { message, .. }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            vec![message.to_owned()],
+        ),
         Err(err) => return Err(coded(err)),
     };
     let choices = Choices::load(&state, &ctx, &actor, &filters).await?;

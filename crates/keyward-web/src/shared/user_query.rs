@@ -120,7 +120,10 @@ mod tests {
         assert_eq!(query.status, None);
         assert_eq!(query.mfa, None);
         assert_eq!(query.paging, Paging::default());
-        assert_eq!(parse_user_query(None).expect("none").paging, Paging::default());
+        assert_eq!(
+            parse_user_query(None).expect("none").paging,
+            Paging::default()
+        );
     }
 
     #[test]

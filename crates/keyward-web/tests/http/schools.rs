@@ -274,7 +274,10 @@ async fn the_users_list_is_searched_in_scope() {
         "the school's six people, not the platform admin"
     );
     assert_eq!(everyone["total"], 6);
-    assert_eq!((everyone["page"].clone(), everyone["per_page"].clone()), (json!(1), json!(50)));
+    assert_eq!(
+        (everyone["page"].clone(), everyone["per_page"].clone()),
+        (json!(1), json!(50))
+    );
     let wildcard = app
         .send(call("GET", "/api/v1/users?q=%25", &lead, None))
         .await

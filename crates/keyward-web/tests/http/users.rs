@@ -59,7 +59,13 @@ async fn the_users_list_is_filtered_and_paged_through_the_api() {
     let in_class = list(&app, &lead, &format!("?class_id={class}")).await;
     assert_eq!(
         usernames(&in_class),
-        ["demo.amy", "demo.teacher", "demo.ben", "demo.cara", "demo.lead"],
+        [
+            "demo.amy",
+            "demo.teacher",
+            "demo.ben",
+            "demo.cara",
+            "demo.lead"
+        ],
         "learners enrolled and the teachers teaching, by last name"
     );
     let by_email = list(&app, &lead, "?q=RIVERSIDE.example").await;
@@ -67,14 +73,21 @@ async fn the_users_list_is_filtered_and_paged_through_the_api() {
     let signed_in = list(&app, &lead, "?q=lena").await;
     assert!(signed_in["users"][0]["last_sign_in_at"].is_i64());
     assert_eq!(list(&app, &lead, "?mfa=on").await["total"], 0);
-    assert_eq!(list(&app, &lead, "?mfa=off&status=active").await["total"], 6);
+    assert_eq!(
+        list(&app, &lead, "?mfa=off&status=active").await["total"],
+        6
+    );
 
     // Two at a time: three pages, each person once, then an empty page.
     let mut everyone = Vec::new();
     for page in 1..=3 {
         let answer = list(&app, &lead, &format!("?per_page=2&page={page}")).await;
         assert_eq!(
-            (answer["total"].clone(), answer["page"].clone(), answer["per_page"].clone()),
+            (
+                answer["total"].clone(),
+                answer["page"].clone(),
+                answer["per_page"].clone()
+            ),
             (json!(6), json!(page), json!(2))
         );
         everyone.extend(usernames(&answer));
@@ -121,7 +134,10 @@ async fn one_user_shows_roles_classes_and_second_factors() {
         .json();
     assert_eq!(amy["classes"][0]["membership"], "enrolled");
     assert_eq!(amy["custom_roles"], json!([]));
-    assert_eq!(amy["mfa"], json!({ "authenticator_app": false, "passkeys": 0 }));
+    assert_eq!(
+        amy["mfa"],
+        json!({ "authenticator_app": false, "passkeys": 0 })
+    );
     assert_eq!(amy["mfa_on"], false);
     assert!(amy["created_at"].is_i64());
     assert!(amy["last_sign_in_at"].is_i64(), "she signed in above");
@@ -146,7 +162,12 @@ async fn one_user_shows_roles_classes_and_second_factors() {
         .await;
     assert_eq!(granted.status, StatusCode::NO_CONTENT, "{}", granted.text());
     let teacher = app
-        .send(call("GET", &format!("/api/v1/users/{teacher_id}"), &lead, None))
+        .send(call(
+            "GET",
+            &format!("/api/v1/users/{teacher_id}"),
+            &lead,
+            None,
+        ))
         .await
         .json();
     assert_eq!(teacher["role"], "teacher");
@@ -206,7 +227,11 @@ async fn disabling_ends_an_unused_access_code() {
         assert_api_error(&used, StatusCode::NOT_FOUND, "code_unknown");
     }
     let enabled = post(&app, &lead, &format!("/api/v1/users/{id}/enable")).await;
-    assert_eq!(enabled.json()["status"], "pending", "no password chosen yet");
+    assert_eq!(
+        enabled.json()["status"],
+        "pending",
+        "no password chosen yet"
+    );
     let shown = app
         .send(call("GET", &format!("/api/v1/users/{id}"), &lead, None))
         .await
@@ -238,7 +263,10 @@ async fn disabling_ends_an_open_reset_link() {
     let teacher_id = user_id(&app, "demo.teacher", PASSWORD).await;
     let lead = app.api_session_as("demo.lead", PASSWORD).await;
     let asked = app
-        .send(json_post("/api/v1/recovery", &json!({ "username": "demo.teacher" })))
+        .send(json_post(
+            "/api/v1/recovery",
+            &json!({ "username": "demo.teacher" }),
+        ))
         .await;
     assert_eq!(asked.status, StatusCode::ACCEPTED);
     app.kw
@@ -382,30 +410,49 @@ async fn the_users_page_filters_pages_and_disables_without_javascript() {
     assert_eq!(learners.status, StatusCode::OK);
     let text = learners.page_text();
     assert!(text.contains("3 people found"), "{text}");
-    assert!(text.contains("Amy Adams") && !text.contains("Tom Baker"), "{text}");
-    assert!(learners.text().contains(r#"<option value="learner" selected>"#));
+    assert!(
+        text.contains("Amy Adams") && !text.contains("Tom Baker"),
+        "{text}"
+    );
+    assert!(
+        learners
+            .text()
+            .contains(r#"<option value="learner" selected>"#)
+    );
 
     let paged = browser.get("/users?per_page=2&role=").await;
     let html = decode_entities(&paged.text());
-    assert!(html.contains(r#"href="/users?per_page=2&page=2""#), "{html}");
+    assert!(
+        html.contains(r#"href="/users?per_page=2&page=2""#),
+        "{html}"
+    );
     let second = browser.get("/users?per_page=2&page=2").await;
     assert!(second.page_text().contains("Page 2 of 3"));
 
     let bad = browser.get("/users?mfa=maybe").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.page_text().contains("The two-step verification filter is on or off."));
+    assert!(
+        bad.page_text()
+            .contains("The two-step verification filter is on or off.")
+    );
     let none = browser.get("/users?q=nobody-at-all").await;
     assert!(none.page_text().contains("No one matches these filters."));
 
     let person = browser.get(&format!("/users/{amy_id}")).await;
     let text = person.page_text();
-    assert!(text.contains("Actions") && text.contains("Disable account"), "{text}");
+    assert!(
+        text.contains("Actions") && text.contains("Disable account"),
+        "{text}"
+    );
     assert!(text.contains("4B") || text.contains("Enrolled"), "{text}");
     let confirm = browser.get(&format!("/users/{amy_id}/disable")).await;
     assert_eq!(confirm.status, StatusCode::OK);
     let csrf = confirm.field("csrf_token").expect("a csrf token");
     let done = browser
-        .post_form(&format!("/users/{amy_id}/disable"), &[("csrf_token", &csrf)])
+        .post_form(
+            &format!("/users/{amy_id}/disable"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -423,5 +470,9 @@ async fn the_users_page_filters_pages_and_disables_without_javascript() {
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert!(signs_in(&app, "demo.amy", PASSWORD).await);
     let again = browser.get(&format!("/users/{amy_id}/disable")).await;
-    assert_eq!(again.status, StatusCode::OK, "enabled again: may be disabled again");
+    assert_eq!(
+        again.status,
+        StatusCode::OK,
+        "enabled again: may be disabled again"
+    );
 }

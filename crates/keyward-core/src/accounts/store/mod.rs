@@ -704,11 +704,15 @@ pub(crate) async fn forget_sealed_passwords_of_school(
 
 /// Disables an account unless it is disabled already; says whether it did.
 /// The conditional UPDATE decides between parallel requests: one disables.
-pub(crate) async fn disable_user(conn: &mut AnyConnection, user: &UserId) -> Result<bool, Internal> {
-    let done = sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1 AND status <> 'disabled'")
-        .bind(user.as_str())
-        .execute(conn)
-        .await?;
+pub(crate) async fn disable_user(
+    conn: &mut AnyConnection,
+    user: &UserId,
+) -> Result<bool, Internal> {
+    let done =
+        sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1 AND status <> 'disabled'")
+            .bind(user.as_str())
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -45,7 +45,11 @@ async fn disabling_ends_sessions_and_codes_and_enabling_brings_the_account_back(
         .sign_in(&ctx, "demo.ben", "not the password".into())
         .await
         .expect_err("a wrong password");
-    assert_eq!(refused.code(), wrong.code(), "as if the password were wrong");
+    assert_eq!(
+        refused.code(),
+        wrong.code(),
+        "as if the password were wrong"
+    );
     assert_eq!(refused.to_string(), wrong.to_string());
     assert!(matches!(
         kw.disable_user(&ctx, &lead, &amy.id).await,
@@ -60,8 +64,14 @@ async fn disabling_ends_sessions_and_codes_and_enabling_brings_the_account_back(
         Err(AccountStatusError::NotDisabled)
     ));
     let actions = audited_actions(&kw, 10).await;
-    assert!(actions.contains(&action::USER_DISABLE.to_owned()), "{actions:?}");
-    assert!(actions.contains(&action::USER_ENABLE.to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&action::USER_DISABLE.to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&action::USER_ENABLE.to_owned()),
+        "{actions:?}"
+    );
 }
 
 #[tokio::test]
@@ -90,10 +100,7 @@ async fn a_disabled_pending_account_loses_its_codes_and_comes_back_pending() {
         .await
         .expect("enable");
     assert_eq!(enabled.status, AccountStatus::Pending, "no password yet");
-    let shown = kw
-        .show_user(&ctx, &lead, &created.id)
-        .await
-        .expect("show");
+    let shown = kw.show_user(&ctx, &lead, &created.id).await.expect("show");
     assert_eq!(shown.access_code, None, "the old code stays ended");
     let fresh = kw
         .reissue_access_code(&ctx, &lead, &created.id)
@@ -145,7 +152,10 @@ async fn only_those_who_manage_the_person_may_disable_them() {
     .await;
     let managing_teacher = actor_named(&kw, "demo.teacher").await;
     assert_eq!(
-        denied(kw.disable_user(&ctx, &managing_teacher, &lead.user_id).await),
+        denied(
+            kw.disable_user(&ctx, &managing_teacher, &lead.user_id)
+                .await
+        ),
         Denied::Forbidden
     );
     assert_eq!(
@@ -168,10 +178,8 @@ async fn of_parallel_disables_one_wins() {
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
     let ben = account_named(&kw, "demo.ben").await;
-    let outcomes = futures_util::future::join_all(
-        (0..8).map(|_| kw.disable_user(&ctx, &lead, &ben.id)),
-    )
-    .await;
+    let outcomes =
+        futures_util::future::join_all((0..8).map(|_| kw.disable_user(&ctx, &lead, &ben.id))).await;
     let won = outcomes.iter().filter(|o| o.is_ok()).count();
     let told = outcomes
         .iter()
