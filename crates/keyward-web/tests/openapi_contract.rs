@@ -209,6 +209,8 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/tokens", "create_token"),
     ("get", "/api/v1/tokens", "list_tokens"),
     ("delete", "/api/v1/tokens/{id}", "revoke_token"),
+    ("post", "/api/v1/users/{id}/disable", "disable_user"),
+    ("post", "/api/v1/users/{id}/enable", "enable_user"),
 ];
 
 /// Calls through an API token: every operation that takes a session either

@@ -415,7 +415,7 @@ export async function setLearnerPasswordViaApi(staff: DemoAccount, learnerUserna
     const { csrf_token: csrf } = (await signIn.json()) as { csrf_token: string };
     const found = await api.get(`/api/v1/users?q=${encodeURIComponent(learnerUsername)}`);
     expect(found.status(), `finding ${learnerUsername}: ${await found.text()}`).toBe(200);
-    const learner = ((await found.json()) as Array<{ id: string; username: string }>).find(
+    const learner = ((await found.json()) as { users: Array<{ id: string; username: string }> }).users.find(
       (u) => u.username === learnerUsername,
     );
     expect(learner, `no user ${learnerUsername}`).toBeTruthy();

@@ -194,6 +194,21 @@ impl From<sqlx::Error> for ActivationError {
     }
 }
 
+/// Ends the user's codes that still work — the access code and the
+/// parent access code — inside the caller's transaction (a disabled
+/// account), and destroys their sealed copies. Returns how many ended.
+pub(crate) async fn end_codes_of(
+    tx: &mut sqlx::AnyConnection,
+    user: &UserId,
+    now: crate::types::UnixTime,
+) -> Result<usize, Internal> {
+    let sealed = store::revoke_open_codes(tx, user, now).await?;
+    for id in &sealed {
+        crate::crypto::store::delete_sealed(tx, id).await?;
+    }
+    Ok(sealed.len())
+}
+
 /// Code entry is throttled per client address group (R-CODE-4). There is no
 /// counter shared by every client: one would let anybody slow code entry for
 /// every school. Codes are long enough (access codes over 50 bits) that the

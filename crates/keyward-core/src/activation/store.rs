@@ -65,6 +65,24 @@ pub(super) async fn revoke_codes(
     Ok(())
 }
 
+/// Ends every code of the user that still works (a disabled account's
+/// access code and parent access code) and returns their sealed copies' ids.
+pub(super) async fn revoke_open_codes(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    now: UnixTime,
+) -> Result<Vec<String>, Internal> {
+    let sealed: Vec<String> = sqlx::query_scalar(
+        "UPDATE access_codes SET revoked_at = $1 WHERE user_id = $2 AND used_at IS NULL AND revoked_at IS NULL \
+         RETURNING sealed_id",
+    )
+    .bind(now.secs())
+    .bind(user.as_str())
+    .fetch_all(conn)
+    .await?;
+    Ok(sealed)
+}
+
 pub(super) async fn find_code(db: &Db, lookup_hash: &str) -> Result<Option<CodeRow>, Internal> {
     let row = sqlx::query(
         "SELECT id, user_id, kind, sealed_id, expires_at, used_at, revoked_at FROM access_codes WHERE lookup_hash = $1",

@@ -1,18 +1,24 @@
 //! Administration of accounts: the first platform admin (`keyward admin
-//! create`) and creating pending users with access codes; user lists, admin
-//! resets, temporary passwords and MFA resets join later.
+//! create`), creating pending users with access codes, the users list and
+//! one user's page (R-ADM-1), disabling and enabling accounts (R-ADM-4);
+//! admin resets, temporary passwords and MFA resets join later.
 
 mod directory;
 mod roles;
+mod status;
 pub(crate) mod store;
 mod users;
 
-pub use directory::{DirectoryError, MAX_RESULTS, UserQuery};
+pub use directory::{
+    DEFAULT_PER_PAGE, DirectoryError, ListedUser, MAX_PER_PAGE, MAX_RESULTS, MAX_SEARCH_CHARS,
+    Paging, UserPage, UserQuery,
+};
 pub use roles::CustomRole;
+pub use status::AccountStatusError;
 
 pub(crate) use store::learners_of_class;
 pub(crate) use users::pending_username;
-pub use users::{CreateUserError, CreatedUser, NewPendingUser, UserDetails};
+pub use users::{CreateUserError, CreatedUser, MfaSummary, NewPendingUser, UserClass, UserDetails};
 
 use crate::Ctx;
 use crate::Keyward;
@@ -129,3 +135,6 @@ impl Keyward {
         Ok(id)
     }
 }
+
+#[cfg(test)]
+mod tests;

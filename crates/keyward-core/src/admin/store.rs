@@ -1,10 +1,15 @@
-//! SQL of user administration.
+//! SQL of user administration: the users list (its filters built from fixed
+//! fragments, values always bound), one user's facts, the class and student
+//! databases, custom roles.
 
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
+use super::directory::ListedUser;
+use crate::accounts::store::{ACCOUNT_COLUMNS, SECOND_FACTORS_ON, account_from_row};
+use crate::accounts::{Account, AccountStatus};
 use crate::error::Internal;
 use crate::store::Db;
-use crate::types::{ClassId, SchoolId, UserId};
+use crate::types::{ClassId, Role, SchoolId, UnixTime, UserId};
 
 pub(super) async fn class_in_school(
     db: &Db,
@@ -22,7 +27,6 @@ pub(super) async fn class_in_school(
 
 /// The user's codes still waiting to be used: (kind, sealed secret id).
 pub(super) async fn open_codes(db: &Db, user: &UserId) -> Result<Vec<(String, String)>, Internal> {
-    use sqlx::Row;
     let rows = sqlx::query(
         "SELECT kind, sealed_id FROM access_codes WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
     )
@@ -35,39 +39,242 @@ pub(super) async fn open_codes(db: &Db, user: &UserId) -> Result<Vec<(String, St
         .map_err(Internal::from)
 }
 
-/// Accounts of one school (or of every school), whose username or name
-/// matches the LIKE pattern, by last and first name.
-pub(super) async fn find_users(
-    db: &Db,
-    school: Option<&SchoolId>,
-    pattern: &str,
-    limit: i64,
-) -> Result<Vec<crate::accounts::Account>, Internal> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE ($1 IS NULL OR school_id = $1) \
-         AND (username_key LIKE $2 ESCAPE '\\' OR LOWER(first_name) LIKE $2 ESCAPE '\\' \
-              OR LOWER(last_name) LIKE $2 ESCAPE '\\') \
-         ORDER BY LOWER(last_name), LOWER(first_name), id LIMIT $3",
-    )
-    .bind(school.map(SchoolId::as_str))
-    .bind(pattern)
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
-    accounts_by_ids(db, ids).await
+/// A value bound to a `$n` placeholder of a query built from parts.
+enum Bound {
+    Text(String),
+    Int(i64),
 }
 
-async fn accounts_by_ids(
-    db: &Db,
-    ids: Vec<String>,
-) -> Result<Vec<crate::accounts::Account>, Internal> {
-    let mut accounts = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(account) = crate::accounts::find_account(db, &UserId::from_stored(id)).await? {
-            accounts.push(account);
+/// A WHERE clause built from fixed fragments, with its values bound by
+/// number (`$1`, `$2`, …: both backends read them).
+#[derive(Default)]
+struct Conditions {
+    parts: Vec<String>,
+    values: Vec<Bound>,
+}
+
+impl Conditions {
+    /// The next placeholder, bound to `value`.
+    fn bind(&mut self, value: Bound) -> String {
+        self.values.push(value);
+        format!("${}", self.values.len())
+    }
+
+    fn and(&mut self, part: String) {
+        self.parts.push(part);
+    }
+
+    fn sql(&self) -> String {
+        if self.parts.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.parts.join(" AND "))
         }
     }
-    Ok(accounts)
+
+    fn query(&self, sql: String) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in &self.values {
+            query = match value {
+                Bound::Text(text) => query.bind(text.as_str()),
+                Bound::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+}
+
+/// The users list's filters, ready for SQL; `None` filters nothing.
+pub(super) struct UserFilter<'a> {
+    pub school: Option<&'a SchoolId>,
+    /// A LIKE pattern (escaped with `\`, lowercased) for names, the chosen
+    /// username and the email address.
+    pub pattern: Option<String>,
+    pub role: Option<Role>,
+    pub class: Option<&'a ClassId>,
+    pub status: Option<AccountStatus>,
+    pub mfa: Option<bool>,
+}
+
+impl UserFilter<'_> {
+    fn conditions(&self) -> Conditions {
+        let mut c = Conditions::default();
+        if let Some(school) = self.school {
+            let p = c.bind(Bound::Text(school.as_str().to_owned()));
+            c.and(format!("u.school_id = {p}"));
+        }
+        if let Some(pattern) = &self.pattern {
+            let p = c.bind(Bound::Text(pattern.clone()));
+            // A pending account's placeholder username is nobody's name.
+            c.and(format!(
+                "(LOWER(u.first_name || ' ' || u.last_name) LIKE {p} ESCAPE '\\' \
+                  OR (u.status <> 'pending' AND u.username_key LIKE {p} ESCAPE '\\') \
+                  OR u.email_key LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        if let Some(role) = self.role {
+            let p = c.bind(Bound::Text(role.as_str().to_owned()));
+            c.and(format!("u.role = {p}"));
+        }
+        if let Some(class) = self.class {
+            let p = c.bind(Bound::Text(class.as_str().to_owned()));
+            c.and(format!(
+                "(EXISTS (SELECT 1 FROM class_learners cl WHERE cl.class_id = {p} AND cl.user_id = u.id) \
+                  OR EXISTS (SELECT 1 FROM class_teachers ct WHERE ct.class_id = {p} AND ct.user_id = u.id))"
+            ));
+        }
+        if let Some(status) = self.status {
+            let p = c.bind(Bound::Text(status.as_str().to_owned()));
+            c.and(format!("u.status = {p}"));
+        }
+        match self.mfa {
+            Some(true) => c.and(format!("{SECOND_FACTORS_ON} > 0")),
+            Some(false) => c.and(format!("{SECOND_FACTORS_ON} = 0")),
+            None => {}
+        }
+        c
+    }
+}
+
+/// One page of the users list (by last name, first name, id) and how many
+/// match in all: two queries, whatever the page's size.
+pub(super) async fn list_users(
+    db: &Db,
+    filter: &UserFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ListedUser>, i64), Internal> {
+    let mut conditions = filter.conditions();
+    let total: i64 = {
+        let sql = format!("SELECT COUNT(*) AS n FROM users u{}", conditions.sql());
+        conditions
+            .query(sql)
+            .fetch_one(db.pool())
+            .await?
+            .try_get("n")?
+    };
+    let where_sql = conditions.sql();
+    let limit_at = conditions.bind(Bound::Int(limit));
+    let offset_at = conditions.bind(Bound::Int(offset));
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS}, {SECOND_FACTORS_ON} AS second_factors FROM users u{where_sql} \
+         ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id LIMIT {limit_at} OFFSET {offset_at}"
+    );
+    let rows = conditions.query(sql).fetch_all(db.pool()).await?;
+    let users = rows
+        .iter()
+        .map(|row| {
+            Ok(ListedUser {
+                account: account_from_row(row)?,
+                mfa_on: row.try_get::<i64, _>("second_factors")? > 0,
+            })
+        })
+        .collect::<Result<_, Internal>>()?;
+    Ok((users, total))
+}
+
+/// A school's classes by name, as (id, name).
+pub(super) async fn class_names_of_school(
+    db: &Db,
+    school: &SchoolId,
+) -> Result<Vec<(ClassId, String)>, Internal> {
+    let rows =
+        sqlx::query("SELECT id, name FROM classes WHERE school_id = $1 ORDER BY LOWER(name), id")
+            .bind(school.as_str())
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                ClassId::from_stored(row.try_get("id")?),
+                row.try_get("name")?,
+            ))
+        })
+        .collect()
+}
+
+/// What one user's page shows beyond the account row.
+pub(super) struct UserFacts {
+    pub created_at: UnixTime,
+    pub authenticator_app: bool,
+    pub passkeys: i64,
+    /// Names of the user's custom roles, by name.
+    pub custom_roles: Vec<String>,
+    /// (class, name, teaching): the classes the user is enrolled in
+    /// (`false`) or teaches (`true`), by name.
+    pub classes: Vec<(ClassId, String, bool)>,
+}
+
+/// One user's creation time, second factors, custom roles and classes:
+/// three queries. `None` when there is no such user.
+pub(super) async fn user_facts(db: &Db, user: &UserId) -> Result<Option<UserFacts>, Internal> {
+    let Some(row) = sqlx::query(
+        "SELECT u.created_at, \
+           (SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS totp, \
+           (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkeys \
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(user.as_str())
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let custom_roles: Vec<String> = sqlx::query_scalar(
+        "SELECT r.name FROM user_custom_roles ur JOIN custom_roles r ON r.id = ur.role_id \
+         WHERE ur.user_id = $1 ORDER BY LOWER(r.name), r.id",
+    )
+    .bind(user.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    let class_rows = sqlx::query(
+        "SELECT c.id, c.name, 0 AS teaching FROM class_learners l JOIN classes c ON c.id = l.class_id \
+           WHERE l.user_id = $1 \
+         UNION ALL \
+         SELECT c.id, c.name, 1 AS teaching FROM class_teachers t JOIN classes c ON c.id = t.class_id \
+           WHERE t.user_id = $1 \
+         ORDER BY 2, 1",
+    )
+    .bind(user.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    let classes = class_rows
+        .iter()
+        .map(|r| {
+            Ok((
+                ClassId::from_stored(r.try_get("id")?),
+                r.try_get("name")?,
+                r.try_get::<i64, _>("teaching")? != 0,
+            ))
+        })
+        .collect::<Result<_, Internal>>()?;
+    Ok(Some(UserFacts {
+        created_at: UnixTime(row.try_get("created_at")?),
+        authenticator_app: row.try_get::<i64, _>("totp")? > 0,
+        passkeys: row.try_get("passkeys")?,
+        custom_roles,
+        classes,
+    }))
+}
+
+/// Accounts matching `condition` on `u` (bound to `$1`), in the order of
+/// the class lists (last name, first name, id): one query.
+async fn accounts_where(
+    db: &Db,
+    from_where: &str,
+    value: &str,
+    limit: i64,
+) -> Result<Vec<Account>, Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM {from_where} \
+         ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id LIMIT $2"
+    ));
+    let rows = sqlx::query(sql)
+        .bind(value)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(account_from_row).collect()
 }
 
 pub(super) async fn school_of_class(
@@ -83,33 +290,29 @@ pub(super) async fn school_of_class(
 
 /// The learners enrolled in a class, in the order of the class list (last
 /// name, first name): the class database and the whole-class reset.
-pub(crate) async fn learners_of_class(
-    db: &Db,
-    class: &ClassId,
-) -> Result<Vec<crate::accounts::Account>, Internal> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT u.id FROM class_learners l JOIN users u ON u.id = l.user_id WHERE l.class_id = $1 \
-         ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id",
+pub(crate) async fn learners_of_class(db: &Db, class: &ClassId) -> Result<Vec<Account>, Internal> {
+    accounts_where(
+        db,
+        "class_learners l JOIN users u ON u.id = l.user_id WHERE l.class_id = $1",
+        class.as_str(),
+        i64::MAX,
     )
-    .bind(class.as_str())
-    .fetch_all(db.pool())
-    .await?;
-    accounts_by_ids(db, ids).await
+    .await
 }
 
+/// Every learner of a school (up to `limit`) with the names of their
+/// classes: two queries.
 pub(super) async fn learners_of_school(
     db: &Db,
     school: &SchoolId,
     limit: i64,
-) -> Result<Vec<(crate::accounts::Account, Vec<String>)>, Internal> {
-    use sqlx::Row;
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE school_id = $1 AND role = 'learner' \
-         ORDER BY LOWER(last_name), LOWER(first_name), id LIMIT $2",
+) -> Result<Vec<(Account, Vec<String>)>, Internal> {
+    let accounts = accounts_where(
+        db,
+        "users u WHERE u.school_id = $1 AND u.role = 'learner'",
+        school.as_str(),
+        limit,
     )
-    .bind(school.as_str())
-    .bind(limit)
-    .fetch_all(db.pool())
     .await?;
     let mut classes_of: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
@@ -126,7 +329,6 @@ pub(super) async fn learners_of_school(
             .or_default()
             .push(row.try_get("name")?);
     }
-    let accounts = accounts_by_ids(db, ids).await?;
     Ok(accounts
         .into_iter()
         .map(|account| {

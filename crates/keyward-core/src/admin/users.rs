@@ -11,7 +11,7 @@ use crate::activation::CodeKind;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target, authorize};
 use crate::error::{Code, CodedError, Internal};
-use crate::types::{ClassId, EmailAddress, Role, SchoolId, UserId, Username};
+use crate::types::{ClassId, EmailAddress, Role, SchoolId, UnixTime, UserId, Username};
 
 const MAX_NAME_CHARS: usize = 80;
 
@@ -108,13 +108,46 @@ fn clean_name(name: &str, missing: &'static str) -> Result<String, CreateUserErr
     Ok(name.to_owned())
 }
 
-/// One user as staff see them, with the codes still waiting to be used
-/// (seed 002's **Show access codes**) when the viewer may show them.
+/// One user as staff see them: the account, its roles, classes and second
+/// factors, and the codes still waiting to be used (seed 002's **Show access
+/// codes**) when the viewer may show them.
 #[derive(Clone)]
 pub struct UserDetails {
     pub account: crate::accounts::Account,
+    pub created_at: UnixTime,
+    /// The names of the user's custom roles (R-ROLE-1), beside the built-in
+    /// `account.role`.
+    pub custom_roles: Vec<String>,
+    pub classes: Vec<UserClass>,
+    pub mfa: MfaSummary,
+    /// The viewer may manage this user (`users.manage` over them): disable,
+    /// enable, issue a new access code.
+    pub may_manage: bool,
     pub access_code: Option<String>,
     pub parent_access_code: Option<String>,
+}
+
+/// A class of a user's: one they are enrolled in or one they teach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserClass {
+    pub id: ClassId,
+    pub name: String,
+    /// Teaches it (else enrolled in it).
+    pub teaching: bool,
+}
+
+/// A user's second factors (R-MFA-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaSummary {
+    pub authenticator_app: bool,
+    pub passkeys: u32,
+}
+
+impl MfaSummary {
+    /// Two-step verification is on: an authenticator app or a passkey.
+    pub fn on(self) -> bool {
+        self.authenticator_app || self.passkeys > 0
+    }
 }
 
 impl std::fmt::Debug for UserDetails {
@@ -122,6 +155,11 @@ impl std::fmt::Debug for UserDetails {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserDetails")
             .field("account", &self.account)
+            .field("created_at", &self.created_at)
+            .field("custom_roles", &self.custom_roles)
+            .field("classes", &self.classes)
+            .field("mfa", &self.mfa)
+            .field("may_manage", &self.may_manage)
             .field("access_code", &crate::types::redacted(&self.access_code))
             .field(
                 "parent_access_code",
@@ -276,7 +314,11 @@ impl Keyward {
         let account = crate::accounts::find_account(&self.db, id)
             .await?
             .ok_or(Denied::Hidden)?;
-        let may_show_codes = authorize(actor, Action::ManageUser, Target::User(&target)).is_ok()
+        let facts = store::user_facts(&self.db, id)
+            .await?
+            .ok_or(Denied::Hidden)?;
+        let may_manage = authorize(actor, Action::ManageUser, Target::User(&target)).is_ok();
+        let may_show_codes = may_manage
             || authorize(actor, Action::ResetLearnerPassword, Target::User(&target)).is_ok();
         let (mut access_code, mut parent_access_code) = (None, None);
         if may_show_codes {
@@ -326,6 +368,18 @@ impl Keyward {
         }
         Ok(UserDetails {
             account,
+            created_at: facts.created_at,
+            custom_roles: facts.custom_roles,
+            classes: facts
+                .classes
+                .into_iter()
+                .map(|(id, name, teaching)| UserClass { id, name, teaching })
+                .collect(),
+            mfa: MfaSummary {
+                authenticator_app: facts.authenticator_app,
+                passkeys: u32::try_from(facts.passkeys).unwrap_or(u32::MAX),
+            },
+            may_manage,
             access_code,
             parent_access_code,
         })

@@ -79,6 +79,10 @@ pub mod action {
     pub const TOKEN_REFUSED: &str = "token.refused";
     /// The audit log was downloaded as CSV (`detail`: the filters).
     pub const AUDIT_EXPORT: &str = "audit.export";
+    /// An admin disabled an account: its sessions, links and codes ended.
+    pub const USER_DISABLE: &str = "user.disable";
+    /// An admin enabled a disabled account again.
+    pub const USER_ENABLE: &str = "user.enable";
 }
 
 /// One audit entry to record.

@@ -57,7 +57,7 @@ error_codes! {
     InvalidRequest = "invalid_request", BadInput;
     /// A value is longer than keyward accepts.
     InputTooLong = "input_too_long", BadInput;
-    /// A filter of a list (the audit log's person, action, dates, page) is malformed; `field` names it.
+    /// A filter or paging value of a list (users, the audit log) is not valid; `field` names it.
     InvalidFilter = "invalid_filter", BadInput;
     /// The request is larger than this address accepts.
     PayloadTooLarge = "payload_too_large", TooLarge;
@@ -178,6 +178,10 @@ error_codes! {
     InvalidTeacher = "invalid_teacher", BadInput;
     /// The new user's details are not valid.
     InvalidUser = "invalid_user", BadInput;
+    /// The account is disabled already.
+    AlreadyDisabled = "already_disabled", Conflict;
+    /// The account is not disabled, so there is nothing to enable.
+    NotDisabled = "not_disabled", Conflict;
     /// The learner has not activated their account yet.
     NotActivated = "not_activated", Conflict;
     /// The learner's password cannot be shown (`password_status` says why).

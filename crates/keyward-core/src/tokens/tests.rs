@@ -257,8 +257,12 @@ async fn a_platform_admins_token_for_one_school_lists_only_that_school() {
         .await
         .unwrap();
     let query = crate::admin::UserQuery::default();
-    let found = kw.find_users(&ctx, &through, &query).await.unwrap();
-    assert!(found.iter().all(|a| a.school_id.as_ref() == Some(&school)));
+    let found = kw.find_users(&ctx, &through, &query).await.unwrap().users;
+    assert!(
+        found
+            .iter()
+            .all(|a| a.account.school_id.as_ref() == Some(&school))
+    );
     assert!(!found.is_empty());
     let elsewhere = crate::admin::UserQuery {
         school: Some(other.id),

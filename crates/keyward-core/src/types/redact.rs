@@ -91,6 +91,14 @@ mod tests {
             "{:?}",
             UserDetails {
                 account: account(),
+                created_at: UnixTime(0),
+                custom_roles: Vec::new(),
+                classes: Vec::new(),
+                mfa: crate::admin::MfaSummary {
+                    authenticator_app: false,
+                    passkeys: 0,
+                },
+                may_manage: true,
                 access_code: Some(SECRET.into()),
                 parent_access_code: Some(SECRET.into()),
             }

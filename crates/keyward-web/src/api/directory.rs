@@ -1,35 +1,56 @@
-//! `GET /api/v1/users` (list and search), `GET /api/v1/classes/{id}/learners`
+//! `GET /api/v1/users` (list, search, filter, page), `GET /api/v1/classes/{id}/learners`
 //! (class database) and `GET /api/v1/schools/{id}/learners` (student database).
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 
-use keyward_core::admin::UserQuery;
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use keyward_core::types::{ClassId, SchoolId};
 
 use super::ErrorBody;
-use super::users::UserBody;
+use super::users::{AccountStatusName, MfaFilter, RoleName, UserBody};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, path_id};
-use crate::shared::query::query_param;
+use crate::shared::user_query::parse_user_query;
 use crate::signed_in::ApiActor;
 use crate::state::AppState;
 
-/// List and search the users in your scope (`users.view`).
+/// One page of the users list.
+#[derive(Serialize, ToSchema)]
+pub struct UserListBody {
+    /// This page's people, by last name then first name.
+    pub users: Vec<UserBody>,
+    /// How many people match in all.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// List, search and filter the users in your scope (`users.view`), a page
+/// at a time.
 #[utoipa::path(
     get,
     operation_id = "list_users",
     path = "/users",
     tag = "users",
     params(
-        ("q" = Option<String>, Query, description = "Part of a username or name"),
-        ("school_id" = Option<String>, Query, description = "Platform admins: which school")
+        ("q" = Option<String>, Query, description = "Part of a name, username or email address (case-insensitive; at most 64 characters are used)"),
+        ("role" = Option<RoleName>, Query, description = "Only people of this built-in role"),
+        ("class_id" = Option<String>, Query, description = "Only learners enrolled in, and teachers teaching, this class of the school"),
+        ("status" = Option<AccountStatusName>, Query, description = "Only accounts in this status"),
+        ("mfa" = inline(Option<MfaFilter>), Query, description = "`on`: an authenticator app or a passkey; `off`: neither"),
+        ("school_id" = Option<String>, Query, description = "Platform admins: which school (default: every school)"),
+        ("page" = Option<u32>, Query, description = "From 1 (default 1); past the last page the list is empty"),
+        ("per_page" = Option<u32>, Query, description = "1 to 200 (default 50)")
     ),
     responses(
-        (status = 200, description = "At most 200 people", body = Vec<UserBody>),
+        (status = 200, description = "One page and the number of matches", body = UserListBody),
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found` (school_id is not a school in your scope)", body = ErrorBody),
+        (status = 422, description = "`invalid_filter`, with the refused parameter's name in \"field\"", body = ErrorBody),
     ),
     security(("session_cookie" = []), ("bearer_token" = []))
 )]
@@ -38,25 +59,19 @@ pub async fn list(
     client: Client,
     ApiActor(actor): ApiActor,
     RawQuery(query): RawQuery,
-) -> Result<Json<Vec<UserBody>>, AppError> {
-    let school_text = query_param(query.as_deref(), "school_id");
-    let school = if school_text.is_empty() {
-        None
-    } else {
-        Some(SchoolId::parse(&school_text).ok_or_else(AppError::not_found)?)
-    };
-    let query = UserQuery {
-        text: query_param(query.as_deref(), "q"),
-        school,
-    };
-    let users = state
+) -> Result<Json<UserListBody>, AppError> {
+    let query = parse_user_query(query.as_deref()).map_err(coded)?;
+    let page = state
         .kw
         .find_users(&state.ctx(&client), &actor, &query)
         .await
         .map_err(coded)?;
-    Ok(Json(
-        users.iter().map(|a| UserBody::of(a, None, None)).collect(),
-    ))
+    Ok(Json(UserListBody {
+        users: page.users.iter().map(UserBody::listed).collect(),
+        total: page.total,
+        page: page.paging.number(),
+        per_page: page.paging.size(),
+    }))
 }
 
 /// The learners of a class (its teachers, the lead teacher).

@@ -19,6 +19,7 @@ mod recovery;
 mod roster;
 mod session;
 mod tokens;
+mod user_status;
 mod users;
 
 use axum::Json;
@@ -146,6 +147,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::create_role))
             .routes(routes!(users::grant_role))
             .routes(routes!(users::reissue_code))
+            .routes(routes!(user_status::disable))
+            .routes(routes!(user_status::enable))
             .routes(routes!(join::join))
             .routes(routes!(learners::reset, learners::reveal))
             .routes(routes!(class_reset::reset))

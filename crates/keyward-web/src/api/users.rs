@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::activation::ActivationInput;
-use keyward_core::admin::{CreateUserError, CustomRole, NewPendingUser};
+use keyward_core::admin::{CreateUserError, CustomRole, ListedUser, NewPendingUser, UserDetails};
 use keyward_core::authz::Permission;
 use keyward_core::types::{ClassId, Password, SchoolId, TypedCode, UserId};
 
@@ -43,6 +43,16 @@ pub enum AccountStatusName {
     Pending,
     Active,
     Disabled,
+}
+
+/// The users list's two-step verification filter.
+// Names `MfaFilter` in the document only: the parser reads the text.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the document only
+pub enum MfaFilter {
+    On,
+    Off,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -87,6 +97,40 @@ pub struct UserBody {
     /// Shown to those who may manage this user, while unused.
     pub access_code: Option<String>,
     pub parent_access_code: Option<String>,
+    /// Unix seconds; `null` when the person never signed in.
+    pub last_sign_in_at: Option<i64>,
+    /// Two-step verification on (an authenticator app or a passkey): in the
+    /// users list and on one user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_on: Option<bool>,
+    /// One user only: when the account was made (Unix seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    /// One user only: the names of their custom roles (beside `role`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_roles: Option<Vec<String>>,
+    /// One user only: the classes they are enrolled in or teach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<UserClassBody>>,
+    /// One user only: their second factors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<MfaBody>,
+}
+
+/// A class of a user's.
+#[derive(Serialize, ToSchema)]
+pub struct UserClassBody {
+    pub id: String,
+    pub name: String,
+    /// `teaching` or `enrolled`.
+    pub membership: &'static str,
+}
+
+/// A user's second factors.
+#[derive(Serialize, ToSchema)]
+pub struct MfaBody {
+    pub authenticator_app: bool,
+    pub passkeys: u32,
 }
 
 impl UserBody {
@@ -107,6 +151,48 @@ impl UserBody {
             email: account.email.as_ref().map(|e| e.as_str().to_owned()),
             access_code,
             parent_access_code,
+            last_sign_in_at: account.last_sign_in_at.map(|t| t.secs()),
+            mfa_on: None,
+            created_at: None,
+            custom_roles: None,
+            classes: None,
+            mfa: None,
+        }
+    }
+
+    /// A person of the users list.
+    pub(crate) fn listed(user: &ListedUser) -> UserBody {
+        UserBody {
+            mfa_on: Some(user.mfa_on),
+            ..UserBody::of(&user.account, None, None)
+        }
+    }
+
+    /// One user, with everything their page shows.
+    pub(crate) fn details(details: UserDetails) -> UserBody {
+        let classes = details
+            .classes
+            .into_iter()
+            .map(|c| UserClassBody {
+                id: c.id.to_string(),
+                name: c.name,
+                membership: if c.teaching { "teaching" } else { "enrolled" },
+            })
+            .collect();
+        UserBody {
+            mfa_on: Some(details.mfa.on()),
+            created_at: Some(details.created_at.secs()),
+            custom_roles: Some(details.custom_roles),
+            classes: Some(classes),
+            mfa: Some(MfaBody {
+                authenticator_app: details.mfa.authenticator_app,
+                passkeys: details.mfa.passkeys,
+            }),
+            ..UserBody::of(
+                &details.account,
+                details.access_code,
+                details.parent_access_code,
+            )
         }
     }
 }
@@ -194,7 +280,8 @@ impl NewUser {
     }
 }
 
-/// Show one user in your scope.
+/// Show one user in your scope: roles, classes, status, last sign-in,
+/// second factors, and the pending codes to those who may manage them.
 #[utoipa::path(
     get,
     operation_id = "show_user",
@@ -220,11 +307,7 @@ pub async fn show(
         .show_user(&state.ctx(&client), &actor, &id)
         .await
         .map_err(coded)?;
-    Ok(Json(UserBody::of(
-        &details.account,
-        details.access_code,
-        details.parent_access_code,
-    )))
+    Ok(Json(UserBody::details(details)))
 }
 
 /// **Use a code**: choose a username and password with an access code or a

@@ -23,6 +23,8 @@ mod roster;
 mod school;
 mod second_step;
 mod signin;
+mod user_status;
+mod users_list;
 
 use askama::Template;
 use axum::Router;
@@ -278,10 +280,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit::show))
         .route("/audit.csv", get(audit::csv))
-        .route("/users", get(people::list))
+        .route("/users", get(users_list::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))
         .route("/users/{id}/access-code", post(people::reissue_code))
+        .route(
+            "/users/{id}/disable",
+            get(user_status::confirm_disable).post(user_status::disable),
+        )
+        .route("/users/{id}/enable", post(user_status::enable))
         .route("/account", get(account::overview))
         .route(
             "/account/password",

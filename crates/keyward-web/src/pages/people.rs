@@ -1,5 +1,7 @@
-//! The users list (R-ADM-1), **Add a person** (R-CODE-1: a pending account
-//! with its access code), and one person's page with **Show access codes**.
+//! **Add a person** (R-CODE-1: a pending account with its access code), and
+//! one person's page (R-ADM-1): roles, classes, status, last sign-in,
+//! two-step verification, **Show access codes**, and an Actions section
+//! (the list itself is `users_list`; disabling and enabling, `user_status`).
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -9,13 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::accounts::{Account, AccountStatus};
-use keyward_core::admin::{
-    CreateUserError, DirectoryError, NewPendingUser, UserDetails, UserQuery,
-};
+use keyward_core::admin::{CreateUserError, NewPendingUser, UserDetails};
 use keyward_core::authz::{Action, Actor, Permission, Target, authorize};
 use keyward_core::schools::{Class, School};
 use keyward_core::types::Role;
-use keyward_core::types::{ClassId, SchoolId, UserId};
+use keyward_core::types::{ClassId, SchoolId, UnixTime, UserId};
 
 use super::{Nav, render};
 use crate::error::{AppError, coded};
@@ -28,7 +28,6 @@ pub(super) struct Row {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) username: String,
-    pub(super) role: &'static str,
     pub(super) status: &'static str,
 }
 
@@ -39,7 +38,6 @@ impl Row {
             // Never empty: a row's link must always have a name.
             name: account.display_name(),
             username: shown_username(account),
-            role: account.role.label(),
             status: status_label(account.status),
         }
     }
@@ -59,15 +57,6 @@ pub(super) fn status_label(status: AccountStatus) -> &'static str {
         AccountStatus::Active => "Active",
         AccountStatus::Disabled => "Disabled",
     }
-}
-
-#[derive(Template)]
-#[template(path = "users_list.html")]
-struct ListPage {
-    nav: Option<Nav>,
-    q: String,
-    may_add: bool,
-    rows: Vec<Row>,
 }
 
 #[derive(Template)]
@@ -110,49 +99,45 @@ struct ShowPage {
     csrf_token: String,
     may_reissue: bool,
     may_reset: bool,
+    /// **Disable account** (to its confirm page) or **Enable account**.
+    may_disable: bool,
+    may_enable: bool,
     name: String,
     username: String,
     role: &'static str,
+    custom_roles: Vec<String>,
+    /// (class name, "Teaches" or "Enrolled").
+    classes: Vec<(String, &'static str)>,
     status: &'static str,
     email: String,
+    last_sign_in: String,
+    created: String,
+    authenticator_app: &'static str,
+    passkeys: u32,
     access_code: Option<String>,
     parent_access_code: Option<String>,
     open_codes: bool,
     notice: Option<&'static str>,
 }
 
-fn denied_page(err: impl keyward_core::error::CodedError + std::fmt::Debug) -> AppError {
-    AppError::from_coded(&err)
+/// A moment as one user's page shows it: `2026-09-07 08:00 UTC`.
+fn moment(at: UnixTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at.secs())
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_default()
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    client: Client,
-    SignedIn { visitor, actor, .. }: SignedIn<return_to::Users>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, AppError> {
-    let q = query_param(query.as_deref(), "q");
-    let query = UserQuery {
-        text: q.clone(),
-        school: None,
-    };
-    let accounts = match state
-        .kw
-        .find_users(&state.ctx(&client), &actor, &query)
-        .await
-    {
-        Ok(accounts) => accounts,
-        Err(DirectoryError::Internal(internal)) => return Err(AppError::internal(&internal)),
-        Err(err) => return Err(denied_page(err)),
-    };
-    let may_add = actor.permissions().contains(Permission::UsersManage);
-    let page = ListPage {
-        nav: Nav::of(&visitor),
-        q: q.chars().take(64).collect(),
-        may_add,
-        rows: accounts.iter().map(Row::of).collect(),
-    };
-    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+fn denied_page(err: impl keyward_core::error::CodedError + std::fmt::Debug) -> AppError {
+    AppError::from_coded(&err)
 }
 
 /// The roles an actor may give: those holding no more than they hold, the
@@ -309,24 +294,29 @@ pub async fn show(
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
-/// What the person's page was reached after: adding them, or a new code.
+/// What the person's page was reached after: adding them, a new code, or
+/// disabling or enabling the account.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shown {
     Added,
     Reissued,
+    Disabled,
+    Enabled,
     Plain,
 }
 
 impl Shown {
-    /// From `?added=1` or `?reissued=1`.
+    /// From `?added=1`, `?reissued=1`, `?disabled=1` or `?enabled=1`.
     fn of_query(query: Option<&str>) -> Shown {
-        if query_param(query, "added") == "1" {
-            Shown::Added
-        } else if query_param(query, "reissued") == "1" {
-            Shown::Reissued
-        } else {
-            Shown::Plain
-        }
+        [
+            ("added", Shown::Added),
+            ("reissued", Shown::Reissued),
+            ("disabled", Shown::Disabled),
+            ("enabled", Shown::Enabled),
+        ]
+        .into_iter()
+        .find(|(key, _)| query_param(query, key) == "1")
+        .map_or(Shown::Plain, |(_, shown)| shown)
     }
 
     fn notice(self) -> Option<&'static str> {
@@ -335,8 +325,17 @@ impl Shown {
                 "Added. Give them the access code: with it they choose their own username and password.",
             ),
             Shown::Reissued => Some("A new access code was issued; the old one no longer works."),
+            Shown::Disabled => Some(
+                "The account is disabled. They were signed out everywhere, and their reset links and codes no longer work.",
+            ),
+            Shown::Enabled => Some("The account is enabled again."),
             Shown::Plain => None,
         }
+    }
+
+    /// The codes are opened when the page was reached to show them.
+    fn opens_codes(self) -> bool {
+        matches!(self, Shown::Added | Shown::Reissued)
     }
 }
 
@@ -344,6 +343,7 @@ impl ShowPage {
     fn new(visitor: &Visitor, actor: &Actor, details: UserDetails, shown: Shown) -> ShowPage {
         let account = &details.account;
         let permissions = actor.permissions();
+        let disabled = account.status == AccountStatus::Disabled;
         ShowPage {
             nav: Nav::of(visitor),
             back: if permissions.contains(Permission::UsersView) {
@@ -358,18 +358,41 @@ impl ShowPage {
             may_reset: account.status == AccountStatus::Active
                 && account.role == Role::Learner
                 && permissions.contains(Permission::LearnersResetPassword),
+            may_disable: details.may_manage && !disabled,
+            may_enable: details.may_manage && disabled,
             name: account.display_name(),
             username: shown_username(account),
             role: account.role.label(),
+            custom_roles: details.custom_roles.clone(),
+            classes: details
+                .classes
+                .iter()
+                .map(|c| {
+                    (
+                        c.name.clone(),
+                        if c.teaching { "Teaches" } else { "Enrolled" },
+                    )
+                })
+                .collect(),
             status: status_label(account.status),
             email: account
                 .email
                 .as_ref()
                 .map(|e| e.as_str().to_owned())
                 .unwrap_or_else(|| "none".into()),
+            last_sign_in: account
+                .last_sign_in_at
+                .map_or_else(|| "Never".into(), moment),
+            created: moment(details.created_at),
+            authenticator_app: if details.mfa.authenticator_app {
+                "On"
+            } else {
+                "Off"
+            },
+            passkeys: details.mfa.passkeys,
             access_code: details.access_code,
             parent_access_code: details.parent_access_code,
-            open_codes: shown != Shown::Plain,
+            open_codes: shown.opens_codes(),
             notice: shown.notice(),
         }
     }

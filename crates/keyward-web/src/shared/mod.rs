@@ -5,3 +5,4 @@
 pub mod download;
 pub mod limits;
 pub mod query;
+pub mod user_query;

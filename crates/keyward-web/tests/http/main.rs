@@ -31,3 +31,4 @@ mod sessions;
 mod socket;
 mod throttling;
 mod tokens;
+mod users;

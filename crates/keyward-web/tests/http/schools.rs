@@ -257,8 +257,7 @@ async fn the_users_list_is_searched_in_scope() {
         .send(call("GET", "/api/v1/users?q=AMY", &lead, None))
         .await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.text());
-    let names: Vec<String> = found
-        .json()
+    let names: Vec<String> = found.json()["users"]
         .as_array()
         .unwrap()
         .iter()
@@ -270,16 +269,21 @@ async fn the_users_list_is_searched_in_scope() {
         .await
         .json();
     assert_eq!(
-        everyone.as_array().unwrap().len(),
+        everyone["users"].as_array().unwrap().len(),
         6,
         "the school's six people, not the platform admin"
+    );
+    assert_eq!(everyone["total"], 6);
+    assert_eq!(
+        (everyone["page"].clone(), everyone["per_page"].clone()),
+        (json!(1), json!(50))
     );
     let wildcard = app
         .send(call("GET", "/api/v1/users?q=%25", &lead, None))
         .await
         .json();
     assert!(
-        wildcard.as_array().unwrap().is_empty(),
+        wildcard["users"].as_array().unwrap().is_empty(),
         "a % matches only a %"
     );
     for who in ["demo.teacher", "demo.amy", "demo.parent"] {

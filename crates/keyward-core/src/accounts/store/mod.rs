@@ -16,7 +16,8 @@ use crate::store::Db;
 use crate::types::Role;
 use crate::types::{EmailAddress, SchoolId, UnixTime, UserId, Username};
 
-const ACCOUNT_COLUMNS: &str = "u.id, u.school_id, u.role, u.username, u.email, u.first_name, \
+/// The columns `account_from_row` reads, of `users u`.
+pub(crate) const ACCOUNT_COLUMNS: &str = "u.id, u.school_id, u.role, u.username, u.email, u.first_name, \
      u.last_name, u.status, u.last_sign_in_at, u.password_hash";
 
 pub(super) struct Credentials {
@@ -36,10 +37,11 @@ pub(super) struct FoundSession {
 
 /// Counts the second factors the account `u` has on (the two-step module's
 /// tables, read here).
-pub(super) const SECOND_FACTORS_ON: &str = "((SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
+pub(crate) const SECOND_FACTORS_ON: &str = "((SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
       + (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id))";
 
-fn account_from_row(row: &AnyRow) -> Result<Account, Internal> {
+/// An account from a row holding [`ACCOUNT_COLUMNS`].
+pub(crate) fn account_from_row(row: &AnyRow) -> Result<Account, Internal> {
     let role: String = row.try_get("role")?;
     let status: String = row.try_get("status")?;
     Ok(Account {
@@ -721,4 +723,39 @@ pub(crate) async fn forget_sealed_passwords_of_school(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Disables an account unless it is disabled already; says whether it did.
+/// The conditional UPDATE decides between parallel requests: one disables.
+pub(crate) async fn disable_user(
+    conn: &mut AnyConnection,
+    user: &UserId,
+) -> Result<bool, Internal> {
+    let done =
+        sqlx::query("UPDATE users SET status = 'disabled' WHERE id = $1 AND status <> 'disabled'")
+            .bind(user.as_str())
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Enables a disabled account: `active` when it has a password, else
+/// `pending` (its owner needs a new access code). `None` when the account
+/// was not disabled.
+pub(crate) async fn enable_user(
+    conn: &mut AnyConnection,
+    user: &UserId,
+) -> Result<Option<AccountStatus>, Internal> {
+    let status: Option<String> = sqlx::query_scalar(
+        "UPDATE users SET status = CASE WHEN password_hash IS NULL THEN 'pending' ELSE 'active' END \
+         WHERE id = $1 AND status = 'disabled' RETURNING status",
+    )
+    .bind(user.as_str())
+    .fetch_optional(conn)
+    .await?;
+    status
+        .map(|s| {
+            AccountStatus::parse(&s).ok_or_else(|| Internal::new(format!("unknown status {s:?}")))
+        })
+        .transpose()
 }

@@ -25,6 +25,8 @@ pub mod ended {
     pub const NO_EMAIL: &str = "no_email";
     pub const INELIGIBLE: &str = "ineligible";
     pub const NOT_ME: &str = "not_me";
+    /// An admin disabled the account.
+    pub const ACCOUNT_DISABLED: &str = "account_disabled";
     /// Over the per-address or per-account limit: no email, but the row
     /// exists, so the code page answers as it does for any other request.
     pub const THROTTLED: &str = "throttled";
