@@ -1,13 +1,19 @@
 //! Administration of accounts: the first platform admin (`keyward admin
-//! create`) and creating pending users with access codes; user lists, admin
-//! resets, temporary passwords and MFA resets join later.
+//! create`), creating pending users with access codes, the users list, and
+//! administrators' resets of other people's credentials (`resets`: reset
+//! link, temporary password, MFA reset).
 
 mod directory;
+mod resets;
 mod roles;
 pub(crate) mod store;
 mod users;
 
 pub use directory::{DirectoryError, MAX_RESULTS, UserQuery};
+pub use resets::{
+    AdminResetError, ENABLE_MFA_AT, MfaRemoved, Offer, ResetLinkSent, ResetTarget,
+    TemporaryPassword,
+};
 pub use roles::CustomRole;
 
 pub(crate) use store::learners_of_class;
