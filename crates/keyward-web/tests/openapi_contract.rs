@@ -204,6 +204,17 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
         "reissue_access_code",
     ),
     ("post", "/api/v1/users/{id}/roles", "grant_role"),
+    (
+        "post",
+        "/api/v1/users/{id}/password-reset",
+        "send_password_reset",
+    ),
+    (
+        "post",
+        "/api/v1/users/{id}/temporary-password",
+        "set_temporary_password",
+    ),
+    ("post", "/api/v1/users/{id}/mfa-reset", "reset_user_mfa"),
 ];
 
 #[test]

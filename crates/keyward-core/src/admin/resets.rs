@@ -167,6 +167,19 @@ pub struct ResetTarget {
     pub temporary_password_ttl: Duration,
 }
 
+impl ResetTarget {
+    /// Why no reset link can go to this person now (the confirm page says
+    /// so before the button; sending decides again under the row's lock).
+    pub fn link_blocked(&self) -> Option<AdminResetError> {
+        link_refusal(&self.account).err()
+    }
+
+    /// Why this person cannot be given a temporary password now.
+    pub fn temporary_blocked(&self) -> Option<AdminResetError> {
+        temporary_refusal(&self.account).err()
+    }
+}
+
 fn entry<'a>(
     ctx: &'a Ctx<'_>,
     actor: &'a Actor,

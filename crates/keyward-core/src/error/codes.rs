@@ -190,7 +190,7 @@ error_codes! {
     // Administrators acting on other people's accounts.
     /// Turn on two-step verification on your own account first (`enable_at` says where).
     MfaRequired = "mfa_required", Forbidden;
-    /// The person has never signed in, so no reset link can be sent; give them an access code instead.
+    /// The person has never signed in, so no reset link can be sent; `offer` says what to give them instead (`access_code` or `temporary_password`).
     NeverSignedIn = "never_signed_in", Conflict;
     /// The account has no email address to send a link to.
     NoEmailAddress = "no_email_address", Conflict;

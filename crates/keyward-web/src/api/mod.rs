@@ -17,6 +17,7 @@ mod policy;
 mod recovery;
 mod roster;
 mod session;
+mod user_admin;
 mod users;
 
 use axum::Json;
@@ -131,6 +132,9 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::create_role))
             .routes(routes!(users::grant_role))
             .routes(routes!(users::reissue_code))
+            .routes(routes!(user_admin::password_reset))
+            .routes(routes!(user_admin::temporary_password))
+            .routes(routes!(user_admin::mfa_reset))
             .routes(routes!(join::join))
             .routes(routes!(learners::reset, learners::reveal))
             .routes(routes!(class_reset::reset))

@@ -36,6 +36,9 @@ struct PasswordPage {
     hints: Vec<Hint>,
     errors: Vec<String>,
     notice: Option<&'static str>,
+    /// Signed in with a temporary password from an administrator (R-ADM-3):
+    /// the page says why everything else waits.
+    must_change: bool,
 }
 
 pub async fn well_known_change_password() -> Redirect {
@@ -65,6 +68,7 @@ async fn password_page(
     session: &CurrentSession,
     errors: Vec<String>,
     notice: Option<&'static str>,
+    must_change: bool,
 ) -> Result<PasswordPage, AppError> {
     let account = &session.account;
     let policy = state
@@ -78,6 +82,7 @@ async fn password_page(
         hints: policy.hints(),
         errors,
         notice,
+        must_change,
     })
 }
 
@@ -87,7 +92,8 @@ pub async fn password_form(
         visitor, session, ..
     }: SignedIn<return_to::AccountPassword>,
 ) -> Result<Response, AppError> {
-    let page = password_page(&state, &visitor, &session, Vec::new(), None).await?;
+    let must_change = session.password_change_due;
+    let page = password_page(&state, &visitor, &session, Vec::new(), None, must_change).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -142,8 +148,10 @@ pub async fn submit_password(
             &form.confirm_password.into(),
         )
         .await;
+    let must_change = session.password_change_due && outcome.is_err();
     let told = told(outcome)?;
-    let page = password_page(&state, &visitor, &session, told.errors, told.notice).await?;
+    let page =
+        password_page(&state, &visitor, &session, told.errors, told.notice, must_change).await?;
     let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(&state, response))
 }

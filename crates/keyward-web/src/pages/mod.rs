@@ -21,6 +21,7 @@ mod roster;
 mod school;
 mod second_step;
 mod signin;
+mod user_admin;
 
 use askama::Template;
 use axum::Router;
@@ -268,6 +269,18 @@ pub fn routes() -> Router<AppState> {
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))
         .route("/users/{id}/access-code", post(people::reissue_code))
+        .route(
+            "/users/{id}/password-reset",
+            get(user_admin::confirm_reset_link).post(user_admin::send_reset_link),
+        )
+        .route(
+            "/users/{id}/temporary-password",
+            get(user_admin::confirm_temporary_password).post(user_admin::set_temporary_password),
+        )
+        .route(
+            "/users/{id}/mfa-reset",
+            get(user_admin::confirm_mfa_reset).post(user_admin::reset_mfa),
+        )
         .route("/account", get(account::overview))
         .route(
             "/account/password",

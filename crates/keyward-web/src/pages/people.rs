@@ -119,6 +119,8 @@ struct ShowPage {
     parent_access_code: Option<String>,
     open_codes: bool,
     notice: Option<&'static str>,
+    /// **Reset Password** and the other administrator actions (`user_admin`).
+    admin_actions: super::user_admin::Actions,
 }
 
 fn denied_page(err: impl keyward_core::error::CodedError + std::fmt::Debug) -> AppError {
@@ -371,6 +373,7 @@ impl ShowPage {
             parent_access_code: details.parent_access_code,
             open_codes: shown != Shown::Plain,
             notice: shown.notice(),
+            admin_actions: super::user_admin::Actions::of(actor, account),
         }
     }
 }
