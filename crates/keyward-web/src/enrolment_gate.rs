@@ -191,7 +191,10 @@ mod tests {
             (Method::POST, "/signout"),
             (Method::GET, "/static/app.css"),
         ] {
-            assert!(open_while_changing_password(&method, path), "{method} {path}");
+            assert!(
+                open_while_changing_password(&method, path),
+                "{method} {path}"
+            );
         }
         for (method, path) in [
             (Method::GET, "/home"),
@@ -203,7 +206,10 @@ mod tests {
             (Method::POST, "/api/v1/me/mfa/totp"),
             (Method::GET, "/api/v1/me/sessions"),
         ] {
-            assert!(!open_while_changing_password(&method, path), "{method} {path}");
+            assert!(
+                !open_while_changing_password(&method, path),
+                "{method} {path}"
+            );
         }
     }
 }

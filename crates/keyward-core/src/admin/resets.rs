@@ -59,7 +59,9 @@ pub enum AdminResetError {
         match .0 { Offer::AccessCode => "Give them a new access code instead.", Offer::TemporaryPassword => "Set a temporary password instead." }
     )]
     NeverSignedIn(Offer),
-    #[error("This person has no email address, so keyward cannot send them a link. Set a temporary password instead.")]
+    #[error(
+        "This person has no email address, so keyward cannot send them a link. Set a temporary password instead."
+    )]
     NoEmail,
     #[error("This account is disabled. Enable it first.")]
     NotActive,
@@ -236,7 +238,14 @@ impl Keyward {
             .ok_or(Denied::Hidden)?;
         if !actor.is_operator() && !self.second_factors_of(&actor.user_id).await?.any() {
             let err = AdminResetError::MfaRequired;
-            let audited = entry(ctx, actor, audit_as, &account, "refused", Some(reason(&err)));
+            let audited = entry(
+                ctx,
+                actor,
+                audit_as,
+                &account,
+                "refused",
+                Some(reason(&err)),
+            );
             audit::insert(self.db.pool(), &audited).await?;
             return Err(err);
         }

@@ -328,7 +328,11 @@ fn a_custom_role_cannot_touch_someone_holding_more() {
 fn nobody_resets_or_manages_themselves_through_the_admin_actions() {
     let w = world();
     let (_, lead) = w.actors.iter().find(|(n, _)| *n == "lead_teacher").unwrap();
-    let (_, admin) = w.actors.iter().find(|(n, _)| *n == "platform_admin").unwrap();
+    let (_, admin) = w
+        .actors
+        .iter()
+        .find(|(n, _)| *n == "platform_admin")
+        .unwrap();
     for actor in [lead, admin] {
         let me = UserTarget {
             id: actor.user_id.clone(),

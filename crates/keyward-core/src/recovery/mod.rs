@@ -451,9 +451,14 @@ impl Keyward {
         let settings = &self.settings.recovery;
         let hour_ago = ctx.now.minus(std::time::Duration::from_secs(3600));
         // The same per-account lock and count as `request_recovery`.
-        throttle::serialize_on(&mut *tx, &format!("recovery:account:{}", account.id), ctx.now)
-            .await?;
-        let sent_lately = requests::count_mailed_requests_for(&mut *tx, &account.id, hour_ago).await?;
+        throttle::serialize_on(
+            &mut *tx,
+            &format!("recovery:account:{}", account.id),
+            ctx.now,
+        )
+        .await?;
+        let sent_lately =
+            requests::count_mailed_requests_for(&mut *tx, &account.id, hour_ago).await?;
         if sent_lately >= i64::from(settings.max_links_per_account_per_hour) {
             return Ok(false);
         }
@@ -464,7 +469,9 @@ impl Keyward {
         let handle = Token::generate(ctx.rng)?;
         let subject_key = {
             use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(format!("admin\0{}", account.id).as_bytes()))
+            hex::encode(sha2::Sha256::digest(
+                format!("admin\0{}", account.id).as_bytes(),
+            ))
         };
         let asked = requests::Asked {
             handle: &handle,

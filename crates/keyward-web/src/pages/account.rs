@@ -150,8 +150,15 @@ pub async fn submit_password(
         .await;
     let must_change = session.password_change_due && outcome.is_err();
     let told = told(outcome)?;
-    let page =
-        password_page(&state, &visitor, &session, told.errors, told.notice, must_change).await?;
+    let page = password_page(
+        &state,
+        &visitor,
+        &session,
+        told.errors,
+        told.notice,
+        must_change,
+    )
+    .await?;
     let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(&state, response))
 }

@@ -74,7 +74,10 @@ impl Task {
         match self {
             Task::ResetLink => format!(
                 "Send a password reset link to {}? It works for {}.",
-                target.email_masked.as_deref().unwrap_or("their email address"),
+                target
+                    .email_masked
+                    .as_deref()
+                    .unwrap_or("their email address"),
                 words(target.link_ttl)
             ),
             Task::Temporary => format!(
@@ -173,7 +176,9 @@ fn refused(
     err: AdminResetError,
 ) -> Result<Response, AppError> {
     match &err {
-        AdminResetError::Denied(_) | AdminResetError::Internal(_) | AdminResetError::Busy { .. } => {
+        AdminResetError::Denied(_)
+        | AdminResetError::Internal(_)
+        | AdminResetError::Busy { .. } => {
             return Err(AppError::from_coded(&err));
         }
         _ => {}
@@ -204,7 +209,10 @@ async fn confirm(
     let SignedIn { visitor, actor, .. } = signed_in;
     let id = path_id(path, UserId::parse)?;
     let ctx = state.ctx(client);
-    let found = state.kw.reset_target(&ctx, &actor, &id, task.action()).await;
+    let found = state
+        .kw
+        .reset_target(&ctx, &actor, &id, task.action())
+        .await;
     let target = match found {
         Ok(target) => target,
         Err(err) => return refused(state, &visitor, &id, task, err),
@@ -259,7 +267,14 @@ pub struct ConfirmForm {
 
 csrf_forms!(ConfirmForm);
 
-fn done(state: &AppState, visitor: &Visitor, id: &UserId, task: Task, message: String, password: Option<String>) -> Response {
+fn done(
+    state: &AppState,
+    visitor: &Visitor,
+    id: &UserId,
+    task: Task,
+    message: String,
+    password: Option<String>,
+) -> Response {
     let page = DonePage {
         nav: Nav::of(visitor),
         id: id.to_string(),

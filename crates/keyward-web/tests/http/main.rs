@@ -29,3 +29,4 @@ mod schools;
 mod sessions;
 mod socket;
 mod throttling;
+mod user_admin;

@@ -250,7 +250,10 @@ async fn twenty_parallel_resets_send_at_most_the_hourly_limit_and_leave_one_link
     for answer in &answers {
         if let Err(err) = answer {
             assert!(
-                matches!(err.code(), Code::TooManyRequests | Code::DatabaseUnavailable),
+                matches!(
+                    err.code(),
+                    Code::TooManyRequests | Code::DatabaseUnavailable
+                ),
                 "{err:?}"
             );
         }
@@ -284,7 +287,10 @@ async fn a_temporary_password_holds_the_session_until_replaced_and_then_expires(
         .set_temporary_password(&at(&rng, 10), &lead, &teacher.id)
         .await
         .unwrap();
-    assert_eq!(temporary.expires_at.secs(), MONDAY_MORNING.secs() + 10 + 86_400);
+    assert_eq!(
+        temporary.expires_at.secs(),
+        MONDAY_MORNING.secs() + 10 + 86_400
+    );
     assert!(!format!("{temporary:?}").contains(temporary.password.expose()));
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(teacher.id.as_str())
@@ -341,7 +347,11 @@ async fn a_temporary_password_holds_the_session_until_replaced_and_then_expires(
         .unwrap();
     let typed = temporary.password.expose().to_owned();
     let err = kw
-        .sign_in(&at(&rng, 30 + 86_400), "demo.teacher", typed.as_str().into())
+        .sign_in(
+            &at(&rng, 30 + 86_400),
+            "demo.teacher",
+            typed.as_str().into(),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::TemporaryPasswordExpired);
