@@ -313,6 +313,7 @@ async fn a_temporary_password_holds_every_call_until_it_is_replaced() {
     let held = app.api_session_as("demo.teacher", &temporary).await;
     let me = app.send(call("GET", "/api/v1/me", &held, None)).await;
     assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["password_change_required"], true);
     let blocked = app
         .send(call("GET", "/api/v1/me/sessions", &held, None))
         .await;
@@ -343,6 +344,8 @@ async fn a_temporary_password_holds_every_call_until_it_is_replaced() {
         .await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.text());
     assert_eq!(browser.get("/home").await.status, StatusCode::OK);
+    let me = app.send(call("GET", "/api/v1/me", &held, None)).await;
+    assert_eq!(me.json()["password_change_required"], false);
 }
 
 #[tokio::test]
@@ -482,4 +485,46 @@ async fn the_pages_confirm_then_send_and_say_how_to_turn_on_two_step_verificatio
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_reset_by_emailed_link_also_ends_the_hold_of_a_temporary_password() {
+    let (app, smtp) = mail_app().await;
+    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
+    enrol(&app, &lead, DEMO_PASSWORD).await;
+    let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
+    let reply = app.send(reset(&teacher, "temporary-password", &lead)).await;
+    let temporary = reply.json()["password"].as_str().unwrap().to_owned();
+    let held = app.api_session_as("demo.teacher", &temporary).await;
+    let me = app.send(call("GET", "/api/v1/me", &held, None)).await;
+    assert_eq!(me.json()["password_change_required"], true);
+
+    let asked = app
+        .send(crate::helpers::json_post(
+            "/api/v1/recovery",
+            &json!({ "username": "demo.teacher" }),
+        ))
+        .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED);
+    let mails = delivered(&app, &smtp).await;
+    let mail = mails
+        .iter()
+        .rev()
+        .find(|m| m.subject.contains("Reset"))
+        .expect("the reset email");
+    let token = link_token(mail);
+    let ok = app
+        .send(crate::helpers::json_post(
+            &format!("/api/v1/recovery/{token}"),
+            &json!({ "new_password": NEW, "confirm_password": NEW }),
+        ))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    let own = app.api_session_as("demo.teacher", NEW).await;
+    let me = app.send(call("GET", "/api/v1/me", &own, None)).await;
+    assert_eq!(me.json()["password_change_required"], false);
+    let open = app
+        .send(call("GET", "/api/v1/me/sessions", &own, None))
+        .await;
+    assert_eq!(open.status, StatusCode::OK, "{}", open.text());
 }
