@@ -68,7 +68,6 @@ async fn password_page(
     session: &CurrentSession,
     errors: Vec<String>,
     notice: Option<&'static str>,
-    must_change: bool,
 ) -> Result<PasswordPage, AppError> {
     let account = &session.account;
     let policy = state
@@ -81,8 +80,9 @@ async fn password_page(
         username: account.username.to_string(),
         hints: policy.hints(),
         errors,
+        // Held by a temporary password, until a change succeeds (its notice).
+        must_change: session.password_change_due && notice.is_none(),
         notice,
-        must_change,
     })
 }
 
@@ -92,8 +92,7 @@ pub async fn password_form(
         visitor, session, ..
     }: SignedIn<return_to::AccountPassword>,
 ) -> Result<Response, AppError> {
-    let must_change = session.password_change_due;
-    let page = password_page(&state, &visitor, &session, Vec::new(), None, must_change).await?;
+    let page = password_page(&state, &visitor, &session, Vec::new(), None).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -148,17 +147,8 @@ pub async fn submit_password(
             &form.confirm_password.into(),
         )
         .await;
-    let must_change = session.password_change_due && outcome.is_err();
     let told = told(outcome)?;
-    let page = password_page(
-        &state,
-        &visitor,
-        &session,
-        told.errors,
-        told.notice,
-        must_change,
-    )
-    .await?;
+    let page = password_page(&state, &visitor, &session, told.errors, told.notice).await?;
     let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(&state, response))
 }

@@ -220,16 +220,22 @@ async fn confirm(
     if let Some(err) = task.blocked(&target) {
         return refused(state, &visitor, &id, task, err);
     }
-    let page = ConfirmPage {
-        nav: Nav::of(&visitor),
-        csrf_token: visitor.csrf_token(),
-        id: id.to_string(),
-        name: target.account.display_name(),
-        title: task.title(),
-        question: task.question(&target),
-        action: task.path(),
-    };
+    let page = ConfirmPage::new(&visitor, &target, task);
     Ok(visitor.respond(state, render(StatusCode::OK, &page)))
+}
+
+impl ConfirmPage {
+    fn new(visitor: &Visitor, target: &ResetTarget, task: Task) -> ConfirmPage {
+        ConfirmPage {
+            nav: Nav::of(visitor),
+            csrf_token: visitor.csrf_token(),
+            id: target.account.id.to_string(),
+            name: target.account.display_name(),
+            title: task.title(),
+            question: task.question(target),
+            action: task.path(),
+        }
+    }
 }
 
 pub async fn confirm_reset_link(
