@@ -59,6 +59,7 @@ declare_settings! {
         policy: PolicySettings = section(),
         sealing: SealingSettings = section(),
         mfa: MfaSettings = section(),
+        admin: AdminSettings = section(),
     }
 
     /// Where keyward listens and how it treats requests.
@@ -351,6 +352,16 @@ declare_settings! {
         /// else until it is on
         #[serde(deserialize_with = "roles")]
         required_roles: Vec<Role> = default(Vec::new()),
+    }
+
+    /// What administrators do to other people's accounts (R-ADM-3).
+    pub struct AdminSettings in "admin" {
+        /// how long a temporary password set by an administrator signs in;
+        /// the person must replace it before doing anything else, and after
+        /// this it no longer works (they ask for a new one)
+        temporary_password_ttl: Duration = default(secs(24 * 3600))
+            .readme_default("`24h`")
+            .check(between(secs(300), secs(30 * 24 * 3600))),
     }
 }
 
@@ -1385,12 +1396,12 @@ mod tests {
             .map(|(key, _)| key)
             .collect();
         assert_eq!(keys, described);
-        assert_eq!(keys.len(), 50);
+        assert_eq!(keys.len(), 51);
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
         assert_eq!(keys.first(), Some(&"server.bind"));
         assert!(keys.contains(&"mail.smtp.password"));
-        assert_eq!(keys.last(), Some(&"mfa.required_roles"));
+        assert_eq!(keys.last(), Some(&"admin.temporary_password_ttl"));
     }
 
     #[test]

@@ -460,6 +460,21 @@ pub async fn insert_many_users(
     ids
 }
 
+/// Moves the expiry of `username`'s temporary password (R-ADM-3) an hour
+/// into the past, as if a day had gone by.
+pub async fn expire_temporary_password(kw: &Keyward, username: &str) {
+    let account = account_named(kw, username).await;
+    sqlx::query(
+        "UPDATE users SET password_must_change_by = $1 WHERE id = $2 \
+         AND password_must_change_by IS NOT NULL",
+    )
+    .bind(UnixTime::now().secs() - 3600)
+    .bind(account.id.as_str())
+    .execute(kw.db().pool())
+    .await
+    .expect("expire the temporary password");
+}
+
 /// How many sealed copies of learner passwords the database holds.
 pub async fn kept_learner_passwords(kw: &Keyward) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sealed_secrets WHERE purpose = 'learner_password'")

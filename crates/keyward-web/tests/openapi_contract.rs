@@ -211,6 +211,17 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("delete", "/api/v1/tokens/{id}", "revoke_token"),
     ("post", "/api/v1/users/{id}/disable", "disable_user"),
     ("post", "/api/v1/users/{id}/enable", "enable_user"),
+    (
+        "post",
+        "/api/v1/users/{id}/password-reset",
+        "send_password_reset",
+    ),
+    (
+        "post",
+        "/api/v1/users/{id}/temporary-password",
+        "set_temporary_password",
+    ),
+    ("post", "/api/v1/users/{id}/mfa-reset", "reset_user_mfa"),
 ];
 
 /// Calls through an API token: every operation that takes a session either

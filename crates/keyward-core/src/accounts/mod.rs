@@ -38,7 +38,8 @@ use store::sign_in_steps;
 pub(crate) use store::sign_in_steps::delete_expired_steps as delete_expired_sign_in_steps;
 pub(crate) use store::{
     NewUser, delete_expired_sessions, delete_stale_throttle_rows, end_sessions, find_account,
-    find_account_in, find_for_recovery, insert_user, set_password,
+    find_account_in, find_for_recovery, insert_user, lock_account, mark_temporary_password,
+    set_password,
 };
 use throttle::ThrottleKey;
 
@@ -147,6 +148,9 @@ pub struct CurrentSession {
     /// `mfa.required_roles` or its school's setting) and has none yet: it may
     /// only set one up (R-MFA-1).
     pub mfa_enrolment_due: bool,
+    /// The account signed in with a temporary password from an
+    /// administrator (R-ADM-3): it may only replace it.
+    pub password_change_due: bool,
 }
 
 impl std::fmt::Debug for CurrentSession {
@@ -157,6 +161,7 @@ impl std::fmt::Debug for CurrentSession {
             .field("csrf_token", &crate::types::REDACTED)
             .field("expires_at", &self.expires_at)
             .field("mfa_enrolment_due", &self.mfa_enrolment_due)
+            .field("password_change_due", &self.password_change_due)
             .finish()
     }
 }
@@ -177,6 +182,10 @@ pub enum SignInError {
     Throttled { retry_after_secs: u64 },
     #[error("The server is busy checking passwords. Try again in a moment.")]
     Busy { retry_after_secs: u64 },
+    #[error(
+        "This temporary password has expired. Ask your administrator for a new one, or use Forgot password?."
+    )]
+    TemporaryPasswordExpired,
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -185,6 +194,7 @@ impl CodedError for SignInError {
     fn code(&self) -> Code {
         match self {
             SignInError::InvalidCredentials => Code::InvalidCredentials,
+            SignInError::TemporaryPasswordExpired => Code::TemporaryPasswordExpired,
             SignInError::InputTooLong => Code::InputTooLong,
             SignInError::Throttled { .. } => Code::TooManyAttempts,
             SignInError::Busy { .. } => Code::ServerBusy,
@@ -293,6 +303,17 @@ impl Keyward {
             return Err(SignInError::InvalidCredentials);
         };
 
+        // A temporary password from an administrator (R-ADM-3) stops
+        // signing in when it expires. Said plainly only to someone who typed
+        // it right (a guesser learns nothing new), and counted as a failure,
+        // so it opens nothing and settles no counter.
+        if found.must_change_by.is_some_and(|by| ctx.now >= by) {
+            attempt.failed();
+            let target = Some(found.account.id.as_str());
+            self.audit_sign_in_failure(ctx, target, "temporary_password_expired")
+                .await?;
+            return Err(SignInError::TemporaryPasswordExpired);
+        }
         let new_hash = if verification.needs_rehash {
             Some(self.hashing.hash(&password, ctx.rng).await?)
         } else {
@@ -398,6 +419,7 @@ impl Keyward {
         let required = self.mfa_required_of(found.account.role, &found.school_mfa_roles);
         Ok(Some(CurrentSession {
             mfa_enrolment_due: required && !found.second_factor_on,
+            password_change_due: found.must_change_password,
             account: found.account,
             csrf_token: token.derive(CSRF_PURPOSE),
             expires_at: found.expires_at,
@@ -445,6 +467,12 @@ impl Keyward {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The second factors an account has turned on (an administrator must
+    /// have one to reset other people's credentials, R-ADM-2).
+    pub(crate) async fn second_factors_of(&self, user: &UserId) -> Result<SecondFactors, Internal> {
+        sign_in_steps::second_factors(self.db.pool(), user).await
     }
 
     /// Looks an account up by username (for the CLI and the demo).

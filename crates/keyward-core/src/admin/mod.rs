@@ -1,9 +1,11 @@
 //! Administration of accounts: the first platform admin (`keyward admin
 //! create`), creating pending users with access codes, the users list and
-//! one user's page (R-ADM-1), disabling and enabling accounts (R-ADM-4);
-//! admin resets, temporary passwords and MFA resets join later.
+//! one user's page (R-ADM-1), disabling and enabling accounts (R-ADM-4), and
+//! administrators' resets of other people's credentials (`resets`: reset
+//! link, temporary password, MFA reset).
 
 mod directory;
+mod resets;
 mod roles;
 mod status;
 pub(crate) mod store;
@@ -12,6 +14,10 @@ mod users;
 pub use directory::{
     DEFAULT_PER_PAGE, DirectoryError, ListedUser, MAX_PER_PAGE, MAX_RESULTS, MAX_SEARCH_CHARS,
     Paging, UserPage, UserQuery,
+};
+pub use resets::{
+    AdminResetError, ENABLE_MFA_AT, MfaRemoved, Offer, ResetLinkSent, ResetTarget,
+    TemporaryPassword,
 };
 pub use roles::CustomRole;
 pub use status::AccountStatusError;

@@ -83,6 +83,13 @@ pub mod action {
     pub const USER_DISABLE: &str = "user.disable";
     /// An admin enabled a disabled account again.
     pub const USER_ENABLE: &str = "user.enable";
+    /// An administrator had a reset link sent to someone (R-ADM-2); outcome
+    /// `success` or `refused` with the reason in `detail`, never the link.
+    pub const ADMIN_PASSWORD_RESET: &str = "admin.password_reset";
+    /// An administrator set a temporary password (R-ADM-3); never the password.
+    pub const ADMIN_TEMPORARY_PASSWORD: &str = "admin.temporary_password";
+    /// An administrator removed someone's second factors (R-ADM-4).
+    pub const ADMIN_MFA_RESET: &str = "admin.mfa_reset";
 }
 
 /// One audit entry to record.

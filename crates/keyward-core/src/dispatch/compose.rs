@@ -23,6 +23,7 @@ impl Keyward {
             kind::PASSWORD_CHANGED => self.compose_password_changed(ctx, row).await,
             kind::EMAIL_CHANGED => self.compose_email_changed(ctx, row).await,
             kind::NOT_ME_ADMIN_ALERT => self.compose_not_me_alert(row).await,
+            kind::MFA_RESET => self.compose_mfa_reset(row).await,
             _ => Ok(Composed::Skip("unknown kind")),
         }
     }

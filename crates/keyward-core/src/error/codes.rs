@@ -193,6 +193,20 @@ error_codes! {
     /// The roster has problems; `rows` lists them, and nothing was imported.
     RosterInvalid = "roster_invalid", BadInput;
 
+    // Administrators acting on other people's accounts.
+    /// Turn on two-step verification on your own account first (`enable_at` says where).
+    MfaRequired = "mfa_required", Forbidden;
+    /// The person has never signed in, so no reset link can be sent; `offer` says what to give them instead (`access_code` or `temporary_password`).
+    NeverSignedIn = "never_signed_in", Conflict;
+    /// The account has no email address to send a link to.
+    NoEmailAddress = "no_email_address", Conflict;
+    /// The account is disabled (or not set up yet); enable it first.
+    AccountNotActive = "account_not_active", Conflict;
+    /// This account must choose a new password before doing anything else.
+    PasswordChangeRequired = "password_change_required", Forbidden;
+    /// The temporary password was right but has expired; ask your administrator for a new one.
+    TemporaryPasswordExpired = "temporary_password_expired", Unauthenticated;
+
     // Passkeys.
     /// Passkeys are off for this account: learners need their school to switch them on.
     PasskeysOff = "passkeys_off", Forbidden;

@@ -59,6 +59,8 @@ pub mod kind {
     /// To the address an account had: it was replaced (the new one masked).
     pub const EMAIL_CHANGED: &str = "account.email_changed";
     pub const NOT_ME_ADMIN_ALERT: &str = "account.not_me_admin_alert";
+    /// An administrator removed the account's two-step verification (R-ADM-4).
+    pub const MFA_RESET: &str = "admin.mfa_reset";
 }
 
 /// What to do with a claimed row, as its composer decided.

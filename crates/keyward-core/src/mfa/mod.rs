@@ -8,7 +8,7 @@
 //! change it allows. A password reset never touches any of this (seed 001).
 
 mod recovery_codes;
-mod store;
+pub(crate) mod store;
 pub mod totp;
 
 pub use recovery_codes::{CODES_PER_SET, RecoveryCode, RecoveryCodes};

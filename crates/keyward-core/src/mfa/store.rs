@@ -205,3 +205,23 @@ pub(super) async fn recovery_codes_left<'c, E: Executor<'c, Database = Any>>(
     .await?;
     Ok(row.try_get("n")?)
 }
+
+/// Removes a person's authenticator app (confirmed or still waiting for its
+/// first code) and every recovery code of theirs, for an administrator's
+/// reset (R-ADM-4); returns the app's sealed secret's row id, if it had one,
+/// and how many recovery codes went.
+pub(crate) async fn delete_all_of(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+) -> Result<(Option<String>, u64), Internal> {
+    let row = sqlx::query("DELETE FROM mfa_totp WHERE user_id = $1 RETURNING sealed_id")
+        .bind(user_id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let sealed_id: Option<String> = row.map(|row| row.try_get("sealed_id")).transpose()?;
+    let codes = sqlx::query("DELETE FROM mfa_recovery_codes WHERE user_id = $1")
+        .bind(user_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok((sealed_id, codes.rows_affected()))
+}

@@ -280,3 +280,20 @@ pub(crate) async fn delete_expired_ceremonies(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// Removes every passkey of a user and their ceremonies under way, for an
+/// administrator's reset (R-ADM-4); returns how many passkeys went.
+pub(crate) async fn delete_all_of(
+    conn: &mut AnyConnection,
+    user: &UserId,
+) -> Result<u64, Internal> {
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE user_id = $1")
+        .bind(user.as_str())
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+        .bind(user.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}

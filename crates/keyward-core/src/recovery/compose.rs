@@ -24,6 +24,9 @@ struct ResetLinkText<'a> {
     code: &'a str,
     link_ttl: &'a str,
     code_ttl: &'a str,
+    /// The administrator who asked (R-ADM-2); then the code is left out,
+    /// since no browser of the person holds the request it belongs to.
+    by_admin: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -36,6 +39,9 @@ struct ResetLinkHtml<'a> {
     code: &'a str,
     link_ttl: &'a str,
     code_ttl: &'a str,
+    /// The administrator who asked (R-ADM-2); then the code is left out,
+    /// since no browser of the person holds the request it belongs to.
+    by_admin: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -125,7 +131,7 @@ fn changed_at(row: &OutboxRow) -> UnixTime {
 }
 
 /// "2026-09-07 08:00 UTC".
-fn when(time: UnixTime) -> String {
+pub(crate) fn when(time: UnixTime) -> String {
     let secs = u64::try_from(time.secs()).unwrap_or(0);
     let system = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
     let text = humantime::format_rfc3339_seconds(system).to_string();
@@ -206,6 +212,7 @@ impl Keyward {
         let (link_ttl, code_ttl) = (ttl_words(settings.link_ttl), ttl_words(settings.code_ttl));
         let name = account.display_name();
         let username = account.username.to_string();
+        let by_admin = row.payload.get("by_admin").and_then(|v| v.as_str());
         let email = render_pair(
             &row.to_address,
             "Reset your keyward password",
@@ -217,6 +224,7 @@ impl Keyward {
                 code: &code,
                 link_ttl: &link_ttl,
                 code_ttl: &code_ttl,
+                by_admin,
             },
             &ResetLinkHtml {
                 frame: &frame,
@@ -226,6 +234,7 @@ impl Keyward {
                 code: &code,
                 link_ttl: &link_ttl,
                 code_ttl: &code_ttl,
+                by_admin,
             },
         )?;
         Ok(Composed::Send(email))

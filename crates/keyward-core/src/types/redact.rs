@@ -174,6 +174,7 @@ mod tests {
                 csrf_token: SECRET.into(),
                 expires_at: UnixTime(0),
                 mfa_enrolment_due: false,
+                password_change_due: false,
             }
         ));
     }

@@ -19,6 +19,7 @@ mod recovery;
 mod roster;
 mod session;
 mod tokens;
+mod user_admin;
 mod user_status;
 mod users;
 
@@ -149,6 +150,9 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::reissue_code))
             .routes(routes!(user_status::disable))
             .routes(routes!(user_status::enable))
+            .routes(routes!(user_admin::password_reset))
+            .routes(routes!(user_admin::temporary_password))
+            .routes(routes!(user_admin::mfa_reset))
             .routes(routes!(join::join))
             .routes(routes!(learners::reset, learners::reveal))
             .routes(routes!(class_reset::reset))

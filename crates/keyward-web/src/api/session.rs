@@ -46,6 +46,12 @@ pub struct Me {
     /// (absent where not looked up, as in the sign-in answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_enabled: Option<bool>,
+    /// True when the session signed in with a temporary password from an
+    /// administrator: only `POST /api/v1/me/password` works until it is
+    /// replaced (other calls answer 403 `password_change_required`).
+    /// Absent where not looked up, as in the sign-in answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_change_required: Option<bool>,
 }
 
 impl Me {
@@ -61,6 +67,7 @@ impl Me {
             last_sign_in_at: account.last_sign_in_at.map(|t| t.secs()),
             csrf_token: csrf_token.to_owned(),
             mfa_enabled: mfa.map(|status| status.totp),
+            password_change_required: None,
         }
     }
 }
@@ -409,5 +416,7 @@ pub async fn sign_out(
 pub async fn me(State(state): State<AppState>, caller: ApiSession) -> Result<Json<Me>, AppError> {
     let account = &caller.session.account;
     let mfa = state.kw.mfa_status(account).await?;
-    Ok(Json(Me::of(account, &caller.session.csrf_token, Some(mfa))))
+    let mut me = Me::of(account, &caller.session.csrf_token, Some(mfa));
+    me.password_change_required = Some(caller.session.password_change_due);
+    Ok(Json(me))
 }

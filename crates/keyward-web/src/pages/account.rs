@@ -36,6 +36,9 @@ struct PasswordPage {
     hints: Vec<Hint>,
     errors: Vec<String>,
     notice: Option<&'static str>,
+    /// Signed in with a temporary password from an administrator (R-ADM-3):
+    /// the page says why everything else waits.
+    must_change: bool,
 }
 
 pub async fn well_known_change_password() -> Redirect {
@@ -77,6 +80,8 @@ async fn password_page(
         username: account.username.to_string(),
         hints: policy.hints(),
         errors,
+        // Held by a temporary password, until a change succeeds (its notice).
+        must_change: session.password_change_due && notice.is_none(),
         notice,
     })
 }

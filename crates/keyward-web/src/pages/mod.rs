@@ -23,6 +23,7 @@ mod roster;
 mod school;
 mod second_step;
 mod signin;
+mod user_admin;
 mod user_status;
 mod users_list;
 
@@ -289,6 +290,18 @@ pub fn routes() -> Router<AppState> {
             get(user_status::confirm_disable).post(user_status::disable),
         )
         .route("/users/{id}/enable", post(user_status::enable))
+        .route(
+            "/users/{id}/password-reset",
+            get(user_admin::confirm_reset_link).post(user_admin::send_reset_link),
+        )
+        .route(
+            "/users/{id}/temporary-password",
+            get(user_admin::confirm_temporary_password).post(user_admin::set_temporary_password),
+        )
+        .route(
+            "/users/{id}/mfa-reset",
+            get(user_admin::confirm_mfa_reset).post(user_admin::reset_mfa),
+        )
         .route("/account", get(account::overview))
         .route(
             "/account/password",

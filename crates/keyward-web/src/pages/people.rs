@@ -118,6 +118,8 @@ struct ShowPage {
     parent_access_code: Option<String>,
     open_codes: bool,
     notice: Option<&'static str>,
+    /// **Reset Password** and the other administrator actions (`user_admin`).
+    admin_actions: super::user_admin::Actions,
 }
 
 /// A moment as one user's page shows it: `2026-09-07 08:00 UTC`.
@@ -394,6 +396,7 @@ impl ShowPage {
             parent_access_code: details.parent_access_code,
             open_codes: shown.opens_codes(),
             notice: shown.notice(),
+            admin_actions: super::user_admin::Actions::of(actor, account),
         }
     }
 }

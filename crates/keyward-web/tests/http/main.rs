@@ -31,4 +31,5 @@ mod sessions;
 mod socket;
 mod throttling;
 mod tokens;
+mod user_admin;
 mod users;

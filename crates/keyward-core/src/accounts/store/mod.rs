@@ -23,6 +23,9 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "u.id, u.school_id, u.role, u.username,
 pub(super) struct Credentials {
     pub account: Account,
     pub password_hash: Option<String>,
+    /// Set while the password is a temporary one from an administrator
+    /// (R-ADM-3): it signs in until then, and must be replaced at once.
+    pub must_change_by: Option<UnixTime>,
 }
 
 pub(super) struct FoundSession {
@@ -33,6 +36,8 @@ pub(super) struct FoundSession {
     pub second_factor_on: bool,
     /// The roles the account's school requires a second factor of, as stored.
     pub school_mfa_roles: String,
+    /// The password is a temporary one from an administrator (R-ADM-3).
+    pub must_change_password: bool,
 }
 
 /// Counts the second factors the account `u` has on (the two-step module's
@@ -70,7 +75,7 @@ pub(super) async fn find_credentials_by_username_key(
     username_key: &str,
 ) -> Result<Option<Credentials>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM users u WHERE u.username_key = $1"
+        "SELECT {ACCOUNT_COLUMNS}, u.password_must_change_by FROM users u WHERE u.username_key = $1"
     ));
     let row = sqlx::query(sql)
         .bind(username_key)
@@ -80,6 +85,9 @@ pub(super) async fn find_credentials_by_username_key(
         Ok(Credentials {
             account: account_from_row(&row)?,
             password_hash: row.try_get("password_hash")?,
+            must_change_by: row
+                .try_get::<Option<i64>, _>("password_must_change_by")?
+                .map(UnixTime),
         })
     })
     .transpose()
@@ -159,7 +167,7 @@ pub(super) async fn find_session(
         "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at, \
            {SECOND_FACTORS_ON} AS second_factors_on, \
            COALESCE((SELECT sc.mfa_required_roles FROM schools sc WHERE sc.id = u.school_id), '') \
-             AS school_mfa_roles \
+             AS school_mfa_roles, u.password_must_change_by \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
     ));
     let row = sqlx::query(sql)
@@ -173,6 +181,9 @@ pub(super) async fn find_session(
             expires_at: UnixTime(row.try_get("expires_at")?),
             second_factor_on: row.try_get::<i64, _>("second_factors_on")? > 0,
             school_mfa_roles: row.try_get("school_mfa_roles")?,
+            must_change_password: row
+                .try_get::<Option<i64>, _>("password_must_change_by")?
+                .is_some(),
         })
     })
     .transpose()
@@ -434,9 +445,13 @@ pub(crate) async fn set_password(
 ) -> Result<(), Internal> {
     // A sealed copy belongs to the password it copies: it goes with it.
     crate::crypto::store::delete_sealed_password_of(conn, user_id).await?;
+    // A new password is no longer a temporary one (R-ADM-3): whoever set
+    // it, the flag goes; an administrator's temporary password sets it again
+    // right after (`mark_temporary_password`).
     sqlx::query(
         "UPDATE users SET password_hash = $1, password_changed_at = $2, \
-         password_sealed_id = NULL, password_set_by = NULL WHERE id = $3",
+         password_sealed_id = NULL, password_set_by = NULL, password_must_change_by = NULL \
+         WHERE id = $3",
     )
     .bind(hash)
     .bind(now.secs())
@@ -450,6 +465,36 @@ pub(crate) async fn set_password(
         now,
     )
     .await
+}
+
+/// Marks the password that `set_password` has just stored as a temporary
+/// one from an administrator (R-ADM-3): it signs in until `by`, and the
+/// session it opens must replace it before anything else.
+pub(crate) async fn mark_temporary_password(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    by: UnixTime,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE users SET password_must_change_by = $1 WHERE id = $2")
+        .bind(by.secs())
+        .bind(user_id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The status and last sign-in of an account, read under the account's row
+/// (a no-op UPDATE takes the row lock on PostgreSQL; SQLite's writer is
+/// already alone), so an administrator's action decides on what it changes.
+pub(crate) async fn lock_account(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+) -> Result<Option<Account>, Internal> {
+    sqlx::query("UPDATE users SET status = status WHERE id = $1")
+        .bind(user_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    find_account_in(conn, user_id).await
 }
 
 /// The email address of an active account, read under the account's row
