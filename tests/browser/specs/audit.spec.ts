@@ -12,7 +12,7 @@ import { demoAccount, expectNoSeriousA11yViolations, parseCsv, screenshot, signI
 //                         filters." when empty; a bad filter is told in role=alert (422)
 //   "Download CSV"        /audit.csv with the same filters: id,at,actor_id,actor_username,
 //                         actor_name,target_id,target_username,target_name,school_id,action,
-//                         outcome,client_addr,detail
+//                         outcome,client_addr,detail,api_token_id
 //
 // Nothing here changes anything but the log itself (each download is audited).
 
@@ -30,6 +30,7 @@ const HEADER = [
   'outcome',
   'client_addr',
   'detail',
+  'api_token_id',
 ];
 
 async function openFromMenu(page: Page, label: string): Promise<void> {

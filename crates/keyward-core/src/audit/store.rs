@@ -102,6 +102,8 @@ pub struct AuditRecord {
     pub outcome: String,
     pub client_addr: Option<String>,
     pub detail: Option<String>,
+    /// The API token the actor acted through, if any.
+    pub api_token_id: Option<String>,
 }
 
 impl AuditRecord {
@@ -141,7 +143,7 @@ impl Selection {
 }
 
 const SELECT_NAMED: &str = "SELECT a.id, a.at, a.actor_id, a.target_id, a.school_id, a.action, \
-     a.outcome, a.client_addr, a.detail, \
+     a.outcome, a.client_addr, a.detail, a.api_token_id, \
      ua.username AS actor_username, ua.first_name AS actor_first_name, ua.last_name AS actor_last_name, \
      ut.username AS target_username, ut.first_name AS target_first_name, ut.last_name AS target_last_name \
      FROM audit_log a \
@@ -315,5 +317,6 @@ fn record_of(row: &AnyRow) -> Result<AuditRecord, sqlx::Error> {
         outcome: row.try_get("outcome")?,
         client_addr: row.try_get("client_addr")?,
         detail: row.try_get("detail")?,
+        api_token_id: row.try_get("api_token_id")?,
     })
 }

@@ -21,7 +21,7 @@ use crate::types::{Role, SchoolId, UnixTime};
 mod tests;
 
 /// The columns of the audit CSV, in order.
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 14] = [
     "id",
     "at",
     "actor_id",
@@ -35,6 +35,7 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "outcome",
     "client_addr",
     "detail",
+    "api_token_id",
 ];
 
 /// The CSV is sent in pieces of about this many bytes.
@@ -277,6 +278,7 @@ fn csv_line(record: &AuditRecord) -> Result<Vec<u8>, Internal> {
         record.outcome.as_str(),
         record.client_addr.as_deref().unwrap_or(""),
         record.detail.as_deref().unwrap_or(""),
+        record.api_token_id.as_deref().unwrap_or(""),
     ])
 }
 

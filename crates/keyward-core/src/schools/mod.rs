@@ -244,10 +244,18 @@ impl Keyward {
                 Ok(store::classes_of_school(&self.db, school).await?)
             }
             _ => {
+                // The classes they teach, as far as their permissions (or
+                // their token's) let them see the learners.
                 let mut classes = Vec::new();
                 for class in &actor.classes {
                     if let Some(found) = store::find_class(&self.db, class).await? {
-                        classes.push(found);
+                        let target = Target::Class {
+                            school: &found.school_id,
+                            class,
+                        };
+                        if crate::authz::authorize(actor, Action::ViewLearner, target).is_ok() {
+                            classes.push(found);
+                        }
                     }
                 }
                 Ok(classes)

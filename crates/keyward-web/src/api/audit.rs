@@ -60,6 +60,8 @@ pub struct AuditEntryBody {
     pub client_addr: Option<String>,
     /// Extra facts (a reason, a count); never a secret.
     pub detail: Option<String>,
+    /// The id of the API token the actor acted through; `null` for a session.
+    pub api_token_id: Option<String>,
 }
 
 impl AuditEntryBody {
@@ -74,6 +76,7 @@ impl AuditEntryBody {
             outcome: record.outcome.clone(),
             client_addr: record.client_addr.clone(),
             detail: record.detail.clone(),
+            api_token_id: record.api_token_id.clone(),
         }
     }
 }
@@ -148,7 +151,7 @@ pub async fn browse(
 /// The filters of `GET /audit` (`before`, `after` and `limit` are ignored:
 /// every matching row, newest first), streamed as the database reads them.
 /// Columns `id,at,actor_id,actor_username,actor_name,target_id,
-/// target_username,target_name,school_id,action,outcome,client_addr,detail`;
+/// target_username,target_name,school_id,action,outcome,client_addr,detail,api_token_id`;
 /// RFC 4180 with CRLF line ends, UTF-8 without byte-order mark; a cell that a
 /// spreadsheet would run as a formula starts with `'`. Every download is
 /// audited (`audit.export`).

@@ -49,6 +49,8 @@ struct Row {
     outcome: String,
     client_addr: String,
     detail: String,
+    /// The API token the actor acted through; empty for a session.
+    via_token: String,
 }
 
 impl Row {
@@ -64,6 +66,7 @@ impl Row {
             outcome: record.outcome.clone(),
             client_addr: record.client_addr.clone().unwrap_or_default(),
             detail: record.detail.clone().unwrap_or_default(),
+            via_token: record.api_token_id.clone().unwrap_or_default(),
         }
     }
 }

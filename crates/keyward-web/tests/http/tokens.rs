@@ -357,6 +357,17 @@ async fn an_action_through_a_token_is_audited_under_it_and_the_secret_is_kept_no
         .expect("the reset is audited");
     assert_eq!(reset.api_token_id.as_deref(), Some(id.as_str()));
     assert!(rows.iter().any(|r| r.action == "token.create"));
+    // The audit log shows which token acted.
+    let log = app
+        .send(call(
+            "GET",
+            "/api/v1/audit?action=learner.password_reset",
+            &lead,
+            None,
+        ))
+        .await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.text());
+    assert_eq!(log.json()["entries"][0]["api_token_id"], json!(id));
     // The secret is in no row: only its digest is.
     let body = &secret[3..];
     let stored: Vec<(String, String, String)> =
