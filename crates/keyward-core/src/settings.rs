@@ -359,6 +359,7 @@ declare_settings! {
         /// how long a temporary password set by an administrator signs in;
         /// the person must replace it before doing anything else, and after
         /// this it no longer works (they ask for a new one)
+        #[serde(deserialize_with = "duration")]
         temporary_password_ttl: Duration = default(secs(24 * 3600))
             .readme_default("`24h`")
             .check(between(secs(300), secs(30 * 24 * 3600))),

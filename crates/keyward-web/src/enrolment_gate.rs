@@ -90,9 +90,11 @@ pub async fn hold_at_enrolment(
     let (method, path) = (request.method(), request.uri().path());
     let open_to_all_held =
         open_while_enrolling(method, path) && open_while_changing_password(method, path);
-    if open_to_all_held || authorization(request.headers()).is_some() {
-        // A bearer call reads no cookie; the token's use case refuses a
-        // token whose owner is held.
+    // A bearer call to the API reads no cookie; the token's use case refuses
+    // a token whose owner is held. Pages always read the cookie, so an
+    // `Authorization` header opens nothing there.
+    let bearer_call = path.starts_with("/api/") && authorization(request.headers()).is_some();
+    if open_to_all_held || bearer_call {
         return next.run(request).await;
     }
     let jar = CookieJar::from_headers(request.headers());

@@ -166,6 +166,16 @@ impl std::fmt::Debug for CurrentSession {
     }
 }
 
+/// What an account must do before anything else (the enrolment gate holds
+/// its sessions there; its API tokens are refused meanwhile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Replace a temporary password from an administrator (R-ADM-3).
+    PasswordChange,
+    /// Set up two-step verification, which its role requires (R-MFA-1).
+    MfaEnrolment,
+}
+
 /// The purpose under which device cookies are signed.
 const DEVICE_PURPOSE: &str = "device-cookie";
 
@@ -409,7 +419,10 @@ impl Keyward {
         let alive = ctx.now < found.expires_at
             && ctx.now < idle_deadline
             && found.account.status == AccountStatus::Active;
-        if !alive {
+        // A temporary password (R-ADM-3) that expired ends the sessions it
+        // opened: it stops working everywhere, not only at sign-in.
+        let temporary_expired = found.must_change_by.is_some_and(|by| ctx.now >= by);
+        if !alive || temporary_expired {
             store::delete_session(self.db.pool(), &digest).await?;
             return Ok(None);
         }
@@ -419,19 +432,26 @@ impl Keyward {
         let required = self.mfa_required_of(found.account.role, &found.school_mfa_roles);
         Ok(Some(CurrentSession {
             mfa_enrolment_due: required && !found.second_factor_on,
-            password_change_due: found.must_change_password,
+            password_change_due: found.must_change_by.is_some(),
             account: found.account,
             csrf_token: token.derive(CSRF_PURPOSE),
             expires_at: found.expires_at,
         }))
     }
 
-    /// Whether the account is held at two-step enrolment, as
-    /// `CurrentSession::mfa_enrolment_due` says of a session: for callers
-    /// without one (an API token of the account).
-    pub(crate) async fn mfa_enrolment_due_of(&self, account: &Account) -> Result<bool, Internal> {
-        let (second_factor_on, school_roles) = store::mfa_facts(&self.db, &account.id).await?;
-        Ok(self.mfa_required_of(account.role, &school_roles) && !second_factor_on)
+    /// What the account is held at, as `CurrentSession::password_change_due`
+    /// and `mfa_enrolment_due` say of a session: for callers without one (an
+    /// API token of the account). The password change comes first.
+    pub(crate) async fn hold_of(&self, account: &Account) -> Result<Option<Hold>, Internal> {
+        let (second_factor_on, school_roles, temporary) =
+            store::hold_facts(&self.db, &account.id).await?;
+        Ok(if temporary {
+            Some(Hold::PasswordChange)
+        } else if self.mfa_required_of(account.role, &school_roles) && !second_factor_on {
+            Some(Hold::MfaEnrolment)
+        } else {
+            None
+        })
     }
 
     /// Whether `role` must have a second factor: the deployment's

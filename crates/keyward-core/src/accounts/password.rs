@@ -105,9 +105,15 @@ impl Keyward {
                 policy,
             });
         }
-        let violations = policy.check_new(&password, confirmation, Some(account.username.as_str()));
+        let mut violations =
+            policy.check_new(&password, confirmation, Some(account.username.as_str()));
         self.confirm_password(ctx, account, &current, action::PASSWORD_CHANGE)
             .await?;
+        // A temporary password is known to the administrator who set it:
+        // keeping it would leave the hold's purpose undone.
+        if session.password_change_due && password.expose() == current.expose() {
+            violations.push(Violation::SameAsTemporary);
+        }
         if !violations.is_empty() {
             return Err(ChangePasswordError::PasswordPolicy { violations, policy });
         }

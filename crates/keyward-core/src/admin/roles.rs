@@ -1,6 +1,7 @@
 //! Custom roles (R-ROLE-1): a named set of permissions in one school, made
 //! by a platform admin or the lead teacher (`roles.manage`) and given to
-//! people of that school. Nobody grants a permission they do not hold.
+//! people of that school. Nobody grants a permission they do not hold for
+//! the whole school (a teacher's class-bound rights would grow school-wide).
 //! Also: issuing a fresh access code to a pending account (the old one dies).
 
 use super::store;
@@ -61,7 +62,7 @@ impl Keyward {
                 "A school's role cannot manage schools.",
             ));
         }
-        if !actor.permissions().covers(set) {
+        if !actor.holds_school_wide(set) {
             return Err(Denied::Forbidden.into());
         }
         let name = name.trim();
@@ -123,7 +124,7 @@ impl Keyward {
             .iter()
             .filter_map(|p| Permission::parse(p))
             .fold(PermissionSet::EMPTY, PermissionSet::with);
-        if !actor.permissions().covers(granted) {
+        if !actor.holds_school_wide(granted) {
             return Err(Denied::Forbidden.into());
         }
         let mut tx = self.db.begin_write().await?;

@@ -256,3 +256,52 @@ async fn the_class_filter_names_a_class_of_the_school() {
     assert!(classes.iter().all(|(id, _)| *id != other_class.id));
     assert!(!classes.is_empty());
 }
+
+/// A teacher who may manage roles cannot turn the rights they hold for
+/// their own classes into school-wide ones through a custom role (found by
+/// an outside review): neither by defining the role nor by granting it.
+#[tokio::test]
+async fn a_teachers_class_rights_cannot_become_school_wide_through_a_custom_role() {
+    use crate::authz::Permission;
+    let (kw, _db, _rng) = demo_keyward(31).await;
+    let ctx = view_ctx();
+    let lead = actor_named(&kw, "demo.lead").await;
+    let school = lead.school_id.clone().expect("the lead's school");
+    crate::testing::grant_through_custom_role(
+        &kw,
+        &ctx,
+        &lead,
+        "demo.teacher",
+        &[Permission::RolesManage],
+    )
+    .await;
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let class_bound = [Permission::LearnersView, Permission::LearnersResetPassword];
+    let err = kw
+        .create_custom_role(&ctx, &teacher, &school, "Everyone's resets", &class_bound)
+        .await
+        .unwrap_err();
+    assert_eq!(crate::error::CodedError::code(&err), Code::Forbidden);
+    // A role the lead made with those rights cannot be given away by the
+    // teacher either, not even to themselves.
+    let role = kw
+        .create_custom_role(&ctx, &lead, &school, "Resets", &class_bound)
+        .await
+        .unwrap();
+    let teacher_id = teacher.user_id.clone();
+    let err = kw
+        .grant_custom_role(&ctx, &teacher, &teacher_id, &role.id)
+        .await
+        .unwrap_err();
+    assert_eq!(crate::error::CodedError::code(&err), Code::Forbidden);
+    // What the teacher holds school-wide (roles.manage) they may pass on.
+    kw.create_custom_role(
+        &ctx,
+        &teacher,
+        &school,
+        "Role keepers",
+        &[Permission::RolesManage],
+    )
+    .await
+    .unwrap();
+}

@@ -15,7 +15,7 @@ use crate::audit::{
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::classroom::credentials::csv_record;
 use crate::error::{Code, CodedError, Internal};
-use crate::types::{Role, SchoolId, UnixTime};
+use crate::types::{SchoolId, UnixTime};
 
 #[cfg(test)]
 mod tests;
@@ -124,8 +124,8 @@ impl Keyward {
         let (older, newer) = match query.page {
             PageAt::Newest => (last.filter(|_| more), None),
             // Rows newer than this page exist: the page before showed them.
-            PageAt::Before(id) => (last.filter(|_| more), first.or(Some(id - 1))),
-            PageAt::After(id) => (last.or(Some(id + 1)), first.filter(|_| more)),
+            PageAt::Before(id) => (last.filter(|_| more), first.or(id.checked_sub(1))),
+            PageAt::After(id) => (last.or(id.checked_add(1)), first.filter(|_| more)),
         };
         Ok(AuditPage {
             entries,
@@ -179,9 +179,11 @@ impl Keyward {
         actor: &Actor,
         query: &AuditQuery,
     ) -> Result<Option<SchoolId>, Denied> {
-        let school = match actor.role {
-            Role::PlatformAdmin => query.school.clone(),
-            _ => query.school.clone().or_else(|| actor.school_id.clone()),
+        // A platform admin's token for one school reads that school's rows.
+        let school = match query.school.clone() {
+            school if actor.platform_wide() => school,
+            Some(school) => Some(school),
+            None => actor.scope_school().cloned(),
         };
         let target = match &school {
             Some(school) => Target::School(school),

@@ -94,6 +94,13 @@ impl Actor {
             || self.granted.contains(permission)
     }
 
+    /// Whether the actor holds every permission of `set` for their whole
+    /// school (or more): what giving `set` away through a custom role, which
+    /// is school-wide, needs. A teacher's class-bound rights do not count.
+    pub fn holds_school_wide(&self, set: PermissionSet) -> bool {
+        self.permissions().covers(set) && set.iter().all(|p| self.school_wide(p))
+    }
+
     /// Whether the actor acts in every school: a platform admin, unless a
     /// token limits them to one.
     pub fn platform_wide(&self) -> bool {

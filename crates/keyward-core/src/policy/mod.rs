@@ -61,6 +61,9 @@ pub enum Violation {
     ContainsUsername,
     /// The confirmation differs from the password.
     Mismatch,
+    /// The new password is the temporary one an administrator set (R-ADM-3),
+    /// which the administrator knows.
+    SameAsTemporary,
 }
 
 impl Violation {
@@ -75,6 +78,7 @@ impl Violation {
             Violation::CommonPassword => "common_password",
             Violation::ContainsUsername => "contains_username",
             Violation::Mismatch => "mismatch",
+            Violation::SameAsTemporary => "same_as_temporary",
         }
     }
 
@@ -94,6 +98,9 @@ impl Violation {
             }
             Violation::ContainsUsername => "Don't use your username in your password.".into(),
             Violation::Mismatch => "The two passwords don't match.".into(),
+            Violation::SameAsTemporary => {
+                "Choose a new password of your own, not the temporary one.".into()
+            }
         }
     }
 }

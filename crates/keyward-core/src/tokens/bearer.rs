@@ -4,11 +4,12 @@
 //! `token.refused` with the token's id when it is known, never the secret.
 
 use super::{ApiTokenId, LAST_USED_INTERVAL_SECS, TokenStatus, store};
-use crate::accounts::{AccountStatus, find_account};
+use crate::accounts::{AccountStatus, Hold, find_account};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Actor, TokenGrant};
 use crate::crypto::tokens::{TOKEN_BYTES, Token};
 use crate::error::{Code, CodedError, Internal};
+use crate::types::UserId;
 use crate::types::random::{Random, RandomError};
 use crate::{Ctx, Keyward};
 
@@ -29,6 +30,9 @@ pub enum BearerError {
     /// The owner must set up two-step verification before anything else.
     #[error("The token's owner must turn on two-step verification first.")]
     EnrolmentDue,
+    /// The owner must first replace a temporary password from an administrator.
+    #[error("The token's owner must first replace the temporary password an administrator set.")]
+    PasswordChangeDue,
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -40,6 +44,7 @@ impl CodedError for BearerError {
             BearerError::Expired => Code::TokenExpired,
             BearerError::Revoked => Code::TokenRevoked,
             BearerError::EnrolmentDue => Code::MfaEnrolmentRequired,
+            BearerError::PasswordChangeDue => Code::PasswordChangeRequired,
             BearerError::Internal(internal) => internal.code(),
         }
     }
@@ -67,22 +72,24 @@ fn parse_secret(text: &str) -> Option<Token> {
 }
 
 impl Keyward {
-    /// The actor of a bearer call. Refused (and audited): a malformed or
-    /// unknown secret, an expired or revoked token, an owner who is no
-    /// longer active, and an owner held at two-step enrolment. Each call
+    /// The actor of a bearer call. Refused: a malformed or unknown secret
+    /// (logged); an expired or revoked token, an owner who is no longer
+    /// active, and an owner held at a temporary password's change or at
+    /// two-step enrolment (audited with the token and its owner). Each call
     /// reads the token's row, so a revoked token stops at once.
     pub async fn bearer_actor(&self, ctx: &Ctx<'_>, secret: &str) -> Result<Actor, BearerError> {
+        // Malformed and unknown secrets name no token and no school: they
+        // are logged, not audited, so anonymous callers cannot grow the
+        // audit trail without end.
         let Some(token) = parse_secret(secret) else {
-            return Err(self
-                .refuse_bearer(ctx, None, BearerError::Invalid, "malformed")
-                .await);
+            tracing::info!(why = "malformed", "bearer token refused");
+            return Err(BearerError::Invalid);
         };
         let Some(found) = store::find_by_secret(&self.db, &token.digest()).await? else {
-            return Err(self
-                .refuse_bearer(ctx, None, BearerError::Invalid, "unknown")
-                .await);
+            tracing::info!(why = "unknown", "bearer token refused");
+            return Err(BearerError::Invalid);
         };
-        let id = Some(&found.id);
+        let id = (&found.id, &found.owner_id);
         match found.status(ctx.now) {
             TokenStatus::Revoked => {
                 return Err(self
@@ -104,9 +111,18 @@ impl Keyward {
                 .refuse_bearer(ctx, id, BearerError::Invalid, "owner_inactive")
                 .await);
         };
-        if self.mfa_enrolment_due_of(&account).await? {
-            let refused = BearerError::EnrolmentDue;
-            return Err(self.refuse_bearer(ctx, id, refused, "enrolment_due").await);
+        match self.hold_of(&account).await? {
+            Some(Hold::PasswordChange) => {
+                let refused = BearerError::PasswordChangeDue;
+                return Err(self
+                    .refuse_bearer(ctx, id, refused, "password_change_due")
+                    .await);
+            }
+            Some(Hold::MfaEnrolment) => {
+                let refused = BearerError::EnrolmentDue;
+                return Err(self.refuse_bearer(ctx, id, refused, "enrolment_due").await);
+            }
+            None => {}
         }
         let mut actor = self.actor_of(&account).await?;
         actor.token = Some(TokenGrant {
@@ -123,7 +139,7 @@ impl Keyward {
     async fn refuse_bearer(
         &self,
         ctx: &Ctx<'_>,
-        id: Option<&ApiTokenId>,
+        (id, owner): (&ApiTokenId, &UserId),
         refused: BearerError,
         why: &str,
     ) -> BearerError {
@@ -132,8 +148,9 @@ impl Keyward {
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,
-                api_token: id.map(ApiTokenId::as_str),
-                target_id: None,
+                api_token: Some(id.as_str()),
+                // The owner, so their school's auditors see the refusal.
+                target_id: Some(owner.as_str()),
                 school_id: None,
                 action: action::TOKEN_REFUSED,
                 outcome: "failure",

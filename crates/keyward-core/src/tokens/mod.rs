@@ -149,7 +149,9 @@ pub enum Revoked {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("Give the token a name of 1 to 64 characters.")]
+    #[error(
+        "Give the token a name of 1 to 64 characters, without line breaks or control characters."
+    )]
     InvalidName,
     #[error("Choose at least one permission.")]
     NoPermissions,
@@ -255,7 +257,11 @@ impl Keyward {
             return Err(Denied::Forbidden.into());
         }
         let name = new.name.trim();
-        if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+        // No control characters: a name is printed in lists, the CLI's included.
+        if name.is_empty()
+            || name.chars().count() > NAME_MAX_CHARS
+            || name.chars().any(char::is_control)
+        {
             return Err(TokenError::InvalidName);
         }
         if new.permissions.is_empty() {

@@ -280,7 +280,9 @@ async fn expired_revoked_unknown_and_malformed_tokens_are_401() {
         .iter()
         .filter(|r| r.action == "token.refused")
         .collect();
-    assert_eq!(refused.len(), 4);
+    // The expired and the revoked token; malformed and unknown secrets are
+    // logged only (anyone could send them).
+    assert_eq!(refused.len(), 2);
     assert!(
         refused
             .iter()

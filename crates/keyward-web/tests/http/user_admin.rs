@@ -300,6 +300,24 @@ async fn a_temporary_password_holds_every_call_until_it_is_replaced() {
     enrol(&app, &lead, DEMO_PASSWORD).await;
     let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
     let old = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    // An API token the teacher made before: held too, until the change.
+    let made = app
+        .send(call(
+            "POST",
+            "/api/v1/tokens",
+            &old,
+            Some(json!({ "name": "Class sync", "permissions": ["learners.view"] })),
+        ))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let secret = made.json()["token"].as_str().unwrap().to_owned();
+    let with_token = |secret: &str| {
+        axum::http::Request::builder()
+            .uri("/api/v1/classes")
+            .header("authorization", format!("Bearer {secret}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
 
     let reply = app.send(reset(&teacher, "temporary-password", &lead)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
@@ -322,6 +340,44 @@ async fn a_temporary_password_holds_every_call_until_it_is_replaced() {
     browser.set_cookie("kw_session", &held.0);
     let home = browser.get("/home").await;
     assert_eq!(home.location(), Some("/account/password"));
+    // An `Authorization` header opens no page to the held session (found by
+    // an outside review), and the token is held with its owner.
+    let sneaking = axum::http::Request::builder()
+        .uri("/home")
+        .header("cookie", format!("kw_session={}", held.0))
+        .header("authorization", "x")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.send(sneaking).await.location(),
+        Some("/account/password")
+    );
+    assert_api_error(
+        &app.send(with_token(&secret)).await,
+        StatusCode::FORBIDDEN,
+        "password_change_required",
+    );
+    // The temporary password itself is no new password.
+    let kept = app
+        .send(call(
+            "POST",
+            "/api/v1/me/password",
+            &held,
+            Some(
+                json!({ "current_password": temporary, "new_password": temporary,
+                         "confirm_password": temporary }),
+            ),
+        ))
+        .await;
+    assert_api_error(&kept, StatusCode::UNPROCESSABLE_ENTITY, "password_policy");
+    assert!(
+        kept.json()["violations"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("same_as_temporary")),
+        "{}",
+        kept.text()
+    );
     let page = browser.get("/account/password").await;
     assert!(
         page.page_text().contains("temporary password"),
@@ -346,6 +402,7 @@ async fn a_temporary_password_holds_every_call_until_it_is_replaced() {
     assert_eq!(browser.get("/home").await.status, StatusCode::OK);
     let me = app.send(call("GET", "/api/v1/me", &held, None)).await;
     assert_eq!(me.json()["password_change_required"], false);
+    assert_eq!(app.send(with_token(&secret)).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -356,8 +413,12 @@ async fn an_expired_temporary_password_no_longer_signs_in() {
     let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
     let reply = app.send(reset(&teacher, "temporary-password", &lead)).await;
     let temporary = reply.json()["password"].as_str().unwrap().to_owned();
+    let held = app.api_session_as("demo.teacher", &temporary).await;
     // Time passes: the expiry is moved into the past.
     keyward_core::testing::expire_temporary_password(&app.kw, "demo.teacher").await;
+    // The session it opened ends with it (found by an outside review).
+    let ended = app.send(call("GET", "/api/v1/me", &held, None)).await;
+    assert_api_error(&ended, StatusCode::UNAUTHORIZED, "unauthenticated");
     let late = app.api_sign_in("demo.teacher", &temporary).await;
     assert_api_error(
         &late,

@@ -36,8 +36,9 @@ pub(super) struct FoundSession {
     pub second_factor_on: bool,
     /// The roles the account's school requires a second factor of, as stored.
     pub school_mfa_roles: String,
-    /// The password is a temporary one from an administrator (R-ADM-3).
-    pub must_change_password: bool,
+    /// The password is a temporary one from an administrator (R-ADM-3),
+    /// working until then.
+    pub must_change_by: Option<UnixTime>,
 }
 
 /// Counts the second factors the account `u` has on (the two-step module's
@@ -181,22 +182,23 @@ pub(super) async fn find_session(
             expires_at: UnixTime(row.try_get("expires_at")?),
             second_factor_on: row.try_get::<i64, _>("second_factors_on")? > 0,
             school_mfa_roles: row.try_get("school_mfa_roles")?,
-            must_change_password: row
+            must_change_by: row
                 .try_get::<Option<i64>, _>("password_must_change_by")?
-                .is_some(),
+                .map(UnixTime),
         })
     })
     .transpose()
 }
 
-/// Whether the account has a second factor on, and the roles its school
-/// requires one of (as stored): what `mfa_enrolment_due` is made of, for a
-/// caller without a session (an API token).
-pub(super) async fn mfa_facts(db: &Db, user: &UserId) -> Result<(bool, String), Internal> {
+/// Whether the account has a second factor on, the roles its school
+/// requires one of (as stored), and whether its password is a temporary one:
+/// what a session's holds are made of, for a caller without a session (an
+/// API token).
+pub(super) async fn hold_facts(db: &Db, user: &UserId) -> Result<(bool, String, bool), Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {SECOND_FACTORS_ON} AS second_factors_on, \
            COALESCE((SELECT sc.mfa_required_roles FROM schools sc WHERE sc.id = u.school_id), '') \
-             AS school_mfa_roles \
+             AS school_mfa_roles, u.password_must_change_by \
          FROM users u WHERE u.id = $1"
     ));
     let row = sqlx::query(sql)
@@ -207,8 +209,10 @@ pub(super) async fn mfa_facts(db: &Db, user: &UserId) -> Result<(bool, String), 
         Some(row) => Ok((
             row.try_get::<i64, _>("second_factors_on")? > 0,
             row.try_get("school_mfa_roles")?,
+            row.try_get::<Option<i64>, _>("password_must_change_by")?
+                .is_some(),
         )),
-        None => Ok((false, String::new())),
+        None => Ok((false, String::new(), false)),
     }
 }
 
