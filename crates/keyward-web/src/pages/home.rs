@@ -31,6 +31,23 @@ struct HomePage {
     classes: Option<Vec<(String, String)>>,
     /// Lead teachers import learners from a roster file here.
     roster_link: Option<String>,
+    /// Utilities > Security, for whoever holds `users.view` or `audit.view`
+    /// (a custom role's holders too, whom the menu does not know of).
+    security_links: Vec<(&'static str, &'static str)>,
+}
+
+/// The Security links the actor's permissions open: (address, label).
+fn security_links(actor: &Actor) -> Vec<(&'static str, &'static str)> {
+    use keyward_core::authz::Permission;
+    let held = actor.permissions();
+    [
+        (Permission::UsersView, "/users", "Users"),
+        (Permission::AuditView, "/audit", "Audit log"),
+    ]
+    .into_iter()
+    .filter(|(permission, _, _)| held.contains(*permission))
+    .map(|(_, address, label)| (address, label))
+    .collect()
 }
 
 pub async fn root(visitor: Visitor) -> Response {
@@ -67,6 +84,7 @@ pub async fn home(
             (Role::LeadTeacher, Some(school)) => Some(format!("/schools/{school}/roster")),
             _ => None,
         },
+        security_links: security_links(&actor),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }

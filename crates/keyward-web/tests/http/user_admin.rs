@@ -589,3 +589,27 @@ async fn a_reset_by_emailed_link_also_ends_the_hold_of_a_temporary_password() {
         .await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.text());
 }
+
+#[tokio::test]
+async fn a_custom_roles_holder_finds_users_and_the_audit_log_from_home() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
+    let teacher = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let mut browser = app.browser();
+    browser.set_cookie("kw_session", &teacher.0);
+    let before = browser.get("/home").await.page_text();
+    assert!(!before.contains("Audit log"), "{before}");
+    grant(
+        &app,
+        &lead,
+        "demo.teacher",
+        "Office",
+        json!(["users.view", "audit.view"]),
+    )
+    .await;
+    let home = browser.get("/home").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let html = home.text();
+    assert!(html.contains("href=\"/users\""), "{html}");
+    assert!(html.contains("href=\"/audit\""), "{html}");
+}
