@@ -77,6 +77,25 @@ async function turnOffAuthenticator(page: Page, password: string, code: string):
   await expect(page.getByRole('status')).toContainText('Two-step verification is off');
 }
 
+/** Types the username and password on the sign-in pages, stopping wherever keyward leads next. */
+async function typeSignIn(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/signin');
+  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByRole('button', { name: 'Next', exact: true }).click();
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** Signs in with the password and a recovery code as the second step. */
+async function signInWithRecoveryCode(page: Page, username: string, password: string, code: string): Promise<void> {
+  await typeSignIn(page, username, password);
+  await page.getByRole('link', { name: 'Use a recovery code', exact: true }).click();
+  await page.getByLabel('Recovery code', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await expect(page).toHaveURL(/\/home$/);
+}
+
 /** The clean-up of a failed test: two-step verification off through the API with recovery codes. */
 async function turnOffViaApi(username: string, password: string, codes: string[]): Promise<void> {
   const api = await request.newContext({ baseURL: BASE_URL });
@@ -167,20 +186,79 @@ test('demo.admin turns on two-step verification and sends demo.teacher a reset l
     await keeper.restore();
 
     // demo.admin's two-step verification off again, for the rest of the suite.
-    await page.goto('/signin');
-    await page.getByRole('link', { name: 'Sign in', exact: true }).click();
-    await page.getByLabel('Username', { exact: true }).fill(admin.username);
-    await page.getByRole('button', { name: 'Next', exact: true }).click();
-    await page.getByLabel('Password', { exact: true }).fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByRole('link', { name: 'Use a recovery code', exact: true }).click();
-    await page.getByLabel('Recovery code', { exact: true }).fill(codes.shift()!);
-    await page.getByRole('button', { name: 'Verify', exact: true }).click();
-    await expect(page).toHaveURL(/\/home$/);
+    await signInWithRecoveryCode(page, admin.username, admin.password, codes.shift()!);
     await turnOffAuthenticator(page, admin.password, codes.shift()!);
     codes = [];
     await signOut(page);
   } finally {
+    if (codes.length > 0) {
+      try {
+        await turnOffViaApi(admin.username, admin.password, codes);
+      } catch (err) {
+        console.error(`could not turn two-step verification off for ${admin.username}: ${String(err)}`);
+      }
+    }
+    await keeper.restoreAfterFailure();
+  }
+});
+
+test('a temporary password from demo.admin holds demo.teacher at the password change until they choose their own', async ({
+  browser,
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const admin = demoAccount('demo.admin');
+  const teacher = demoAccount('demo.teacher');
+  const keeper = new PasswordKeeper(teacher);
+  let codes: string[] = [];
+  const teacherContext = await browser.newContext({ baseURL: BASE_URL });
+  try {
+    const teacherId = await signInOnceViaApi(teacher.username, teacher.password);
+    await signIn(page, admin.username, admin.password);
+    codes = await turnOnAuthenticator(page, admin.password);
+
+    // Users > the user > Set a temporary password > confirm: shown once.
+    await page.goto(`/users/${teacherId}`);
+    await page.getByRole('link', { name: 'Set a temporary password', exact: true }).click();
+    await expect(page.getByRole('heading', { name: 'Set a temporary password', level: 1 })).toBeVisible();
+    await expect(page.getByText('they must choose their own right after signing in with it')).toBeVisible();
+    await page.getByRole('button', { name: 'Set a temporary password', exact: true }).click();
+    const temporary = (await page.locator('#temporary-password').innerText()).trim();
+    expect(temporary.length).toBeGreaterThan(7);
+    keeper.changedTo(temporary);
+    await expectNoSeriousA11yViolations(page, 'a temporary password, shown once');
+    await screenshot(page, 'admin-temporary-1-shown', test.info());
+
+    // The teacher signs in with it and can do nothing but choose their own.
+    const teacherPage = await teacherContext.newPage();
+    await typeSignIn(teacherPage, teacher.username, temporary);
+    await expect(teacherPage).toHaveURL(/\/account\/password$/);
+    await expect(teacherPage.getByRole('status').first()).toContainText('temporary password');
+    await teacherPage.goto('/home');
+    await expect(teacherPage).toHaveURL(/\/account\/password$/);
+    await teacherPage.goto('/classes');
+    await expect(teacherPage).toHaveURL(/\/account\/password$/);
+    await expectNoSeriousA11yViolations(teacherPage, 'the password change a temporary password holds one at');
+    await screenshot(teacherPage, 'admin-temporary-2-held', test.info());
+    const chosen = newPassword('Temp');
+    await teacherPage.getByLabel('Current password', { exact: true }).fill(temporary);
+    await teacherPage.getByLabel('New password', { exact: true }).fill(chosen);
+    await teacherPage.getByLabel('Confirm new password', { exact: true }).fill(chosen);
+    await teacherPage.getByRole('button', { name: 'Update Password', exact: true }).click();
+    keeper.changedTo(chosen);
+    await teacherPage.goto('/home');
+    await expect(teacherPage).toHaveURL(/\/home$/);
+    await expect(teacherPage.getByText(`Signed in as ${teacher.username}`).first()).toBeVisible();
+    await keeper.restore();
+
+    // demo.admin's two-step verification off again, for the rest of the suite.
+    await signOut(page);
+    await signInWithRecoveryCode(page, admin.username, admin.password, codes.shift()!);
+    await turnOffAuthenticator(page, admin.password, codes.shift()!);
+    codes = [];
+    await signOut(page);
+  } finally {
+    await teacherContext.close();
     if (codes.length > 0) {
       try {
         await turnOffViaApi(admin.username, admin.password, codes);
