@@ -24,6 +24,10 @@ import {
 //                                without two-step verification: 403, role=alert and link "Turn on two-step verification"
 //   POST → result                role=status "A password reset link is on its way to t***@…"
 //
+// Also R-ADM-3 (**Set a temporary password**: the person is held at the
+// password change until they choose their own) and R-ADM-4 (**Reset two-step
+// verification** for someone who lost their second factor).
+//
 // The suite shares one demo server: the test turns demo.admin's two-step
 // verification off again and puts demo.teacher's password back, also when
 // it fails.
@@ -267,5 +271,59 @@ test('a temporary password from demo.admin holds demo.teacher at the password ch
       }
     }
     await keeper.restoreAfterFailure();
+  }
+});
+
+test('demo.admin removes the two-step verification demo.teacher lost, and the teacher signs in with the password alone', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const admin = demoAccount('demo.admin');
+  const teacher = demoAccount('demo.teacher');
+  let adminCodes: string[] = [];
+  let teacherCodes: string[] = [];
+  try {
+    const teacherId = await signInOnceViaApi(teacher.username, teacher.password);
+    // The teacher turns on an authenticator app, then loses the phone (and the codes).
+    await signIn(page, teacher.username, teacher.password);
+    teacherCodes = await turnOnAuthenticator(page, teacher.password);
+    await signOut(page);
+
+    await signIn(page, admin.username, admin.password);
+    adminCodes = await turnOnAuthenticator(page, admin.password);
+    await page.goto(`/users/${teacherId}`);
+    await page.getByRole('link', { name: 'Reset two-step verification', exact: true }).click();
+    await expect(page.getByRole('heading', { name: 'Reset two-step verification', level: 1 })).toBeVisible();
+    await expect(page.getByText('signed out everywhere')).toBeVisible();
+    await expectNoSeriousA11yViolations(page, 'Reset two-step verification, confirm');
+    const before = await mailIds();
+    await page.getByRole('button', { name: 'Reset two-step verification', exact: true }).click();
+    await expect(page.getByRole('status')).toContainText('Two-step verification was removed');
+    teacherCodes = [];
+    const mail = await waitForMail(newMailTo(TEACHER_EMAIL, 'Two-step verification was removed', before), MAIL_TIMEOUT);
+    expect(mail.text).toContain('administrator');
+
+    // The teacher signs in with the password alone.
+    await signOut(page);
+    await signIn(page, teacher.username, teacher.password);
+    await signOut(page);
+
+    await signInWithRecoveryCode(page, admin.username, admin.password, adminCodes.shift()!);
+    await turnOffAuthenticator(page, admin.password, adminCodes.shift()!);
+    adminCodes = [];
+    await signOut(page);
+  } finally {
+    for (const [account, codes] of [
+      [admin, adminCodes],
+      [teacher, teacherCodes],
+    ] as const) {
+      if (codes.length > 0) {
+        try {
+          await turnOffViaApi(account.username, account.password, [...codes]);
+        } catch (err) {
+          console.error(`could not turn two-step verification off for ${account.username}: ${String(err)}`);
+        }
+      }
+    }
   }
 });
