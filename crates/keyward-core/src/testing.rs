@@ -166,6 +166,17 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.validate().expect("test settings valid")
 }
 
+/// A second keyward instance on `db` (its own pool, the same settings and
+/// sealing key), as a second process behind a load balancer would be: every
+/// promise must hold across the two.
+pub async fn second_instance(db: &TestDb) -> Arc<Keyward> {
+    let settings = settings_for(db);
+    let second_db = Db::connect(&settings.database)
+        .await
+        .expect("connect the second instance");
+    Keyward::new(second_db, settings, &SeededRandom::new(8)).expect("a second instance")
+}
+
 /// [`settings_for`], sending mail over SMTP (no TLS, no credentials, a short
 /// timeout) to `capture`.
 pub fn settings_with_smtp(db: &TestDb, capture: &SmtpCapture) -> Settings {

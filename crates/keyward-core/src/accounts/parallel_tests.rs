@@ -9,8 +9,7 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 
 use super::*;
-use crate::store::Db;
-use crate::testing::{MONDAY_MORNING, TestDb, keyward, settings_for};
+use crate::testing::{MONDAY_MORNING, TestDb, keyward};
 use crate::types::Username;
 use crate::types::random::SeededRandom;
 
@@ -134,9 +133,7 @@ async fn a_known_device_behind_the_attackers_address_still_signs_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_on_one_database_share_the_limit() {
     let (kw, db) = with_teacher().await;
-    let settings = settings_for(&db);
-    let second_db = Db::connect(&settings.database).await.unwrap();
-    let second = Keyward::new(second_db, settings, &SeededRandom::new(7)).unwrap();
+    let second = crate::testing::second_instance(&db).await;
     let (checked, throttled) = guess_in_parallel(&[kw.clone(), second], 120).await;
     assert_eq!(checked, sequential_allowance(&kw));
     assert_eq!(throttled, 120 - checked);

@@ -10,10 +10,8 @@ use sqlx::Row;
 
 use super::*;
 use crate::accounts::{PendingSignIn, SignInOutcome};
-use crate::store::Db;
 use crate::testing::{
     DEMO_PASSWORD, MONDAY_MORNING, TestDb, account_named, audited_actions, ctx_at, demo_keyward,
-    settings_for,
 };
 use crate::types::random::SeededRandom;
 
@@ -454,9 +452,7 @@ async fn one_pending_step_finished_by_many_requests_at_once_opens_one_session() 
 }
 
 async fn second_instance(db: &TestDb) -> Arc<Keyward> {
-    let settings = settings_for(db);
-    let second_db = Db::connect(&settings.database).await.unwrap();
-    let second = Keyward::new(second_db, settings, &SeededRandom::new(8)).unwrap();
+    let second = crate::testing::second_instance(db).await;
     crate::testing::seed_demo_people(&second, &SeededRandom::new(9)).await;
     second
 }

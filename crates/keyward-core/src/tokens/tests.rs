@@ -288,3 +288,35 @@ async fn a_platform_admins_token_for_one_school_lists_only_that_school() {
         Code::NotFound
     );
 }
+
+/// Two instances on one database: a token revoked on one is refused by the
+/// other at once (nothing about tokens is kept in a process), and of
+/// parallel revokes on both exactly one revokes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_token_revoked_on_one_instance_is_refused_by_the_other() {
+    let (kw, db, rng) = demo_keyward(77).await;
+    let second = crate::testing::second_instance(&db).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let created = kw
+        .create_token(&ctx, &lead, &new_token(&[Permission::UsersView]))
+        .await
+        .unwrap();
+    let secret = created.secret.expose();
+    second.bearer_actor(&ctx, secret).await.unwrap();
+    let id = &created.summary.id;
+    let answers = futures_util::future::join_all((0..8).map(|i| {
+        let instance = if i % 2 == 0 { &kw } else { &second };
+        instance.revoke_token(&ctx, &lead, id)
+    }))
+    .await;
+    let now = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(Revoked::Now)))
+        .count();
+    assert_eq!(now, 1, "{answers:?}");
+    for instance in [&kw, &second] {
+        let refused = instance.bearer_actor(&ctx, secret).await.unwrap_err();
+        assert_eq!(refused.code(), Code::TokenRevoked);
+    }
+}

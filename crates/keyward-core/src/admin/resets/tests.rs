@@ -234,15 +234,18 @@ async fn reset_passwords_alone_without_view_users_is_refused() {
     assert_eq!(actions, vec!["authz.denied"]);
 }
 
-#[tokio::test]
-async fn twenty_parallel_resets_send_at_most_the_hourly_limit_and_leave_one_link() {
-    let (kw, _db, rng) = demo_keyward(6).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_parallel_resets_on_two_instances_send_at_most_the_hourly_limit_and_leave_one_link()
+{
+    let (kw, db, rng) = demo_keyward(6).await;
+    let second = crate::testing::second_instance(&db).await;
     sign_in_once(&kw, &rng, "demo.teacher").await;
     enrol_totp(&kw, &rng, "demo.admin").await;
     let admin = actor_named(&kw, "demo.admin").await;
     let teacher = account_named(&kw, "demo.teacher").await;
-    let answers = join_all((0..20).map(|_| {
-        let (kw, admin, id, rng) = (kw.clone(), admin.clone(), teacher.id.clone(), &rng);
+    let answers = join_all((0..20).map(|i| {
+        let instance = if i % 2 == 0 { &kw } else { &second };
+        let (kw, admin, id, rng) = (instance.clone(), admin.clone(), teacher.id.clone(), &rng);
         async move { kw.send_password_reset(&at(rng, 30), &admin, &id).await }
     }))
     .await;

@@ -172,14 +172,18 @@ async fn only_those_who_manage_the_person_may_disable_them() {
     );
 }
 
-#[tokio::test]
-async fn of_parallel_disables_one_wins() {
-    let (kw, _db, rng) = demo_keyward(44).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_parallel_disables_on_two_instances_one_wins() {
+    let (kw, db, rng) = demo_keyward(44).await;
+    let second = crate::testing::second_instance(&db).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
     let ben = account_named(&kw, "demo.ben").await;
-    let outcomes =
-        futures_util::future::join_all((0..8).map(|_| kw.disable_user(&ctx, &lead, &ben.id))).await;
+    let outcomes = futures_util::future::join_all((0..8).map(|i| {
+        let instance = if i % 2 == 0 { &kw } else { &second };
+        instance.disable_user(&ctx, &lead, &ben.id)
+    }))
+    .await;
     let won = outcomes.iter().filter(|o| o.is_ok()).count();
     let told = outcomes
         .iter()
