@@ -129,7 +129,7 @@ impl AuditPageBody {
         (status = 404, description = "`not_found` (school_id is not a school in your scope)", body = ErrorBody),
         (status = 422, description = "`invalid_filter` (its field names the parameter)", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn browse(
     State(state): State<AppState>,
@@ -175,7 +175,7 @@ pub async fn browse(
         (status = 404, description = "`not_found` (school_id is not a school in your scope)", body = ErrorBody),
         (status = 422, description = "`invalid_filter` (its field names the parameter)", body = ErrorBody),
     ),
-    security(("session_cookie" = []))
+    security(("session_cookie" = []), ("bearer_token" = []))
 )]
 pub async fn export_csv(
     State(state): State<AppState>,

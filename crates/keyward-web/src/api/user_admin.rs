@@ -61,7 +61,7 @@ pub struct MfaResetBody {
         (status = 409, description = "`never_signed_in` (offer: access_code or temporary_password); `no_email_address`; `account_not_active`", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: as many links as keyward sends the person in an hour (see Retry-After)", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn password_reset(
     State(state): State<AppState>,
@@ -99,7 +99,7 @@ pub async fn password_reset(
         (status = 409, description = "`never_signed_in` (a pending account: offer is access_code); `account_not_active`", body = ErrorBody),
         (status = 503, description = "`server_busy`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn temporary_password(
     State(state): State<AppState>,
@@ -134,7 +134,7 @@ pub async fn temporary_password(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`mfa_not_enabled`: nothing to remove", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn mfa_reset(
     State(state): State<AppState>,

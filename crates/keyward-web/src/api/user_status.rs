@@ -30,7 +30,7 @@ use crate::state::AppState;
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`already_disabled`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn disable(
     State(state): State<AppState>,
@@ -61,7 +61,7 @@ pub async fn disable(
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`not_disabled`", body = ErrorBody),
     ),
-    security(("session_cookie" = [], "csrf_header" = []))
+    security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]
 pub async fn enable(
     State(state): State<AppState>,

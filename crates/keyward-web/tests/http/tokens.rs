@@ -507,3 +507,52 @@ async fn the_page_creates_a_token_shows_it_once_and_revokes_it_after_a_confirm_s
         .await;
     assert_api_error(&reply, StatusCode::UNAUTHORIZED, "token_revoked");
 }
+
+/// The OpenAPI document says which operations take a token (`bearer_token`)
+/// and the server agrees: every operation that takes a session but does not
+/// list `bearer_token` answers a token 403 `token_not_allowed`, and every one
+/// that lists it never does. So the document cannot drift from the
+/// extractors (seven operations' documents once did).
+#[tokio::test]
+async fn the_document_says_exactly_which_operations_take_a_token() {
+    let app = demo_app().await;
+    let lead = lead(&app).await;
+    let (_, secret) = token_of(&app, &lead, &["users.view"]).await;
+    let doc = serde_json::to_value(keyward_web::openapi_document()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let security = operation["security"].to_string();
+            if !security.contains("session_cookie") {
+                continue;
+            }
+            let takes_token = security.contains("bearer_token");
+            let uri = path
+                .split('/')
+                .map(|part| {
+                    if part.starts_with('{') {
+                        "00000000-0000-4000-8000-000000000000"
+                    } else {
+                        part
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let body = (method != "get").then(|| json!({}));
+            let reply = app
+                .send(bearer(&method.to_uppercase(), &uri, &secret, body))
+                .await;
+            let refused =
+                reply.status == StatusCode::FORBIDDEN && reply.text().contains("token_not_allowed");
+            assert_eq!(
+                refused,
+                !takes_token,
+                "{method} {uri}: {} {}",
+                reply.status,
+                reply.text()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} operations checked");
+}
