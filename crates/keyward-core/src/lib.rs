@@ -28,6 +28,7 @@ pub mod recovery;
 pub mod rotation;
 pub mod schools;
 pub mod settings;
+pub mod sso;
 pub mod store;
 pub mod tokens;
 pub mod types;

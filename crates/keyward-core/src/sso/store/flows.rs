@@ -1,0 +1,1 @@
+//! SQL of `sso_flows`: sign-ins sent to a provider, each claimed once.

@@ -1,0 +1,1 @@
+//! SQL of `sso_providers`: a school's connected OpenID Connect providers.
