@@ -90,6 +90,11 @@ pub mod action {
     pub const ADMIN_TEMPORARY_PASSWORD: &str = "admin.temporary_password";
     /// An administrator removed someone's second factors (R-ADM-4).
     pub const ADMIN_MFA_RESET: &str = "admin.mfa_reset";
+    /// A sign-in through a school's OpenID Connect provider: `success`,
+    /// `second_step` (keyward's own second factor still to come) or
+    /// `failure` (`detail`: the provider, the reason code and what the
+    /// provider said, cut short; never a token or a code).
+    pub const SSO_SIGN_IN: &str = "sso.sign_in";
 }
 
 /// One audit entry to record.
