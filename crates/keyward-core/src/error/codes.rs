@@ -223,26 +223,6 @@ error_codes! {
     /// The passkey was not accepted for signing in.
     PasskeyRejected = "passkey_rejected", Unauthenticated;
 
-    // Single sign-on (STUB of the lead's contract; main's list wins at merge).
-    /// The provider's settings are not valid; `field` names the one.
-    SsoProviderInvalid = "sso_provider_invalid", BadInput;
-    /// No such sign-in provider.
-    SsoProviderNotFound = "sso_provider_not_found", NotFound;
-    /// The sign-in came back with a state this browser did not start, or used twice or too late.
-    SsoStateInvalid = "sso_state_invalid", BadInput;
-    /// The school's sign-in service did not answer in time or could not be used.
-    SsoProviderUnavailable = "sso_provider_unavailable", Unavailable;
-    /// The provider's ID token did not pass the checks.
-    SsoTokenInvalid = "sso_token_invalid", Unauthenticated;
-    /// The provider vouched for someone keyward does not know.
-    SsoUnknownPerson = "sso_unknown_person", Unauthenticated;
-    /// The provider answered with an error.
-    SsoProviderError = "sso_provider_error", Unauthenticated;
-    /// The person's role may not sign in with this provider.
-    SsoRoleNotAllowed = "sso_role_not_allowed", Forbidden;
-    /// The person has no keyward password; they sign in with their school's provider.
-    SignsInWithSso = "signs_in_with_sso", Conflict;
-
     // API tokens.
     /// The `Authorization: Bearer` token is malformed or unknown, or its owner
     /// can no longer sign in.
@@ -260,6 +240,30 @@ error_codes! {
     TokenExpiryInvalid = "token_expiry_invalid", BadInput;
     /// A token needs at least one permission, each one you hold.
     TokenPermissionsInvalid = "token_permissions_invalid", BadInput;
+
+    // Single sign-on (issue 14).
+    /// A single sign-on provider's setting is not valid (`field` names it).
+    SsoProviderInvalid = "sso_provider_invalid", BadInput;
+    /// No single sign-on provider with that id is in your reach.
+    SsoProviderNotFound = "sso_provider_not_found", NotFound;
+    /// The sign-in through the school's provider was not started here, was
+    /// already used, or took too long; start again.
+    SsoStateInvalid = "sso_state_invalid", BadInput;
+    /// The school's sign-in provider did not answer in time or could not be
+    /// reached.
+    SsoProviderUnavailable = "sso_provider_unavailable", Unavailable;
+    /// The provider's answer did not prove who is signing in (signature,
+    /// issuer, audience, expiry or nonce).
+    SsoTokenInvalid = "sso_token_invalid", Unauthenticated;
+    /// The provider vouched for someone keyward does not know at that school.
+    SsoUnknownPerson = "sso_unknown_person", Unauthenticated;
+    /// The provider refused or cancelled the sign-in.
+    SsoProviderError = "sso_provider_error", Unauthenticated;
+    /// The person's role may not sign in with this provider.
+    SsoRoleNotAllowed = "sso_role_not_allowed", Forbidden;
+    /// The person has no keyward password: they sign in with their school's
+    /// provider (`provider` names it).
+    SignsInWithSso = "signs_in_with_sso", Conflict;
 
     // Operations.
     /// No captured message with that id.

@@ -25,7 +25,8 @@ use openidconnect::{
 };
 use url::Url;
 
-use super::http::{SsoHttp, SsoHttpError, Transport, issuer_allowed};
+use super::http::{SsoHttp, SsoHttpError, Transport, endpoint_allowed};
+use super::issuer_allowed;
 use super::store::links::{self, MatchColumn};
 use super::store::{flows, providers};
 use super::{IdentityClaim, SsoProvider, SsoProviderId};
@@ -384,7 +385,7 @@ impl Keyward {
         http: &dyn SsoHttp,
     ) -> Result<Identity, Refusal> {
         let metadata = self.sso_metadata(ctx, provider, http).await?;
-        let secret = providers::client_secret(self.db.pool(), &self.sealer, provider).await?;
+        let secret = providers::client_secret(&self.db, &self.sealer, provider).await?;
         let client = self.sso_client(provider, &metadata, &secret)?;
         let verifier = PkceCodeVerifier::new(self.sso_derived(PKCE_PURPOSE, binding));
         let response = client
@@ -455,6 +456,15 @@ impl Keyward {
         let metadata = CoreProviderMetadata::discover_async(IssuerUrl::from_url(issuer), &Transport(http))
             .await
             .map_err(discovery_error)?;
+        // Tokens and keys travel only over https (or on loopback).
+        let endpoints_ok = endpoint_allowed(metadata.jwks_uri().url())
+            && metadata.token_endpoint().is_some_and(|t| endpoint_allowed(t.url()));
+        if !endpoints_ok {
+            return Err(Refusal::new(
+                SsoSignInError::ProviderMisconfigured,
+                "token or keys endpoint missing or not https",
+            ));
+        }
         Ok(self.remember_metadata(ctx, &provider.id, metadata))
     }
 

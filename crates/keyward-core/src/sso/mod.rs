@@ -3,53 +3,48 @@
 //! and `nonce`, the ID token checked by openidconnect), and the links between
 //! a provider's subjects and keyward's people. keyward still owns the
 //! accounts; a provider only proves who is signing in.
-
-// STUB of the lead's contract (providers); main's version wins at merge.
+//!
+//! `providers` connects and removes a school's providers (its lead teacher or
+//! a platform admin); the client secret is sealed in `sealed_secrets` and
+//! never shown again. `flow` is the sign-in itself (start, callback), which
+//! reaches providers only through the `http` port ([`SsoHttp`]) the web
+//! hands it.
 
 mod flow;
 mod http;
+mod providers;
 pub(crate) mod store;
 
+pub use crate::types::SsoProviderId;
 pub use flow::{SsoCallback, SsoSignInError, SsoStart};
-pub use http::{HttpRequest, HttpResponse, SsoHttp, SsoHttpError, SsoHttpFuture, issuer_allowed};
+pub use http::{HttpRequest, HttpResponse, SsoHttp, SsoHttpError, SsoHttpFuture};
+pub use providers::{MAX_PROVIDERS_PER_SCHOOL, NewSsoProvider, SsoConfigError, issuer_allowed};
 
-use crate::Keyward;
-use crate::error::Internal;
 use crate::types::{Role, SchoolId, UnixTime};
 
-/// A provider's id: a random UUID in text form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SsoProviderId(String);
+/// The purpose a provider's client secret is sealed under (its owner is the
+/// provider's id).
+pub(crate) const CLIENT_SECRET_PURPOSE: &str = "sso_client_secret";
 
-impl SsoProviderId {
-    pub fn parse(text: &str) -> Option<Self> {
-        uuid::Uuid::try_parse(text)
-            .ok()
-            .map(|u| Self(u.hyphenated().to_string()))
-    }
-    pub(crate) fn from_stored(text: String) -> Self {
-        Self(text)
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for SsoProviderId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Which claim names an unlinked person.
+/// Which claim of the ID token finds a person who is not linked yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityClaim {
+    /// A verified `email` (`email_verified: true`), compared with the
+    /// school's people's email addresses.
     Email,
+    /// `preferred_username`, compared with the school's usernames.
     PreferredUsername,
+    /// `sub`, compared with the school's usernames.
     Subject,
 }
 
 impl IdentityClaim {
+    pub const ALL: [IdentityClaim; 3] = [
+        IdentityClaim::Email,
+        IdentityClaim::PreferredUsername,
+        IdentityClaim::Subject,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             IdentityClaim::Email => "email",
@@ -57,41 +52,42 @@ impl IdentityClaim {
             IdentityClaim::Subject => "sub",
         }
     }
+
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "email" => Some(IdentityClaim::Email),
-            "preferred_username" => Some(IdentityClaim::PreferredUsername),
-            "sub" => Some(IdentityClaim::Subject),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|claim| claim.as_str() == text)
     }
 }
 
-/// A school's provider (never holds the secret).
-#[derive(Debug, Clone)]
+/// A school's provider as everyone but the flow sees it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoProvider {
     pub id: SsoProviderId,
     pub school_id: SchoolId,
+    /// What the button says: **Sign in with <name>**.
     pub name: String,
     pub issuer: String,
     pub client_id: String,
+    /// Always holds `openid`.
     pub scopes: Vec<String>,
     pub claim: IdentityClaim,
+    /// The roles that may sign in with it.
     pub roles: Vec<Role>,
+    /// The roles an unknown person may be created as (just in time); the
+    /// first is the new account's role. Empty: nobody is created.
     pub jit_roles: Vec<Role>,
+    /// An ID token whose `amr` holds `mfa` counts as a second factor.
     pub trust_mfa: bool,
     pub created_at: UnixTime,
 }
 
-impl Keyward {
-    /// `{server.public_url}/sso/callback`.
-    pub fn sso_redirect_uri(&self) -> String {
-        let base = self.settings.server.public_url.as_str().trim_end_matches('/');
-        format!("{base}/sso/callback")
-    }
-
-    /// A provider's public facts.
-    pub async fn sso_provider(&self, id: &SsoProviderId) -> Result<Option<SsoProvider>, Internal> {
-        store::providers::find(self.db.pool(), id).await
-    }
+/// One **Sign in with …** button: a provider and its school.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInChoice {
+    pub provider_id: SsoProviderId,
+    pub name: String,
+    pub school_id: SchoolId,
+    pub school_name: String,
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
