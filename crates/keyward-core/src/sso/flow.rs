@@ -449,11 +449,13 @@ impl Keyward {
         if let Some(hit) = self.cached_metadata(ctx, &provider.id) {
             return Ok(hit);
         }
-        let issuer = Url::parse(&provider.issuer)
+        // The issuer exactly as configured: a parsed URL would gain a `/`,
+        // and the discovery document's issuer must match it to the letter.
+        let issuer = IssuerUrl::new(provider.issuer.clone())
             .ok()
-            .filter(issuer_allowed)
+            .filter(|issuer| issuer_allowed(issuer.url()))
             .ok_or_else(|| Refusal::new(SsoSignInError::ProviderMisconfigured, "issuer not allowed"))?;
-        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::from_url(issuer), &Transport(http))
+        let metadata = CoreProviderMetadata::discover_async(issuer, &Transport(http))
             .await
             .map_err(discovery_error)?;
         // Tokens and keys travel only over https (or on loopback).
