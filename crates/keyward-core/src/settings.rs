@@ -1407,12 +1407,12 @@ mod tests {
             .map(|(key, _)| key)
             .collect();
         assert_eq!(keys, described);
-        assert_eq!(keys.len(), 51);
+        assert_eq!(keys.len(), 52);
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
         assert_eq!(keys.first(), Some(&"server.bind"));
         assert!(keys.contains(&"mail.smtp.password"));
-        assert_eq!(keys.last(), Some(&"admin.temporary_password_ttl"));
+        assert_eq!(keys.last(), Some(&"sso.http_timeout"));
     }
 
     #[test]

@@ -190,7 +190,8 @@ impl AppState {
 
     /// The binding secret of this browser's single sign-on, if any.
     pub fn sso_binding(&self, jar: &CookieJar) -> Option<Token> {
-        self.cookie_value(jar, SSO_COOKIE).and_then(Token::from_client)
+        self.cookie_value(jar, SSO_COOKIE)
+            .and_then(Token::from_client)
     }
 
     /// A cookie that makes the browser forget its single sign-on.

@@ -49,7 +49,10 @@ impl Keyward {
     /// knowing whether the session was opened with a second factor at a
     /// school's provider that keyward trusts (single sign-on), which counts
     /// as the actor's own second factor.
-    pub async fn actor_of_session(&self, session: &super::CurrentSession) -> Result<Actor, Internal> {
+    pub async fn actor_of_session(
+        &self,
+        session: &super::CurrentSession,
+    ) -> Result<Actor, Internal> {
         let mut actor = self.actor_of(&session.account).await?;
         actor.second_factor_at_provider = session.mfa_at_provider;
         Ok(actor)

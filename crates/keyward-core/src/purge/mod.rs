@@ -148,8 +148,7 @@ impl Keyward {
                     .await?
                 }
                 Table::SsoFlows => {
-                    crate::sso::store::flows::delete_expired(&mut tx, now, PURGE_BATCH_ROWS)
-                        .await?
+                    crate::sso::store::flows::delete_expired(&mut tx, now, PURGE_BATCH_ROWS).await?
                 }
             };
             tx.commit().await?;

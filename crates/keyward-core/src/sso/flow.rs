@@ -18,10 +18,9 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
-    DiscoveryError, IdTokenClaims, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
-    TokenResponse,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, DiscoveryError,
+    IdTokenClaims, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, TokenResponse,
 };
 use url::Url;
 
@@ -265,10 +264,9 @@ impl Keyward {
             None,
         )
         .set_redirect_uri(self.redirect_url()?);
-        let challenge =
-            PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
-                self.sso_derived(PKCE_PURPOSE, &binding),
-            ));
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+            self.sso_derived(PKCE_PURPOSE, &binding),
+        ));
         let state_text = state.expose().to_owned();
         let nonce = self.sso_derived(NONCE_PURPOSE, &binding);
         let mut request = client
@@ -351,9 +349,12 @@ impl Keyward {
         if ctx.now >= flow.expires_at {
             return Err(state_invalid("flow expired"));
         }
-        let bound = binding.is_some_and(|b| constant_time_eq(b.digest().as_str(), &flow.binding_hash));
+        let bound =
+            binding.is_some_and(|b| constant_time_eq(b.digest().as_str(), &flow.binding_hash));
         if !bound {
-            return Err(state_invalid("another browser (binding cookie missing or different)"));
+            return Err(state_invalid(
+                "another browser (binding cookie missing or different)",
+            ));
         }
         let binding = binding.ok_or_else(|| state_invalid("no binding"))?;
         if let Some(error) = &callback.error {
@@ -367,9 +368,7 @@ impl Keyward {
             .as_deref()
             .filter(|c| !c.is_empty() && c.len() <= MAX_CALLBACK_CHARS)
             .ok_or_else(|| state_invalid("callback without a code"))?;
-        let identity = self
-            .redeem_code(ctx, provider, code, binding, http)
-            .await?;
+        let identity = self.redeem_code(ctx, provider, code, binding, http).await?;
         self.sign_in_identity(ctx, provider, &identity).await
     }
 
@@ -454,13 +453,17 @@ impl Keyward {
         let issuer = IssuerUrl::new(provider.issuer.clone())
             .ok()
             .filter(|issuer| issuer_allowed(issuer.url()))
-            .ok_or_else(|| Refusal::new(SsoSignInError::ProviderMisconfigured, "issuer not allowed"))?;
+            .ok_or_else(|| {
+                Refusal::new(SsoSignInError::ProviderMisconfigured, "issuer not allowed")
+            })?;
         let metadata = CoreProviderMetadata::discover_async(issuer, &Transport(http))
             .await
             .map_err(discovery_error)?;
         // Tokens and keys travel only over https (or on loopback).
         let endpoints_ok = endpoint_allowed(metadata.jwks_uri().url())
-            && metadata.token_endpoint().is_some_and(|t| endpoint_allowed(t.url()));
+            && metadata
+                .token_endpoint()
+                .is_some_and(|t| endpoint_allowed(t.url()));
         if !endpoints_ok {
             return Err(Refusal::new(
                 SsoSignInError::ProviderMisconfigured,
@@ -485,7 +488,11 @@ impl Keyward {
         Ok(self.remember_metadata(ctx, &provider.id, refreshed))
     }
 
-    fn cached_metadata(&self, ctx: &Ctx<'_>, id: &SsoProviderId) -> Option<Arc<CoreProviderMetadata>> {
+    fn cached_metadata(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &SsoProviderId,
+    ) -> Option<Arc<CoreProviderMetadata>> {
         let cache = self.sso_discovery.lock().ok()?;
         let (fetched_at, metadata) = cache.get(id.as_str())?;
         let age = ctx.now.secs() - fetched_at.secs();
@@ -519,7 +526,8 @@ impl Keyward {
     ) -> Result<SignInOutcome, Refusal> {
         for _ in 0..3 {
             let mut tx = self.db.begin_write().await?;
-            let Some((account, found_by)) = self.person_of(&mut tx, ctx, provider, identity).await?
+            let Some((account, found_by)) =
+                self.person_of(&mut tx, ctx, provider, identity).await?
             else {
                 continue; // lost a race to create the account; the transaction rolls back
             };
@@ -545,7 +553,10 @@ impl Keyward {
             tx.commit().await?;
             return Ok(outcome);
         }
-        Err(Internal::new("single sign-on: the account was created and removed three times over").into())
+        Err(
+            Internal::new("single sign-on: the account was created and removed three times over")
+                .into(),
+        )
     }
 
     /// The active account of an allowed role that the identity names, linked;
@@ -571,7 +582,10 @@ impl Keyward {
                 allowed(provider, &account)?;
                 (account, found_by)
             }
-            None => match self.create_just_in_time(tx, ctx, provider, identity).await? {
+            None => match self
+                .create_just_in_time(tx, ctx, provider, identity)
+                .await?
+            {
                 Some(account) => (account, FoundBy::Created),
                 None => return Ok(None),
             },
@@ -604,7 +618,10 @@ impl Keyward {
                     return Ok(None);
                 };
                 if !identity.email_verified {
-                    return Err(Refusal::new(SsoSignInError::EmailNotVerified, "email not verified"));
+                    return Err(Refusal::new(
+                        SsoSignInError::EmailNotVerified,
+                        "email not verified",
+                    ));
                 }
                 match EmailAddress::parse(email) {
                     Ok(email) => (MatchColumn::EmailKey, email.key()),
@@ -641,10 +658,16 @@ impl Keyward {
         identity: &Identity,
     ) -> Result<Option<Account>, Refusal> {
         let Some(role) = provider.jit_roles.first().copied() else {
-            return Err(Refusal::new(SsoSignInError::UnknownPerson, "no matching account"));
+            return Err(Refusal::new(
+                SsoSignInError::UnknownPerson,
+                "no matching account",
+            ));
         };
         if !provider.roles.contains(&role) {
-            return Err(Refusal::new(SsoSignInError::RoleNotAllowed, "just-in-time role not allowed"));
+            return Err(Refusal::new(
+                SsoSignInError::RoleNotAllowed,
+                "just-in-time role not allowed",
+            ));
         }
         let username = free_username(tx, identity).await?;
         let email = identity
@@ -672,7 +695,11 @@ impl Keyward {
             Err(err) if crate::store::is_unique_violation(&err) => return Ok(None),
             Err(err) => return Err(err.into()),
         }
-        let detail = format!("single sign-on: provider={}; role={}", provider.id, role.as_str());
+        let detail = format!(
+            "single sign-on: provider={}; role={}",
+            provider.id,
+            role.as_str()
+        );
         audit::insert(
             &mut *tx,
             &AuditEntry {
@@ -744,7 +771,9 @@ fn allowed(provider: &SsoProvider, account: &Account) -> Result<(), Refusal> {
     match account.status {
         AccountStatus::Active => {}
         AccountStatus::Pending => return refuse(SsoSignInError::AccountPending, "account pending"),
-        AccountStatus::Disabled => return refuse(SsoSignInError::AccountDisabled, "account disabled"),
+        AccountStatus::Disabled => {
+            return refuse(SsoSignInError::AccountDisabled, "account disabled");
+        }
     }
     if !provider.roles.contains(&account.role) {
         return refuse(
@@ -763,9 +792,9 @@ fn verified_identity(
     nonce: &Nonce,
     now: UnixTime,
 ) -> Result<Identity, ClaimsVerificationError> {
-    let verifier = client.id_token_verifier().set_time_fn(move || {
-        chrono::DateTime::from_timestamp(now.secs(), 0).unwrap_or_default()
-    });
+    let verifier = client
+        .id_token_verifier()
+        .set_time_fn(move || chrono::DateTime::from_timestamp(now.secs(), 0).unwrap_or_default());
     let claims: &IdTokenClaims<_, CoreGenderClaim> = id_token.claims(&verifier, nonce)?;
     Ok(Identity {
         subject: claims.subject().as_str().to_owned(),
@@ -825,7 +854,10 @@ async fn free_username(
             return Ok(username);
         }
     }
-    Err(Refusal::new(SsoSignInError::UnknownPerson, "no free username for a new account"))
+    Err(Refusal::new(
+        SsoSignInError::UnknownPerson,
+        "no free username for a new account",
+    ))
 }
 
 /// A name from the provider, as keyward keeps names (at most 100 characters,
@@ -844,16 +876,23 @@ fn name_part(name: Option<&str>) -> String {
 /// at most `max` characters.
 fn sanitized(text: &str, max: usize) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .take(max)
         .collect()
 }
 
 fn discovery_error(err: DiscoveryError<SsoHttpError>) -> Refusal {
     match err {
-        DiscoveryError::Request(err) => {
-            Refusal::new(SsoSignInError::ProviderUnavailable, format!("discovery: {err}"))
-        }
+        DiscoveryError::Request(err) => Refusal::new(
+            SsoSignInError::ProviderUnavailable,
+            format!("discovery: {err}"),
+        ),
         DiscoveryError::Response(status, _, _) => Refusal::new(
             SsoSignInError::ProviderUnavailable,
             format!("discovery answered {status}"),
@@ -869,9 +908,10 @@ fn token_error<TE: openidconnect::ErrorResponse + 'static>(
     err: RequestTokenError<SsoHttpError, TE>,
 ) -> Refusal {
     match err {
-        RequestTokenError::Request(err) => {
-            Refusal::new(SsoSignInError::ProviderUnavailable, format!("token endpoint: {err}"))
-        }
+        RequestTokenError::Request(err) => Refusal::new(
+            SsoSignInError::ProviderUnavailable,
+            format!("token endpoint: {err}"),
+        ),
         RequestTokenError::ServerResponse(response) => {
             // The error's code only (for example `invalid_grant`): its
             // description could echo what was sent.
@@ -883,9 +923,10 @@ fn token_error<TE: openidconnect::ErrorResponse + 'static>(
             let why = format!("token endpoint error {error}");
             Refusal::new(SsoSignInError::ProviderError { error }, why)
         }
-        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
-            Refusal::new(SsoSignInError::TokenInvalid, "token endpoint answer not understood")
-        }
+        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => Refusal::new(
+            SsoSignInError::TokenInvalid,
+            "token endpoint answer not understood",
+        ),
     }
 }
 

@@ -43,7 +43,11 @@ pub async fn start(
 ) -> Result<Response, AppError> {
     let id = path_id(path, SsoProviderId::parse)?;
     let ctx = state.ctx(&client);
-    match state.kw.start_sso_sign_in(&ctx, &id, &*state.sso_http).await {
+    match state
+        .kw
+        .start_sso_sign_in(&ctx, &id, &*state.sso_http)
+        .await
+    {
         Ok(start) => {
             let jar = visitor.jar(&state).add(state.sso_cookie(&start.binding));
             let location = [(header::LOCATION, start.authorize_url.to_string())];
@@ -51,7 +55,12 @@ pub async fn start(
         }
         Err(SsoSignInError::ProviderNotFound) => Err(AppError::not_found()),
         Err(SsoSignInError::Internal(err)) => Err(AppError::internal(&err)),
-        Err(err) => Ok(problem(&state, &visitor, &err, Some(format!("/sso/{id}/start")))),
+        Err(err) => Ok(problem(
+            &state,
+            &visitor,
+            &err,
+            Some(format!("/sso/{id}/start")),
+        )),
     }
 }
 
@@ -62,35 +71,46 @@ pub async fn callback(
     cookies: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let param = |key| Some(query_param(query.as_deref(), key)).filter(|v| !v.is_empty());
-    let callback = SsoCallback {
-        state: query_param(query.as_deref(), "state"),
-        code: param("code"),
-        error: param("error"),
-        error_description: param("error_description"),
-    };
+    let callback = callback_of(query.as_deref());
     let binding = state.sso_binding(&cookies);
     let ctx = state.ctx(&client);
     let finished = state
         .kw
         .finish_sso_sign_in(&ctx, &callback, binding.as_ref(), &*state.sso_http)
         .await;
-    let forget = state.expired_sso_cookie();
-    match finished {
+    let answer = match finished {
         Ok(SignInOutcome::Complete(signed_in)) => {
-            Ok((CookieJar::new().add(forget), signed_in_redirect(&state, &visitor, &signed_in, "")).into_response())
+            signed_in_redirect(&state, &visitor, &signed_in, "")
         }
         Ok(SignInOutcome::SecondStep(pending)) => {
-            Ok((CookieJar::new().add(forget), second_step_redirect(&state, &visitor, &pending, "")).into_response())
+            second_step_redirect(&state, &visitor, &pending, "")
         }
-        Err(SsoSignInError::Internal(err)) => Err(AppError::internal(&err)),
-        Err(err) => Ok((CookieJar::new().add(forget), problem(&state, &visitor, &err, None)).into_response()),
+        Err(SsoSignInError::Internal(err)) => return Err(AppError::internal(&err)),
+        Err(err) => problem(&state, &visitor, &err, None),
+    };
+    // Used or refused, the flow is over: its cookie goes.
+    Ok((CookieJar::new().add(state.expired_sso_cookie()), answer).into_response())
+}
+
+/// The callback's query as the provider sent it.
+fn callback_of(query: Option<&str>) -> SsoCallback {
+    let param = |key| Some(query_param(query, key)).filter(|v| !v.is_empty());
+    SsoCallback {
+        state: query_param(query, "state"),
+        code: param("code"),
+        error: param("error"),
+        error_description: param("error_description"),
     }
 }
 
 /// The page of a refused single sign-on: what went wrong, what to do, the
 /// code small.
-fn problem(state: &AppState, visitor: &Visitor, err: &SsoSignInError, retry_href: Option<String>) -> Response {
+fn problem(
+    state: &AppState,
+    visitor: &Visitor,
+    err: &SsoSignInError,
+    retry_href: Option<String>,
+) -> Response {
     let app = AppError::from_coded(err);
     tracing::info!(code = err.code().as_str(), "single sign-on refused");
     let page = ProblemPage {
@@ -115,4 +135,3 @@ fn heading(code: Code) -> &'static str {
         _ => "This sign-in could not be finished",
     }
 }
-

@@ -109,7 +109,10 @@ impl OidcProvider {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!("the OpenID provider exited ({status}) before it was ready");
             }
-            assert!(Instant::now() < deadline, "the OpenID provider was not ready within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "the OpenID provider was not ready within 30 s"
+            );
         }
         OidcProvider {
             port,
@@ -134,8 +137,7 @@ impl Drop for OidcProvider {
 /// A person at the provider's pages: a cookie-keeping client that follows
 /// no redirect by itself.
 pub fn person() -> reqwest::Client {
-    keyward_web::install_tls_provider();
-    reqwest::Client::builder()
+    crate::helpers::http_client()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
@@ -160,14 +162,25 @@ pub async fn sign_in_at_provider(
         if location.starts_with(redirect_uri) {
             return location;
         }
-        let response = client.get(&location).send().await.expect("GET at the provider");
+        let response = client
+            .get(&location)
+            .send()
+            .await
+            .expect("GET at the provider");
         if response.status().is_redirection() {
             location = absolute(&location, response.headers());
             continue;
         }
-        assert!(!submitted, "the provider showed a page after the login: {}", response.status());
+        assert!(
+            !submitted,
+            "the provider showed a page after the login: {}",
+            response.status()
+        );
         let page = response.text().await.expect("the login page");
-        assert!(page.contains("name=\"username\""), "not the login page: {page}");
+        assert!(
+            page.contains("name=\"username\""),
+            "not the login page: {page}"
+        );
         let mut form = vec![("username", username), ("password", "anything")];
         if mfa {
             form.push(("mfa", "1"));
@@ -178,7 +191,11 @@ pub async fn sign_in_at_provider(
             .send()
             .await
             .expect("POST the login form");
-        assert!(response.status().is_redirection(), "login answered {}", response.status());
+        assert!(
+            response.status().is_redirection(),
+            "login answered {}",
+            response.status()
+        );
         location = absolute(&location, response.headers());
         submitted = true;
     }

@@ -43,7 +43,10 @@ async fn setup(client_id: &str, adjust: impl FnOnce(&mut NewSsoProvider, &OidcPr
     };
     adjust(&mut new, &op);
     let provider = add_provider(&app, new).await;
-    for (username, email) in [("demo.teacher", "alice@school.example"), ("demo.lead", "bob@school.example")] {
+    for (username, email) in [
+        ("demo.teacher", "alice@school.example"),
+        ("demo.lead", "bob@school.example"),
+    ] {
         sqlx::query("UPDATE users SET email = $1, email_key = $1 WHERE username_key = $2")
             .bind(email)
             .bind(username)
@@ -82,12 +85,19 @@ impl Setup {
         let redirect_uri = self.app.kw.sso_redirect_uri();
         let authorize = start.location().expect("a Location").to_owned();
         assert!(authorize.starts_with(&self.op.issuer()), "{authorize}");
-        for part in ["state=", "nonce=", "code_challenge=", "code_challenge_method=S256"] {
+        for part in [
+            "state=",
+            "nonce=",
+            "code_challenge=",
+            "code_challenge_method=S256",
+        ] {
             assert!(authorize.contains(part), "{part} missing from {authorize}");
         }
         let back = sign_in_at_provider(&person(), &authorize, &redirect_uri, username, mfa).await;
         let origin = redirect_uri.trim_end_matches("/sso/callback");
-        back.strip_prefix(origin).expect("back at keyward").to_owned()
+        back.strip_prefix(origin)
+            .expect("back at keyward")
+            .to_owned()
     }
 }
 
@@ -96,7 +106,10 @@ fn assert_refused(reply: &Reply, status: StatusCode, code: &str, says: &str) {
     let text = reply.page_text();
     assert!(text.contains(code), "no code {code} in {text}");
     assert!(text.contains(says), "{says:?} not in {text}");
-    assert!(reply.set_cookie("kw_session").is_none(), "a session was opened");
+    assert!(
+        reply.set_cookie("kw_session").is_none(),
+        "a session was opened"
+    );
 }
 
 async fn sso_audit(app: &TestApp) -> Vec<(String, String)> {
@@ -122,10 +135,17 @@ async fn alice_signs_in_by_her_verified_email_then_by_her_link() {
     let done = s.sign_in(&mut browser, "alice", false).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
     assert_eq!(done.location(), Some("/home"));
-    assert!(browser.cookie("kw_sso").is_none(), "the flow cookie is forgotten");
+    assert!(
+        browser.cookie("kw_sso").is_none(),
+        "the flow cookie is forgotten"
+    );
     let home = browser.get("/home").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.page_text().contains("demo.teacher"), "{}", home.page_text());
+    assert!(
+        home.page_text().contains("demo.teacher"),
+        "{}",
+        home.page_text()
+    );
     assert_eq!(count(&s.app, "SELECT COUNT(*) FROM sso_links").await, 1);
     assert_eq!(count(&s.app, "SELECT COUNT(*) FROM sso_flows").await, 0);
     let teacher = account_named(&s.app.kw, "demo.teacher").await;
@@ -143,22 +163,47 @@ async fn alice_signs_in_by_her_verified_email_then_by_her_link() {
 
 #[tokio::test]
 async fn an_unverified_email_an_unknown_person_and_a_wrong_role_are_refused() {
-    let s = setup("kw", |new, _| new.roles = Some(vec![Role::Teacher, Role::Learner])).await;
+    let s = setup("kw", |new, _| {
+        new.roles = Some(vec![Role::Teacher, Role::Learner])
+    })
+    .await;
     let refused = s.sign_in(&mut s.app.browser(), "bob", false).await;
-    assert_refused(&refused, StatusCode::UNAUTHORIZED, "sso_unknown_person", "has not confirmed your email");
+    assert_refused(
+        &refused,
+        StatusCode::UNAUTHORIZED,
+        "sso_unknown_person",
+        "has not confirmed your email",
+    );
     let refused = s.sign_in(&mut s.app.browser(), "zed", false).await;
-    assert_refused(&refused, StatusCode::UNAUTHORIZED, "sso_unknown_person", "no keyward account of your school");
+    assert_refused(
+        &refused,
+        StatusCode::UNAUTHORIZED,
+        "sso_unknown_person",
+        "no keyward account of your school",
+    );
     // demo.lead (lead teacher) may not use a provider for teachers and learners.
     sqlx::query("UPDATE users SET email = 'alice@school.example', email_key = 'alice@school.example' WHERE username_key = 'demo.lead'")
         .execute(s.app.kw.db().pool()).await.unwrap();
-    sqlx::query("UPDATE users SET email = NULL, email_key = NULL WHERE username_key = 'demo.teacher'")
-        .execute(s.app.kw.db().pool()).await.unwrap();
+    sqlx::query(
+        "UPDATE users SET email = NULL, email_key = NULL WHERE username_key = 'demo.teacher'",
+    )
+    .execute(s.app.kw.db().pool())
+    .await
+    .unwrap();
     let refused = s.sign_in(&mut s.app.browser(), "alice", false).await;
-    assert_refused(&refused, StatusCode::FORBIDDEN, "sso_role_not_allowed", "may not sign in");
+    assert_refused(
+        &refused,
+        StatusCode::FORBIDDEN,
+        "sso_role_not_allowed",
+        "may not sign in",
+    );
     assert_eq!(count(&s.app, "SELECT COUNT(*) FROM sso_links").await, 0);
     let audit = sso_audit(&s.app).await;
     assert_eq!(audit.len(), 3, "{audit:?}");
-    assert!(audit.iter().all(|(outcome, _)| outcome == "failure"), "{audit:?}");
+    assert!(
+        audit.iter().all(|(outcome, _)| outcome == "failure"),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]
@@ -173,14 +218,30 @@ async fn an_unknown_person_gets_an_account_when_the_school_allows_it() {
     // The second time, the link finds the same account.
     let done = s.sign_in(&mut s.app.browser(), "zed", false).await;
     assert_eq!(done.location(), Some("/home"), "{}", done.text());
-    assert_eq!(count(&s.app, "SELECT COUNT(*) FROM users WHERE username_key LIKE 'zed%'").await, 1);
+    assert_eq!(
+        count(
+            &s.app,
+            "SELECT COUNT(*) FROM users WHERE username_key LIKE 'zed%'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn a_wrong_state_a_replayed_state_and_another_browser_are_refused() {
     let s = setup("kw", |_, _| {}).await;
-    let refused = s.app.browser().get("/sso/callback?state=made-up&code=abc").await;
-    assert_refused(&refused, StatusCode::UNPROCESSABLE_ENTITY, "sso_state_invalid", "Start the sign-in again");
+    let refused = s
+        .app
+        .browser()
+        .get("/sso/callback?state=made-up&code=abc")
+        .await;
+    assert_refused(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sso_state_invalid",
+        "Start the sign-in again",
+    );
 
     let mut browser = s.app.browser();
     let back = s.to_callback(&mut browser, "alice", false).await;
@@ -191,17 +252,32 @@ async fn a_wrong_state_a_replayed_state_and_another_browser_are_refused() {
     let mut replay = s.app.browser();
     replay.set_cookie("kw_sso", &sso_cookie);
     let refused = replay.get(&back).await;
-    assert_refused(&refused, StatusCode::UNPROCESSABLE_ENTITY, "sso_state_invalid", "already used");
+    assert_refused(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sso_state_invalid",
+        "already used",
+    );
 
     // Started in one browser, finished in another (no cookie, or its own).
     let back = s.to_callback(&mut s.app.browser(), "alice", false).await;
     let refused = s.app.browser().get(&back).await;
-    assert_refused(&refused, StatusCode::UNPROCESSABLE_ENTITY, "sso_state_invalid", "another browser");
+    assert_refused(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sso_state_invalid",
+        "another browser",
+    );
     let mut other = s.app.browser();
     let _ = s.to_callback(&mut other, "alice", false).await;
     let back = s.to_callback(&mut s.app.browser(), "alice", false).await;
     let refused = other.get(&back).await;
-    assert_refused(&refused, StatusCode::UNPROCESSABLE_ENTITY, "sso_state_invalid", "another browser");
+    assert_refused(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "sso_state_invalid",
+        "another browser",
+    );
 }
 
 #[tokio::test]
@@ -214,10 +290,19 @@ async fn tampered_id_tokens_are_refused() {
     ] {
         let s = setup(client, |_, _| {}).await;
         let refused = s.sign_in(&mut s.app.browser(), "alice", false).await;
-        assert_refused(&refused, StatusCode::UNAUTHORIZED, "sso_token_invalid", "did not pass keyward's checks");
+        assert_refused(
+            &refused,
+            StatusCode::UNAUTHORIZED,
+            "sso_token_invalid",
+            "did not pass keyward's checks",
+        );
         let audit = sso_audit(&s.app).await;
         assert!(audit[0].1.contains(why), "{client}: {audit:?}");
-        assert_eq!(count(&s.app, "SELECT COUNT(*) FROM sessions").await, 0, "{client}");
+        assert_eq!(
+            count(&s.app, "SELECT COUNT(*) FROM sessions").await,
+            0,
+            "{client}"
+        );
     }
 }
 
@@ -226,43 +311,90 @@ async fn the_provider_s_own_refusal_is_told() {
     let s = setup("kw", |_, _| {}).await;
     // The provider knows no "mallory": it sends back access_denied.
     let refused = s.sign_in(&mut s.app.browser(), "mallory", false).await;
-    assert_refused(&refused, StatusCode::UNAUTHORIZED, "sso_provider_error", "access_denied");
+    assert_refused(
+        &refused,
+        StatusCode::UNAUTHORIZED,
+        "sso_provider_error",
+        "access_denied",
+    );
     let audit = sso_audit(&s.app).await;
-    assert!(audit[0].1.contains("unknown user at the provider"), "{audit:?}");
+    assert!(
+        audit[0].1.contains("unknown user at the provider"),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_issuer_that_differs_from_the_provider_s_own_is_refused() {
-    let s = setup("kw", |new, op| new.issuer = format!("http://localhost:{}", op.port)).await;
-    let refused = s.app.browser().get(&format!("/sso/{}/start", s.provider)).await;
-    assert_refused(&refused, StatusCode::SERVICE_UNAVAILABLE, "sso_provider_unavailable", "does not match");
+    let s = setup("kw", |new, op| {
+        new.issuer = format!("http://localhost:{}", op.port)
+    })
+    .await;
+    let refused = s
+        .app
+        .browser()
+        .get(&format!("/sso/{}/start", s.provider))
+        .await;
+    assert_refused(
+        &refused,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "sso_provider_unavailable",
+        "does not match",
+    );
 }
 
 #[tokio::test]
 async fn a_provider_that_is_down_or_slow_gets_a_clear_page_in_time() {
     let s = setup("kw", |_, _| {}).await;
-    let blackhole = add_provider(&s.app, NewSsoProvider {
-        name: "Down".into(),
-        issuer: format!("http://127.0.0.1:{}", s.op.blackhole_port),
-        client_id: "kw".into(),
-        client_secret: Zeroizing::new(CLIENT_SECRET.into()),
-        scopes: None, claim: None, roles: None, jit_roles: None, trust_mfa: false,
-    })
+    let blackhole = add_provider(
+        &s.app,
+        NewSsoProvider {
+            name: "Down".into(),
+            issuer: format!("http://127.0.0.1:{}", s.op.blackhole_port),
+            client_id: "kw".into(),
+            client_secret: Zeroizing::new(CLIENT_SECRET.into()),
+            scopes: None,
+            claim: None,
+            roles: None,
+            jit_roles: None,
+            trust_mfa: false,
+        },
+    )
     .await;
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let closed = add_provider(&s.app, NewSsoProvider {
-        name: "Closed".into(),
-        issuer: format!("http://127.0.0.1:{closed_port}"),
-        client_id: "kw".into(),
-        client_secret: Zeroizing::new(CLIENT_SECRET.into()),
-        scopes: None, claim: None, roles: None, jit_roles: None, trust_mfa: false,
-    })
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = add_provider(
+        &s.app,
+        NewSsoProvider {
+            name: "Closed".into(),
+            issuer: format!("http://127.0.0.1:{closed_port}"),
+            client_id: "kw".into(),
+            client_secret: Zeroizing::new(CLIENT_SECRET.into()),
+            scopes: None,
+            claim: None,
+            roles: None,
+            jit_roles: None,
+            trust_mfa: false,
+        },
+    )
     .await;
     for (id, within) in [(&blackhole, 7), (&closed, 3)] {
         let began = Instant::now();
         let refused = s.app.browser().get(&format!("/sso/{id}/start")).await;
-        assert!(began.elapsed() < Duration::from_secs(within), "{:?}", began.elapsed());
-        assert_refused(&refused, StatusCode::SERVICE_UNAVAILABLE, "sso_provider_unavailable", "did not answer in time");
+        assert!(
+            began.elapsed() < Duration::from_secs(within),
+            "{:?}",
+            began.elapsed()
+        );
+        assert_refused(
+            &refused,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sso_provider_unavailable",
+            "did not answer in time",
+        );
         assert!(refused.header("retry-after").is_some());
     }
     let slow = setup("kw-slow", |_, _| {}).await;
@@ -270,14 +402,27 @@ async fn a_provider_that_is_down_or_slow_gets_a_clear_page_in_time() {
     let back = slow.to_callback(&mut browser, "alice", false).await;
     let began = Instant::now();
     let refused = browser.get(&back).await;
-    assert!(began.elapsed() < Duration::from_secs(7), "{:?}", began.elapsed());
-    assert_refused(&refused, StatusCode::SERVICE_UNAVAILABLE, "sso_provider_unavailable", "did not answer in time");
+    assert!(
+        began.elapsed() < Duration::from_secs(7),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_refused(
+        &refused,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "sso_provider_unavailable",
+        "did not answer in time",
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_provider_is_a_404() {
     let s = setup("kw", |_, _| {}).await;
-    let reply = s.app.browser().get("/sso/6f1f1c8e-8d1b-4b7a-9c59-1b1d0f3e2a11/start").await;
+    let reply = s
+        .app
+        .browser()
+        .get("/sso/6f1f1c8e-8d1b-4b7a-9c59-1b1d0f3e2a11/start")
+        .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     let reply = s.app.browser().get("/sso/not-an-id/start").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
@@ -288,7 +433,11 @@ async fn an_unknown_provider_is_a_404() {
 /// `mfa`).
 #[tokio::test]
 async fn a_second_factor_at_a_trusted_provider_replaces_keyward_s_own() {
-    for (trust, mfa, asked) in [(false, true, true), (true, false, true), (true, true, false)] {
+    for (trust, mfa, asked) in [
+        (false, true, true),
+        (true, false, true),
+        (true, true, false),
+    ] {
         let s = setup("kw", |new, _| new.trust_mfa = trust).await;
         let session = s.app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
         enrol_totp(&s.app, &session).await;
@@ -309,19 +458,36 @@ async fn the_admin_mfa_rule_accepts_a_second_factor_at_the_provider() {
     let s = setup("kw", |new, _| new.trust_mfa = true).await;
     sqlx::query("UPDATE users SET email = 'alice@school.example', email_key = 'alice@school.example' WHERE username_key = 'demo.lead'")
         .execute(s.app.kw.db().pool()).await.unwrap();
-    sqlx::query("UPDATE users SET email = NULL, email_key = NULL WHERE username_key = 'demo.teacher'")
-        .execute(s.app.kw.db().pool()).await.unwrap();
+    sqlx::query(
+        "UPDATE users SET email = NULL, email_key = NULL WHERE username_key = 'demo.teacher'",
+    )
+    .execute(s.app.kw.db().pool())
+    .await
+    .unwrap();
     let amy = account_named(&s.app.kw, "demo.amy").await.id;
     for (mfa, status) in [(false, StatusCode::FORBIDDEN), (true, StatusCode::OK)] {
         let mut browser = s.app.browser();
         let done = s.sign_in(&mut browser, "alice", mfa).await;
         assert_eq!(done.location(), Some("/home"), "{}", done.text());
         let cookie = browser.cookie("kw_session").unwrap().to_owned();
-        let me = s.app.send(call("GET", "/api/v1/me", &(cookie.clone(), String::new()), None)).await;
+        let me = s
+            .app
+            .send(call(
+                "GET",
+                "/api/v1/me",
+                &(cookie.clone(), String::new()),
+                None,
+            ))
+            .await;
         let csrf = me.json()["csrf_token"].as_str().unwrap().to_owned();
         let reset = s
             .app
-            .send(call("POST", &format!("/api/v1/users/{amy}/temporary-password"), &(cookie, csrf), None))
+            .send(call(
+                "POST",
+                &format!("/api/v1/users/{amy}/temporary-password"),
+                &(cookie, csrf),
+                None,
+            ))
             .await;
         assert_eq!(reset.status, status, "mfa {mfa}: {}", reset.text());
     }
@@ -342,12 +508,17 @@ async fn twenty_parallel_callbacks_with_one_state_open_one_session() {
         s.app.send(request)
     }))
     .await;
-    let signed_in = replies.iter().filter(|r| r.location() == Some("/home")).count();
-    assert_eq!(signed_in, 1);
-    assert!(replies
+    let signed_in = replies
         .iter()
-        .filter(|r| r.location() != Some("/home"))
-        .all(|r| r.status == StatusCode::UNPROCESSABLE_ENTITY));
+        .filter(|r| r.location() == Some("/home"))
+        .count();
+    assert_eq!(signed_in, 1);
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.location() != Some("/home"))
+            .all(|r| r.status == StatusCode::UNPROCESSABLE_ENTITY)
+    );
     assert_eq!(count(&s.app, "SELECT COUNT(*) FROM sessions").await, 1);
 }
 
@@ -380,18 +551,32 @@ async fn the_audit_trail_keeps_no_code_state_or_token() {
         .fetch_all(s.app.kw.db().pool())
         .await
         .unwrap();
-    assert!(flows.iter().all(|f| secrets.iter().all(|s| !f.contains(s.as_str()))));
+    assert!(
+        flows
+            .iter()
+            .all(|f| secrets.iter().all(|s| !f.contains(s.as_str())))
+    );
 }
 
 async fn enrol_totp(app: &TestApp, session: &(String, String)) {
     let start = app
-        .send(call("POST", "/api/v1/me/mfa/totp", session, Some(json!({ "password": DEMO_PASSWORD }))))
+        .send(call(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            session,
+            Some(json!({ "password": DEMO_PASSWORD })),
+        ))
         .await;
     assert_eq!(start.status, StatusCode::OK, "{}", start.text());
     let secret = start.json()["secret"].as_str().unwrap().to_owned();
     let code = code_for(&secret, UnixTime::now()).unwrap();
     let confirm = app
-        .send(call("POST", "/api/v1/me/mfa/totp/confirm", session, Some(json!({ "code": code }))))
+        .send(call(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            session,
+            Some(json!({ "code": code })),
+        ))
         .await;
     assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
 }

@@ -4,8 +4,8 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::accounts::store::{ACCOUNT_COLUMNS, account_from_row};
 use crate::accounts::Account;
+use crate::accounts::store::{ACCOUNT_COLUMNS, account_from_row};
 use crate::error::Internal;
 use crate::sso::SsoProviderId;
 use crate::types::{SchoolId, UnixTime, UserId};
@@ -101,5 +101,8 @@ pub(crate) async fn username_taken(conn: &mut AnyConnection, key: &str) -> Resul
         .bind(key)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(|r| r.try_get::<i64, _>("one")).transpose()?.is_some())
+    Ok(row
+        .map(|r| r.try_get::<i64, _>("one"))
+        .transpose()?
+        .is_some())
 }
