@@ -775,6 +775,11 @@ fn allowed(provider: &SsoProvider, account: &Account) -> Result<(), Refusal> {
             return refuse(SsoSignInError::AccountDisabled, "account disabled");
         }
     }
+    // A provider vouches only for its own school's people, even through a
+    // link made before the person moved.
+    if account.school_id.as_ref() != Some(&provider.school_id) {
+        return refuse(SsoSignInError::UnknownPerson, "account of another school");
+    }
     if !provider.roles.contains(&account.role) {
         return refuse(
             SsoSignInError::RoleNotAllowed,
