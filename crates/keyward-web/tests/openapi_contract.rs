@@ -441,6 +441,7 @@ const CODES_MISSING_FROM_THE_LIST: &[&str] = &[];
 /// an error body and their values.
 const DETAIL_WORDS: &[&str] = &[
     "violations",
+    "field",
     "password_status",
     "private",
     "not_kept",

@@ -154,7 +154,7 @@ pub struct SsoProviderList {
         (status = 201, description = "Connected: copy `redirect_uri` into the provider", body = SsoProviderBody),
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found` or `school_not_found`", body = ErrorBody),
-        (status = 422, description = "`sso_provider_invalid`, with `field` naming the setting (`school` when the school has 10 already)", body = ErrorBody),
+        (status = 422, description = "`sso_provider_invalid`, whose `field` names the setting (school, when the school has 10 already)", body = ErrorBody),
     ),
     security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))
 )]

@@ -287,6 +287,21 @@ impl AddForm {
     }
 }
 
+/// The typed settings parsed, then connected by the core.
+async fn connect(
+    state: &AppState,
+    client: &Client,
+    actor: &Actor,
+    school: &SchoolId,
+    input: SsoProviderInput,
+) -> Result<(), SsoConfigError> {
+    let new = input.parse()?;
+    (state.kw)
+        .add_sso_provider(&state.ctx(client), actor, school, new)
+        .await?;
+    Ok(())
+}
+
 /// **Add provider**: connected, back to the list; refused, the form again
 /// with the reason under the field.
 pub async fn add(
@@ -302,14 +317,7 @@ pub async fn add(
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
     let (input, typed) = form.split();
-    let added = match input.parse() {
-        Ok(new) => (state.kw)
-            .add_sso_provider(&state.ctx(&client), &actor, &school, new)
-            .await
-            .map(|_| ()),
-        Err(err) => Err(err),
-    };
-    let refusal = match added {
+    let refusal = match connect(&state, &client, &actor, &school, input).await {
         Ok(()) => {
             return Ok(Redirect::to(&format!("/schools/{school}/sso?notice=added")).into_response());
         }

@@ -84,7 +84,8 @@ mod tests {
 
     #[test]
     fn unknown_claims_and_roles_are_refused_by_field() {
-        let cases: [(&str, fn(&mut SsoProviderInput)); 3] = [
+        type Change = fn(&mut SsoProviderInput);
+        let cases: [(&str, Change); 3] = [
             ("claim", |i| i.claim = Some("upn".into())),
             ("roles", |i| i.roles = Some(vec!["janitor".into()])),
             ("jit_roles", |i| i.jit_roles = Some(vec!["Learner".into()])),
