@@ -90,13 +90,16 @@ async fn the_lead_teacher_and_a_platform_admin_connect_list_and_remove_providers
     assert_eq!(second["roles"], json!(["teacher", "learner"]));
 
     for who in [&lead, &admin] {
+        // Both were added within one second: oldest first, then by id.
         let providers = listed(&app, who, &school).await;
         assert_eq!(providers.len(), 2);
-        assert_eq!(providers[0]["id"], created["id"]);
-        assert_eq!(providers[1]["claim"], "preferred_username");
-        assert_eq!(providers[1]["trust_mfa"], true);
-        assert_eq!(providers[1]["redirect_uri"], redirect_uri.as_str());
-        assert!(providers[0].get("client_secret").is_none());
+        let by_id = |id: &Value| providers.iter().find(|p| p["id"] == *id).unwrap();
+        assert_eq!(*by_id(&created["id"]), created);
+        let entra = by_id(&second["id"]);
+        assert_eq!(entra["claim"], "preferred_username");
+        assert_eq!(entra["trust_mfa"], true);
+        assert_eq!(entra["redirect_uri"], redirect_uri.as_str());
+        assert!(providers.iter().all(|p| p.get("client_secret").is_none()));
     }
     let id = created["id"].as_str().unwrap();
     let delete = |who| {
