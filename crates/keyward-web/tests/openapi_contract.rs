@@ -222,6 +222,22 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
         "set_temporary_password",
     ),
     ("post", "/api/v1/users/{id}/mfa-reset", "reset_user_mfa"),
+    (
+        "post",
+        "/api/v1/schools/{id}/sso-providers",
+        "add_sso_provider",
+    ),
+    (
+        "get",
+        "/api/v1/schools/{id}/sso-providers",
+        "list_sso_providers",
+    ),
+    (
+        "delete",
+        "/api/v1/schools/{id}/sso-providers/{provider_id}",
+        "remove_sso_provider",
+    ),
+    ("get", "/api/v1/sso/providers", "sign_in_choices"),
 ];
 
 /// Calls through an API token: every operation that takes a session either
@@ -425,6 +441,7 @@ const CODES_MISSING_FROM_THE_LIST: &[&str] = &[];
 /// an error body and their values.
 const DETAIL_WORDS: &[&str] = &[
     "violations",
+    "field",
     "password_status",
     "private",
     "not_kept",
@@ -640,6 +657,26 @@ fn every_reference_resolves() {
             "{target} does not resolve"
         );
     }
+}
+
+#[test]
+fn the_sso_claim_enum_is_the_cores() {
+    use keyward_core::sso::IdentityClaim;
+
+    let doc = document();
+    let claims: Vec<&str> = IdentityClaim::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(enum_of(&doc, schema(&doc, "ClaimName")), claims);
+    let request = &schema(&doc, "NewSsoProviderRequest")["properties"];
+    assert!(
+        request["client_secret"].is_object() && request["claim"].is_object(),
+        "{request}"
+    );
+    let listed = &schema(&doc, "SsoProviderBody")["properties"];
+    assert!(listed["redirect_uri"].is_object());
+    assert!(
+        listed.get("client_secret").is_none(),
+        "a listed provider never carries its secret"
+    );
 }
 
 #[test]

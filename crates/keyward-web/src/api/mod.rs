@@ -18,6 +18,7 @@ mod policy;
 mod recovery;
 mod roster;
 mod session;
+mod sso_providers;
 mod tokens;
 mod user_admin;
 mod user_status;
@@ -62,7 +63,8 @@ pub struct ErrorBody {
         (name = "users", description = "Users, access codes and Use a code"),
         (name = "learners", description = "Teachers and learners: reset, generate or show a learner's password"),
         (name = "tokens", description = "API tokens for scripts: create, list, revoke (with a session; a token sends `Authorization: Bearer kw_…`)"),
-        (name = "audit", description = "The audit log: who did what, to whom, from where and when")
+        (name = "audit", description = "The audit log: who did what, to whom, from where and when"),
+        (name = "sso", description = "Single sign-on: a school's OpenID Connect providers, and the Sign in with … choices")
     ),
     components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes)
@@ -163,6 +165,9 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(tokens::revoke))
             .routes(routes!(audit::browse))
             .routes(routes!(audit::export_csv))
+            .routes(routes!(sso_providers::create, sso_providers::list))
+            .routes(routes!(sso_providers::remove))
+            .routes(routes!(sso_providers::choices))
             .merge(roster::routes()),
     );
     // After the routes: the shared answers follow from each operation.

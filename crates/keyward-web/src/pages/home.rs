@@ -31,6 +31,9 @@ struct HomePage {
     classes: Option<Vec<(String, String)>>,
     /// Lead teachers import learners from a roster file here.
     roster_link: Option<String>,
+    /// **Single sign-on** for the lead teacher's school, or for each school
+    /// a platform admin sees: (address, school name).
+    sso_links: Vec<(String, String)>,
     /// Utilities > Security, for whoever holds `users.view` or `audit.view`
     /// (a custom role's holders too, whom the menu does not know of).
     security_links: Vec<(&'static str, &'static str)>,
@@ -85,8 +88,26 @@ pub async fn home(
             _ => None,
         },
         security_links: security_links(&actor),
+        sso_links: sso_links(&state, &actor).await?,
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+/// Where the lead teacher (their school) or a platform admin (every school)
+/// connects single sign-on providers: (address, school name).
+async fn sso_links(state: &AppState, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
+    if !matches!(actor.role, Role::LeadTeacher | Role::PlatformAdmin) {
+        return Ok(Vec::new());
+    }
+    let schools = state
+        .kw
+        .visible_schools(actor)
+        .await
+        .map_err(|e| AppError::from_coded(&e))?;
+    Ok(schools
+        .into_iter()
+        .map(|school| (format!("/schools/{}/sso", school.id), school.name))
+        .collect())
 }
 
 /// A teacher's or lead teacher's classes as (id, name); `None` for others.

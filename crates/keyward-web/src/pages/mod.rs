@@ -24,6 +24,8 @@ mod school;
 mod second_step;
 mod signin;
 mod sso;
+mod sso_choices;
+mod sso_providers;
 mod user_admin;
 mod user_status;
 mod users_list;
@@ -282,6 +284,15 @@ pub fn routes() -> Router<AppState> {
             "/school/settings/passkeys",
             post(school::update_passkey_setting),
         )
+        .route(
+            "/schools/{id}/sso",
+            get(sso_providers::show).post(sso_providers::add),
+        )
+        .route(
+            "/schools/{id}/sso/{provider_id}/remove",
+            get(sso_providers::confirm_remove).post(sso_providers::remove),
+        )
+        .route("/sso", get(sso_choices::list))
         .route("/audit", get(audit::show))
         .route("/audit.csv", get(audit::csv))
         .route("/users", get(users_list::list))

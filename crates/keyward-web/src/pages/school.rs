@@ -1,6 +1,7 @@
 //! Seed 002's places: the **class database** (a teacher's classes with
 //! their class codes and learners), **subscription management** with the
-//! **student database** (the lead teacher), and a parent's children.
+//! **student database** (the lead teacher; with a link to **Single
+//! sign-on**, `sso_providers`), and a parent's children.
 
 use askama::Template;
 use axum::extract::State;
@@ -42,6 +43,8 @@ struct ClassDatabasePage {
 struct SubscriptionPage {
     nav: Option<Nav>,
     school_name: String,
+    /// **Single sign-on**, for those who may connect providers.
+    sso_href: Option<String>,
 }
 
 #[derive(Template)]
@@ -131,6 +134,9 @@ pub async fn subscription(
             .next()
             .map(|s| s.name)
             .unwrap_or_default(),
+        sso_href: authorize(&actor, Action::ManageUser, Target::School(&school))
+            .is_ok()
+            .then(|| format!("/schools/{school}/sso")),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }

@@ -2,6 +2,8 @@
 //! code**; then the username and **Next**; then the password, with
 //! **Forgot password?**. The password step always follows the username step,
 //! whether or not the account exists, so the pages reveal no usernames.
+//! Both the first screen and the password step show the same **Sign in
+//! with …** buttons (`sso_choices`), never ones chosen by the username.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -14,6 +16,7 @@ use keyward_core::error::CodedError;
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
 use super::second_step::signed_in_redirect;
+use super::sso_choices::{SsoButtons, sso_buttons};
 use super::{Nav, render, safe_next};
 use crate::error::{AppError, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor};
@@ -30,6 +33,7 @@ struct FirstScreen {
     passkeys: bool,
     /// Where a passkey sign-in goes.
     after_sign_in: &'static str,
+    sso: SsoButtons,
 }
 
 #[derive(Template)]
@@ -51,13 +55,15 @@ struct PasswordStep {
     forgot_href: String,
     error: Option<String>,
     next: &'static str,
+    /// The same for every username, existing or not.
+    sso: SsoButtons,
 }
 
 pub async fn first_screen(
     State(state): State<AppState>,
     visitor: Visitor,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, AppError> {
     let next = safe_next(&query_param(query.as_deref(), "next")).unwrap_or("");
     let page = FirstScreen {
         nav: Nav::of(&visitor),
@@ -65,8 +71,9 @@ pub async fn first_screen(
         sign_in_href: username_step_href(next),
         passkeys: state.kw.passkeys_available(),
         after_sign_in: if next.is_empty() { "/home" } else { next },
+        sso: sso_buttons(&state).await?,
     };
-    visitor.respond(&state, render(StatusCode::OK, &page))
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
 /// What the first screen says after another page sent the person here
@@ -155,17 +162,18 @@ pub async fn submit_username(
         let page = UsernameStep::new(&visitor, &form.username, Some(err.to_string()), next);
         return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
     }
-    let step = password_step(&visitor, form.username, next, None, StatusCode::OK);
-    Ok(visitor.respond(&state, step))
+    let step = password_step(&state, &visitor, form.username, next, None, StatusCode::OK);
+    Ok(visitor.respond(&state, step.await?))
 }
 
-fn password_step(
+async fn password_step(
+    state: &AppState,
     visitor: &Visitor,
     username: String,
     next: &'static str,
     error: Option<String>,
     status: StatusCode,
-) -> Response {
+) -> Result<Response, AppError> {
     let forgot_href = format!(
         "/recovery?username={}",
         url::form_urlencoded::byte_serialize(username.as_bytes()).collect::<String>()
@@ -177,8 +185,9 @@ fn password_step(
         forgot_href,
         error,
         next,
+        sso: sso_buttons(state).await?,
     };
-    render(status, &page)
+    Ok(render(status, &page))
 }
 
 #[derive(Deserialize)]
@@ -205,7 +214,7 @@ pub async fn submit_password(
     if form.password.is_empty() {
         let error = Some("Enter your password.".into());
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        let response = password_step(&visitor, username, next, error, status);
+        let response = password_step(&state, &visitor, username, next, error, status).await?;
         return Ok(visitor.respond(&state, response));
     }
     match state
@@ -220,7 +229,7 @@ pub async fn submit_password(
             Ok(second_step_redirect(&state, &visitor, &pending, next))
         }
         Err(SignInError::Internal(err)) => Err(AppError::internal(&err)),
-        Err(err) => Ok(refused(&state, &visitor, &err, username, next)),
+        Err(err) => refused(&state, &visitor, &err, username, next).await,
     }
 }
 
@@ -245,13 +254,13 @@ pub(super) fn second_step_redirect(
 }
 
 /// The password step again, saying why the sign-in was refused.
-fn refused(
+async fn refused(
     state: &AppState,
     visitor: &Visitor,
     err: &SignInError,
     username: String,
     next: &'static str,
-) -> Response {
+) -> Result<Response, AppError> {
     let app = AppError::from_coded(err);
     let message = match err {
         SignInError::Throttled { retry_after_secs } | SignInError::Busy { retry_after_secs } => {
@@ -259,10 +268,11 @@ fn refused(
         }
         _ => err.to_string(),
     };
-    let mut response = password_step(visitor, username, next, Some(message), app.status);
+    let step = password_step(state, visitor, username, next, Some(message), app.status);
+    let mut response = step.await?;
     set_retry_after(&mut response, app.retry_after_secs);
     tracing::info!(code = err.code().as_str(), "sign-in refused");
-    visitor.respond(state, response)
+    Ok(visitor.respond(state, response))
 }
 
 #[derive(Deserialize)]

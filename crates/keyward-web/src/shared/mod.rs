@@ -5,4 +5,5 @@
 pub mod download;
 pub mod limits;
 pub mod query;
+pub mod sso_input;
 pub mod user_query;
