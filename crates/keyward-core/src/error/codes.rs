@@ -241,6 +241,10 @@ error_codes! {
     /// A token needs at least one permission, each one you hold.
     TokenPermissionsInvalid = "token_permissions_invalid", BadInput;
 
+    // Single sign-on (issue 14).
+    /// The person has no keyward password; they sign in with their school's provider.
+    SignsInWithSso = "signs_in_with_sso", Conflict;
+
     // Operations.
     /// No captured message with that id.
     MessageNotFound = "message_not_found", NotFound;

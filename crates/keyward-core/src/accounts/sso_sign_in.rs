@@ -1,0 +1,25 @@
+//! Who signs in with their school's provider (issue 14), as every layer
+//! below `sso` needs to know it: a person "signs in with <provider>" when a
+//! link (`sso_links`) names them, and is *SSO-only* when, besides, they are
+//! active and have no keyward password. An SSO-only person has nothing for
+//! staff to reset or show, and **Forgot password?** sends them to their
+//! school's sign-in instead of a reset link. The links themselves belong to
+//! `sso`; this is only what the rest reads of them.
+
+/// The provider a person signs in with: the link they used last (else the
+/// first made), by the provider's id and display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSignIn {
+    /// The provider's id (`sso_providers.id`).
+    pub provider_id: String,
+    /// The provider's display name, as the school named it ("Google").
+    pub provider_name: String,
+}
+
+impl SsoSignIn {
+    /// Where the browser sign-in through this provider starts (under
+    /// `server.public_url`).
+    pub fn start_path(&self) -> String {
+        format!("/sso/{}/start", self.provider_id)
+    }
+}
