@@ -25,7 +25,7 @@ pub(crate) use reauth::from_reauth;
 pub use second_step::{PendingSignIn, PendingStep, SECOND_STEP_TTL, SecondFactors, SignInOutcome};
 pub use sso_sign_in::SsoSignIn;
 pub(crate) use store::sso_sign_in::{
-    SSO_COLUMNS, sso_link_from_row, sso_only_from_row, sso_only_of,
+    SSO_COLUMNS, has_way_in, sso_link_from_row, sso_only_from_row, sso_only_of,
 };
 
 use crate::Ctx;

@@ -90,6 +90,8 @@ pub mod action {
     pub const ADMIN_TEMPORARY_PASSWORD: &str = "admin.temporary_password";
     /// An administrator removed someone's second factors (R-ADM-4).
     pub const ADMIN_MFA_RESET: &str = "admin.mfa_reset";
+    /// A person's link to a single sign-on provider was removed (issue 14).
+    pub const SSO_UNLINK: &str = "sso.unlink";
 }
 
 /// One audit entry to record.

@@ -244,6 +244,8 @@ error_codes! {
     // Single sign-on (issue 14).
     /// The person has no keyward password; they sign in with their school's provider.
     SignsInWithSso = "signs_in_with_sso", Conflict;
+    /// The person has no link to that single sign-on provider.
+    SsoLinkNotFound = "sso_link_not_found", NotFound;
 
     // Operations.
     /// No captured message with that id.

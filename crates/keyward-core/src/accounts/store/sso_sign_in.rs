@@ -62,3 +62,19 @@ pub(crate) async fn sso_only_of<'c, E: Executor<'c, Database = Any>>(
         None => Ok(None),
     }
 }
+
+/// Whether `user` still has a way to sign in of their own: a keyward
+/// password or a link to a provider (after an unlink, none may be left).
+pub(crate) async fn has_way_in<'c, E: Executor<'c, Database = Any>>(
+    conn: E,
+    user: &UserId,
+) -> Result<bool, Internal> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM users u WHERE u.id = $1 AND (u.password_hash IS NOT NULL \
+         OR EXISTS (SELECT 1 FROM sso_links l WHERE l.user_id = u.id))",
+    )
+    .bind(user.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
