@@ -93,10 +93,12 @@ pub struct ListedUser {
 #[derive(Debug, Clone)]
 pub struct Learner {
     pub account: Account,
-    /// The provider of a learner who signs in only with it (no keyward
-    /// password): their teachers see "Signs in with <provider>" instead of
-    /// the password buttons.
-    pub sso_only: Option<SsoSignIn>,
+    /// The provider they sign in with, when a link names them.
+    pub sso: Option<SsoSignIn>,
+    /// They sign in only with it (active, no keyward password): their
+    /// teachers see "Signs in with <provider>" instead of the password
+    /// buttons.
+    pub sso_only: bool,
 }
 
 /// One page of the users list, with how many match in all.

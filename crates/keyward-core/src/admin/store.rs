@@ -281,7 +281,8 @@ async fn learners_where(
         .map(|row| {
             Ok(Learner {
                 account: account_from_row(row)?,
-                sso_only: sso_only_from_row(row)?,
+                sso: sso_link_from_row(row)?,
+                sso_only: sso_only_from_row(row)?.is_some(),
             })
         })
         .collect()

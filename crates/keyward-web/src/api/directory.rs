@@ -103,7 +103,7 @@ pub async fn class_learners(
     Ok(Json(
         learners
             .iter()
-            .map(|a| UserBody::of(a, None, None))
+            .map(UserBody::learner)
             .collect(),
     ))
 }
@@ -137,7 +137,7 @@ pub async fn school_learners(
     Ok(Json(
         learners
             .iter()
-            .map(|(a, _)| UserBody::of(a, None, None))
+            .map(|(learner, _)| UserBody::learner(learner))
             .collect(),
     ))
 }

@@ -23,6 +23,7 @@ mod roster;
 mod school;
 mod second_step;
 mod signin;
+mod sso_links;
 mod user_admin;
 mod user_status;
 mod users_list;
@@ -290,6 +291,10 @@ pub fn routes() -> Router<AppState> {
             get(user_status::confirm_disable).post(user_status::disable),
         )
         .route("/users/{id}/enable", post(user_status::enable))
+        .route(
+            "/users/{id}/sso-links/{provider_id}/unlink",
+            get(sso_links::confirm_unlink).post(sso_links::unlink),
+        )
         .route(
             "/users/{id}/password-reset",
             get(user_admin::confirm_reset_link).post(user_admin::send_reset_link),

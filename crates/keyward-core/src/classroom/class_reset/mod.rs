@@ -127,7 +127,7 @@ impl SkippedLearner {
             user_id: learner.account.id,
             first_name: learner.account.first_name,
             last_name: learner.account.last_name,
-            sso: learner.sso_only,
+            sso: learner.sso.filter(|_| learner.sso_only),
         }
     }
 }
@@ -569,7 +569,7 @@ fn sort_members(members: Vec<Learner>) -> (Vec<Account>, Vec<Learner>, Vec<Learn
     for member in members {
         if member.account.status == AccountStatus::Pending {
             pending.push(member);
-        } else if member.sso_only.is_some() {
+        } else if member.sso_only {
             sso.push(member);
         } else {
             learners.push(member.account);
