@@ -7,7 +7,7 @@
 -- separated and always holds `openid`. `claim` names how an unlinked
 -- person is found: 'email' (a verified email), 'preferred_username' or
 -- 'sub' (compared with keyward usernames). `roles` are the roles that may
--- sign in with it (space-separated, '' for none); `jit_roles` the roles an
+-- sign in with it (comma-separated, '' for none); `jit_roles` the roles an
 -- unknown person may be created as (just-in-time; '' for none); the new
 -- account's role is the first of them. `trust_mfa` = 1: an ID token whose
 -- `amr` holds 'mfa' counts as the second factor (keyward asks no code).

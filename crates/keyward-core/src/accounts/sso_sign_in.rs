@@ -6,12 +6,13 @@
 //! school's sign-in instead of a reset link. The links themselves belong to
 //! `sso`; this is only what the rest reads of them.
 
+use crate::types::SsoProviderId;
+
 /// The provider a person signs in with: the link they used last (else the
 /// first made), by the provider's id and display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SsoSignIn {
-    /// The provider's id (`sso_providers.id`).
-    pub provider_id: String,
+    pub provider_id: SsoProviderId,
     /// The provider's display name, as the school named it ("Google").
     pub provider_name: String,
 }

@@ -90,6 +90,11 @@ pub mod action {
     pub const ADMIN_TEMPORARY_PASSWORD: &str = "admin.temporary_password";
     /// An administrator removed someone's second factors (R-ADM-4).
     pub const ADMIN_MFA_RESET: &str = "admin.mfa_reset";
+    /// A school connected a single sign-on provider (`detail`: its id and
+    /// issuer; never the client secret).
+    pub const SSO_PROVIDER_ADD: &str = "sso.provider_add";
+    /// A school removed a single sign-on provider (and with it its links).
+    pub const SSO_PROVIDER_REMOVE: &str = "sso.provider_remove";
     /// A person's link to a single sign-on provider was removed (issue 14).
     pub const SSO_UNLINK: &str = "sso.unlink";
 }

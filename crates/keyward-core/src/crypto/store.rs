@@ -70,22 +70,31 @@ pub(crate) async fn insert_sealed(
     purpose: &str,
     plaintext: &str,
 ) -> Result<String, Internal> {
+    insert_sealed_for(conn, ctx, sealer, owner.as_str(), purpose, plaintext).await
+}
+
+/// [`insert_sealed`] for a secret that belongs to something other than a
+/// user (a school's single sign-on provider names itself by its id).
+pub(crate) async fn insert_sealed_for(
+    conn: &mut AnyConnection,
+    ctx: &Ctx<'_>,
+    sealer: &Sealer,
+    owner: &str,
+    purpose: &str,
+    plaintext: &str,
+) -> Result<String, Internal> {
     let mut bytes = [0u8; 16];
     ctx.rng.fill(&mut bytes)?;
     let id = uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .to_string();
-    let sealed = sealer.seal(
-        plaintext,
-        &context_of(&id, owner.as_str(), purpose),
-        ctx.rng,
-    )?;
+    let sealed = sealer.seal(plaintext, &context_of(&id, owner, purpose), ctx.rng)?;
     sqlx::query(
         "INSERT INTO sealed_secrets (id, owner_id, purpose, sealed, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5)",
     )
     .bind(&id)
-    .bind(owner.as_str())
+    .bind(owner)
     .bind(purpose)
     .bind(&sealed)
     .bind(ctx.now.secs())
@@ -107,6 +116,20 @@ pub(crate) async fn open_sealed<'c, E>(
 where
     E: Executor<'c, Database = Any>,
 {
+    open_sealed_for(exec, sealer, id, owner.as_str(), purpose).await
+}
+
+/// [`open_sealed`] for a secret whose owner is not a user.
+pub(crate) async fn open_sealed_for<'c, E>(
+    exec: E,
+    sealer: &Sealer,
+    id: &str,
+    owner: &str,
+    purpose: &str,
+) -> Result<Option<String>, Internal>
+where
+    E: Executor<'c, Database = Any>,
+{
     let row = sqlx::query("SELECT owner_id, purpose, sealed FROM sealed_secrets WHERE id = $1")
         .bind(id)
         .fetch_optional(exec)
@@ -123,7 +146,7 @@ where
         &stored_owner,
         &stored_purpose,
         &sealed,
-        owner.as_str(),
+        owner,
         purpose,
     )
     .map(Some)

@@ -242,7 +242,27 @@ error_codes! {
     TokenPermissionsInvalid = "token_permissions_invalid", BadInput;
 
     // Single sign-on (issue 14).
-    /// The person has no keyward password; they sign in with their school's provider.
+    /// A single sign-on provider's setting is not valid (`field` names it).
+    SsoProviderInvalid = "sso_provider_invalid", BadInput;
+    /// No single sign-on provider with that id is in your reach.
+    SsoProviderNotFound = "sso_provider_not_found", NotFound;
+    /// The sign-in through the school's provider was not started here, was
+    /// already used, or took too long; start again.
+    SsoStateInvalid = "sso_state_invalid", BadInput;
+    /// The school's sign-in provider did not answer in time or could not be
+    /// reached.
+    SsoProviderUnavailable = "sso_provider_unavailable", Unavailable;
+    /// The provider's answer did not prove who is signing in (signature,
+    /// issuer, audience, expiry or nonce).
+    SsoTokenInvalid = "sso_token_invalid", Unauthenticated;
+    /// The provider vouched for someone keyward does not know at that school.
+    SsoUnknownPerson = "sso_unknown_person", Unauthenticated;
+    /// The provider refused or cancelled the sign-in.
+    SsoProviderError = "sso_provider_error", Unauthenticated;
+    /// The person's role may not sign in with this provider.
+    SsoRoleNotAllowed = "sso_role_not_allowed", Forbidden;
+    /// The person has no keyward password: they sign in with their school's
+    /// provider (`provider` names it).
     SignsInWithSso = "signs_in_with_sso", Conflict;
     /// The person has no link to that single sign-on provider.
     SsoLinkNotFound = "sso_link_not_found", NotFound;

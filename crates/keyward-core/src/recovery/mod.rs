@@ -179,7 +179,7 @@ impl CodedError for ResetError {
             }
             ResetError::SignsInWithSso(sso) => vec![
                 ("provider", serde_json::json!(sso.provider_name)),
-                ("provider_id", serde_json::json!(sso.provider_id)),
+                ("provider_id", serde_json::json!(sso.provider_id.as_str())),
             ],
             _ => Vec::new(),
         }

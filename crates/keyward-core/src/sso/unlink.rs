@@ -32,7 +32,7 @@ pub struct SsoLink {
 impl SsoLink {
     fn of(row: LinkRow) -> SsoLink {
         SsoLink {
-            provider_id: SsoProviderId(row.provider_id),
+            provider_id: SsoProviderId::from_stored(row.provider_id),
             provider_name: row.provider_name,
             linked_at: row.linked_at,
             last_used_at: row.last_used_at,

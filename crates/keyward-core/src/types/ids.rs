@@ -48,3 +48,4 @@ id_type!(UserId);
 id_type!(SchoolId);
 id_type!(ClassId);
 id_type!(PasskeyId);
+id_type!(SsoProviderId);

@@ -17,7 +17,7 @@ mod username;
 pub use client_addr::throttle_group;
 pub use ctx::Ctx;
 pub use email::{EmailAddress, EmailError};
-pub use ids::{ClassId, PasskeyId, SchoolId, UserId};
+pub use ids::{ClassId, PasskeyId, SchoolId, SsoProviderId, UserId};
 pub use password::{MAX_PASSWORD_CHARS, Password};
 pub use redact::{REDACTED, redacted};
 pub use role::{Role, role_list, stored_role_list};

@@ -100,12 +100,7 @@ pub async fn class_learners(
         .class_learners(&state.ctx(&client), &actor, &class)
         .await
         .map_err(coded)?;
-    Ok(Json(
-        learners
-            .iter()
-            .map(UserBody::learner)
-            .collect(),
-    ))
+    Ok(Json(learners.iter().map(UserBody::learner).collect()))
 }
 
 /// Every learner of a school (the student database; lead teachers).

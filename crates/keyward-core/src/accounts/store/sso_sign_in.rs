@@ -8,7 +8,7 @@ use sqlx::{Any, Executor, Row};
 use crate::accounts::AccountStatus;
 use crate::accounts::sso_sign_in::SsoSignIn;
 use crate::error::Internal;
-use crate::types::UserId;
+use crate::types::{SsoProviderId, UserId};
 
 /// The provider the account `u` signs in with — the link used last, else the
 /// first made — as `sso_provider_id` and `sso_provider_name` (both NULL
@@ -27,8 +27,8 @@ pub(crate) const SSO_COLUMNS: &str = "\
 pub(crate) fn sso_link_from_row(row: &AnyRow) -> Result<Option<SsoSignIn>, Internal> {
     let id: Option<String> = row.try_get("sso_provider_id")?;
     let name: Option<String> = row.try_get("sso_provider_name")?;
-    Ok(id.zip(name).map(|(provider_id, provider_name)| SsoSignIn {
-        provider_id,
+    Ok(id.zip(name).map(|(id, provider_name)| SsoSignIn {
+        provider_id: SsoProviderId::from_stored(id),
         provider_name,
     }))
 }

@@ -227,7 +227,7 @@ impl CodedError for LearnerPasswordError {
 pub fn sso_details(sso: &SsoSignIn) -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("provider", serde_json::json!(sso.provider_name)),
-        ("provider_id", serde_json::json!(sso.provider_id)),
+        ("provider_id", serde_json::json!(sso.provider_id.as_str())),
     ]
 }
 
