@@ -191,3 +191,7 @@ impl Keyward {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "sso_only_tests.rs"]
+mod sso_only_tests;
