@@ -23,4 +23,13 @@ impl SsoSignIn {
     pub fn start_path(&self) -> String {
         format!("/sso/{}/start", self.provider_id)
     }
+
+    /// The details of a `signs_in_with_sso` refusal: the provider's name
+    /// (`provider`) and id (`provider_id`).
+    pub fn error_details(&self) -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("provider", serde_json::json!(self.provider_name)),
+            ("provider_id", serde_json::json!(self.provider_id.as_str())),
+        ]
+    }
 }

@@ -112,7 +112,7 @@ impl CodedError for AdminResetError {
         match self {
             AdminResetError::MfaRequired => vec![("enable_at", ENABLE_MFA_AT.into())],
             AdminResetError::NeverSignedIn(offer) => vec![("offer", offer.as_str().into())],
-            AdminResetError::SignsInWithSso(sso) => crate::classroom::passwords::sso_details(sso),
+            AdminResetError::SignsInWithSso(sso) => sso.error_details(),
             _ => Vec::new(),
         }
     }

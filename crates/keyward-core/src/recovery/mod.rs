@@ -177,10 +177,7 @@ impl CodedError for ResetError {
             ResetError::PasswordPolicy { violations, .. } => {
                 crate::policy::violation_details(violations)
             }
-            ResetError::SignsInWithSso(sso) => vec![
-                ("provider", serde_json::json!(sso.provider_name)),
-                ("provider_id", serde_json::json!(sso.provider_id.as_str())),
-            ],
+            ResetError::SignsInWithSso(sso) => sso.error_details(),
             _ => Vec::new(),
         }
     }

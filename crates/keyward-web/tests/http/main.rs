@@ -29,6 +29,7 @@ mod roster;
 mod schools;
 mod sessions;
 mod socket;
+mod sso_accounts;
 mod throttling;
 mod tokens;
 mod user_admin;

@@ -217,18 +217,10 @@ impl CodedError for LearnerPasswordError {
             LearnerPasswordError::NotRetrievable(state) => {
                 vec![("password_status", serde_json::json!(state.as_str()))]
             }
-            LearnerPasswordError::SignsInWithSso(sso) => sso_details(sso),
+            LearnerPasswordError::SignsInWithSso(sso) => sso.error_details(),
             _ => Vec::new(),
         }
     }
-}
-
-/// The details of a `signs_in_with_sso` refusal: the provider's name and id.
-pub fn sso_details(sso: &SsoSignIn) -> Vec<(&'static str, serde_json::Value)> {
-    vec![
-        ("provider", serde_json::json!(sso.provider_name)),
-        ("provider_id", serde_json::json!(sso.provider_id.as_str())),
-    ]
 }
 
 impl From<HashingError> for LearnerPasswordError {
