@@ -357,16 +357,22 @@ pub async fn submit_reset(
         .await;
     let errors = match outcome {
         Ok(_) => return Ok(Redirect::to("/signin?notice=password_reset").into_response()),
-        Err(ResetError::Link(err)) => {
-            return Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)));
-        }
-        Err(err) => match signs_in_with_sso(&visitor, &err) {
+        Err(err) => match link_refused(&visitor, &err) {
             Some(page) => return Ok(visitor.respond(&state, page)),
             None => reset_refusal(err)?,
         },
     };
     // Show the form again with what went wrong (the link is still unused).
     reset_form_again(&state, &ctx, &visitor, &token, errors).await
+}
+
+/// The page of a reset refused for its link: one that cannot be used, or
+/// one of someone who signs in only with their school's provider.
+fn link_refused(visitor: &Visitor, err: &ResetError) -> Option<Response> {
+    match err {
+        ResetError::Link(link) => Some(link_problem(visitor, *link, LinkKind::Reset)),
+        other => signs_in_with_sso(visitor, other),
+    }
 }
 
 /// A refused reset in words; `Err` for what the form cannot tell (an
