@@ -21,7 +21,23 @@ pub struct Keyward {
     pub(crate) mail: MailService,
     /// Seals secrets staff may show again, and hashes codes for look-up.
     pub(crate) sealer: Sealer,
+    /// What single sign-on learnt of each provider (discovery document and
+    /// signing keys), by provider id, with when it was fetched: a few minutes
+    /// of memory, so a sign-in does not ask the provider twice.
+    pub(crate) sso_discovery: SsoDiscoveryCache,
 }
+
+/// The discovery cache of [`Keyward::sso_discovery`]: provider id → (fetched
+/// at, metadata with its key set).
+pub(crate) type SsoDiscoveryCache = std::sync::Mutex<
+    std::collections::HashMap<
+        String,
+        (
+            crate::types::UnixTime,
+            Arc<openidconnect::core::CoreProviderMetadata>,
+        ),
+    >,
+>;
 
 impl Keyward {
     /// Builds the services over an open (and migrated) database. Computes the
@@ -38,6 +54,7 @@ impl Keyward {
             settings,
             mail,
             sealer,
+            sso_discovery: SsoDiscoveryCache::default(),
         }))
     }
 

@@ -60,6 +60,7 @@ declare_settings! {
         sealing: SealingSettings = section(),
         mfa: MfaSettings = section(),
         admin: AdminSettings = section(),
+        sso: SsoSettings = section(),
     }
 
     /// Where keyward listens and how it treats requests.
@@ -363,6 +364,15 @@ declare_settings! {
         temporary_password_ttl: Duration = default(secs(24 * 3600))
             .readme_default("`24h`")
             .check(between(secs(300), secs(30 * 24 * 3600))),
+    }
+
+    /// Single sign-on through schools' OpenID Connect providers.
+    pub struct SsoSettings in "sso" {
+        /// how long one call to a school's sign-in service (its discovery
+        /// document, its keys, the token exchange) may take; a slower service
+        /// is told to the person as not answering (connecting may take 2 s)
+        #[serde(deserialize_with = "duration")]
+        http_timeout: Duration = default(secs(5)).check(between(secs(1), secs(30))),
     }
 }
 
@@ -1397,12 +1407,12 @@ mod tests {
             .map(|(key, _)| key)
             .collect();
         assert_eq!(keys, described);
-        assert_eq!(keys.len(), 51);
+        assert_eq!(keys.len(), 52);
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
         assert_eq!(keys.first(), Some(&"server.bind"));
         assert!(keys.contains(&"mail.smtp.password"));
-        assert_eq!(keys.last(), Some(&"admin.temporary_password_ttl"));
+        assert_eq!(keys.last(), Some(&"sso.http_timeout"));
     }
 
     #[test]

@@ -309,6 +309,7 @@ pub async fn another_teacher(kw: &Keyward, ctx: &Ctx<'_>, lead: &Actor) -> Actor
         granted: PermissionSet::EMPTY,
         classes: Vec::new(),
         token: None,
+        second_factor_at_provider: false,
     }
 }
 
@@ -332,6 +333,7 @@ pub async fn staff_of_another_school(
         granted: PermissionSet::EMPTY,
         classes: Vec::new(),
         token: None,
+        second_factor_at_provider: false,
     }
 }
 

@@ -41,6 +41,7 @@ const OPEN_PREFIXES: &[&str] = &[
     "/api/v1/me/passkeys",
     "/api/v1/session",
     "/signin",
+    "/sso",
     "/static/",
 ];
 
@@ -56,6 +57,7 @@ const OPEN_WHILE_CHANGING: &[&str] = &[
     "/api/v1/me/password",
     "/api/v1/session",
     "/signin",
+    "/sso",
     "/static/",
 ];
 

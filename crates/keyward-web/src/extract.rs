@@ -48,6 +48,11 @@ pub const SIGN_IN_STEP_COOKIE: &str = "kw_step";
 /// Holds the handle of this browser's latest recovery request, so the emailed
 /// code can be entered here.
 pub const RECOVERY_COOKIE: &str = "kw_recovery";
+/// Binds a single sign-on sent to a provider to this browser: the callback
+/// is finished only in the browser that started it (10 minutes).
+pub const SSO_COOKIE: &str = "kw_sso";
+/// How long the single sign-on cookie lives (the flow's own limit).
+const SSO_COOKIE_SECS: i64 = 10 * 60;
 
 /// The client's address and user agent, for throttling and the audit trail,
 /// and the device cookie it presented, for sign-in throttling.
@@ -169,6 +174,29 @@ impl AppState {
     /// A cookie that makes the browser forget its pending second step.
     pub fn expired_sign_in_step_cookie(&self) -> Cookie<'static> {
         let mut cookie = self.cookie(SIGN_IN_STEP_COOKIE, String::new());
+        cookie.make_removal();
+        cookie
+    }
+
+    /// The cookie binding a single sign-on to this browser. SameSite=Lax:
+    /// the provider's redirect back is a cross-site top-level GET, which Lax
+    /// lets through. `Path=/` like every cookie of keyward's: the `__Host-`
+    /// prefix (on https) admits no other path.
+    pub fn sso_cookie(&self, binding: &Token) -> Cookie<'static> {
+        let mut cookie = self.cookie(SSO_COOKIE, binding.expose().to_owned());
+        cookie.set_max_age(time::Duration::seconds(SSO_COOKIE_SECS));
+        cookie
+    }
+
+    /// The binding secret of this browser's single sign-on, if any.
+    pub fn sso_binding(&self, jar: &CookieJar) -> Option<Token> {
+        self.cookie_value(jar, SSO_COOKIE)
+            .and_then(Token::from_client)
+    }
+
+    /// A cookie that makes the browser forget its single sign-on.
+    pub fn expired_sso_cookie(&self) -> Cookie<'static> {
+        let mut cookie = self.cookie(SSO_COOKIE, String::new());
         cookie.make_removal();
         cookie
     }

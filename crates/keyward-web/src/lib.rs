@@ -24,6 +24,7 @@ mod router;
 mod server;
 mod shared;
 mod signed_in;
+mod sso_http;
 mod state;
 
 pub use api::openapi_document;
@@ -31,4 +32,5 @@ pub use error::status_of;
 pub use ops::metrics_router;
 pub use router::router;
 pub use server::{Server, ServerError};
+pub use sso_http::{ReqwestSsoHttp, install_tls_provider};
 pub use state::AppState;

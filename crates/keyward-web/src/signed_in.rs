@@ -56,7 +56,7 @@ impl FromRequestParts<AppState> for ApiActor {
             return Ok(ApiActor(actor));
         }
         let caller = ApiSession::from_request_parts(parts, state).await?;
-        Ok(ApiActor(state.kw.actor_of(&caller.session.account).await?))
+        Ok(ApiActor(state.kw.actor_of_session(&caller.session).await?))
     }
 }
 
@@ -73,7 +73,7 @@ impl FromRequestParts<AppState> for SessionActor {
     ) -> Result<Self, Self::Rejection> {
         let caller = ApiSession::from_request_parts(parts, state).await?;
         Ok(SessionActor(
-            state.kw.actor_of(&caller.session.account).await?,
+            state.kw.actor_of_session(&caller.session).await?,
         ))
     }
 }
@@ -160,7 +160,7 @@ impl<R: ReturnTo, F> SignedIn<R, F> {
         };
         let actor = state
             .kw
-            .actor_of(&session.account)
+            .actor_of_session(&session)
             .await
             .map_err(|err| AppError::from(err).into_response())?;
         Ok(SignedIn {

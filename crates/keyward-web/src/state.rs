@@ -5,9 +5,11 @@ use ipnet::IpNet;
 use std::sync::Arc;
 
 use keyward_core::Keyward;
+use keyward_core::sso::SsoHttp;
 use keyward_core::types::random::{OsRandom, Random};
 
 use crate::metrics::Metrics;
+use crate::sso_http::ReqwestSsoHttp;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +23,9 @@ pub struct AppState {
     pub https: bool,
     /// `server.trusted_proxies`: peers whose forwarding headers name the client.
     pub trusted_proxies: Arc<[IpNet]>,
+    /// How single sign-on reaches schools' providers (reqwest; tests may
+    /// put another transport here).
+    pub sso_http: Arc<dyn SsoHttp>,
 }
 
 impl AppState {
@@ -30,6 +35,7 @@ impl AppState {
         let https = kw.settings().is_https();
         let metrics = Arc::new(Metrics::new(kw.hashing_stats(), kw.mail_stats()));
         let trusted_proxies = kw.settings().server.trusted_proxies.clone().into();
+        let sso_http = Arc::new(ReqwestSsoHttp::new(kw.settings().sso.http_timeout));
         AppState {
             kw,
             metrics,
@@ -37,6 +43,7 @@ impl AppState {
             public_origin,
             https,
             trusted_proxies,
+            sso_http,
         }
     }
 }

@@ -25,6 +25,7 @@ impl Keyward {
             granted: PermissionSet::EMPTY,
             classes: Vec::new(),
             token: None,
+            second_factor_at_provider: false,
         }
     }
 }
@@ -40,7 +41,21 @@ impl Keyward {
             granted: store::granted_permissions(&self.db, &account.id).await?,
             classes: store::taught_classes(&self.db, &account.id).await?,
             token: None,
+            second_factor_at_provider: false,
         })
+    }
+
+    /// The actor of a signed-in session: [`Keyward::actor_of`] its account,
+    /// knowing whether the session was opened with a second factor at a
+    /// school's provider that keyward trusts (single sign-on), which counts
+    /// as the actor's own second factor.
+    pub async fn actor_of_session(
+        &self,
+        session: &super::CurrentSession,
+    ) -> Result<Actor, Internal> {
+        let mut actor = self.actor_of(&session.account).await?;
+        actor.second_factor_at_provider = session.mfa_at_provider;
+        Ok(actor)
     }
 
     /// A user as a target of authorization.

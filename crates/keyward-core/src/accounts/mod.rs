@@ -106,6 +106,7 @@ impl Account {
             granted: crate::authz::PermissionSet::EMPTY,
             classes: Vec::new(),
             token: None,
+            second_factor_at_provider: false,
         }
     }
 
@@ -156,6 +157,10 @@ pub struct CurrentSession {
     /// The account signed in with a temporary password from an
     /// administrator (R-ADM-3): it may only replace it.
     pub password_change_due: bool,
+    /// The session was opened through a school's provider whose ID token
+    /// said a second factor was used (`amr` holds `mfa`), at a school that
+    /// trusts it: it counts as signed in with a second factor.
+    pub mfa_at_provider: bool,
 }
 
 impl std::fmt::Debug for CurrentSession {
@@ -167,6 +172,7 @@ impl std::fmt::Debug for CurrentSession {
             .field("expires_at", &self.expires_at)
             .field("mfa_enrolment_due", &self.mfa_enrolment_due)
             .field("password_change_due", &self.password_change_due)
+            .field("mfa_at_provider", &self.mfa_at_provider)
             .finish()
     }
 }
@@ -436,7 +442,9 @@ impl Keyward {
         }
         let required = self.mfa_required_of(found.account.role, &found.school_mfa_roles);
         Ok(Some(CurrentSession {
-            mfa_enrolment_due: required && !found.second_factor_on,
+            // A second factor at a trusted provider meets the requirement.
+            mfa_enrolment_due: required && !found.second_factor_on && !found.mfa_at_provider,
+            mfa_at_provider: found.mfa_at_provider,
             password_change_due: found.must_change_by.is_some(),
             account: found.account,
             csrf_token: token.derive(CSRF_PURPOSE),

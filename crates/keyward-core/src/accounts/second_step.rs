@@ -153,6 +153,45 @@ impl Keyward {
         new_hash: Option<&str>,
         how: &'static str,
     ) -> Result<SignedIn, Internal> {
+        self.open_session_with(tx, ctx, account, new_hash, how, false)
+            .await
+    }
+
+    /// An account proved by a school's provider (single sign-on) signs in,
+    /// in the caller's transaction: a session at once — marked
+    /// `mfa_at_provider` when the provider's second factor counts — unless
+    /// the account has second factors of keyward's own and the provider's
+    /// does not count, which opens keyward's second step instead.
+    pub(crate) async fn sign_in_proved_elsewhere(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        ctx: &Ctx<'_>,
+        account: Account,
+        mfa_at_provider: bool,
+        how: &'static str,
+    ) -> Result<SignInOutcome, Internal> {
+        let second_factors = sign_in_steps::second_factors(&mut *tx, &account.id).await?;
+        if second_factors.any() && !mfa_at_provider {
+            let pending = self
+                .open_second_step(tx, ctx, &account, second_factors)
+                .await?;
+            return Ok(SignInOutcome::SecondStep(pending));
+        }
+        let signed_in = self
+            .open_session_with(tx, ctx, account, None, how, mfa_at_provider)
+            .await?;
+        Ok(SignInOutcome::Complete(signed_in))
+    }
+
+    async fn open_session_with(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        ctx: &Ctx<'_>,
+        account: Account,
+        new_hash: Option<&str>,
+        how: &'static str,
+        mfa_at_provider: bool,
+    ) -> Result<SignedIn, Internal> {
         let device_token = match self.known_device(ctx, account.username.key()) {
             Some(device) => device,
             None => self.new_device(ctx, account.username.key())?,
@@ -166,6 +205,7 @@ impl Keyward {
             &account.id,
             ctx,
             ctx.now.plus(absolute),
+            mfa_at_provider,
         )
         .await?;
         store::recovery_requests::end_open_requests(

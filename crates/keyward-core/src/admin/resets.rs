@@ -228,6 +228,13 @@ fn reason(err: &AdminResetError) -> &'static str {
 }
 
 impl Keyward {
+    /// Whether the actor has a second factor of their own ("MFA on
+    /// yourself"): one turned on in keyward, or one used at their school's
+    /// provider in this session's single sign-on (which the school trusts).
+    async fn has_own_second_factor(&self, actor: &Actor) -> Result<bool, Internal> {
+        Ok(actor.second_factor_at_provider || self.second_factors_of(&actor.user_id).await?.any())
+    }
+
     /// Authorizes `act` and `users.view` on `user` (each refusal audited),
     /// then asks for a second factor on the actor's own account (a refusal
     /// audited under `audit_as`). The operator at the command line has no
@@ -248,7 +255,7 @@ impl Keyward {
         let account = accounts::find_account(&self.db, user)
             .await?
             .ok_or(Denied::Hidden)?;
-        if !actor.is_operator() && !self.second_factors_of(&actor.user_id).await?.any() {
+        if !actor.is_operator() && !self.has_own_second_factor(actor).await? {
             let err = AdminResetError::MfaRequired;
             let audited = entry(
                 ctx,
@@ -309,7 +316,7 @@ impl Keyward {
         let account = accounts::find_account(&self.db, user)
             .await?
             .ok_or(Denied::Hidden)?;
-        if !actor.is_operator() && !self.second_factors_of(&actor.user_id).await?.any() {
+        if !actor.is_operator() && !self.has_own_second_factor(actor).await? {
             return Err(AdminResetError::MfaRequired);
         }
         let sso_only = accounts::sso_only_of(self.db.pool(), user).await?;

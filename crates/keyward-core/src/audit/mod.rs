@@ -95,6 +95,11 @@ pub mod action {
     pub const SSO_PROVIDER_ADD: &str = "sso.provider_add";
     /// A school removed a single sign-on provider (and with it its links).
     pub const SSO_PROVIDER_REMOVE: &str = "sso.provider_remove";
+    /// A sign-in through a school's OpenID Connect provider: `success`,
+    /// `second_step` (keyward's own second factor still to come) or
+    /// `failure` (`detail`: the provider, the reason code and what the
+    /// provider said, cut short; never a token or a code).
+    pub const SSO_SIGN_IN: &str = "sso.sign_in";
     /// A person's link to a single sign-on provider was removed (issue 14).
     pub const SSO_UNLINK: &str = "sso.unlink";
 }

@@ -61,6 +61,11 @@ pub struct Actor {
     /// The API token the person acts through, which narrows what they may
     /// do; `None` for a session, a page or the command line.
     pub token: Option<TokenGrant>,
+    /// The session was opened with a second factor at the school's OpenID
+    /// provider, which the school trusts (single sign-on): it counts as a
+    /// second factor of the actor's own (the administrators' "MFA on
+    /// yourself" rule). False for tokens, the command line and other sessions.
+    pub second_factor_at_provider: bool,
 }
 
 /// What an API token lets its owner's actor do: never more than the owner

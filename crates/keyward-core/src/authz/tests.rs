@@ -33,6 +33,7 @@ fn world() -> World {
         granted,
         classes,
         token: None,
+        second_factor_at_provider: false,
     };
     let office = PermissionSet::of(&[Permission::UsersView, Permission::UsersResetPassword]);
     let actors = vec![

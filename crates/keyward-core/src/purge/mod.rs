@@ -1,7 +1,7 @@
 //! Periodic purge (issue 10): deletes what no longer does anything — expired
 //! sessions, throttle counters that count for nothing, recovery requests long
 //! over, sign-ins that never finished their second step, passkey ceremonies
-//! past their expiry — so traffic, anonymous traffic above all, cannot grow the database
+//! and single sign-ons (`sso_flows`) past their expiry — so traffic, anonymous traffic above all, cannot grow the database
 //! without end. It owns the rules of *when* a row may go; each table's
 //! DELETE lives in the store of the capability that owns the table. Audit
 //! rows are never purged. [`worker`] runs [`Keyward::purge_expired`] every
@@ -50,6 +50,8 @@ pub struct PurgeReport {
     pub sign_in_steps: u64,
     /// Passkey ceremonies never finished.
     pub webauthn_ceremonies: u64,
+    /// Single sign-ons that never came back from the provider.
+    pub sso_flows: u64,
 }
 
 impl PurgeReport {
@@ -59,6 +61,7 @@ impl PurgeReport {
             + self.recovery_requests
             + self.sign_in_steps
             + self.webauthn_ceremonies
+            + self.sso_flows
     }
 }
 
@@ -70,12 +73,13 @@ enum Table {
     RecoveryRequests,
     SignInSteps,
     WebauthnCeremonies,
+    SsoFlows,
 }
 
 impl Keyward {
     /// Deletes expired sessions, stale throttle counters, recovery requests
     /// over for longer than [`RECOVERY_KEEP_AFTER_END`], expired second
-    /// steps and expired passkey ceremonies, as of `ctx.now`, in batches of one short write transaction each. Safe on
+    /// steps, expired passkey ceremonies and single sign-ons past their time, as of `ctx.now`, in batches of one short write transaction each. Safe on
     /// several instances at once: each DELETE only takes rows that are due,
     /// and a row another instance took first is simply not counted.
     pub async fn purge_expired(&self, ctx: &Ctx<'_>) -> Result<PurgeReport, Internal> {
@@ -85,6 +89,7 @@ impl Keyward {
             recovery_requests: self.purge_table(ctx, Table::RecoveryRequests).await?,
             sign_in_steps: self.purge_table(ctx, Table::SignInSteps).await?,
             webauthn_ceremonies: self.purge_table(ctx, Table::WebauthnCeremonies).await?,
+            sso_flows: self.purge_table(ctx, Table::SsoFlows).await?,
         })
     }
 
@@ -141,6 +146,9 @@ impl Keyward {
                         PURGE_BATCH_ROWS,
                     )
                     .await?
+                }
+                Table::SsoFlows => {
+                    crate::sso::store::flows::delete_expired(&mut tx, now, PURGE_BATCH_ROWS).await?
                 }
             };
             tx.commit().await?;

@@ -187,6 +187,7 @@ async fn the_purge_deletes_exactly_the_expired_sessions_stale_counters_and_old_r
             recovery_requests: 3,
             sign_in_steps: 0,
             webauthn_ceremonies: 0,
+            sso_flows: 0,
         }
     );
     let mut sessions = sessions_before;

@@ -28,6 +28,7 @@ pub async fn run_purge_worker(kw: Arc<Keyward>, mut shutdown: watch::Receiver<bo
                 throttle_rows = report.throttle_rows,
                 recovery_requests = report.recovery_requests,
                 webauthn_ceremonies = report.webauthn_ceremonies,
+                sso_flows = report.sso_flows,
                 "purged expired rows"
             ),
             Ok(_) => {}

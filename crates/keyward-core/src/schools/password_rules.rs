@@ -98,6 +98,7 @@ mod school_tests {
             granted: crate::authz::PermissionSet::EMPTY,
             classes: Vec::new(),
             token: None,
+            second_factor_at_provider: false,
         }
     }
 

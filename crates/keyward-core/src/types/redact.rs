@@ -177,6 +177,7 @@ mod tests {
                 expires_at: UnixTime(0),
                 mfa_enrolment_due: false,
                 password_change_due: false,
+                mfa_at_provider: false,
             }
         ));
     }

@@ -23,6 +23,7 @@ mod roster;
 mod school;
 mod second_step;
 mod signin;
+mod sso;
 mod sso_links;
 mod user_admin;
 mod user_status;
@@ -207,6 +208,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/signin/verify/cancel", post(second_step::cancel))
         .route("/signout", post(signin::sign_out))
+        .route("/sso/{id}/start", get(sso::start))
+        .route("/sso/callback", get(sso::callback))
         // The development inbox: 404 unless `mail.dev_inbox` is on (the core refuses).
         .route("/dev/mail", get(dev_mail::inbox))
         .route("/dev/mail/{id}", get(dev_mail::message))

@@ -225,8 +225,8 @@ pub async fn submit_password(
 }
 
 /// The password was right and a second step is needed: its cookie, and on
-/// to the page that asks for it.
-fn second_step_redirect(
+/// to the page that asks for it (also after a single sign-on).
+pub(super) fn second_step_redirect(
     state: &AppState,
     visitor: &Visitor,
     pending: &PendingSignIn,

@@ -667,3 +667,10 @@ pub fn contains_bytes(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|window| window == needle.as_bytes())
 }
+
+/// A reqwest client builder for the tests that talk over a real socket:
+/// rustls's crypto provider installed first (reqwest brings none of its own).
+pub fn http_client() -> reqwest::ClientBuilder {
+    keyward_web::install_tls_provider();
+    reqwest::Client::builder()
+}

@@ -94,7 +94,7 @@ fn request(client: usize, n: usize) -> (&'static str, &'static str, Option<Value
 }
 
 async fn one_client(addr: SocketAddr, client: usize, until: Instant) -> Vec<Outcome> {
-    let http = reqwest::Client::builder()
+    let http = crate::helpers::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()

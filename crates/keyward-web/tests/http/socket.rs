@@ -51,7 +51,7 @@ async fn start_state(state: AppState) -> Running {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::helpers::http_client()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(60))
@@ -240,7 +240,7 @@ async fn shutdown_lets_a_sign_in_in_flight_finish() {
 async fn fifty_concurrent_sign_ins_never_answer_a_server_error() {
     let app = spawn_app_with_admin().await;
     let server = start(&app).await;
-    let client = reqwest::Client::builder()
+    let client = crate::helpers::http_client()
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
@@ -281,7 +281,7 @@ async fn fifty_concurrent_sign_ins_never_answer_a_server_error() {
 /// A client whose requests come from `ip` (any 127.x.y.z is a distinct client
 /// on loopback), keeping its cookies.
 fn client_from(ip: [u8; 4]) -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::helpers::http_client()
         .local_address(std::net::IpAddr::from(ip))
         .cookie_store(true)
         .timeout(Duration::from_secs(60))

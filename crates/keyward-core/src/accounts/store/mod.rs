@@ -40,6 +40,8 @@ pub(super) struct FoundSession {
     /// The password is a temporary one from an administrator (R-ADM-3),
     /// working until then.
     pub must_change_by: Option<UnixTime>,
+    /// Opened through a school's provider whose second factor counts.
+    pub mfa_at_provider: bool,
 }
 
 /// Counts the second factors the account `u` has on (the two-step module's
@@ -142,12 +144,13 @@ pub(super) async fn insert_session(
     user_id: &UserId,
     ctx: &Ctx<'_>,
     expires_at: UnixTime,
+    mfa_at_provider: bool,
 ) -> Result<(), Internal> {
     // The id the list of sessions and the API name it by (never the digest).
     let public_id = SessionId::generate(ctx.rng)?;
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, public_id) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6, $7)",
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, public_id, mfa_at_provider) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)",
     )
     .bind(digest.as_str())
     .bind(user_id.as_str())
@@ -156,6 +159,7 @@ pub(super) async fn insert_session(
     .bind(ctx.client_addr.as_deref())
     .bind(ctx.user_agent.as_deref())
     .bind(public_id.as_str())
+    .bind(i64::from(mfa_at_provider))
     .execute(conn)
     .await?;
     Ok(())
@@ -166,7 +170,7 @@ pub(super) async fn find_session(
     digest: &TokenDigest,
 ) -> Result<Option<FoundSession>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at, \
+        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at, s.mfa_at_provider, \
            {SECOND_FACTORS_ON} AS second_factors_on, \
            COALESCE((SELECT sc.mfa_required_roles FROM schools sc WHERE sc.id = u.school_id), '') \
              AS school_mfa_roles, u.password_must_change_by \
@@ -186,6 +190,7 @@ pub(super) async fn find_session(
             must_change_by: row
                 .try_get::<Option<i64>, _>("password_must_change_by")?
                 .map(UnixTime),
+            mfa_at_provider: row.try_get::<i64, _>("mfa_at_provider")? != 0,
         })
     })
     .transpose()

@@ -362,6 +362,7 @@ async fn only_those_who_manage_the_schools_users_import() {
         granted: crate::authz::PermissionSet::EMPTY,
         classes: vec![],
         token: None,
+        second_factor_at_provider: false,
     };
     let err =
         w.kw.import_roster(&w.ctx(), &other_lead, &w.school, csv.as_bytes())
