@@ -496,6 +496,75 @@ pub async fn kept_learner_passwords(kw: &Keyward) -> i64 {
         .expect("count sealed learner passwords")
 }
 
+/// Connects a single sign-on provider called `name` to the demo school, as
+/// its lead teacher would (`Keyward::add_sso_provider`).
+pub async fn demo_sso_provider(kw: &Keyward, name: &str) -> crate::sso::SsoProviderId {
+    let lead = actor_named(kw, "demo.lead").await;
+    let school = lead.school_id.clone().expect("the demo school");
+    let ctx = Ctx::new(MONDAY_MORNING, &crate::types::random::OsRandom);
+    let new = crate::sso::NewSsoProvider {
+        name: name.into(),
+        issuer: "https://accounts.google.com".into(),
+        client_id: "1234.apps.googleusercontent.com".into(),
+        client_secret: zeroize::Zeroizing::new("s3cr3t-from-the-provider".into()),
+        scopes: None,
+        claim: None,
+        roles: None,
+        jit_roles: None,
+        trust_mfa: false,
+    };
+    kw.add_sso_provider(&ctx, &lead, &school, new)
+        .await
+        .expect("connect a provider")
+        .id
+}
+
+/// Links `user` to `provider` as its `subject`, linked at [`MONDAY_MORNING`]
+/// (the sign-in flow makes links; tests of what links mean make them here).
+pub async fn link_sso(
+    kw: &Keyward,
+    provider: &crate::sso::SsoProviderId,
+    subject: &str,
+    user: &UserId,
+) {
+    sqlx::query(
+        "INSERT INTO sso_links (provider_id, subject, user_id, linked_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(provider.as_str())
+    .bind(subject)
+    .bind(user.as_str())
+    .bind(MONDAY_MORNING.secs())
+    .execute(kw.db().pool())
+    .await
+    .expect("link a person to a provider");
+}
+
+/// Removes `user`'s keyward password (and any sealed copy), as a person
+/// made just in time by single sign-on has none.
+pub async fn remove_password(kw: &Keyward, user: &UserId) {
+    sqlx::query(
+        "UPDATE users SET password_hash = NULL, password_sealed_id = NULL, password_set_by = NULL \
+         WHERE id = $1",
+    )
+    .bind(user.as_str())
+    .execute(kw.db().pool())
+    .await
+    .expect("remove the password");
+}
+
+/// Makes `username` SSO-only: linked to `provider` (subject: the username)
+/// and without a keyward password. Returns their account.
+pub async fn make_sso_only(
+    kw: &Keyward,
+    provider: &crate::sso::SsoProviderId,
+    username: &str,
+) -> Account {
+    let account = account_named(kw, username).await;
+    link_sso(kw, provider, username, &account.id).await;
+    remove_password(kw, &account.id).await;
+    account
+}
+
 /// The actions of the newest `limit` audit rows, newest first.
 pub async fn audited_actions(kw: &Keyward, limit: i64) -> Vec<String> {
     crate::audit::recent(kw.db(), limit)

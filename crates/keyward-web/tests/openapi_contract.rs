@@ -210,6 +210,11 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/tokens", "list_tokens"),
     ("delete", "/api/v1/tokens/{id}", "revoke_token"),
     ("post", "/api/v1/users/{id}/disable", "disable_user"),
+    (
+        "delete",
+        "/api/v1/users/{id}/sso-links/{provider_id}",
+        "unlink_sso",
+    ),
     ("post", "/api/v1/users/{id}/enable", "enable_user"),
     (
         "post",

@@ -10,6 +10,7 @@ mod password_rules;
 mod reauth;
 mod second_step;
 pub mod sessions;
+mod sso_sign_in;
 pub(crate) mod store;
 pub mod throttle;
 pub mod user_agent;
@@ -22,6 +23,10 @@ pub use password::ChangePasswordError;
 pub use reauth::ReauthError;
 pub(crate) use reauth::from_reauth;
 pub use second_step::{PendingSignIn, PendingStep, SECOND_STEP_TTL, SecondFactors, SignInOutcome};
+pub use sso_sign_in::SsoSignIn;
+pub(crate) use store::sso_sign_in::{
+    SSO_COLUMNS, has_way_in, sso_link_from_row, sso_only_from_row, sso_only_of,
+};
 
 use crate::Ctx;
 use crate::Keyward;

@@ -8,7 +8,7 @@
 use super::store;
 use crate::Ctx;
 use crate::Keyward;
-use crate::accounts::{Account, AccountStatus};
+use crate::accounts::{Account, AccountStatus, SsoSignIn};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::{Code, Internal};
 use crate::types::{ClassId, Role, SchoolId};
@@ -84,6 +84,21 @@ pub struct ListedUser {
     pub account: Account,
     /// An authenticator app or at least one passkey.
     pub mfa_on: bool,
+    /// The provider they sign in with, when a link names them (with or
+    /// without a keyward password).
+    pub sso: Option<SsoSignIn>,
+}
+
+/// A learner of the class database or the student database.
+#[derive(Debug, Clone)]
+pub struct Learner {
+    pub account: Account,
+    /// The provider they sign in with, when a link names them.
+    pub sso: Option<SsoSignIn>,
+    /// They sign in only with it (active, no keyward password): their
+    /// teachers see "Signs in with <provider>" instead of the password
+    /// buttons.
+    pub sso_only: bool,
 }
 
 /// One page of the users list, with how many match in all.
@@ -246,7 +261,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         actor: &Actor,
         class: &ClassId,
-    ) -> Result<Vec<Account>, DirectoryError> {
+    ) -> Result<Vec<Learner>, DirectoryError> {
         let school = store::school_of_class(&self.db, class)
             .await?
             .ok_or(Denied::Hidden)?;
@@ -270,7 +285,7 @@ impl Keyward {
         ctx: &Ctx<'_>,
         actor: &Actor,
         school: &SchoolId,
-    ) -> Result<Vec<(Account, Vec<String>)>, DirectoryError> {
+    ) -> Result<Vec<(Learner, Vec<String>)>, DirectoryError> {
         self.authorize_audited(ctx, actor, Action::ViewLearner, Target::School(school))
             .await?;
         Ok(store::learners_of_school(&self.db, school, MAX_RESULTS * 50).await?)

@@ -12,8 +12,8 @@ pub(crate) mod store;
 mod users;
 
 pub use directory::{
-    DEFAULT_PER_PAGE, DirectoryError, ListedUser, MAX_PER_PAGE, MAX_RESULTS, MAX_SEARCH_CHARS,
-    Paging, UserPage, UserQuery,
+    DEFAULT_PER_PAGE, DirectoryError, Learner, ListedUser, MAX_PER_PAGE, MAX_RESULTS,
+    MAX_SEARCH_CHARS, Paging, UserPage, UserQuery,
 };
 pub use resets::{
     AdminResetError, ENABLE_MFA_AT, MfaRemoved, Offer, ResetLinkSent, ResetTarget,

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use askama::Template;
 
-use crate::accounts::{self, Account, AccountStatus};
+use crate::accounts::{self, Account, AccountStatus, SsoSignIn};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::crypto::hashing::HashingError;
@@ -66,6 +66,11 @@ pub enum AdminResetError {
     #[error("This account is disabled. Enable it first.")]
     NotActive,
     #[error(
+        "This person signs in with {}, so they have no keyward password to reset. Unlink {} on their page, or set a temporary password.",
+        .0.provider_name, .0.provider_name
+    )]
+    SignsInWithSso(SsoSignIn),
+    #[error(
         "This person has been sent as many reset links as keyward sends in an hour. The newest one still works; try again later."
     )]
     TooManyLinks,
@@ -85,6 +90,7 @@ impl CodedError for AdminResetError {
             AdminResetError::NeverSignedIn(_) => Code::NeverSignedIn,
             AdminResetError::NoEmail => Code::NoEmailAddress,
             AdminResetError::NotActive => Code::AccountNotActive,
+            AdminResetError::SignsInWithSso(_) => Code::SignsInWithSso,
             AdminResetError::TooManyLinks => Code::TooManyRequests,
             AdminResetError::NothingToRemove => Code::MfaNotEnabled,
             AdminResetError::Busy { .. } => Code::ServerBusy,
@@ -106,6 +112,7 @@ impl CodedError for AdminResetError {
         match self {
             AdminResetError::MfaRequired => vec![("enable_at", ENABLE_MFA_AT.into())],
             AdminResetError::NeverSignedIn(offer) => vec![("offer", offer.as_str().into())],
+            AdminResetError::SignsInWithSso(sso) => sso.error_details(),
             _ => Vec::new(),
         }
     }
@@ -167,13 +174,16 @@ pub struct ResetTarget {
     pub email_masked: Option<String>,
     pub link_ttl: Duration,
     pub temporary_password_ttl: Duration,
+    /// The provider of a person who signs in only with it (no keyward
+    /// password, so no reset link).
+    pub sso_only: Option<SsoSignIn>,
 }
 
 impl ResetTarget {
     /// Why no reset link can go to this person now (the confirm page says
     /// so before the button; sending decides again under the row's lock).
     pub fn link_blocked(&self) -> Option<AdminResetError> {
-        link_refusal(&self.account).err()
+        link_refusal(&self.account, self.sso_only.clone()).err()
     }
 
     /// Why this person cannot be given a temporary password now.
@@ -209,6 +219,7 @@ fn reason(err: &AdminResetError) -> &'static str {
         AdminResetError::NeverSignedIn(_) => "never_signed_in",
         AdminResetError::NoEmail => "no_email_address",
         AdminResetError::NotActive => "account_not_active",
+        AdminResetError::SignsInWithSso(_) => "signs_in_with_sso",
         AdminResetError::TooManyLinks => "too_many_links",
         AdminResetError::NothingToRemove => "mfa_not_enabled",
         AdminResetError::MfaRequired => "mfa_required",
@@ -308,8 +319,10 @@ impl Keyward {
         if !actor.is_operator() && !self.has_own_second_factor(actor).await? {
             return Err(AdminResetError::MfaRequired);
         }
+        let sso_only = accounts::sso_only_of(self.db.pool(), user).await?;
         Ok(ResetTarget {
             email_masked: account.email.as_ref().map(|e| e.masked()),
+            sso_only,
             account,
             link_ttl: self.settings.recovery.link_ttl,
             temporary_password_ttl: self.settings.admin.temporary_password_ttl,
@@ -337,7 +350,8 @@ impl Keyward {
         let account = accounts::lock_account(&mut tx, user)
             .await?
             .ok_or(Denied::Hidden)?;
-        let address = match link_refusal(&account) {
+        let sso_only = accounts::sso_only_of(&mut *tx, user).await?;
+        let address = match link_refusal(&account, sso_only) {
             Err(err) => {
                 drop(tx);
                 return Err(self.refuse(ctx, actor, act, &account, err).await);
@@ -475,12 +489,19 @@ impl Keyward {
     }
 }
 
-/// Why a reset link cannot go to `account`, else its address.
-fn link_refusal(account: &Account) -> Result<crate::types::EmailAddress, AdminResetError> {
+/// Why a reset link cannot go to `account` (SSO-only through `sso_only`),
+/// else its address.
+fn link_refusal(
+    account: &Account,
+    sso_only: Option<SsoSignIn>,
+) -> Result<crate::types::EmailAddress, AdminResetError> {
     match account.status {
         AccountStatus::Pending => return Err(AdminResetError::NeverSignedIn(Offer::AccessCode)),
         AccountStatus::Disabled => return Err(AdminResetError::NotActive),
         AccountStatus::Active => {}
+    }
+    if let Some(sso) = sso_only {
+        return Err(AdminResetError::SignsInWithSso(sso));
     }
     if account.last_sign_in_at.is_none() {
         return Err(AdminResetError::NeverSignedIn(Offer::TemporaryPassword));

@@ -4,9 +4,9 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::directory::ListedUser;
+use super::directory::{Learner, ListedUser};
 use crate::accounts::store::{ACCOUNT_COLUMNS, SECOND_FACTORS_ON, account_from_row};
-use crate::accounts::{Account, AccountStatus};
+use crate::accounts::{AccountStatus, SSO_COLUMNS, sso_link_from_row, sso_only_from_row};
 use crate::error::Internal;
 use crate::store::Db;
 use crate::types::{ClassId, Role, SchoolId, UnixTime, UserId};
@@ -157,7 +157,8 @@ pub(super) async fn list_users(
     let limit_at = conditions.bind(Bound::Int(limit));
     let offset_at = conditions.bind(Bound::Int(offset));
     let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS}, {SECOND_FACTORS_ON} AS second_factors FROM users u{where_sql} \
+        "SELECT {ACCOUNT_COLUMNS}, {SECOND_FACTORS_ON} AS second_factors, {SSO_COLUMNS} \
+         FROM users u{where_sql} \
          ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id LIMIT {limit_at} OFFSET {offset_at}"
     );
     let rows = conditions.query(sql).fetch_all(db.pool()).await?;
@@ -167,6 +168,7 @@ pub(super) async fn list_users(
             Ok(ListedUser {
                 account: account_from_row(row)?,
                 mfa_on: row.try_get::<i64, _>("second_factors")? > 0,
+                sso: sso_link_from_row(row)?,
             })
         })
         .collect::<Result<_, Internal>>()?;
@@ -257,16 +259,17 @@ pub(super) async fn user_facts(db: &Db, user: &UserId) -> Result<Option<UserFact
     }))
 }
 
-/// Accounts matching `condition` on `u` (bound to `$1`), in the order of
-/// the class lists (last name, first name, id): one query.
-async fn accounts_where(
+/// Learners matching `condition` on `u` (bound to `$1`), each with the
+/// provider of an SSO-only one, in the order of the class lists (last name,
+/// first name, id): one query.
+async fn learners_where(
     db: &Db,
     from_where: &str,
     value: &str,
     limit: i64,
-) -> Result<Vec<Account>, Internal> {
+) -> Result<Vec<Learner>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM {from_where} \
+        "SELECT {ACCOUNT_COLUMNS}, {SSO_COLUMNS} FROM {from_where} \
          ORDER BY LOWER(u.last_name), LOWER(u.first_name), u.id LIMIT $2"
     ));
     let rows = sqlx::query(sql)
@@ -274,7 +277,15 @@ async fn accounts_where(
         .bind(limit)
         .fetch_all(db.pool())
         .await?;
-    rows.iter().map(account_from_row).collect()
+    rows.iter()
+        .map(|row| {
+            Ok(Learner {
+                account: account_from_row(row)?,
+                sso: sso_link_from_row(row)?,
+                sso_only: sso_only_from_row(row)?.is_some(),
+            })
+        })
+        .collect()
 }
 
 pub(super) async fn school_of_class(
@@ -290,8 +301,8 @@ pub(super) async fn school_of_class(
 
 /// The learners enrolled in a class, in the order of the class list (last
 /// name, first name): the class database and the whole-class reset.
-pub(crate) async fn learners_of_class(db: &Db, class: &ClassId) -> Result<Vec<Account>, Internal> {
-    accounts_where(
+pub(crate) async fn learners_of_class(db: &Db, class: &ClassId) -> Result<Vec<Learner>, Internal> {
+    learners_where(
         db,
         "class_learners l JOIN users u ON u.id = l.user_id WHERE l.class_id = $1",
         class.as_str(),
@@ -306,8 +317,8 @@ pub(super) async fn learners_of_school(
     db: &Db,
     school: &SchoolId,
     limit: i64,
-) -> Result<Vec<(Account, Vec<String>)>, Internal> {
-    let accounts = accounts_where(
+) -> Result<Vec<(Learner, Vec<String>)>, Internal> {
+    let learners = learners_where(
         db,
         "users u WHERE u.school_id = $1 AND u.role = 'learner'",
         school.as_str(),
@@ -329,11 +340,13 @@ pub(super) async fn learners_of_school(
             .or_default()
             .push(row.try_get("name")?);
     }
-    Ok(accounts
+    Ok(learners
         .into_iter()
-        .map(|account| {
-            let classes = classes_of.remove(account.id.as_str()).unwrap_or_default();
-            (account, classes)
+        .map(|learner| {
+            let classes = classes_of
+                .remove(learner.account.id.as_str())
+                .unwrap_or_default();
+            (learner, classes)
         })
         .collect())
 }

@@ -125,6 +125,11 @@ pub struct UserDetails {
     pub may_manage: bool,
     pub access_code: Option<String>,
     pub parent_access_code: Option<String>,
+    /// The person's links to single sign-on providers (issue 14), by
+    /// provider name; those who may manage them may **Unlink** each.
+    pub sso_links: Vec<crate::sso::SsoLink>,
+    /// The person signs in only with a provider: no keyward password.
+    pub sso_only: bool,
 }
 
 /// A class of a user's: one they are enrolled in or one they teach.
@@ -160,6 +165,8 @@ impl std::fmt::Debug for UserDetails {
             .field("classes", &self.classes)
             .field("mfa", &self.mfa)
             .field("may_manage", &self.may_manage)
+            .field("sso_links", &self.sso_links)
+            .field("sso_only", &self.sso_only)
             .field("access_code", &crate::types::redacted(&self.access_code))
             .field(
                 "parent_access_code",
@@ -366,6 +373,10 @@ impl Keyward {
             )
             .await?;
         }
+        let sso_links = crate::sso::links_of(&self.db, id).await?;
+        let sso_only = crate::accounts::sso_only_of(self.db.pool(), id)
+            .await?
+            .is_some();
         Ok(UserDetails {
             account,
             created_at: facts.created_at,
@@ -382,6 +393,8 @@ impl Keyward {
             may_manage,
             access_code,
             parent_access_code,
+            sso_links,
+            sso_only,
         })
     }
 }

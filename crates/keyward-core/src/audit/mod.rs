@@ -100,6 +100,8 @@ pub mod action {
     /// `failure` (`detail`: the provider, the reason code and what the
     /// provider said, cut short; never a token or a code).
     pub const SSO_SIGN_IN: &str = "sso.sign_in";
+    /// A person's link to a single sign-on provider was removed (issue 14).
+    pub const SSO_UNLINK: &str = "sso.unlink";
 }
 
 /// One audit entry to record.

@@ -20,6 +20,7 @@ impl Keyward {
             kind::MAIL_TEST => self.compose_mail_test(row).await,
             kind::RESET_LINK => self.compose_reset_link(ctx, row).await,
             kind::CONTACT_ADMIN => self.compose_contact_admin(row).await,
+            kind::SSO_SIGN_IN => self.compose_sso_sign_in(row).await,
             kind::PASSWORD_CHANGED => self.compose_password_changed(ctx, row).await,
             kind::EMAIL_CHANGED => self.compose_email_changed(ctx, row).await,
             kind::NOT_ME_ADMIN_ALERT => self.compose_not_me_alert(row).await,

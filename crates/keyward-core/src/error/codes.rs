@@ -264,6 +264,8 @@ error_codes! {
     /// The person has no keyward password: they sign in with their school's
     /// provider (`provider` names it).
     SignsInWithSso = "signs_in_with_sso", Conflict;
+    /// The person has no link to that single sign-on provider.
+    SsoLinkNotFound = "sso_link_not_found", NotFound;
 
     // Operations.
     /// No captured message with that id.

@@ -55,6 +55,9 @@ pub mod kind {
     pub const MAIL_TEST: &str = "mail.test";
     pub const RESET_LINK: &str = "recovery.reset_link";
     pub const CONTACT_ADMIN: &str = "recovery.contact_admin";
+    /// **Forgot password?** for someone who signs in only with their
+    /// school's provider: where to sign in instead (issue 14).
+    pub const SSO_SIGN_IN: &str = "recovery.sso_sign_in";
     pub const PASSWORD_CHANGED: &str = "account.password_changed";
     /// To the address an account had: it was replaced (the new one masked).
     pub const EMAIL_CHANGED: &str = "account.email_changed";

@@ -1,12 +1,16 @@
 //! The emails of recovery, composed at send time: the reset link and code
 //! are minted here and only their hashes stored; so is the "this wasn't me"
 //! token of the "password changed" and "email address changed" notices.
+//! Someone who signs in only with their school's provider gets, instead of a
+//! link and a code, an email that sends them to the provider's sign-in
+//! (`{public_url}/sso/{provider_id}/start`); so does one who became SSO-only
+//! between their request and its email.
 
 use askama::Template;
 
 use super::{CODE_DIGITS, NOT_ME_TTL_SECS, code_digest, store};
 use crate::accounts::recovery_requests as requests;
-use crate::accounts::{self, Account, AccountStatus};
+use crate::accounts::{self, Account, AccountStatus, SsoSignIn};
 use crate::crypto::tokens::Token;
 use crate::error::Internal;
 use crate::mail::{Composed, MailFrame, OutboxRow, public_link, render_pair};
@@ -58,6 +62,26 @@ struct ContactAdminHtml<'a> {
     frame: &'a MailFrame,
     name: &'a str,
     username: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sso_sign_in.txt")]
+struct SsoSignInText<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    provider: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/sso_sign_in.html")]
+struct SsoSignInHtml<'a> {
+    frame: &'a MailFrame,
+    name: &'a str,
+    username: &'a str,
+    provider: &'a str,
+    link: &'a str,
 }
 
 #[derive(Template)]
@@ -186,6 +210,15 @@ impl Keyward {
         let Some(account) = self.active_recipient(row).await? else {
             return Ok(Composed::Skip("account no longer active"));
         };
+        if let Some(sso) = accounts::sso_only_of(self.db.pool(), &account.id).await? {
+            // SSO-only since the request: no link to mint, and the request
+            // ends so that no code is waited for.
+            let mut tx = self.db.begin_write().await?;
+            requests::end_open_requests(&mut tx, &account.id, requests::ended::SSO_ONLY, ctx.now)
+                .await?;
+            tx.commit().await?;
+            return self.sso_sign_in_email(row, &account, &sso).await;
+        }
         let token = Token::generate(ctx.rng)?;
         let code = mint_code(ctx)?;
         let settings = &self.settings.recovery;
@@ -248,6 +281,9 @@ impl Keyward {
         let Some(account) = self.active_recipient(row).await? else {
             return Ok(Composed::Skip("account no longer active"));
         };
+        if let Some(sso) = accounts::sso_only_of(self.db.pool(), &account.id).await? {
+            return self.sso_sign_in_email(row, &account, &sso).await;
+        }
         let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
         let name = account.display_name();
         let username = account.username.to_string();
@@ -263,6 +299,50 @@ impl Keyward {
                 frame: &frame,
                 name: &name,
                 username: &username,
+            },
+        )?;
+        Ok(Composed::Send(email))
+    }
+
+    /// **Forgot password?** for someone who signs in only with their
+    /// school's provider: where to sign in instead.
+    pub(crate) async fn compose_sso_sign_in(&self, row: &OutboxRow) -> Result<Composed, Internal> {
+        let Some(account) = self.active_recipient(row).await? else {
+            return Ok(Composed::Skip("account no longer active"));
+        };
+        match accounts::sso_only_of(self.db.pool(), &account.id).await? {
+            Some(sso) => self.sso_sign_in_email(row, &account, &sso).await,
+            None => Ok(Composed::Skip("no longer signs in with a provider only")),
+        }
+    }
+
+    /// The email that sends `account` to their provider's sign-in.
+    async fn sso_sign_in_email(
+        &self,
+        row: &OutboxRow,
+        account: &Account,
+        sso: &SsoSignIn,
+    ) -> Result<Composed, Internal> {
+        let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
+        let link = public_link(&self.settings, &sso.start_path());
+        let (name, username) = (account.display_name(), account.username.to_string());
+        let provider = sso.provider_name.as_str();
+        let email = render_pair(
+            &row.to_address,
+            format!("Sign in to keyward with {provider}"),
+            &SsoSignInText {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                provider,
+                link: &link,
+            },
+            &SsoSignInHtml {
+                frame: &frame,
+                name: &name,
+                username: &username,
+                provider,
+                link: &link,
             },
         )?;
         Ok(Composed::Send(email))

@@ -7,6 +7,12 @@
 //! email is composed, with just their hashes stored. The browser that made
 //! the request holds a random handle (a cookie) that the code must come with,
 //! so a code alone is worth nothing.
+//!
+//! Someone who signs in only with their school's provider (SSO-only) has no
+//! keyward password: their request is answered like every other, and the
+//! email sends them to the provider's sign-in instead of carrying a link and
+//! a code; a reset link they still hold opens a page that says the same and
+//! sets no password (`signs_in_with_sso`).
 
 mod compose;
 pub(crate) use compose::when as mail_time;
@@ -16,7 +22,7 @@ use crate::Ctx;
 use crate::Keyward;
 use crate::accounts::recovery_requests as requests;
 use crate::accounts::throttle::{self, ThrottleKey};
-use crate::accounts::{self, Account, AccountStatus};
+use crate::accounts::{self, Account, AccountStatus, SsoSignIn};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
@@ -134,6 +140,11 @@ pub enum ResetError {
     },
     #[error("That username doesn't match the account this link is for.")]
     UsernameMismatch,
+    #[error(
+        "You sign in with {}: your account has no keyward password to reset.",
+        .0.provider_name
+    )]
+    SignsInWithSso(SsoSignIn),
     #[error("The server is busy. Try again in a moment.")]
     Busy { retry_after_secs: u64 },
     #[error(transparent)]
@@ -146,6 +157,7 @@ impl CodedError for ResetError {
             ResetError::Link(link) => link.code(),
             ResetError::PasswordPolicy { .. } => Code::PasswordPolicy,
             ResetError::UsernameMismatch => Code::UsernameMismatch,
+            ResetError::SignsInWithSso(_) => Code::SignsInWithSso,
             ResetError::Busy { .. } => Code::ServerBusy,
             ResetError::Internal(internal) => internal.code(),
         }
@@ -165,6 +177,7 @@ impl CodedError for ResetError {
             ResetError::PasswordPolicy { violations, .. } => {
                 crate::policy::violation_details(violations)
             }
+            ResetError::SignsInWithSso(sso) => sso.error_details(),
             _ => Vec::new(),
         }
     }
@@ -397,7 +410,11 @@ impl Keyward {
                 continue;
             }
             let is_eligible = eligible(account, *created_by_owner, settings.require_prior_sign_in);
-            let (ending, mail_kind, outcome) = if is_eligible {
+            // Read for every account found, so each answer costs the same.
+            let sso_only = accounts::sso_only_of(&mut *tx, &account.id).await?;
+            let (ending, mail_kind, outcome) = if sso_only.is_some() {
+                (Some(ended::SSO_ONLY), kind::SSO_SIGN_IN, "sso_only")
+            } else if is_eligible {
                 requests::end_open_requests(&mut tx, &account.id, ended::SUPERSEDED, ctx.now)
                     .await?;
                 (None, kind::RESET_LINK, "link_sent")
@@ -566,6 +583,10 @@ impl Keyward {
             .ok_or(LinkError::Unknown)?;
         if account.status != AccountStatus::Active {
             return Err(LinkError::Unknown.into());
+        }
+        // A link sent before the person became SSO-only sets no password.
+        if let Some(sso) = accounts::sso_only_of(self.db.pool(), &account.id).await? {
+            return Err(ResetError::SignsInWithSso(sso));
         }
         Ok((row, account))
     }

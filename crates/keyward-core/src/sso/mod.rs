@@ -8,17 +8,21 @@
 //! a platform admin); the client secret is sealed in `sealed_secrets` and
 //! never shown again. `flow` is the sign-in itself (start, callback), which
 //! reaches providers only through the `http` port ([`SsoHttp`]) the web
-//! hands it.
+//! hands it. `unlink` shows a person's links to staff and removes one
+//! (**Unlink**, whoever may manage the person).
 
 mod flow;
 mod http;
 mod providers;
 pub(crate) mod store;
+mod unlink;
 
 pub use crate::types::SsoProviderId;
 pub use flow::{SsoCallback, SsoSignInError, SsoStart};
 pub use http::{HttpRequest, HttpResponse, SsoHttp, SsoHttpError, SsoHttpFuture};
 pub use providers::{MAX_PROVIDERS_PER_SCHOOL, NewSsoProvider, SsoConfigError, issuer_allowed};
+pub(crate) use unlink::links_of;
+pub use unlink::{SsoLink, UnlinkError, UnlinkPreview, Unlinked};
 
 use crate::types::{Role, SchoolId, UnixTime};
 

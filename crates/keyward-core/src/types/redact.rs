@@ -101,6 +101,8 @@ mod tests {
                 may_manage: true,
                 access_code: Some(SECRET.into()),
                 parent_access_code: Some(SECRET.into()),
+                sso_links: Vec::new(),
+                sso_only: false,
             }
         ));
         shows_no_secret(format!(

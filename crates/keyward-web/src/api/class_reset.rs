@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use keyward_core::classroom::class_reset::{ClassReset, ClassResetMode};
+use keyward_core::classroom::class_reset::{ClassReset, ClassResetMode, SkippedLearner};
 use keyward_core::types::{ClassId, Password};
 
 use super::ErrorBody;
@@ -51,12 +51,27 @@ pub struct ClassResetLearner {
     pub password: String,
 }
 
-/// A learner who has no password yet (they use their access code); left alone.
+/// A learner left alone: one who has no password yet (they use their access
+/// code), or one who signs in only with single sign-on.
 #[derive(Serialize, ToSchema)]
 pub struct ClassResetSkipped {
     pub user_id: String,
     pub first_name: String,
     pub last_name: String,
+    /// In `skipped_sso`: the provider the learner signs in with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signs_in_with: Option<String>,
+}
+
+impl ClassResetSkipped {
+    fn of(skipped: SkippedLearner) -> Self {
+        ClassResetSkipped {
+            user_id: skipped.user_id.to_string(),
+            first_name: skipped.first_name,
+            last_name: skipped.last_name,
+            signs_in_with: skipped.sso.map(|sso| sso.provider_name),
+        }
+    }
 }
 
 /// The new passwords of a class. They are not stored in readable form
@@ -73,6 +88,9 @@ pub struct ClassResetAnswer {
     pub learners: Vec<ClassResetLearner>,
     /// Learners still waiting for their access code, left alone.
     pub skipped_pending: Vec<ClassResetSkipped>,
+    /// Learners who sign in only with single sign-on (no keyward password),
+    /// left alone, each with `signs_in_with`.
+    pub skipped_sso: Vec<ClassResetSkipped>,
 }
 
 impl From<ClassReset> for ClassResetAnswer {
@@ -96,11 +114,12 @@ impl From<ClassReset> for ClassResetAnswer {
             skipped_pending: reset
                 .skipped_pending
                 .into_iter()
-                .map(|s| ClassResetSkipped {
-                    user_id: s.user_id.to_string(),
-                    first_name: s.first_name,
-                    last_name: s.last_name,
-                })
+                .map(ClassResetSkipped::of)
+                .collect(),
+            skipped_sso: reset
+                .skipped_sso
+                .into_iter()
+                .map(ClassResetSkipped::of)
                 .collect(),
         }
     }
@@ -120,7 +139,7 @@ impl From<ClassReset> for ClassResetAnswer {
         (status = 200, description = "Every learner with their new password", body = ClassResetAnswer),
         (status = 403, description = "`forbidden`: not your class, or a learner holds a permission you lack", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`class_empty`: no learner has a password yet; `reset_in_progress`: another reset of this class is running", body = ErrorBody),
+        (status = 409, description = "`class_empty`: no learner has a password (none set up yet, or all sign in with single sign-on); `reset_in_progress`: another reset of this class is running", body = ErrorBody),
         (status = 422, description = "`invalid_mode`, `unexpected_password`, `password_policy` (with `violations`)", body = ErrorBody),
         (status = 503, description = "`server_busy`: nothing was changed", body = ErrorBody),
     ),

@@ -23,7 +23,8 @@ use crate::state::AppState;
 /// columns `school,class,first_name,last_name,username,password,
 /// password_status,access_code,parent_access_code`. `password` is blank
 /// unless a sealed copy is kept (`password_status` says why:
-/// `retrievable`, `private`, `not_kept`, `pending`); `username` is blank and
+/// `retrievable`, `private`, `not_kept`, `pending`, or `sso` for a learner
+/// who signs in only with single sign-on); `username` is blank and
 /// `access_code` set while the account waits for its access code. RFC 4180
 /// with CRLF line ends, UTF-8 without byte-order mark; a cell that a
 /// spreadsheet would run as a formula starts with `'`. Every download is

@@ -100,12 +100,7 @@ pub async fn class_learners(
         .class_learners(&state.ctx(&client), &actor, &class)
         .await
         .map_err(coded)?;
-    Ok(Json(
-        learners
-            .iter()
-            .map(|a| UserBody::of(a, None, None))
-            .collect(),
-    ))
+    Ok(Json(learners.iter().map(UserBody::learner).collect()))
 }
 
 /// Every learner of a school (the student database; lead teachers).
@@ -137,7 +132,7 @@ pub async fn school_learners(
     Ok(Json(
         learners
             .iter()
-            .map(|(a, _)| UserBody::of(a, None, None))
+            .map(|(learner, _)| UserBody::learner(learner))
             .collect(),
     ))
 }

@@ -95,7 +95,7 @@ fn school_of(path: Result<Path<String>, PathRejection>) -> Result<SchoolId, AppE
         (status = 200, description = "The new password, to tell the learner", body = LearnerPassword),
         (status = 403, description = "`forbidden`: not a learner of your classes", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`not_activated`: the learner has no account yet", body = ErrorBody),
+        (status = 409, description = "`not_activated`: the learner has no account yet; `signs_in_with_sso`: the learner signs in only with single sign-on (provider names it, provider_id too) and has no keyward password", body = ErrorBody),
         (status = 422, description = "`invalid_mode`, `password_missing`, `password_policy` (with `violations`)", body = ErrorBody),
         (status = 503, description = "`server_busy`", body = ErrorBody),
     ),
@@ -130,6 +130,7 @@ pub async fn reset(
         (status = 200, description = "The password", body = LearnerPassword),
         (status = 403, description = "`forbidden`", body = ErrorBody),
         (status = 404, description = "`not_found`, or `not_retrievable` (with `password_status`: `private`, `not_kept` or `pending`)", body = ErrorBody),
+        (status = 409, description = "`signs_in_with_sso`: the learner signs in only with single sign-on (provider names it, provider_id too) and has no keyward password", body = ErrorBody),
     ),
     security(("session_cookie" = []), ("bearer_token" = []))
 )]

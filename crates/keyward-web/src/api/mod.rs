@@ -18,6 +18,7 @@ mod policy;
 mod recovery;
 mod roster;
 mod session;
+mod sso_links;
 mod sso_providers;
 mod tokens;
 mod user_admin;
@@ -152,6 +153,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(users::reissue_code))
             .routes(routes!(user_status::disable))
             .routes(routes!(user_status::enable))
+            .routes(routes!(sso_links::unlink))
             .routes(routes!(user_admin::password_reset))
             .routes(routes!(user_admin::temporary_password))
             .routes(routes!(user_admin::mfa_reset))

@@ -173,6 +173,7 @@ pub async fn request(
     responses(
         (status = 200, description = "Usable", body = LinkStatus),
         (status = 404, description = "`link_unknown`", body = ErrorBody),
+        (status = 409, description = "`signs_in_with_sso`: the account has no keyward password; sign in with the provider (details provider and provider_id) at /sso/{provider_id}/start", body = ErrorBody),
         (status = 410, description = "`link_expired` or `link_used`", body = ErrorBody),
     ),
     security(())
@@ -215,6 +216,7 @@ pub async fn check(
     responses(
         (status = 200, description = "The password is changed; sign in with it", body = Done),
         (status = 404, description = "`link_unknown`", body = ErrorBody),
+        (status = 409, description = "`signs_in_with_sso`: the account has no keyward password; sign in with the provider (details provider and provider_id) at /sso/{provider_id}/start", body = ErrorBody),
         (status = 410, description = "`link_expired` or `link_used`", body = ErrorBody),
         (status = 422, description = "`password_policy` (with `violations`) or `username_mismatch`", body = ErrorBody),
     ),

@@ -58,7 +58,7 @@ pub struct MfaResetBody {
         (status = 202, description = "The email is on its way", body = ResetLinkSentBody),
         (status = 403, description = "`forbidden`; `mfa_required` (turn on two-step verification on your own account; enable_at says where)", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`never_signed_in` (offer: access_code or temporary_password); `no_email_address`; `account_not_active`", body = ErrorBody),
+        (status = 409, description = "`never_signed_in` (offer: access_code or temporary_password); `no_email_address`; `account_not_active`; `signs_in_with_sso` (no keyward password: unlink provider_id, or set a temporary password)", body = ErrorBody),
         (status = 429, description = "`too_many_requests`: as many links as keyward sends the person in an hour (see Retry-After)", body = ErrorBody),
     ),
     security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))

@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 
 use keyward_core::accounts::{Account, AccountStatus};
 use keyward_core::activation::ActivationInput;
-use keyward_core::admin::{CreateUserError, CustomRole, ListedUser, NewPendingUser, UserDetails};
+use keyward_core::admin::{
+    CreateUserError, CustomRole, Learner, ListedUser, NewPendingUser, UserDetails,
+};
 use keyward_core::authz::Permission;
 use keyward_core::types::{ClassId, Password, SchoolId, TypedCode, UserId};
 
@@ -115,6 +117,28 @@ pub struct UserBody {
     /// One user only: their second factors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa: Option<MfaBody>,
+    /// The single sign-on provider they sign in with (the link used last),
+    /// when a link names them: in the users list and the learner lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_provider: Option<String>,
+    /// Lists and one user: they sign in only with single sign-on (no
+    /// keyward password; nothing to reset or show). Left out when not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_only: Option<bool>,
+    /// One user only: their links to single sign-on providers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_links: Option<Vec<SsoLinkBody>>,
+}
+
+/// One of a person's links to a single sign-on provider.
+#[derive(Serialize, ToSchema)]
+pub struct SsoLinkBody {
+    pub provider_id: String,
+    pub provider_name: String,
+    /// Unix seconds.
+    pub linked_at: i64,
+    /// Unix seconds; `null` when never used since it was made.
+    pub last_used_at: Option<i64>,
 }
 
 /// A class of a user's.
@@ -157,6 +181,18 @@ impl UserBody {
             custom_roles: None,
             classes: None,
             mfa: None,
+            sso_provider: None,
+            sso_only: None,
+            sso_links: None,
+        }
+    }
+
+    /// A learner of the class or student database.
+    pub(crate) fn learner(learner: &Learner) -> UserBody {
+        UserBody {
+            sso_provider: learner.sso.as_ref().map(|s| s.provider_name.clone()),
+            sso_only: Some(learner.sso_only),
+            ..UserBody::of(&learner.account, None, None)
         }
     }
 
@@ -164,6 +200,7 @@ impl UserBody {
     pub(crate) fn listed(user: &ListedUser) -> UserBody {
         UserBody {
             mfa_on: Some(user.mfa_on),
+            sso_provider: user.sso.as_ref().map(|s| s.provider_name.clone()),
             ..UserBody::of(&user.account, None, None)
         }
     }
@@ -179,7 +216,19 @@ impl UserBody {
                 membership: if c.teaching { "teaching" } else { "enrolled" },
             })
             .collect();
+        let sso_links = details
+            .sso_links
+            .iter()
+            .map(|link| SsoLinkBody {
+                provider_id: link.provider_id.to_string(),
+                provider_name: link.provider_name.clone(),
+                linked_at: link.linked_at.secs(),
+                last_used_at: link.last_used_at.map(|t| t.secs()),
+            })
+            .collect();
         UserBody {
+            sso_only: Some(details.sso_only),
+            sso_links: Some(sso_links),
             mfa_on: Some(details.mfa.on()),
             created_at: Some(details.created_at.secs()),
             custom_roles: Some(details.custom_roles),

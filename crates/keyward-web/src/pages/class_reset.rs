@@ -35,6 +35,8 @@ struct FormPage {
     class_name: String,
     learners: usize,
     pending: usize,
+    /// Learners who sign in only with single sign-on, left alone.
+    sso: usize,
     hints: Vec<Hint>,
     /// The choice to show selected: `same` or `individual`.
     mode: String,
@@ -56,6 +58,8 @@ struct ResultPage {
     kept: bool,
     rows: Vec<ResultRow>,
     skipped: Vec<String>,
+    /// Learners who sign in only with single sign-on: (name, provider).
+    skipped_sso: Vec<(String, String)>,
     csv_href: String,
     csv_name: String,
 }
@@ -95,6 +99,7 @@ fn form_page(
         class_name: preview.class_name,
         learners: preview.learners,
         pending: preview.pending,
+        sso: preview.sso,
         hints: preview.policy.hints(),
         mode: if mode == "same" { "same" } else { "individual" }.to_owned(),
         errors,
@@ -260,6 +265,19 @@ fn result_page(visitor: &Visitor, reset: ClassReset) -> Result<ResultPage, AppEr
             .skipped_pending
             .iter()
             .map(|s| display_name(&s.first_name, &s.last_name, "(no name)"))
+            .collect(),
+        skipped_sso: reset
+            .skipped_sso
+            .iter()
+            .map(|s| {
+                (
+                    display_name(&s.first_name, &s.last_name, "(no name)"),
+                    s.sso
+                        .as_ref()
+                        .map(|sso| sso.provider_name.clone())
+                        .unwrap_or_default(),
+                )
+            })
             .collect(),
         class_name: reset.class_name,
     })

@@ -28,11 +28,12 @@ use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
 
 /// Every password state, in the order the legend lists them.
-const STATES: [PasswordState; 4] = [
+const STATES: [PasswordState; 5] = [
     PasswordState::Retrievable,
     PasswordState::Private,
     PasswordState::NotKept,
     PasswordState::Pending,
+    PasswordState::Sso,
 ];
 
 /// A few words for a password state, in a table cell.
@@ -42,6 +43,15 @@ fn state_label(state: PasswordState) -> &'static str {
         PasswordState::Private => "Private: chosen by the learner",
         PasswordState::NotKept => "Not kept",
         PasswordState::Pending => "Not set up yet",
+        PasswordState::Sso => "Signs in with single sign-on",
+    }
+}
+
+/// A row's password state in words: an SSO-only learner's names the provider.
+fn row_state_label(row: &CredentialRow) -> String {
+    match (&row.sso, row.password_state) {
+        (Some(sso), PasswordState::Sso) => format!("Signs in with {}", sso.provider_name),
+        (_, state) => state_label(state).to_owned(),
     }
 }
 
@@ -50,7 +60,7 @@ struct AccountRow {
     class_name: String,
     username: Option<String>,
     status: &'static str,
-    state_label: &'static str,
+    state_label: String,
     password: Option<String>,
     access_code: Option<String>,
     parent_access_code: Option<String>,
@@ -70,7 +80,7 @@ impl AccountRow {
             class_name: row.class_name.clone(),
             username: row.username.clone(),
             status: status_label(row.status),
-            state_label: state_label(row.password_state),
+            state_label: row_state_label(row),
             password: row.password.as_ref().map(|p| p.expose().to_owned()),
             access_code: row.access_code.clone(),
             parent_access_code: row.parent_access_code.clone(),

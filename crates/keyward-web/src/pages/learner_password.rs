@@ -42,6 +42,9 @@ struct LearnerPasswordPage {
     username: String,
     state: &'static str,
     explanation: &'static str,
+    /// The provider of a learner who signs in only with it: no password
+    /// buttons, only "Signs in with <provider>".
+    signs_in_with: Option<String>,
     back: (&'static str, &'static str),
     hints: Vec<Hint>,
     /// The existing password, after **Show password**.
@@ -72,6 +75,7 @@ impl LearnerPasswordPage {
             username: learner.username.to_string(),
             state: view.state.as_str(),
             explanation: view.state.explanation(),
+            signs_in_with: view.sso.map(|sso| sso.provider_name),
             back: back_link(actor),
             hints: view.policy.hints(),
             shown: None,

@@ -25,6 +25,7 @@ mod second_step;
 mod signin;
 mod sso;
 mod sso_choices;
+mod sso_links;
 mod sso_providers;
 mod user_admin;
 mod user_status;
@@ -304,6 +305,10 @@ pub fn routes() -> Router<AppState> {
             get(user_status::confirm_disable).post(user_status::disable),
         )
         .route("/users/{id}/enable", post(user_status::enable))
+        .route(
+            "/users/{id}/sso-links/{provider_id}/unlink",
+            get(sso_links::confirm_unlink).post(sso_links::unlink),
+        )
         .route(
             "/users/{id}/password-reset",
             get(user_admin::confirm_reset_link).post(user_admin::send_reset_link),

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::accounts::{Account, AccountStatus};
-use keyward_core::admin::{CreateUserError, NewPendingUser, UserDetails};
+use keyward_core::admin::{CreateUserError, Learner, NewPendingUser, UserDetails};
 use keyward_core::authz::{Action, Actor, Permission, Target, authorize};
 use keyward_core::schools::{Class, School};
 use keyward_core::types::Role;
@@ -29,6 +29,9 @@ pub(super) struct Row {
     pub(super) name: String,
     pub(super) username: String,
     pub(super) status: &'static str,
+    /// The provider of a learner who signs in only with it: "Signs in with
+    /// <provider>" instead of the password buttons.
+    pub(super) signs_in_with: Option<String>,
 }
 
 impl Row {
@@ -39,6 +42,19 @@ impl Row {
             name: account.display_name(),
             username: shown_username(account),
             status: status_label(account.status),
+            signs_in_with: None,
+        }
+    }
+
+    /// A learner of the class or student database.
+    pub(super) fn learner(learner: &Learner) -> Row {
+        Row {
+            signs_in_with: learner
+                .sso
+                .as_ref()
+                .filter(|_| learner.sso_only)
+                .map(|sso| sso.provider_name.clone()),
+            ..Row::of(&learner.account)
         }
     }
 }
@@ -118,6 +134,13 @@ struct ShowPage {
     parent_access_code: Option<String>,
     open_codes: bool,
     notice: Option<&'static str>,
+    /// The person's links to single sign-on providers: (provider id, name,
+    /// linked at, last used).
+    sso_links: Vec<(String, String, String, String)>,
+    /// **Unlink** is offered (the viewer may manage the person).
+    may_unlink: bool,
+    /// The person signs in only with a provider (no keyward password).
+    sso_only: bool,
     /// **Reset Password** and the other administrator actions (`user_admin`).
     admin_actions: super::user_admin::Actions,
 }
@@ -304,6 +327,9 @@ enum Shown {
     Reissued,
     Disabled,
     Enabled,
+    Unlinked,
+    /// Unlinked, and the person has no way in left.
+    NoWayIn,
     Plain,
 }
 
@@ -315,6 +341,8 @@ impl Shown {
             ("reissued", Shown::Reissued),
             ("disabled", Shown::Disabled),
             ("enabled", Shown::Enabled),
+            ("unlinked", Shown::Unlinked),
+            ("no_way_in", Shown::NoWayIn),
         ]
         .into_iter()
         .find(|(key, _)| query_param(query, key) == "1")
@@ -331,6 +359,12 @@ impl Shown {
                 "The account is disabled. They were signed out everywhere, and their reset links and codes no longer work.",
             ),
             Shown::Enabled => Some("The account is enabled again."),
+            Shown::Unlinked => Some(
+                "Unlinked. They can no longer sign in with that provider, and they were signed out everywhere.",
+            ),
+            Shown::NoWayIn => Some(
+                "Unlinked. They have no keyward password and no other way to sign in now: give them a temporary password (or, for a learner, Reset password) below.",
+            ),
             Shown::Plain => None,
         }
     }
@@ -358,6 +392,7 @@ impl ShowPage {
             may_reissue: account.status == AccountStatus::Pending && details.access_code.is_some(),
             // A learner with an account: the way to seed 002's **Reset password**.
             may_reset: account.status == AccountStatus::Active
+                && !details.sso_only
                 && account.role == Role::Learner
                 && permissions.contains(Permission::LearnersResetPassword),
             may_disable: details.may_manage && !disabled,
@@ -396,6 +431,20 @@ impl ShowPage {
             parent_access_code: details.parent_access_code,
             open_codes: shown.opens_codes(),
             notice: shown.notice(),
+            sso_links: details
+                .sso_links
+                .iter()
+                .map(|link| {
+                    (
+                        link.provider_id.to_string(),
+                        link.provider_name.clone(),
+                        moment(link.linked_at),
+                        link.last_used_at.map_or_else(|| "Never".into(), moment),
+                    )
+                })
+                .collect(),
+            may_unlink: details.may_manage,
+            sso_only: details.sso_only,
             admin_actions: super::user_admin::Actions::of(actor, account),
         }
     }

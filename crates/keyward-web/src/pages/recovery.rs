@@ -2,7 +2,9 @@
 //! username with **Next**, or email and username with **Send Reset Link**),
 //! then "check your email" with a box for the emailed code, then the reset
 //! page reached by the link or the code. Every answer to a request is the
-//! same page, whatever the account's state.
+//! same page, whatever the account's state. A reset link of someone who now
+//! signs in only with their school's provider opens a page that sends them
+//! there (`recovery_sso.html`) and sets no password.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -87,6 +89,27 @@ struct LinkProblemPage {
     heading: &'static str,
     message: String,
     button: &'static str,
+}
+
+/// A reset link of someone who signs in only with their school's provider.
+#[derive(Template)]
+#[template(path = "recovery_sso.html")]
+struct SignsInWithSsoPage {
+    nav: Option<Nav>,
+    provider: String,
+    start: String,
+}
+
+fn signs_in_with_sso(visitor: &Visitor, err: &ResetError) -> Option<Response> {
+    let ResetError::SignsInWithSso(sso) = err else {
+        return None;
+    };
+    let page = SignsInWithSsoPage {
+        nav: Nav::of(visitor),
+        provider: sso.provider_name.clone(),
+        start: sso.start_path(),
+    };
+    Some(render(AppError::from_coded(err).status, &page))
 }
 
 #[derive(Template)]
@@ -293,7 +316,10 @@ pub async fn reset_form(
             Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)))
         }
         Err(ResetError::Internal(err)) => Err(AppError::internal(&err)),
-        Err(err) => Err(AppError::from_coded(&err)),
+        Err(err) => match signs_in_with_sso(&visitor, &err) {
+            Some(page) => Ok(visitor.respond(&state, page)),
+            None => Err(AppError::from_coded(&err)),
+        },
     }
 }
 
@@ -331,13 +357,22 @@ pub async fn submit_reset(
         .await;
     let errors = match outcome {
         Ok(_) => return Ok(Redirect::to("/signin?notice=password_reset").into_response()),
-        Err(ResetError::Link(err)) => {
-            return Ok(visitor.respond(&state, link_problem(&visitor, err, LinkKind::Reset)));
-        }
-        Err(err) => reset_refusal(err)?,
+        Err(err) => match link_refused(&visitor, &err) {
+            Some(page) => return Ok(visitor.respond(&state, page)),
+            None => reset_refusal(err)?,
+        },
     };
     // Show the form again with what went wrong (the link is still unused).
     reset_form_again(&state, &ctx, &visitor, &token, errors).await
+}
+
+/// The page of a reset refused for its link: one that cannot be used, or
+/// one of someone who signs in only with their school's provider.
+fn link_refused(visitor: &Visitor, err: &ResetError) -> Option<Response> {
+    match err {
+        ResetError::Link(link) => Some(link_problem(visitor, *link, LinkKind::Reset)),
+        other => signs_in_with_sso(visitor, other),
+    }
 }
 
 /// A refused reset in words; `Err` for what the form cannot tell (an

@@ -109,7 +109,7 @@ async fn class_blocks(
             id: class.id.to_string(),
             name: class.name,
             code: class.class_code.filter(|_| class.class_code_enabled),
-            learners: learners.iter().map(Row::of).collect(),
+            learners: learners.iter().map(Row::learner).collect(),
         });
     }
     Ok(blocks)
@@ -156,7 +156,7 @@ pub async fn student_database(
         nav: Nav::of(&visitor),
         rows: learners
             .iter()
-            .map(|(a, classes)| (Row::of(a), classes.join(", ")))
+            .map(|(learner, classes)| (Row::learner(learner), classes.join(", ")))
             .collect(),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))

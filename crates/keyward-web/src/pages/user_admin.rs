@@ -4,7 +4,8 @@
 //! verification** (R-ADM-4). Each is a confirm page (GET) and a form post
 //! that does it and shows the outcome, so all of it works without
 //! JavaScript. A refusal the administrator can act on (`mfa_required`,
-//! `never_signed_in`, …) is a page saying what to do instead.
+//! `never_signed_in`, `signs_in_with_sso`, …) is a page saying what to do
+//! instead.
 
 use std::time::Duration;
 
@@ -158,6 +159,9 @@ struct RefusedPage {
     enable_mfa_at: Option<&'static str>,
     /// What to offer instead: a new access code, or a temporary password.
     offer: Option<Offer>,
+    /// The provider of a person who signs in only with it: offer to unlink
+    /// it (on their page) or a temporary password.
+    sso_provider: Option<String>,
 }
 
 impl RefusedPage {
@@ -192,7 +196,13 @@ fn refused(
         enable_mfa_at: matches!(err, AdminResetError::MfaRequired).then_some(ENABLE_MFA_AT),
         offer: match err {
             AdminResetError::NeverSignedIn(offer) => Some(offer),
-            AdminResetError::NoEmail => Some(Offer::TemporaryPassword),
+            AdminResetError::NoEmail | AdminResetError::SignsInWithSso(_) => {
+                Some(Offer::TemporaryPassword)
+            }
+            _ => None,
+        },
+        sso_provider: match &err {
+            AdminResetError::SignsInWithSso(sso) => Some(sso.provider_name.clone()),
             _ => None,
         },
     };

@@ -95,6 +95,8 @@ struct ListRow {
     role: &'static str,
     status: &'static str,
     mfa: &'static str,
+    /// The single sign-on provider they sign in with, if any.
+    sso: Option<String>,
     last_sign_in: String,
 }
 
@@ -119,6 +121,7 @@ impl ListRow {
             role: account.role.label(),
             status: status_label(account.status),
             mfa: if user.mfa_on { "On" } else { "Off" },
+            sso: user.sso.as_ref().map(|sso| sso.provider_name.clone()),
             last_sign_in: account.last_sign_in_at.map_or_else(|| "Never".into(), day),
         }
     }

@@ -31,6 +31,7 @@ mod schools;
 mod sessions;
 mod socket;
 mod sso;
+mod sso_accounts;
 mod sso_config;
 mod throttling;
 mod tokens;

@@ -6,6 +6,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 pub(super) mod actors;
 pub(crate) mod recovery_requests;
 pub(crate) mod sign_in_steps;
+pub(crate) mod sso_sign_in;
 
 use super::sessions::SessionId;
 use super::{Account, AccountStatus};

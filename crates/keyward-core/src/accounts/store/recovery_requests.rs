@@ -30,6 +30,9 @@ pub mod ended {
     /// Over the per-address or per-account limit: no email, but the row
     /// exists, so the code page answers as it does for any other request.
     pub const THROTTLED: &str = "throttled";
+    /// The person signs in only with their school's provider: the email
+    /// sends them there, with no link or code (issue 14).
+    pub const SSO_ONLY: &str = "sso_only";
 }
 
 /// A recovery request as stored.

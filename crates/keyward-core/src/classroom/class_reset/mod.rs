@@ -9,14 +9,17 @@
 //! before anything is written, and then one transaction
 //! stores them all with one audit row that names the mode and the count,
 //! never a password. Learners who have not used their access code yet have no
-//! password; they are left alone and listed as skipped.
+//! password; they are left alone and listed as skipped. So are learners who
+//! sign in only with their school's provider (SSO-only): they have no keyward
+//! password, and the result lists them with the provider's name.
 
 use futures_util::future::try_join_all;
 use std::collections::HashSet;
 
 use crate::Ctx;
 use crate::Keyward;
-use crate::accounts::{Account, AccountStatus};
+use crate::accounts::{Account, AccountStatus, SsoSignIn};
+use crate::admin::Learner;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::classroom::ModeError;
@@ -107,12 +110,26 @@ pub struct ResetLearner {
     pub password: Password,
 }
 
-/// A learner left alone: they have no password yet and use their access code.
+/// A learner left alone: they have no password yet and use their access
+/// code, or they sign in only with their school's provider.
 #[derive(Debug, Clone)]
 pub struct SkippedLearner {
     pub user_id: UserId,
     pub first_name: String,
     pub last_name: String,
+    /// The provider of an SSO-only learner ("signs in with <provider>").
+    pub sso: Option<SsoSignIn>,
+}
+
+impl SkippedLearner {
+    fn of(learner: Learner) -> SkippedLearner {
+        SkippedLearner {
+            user_id: learner.account.id,
+            first_name: learner.account.first_name,
+            last_name: learner.account.last_name,
+            sso: learner.sso.filter(|_| learner.sso_only),
+        }
+    }
 }
 
 /// The outcome of a whole-class reset. The passwords exist only here: show
@@ -128,6 +145,9 @@ pub struct ClassReset {
     pub learners: Vec<ResetLearner>,
     /// Learners waiting for their access code, who were left alone.
     pub skipped_pending: Vec<SkippedLearner>,
+    /// Learners who sign in only with their school's provider and have no
+    /// keyward password, left alone (each with the provider).
+    pub skipped_sso: Vec<SkippedLearner>,
 }
 
 /// A class as its **Reset password** form shows it.
@@ -139,6 +159,8 @@ pub struct ClassResetPreview {
     pub learners: usize,
     /// Learners waiting for their access code, who would be left alone.
     pub pending: usize,
+    /// Learners who sign in only with their school's provider, left alone too.
+    pub sso: usize,
     /// The school's learner policy, which a chosen shared password must meet.
     pub policy: PasswordPolicy,
 }
@@ -194,7 +216,7 @@ pub enum ClassResetError {
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error(
-        "No learner of this class has a password to reset: the class has no learners yet, or none has set up their account (give those their access codes)."
+        "No learner of this class has a password to reset: the class has no learners yet, none has set up their account (give those their access codes), or they all sign in with their school account."
     )]
     ClassEmpty,
     #[error(
@@ -306,18 +328,16 @@ impl Keyward {
     ) -> Result<ClassResetPreview, ClassResetError> {
         let class = self.class_to_reset(ctx, actor, class).await?;
         let members = crate::admin::learners_of_class(&self.db, &class.id).await?;
-        let pending = members
-            .iter()
-            .filter(|learner| learner.status == AccountStatus::Pending)
-            .count();
+        let (learners, pending, sso) = sort_members(members);
         let policy = self
             .password_policy(Some(&class.school_id), PolicyKind::Learner)
             .await?;
         Ok(ClassResetPreview {
             class_id: class.id,
             class_name: class.name,
-            learners: members.len() - pending,
-            pending,
+            learners: learners.len(),
+            pending: pending.len(),
+            sso: sso.len(),
             policy,
         })
     }
@@ -369,9 +389,7 @@ impl Keyward {
         until: UnixTime,
     ) -> Result<ClassReset, ClassResetError> {
         let members = crate::admin::learners_of_class(&self.db, &class.id).await?;
-        let (learners, pending): (Vec<Account>, Vec<Account>) = members
-            .into_iter()
-            .partition(|learner| learner.status != AccountStatus::Pending);
+        let (learners, pending, sso) = sort_members(members);
         // Authorize every learner, so that one holding a permission the actor
         // lacks (a custom role) stops the whole reset before anything changes.
         for learner in &learners {
@@ -428,10 +446,11 @@ impl Keyward {
             return Err(ClassResetError::ResetInProgress);
         }
         let detail = format!(
-            "mode={}; learners={}; skipped_pending={}; kept={keep}",
+            "mode={}; learners={}; skipped_pending={}; skipped_sso={}; kept={keep}",
             kind.as_str(),
             learners.len(),
-            pending.len()
+            pending.len(),
+            sso.len()
         );
         audit::insert(
             &mut *tx,
@@ -466,14 +485,8 @@ impl Keyward {
                     password,
                 })
                 .collect(),
-            skipped_pending: pending
-                .into_iter()
-                .map(|learner| SkippedLearner {
-                    user_id: learner.id,
-                    first_name: learner.first_name,
-                    last_name: learner.last_name,
-                })
-                .collect(),
+            skipped_pending: pending.into_iter().map(SkippedLearner::of).collect(),
+            skipped_sso: sso.into_iter().map(SkippedLearner::of).collect(),
         })
     }
 
@@ -546,6 +559,23 @@ impl Keyward {
             }
         }
     }
+}
+
+/// A class's learners sorted, each list in the order of the class: those
+/// with a password to reset, those waiting for their access code, and those
+/// who sign in only with their school's provider.
+fn sort_members(members: Vec<Learner>) -> (Vec<Account>, Vec<Learner>, Vec<Learner>) {
+    let (mut learners, mut pending, mut sso) = (Vec::new(), Vec::new(), Vec::new());
+    for member in members {
+        if member.account.status == AccountStatus::Pending {
+            pending.push(member);
+        } else if member.sso_only {
+            sso.push(member);
+        } else {
+            learners.push(member.account);
+        }
+    }
+    (learners, pending, sso)
 }
 
 /// Whether a generated password suits a learner: it fits the policy and does

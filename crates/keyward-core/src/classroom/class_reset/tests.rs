@@ -633,6 +633,7 @@ fn the_csv_lists_every_learner_with_formulas_neutralised() {
             learner("@Ben", "-Brown", "demo.ben", "+Sum(1)"),
         ],
         skipped_pending: Vec::new(),
+        skipped_sso: Vec::new(),
     };
     let (header, rows) = parse_csv(reset.to_csv().unwrap().as_bytes());
     assert_eq!(header, CSV_HEADER);

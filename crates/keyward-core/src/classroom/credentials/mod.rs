@@ -10,6 +10,8 @@
 //! learners are loaded in a handful of queries whatever the school's size.
 //! Nobody sees the secrets of a learner who holds a permission they lack
 //! (a custom role): that row keeps its name but its secrets stay blank.
+//! A learner who signs in only with their school's provider has no keyward
+//! password: their `password_status` is `sso` and the password stays blank.
 
 pub mod csv;
 mod store;
@@ -21,7 +23,7 @@ use std::fmt;
 
 use crate::Ctx;
 use crate::Keyward;
-use crate::accounts::AccountStatus;
+use crate::accounts::{AccountStatus, SsoSignIn};
 use crate::activation::ACCESS_CODE_PURPOSE;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Permission, PermissionSet, Target};
@@ -84,6 +86,8 @@ pub struct CredentialRow {
     pub username: Option<String>,
     pub status: AccountStatus,
     pub password_state: PasswordState,
+    /// The provider an SSO-only learner signs in with (state `Sso`).
+    pub sso: Option<SsoSignIn>,
     /// The sealed copy, opened; only when `password_state` is `Retrievable`.
     pub password: Option<Password>,
     /// The access code of a pending account, while it can be used.
@@ -103,6 +107,7 @@ impl fmt::Debug for CredentialRow {
             .field("username", &self.username)
             .field("status", &self.status)
             .field("password_state", &self.password_state)
+            .field("sso", &self.sso)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field(
                 "access_code",
@@ -401,7 +406,12 @@ impl Keyward {
             let user_id = UserId::from_stored(learner.user_id);
             let placeholder = crate::admin::pending_username(&user_id);
             let username = (learner.username != placeholder.as_str()).then_some(learner.username);
-            let password_state = PasswordState::of(status, learner.has_copy, learner.set_by_staff);
+            let password_state = PasswordState::of(
+                status,
+                learner.sso.is_some(),
+                learner.has_copy,
+                learner.set_by_staff,
+            );
             let withheld = opened.withheld.contains(user_id.as_str());
             let password = match password_state {
                 PasswordState::Retrievable if !withheld => {
@@ -428,6 +438,7 @@ impl Keyward {
                 username,
                 status,
                 password_state,
+                sso: learner.sso,
                 password: password.map(Password::new),
                 access_code,
                 parent_access_code,

@@ -5,6 +5,7 @@
 
 use sqlx::Row;
 
+use crate::accounts::{SSO_COLUMNS, SsoSignIn, sso_only_from_row};
 use crate::error::Internal;
 use crate::store::Db;
 use crate::types::{ClassId, SchoolId, UnixTime};
@@ -41,25 +42,28 @@ pub(super) struct LearnerRow {
     pub set_by_staff: bool,
     pub class_id: Option<String>,
     pub class_name: Option<String>,
+    /// The provider of an SSO-only learner.
+    pub sso: Option<SsoSignIn>,
 }
 
 /// The learners of the scope, one row per learner and class of the school
 /// they are enrolled in (a class export: that class only). Unordered.
 pub(super) async fn learner_rows(db: &Db, scope: Scope<'_>) -> Result<Vec<LearnerRow>, Internal> {
-    let rows = sqlx::query(
+    let sql = sqlx::AssertSqlSafe(format!(
         "SELECT u.id, u.username, u.first_name, u.last_name, u.status, u.password_set_by, \
-                s.id AS sealed_id, k.class_id, k.class_name \
+                s.id AS sealed_id, k.class_id, k.class_name, {SSO_COLUMNS} \
          FROM users u \
          LEFT JOIN sealed_secrets s ON s.id = u.password_sealed_id \
          LEFT JOIN (SELECT cl.user_id, c.id AS class_id, c.name AS class_name \
                     FROM class_learners cl JOIN classes c ON c.id = cl.class_id \
                     WHERE c.school_id = $1) k ON k.user_id = u.id \
-         WHERE u.school_id = $1 AND u.role = 'learner' AND ($2 IS NULL OR k.class_id = $2)",
-    )
-    .bind(scope.school.as_str())
-    .bind(scope.class_id())
-    .fetch_all(db.pool())
-    .await?;
+         WHERE u.school_id = $1 AND u.role = 'learner' AND ($2 IS NULL OR k.class_id = $2)"
+    ));
+    let rows = sqlx::query(sql)
+        .bind(scope.school.as_str())
+        .bind(scope.class_id())
+        .fetch_all(db.pool())
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(LearnerRow {
@@ -75,10 +79,10 @@ pub(super) async fn learner_rows(db: &Db, scope: Scope<'_>) -> Result<Vec<Learne
                     == Some("staff"),
                 class_id: row.try_get("class_id")?,
                 class_name: row.try_get("class_name")?,
+                sso: sso_only_from_row(row)?,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Internal::from)
+        .collect()
 }
 
 /// A sealed value belonging to a learner of the scope.

@@ -7,6 +7,11 @@
 //! school keeps copies; `accounts::set_password` destroys it whenever the
 //! password changes any other way (the learner chose a private one). Staff
 //! passwords are never kept. Every reveal is audited.
+//!
+//! A learner who signs in only with their school's provider (SSO-only, see
+//! `accounts::SsoSignIn`) has no keyward password: their state is
+//! [`PasswordState::Sso`], and resetting, generating or showing one is
+//! refused (`signs_in_with_sso`, naming the provider).
 
 mod store;
 
@@ -15,7 +20,7 @@ pub(crate) use store::keep_staff_password;
 
 use crate::Ctx;
 use crate::Keyward;
-use crate::accounts::{Account, AccountStatus};
+use crate::accounts::{Account, AccountStatus, SsoSignIn};
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target, authorize};
 use crate::classroom::ModeError;
@@ -38,6 +43,9 @@ pub enum PasswordState {
     NotKept,
     /// The account waits for its access code; it has no password yet.
     Pending,
+    /// The learner signs in only with their school's provider (single
+    /// sign-on) and has no keyward password.
+    Sso,
 }
 
 impl PasswordState {
@@ -48,6 +56,7 @@ impl PasswordState {
             PasswordState::Private => "private",
             PasswordState::NotKept => "not_kept",
             PasswordState::Pending => "pending",
+            PasswordState::Sso => "sso",
         }
     }
 
@@ -64,11 +73,24 @@ impl PasswordState {
             PasswordState::Pending => {
                 "The learner hasn't set up their account yet: give them their access code."
             }
+            PasswordState::Sso => {
+                "The learner signs in with their school account (single sign-on) and has no keyward password to show or reset."
+            }
         }
     }
 
-    /// The state from what the `users` row holds: the one place this rule lives.
-    pub(crate) fn of(status: AccountStatus, has_sealed_copy: bool, set_by_staff: bool) -> Self {
+    /// The state from what the `users` row holds and whether the learner is
+    /// SSO-only (active, linked to a provider, no password): the one place
+    /// this rule lives.
+    pub(crate) fn of(
+        status: AccountStatus,
+        sso_only: bool,
+        has_sealed_copy: bool,
+        set_by_staff: bool,
+    ) -> Self {
+        if sso_only {
+            return PasswordState::Sso;
+        }
         match (status, has_sealed_copy, set_by_staff) {
             (AccountStatus::Pending, _, _) => PasswordState::Pending,
             (_, true, _) => PasswordState::Retrievable,
@@ -135,6 +157,8 @@ pub struct IssuedPassword {
 pub struct LearnerPasswordView {
     pub learner: Account,
     pub state: PasswordState,
+    /// The provider an SSO-only learner signs in with (state `Sso`).
+    pub sso: Option<SsoSignIn>,
     /// The learner password policy of the school, for a chosen password.
     pub policy: PasswordPolicy,
 }
@@ -152,6 +176,11 @@ pub enum LearnerPasswordError {
     },
     #[error("This password can't be shown: {}", .0.explanation())]
     NotRetrievable(PasswordState),
+    #[error(
+        "This learner signs in with {}: they have no keyward password to show or reset.",
+        .0.provider_name
+    )]
+    SignsInWithSso(SsoSignIn),
     #[error("The server is busy. Try again in a moment.")]
     Busy { retry_after_secs: u64 },
     #[error(transparent)]
@@ -165,6 +194,7 @@ impl CodedError for LearnerPasswordError {
             LearnerPasswordError::NotActivated => Code::NotActivated,
             LearnerPasswordError::PasswordPolicy { .. } => Code::PasswordPolicy,
             LearnerPasswordError::NotRetrievable(_) => Code::NotRetrievable,
+            LearnerPasswordError::SignsInWithSso(_) => Code::SignsInWithSso,
             LearnerPasswordError::Busy { .. } => Code::ServerBusy,
             LearnerPasswordError::Internal(internal) => internal.code(),
         }
@@ -187,6 +217,7 @@ impl CodedError for LearnerPasswordError {
             LearnerPasswordError::NotRetrievable(state) => {
                 vec![("password_status", serde_json::json!(state.as_str()))]
             }
+            LearnerPasswordError::SignsInWithSso(sso) => sso.error_details(),
             _ => Vec::new(),
         }
     }
@@ -255,13 +286,14 @@ impl Keyward {
         learner: &UserId,
     ) -> Result<LearnerPasswordView, LearnerPasswordError> {
         let account = self.learner_in_reach(ctx, actor, learner).await?;
-        let state = store::password_state(&self.db, learner).await?;
+        let (state, sso) = store::password_state(&self.db, learner).await?;
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::Learner)
             .await?;
         Ok(LearnerPasswordView {
             learner: account,
             state,
+            sso,
             policy,
         })
     }
@@ -279,6 +311,7 @@ impl Keyward {
         if account.status == AccountStatus::Pending {
             return Err(LearnerPasswordError::NotActivated);
         }
+        refuse_sso_only(crate::accounts::sso_only_of(self.db.pool(), learner).await?)?;
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::Learner)
             .await?;
@@ -306,6 +339,7 @@ impl Keyward {
         if account.status == AccountStatus::Pending {
             return Err(LearnerPasswordError::NotActivated);
         }
+        refuse_sso_only(crate::accounts::sso_only_of(self.db.pool(), learner).await?)?;
         let school = account.school_id.as_ref();
         let policy = self.password_policy(school, PolicyKind::Learner).await?;
         let username = account.username.as_str();
@@ -342,6 +376,9 @@ impl Keyward {
         };
         let hash = self.hashing.hash(&password, ctx.rng).await?;
         let mut tx = self.db.begin_write().await?;
+        // Decided again where it is written: a learner who became SSO-only
+        // since keeps no password.
+        refuse_sso_only(crate::accounts::sso_only_of(&mut *tx, learner).await?)?;
         let keep = match school {
             Some(school) => school_keeps_copies_in(&mut tx, school).await?,
             None => false,
@@ -381,7 +418,10 @@ impl Keyward {
         learner: &UserId,
     ) -> Result<IssuedPassword, LearnerPasswordError> {
         let account = self.learner_in_reach(ctx, actor, learner).await?;
-        let state = store::password_state(&self.db, learner).await?;
+        let (state, sso) = store::password_state(&self.db, learner).await?;
+        if let Some(sso) = sso {
+            return Err(LearnerPasswordError::SignsInWithSso(sso));
+        }
         if state != PasswordState::Retrievable {
             return Err(LearnerPasswordError::NotRetrievable(state));
         }
@@ -411,6 +451,14 @@ impl Keyward {
             password: plain,
             kept: true,
         })
+    }
+}
+
+/// `signs_in_with_sso` for an SSO-only learner: there is no password to touch.
+fn refuse_sso_only(sso: Option<SsoSignIn>) -> Result<(), LearnerPasswordError> {
+    match sso {
+        Some(sso) => Err(LearnerPasswordError::SignsInWithSso(sso)),
+        None => Ok(()),
     }
 }
 

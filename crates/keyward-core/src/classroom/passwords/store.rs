@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{LEARNER_PASSWORD_PURPOSE, PasswordState};
 use crate::Ctx;
-use crate::accounts::AccountStatus;
+use crate::accounts::{AccountStatus, SSO_COLUMNS, SsoSignIn, sso_only_from_row};
 use crate::crypto::sealing::Sealer;
 use crate::crypto::store::{insert_sealed, open_sealed};
 use crate::error::Internal;
@@ -51,24 +51,34 @@ pub(super) async fn destroy_school_copies(
     crate::accounts::store::forget_sealed_passwords_of_school(conn, school).await
 }
 
-/// The state of one user's password (`Private` for an unknown user).
-pub(super) async fn password_state(db: &Db, user: &UserId) -> Result<PasswordState, Internal> {
-    let row =
-        sqlx::query("SELECT status, password_sealed_id, password_set_by FROM users WHERE id = $1")
-            .bind(user.as_str())
-            .fetch_optional(db.pool())
-            .await?;
+/// The state of one user's password (`Private` for an unknown user), with
+/// the provider of an SSO-only user.
+pub(super) async fn password_state(
+    db: &Db,
+    user: &UserId,
+) -> Result<(PasswordState, Option<SsoSignIn>), Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT u.status, u.password_sealed_id, u.password_set_by, {SSO_COLUMNS} \
+         FROM users u WHERE u.id = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(user.as_str())
+        .fetch_optional(db.pool())
+        .await?;
     let Some(row) = row else {
-        return Ok(PasswordState::Private);
+        return Ok((PasswordState::Private, None));
     };
     let status: String = row.try_get("status")?;
     let sealed: Option<String> = row.try_get("password_sealed_id")?;
     let set_by: Option<String> = row.try_get("password_set_by")?;
-    Ok(PasswordState::of(
+    let sso = sso_only_from_row(&row)?;
+    let state = PasswordState::of(
         AccountStatus::parse(&status).unwrap_or(AccountStatus::Active),
+        sso.is_some(),
         sealed.is_some(),
         set_by.as_deref() == Some("staff"),
-    ))
+    );
+    Ok((state, sso))
 }
 
 /// The plaintext of a user's sealed password, when one is kept.
