@@ -18,6 +18,10 @@ use crate::types::Password;
 pub enum ChangePasswordError {
     #[error("Your current password is not right.")]
     WrongCurrentPassword,
+    /// The person has no keyward password: they sign in with their school's
+    /// provider, which keeps their password.
+    #[error("You sign in with {}, which keeps your password; keyward has none to change.", .0.provider_name)]
+    SignsInWithSso(super::SsoSignIn),
     #[error("The new password doesn't meet the rules.")]
     PasswordPolicy {
         violations: Vec<Violation>,
@@ -35,6 +39,7 @@ impl CodedError for ChangePasswordError {
     fn code(&self) -> Code {
         match self {
             ChangePasswordError::WrongCurrentPassword => Code::WrongCurrentPassword,
+            ChangePasswordError::SignsInWithSso(_) => Code::SignsInWithSso,
             ChangePasswordError::PasswordPolicy { .. } => Code::PasswordPolicy,
             ChangePasswordError::Throttled { .. } => Code::TooManyAttempts,
             ChangePasswordError::Busy { .. } => Code::ServerBusy,
@@ -56,6 +61,7 @@ impl CodedError for ChangePasswordError {
             ChangePasswordError::PasswordPolicy { violations, .. } => {
                 crate::policy::violation_details(violations)
             }
+            ChangePasswordError::SignsInWithSso(sso) => sso.error_details(),
             _ => Vec::new(),
         }
     }
@@ -81,6 +87,16 @@ impl From<sqlx::Error> for ChangePasswordError {
 }
 
 impl Keyward {
+    /// The provider `user` signs in with when they are SSO-only (active,
+    /// linked, no keyward password): Account Settings says so instead of
+    /// asking for a password they do not have.
+    pub async fn sso_only_sign_in(
+        &self,
+        user: &crate::types::UserId,
+    ) -> Result<Option<super::SsoSignIn>, Internal> {
+        store::sso_sign_in::sso_only_of(self.db.pool(), user).await
+    }
+
     /// The signed-in person changes their own password.
     pub async fn change_own_password(
         &self,
@@ -92,6 +108,9 @@ impl Keyward {
         confirmation: &Password,
     ) -> Result<(), ChangePasswordError> {
         let account = &session.account;
+        if let Some(sso) = self.sso_only_sign_in(&account.id).await? {
+            return Err(ChangePasswordError::SignsInWithSso(sso));
+        }
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
             .await?;

@@ -25,6 +25,8 @@ struct AccountPage {
     username: String,
     role_label: &'static str,
     email: Option<String>,
+    /// SSO-only: the provider's name and where its sign-in starts.
+    sso: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -39,6 +41,8 @@ struct PasswordPage {
     /// Signed in with a temporary password from an administrator (R-ADM-3):
     /// the page says why everything else waits.
     must_change: bool,
+    /// SSO-only: no keyward password to change (the provider's name).
+    sso: Option<String>,
 }
 
 pub async fn well_known_change_password() -> Redirect {
@@ -50,16 +54,18 @@ pub async fn overview(
     SignedIn {
         visitor, session, ..
     }: SignedIn<return_to::Account>,
-) -> Response {
+) -> Result<Response, AppError> {
     let account = &session.account;
+    let sso = state.kw.sso_only_sign_in(&account.id).await?;
     let page = AccountPage {
         nav: Nav::of(&visitor),
         display_name: account.display_name(),
         username: account.username.to_string(),
         role_label: account.role.label(),
         email: account.email.as_ref().map(|e| e.as_str().to_owned()),
+        sso: sso.map(|sso| (sso.provider_name.clone(), sso.start_path())),
     };
-    visitor.respond(&state, render(StatusCode::OK, &page))
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
 async fn password_page(
@@ -74,6 +80,7 @@ async fn password_page(
         .kw
         .password_policy(account.school_id.as_ref(), PolicyKind::of(account.role))
         .await?;
+    let sso = state.kw.sso_only_sign_in(&account.id).await?;
     Ok(PasswordPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
@@ -83,6 +90,7 @@ async fn password_page(
         // Held by a temporary password, until a change succeeds (its notice).
         must_change: session.password_change_due && notice.is_none(),
         notice,
+        sso: sso.map(|sso| sso.provider_name),
     })
 }
 

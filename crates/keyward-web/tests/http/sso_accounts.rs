@@ -581,3 +581,45 @@ async fn the_lead_teacher_unlinks_on_the_persons_page_after_confirming() {
         .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
+
+/// Account Settings of someone who signs in only through their provider
+/// (signed in before their password went, as a provider's session would
+/// be): it says so, shows no password form, and the API's password change
+/// answers 409 `signs_in_with_sso` without counting a wrong password.
+#[tokio::test]
+async fn account_settings_say_the_provider_keeps_an_sso_only_persons_password() {
+    let app = demo_app().await;
+    let mut browser = app.signed_in_browser("demo.teacher", DEMO_PASSWORD).await;
+    let session = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let google = demo_sso_provider(&app.kw, "Google").await;
+    make_sso_only(&app.kw, &google, "demo.teacher").await;
+
+    let overview = browser.get("/account").await;
+    assert_eq!(overview.status, StatusCode::OK);
+    assert!(overview.page_text().contains("You sign in with <a"));
+    assert!(overview.text().contains(&format!("/sso/{google}/start")));
+    let page = browser.get("/account/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.page_text()
+            .contains("keyward has no password of yours")
+    );
+    assert!(!page.text().contains("name=\"current_password\""));
+
+    let body = json!({
+        "current_password": "anything",
+        "new_password": "Sunny-Meadow-42",
+        "confirm_password": "Sunny-Meadow-42",
+    });
+    let reply = app
+        .send(call("POST", "/api/v1/me/password", &session, Some(body)))
+        .await;
+    assert_api_error(&reply, StatusCode::CONFLICT, "signs_in_with_sso");
+    assert_eq!(reply.json()["provider"], "Google");
+    let hash: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'demo.teacher'")
+            .fetch_one(app.kw.db().pool())
+            .await
+            .unwrap();
+    assert!(hash.is_none());
+}
