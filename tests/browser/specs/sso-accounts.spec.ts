@@ -55,7 +55,7 @@ test.beforeAll(async () => {
     expect(class4b, 'the demo class').toBeTruthy();
     const code = await api.get(`/api/v1/classes/${class4b!.id}/class-code`);
     expect(code.status(), await code.text()).toBe(200);
-    classCode = ((await code.json()) as { code: string }).code;
+    classCode = ((await code.json()) as { class_code: string }).class_code;
     const added = await api.post(`/api/v1/schools/${school}/sso-providers`, {
       headers,
       data: { name: PROVIDER, issuer, client_id: 'kw', client_secret: 'kw-secret', roles: ['learner'], jit_roles: ['learner'] },
