@@ -150,9 +150,8 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public = public_addresses(found);
             if public.is_empty() {
                 return Err(Box::new(InternalOnly) as Box<dyn std::error::Error + Send + Sync>);
@@ -237,9 +236,14 @@ mod tests {
 
     #[test]
     fn dns_answers_keep_only_public_addresses() {
-        let found = ["10.0.0.1:443", "93.184.215.14:443", "[fd00::1]:443", "169.254.169.254:443"]
-            .map(|a| a.parse().unwrap())
-            .to_vec();
+        let found = [
+            "10.0.0.1:443",
+            "93.184.215.14:443",
+            "[fd00::1]:443",
+            "169.254.169.254:443",
+        ]
+        .map(|a| a.parse().unwrap())
+        .to_vec();
         assert_eq!(
             super::public_addresses(found),
             ["93.184.215.14:443".parse().unwrap()]

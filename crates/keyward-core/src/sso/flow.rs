@@ -25,16 +25,16 @@ use openidconnect::{
 use url::Url;
 
 use super::http::{SsoHttp, SsoHttpError, Transport, endpoint_allowed};
-use crate::accounts::throttle;
-use crate::service::SsoDiscoveryFailure;
 use super::issuer_allowed;
 use super::store::links::{self, MatchColumn};
 use super::store::{flows, providers};
 use super::{IdentityClaim, SsoProvider, SsoProviderId};
+use crate::accounts::throttle;
 use crate::accounts::{self, Account, AccountStatus, NewUser, SignInOutcome};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::tokens::{Token, constant_time_eq};
 use crate::error::{Code, CodedError, Internal};
+use crate::service::SsoDiscoveryFailure;
 use crate::types::{EmailAddress, UnixTime, UserId, Username};
 use crate::{Ctx, Keyward};
 
@@ -940,7 +940,9 @@ fn verified_identity(
     let subject_ok = (1..=SUBJECT_MAX_CHARS).contains(&subject.chars().count())
         && !subject.chars().any(char::is_control);
     if !subject_ok {
-        return Err(TokenProblem::Refused("ID token sub empty, too long or not printable"));
+        return Err(TokenProblem::Refused(
+            "ID token sub empty, too long or not printable",
+        ));
     }
     Ok(Identity {
         subject: claims.subject().as_str().to_owned(),
@@ -1029,7 +1031,13 @@ fn username_base(wanted: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
     let folded: String = wanted
         .nfkd()
-        .filter_map(|c| if c.is_ascii() { Some(c) } else { latin_look_alike(c) })
+        .filter_map(|c| {
+            if c.is_ascii() {
+                Some(c)
+            } else {
+                latin_look_alike(c)
+            }
+        })
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         .take(56)
         .collect();

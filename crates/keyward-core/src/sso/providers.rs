@@ -131,7 +131,8 @@ pub fn issuer_allowed(url: &Url, allow_private: bool) -> bool {
 /// would show other than it reads) and no line or paragraph separator.
 fn one_line(text: &str, max: usize) -> Option<&str> {
     let text = text.trim();
-    let clean = |c: char| !c.is_control() && !is_format_char(c) && !matches!(c, '\u{2028}' | '\u{2029}');
+    let clean =
+        |c: char| !c.is_control() && !is_format_char(c) && !matches!(c, '\u{2028}' | '\u{2029}');
     (!text.is_empty() && text.chars().count() <= max && text.chars().all(clean)).then_some(text)
 }
 

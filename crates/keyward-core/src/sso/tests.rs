@@ -161,8 +161,14 @@ async fn each_bad_setting_is_refused_by_name_and_changes_nothing() {
         ("name", Box::new(|p| p.name = "Goo\ngle".into())),
         // Text that shows other than it reads: bidi overrides and isolates,
         // zero-width and other format characters, line separators.
-        ("name", Box::new(|p| p.name = "Google \u{202E}elgooG".into())),
-        ("name", Box::new(|p| p.name = "Goo\u{2067}gle\u{2069}".into())),
+        (
+            "name",
+            Box::new(|p| p.name = "Google \u{202E}elgooG".into()),
+        ),
+        (
+            "name",
+            Box::new(|p| p.name = "Goo\u{2067}gle\u{2069}".into()),
+        ),
         ("name", Box::new(|p| p.name = "Goo\u{200B}gle".into())),
         ("name", Box::new(|p| p.name = "Goo\u{200F}gle".into())),
         ("name", Box::new(|p| p.name = "Goo\u{2060}gle".into())),
