@@ -1,8 +1,11 @@
 // A real OpenID provider (panva/oidc-provider) for keyward's SSO tests.
 // env: OP_PORT (required), OP_ISSUER (default http://127.0.0.1:$OP_PORT),
-//      OP_REDIRECT_URIS (comma list), OP_CLIENT_SECRET (default "kw-secret").
+//      OP_REDIRECT_URIS (comma list), OP_CLIENT_SECRET (default "kw-secret"),
+//      OP_DUPLICATE_KID_ONCE=1 (the first key set fetched lists the signing
+//      key's kid twice, the second time with another key; later ones are right).
 // Clients: "kw" answers honestly; kw-expired, kw-wrong-aud, kw-bad-sig,
-// kw-wrong-iss get an ID token rewritten after the provider issued it;
+// kw-wrong-iss, kw-wrong-azp, kw-future-iat, kw-future-nbf, kw-long-sub,
+// kw-control-sub get an ID token rewritten after the provider issued it;
 // kw-slow's token endpoint hangs 30 s.
 import http from 'node:http';
 import { Provider } from 'oidc-provider';
@@ -18,15 +21,20 @@ const USERS = {
   'alice': { sub: 'sub-alice', email: 'alice@school.example', email_verified: true, preferred_username: 'alice', name: 'Alice Teacher' },
   'bob': { sub: 'sub-bob', email: 'bob@school.example', email_verified: false, preferred_username: 'bob', name: 'Bob Unverified' },
   'zed': { sub: 'sub-zed', email: 'zed@elsewhere.example', email_verified: true, preferred_username: 'zed', name: 'Zed Unknown' },
+  // A look-alike of the platform admin (Cyrillic е), with an address that may be someone else's.
+  'eve': { sub: 'sub-eve', email: 'admin@platform.example', email_verified: true, preferred_username: 'd\u0435mo.admin', name: 'Eve Lookalike' },
 };
 const bySub = Object.fromEntries(Object.values(USERS).map((u) => [u.sub, u]));
 
 // Signing key generated per run; the fixture keeps the private half so it can re-sign.
-const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
+const { privateKey, publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
 const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: 'op-key-1', alg: 'RS256', use: 'sig' };
-const { privateKey: strangerKey } = await jose.generateKeyPair('RS256');
+const { privateKey: strangerKey, publicKey: strangerPublic } = await jose.generateKeyPair('RS256', { extractable: true });
+// The key set with the signing key's kid twice (OP_DUPLICATE_KID_ONCE).
+const ambiguousJwks = { keys: await Promise.all([publicKey, strangerPublic].map(async (k) => ({ ...(await jose.exportJWK(k)), kid: 'op-key-1', alg: 'RS256', use: 'sig' }))) };
+let duplicateKidOnce = process.env.OP_DUPLICATE_KID_ONCE === '1';
 
-const TAMPER = ['kw-expired', 'kw-wrong-aud', 'kw-bad-sig', 'kw-wrong-iss'];
+const TAMPER = ['kw-expired', 'kw-wrong-aud', 'kw-bad-sig', 'kw-wrong-iss', 'kw-wrong-azp', 'kw-future-iat', 'kw-future-nbf', 'kw-long-sub', 'kw-control-sub'];
 const clients = ['kw', ...TAMPER, 'kw-slow'].map((client_id) => ({
   client_id, client_secret, redirect_uris,
   grant_types: ['authorization_code'], response_types: ['code'],
@@ -60,6 +68,12 @@ const provider = new Provider(issuer, {
 
 // Rewrite the ID token of the token endpoint's answer for the tampering clients.
 provider.use(async (ctx, next) => {
+  if (ctx.path === '/jwks' && duplicateKidOnce) {
+    duplicateKidOnce = false;
+    ctx.type = 'application/jwk-set+json';
+    ctx.body = ambiguousJwks;
+    return;
+  }
   if (ctx.path === '/token' && ctx.method === 'POST') {
     const auth = Buffer.from((ctx.get('authorization').split(' ')[1] ?? ''), 'base64').toString();
     const clientId = decodeURIComponent(auth.split(':')[0] ?? '');
@@ -72,6 +86,12 @@ provider.use(async (ctx, next) => {
       if (clientId === 'kw-wrong-aud') claims.aud = 'someone-else';
       if (clientId === 'kw-wrong-iss') claims.iss = 'http://evil.example';
       if (clientId === 'kw-bad-sig') key = strangerKey; // same kid, other key
+      const now = Math.floor(Date.now() / 1000);
+      if (clientId === 'kw-wrong-azp') claims.azp = 'someone-else';
+      if (clientId === 'kw-future-iat') { claims.iat = now + 3600; claims.exp = now + 7200; }
+      if (clientId === 'kw-future-nbf') claims.nbf = now + 3600;
+      if (clientId === 'kw-long-sub') claims.sub = 's'.repeat(256);
+      if (clientId === 'kw-control-sub') claims.sub = 'sub-\u0007-bell';
       ctx.body = { ...ctx.body, id_token: await new jose.SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'op-key-1', typ: 'JWT' }).sign(key) };
     }
     return;

@@ -28,16 +28,26 @@ pub struct Keyward {
 }
 
 /// The discovery cache of [`Keyward::sso_discovery`]: provider id → (fetched
-/// at, metadata with its key set).
+/// at, metadata with its key set — or why the fetch failed, remembered a
+/// little while so a broken provider is not asked again at every start).
 pub(crate) type SsoDiscoveryCache = std::sync::Mutex<
     std::collections::HashMap<
         String,
         (
             crate::types::UnixTime,
-            Arc<openidconnect::core::CoreProviderMetadata>,
+            Result<Arc<openidconnect::core::CoreProviderMetadata>, SsoDiscoveryFailure>,
         ),
     >,
 >;
+
+/// A provider's discovery that failed, as single sign-on tells it again.
+#[derive(Debug, Clone)]
+pub(crate) struct SsoDiscoveryFailure {
+    /// The provider did not answer (else: it answered what keyward refuses).
+    pub unavailable: bool,
+    /// Why, for the log (never a secret).
+    pub why: String,
+}
 
 impl Keyward {
     /// Builds the services over an open (and migrated) database. Computes the

@@ -373,6 +373,15 @@ declare_settings! {
         /// is told to the person as not answering (connecting may take 2 s)
         #[serde(deserialize_with = "duration")]
         http_timeout: Duration = default(secs(5)).check(between(secs(1), secs(30))),
+        /// let keyward call sign-in services on the machine itself or on a
+        /// private network: off, a provider's issuer and every address its
+        /// discovery document names must be `https://` and reach only public
+        /// addresses (no loopback, private, link-local, unique-local, CGNAT,
+        /// multicast or unspecified address, checked on the address and again
+        /// after each DNS answer); on, such addresses are allowed and plain
+        /// `http://` too, on loopback only. For tests and the demo, never on a
+        /// server anyone outside can configure
+        allow_private_addresses: bool = default(false),
     }
 }
 
@@ -1407,12 +1416,12 @@ mod tests {
             .map(|(key, _)| key)
             .collect();
         assert_eq!(keys, described);
-        assert_eq!(keys.len(), 52);
+        assert_eq!(keys.len(), 53);
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
         assert_eq!(keys.first(), Some(&"server.bind"));
         assert!(keys.contains(&"mail.smtp.password"));
-        assert_eq!(keys.last(), Some(&"sso.http_timeout"));
+        assert_eq!(keys.last(), Some(&"sso.allow_private_addresses"));
     }
 
     #[test]

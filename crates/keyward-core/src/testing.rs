@@ -157,12 +157,15 @@ pub fn cheap_hashing() -> HashingSettings {
 }
 
 /// Settings for tests: defaults with cheap hashing, pointing at `db` and its
-/// own data directory (so file-transport mail lands there).
+/// own data directory (so file-transport mail lands there), single sign-on
+/// allowed to reach loopback providers.
 pub fn settings_for(db: &TestDb) -> Settings {
     let mut settings = Settings::default();
     settings.database.url = db.url.clone();
     settings.server.data_dir = db.data_dir().to_path_buf();
     settings.hashing = cheap_hashing();
+    // The test OpenID providers run on loopback.
+    settings.sso.allow_private_addresses = true;
     settings.validate().expect("test settings valid")
 }
 

@@ -35,7 +35,11 @@ impl AppState {
         let https = kw.settings().is_https();
         let metrics = Arc::new(Metrics::new(kw.hashing_stats(), kw.mail_stats()));
         let trusted_proxies = kw.settings().server.trusted_proxies.clone().into();
-        let sso_http = Arc::new(ReqwestSsoHttp::new(kw.settings().sso.http_timeout));
+        let sso = &kw.settings().sso;
+        let sso_http = Arc::new(ReqwestSsoHttp::new(
+            sso.http_timeout,
+            sso.allow_private_addresses,
+        ));
         AppState {
             kw,
             metrics,

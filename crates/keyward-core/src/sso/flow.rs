@@ -29,10 +29,12 @@ use super::issuer_allowed;
 use super::store::links::{self, MatchColumn};
 use super::store::{flows, providers};
 use super::{IdentityClaim, SsoProvider, SsoProviderId};
+use crate::accounts::throttle;
 use crate::accounts::{self, Account, AccountStatus, NewUser, SignInOutcome};
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::tokens::{Token, constant_time_eq};
 use crate::error::{Code, CodedError, Internal};
+use crate::service::SsoDiscoveryFailure;
 use crate::types::{EmailAddress, UnixTime, UserId, Username};
 use crate::{Ctx, Keyward};
 
@@ -40,6 +42,16 @@ use crate::{Ctx, Keyward};
 const FLOW_TTL_SECS: u64 = 10 * 60;
 /// How long a provider's discovery document and keys are kept in memory.
 const DISCOVERY_TTL_SECS: i64 = 5 * 60;
+/// How long a failed discovery is told again without asking the provider.
+const DISCOVERY_FAILURE_TTL_SECS: i64 = 30;
+/// Sign-ins one client address group may start in a minute (a school behind
+/// one address starts a class's worth; a flood gets 429).
+pub const SSO_STARTS_PER_ADDRESS_PER_MINUTE: i64 = 30;
+/// How far in keyward's future an ID token's `iat` or `nbf` may be (clocks
+/// differ a little).
+const CLOCK_SKEW_SECS: i64 = 5 * 60;
+/// The longest `sub` keyward links.
+const SUBJECT_MAX_CHARS: usize = 255;
 /// Longest `state` or `code` taken from a callback.
 const MAX_CALLBACK_CHARS: usize = 2048;
 /// Purposes of the values derived from the binding secret.
@@ -123,6 +135,10 @@ pub enum SsoSignInError {
     #[error("Your keyward account is disabled. Ask your school.")]
     AccountDisabled,
     #[error(
+        "Too many sign-ins were started from your network in the last minute. Wait a minute, then try again."
+    )]
+    Throttled { retry_after_secs: u64 },
+    #[error(
         "People with your role may not sign in with this sign-in service. Sign in with your keyward username and password."
     )]
     RoleNotAllowed,
@@ -145,6 +161,7 @@ impl CodedError for SsoSignInError {
             | SsoSignInError::AccountPending
             | SsoSignInError::AccountDisabled => Code::SsoUnknownPerson,
             SsoSignInError::RoleNotAllowed => Code::SsoRoleNotAllowed,
+            SsoSignInError::Throttled { .. } => Code::TooManyRequests,
             SsoSignInError::Internal(internal) => internal.code(),
         }
     }
@@ -152,6 +169,7 @@ impl CodedError for SsoSignInError {
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
             SsoSignInError::ProviderUnavailable => Some(60),
+            SsoSignInError::Throttled { retry_after_secs } => Some(*retry_after_secs),
             SsoSignInError::Internal(internal) => internal.retry_after_secs(),
             _ => None,
         }
@@ -246,6 +264,19 @@ impl Keyward {
         provider: &SsoProviderId,
         http: &dyn SsoHttp,
     ) -> Result<SsoStart, SsoSignInError> {
+        // Anyone may start: each start is a row and perhaps a call to the
+        // provider, so one client address gets a few a minute (counted in
+        // one statement, so parallel starts cannot pass it).
+        let group = throttle::address_group(ctx.client_addr.as_deref());
+        let key = format!("sso:start:{group}");
+        let window = ctx.now.minus(std::time::Duration::from_secs(60));
+        if throttle::take_quota(&self.db, &key, window, ctx.now).await?
+            > SSO_STARTS_PER_ADDRESS_PER_MINUTE
+        {
+            return Err(SsoSignInError::Throttled {
+                retry_after_secs: 60,
+            });
+        }
         let provider = providers::find(self.db.pool(), provider)
             .await?
             .ok_or(SsoSignInError::ProviderNotFound)?;
@@ -391,7 +422,7 @@ impl Keyward {
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|_| Refusal::new(SsoSignInError::ProviderMisconfigured, "no token endpoint"))?
             .set_pkce_verifier(verifier)
-            .request_async(&Transport(http))
+            .request_async(&self.sso_transport(http))
             .await
             .map_err(token_error)?;
         let id_token = response
@@ -399,15 +430,18 @@ impl Keyward {
             .ok_or_else(|| Refusal::new(SsoSignInError::TokenInvalid, "no ID token"))?;
         let nonce = Nonce::new(self.sso_derived(NONCE_PURPOSE, binding));
         match verified_identity(&client, id_token, &nonce, ctx.now) {
-            Err(ClaimsVerificationError::SignatureVerification(
+            // A key the cached set does not have, or has twice (a provider
+            // mid-rotation may publish a kid twice): the keys once more.
+            Err(TokenProblem::Claims(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey
+                | SignatureVerificationError::AmbiguousKeyId(_)
                 | SignatureVerificationError::CryptoError(_),
-            )) => {
+            ))) => {
                 let metadata = self.sso_fresh_keys(ctx, provider, &metadata, http).await?;
                 let client = self.sso_client(provider, &metadata, &secret)?;
-                verified_identity(&client, id_token, &nonce, ctx.now).map_err(claims_error)
+                verified_identity(&client, id_token, &nonce, ctx.now).map_err(token_problem)
             }
-            checked => checked.map_err(claims_error),
+            checked => checked.map_err(token_problem),
         }
     }
 
@@ -425,6 +459,15 @@ impl Keyward {
         .set_redirect_uri(self.redirect_url()?))
     }
 
+    /// The provider's requests as openidconnect sends them, each refused
+    /// unless its address is one keyward may call.
+    fn sso_transport<'h>(&self, http: &'h dyn SsoHttp) -> Transport<'h> {
+        Transport {
+            http,
+            allow_private: self.settings.sso.allow_private_addresses,
+        }
+    }
+
     fn redirect_url(&self) -> Result<RedirectUrl, Internal> {
         RedirectUrl::new(self.sso_redirect_uri())
             .map_err(|err| Internal::new(format!("the SSO redirect URI is not a URL: {err}")))
@@ -438,7 +481,8 @@ impl Keyward {
     }
 
     /// The provider's discovery document with its keys: from memory when
-    /// fetched less than five minutes ago, else from the provider.
+    /// fetched less than five minutes ago, else from the provider. A failure
+    /// is told again for 30 seconds without asking the provider.
     async fn sso_metadata(
         &self,
         ctx: &Ctx<'_>,
@@ -446,31 +490,60 @@ impl Keyward {
         http: &dyn SsoHttp,
     ) -> Result<Arc<CoreProviderMetadata>, Refusal> {
         if let Some(hit) = self.cached_metadata(ctx, &provider.id) {
-            return Ok(hit);
+            return hit.map_err(|failed| {
+                let error = if failed.unavailable {
+                    SsoSignInError::ProviderUnavailable
+                } else {
+                    SsoSignInError::ProviderMisconfigured
+                };
+                Refusal::new(error, format!("{} (remembered)", failed.why))
+            });
         }
+        match self.discover(provider, http).await {
+            Ok(metadata) => Ok(self.remember_metadata(ctx, &provider.id, metadata)),
+            Err(refusal) => {
+                let failed = SsoDiscoveryFailure {
+                    unavailable: matches!(refusal.error, SsoSignInError::ProviderUnavailable),
+                    why: refusal.why.clone(),
+                };
+                self.remember_discovery(ctx, &provider.id, Err(failed));
+                Err(refusal)
+            }
+        }
+    }
+
+    /// The provider's discovery document and keys, fetched and checked: the
+    /// addresses it names for the browser, the token and the keys must be
+    /// ones keyward may use (`https`; see `sso.allow_private_addresses`).
+    async fn discover(
+        &self,
+        provider: &SsoProvider,
+        http: &dyn SsoHttp,
+    ) -> Result<CoreProviderMetadata, Refusal> {
+        let allow_private = self.settings.sso.allow_private_addresses;
         // The issuer exactly as configured: a parsed URL would gain a `/`,
         // and the discovery document's issuer must match it to the letter.
         let issuer = IssuerUrl::new(provider.issuer.clone())
             .ok()
-            .filter(|issuer| issuer_allowed(issuer.url()))
+            .filter(|issuer| issuer_allowed(issuer.url(), allow_private))
             .ok_or_else(|| {
                 Refusal::new(SsoSignInError::ProviderMisconfigured, "issuer not allowed")
             })?;
-        let metadata = CoreProviderMetadata::discover_async(issuer, &Transport(http))
+        let metadata = CoreProviderMetadata::discover_async(issuer, &self.sso_transport(http))
             .await
             .map_err(discovery_error)?;
-        // Tokens and keys travel only over https (or on loopback).
-        let endpoints_ok = endpoint_allowed(metadata.jwks_uri().url())
+        let endpoints_ok = endpoint_allowed(metadata.authorization_endpoint().url(), allow_private)
+            && endpoint_allowed(metadata.jwks_uri().url(), allow_private)
             && metadata
                 .token_endpoint()
-                .is_some_and(|t| endpoint_allowed(t.url()));
+                .is_some_and(|t| endpoint_allowed(t.url(), allow_private));
         if !endpoints_ok {
             return Err(Refusal::new(
                 SsoSignInError::ProviderMisconfigured,
-                "token or keys endpoint missing or not https",
+                "authorization, token or keys endpoint missing or not allowed",
             ));
         }
-        Ok(self.remember_metadata(ctx, &provider.id, metadata))
+        Ok(metadata)
     }
 
     /// The provider's keys fetched again (a key unknown to the cached set).
@@ -481,7 +554,7 @@ impl Keyward {
         metadata: &CoreProviderMetadata,
         http: &dyn SsoHttp,
     ) -> Result<Arc<CoreProviderMetadata>, Refusal> {
-        let keys = JsonWebKeySet::fetch_async(metadata.jwks_uri(), &Transport(http))
+        let keys = JsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.sso_transport(http))
             .await
             .map_err(discovery_error)?;
         let refreshed = metadata.clone().set_jwks(keys);
@@ -492,13 +565,15 @@ impl Keyward {
         &self,
         ctx: &Ctx<'_>,
         id: &SsoProviderId,
-    ) -> Option<Arc<CoreProviderMetadata>> {
+    ) -> Option<Result<Arc<CoreProviderMetadata>, SsoDiscoveryFailure>> {
         let cache = self.sso_discovery.lock().ok()?;
-        let (fetched_at, metadata) = cache.get(id.as_str())?;
+        let (fetched_at, learnt) = cache.get(id.as_str())?;
         let age = ctx.now.secs() - fetched_at.secs();
-        ((0..DISCOVERY_TTL_SECS).contains(&age)).then(|| metadata.clone())
+        let ttl = discovery_ttl(learnt);
+        ((0..ttl).contains(&age)).then(|| learnt.clone())
     }
 
+    /// Keeps a provider's metadata for five minutes; it back, shared.
     fn remember_metadata(
         &self,
         ctx: &Ctx<'_>,
@@ -506,12 +581,22 @@ impl Keyward {
         metadata: CoreProviderMetadata,
     ) -> Arc<CoreProviderMetadata> {
         let metadata = Arc::new(metadata);
+        self.remember_discovery(ctx, id, Ok(metadata.clone()));
+        metadata
+    }
+
+    /// Keeps what discovery learnt of a provider, or why it failed.
+    fn remember_discovery(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &SsoProviderId,
+        learnt: Result<Arc<CoreProviderMetadata>, SsoDiscoveryFailure>,
+    ) {
         if let Ok(mut cache) = self.sso_discovery.lock() {
             // Forget what has expired, so removed providers do not pile up.
-            cache.retain(|_, (at, _)| ctx.now.secs() - at.secs() < DISCOVERY_TTL_SECS);
-            cache.insert(id.as_str().to_owned(), (ctx.now, metadata.clone()));
+            cache.retain(|_, (at, old)| ctx.now.secs() - at.secs() < discovery_ttl(old));
+            cache.insert(id.as_str().to_owned(), (ctx.now, learnt));
         }
-        metadata
     }
 
     /// Finds (or makes) the person the provider vouched for and signs them
@@ -675,6 +760,19 @@ impl Keyward {
             .as_deref()
             .filter(|_| identity.email_verified)
             .and_then(|e| EmailAddress::parse(e).ok());
+        // An address someone outside the school uses (a platform admin's,
+        // another school's teacher's) is not copied: the provider vouches
+        // for its own school only, and a shared address would send that
+        // person's mail, recovery links too, to the new account's name.
+        let email = match email {
+            Some(email)
+                if links::email_used_outside_school(tx, &provider.school_id, &email.key())
+                    .await? =>
+            {
+                None
+            }
+            email => email,
+        };
         let id = UserId::generate(ctx.rng).map_err(Internal::from)?;
         let first_name = name_part(identity.given_name.as_deref());
         let last_name = name_part(identity.family_name.as_deref());
@@ -789,18 +887,63 @@ fn allowed(provider: &SsoProvider, account: &Account) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// How long the cache keeps what discovery learnt: metadata five minutes, a
+/// failure 30 seconds.
+fn discovery_ttl(learnt: &Result<Arc<CoreProviderMetadata>, SsoDiscoveryFailure>) -> i64 {
+    match learnt {
+        Ok(_) => DISCOVERY_TTL_SECS,
+        Err(_) => DISCOVERY_FAILURE_TTL_SECS,
+    }
+}
+
+/// Why an ID token was not taken: openidconnect's checks, or keyward's own
+/// after them (the reason, for the audit row).
+enum TokenProblem {
+    Claims(ClaimsVerificationError),
+    Refused(&'static str),
+}
+
 /// The ID token checked (signature, issuer, audience, expiry on keyward's
-/// clock, nonce), as the facts keyward uses.
+/// clock, nonce by openidconnect; then `azp`, `iat`, `nbf` and `sub`), as
+/// the facts keyward uses.
 fn verified_identity(
     client: &SsoClient,
     id_token: &CoreIdToken,
     nonce: &Nonce,
     now: UnixTime,
-) -> Result<Identity, ClaimsVerificationError> {
+) -> Result<Identity, TokenProblem> {
     let verifier = client
         .id_token_verifier()
         .set_time_fn(move || chrono::DateTime::from_timestamp(now.secs(), 0).unwrap_or_default());
-    let claims: &IdTokenClaims<_, CoreGenderClaim> = id_token.claims(&verifier, nonce)?;
+    let claims: &IdTokenClaims<_, CoreGenderClaim> = id_token
+        .claims(&verifier, nonce)
+        .map_err(TokenProblem::Claims)?;
+    // Meant for another client of the provider, even if we are an audience.
+    if claims
+        .authorized_party()
+        .is_some_and(|azp| azp != client.client_id())
+    {
+        return Err(TokenProblem::Refused("ID token for another party (azp)"));
+    }
+    let latest = now.secs() + CLOCK_SKEW_SECS;
+    if claims.issue_time().timestamp() > latest {
+        return Err(TokenProblem::Refused("ID token issued in the future (iat)"));
+    }
+    match not_before(id_token) {
+        Ok(Some(nbf)) if nbf > latest => {
+            return Err(TokenProblem::Refused("ID token not valid yet (nbf)"));
+        }
+        Ok(_) => {}
+        Err(()) => return Err(TokenProblem::Refused("ID token nbf not a time")),
+    }
+    let subject = claims.subject().as_str();
+    let subject_ok = (1..=SUBJECT_MAX_CHARS).contains(&subject.chars().count())
+        && !subject.chars().any(char::is_control);
+    if !subject_ok {
+        return Err(TokenProblem::Refused(
+            "ID token sub empty, too long or not printable",
+        ));
+    }
     Ok(Identity {
         subject: claims.subject().as_str().to_owned(),
         email: claims.email().map(|e| e.as_str().to_owned()),
@@ -818,6 +961,26 @@ fn verified_identity(
             .auth_method_refs()
             .is_some_and(|amr| amr.iter().any(|m| m.as_str() == "mfa")),
     })
+}
+
+/// The `nbf` claim of a verified ID token (openidconnect does not read it),
+/// `Err` when it is there but no number.
+fn not_before(id_token: &CoreIdToken) -> Result<Option<i64>, ()> {
+    use base64::Engine as _;
+    let compact = id_token.to_string();
+    let payload = compact.split('.').nth(1).ok_or(())?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| ())?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| ())?;
+    match claims.get("nbf") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .or_else(|| value.as_f64().map(|f| f as i64))
+            .map(Some)
+            .ok_or(()),
+    }
 }
 
 /// A username for a new account: the provider's `preferred_username`, else
@@ -838,14 +1001,7 @@ async fn free_username(
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    let mut base: String = wanted
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        .take(56)
-        .collect();
-    if base.chars().count() < 3 {
-        base = format!("user{base}");
-    }
+    let base = username_base(&wanted);
     for n in 1..100u32 {
         let candidate = if n == 1 {
             base.clone()
@@ -863,6 +1019,81 @@ async fn free_username(
         SsoSignInError::UnknownPerson,
         "no free username for a new account",
     ))
+}
+
+/// The first try at a new account's username: ASCII letters, digits and
+/// `. _ -` only — compatibility forms folded (fullwidth `ｄ` is `d`), accents
+/// dropped, Cyrillic and Greek look-alikes of Latin letters read as those
+/// letters, anything else left out — without dots or dashes at either end,
+/// at most 56 characters, at least 3 (`user…`). A look-alike of a taken name
+/// so becomes that name and gets the usual number.
+fn username_base(wanted: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let folded: String = wanted
+        .nfkd()
+        .filter_map(|c| {
+            if c.is_ascii() {
+                Some(c)
+            } else {
+                latin_look_alike(c)
+            }
+        })
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .take(56)
+        .collect();
+    let base = folded.trim_matches(|c| matches!(c, '.' | '-'));
+    if base.chars().count() < 3 {
+        format!("user{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// The Latin letter a Cyrillic or Greek letter is drawn like, if any.
+fn latin_look_alike(c: char) -> Option<char> {
+    let latin = match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ё' | 'ε' => 'e',
+        'һ' => 'h',
+        'і' | 'ї' | 'ι' => 'i',
+        'ј' | 'ϳ' => 'j',
+        'к' | 'κ' => 'k',
+        'м' => 'm',
+        'п' | 'η' => 'n',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'г' => 'r',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' | 'ս' => 'u',
+        'ν' | 'ѵ' => 'v',
+        'ԝ' | 'ω' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' | 'Ϲ' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        'І' | 'Ι' => 'I',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'У' | 'Υ' | 'Ү' => 'Y',
+        'Ζ' => 'Z',
+        _ => return None,
+    };
+    Some(latin)
 }
 
 /// A name from the provider, as keyward keeps names (at most 100 characters,
@@ -894,6 +1125,10 @@ fn sanitized(text: &str, max: usize) -> String {
 
 fn discovery_error(err: DiscoveryError<SsoHttpError>) -> Refusal {
     match err {
+        DiscoveryError::Request(SsoHttpError::NotAllowed) => Refusal::new(
+            SsoSignInError::ProviderMisconfigured,
+            "discovery: an address keyward may not call",
+        ),
         DiscoveryError::Request(err) => Refusal::new(
             SsoSignInError::ProviderUnavailable,
             format!("discovery: {err}"),
@@ -913,6 +1148,10 @@ fn token_error<TE: openidconnect::ErrorResponse + 'static>(
     err: RequestTokenError<SsoHttpError, TE>,
 ) -> Refusal {
     match err {
+        RequestTokenError::Request(SsoHttpError::NotAllowed) => Refusal::new(
+            SsoSignInError::ProviderMisconfigured,
+            "token endpoint at an address keyward may not call",
+        ),
         RequestTokenError::Request(err) => Refusal::new(
             SsoSignInError::ProviderUnavailable,
             format!("token endpoint: {err}"),
@@ -935,7 +1174,11 @@ fn token_error<TE: openidconnect::ErrorResponse + 'static>(
     }
 }
 
-fn claims_error(err: ClaimsVerificationError) -> Refusal {
+fn token_problem(problem: TokenProblem) -> Refusal {
+    let err = match problem {
+        TokenProblem::Claims(err) => err,
+        TokenProblem::Refused(why) => return Refusal::new(SsoSignInError::TokenInvalid, why),
+    };
     let why = match &err {
         ClaimsVerificationError::Expired(_) => "ID token expired",
         ClaimsVerificationError::InvalidAudience(_) => "ID token for another audience",
@@ -949,7 +1192,22 @@ fn claims_error(err: ClaimsVerificationError) -> Refusal {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitized;
+    use super::{sanitized, username_base};
+
+    #[test]
+    fn new_usernames_are_ascii_so_look_alikes_meet_the_names_they_copy() {
+        // Cyrillic е, fullwidth letters, a Greek omicron: the admin's name.
+        assert_eq!(username_base("d\u{0435}mo.admin"), "demo.admin");
+        assert_eq!(username_base("ｄｅｍｏ.ａｄｍｉｎ"), "demo.admin");
+        assert_eq!(username_base("dem\u{03BF}.admin"), "demo.admin");
+        assert_eq!(username_base("José.Núñez"), "Jose.Nunez");
+        assert_eq!(username_base("..demo.admin--"), "demo.admin");
+        assert_eq!(username_base("-.\u{202E}nimda.omed\u{200B}"), "nimda.omed");
+        assert_eq!(username_base("李小龍"), "user");
+        assert_eq!(username_base("li"), "userli");
+        assert_eq!(username_base(&"x".repeat(80)).len(), 56);
+        assert!(username_base("a.b_c-d9").is_ascii());
+    }
 
     #[test]
     fn provider_text_is_cut_and_kept_printable() {

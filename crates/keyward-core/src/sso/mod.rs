@@ -19,7 +19,9 @@ mod unlink;
 
 pub use crate::types::SsoProviderId;
 pub use flow::{SsoCallback, SsoSignInError, SsoStart};
-pub use http::{HttpRequest, HttpResponse, SsoHttp, SsoHttpError, SsoHttpFuture};
+pub use http::{
+    HttpRequest, HttpResponse, SsoHttp, SsoHttpError, SsoHttpFuture, is_private_address,
+};
 pub use providers::{MAX_PROVIDERS_PER_SCHOOL, NewSsoProvider, SsoConfigError, issuer_allowed};
 pub(crate) use unlink::links_of;
 pub use unlink::{SsoLink, UnlinkError, UnlinkPreview, Unlinked};

@@ -114,29 +114,54 @@ fn invalid(field: &'static str, reason: &'static str) -> SsoConfigError {
     SsoConfigError::Invalid { field, reason }
 }
 
-/// Whether keyward may talk to an issuer at `url`: `https`, or plain `http`
-/// only on the machine itself (a provider on loopback, as in tests). No
-/// user name, password, query or fragment.
-pub fn issuer_allowed(url: &Url) -> bool {
-    let plain_text_ok = match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => return false,
-    };
-    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && plain_text_ok);
-    scheme_ok
+/// Whether keyward may talk to an issuer at `url`: the rule of every
+/// endpoint (`https` to a public address; with `sso.allow_private_addresses`,
+/// `allow_private`, any host and plain `http` on loopback), and no user name,
+/// password, query or fragment.
+pub fn issuer_allowed(url: &Url, allow_private: bool) -> bool {
+    super::http::endpoint_allowed(url, allow_private)
         && url.username().is_empty()
         && url.password().is_none()
         && url.query().is_none()
         && url.fragment().is_none()
 }
 
-/// One line of text: trimmed, 1 to `max` characters, no control characters.
+/// One line of text: trimmed, 1 to `max` characters, no control or format
+/// character (bidi overrides and isolates, zero-width characters: text that
+/// would show other than it reads) and no line or paragraph separator.
 fn one_line(text: &str, max: usize) -> Option<&str> {
     let text = text.trim();
-    (!text.is_empty() && text.chars().count() <= max && !text.chars().any(char::is_control))
-        .then_some(text)
+    let clean =
+        |c: char| !c.is_control() && !is_format_char(c) && !matches!(c, '\u{2028}' | '\u{2029}');
+    (!text.is_empty() && text.chars().count() <= max && text.chars().all(clean)).then_some(text)
+}
+
+/// Unicode's format characters (general category Cf, Unicode 16).
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 /// A scope token as RFC 6749 §3.3 allows it.
@@ -195,15 +220,16 @@ fn checked_provider(
     school: &SchoolId,
     new: &NewSsoProvider,
     ctx: &Ctx<'_>,
+    allow_private: bool,
 ) -> Result<SsoProvider, SsoConfigError> {
     let name = one_line(&new.name, NAME_MAX_CHARS)
         .ok_or_else(|| invalid("name", "Give the provider a name of 1 to 64 characters."))?;
     let issuer = one_line(&new.issuer, ISSUER_MAX_CHARS)
-        .filter(|issuer| Url::parse(issuer).is_ok_and(|url| issuer_allowed(&url)))
+        .filter(|issuer| Url::parse(issuer).is_ok_and(|url| issuer_allowed(&url, allow_private)))
         .ok_or_else(|| {
             invalid(
                 "issuer",
-                "The issuer is the provider's https address, as its discovery document says it.",
+                "The issuer is the provider's https address on the internet, as its discovery document says it.",
             )
         })?;
     let client_id = one_line(&new.client_id, CLIENT_ID_MAX_CHARS)
@@ -262,7 +288,9 @@ impl Keyward {
         if !crate::schools::store::school_exists(&self.db, school).await? {
             return Err(SsoConfigError::SchoolNotFound);
         }
-        let provider = checked_provider(SsoProviderId::generate(ctx.rng)?, school, &new, ctx)?;
+        let allow_private = self.settings.sso.allow_private_addresses;
+        let id = SsoProviderId::generate(ctx.rng)?;
+        let provider = checked_provider(id, school, &new, ctx, allow_private)?;
         let mut tx = self.db.begin_write().await?;
         // Counted while holding the school's lock, so parallel adds (on any
         // instance) stop at the limit.

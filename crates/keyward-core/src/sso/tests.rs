@@ -159,6 +159,27 @@ async fn each_bad_setting_is_refused_by_name_and_changes_nothing() {
         ("name", Box::new(|p| p.name = "  ".into())),
         ("name", Box::new(|p| p.name = "x".repeat(65))),
         ("name", Box::new(|p| p.name = "Goo\ngle".into())),
+        // Text that shows other than it reads: bidi overrides and isolates,
+        // zero-width and other format characters, line separators.
+        (
+            "name",
+            Box::new(|p| p.name = "Google \u{202E}elgooG".into()),
+        ),
+        (
+            "name",
+            Box::new(|p| p.name = "Goo\u{2067}gle\u{2069}".into()),
+        ),
+        ("name", Box::new(|p| p.name = "Goo\u{200B}gle".into())),
+        ("name", Box::new(|p| p.name = "Goo\u{200F}gle".into())),
+        ("name", Box::new(|p| p.name = "Goo\u{2060}gle".into())),
+        ("name", Box::new(|p| p.name = "\u{FEFF}Google".into())),
+        ("name", Box::new(|p| p.name = "Goo\u{00AD}gle".into())),
+        ("name", Box::new(|p| p.name = "Goo\u{E0041}gle".into())),
+        ("name", Box::new(|p| p.name = "Goo\u{2028}gle".into())),
+        (
+            "client_id",
+            Box::new(|p| p.client_id = "1234\u{202D}.apps".into()),
+        ),
         (
             "issuer",
             Box::new(|p| p.issuer = "accounts.google.com".into()),
@@ -243,15 +264,81 @@ async fn each_bad_setting_is_refused_by_name_and_changes_nothing() {
         "http://localhost:9",
         "http://[::1]:9",
         "https://idp.example.org/realms/x",
+        "https://10.0.0.1",
     ] {
         assert!(
-            issuer_allowed(&url::Url::parse(issuer).unwrap()),
+            issuer_allowed(&url::Url::parse(issuer).unwrap(), true),
             "{issuer}"
         );
     }
     assert!(!issuer_allowed(
-        &url::Url::parse("http://10.0.0.1").unwrap()
+        &url::Url::parse("http://10.0.0.1").unwrap(),
+        true
     ));
+    // A name that only looks like one, and accents, are fine.
+    let mut named = google();
+    named.name = "Schulkonto Zürich (Ελληνικά)".into();
+    kw.add_sso_provider(&ctx, &lead, &school, named)
+        .await
+        .unwrap();
+}
+
+/// Off (the default), `sso.allow_private_addresses` keeps issuers to https
+/// on the internet: no address of the machine or of a private network,
+/// however it is written.
+#[tokio::test]
+async fn without_private_addresses_an_issuer_must_be_public_https() {
+    let db = crate::testing::TestDb::new().await;
+    let mut settings = crate::testing::settings_for(&db);
+    settings.sso.allow_private_addresses = false;
+    let rng = crate::types::random::SeededRandom::new(145);
+    let kw = crate::Keyward::new(db.db.clone(), settings, &rng).unwrap();
+    crate::testing::seed_demo_people(&kw, &rng).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let school = school_of(&lead);
+    for issuer in [
+        "http://127.0.0.1:8080",
+        "http://localhost:8080",
+        "https://localhost",
+        "https://127.0.0.1",
+        "https://127.1:1",
+        "https://2130706433:1",
+        "https://0x7f.1",
+        "https://[::1]",
+        "https://[::ffff:7f00:1]",
+        "https://0.0.0.0",
+        "https://10.0.0.1",
+        "https://172.20.1.1/realms/x",
+        "https://192.168.0.10",
+        "https://169.254.169.254/latest/meta-data",
+        "https://100.100.100.200",
+        "https://[fd12:3456::1]",
+        "https://[fe80::1]",
+        "https://239.1.1.1",
+    ] {
+        let mut new = google();
+        new.issuer = issuer.into();
+        let err = kw
+            .add_sso_provider(&ctx, &lead, &school, new)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::SsoProviderInvalid, "{issuer}");
+        assert_eq!(err.details(), vec![("field", "issuer".into())], "{issuer}");
+        assert!(!issuer_allowed(&url::Url::parse(issuer).unwrap(), false));
+    }
+    assert!(kw.sign_in_choices().await.unwrap().is_empty());
+    for issuer in [
+        "https://accounts.google.com",
+        "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+        "https://8.8.8.8",
+    ] {
+        let mut new = google();
+        new.issuer = issuer.into();
+        kw.add_sso_provider(&ctx, &lead, &school, new)
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]

@@ -132,6 +132,7 @@ fn heading(code: Code) -> &'static str {
         Code::SsoUnknownPerson => "No keyward account to sign in to",
         Code::SsoRoleNotAllowed => "Not for your role",
         Code::SsoProviderNotFound => "No such sign-in service",
+        Code::TooManyRequests => "Too many sign-ins at once",
         _ => "This sign-in could not be finished",
     }
 }

@@ -33,6 +33,7 @@ mod socket;
 mod sso;
 mod sso_accounts;
 mod sso_config;
+mod sso_hardening;
 mod throttling;
 mod tokens;
 mod user_admin;

@@ -3,7 +3,9 @@
 //! killed on drop. `npm ci` runs in tests/oidc first when its node_modules
 //! is missing, under the lock file and marker of `scripts/lib/oidc.sh`. A
 //! cookie-keeping reqwest client plays the person at the provider's login
-//! page.
+//! page. [`HostileProvider`]: a few lines of axum on loopback whose
+//! discovery documents say what a test wants (addresses keyward must not
+//! use, or a failure), counting what it is asked.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -52,11 +54,20 @@ fn fixture_dir() -> PathBuf {
     .clone()
 }
 
-/// A free port of this helper's range (18500–18599), else any free one.
+/// A free port of a range of 100 (from `KEYWARD_TEST_PORT_BASE`, else
+/// 18500), else any free one.
 fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(18500);
+    static BASE: OnceLock<u16> = OnceLock::new();
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = *BASE.get_or_init(|| {
+        std::env::var("KEYWARD_TEST_PORT_BASE")
+            .ok()
+            .and_then(|b| b.parse().ok())
+            .filter(|b: &u16| *b < 65_000)
+            .unwrap_or(18500)
+    });
     for _ in 0..100 {
-        let port = 18500 + (NEXT.fetch_add(1, Ordering::Relaxed) - 18500) % 100;
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 100;
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
@@ -78,6 +89,11 @@ pub struct OidcProvider {
 impl OidcProvider {
     /// Starts the provider, sending people back to `redirect_uri`.
     pub fn start(redirect_uri: &str) -> OidcProvider {
+        OidcProvider::start_with(redirect_uri, &[])
+    }
+
+    /// [`OidcProvider::start`] with more of the fixture's `OP_…` settings.
+    pub fn start_with(redirect_uri: &str, env: &[(&str, &str)]) -> OidcProvider {
         let dir = fixture_dir();
         let port = free_port();
         let blackhole_port = free_port();
@@ -87,6 +103,7 @@ impl OidcProvider {
             .env("OP_PORT", port.to_string())
             .env("OP_BLACKHOLE_PORT", blackhole_port.to_string())
             .env("OP_REDIRECT_URIS", redirect_uri)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -211,4 +228,78 @@ fn absolute(base: &str, headers: &reqwest::header::HeaderMap) -> String {
         .and_then(|b| b.join(to))
         .expect("a valid Location")
         .to_string()
+}
+
+/// A provider that says about itself what a test wants: under
+/// `/<name>/.well-known/openid-configuration`, the discovery document of the
+/// issuer `http://127.0.0.1:<port>/<name>` with the endpoints the test gave
+/// (a default for each it did not), or a 500 for a name it did not give.
+/// Counts every request by path; stops with the test's runtime.
+pub struct HostileProvider {
+    pub port: u16,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl HostileProvider {
+    /// `documents`: each name with the document's fields to replace.
+    pub async fn start(documents: Vec<(&'static str, serde_json::Value)>) -> HostileProvider {
+        use axum::extract::{Request, State};
+        use axum::http::StatusCode;
+        use axum::response::{IntoResponse, Response};
+        type Shared = (
+            u16,
+            std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+            std::collections::HashMap<&'static str, serde_json::Value>,
+        );
+        async fn answer(
+            State(shared): State<std::sync::Arc<Shared>>,
+            request: Request,
+        ) -> Response {
+            let (port, asked, documents) = &*shared;
+            let path = request.uri().path().to_owned();
+            asked.lock().unwrap().push(path.clone());
+            if path.ends_with("/jwks") {
+                return axum::Json(serde_json::json!({"keys": []})).into_response();
+            }
+            let name = path
+                .strip_suffix("/.well-known/openid-configuration")
+                .map(|n| n.trim_start_matches('/'));
+            let Some(changes) = name.and_then(|n| documents.get(n)) else {
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let issuer = format!("http://127.0.0.1:{port}/{}", name.unwrap_or_default());
+            let mut document = serde_json::json!({
+                "issuer": issuer,
+                "authorization_endpoint": format!("{issuer}/auth"),
+                "token_endpoint": format!("{issuer}/token"),
+                "jwks_uri": format!("{issuer}/jwks"),
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+            });
+            for (key, value) in changes.as_object().into_iter().flatten() {
+                document[key] = value.clone();
+            }
+            axum::Json(document).into_response()
+        }
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", free_port()))
+            .await
+            .expect("bind the hostile provider");
+        let port = listener.local_addr().unwrap().port();
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared = std::sync::Arc::new((port, asked.clone(), documents.into_iter().collect()));
+        let app = axum::Router::new().fallback(answer).with_state(shared);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        HostileProvider { port, asked }
+    }
+
+    /// The issuer of document `name`.
+    pub fn issuer(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Every path asked for so far.
+    pub fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
 }

@@ -21,15 +21,26 @@ use crate::oidc::{CLIENT_SECRET, OidcProvider, person, sign_in_at_provider};
 
 /// The demo school with a provider; alice's verified email is demo.teacher's,
 /// bob's (unverified at the provider) demo.lead's.
-struct Setup {
-    app: TestApp,
-    op: OidcProvider,
-    provider: SsoProviderId,
+pub(crate) struct Setup {
+    pub app: TestApp,
+    pub op: OidcProvider,
+    pub provider: SsoProviderId,
 }
 
 async fn setup(client_id: &str, adjust: impl FnOnce(&mut NewSsoProvider, &OidcProvider)) -> Setup {
     let app = demo_app().await;
     let op = OidcProvider::start(&app.kw.sso_redirect_uri());
+    setup_in(app, op, client_id, adjust).await
+}
+
+/// [`setup`] in a demo `app` of the test's own, with a provider already
+/// running.
+pub(crate) async fn setup_in(
+    app: TestApp,
+    op: OidcProvider,
+    client_id: &str,
+    adjust: impl FnOnce(&mut NewSsoProvider, &OidcProvider),
+) -> Setup {
     let mut new = NewSsoProvider {
         name: "Test provider".into(),
         issuer: op.issuer(),
@@ -57,7 +68,7 @@ async fn setup(client_id: &str, adjust: impl FnOnce(&mut NewSsoProvider, &OidcPr
     Setup { app, op, provider }
 }
 
-async fn add_provider(app: &TestApp, new: NewSsoProvider) -> SsoProviderId {
+pub(crate) async fn add_provider(app: &TestApp, new: NewSsoProvider) -> SsoProviderId {
     static SEED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(31);
     let rng = SeededRandom::new(SEED.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let lead = actor_named(&app.kw, "demo.lead").await;
@@ -72,7 +83,7 @@ async fn add_provider(app: &TestApp, new: NewSsoProvider) -> SsoProviderId {
 impl Setup {
     /// Start at keyward, sign in at the provider as `username`, and send the
     /// browser back: the callback's answer.
-    async fn sign_in(&self, browser: &mut Browser<'_>, username: &str, mfa: bool) -> Reply {
+    pub async fn sign_in(&self, browser: &mut Browser<'_>, username: &str, mfa: bool) -> Reply {
         let back = self.to_callback(browser, username, mfa).await;
         browser.get(&back).await
     }
@@ -101,7 +112,7 @@ impl Setup {
     }
 }
 
-fn assert_refused(reply: &Reply, status: StatusCode, code: &str, says: &str) {
+pub(crate) fn assert_refused(reply: &Reply, status: StatusCode, code: &str, says: &str) {
     assert_eq!(reply.status, status, "{}", reply.text());
     let text = reply.page_text();
     assert!(text.contains(code), "no code {code} in {text}");
@@ -112,7 +123,7 @@ fn assert_refused(reply: &Reply, status: StatusCode, code: &str, says: &str) {
     );
 }
 
-async fn sso_audit(app: &TestApp) -> Vec<(String, String)> {
+pub(crate) async fn sso_audit(app: &TestApp) -> Vec<(String, String)> {
     sqlx::query_as::<_, (String, String)>(
         "SELECT outcome, COALESCE(detail, '') FROM audit_log WHERE action = 'sso.sign_in' ORDER BY id",
     )
@@ -121,7 +132,7 @@ async fn sso_audit(app: &TestApp) -> Vec<(String, String)> {
     .unwrap()
 }
 
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar::<_, i64>(sql)
         .fetch_one(app.kw.db().pool())
         .await
@@ -287,6 +298,11 @@ async fn tampered_id_tokens_are_refused() {
         ("kw-expired", "expired"),
         ("kw-wrong-aud", "another audience"),
         ("kw-wrong-iss", "another issuer"),
+        ("kw-wrong-azp", "another party (azp)"),
+        ("kw-future-iat", "issued in the future (iat)"),
+        ("kw-future-nbf", "not valid yet (nbf)"),
+        ("kw-long-sub", "sub empty, too long"),
+        ("kw-control-sub", "sub empty, too long or not printable"),
     ] {
         let s = setup(client, |_, _| {}).await;
         let refused = s.sign_in(&mut s.app.browser(), "alice", false).await;

@@ -27,6 +27,9 @@ pub async fn run(mut settings: Settings) -> Result<(), CommandError> {
     // inbox shows everyone's reset links.
     settings.mail.dev_inbox =
         settings.mail.transport == MailTransportKind::File && !settings.is_https();
+    // A demo's school may connect a test provider on this machine or the
+    // local network (`http://127.0.0.1:…`).
+    settings.sso.allow_private_addresses = true;
     // Mail in files is what a demo wants; other warnings still apply.
     super::serve::warn_about(&settings, &["mail.transport"]);
     let data_dir = settings.server.data_dir.clone();

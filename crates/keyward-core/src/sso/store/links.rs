@@ -107,6 +107,27 @@ pub(crate) async fn username_taken(conn: &mut AnyConnection, key: &str) -> Resul
         .is_some())
 }
 
+/// Whether an account outside `school` (another school's, or a platform
+/// admin's) has the email key `key`.
+pub(crate) async fn email_used_outside_school(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+    key: &str,
+) -> Result<bool, Internal> {
+    let row = sqlx::query(
+        "SELECT 1 AS one FROM users WHERE email_key = $1 \
+         AND (school_id IS NULL OR school_id <> $2) LIMIT 1",
+    )
+    .bind(key)
+    .bind(school.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64, _>("one"))
+        .transpose()?
+        .is_some())
+}
+
 // --- A person's links, and unlinking (issue 14.3; sso-ux) ---
 // (Paths written out in full, so these functions bring no `use` of their
 // own to a file that other work appends to.)
