@@ -382,6 +382,11 @@ declare_settings! {
         /// `http://` too, on loopback only. For tests and the demo, never on a
         /// server anyone outside can configure
         allow_private_addresses: bool = default(false),
+        /// sign-ins through a school's provider that one client address
+        /// (IPv6: its /64) may start in a minute; each start is a row for ten
+        /// minutes. A whole school behind one address signs in at 8:30, so
+        /// keep it well above the number of people who start at once
+        starts_per_address_per_minute: u32 = default(600).check(between(1, 1_000_000)),
     }
 }
 
@@ -1416,12 +1421,12 @@ mod tests {
             .map(|(key, _)| key)
             .collect();
         assert_eq!(keys, described);
-        assert_eq!(keys.len(), 53);
+        assert_eq!(keys.len(), 54);
         let unique: std::collections::HashSet<_> = keys.iter().collect();
         assert_eq!(unique.len(), keys.len());
         assert_eq!(keys.first(), Some(&"server.bind"));
         assert!(keys.contains(&"mail.smtp.password"));
-        assert_eq!(keys.last(), Some(&"sso.allow_private_addresses"));
+        assert_eq!(keys.last(), Some(&"sso.starts_per_address_per_minute"));
     }
 
     #[test]

@@ -44,9 +44,6 @@ const FLOW_TTL_SECS: u64 = 10 * 60;
 const DISCOVERY_TTL_SECS: i64 = 5 * 60;
 /// How long a failed discovery is told again without asking the provider.
 const DISCOVERY_FAILURE_TTL_SECS: i64 = 30;
-/// Sign-ins one client address group may start in a minute (a school behind
-/// one address starts a class's worth; a flood gets 429).
-pub const SSO_STARTS_PER_ADDRESS_PER_MINUTE: i64 = 30;
 /// How far in keyward's future an ID token's `iat` or `nbf` may be (clocks
 /// differ a little).
 const CLOCK_SKEW_SECS: i64 = 5 * 60;
@@ -265,13 +262,13 @@ impl Keyward {
         http: &dyn SsoHttp,
     ) -> Result<SsoStart, SsoSignInError> {
         // Anyone may start: each start is a row and perhaps a call to the
-        // provider, so one client address gets a few a minute (counted in
-        // one statement, so parallel starts cannot pass it).
+        // provider, so one client address gets `sso.starts_per_address_per_minute`
+        // (counted in one statement, so parallel starts cannot pass it).
         let group = throttle::address_group(ctx.client_addr.as_deref());
         let key = format!("sso:start:{group}");
         let window = ctx.now.minus(std::time::Duration::from_secs(60));
         if throttle::take_quota(&self.db, &key, window, ctx.now).await?
-            > SSO_STARTS_PER_ADDRESS_PER_MINUTE
+            > i64::from(self.settings.sso.starts_per_address_per_minute)
         {
             return Err(SsoSignInError::Throttled {
                 retry_after_secs: 60,

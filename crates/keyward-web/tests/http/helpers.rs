@@ -674,3 +674,30 @@ pub fn http_client() -> reqwest::ClientBuilder {
     keyward_web::install_tls_provider();
     reqwest::Client::builder()
 }
+
+/// Turns on an authenticator app for the session's person through the API
+/// (their password again, then a first code); gives back the app's secret.
+pub async fn enrol_totp(app: &TestApp, session: &Session, password: &str) -> String {
+    let start = app
+        .send(call(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            session,
+            Some(serde_json::json!({ "password": password })),
+        ))
+        .await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.text());
+    let secret = start.json()["secret"].as_str().unwrap().to_owned();
+    let now = keyward_core::types::UnixTime::now();
+    let code = keyward_core::mfa::code_for(&secret, now).unwrap();
+    let confirm = app
+        .send(call(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            session,
+            Some(serde_json::json!({ "code": code })),
+        ))
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
+    secret
+}

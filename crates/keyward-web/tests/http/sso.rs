@@ -7,16 +7,14 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use futures_util::future::join_all;
-use serde_json::json;
 use zeroize::Zeroizing;
 
-use keyward_core::mfa::code_for;
 use keyward_core::sso::{NewSsoProvider, SsoProviderId};
 use keyward_core::testing::{MONDAY_MORNING, account_named, actor_named, ctx_at};
+use keyward_core::types::Role;
 use keyward_core::types::random::SeededRandom;
-use keyward_core::types::{Role, UnixTime};
 
-use crate::helpers::{Browser, DEMO_PASSWORD, Reply, TestApp, call, demo_app};
+use crate::helpers::{Browser, DEMO_PASSWORD, Reply, TestApp, call, demo_app, enrol_totp};
 use crate::oidc::{CLIENT_SECRET, OidcProvider, person, sign_in_at_provider};
 
 /// The demo school with a provider; alice's verified email is demo.teacher's,
@@ -456,7 +454,7 @@ async fn a_second_factor_at_a_trusted_provider_replaces_keyward_s_own() {
     ] {
         let s = setup("kw", |new, _| new.trust_mfa = trust).await;
         let session = s.app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
-        enrol_totp(&s.app, &session).await;
+        enrol_totp(&s.app, &session, DEMO_PASSWORD).await;
         let mut browser = s.app.browser();
         let done = s.sign_in(&mut browser, "alice", mfa).await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
@@ -572,27 +570,4 @@ async fn the_audit_trail_keeps_no_code_state_or_token() {
             .iter()
             .all(|f| secrets.iter().all(|s| !f.contains(s.as_str())))
     );
-}
-
-async fn enrol_totp(app: &TestApp, session: &(String, String)) {
-    let start = app
-        .send(call(
-            "POST",
-            "/api/v1/me/mfa/totp",
-            session,
-            Some(json!({ "password": DEMO_PASSWORD })),
-        ))
-        .await;
-    assert_eq!(start.status, StatusCode::OK, "{}", start.text());
-    let secret = start.json()["secret"].as_str().unwrap().to_owned();
-    let code = code_for(&secret, UnixTime::now()).unwrap();
-    let confirm = app
-        .send(call(
-            "POST",
-            "/api/v1/me/mfa/totp/confirm",
-            session,
-            Some(json!({ "code": code })),
-        ))
-        .await;
-    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
 }

@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use keyward_core::mfa::code_for;
 use keyward_core::settings::{MailTransportKind, SmtpSecurity};
 use keyward_core::testing::{
     CapturedMail, MONDAY_MORNING, SmtpCapture, account_named, ctx_at, demo_passwords,
@@ -23,7 +22,7 @@ use keyward_core::types::random::SeededRandom;
 use keyward_core::types::{SsoProviderId, UnixTime};
 
 use crate::helpers::{
-    DEMO_PASSWORD, Session, TestApp, assert_api_error, call, demo_app, demo_class_id, json_post,
+    DEMO_PASSWORD, TestApp, assert_api_error, call, demo_app, demo_class_id, enrol_totp, json_post,
     parse_csv, spawn_app_with,
 };
 
@@ -372,30 +371,6 @@ async fn an_old_reset_link_of_someone_now_sso_only_sends_them_to_the_provider() 
     );
 }
 
-/// Turns on an authenticator app for the session's person.
-async fn enrol(app: &TestApp, session: &Session) {
-    let start = app
-        .send(call(
-            "POST",
-            "/api/v1/me/mfa/totp",
-            session,
-            Some(json!({ "password": DEMO_PASSWORD })),
-        ))
-        .await;
-    assert_eq!(start.status, StatusCode::OK, "{}", start.text());
-    let secret = start.json()["secret"].as_str().unwrap().to_owned();
-    let code = code_for(&secret, UnixTime::now()).unwrap();
-    let confirm = app
-        .send(call(
-            "POST",
-            "/api/v1/me/mfa/totp/confirm",
-            session,
-            Some(json!({ "code": code })),
-        ))
-        .await;
-    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
-}
-
 #[tokio::test]
 async fn reset_password_is_refused_with_unlink_and_a_temporary_password_offered() {
     let (app, smtp) = mail_app().await;
@@ -403,7 +378,7 @@ async fn reset_password_is_refused_with_unlink_and_a_temporary_password_offered(
     // browser needs no code; the session stays when it is turned on.
     let mut browser = app.signed_in_browser("demo.lead", DEMO_PASSWORD).await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    enrol(&app, &lead).await;
+    enrol_totp(&app, &lead, DEMO_PASSWORD).await;
     let google = demo_sso_provider(&app.kw, "Google").await;
     let teacher = make_sso_only(&app.kw, &google, "demo.teacher").await.id;
 

@@ -195,6 +195,7 @@ async fn a_failed_discovery_is_told_again_for_half_a_minute_without_asking() {
 async fn parallel_starts_from_one_address_stop_at_the_limit_and_others_go_on() {
     let app = spawn_app_with(|s| {
         s.server.trusted_proxies = vec![parse_network(&CLIENT_ADDR.ip().to_string()).unwrap()];
+        s.sso.starts_per_address_per_minute = 30;
     })
     .await;
     seed_demo_people(&app.kw, &SeededRandom::new(8)).await;

@@ -10,43 +10,17 @@ use axum::http::StatusCode;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use keyward_core::mfa::code_for;
 use keyward_core::settings::{MailTransportKind, SmtpSecurity};
 use keyward_core::testing::{CapturedMail, MONDAY_MORNING, SmtpCapture, ctx_at, demo_passwords};
 use keyward_core::types::UnixTime;
 use keyward_core::types::random::SeededRandom;
 
 use crate::helpers::{
-    DEMO_PASSWORD, Session, TestApp, assert_api_error, call, demo_app, school_of, spawn_app_with,
-    user_id,
+    DEMO_PASSWORD, Session, TestApp, assert_api_error, call, demo_app, enrol_totp, school_of,
+    spawn_app_with, user_id,
 };
 
 const NEW: &str = "a brand new passphrase";
-
-/// Turns on an authenticator app for the session's person through the API.
-async fn enrol(app: &TestApp, session: &Session, password: &str) -> String {
-    let start = app
-        .send(call(
-            "POST",
-            "/api/v1/me/mfa/totp",
-            session,
-            Some(json!({ "password": password })),
-        ))
-        .await;
-    assert_eq!(start.status, StatusCode::OK, "{}", start.text());
-    let secret = start.json()["secret"].as_str().unwrap().to_owned();
-    let code = code_for(&secret, UnixTime::now()).unwrap();
-    let confirm = app
-        .send(call(
-            "POST",
-            "/api/v1/me/mfa/totp/confirm",
-            session,
-            Some(json!({ "code": code })),
-        ))
-        .await;
-    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
-    secret
-}
 
 fn reset(id: &str, what: &str, session: &Session) -> axum::http::Request<axum::body::Body> {
     call("POST", &format!("/api/v1/users/{id}/{what}"), session, None)
@@ -104,7 +78,7 @@ async fn an_administrator_with_two_step_verification_sends_a_link_the_teacher_us
     assert_api_error(&refused, StatusCode::FORBIDDEN, "mfa_required");
     assert_eq!(refused.json()["enable_at"], "/account/mfa");
 
-    enrol(&app, &admin, DEMO_PASSWORD).await;
+    enrol_totp(&app, &admin, DEMO_PASSWORD).await;
     let sent = app.send(reset(&teacher, "password-reset", &admin)).await;
     assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text());
     assert_eq!(
@@ -150,7 +124,7 @@ async fn twenty_parallel_resets_mail_at_most_the_hourly_limit_and_one_link_works
     let (app, smtp) = mail_app().await;
     let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
     let admin = app.api_session_as("demo.admin", DEMO_PASSWORD).await;
-    enrol(&app, &admin, DEMO_PASSWORD).await;
+    enrol_totp(&app, &admin, DEMO_PASSWORD).await;
     let replies =
         join_all((0..20).map(|_| app.send(reset(&teacher, "password-reset", &admin)))).await;
     let sent = replies
@@ -216,7 +190,7 @@ async fn every_refusal_has_its_stable_code() {
     let app = demo_app().await;
     let lead_id = user_id(&app, "demo.lead", DEMO_PASSWORD).await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    enrol(&app, &lead, DEMO_PASSWORD).await;
+    enrol_totp(&app, &lead, DEMO_PASSWORD).await;
     let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
     let admin = user_id(&app, "demo.admin", DEMO_PASSWORD).await;
     // demo.teacher has now signed in; a new colleague has not.
@@ -297,7 +271,7 @@ async fn every_refusal_has_its_stable_code() {
 async fn a_temporary_password_holds_every_call_until_it_is_replaced() {
     let app = demo_app().await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    enrol(&app, &lead, DEMO_PASSWORD).await;
+    enrol_totp(&app, &lead, DEMO_PASSWORD).await;
     let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
     let old = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
     // An API token the teacher made before: held too, until the change.
@@ -409,7 +383,7 @@ async fn a_temporary_password_holds_every_call_until_it_is_replaced() {
 async fn an_expired_temporary_password_no_longer_signs_in() {
     let app = demo_app().await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    enrol(&app, &lead, DEMO_PASSWORD).await;
+    enrol_totp(&app, &lead, DEMO_PASSWORD).await;
     let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
     let reply = app.send(reset(&teacher, "temporary-password", &lead)).await;
     let temporary = reply.json()["password"].as_str().unwrap().to_owned();
@@ -433,7 +407,7 @@ async fn an_expired_temporary_password_no_longer_signs_in() {
 async fn an_mfa_reset_removes_the_factors_and_ends_every_session() {
     let (app, smtp) = mail_app().await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    enrol(&app, &lead, DEMO_PASSWORD).await;
+    enrol_totp(&app, &lead, DEMO_PASSWORD).await;
     let teacher_session = app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
     let teacher = app
         .send(call("GET", "/api/v1/me", &teacher_session, None))
@@ -442,7 +416,7 @@ async fn an_mfa_reset_removes_the_factors_and_ends_every_session() {
         .as_str()
         .unwrap()
         .to_owned();
-    enrol(&app, &teacher_session, DEMO_PASSWORD).await;
+    enrol_totp(&app, &teacher_session, DEMO_PASSWORD).await;
     assert_eq!(
         app.api_sign_in("demo.teacher", DEMO_PASSWORD).await.json()["mfa_required"],
         true
@@ -501,7 +475,7 @@ async fn the_pages_confirm_then_send_and_say_how_to_turn_on_two_step_verificatio
     );
     assert!(without.text().contains("href=\"/account/mfa\""));
 
-    enrol(&app, &lead, DEMO_PASSWORD).await;
+    enrol_totp(&app, &lead, DEMO_PASSWORD).await;
     let confirm = browser
         .get(&format!("/users/{teacher}/password-reset"))
         .await;
@@ -552,7 +526,7 @@ async fn the_pages_confirm_then_send_and_say_how_to_turn_on_two_step_verificatio
 async fn a_reset_by_emailed_link_also_ends_the_hold_of_a_temporary_password() {
     let (app, smtp) = mail_app().await;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    enrol(&app, &lead, DEMO_PASSWORD).await;
+    enrol_totp(&app, &lead, DEMO_PASSWORD).await;
     let teacher = user_id(&app, "demo.teacher", DEMO_PASSWORD).await;
     let reply = app.send(reset(&teacher, "temporary-password", &lead)).await;
     let temporary = reply.json()["password"].as_str().unwrap().to_owned();
