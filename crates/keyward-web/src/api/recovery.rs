@@ -291,7 +291,7 @@ pub async fn code(
         (status = 200, description = "Changed", body = Done),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`csrf_failed`", body = ErrorBody),
-        (status = 409, description = "`signs_in_with_sso` (with `provider`, `provider_id`): you sign in with your school's provider and have no keyward password", body = ErrorBody),
+        (status = 409, description = "`signs_in_with_sso`: you sign in with your school's provider (details provider and provider_id) and have no keyward password", body = ErrorBody),
         (status = 422, description = "`password_policy` (with `violations`) or `wrong_current_password`", body = ErrorBody),
         (status = 429, description = "`too_many_attempts`", body = ErrorBody),
     ),
