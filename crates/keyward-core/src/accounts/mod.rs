@@ -41,10 +41,11 @@ use crate::types::{
 
 use store::sign_in_steps;
 pub(crate) use store::sign_in_steps::delete_expired_steps as delete_expired_sign_in_steps;
+pub(crate) use store::sign_in_steps::delete_steps_of_provider as delete_sign_in_steps_of_provider;
 pub(crate) use store::{
-    NewUser, delete_expired_sessions, delete_stale_throttle_rows, end_sessions, find_account,
-    find_account_in, find_for_recovery, insert_user, lock_account, mark_temporary_password,
-    set_password,
+    NewUser, delete_expired_sessions, delete_stale_throttle_rows, end_sessions,
+    end_sessions_of_provider, find_account, find_account_in, find_for_recovery, insert_user,
+    lock_account, mark_temporary_password, set_password,
 };
 use throttle::ThrottleKey;
 
@@ -350,7 +351,7 @@ impl Keyward {
                 store::upgrade_hash(&mut tx, &account.id, hash).await?;
             }
             let pending = self
-                .open_second_step(&mut tx, ctx, &account, second_factors)
+                .open_second_step(&mut tx, ctx, &account, second_factors, None)
                 .await?;
             SignInOutcome::SecondStep(pending)
         } else {
@@ -431,8 +432,11 @@ impl Keyward {
             && ctx.now < idle_deadline
             && found.account.status == AccountStatus::Active;
         // A temporary password (R-ADM-3) that expired ends the sessions it
-        // opened: it stops working everywhere, not only at sign-in.
-        let temporary_expired = found.must_change_by.is_some_and(|by| ctx.now >= by);
+        // opened: it stops working everywhere, not only at sign-in. It
+        // refuses the password, not the account: a session opened through a
+        // school's provider is neither ended by it nor held at its change.
+        let temporary = found.must_change_by.filter(|_| !found.via_sso);
+        let temporary_expired = temporary.is_some_and(|by| ctx.now >= by);
         if !alive || temporary_expired {
             store::delete_session(self.db.pool(), &digest).await?;
             return Ok(None);
@@ -445,7 +449,7 @@ impl Keyward {
             // A second factor at a trusted provider meets the requirement.
             mfa_enrolment_due: required && !found.second_factor_on && !found.mfa_at_provider,
             mfa_at_provider: found.mfa_at_provider,
-            password_change_due: found.must_change_by.is_some(),
+            password_change_due: temporary.is_some(),
             account: found.account,
             csrf_token: token.derive(CSRF_PURPOSE),
             expires_at: found.expires_at,

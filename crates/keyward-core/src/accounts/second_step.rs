@@ -7,13 +7,14 @@
 
 use std::time::Duration;
 
-use super::store::{self, sign_in_steps};
+use super::store::{self, SessionVia, sign_in_steps};
 use super::{Account, AccountStatus, CSRF_PURPOSE, SignedIn};
 use crate::Ctx;
 use crate::Keyward;
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::tokens::Token;
 use crate::error::Internal;
+use crate::types::SsoProviderId;
 
 /// How long a pending step waits for its second factor.
 pub const SECOND_STEP_TTL: Duration = Duration::from_secs(5 * 60);
@@ -134,10 +135,17 @@ impl Keyward {
         how: &'static str,
     ) -> Result<Option<SignedIn>, Internal> {
         let account = &pending.account;
-        if !sign_in_steps::claim_step(tx, &pending.digest, &account.id, ctx.now).await? {
+        let Some(provider) =
+            sign_in_steps::claim_step(tx, &pending.digest, &account.id, ctx.now).await?
+        else {
             return Ok(None);
-        }
-        self.open_session(tx, ctx, account.clone(), None, how)
+        };
+        // A sign-in through a provider stays one after keyward's own step.
+        let via = SessionVia {
+            provider: provider.as_ref(),
+            mfa_at_provider: false,
+        };
+        self.open_session_with(tx, ctx, account.clone(), None, how, via)
             .await
             .map(Some)
     }
@@ -153,32 +161,40 @@ impl Keyward {
         new_hash: Option<&str>,
         how: &'static str,
     ) -> Result<SignedIn, Internal> {
-        self.open_session_with(tx, ctx, account, new_hash, how, false)
+        self.open_session_with(tx, ctx, account, new_hash, how, SessionVia::default())
             .await
     }
 
-    /// An account proved by a school's provider (single sign-on) signs in,
-    /// in the caller's transaction: a session at once — marked
-    /// `mfa_at_provider` when the provider's second factor counts — unless
-    /// the account has second factors of keyward's own and the provider's
-    /// does not count, which opens keyward's second step instead.
+    /// An account proved by the school's provider `provider` (single
+    /// sign-on) signs in, in the caller's transaction: a session at once —
+    /// marked `mfa_at_provider` when the provider's second factor counts —
+    /// unless the account has second factors of keyward's own and the
+    /// provider's does not count, which opens keyward's second step instead.
+    /// The session (or the step, and the session it opens) records the
+    /// provider: its removal ends them, and a temporary keyward password
+    /// neither holds nor ends them.
     pub(crate) async fn sign_in_proved_elsewhere(
         &self,
         tx: &mut sqlx::AnyConnection,
         ctx: &Ctx<'_>,
         account: Account,
+        provider: &SsoProviderId,
         mfa_at_provider: bool,
         how: &'static str,
     ) -> Result<SignInOutcome, Internal> {
         let second_factors = sign_in_steps::second_factors(&mut *tx, &account.id).await?;
         if second_factors.any() && !mfa_at_provider {
             let pending = self
-                .open_second_step(tx, ctx, &account, second_factors)
+                .open_second_step(tx, ctx, &account, second_factors, Some(provider))
                 .await?;
             return Ok(SignInOutcome::SecondStep(pending));
         }
+        let via = SessionVia {
+            provider: Some(provider),
+            mfa_at_provider,
+        };
         let signed_in = self
-            .open_session_with(tx, ctx, account, None, how, mfa_at_provider)
+            .open_session_with(tx, ctx, account, None, how, via)
             .await?;
         Ok(SignInOutcome::Complete(signed_in))
     }
@@ -190,7 +206,7 @@ impl Keyward {
         account: Account,
         new_hash: Option<&str>,
         how: &'static str,
-        mfa_at_provider: bool,
+        via: SessionVia<'_>,
     ) -> Result<SignedIn, Internal> {
         let device_token = match self.known_device(ctx, account.username.key()) {
             Some(device) => device,
@@ -205,7 +221,7 @@ impl Keyward {
             &account.id,
             ctx,
             ctx.now.plus(absolute),
-            mfa_at_provider,
+            via,
         )
         .await?;
         store::recovery_requests::end_open_requests(
@@ -241,13 +257,15 @@ impl Keyward {
         })
     }
 
-    /// Opens a pending step for `account` in the caller's transaction.
+    /// Opens a pending step for `account` in the caller's transaction; a
+    /// sign-in through a provider names it (`sso_provider`).
     pub(super) async fn open_second_step(
         &self,
         tx: &mut sqlx::AnyConnection,
         ctx: &Ctx<'_>,
         account: &Account,
         second_factors: SecondFactors,
+        sso_provider: Option<&SsoProviderId>,
     ) -> Result<PendingSignIn, Internal> {
         let token = Token::generate(ctx.rng)?;
         sign_in_steps::insert_step(
@@ -256,6 +274,7 @@ impl Keyward {
             &account.id,
             ctx.now,
             ctx.now.plus(SECOND_STEP_TTL),
+            sso_provider,
         )
         .await?;
         audit::insert(

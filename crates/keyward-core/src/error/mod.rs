@@ -89,6 +89,15 @@ impl Internal {
         self.database_unavailable
     }
 
+    /// Whether the cause is a foreign-key violation from the database (a
+    /// row it names was deleted meanwhile).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(
+            self.cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::Database(db)) if db.is_foreign_key_violation()
+        )
+    }
+
     /// The full cause chain, for the log.
     pub fn cause(&self) -> String {
         let mut text = self.cause.to_string();

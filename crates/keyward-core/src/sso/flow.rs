@@ -599,46 +599,80 @@ impl Keyward {
     /// Finds (or makes) the person the provider vouched for and signs them
     /// in, in one write transaction. Parallel first sign-ins of one subject
     /// make one link and one account: the link's INSERT decides, and the
-    /// loser starts again and finds the winner's link.
+    /// loser starts again and finds the winner's link. A provider removed
+    /// while its callback was under way refuses the sign-in as a used state
+    /// would: nothing is linked, created or opened.
     async fn sign_in_identity(
         &self,
         ctx: &Ctx<'_>,
         provider: &SsoProvider,
         identity: &Identity,
     ) -> Result<SignInOutcome, Refusal> {
+        let provider_gone = || Refusal::new(SsoSignInError::StateInvalid, "provider removed");
         for _ in 0..3 {
-            let mut tx = self.db.begin_write().await?;
-            let Some((account, found_by)) =
-                self.person_of(&mut tx, ctx, provider, identity).await?
-            else {
-                continue; // lost a race to create the account; the transaction rolls back
-            };
-            let mfa_at_provider = provider.trust_mfa && identity.mfa;
-            links::touch(&mut tx, &provider.id, &identity.subject, ctx.now).await?;
-            let outcome = self
-                .sign_in_proved_elsewhere(&mut tx, ctx, account.clone(), mfa_at_provider, "sso")
-                .await?;
-            let how = match &outcome {
-                SignInOutcome::Complete(_) => "success",
-                SignInOutcome::SecondStep(_) => "second_step",
-            };
-            let detail = format!(
-                "provider={}; found_by={}; mfa_at_provider={mfa_at_provider}",
-                provider.id,
-                found_by.as_str()
-            );
-            audit::insert(
-                &mut *tx,
-                &sso_entry(ctx, provider, Some(account.id.as_str()), how, &detail),
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(outcome);
+            match self.sign_in_identity_once(ctx, provider, identity).await {
+                Ok(Some(outcome)) => return Ok(outcome),
+                Ok(None) => continue, // lost a race to create the account
+                Err(Refusal {
+                    error: SsoSignInError::Internal(err),
+                    ..
+                }) if err.is_foreign_key_violation() => return Err(provider_gone()),
+                Err(refusal) => return Err(refusal),
+            }
         }
         Err(
             Internal::new("single sign-on: the account was created and removed three times over")
                 .into(),
         )
+    }
+
+    /// One try of [`Self::sign_in_identity`]: `None` when a parallel sign-in
+    /// created the account first (the transaction rolls back).
+    async fn sign_in_identity_once(
+        &self,
+        ctx: &Ctx<'_>,
+        provider: &SsoProvider,
+        identity: &Identity,
+    ) -> Result<Option<SignInOutcome>, Refusal> {
+        let mut tx = self.db.begin_write().await?;
+        if !providers::hold(&mut tx, self.db.backend(), &provider.id).await? {
+            return Err(Refusal::new(
+                SsoSignInError::StateInvalid,
+                "provider removed",
+            ));
+        }
+        let Some((account, found_by)) = self.person_of(&mut tx, ctx, provider, identity).await?
+        else {
+            return Ok(None);
+        };
+        let mfa_at_provider = provider.trust_mfa && identity.mfa;
+        links::touch(&mut tx, &provider.id, &identity.subject, ctx.now).await?;
+        let outcome = self
+            .sign_in_proved_elsewhere(
+                &mut tx,
+                ctx,
+                account.clone(),
+                &provider.id,
+                mfa_at_provider,
+                "sso",
+            )
+            .await?;
+        let how = match &outcome {
+            SignInOutcome::Complete(_) => "success",
+            SignInOutcome::SecondStep(_) => "second_step",
+        };
+        let detail = format!(
+            "provider={}; found_by={}; mfa_at_provider={mfa_at_provider}",
+            provider.id,
+            found_by.as_str()
+        );
+        audit::insert(
+            &mut *tx,
+            &sso_entry(ctx, provider, Some(account.id.as_str()), how, &detail),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(outcome))
     }
 
     /// The active account of an allowed role that the identity names, linked;

@@ -119,6 +119,10 @@ fn is_private_v6(ip: Ipv6Addr) -> bool {
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return is_private_v4(embedded_v4(6));
     }
+    // IPv4-translated (::ffff:0:a.b.c.d, SIIT) reaches the address it carries.
+    if segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return is_private_v4(embedded_v4(6));
+    }
     // 6to4 (2002::/16) carries its IPv4 address in the next 32 bits.
     if segments[0] == 0x2002 {
         return is_private_v4(embedded_v4(1));
@@ -128,6 +132,8 @@ fn is_private_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xffc0) == 0xfe80 // link-local, fe80::/10
         || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated), fec0::/10
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || (segments[0] == 0x2001 && segments[1] == 0) // Teredo, 2001::/32
+        || segments[..3] == [0x64, 0xff9b, 1] // local-use NAT64, 64:ff9b:1::/48
         || (segments[0] == 0x0100 && segments[1..4] == [0; 3]) // discard-only, 100::/64
 }
 
@@ -215,6 +221,12 @@ mod tests {
             "https://[::ffff:10.0.0.1]/token",
             "https://[64:ff9b::a9fe:a9fe]/token",
             "https://[2002:7f00:1::]/token",
+            "https://[::ffff:0:7f00:1]/token",
+            "https://[::ffff:0:a00:1]/token",
+            "https://[64:ff9b:1::7f00:1]/token",
+            "https://[64:ff9b:1:ffff::808:808]/token",
+            "https://[2001::1]/token",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/token",
             "https://[fd00::1]/token",
             "https://[fe80::1]/token",
             "https://[ff02::1]/token",
@@ -234,6 +246,10 @@ mod tests {
             "100.128.0.1",
             "172.32.0.1",
             "2606:4700::1111",
+            "::ffff:0:808:808",
+            "64:ff9b::808:808",
+            "64:ff9b:2::1",
+            "2001:4860::8888",
         ] {
             assert!(!is_private_address(ip.parse().unwrap()), "{ip}");
         }
@@ -242,6 +258,12 @@ mod tests {
             "172.31.255.255",
             "198.18.0.1",
             "::ffff:192.168.0.1",
+            "::ffff:0:7f00:1",
+            "::ffff:0:c0a8:1",
+            "64:ff9b:1::1",
+            "64:ff9b:1:abcd::808:808",
+            "2001::1",
+            "2001:0:ffff::1",
         ] {
             assert!(is_private_address(ip.parse().unwrap()), "{ip}");
         }

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 
 use super::store::providers as store;
 use super::{IdentityClaim, SignInChoice, SsoProvider, SsoProviderId};
+use crate::accounts;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::error::{Code, CodedError, Internal};
@@ -346,7 +347,11 @@ impl Keyward {
             return Err(SsoConfigError::NotFound);
         };
         crate::crypto::store::delete_sealed(&mut tx, &sealed_id).await?;
-        let detail = format!("provider={provider}");
+        // What the provider opened ends with it: its sessions, and its
+        // sign-ins waiting for keyward's second step.
+        let sessions = accounts::end_sessions_of_provider(&mut tx, provider).await?;
+        accounts::delete_sign_in_steps_of_provider(&mut tx, provider).await?;
+        let detail = format!("provider={provider}; sessions_ended={sessions}");
         audit::insert(
             &mut *tx,
             &config_audit(ctx, actor, school, action::SSO_PROVIDER_REMOVE, &detail),

@@ -411,3 +411,61 @@ async fn parallel_adds_stop_at_the_limit_and_parallel_removals_remove_once() {
             .unwrap();
     assert_eq!(audited, 1);
 }
+
+/// A sign-in through a provider that waits for keyward's own second step
+/// opens a session of that provider; removing the provider ends its
+/// sessions and its waiting steps.
+#[tokio::test]
+async fn removing_a_provider_ends_its_sessions_and_waiting_second_steps() {
+    let (kw, _db, rng) = demo_keyward(151).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let school = school_of(&lead);
+    let provider = crate::testing::demo_sso_provider(&kw, "Google").await;
+    let teacher = crate::testing::account_named(&kw, "demo.teacher").await;
+    sqlx::query(
+        "INSERT INTO mfa_totp (user_id, sealed_id, created_at, confirmed_at) VALUES ($1, 'x', 0, 0)",
+    )
+    .bind(teacher.id.as_str())
+    .execute(kw.db.pool())
+    .await
+    .unwrap();
+    let proved = async || {
+        let mut tx = kw.db.begin_write().await.unwrap();
+        let outcome = kw
+            .sign_in_proved_elsewhere(&mut tx, &ctx, teacher.clone(), &provider, false, "sso")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        outcome.second_step().expect("keyward's own second step")
+    };
+    let first = proved().await;
+    let step = kw
+        .pending_sign_in(&ctx, &first.token)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = kw.db.begin_write().await.unwrap();
+    let signed_in = kw
+        .finish_sign_in(&mut tx, &ctx, &step, "totp")
+        .await
+        .unwrap()
+        .expect("the step is claimed");
+    tx.commit().await.unwrap();
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT sso_provider_id FROM sessions WHERE id_hash = $1")
+            .bind(signed_in.session_token.digest().as_str())
+            .fetch_one(kw.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored.as_deref(), Some(provider.as_str()));
+    let waiting = proved().await;
+
+    kw.remove_sso_provider(&ctx, &lead, &school, &provider)
+        .await
+        .unwrap();
+    let session = kw.current_session(&ctx, &signed_in.session_token).await;
+    assert!(session.unwrap().is_none(), "the provider's session ended");
+    let step = kw.pending_sign_in(&ctx, &waiting.token).await.unwrap();
+    assert!(step.is_none(), "the provider's waiting step ended");
+}

@@ -80,6 +80,13 @@ impl TestApp {
         }
     }
 
+    /// The same app reaching schools' providers through `http` instead.
+    pub fn with_sso_http(mut self, http: Arc<dyn keyward_core::sso::SsoHttp>) -> TestApp {
+        self.state.sso_http = http;
+        self.router = keyward_web::router(self.state.clone()).layer(MockConnectInfo(CLIENT_ADDR));
+        self
+    }
+
     pub async fn create_admin(&self, username: &str, password: &str) {
         let rng = SeededRandom::new(11);
         let ctx = ctx_at(MONDAY_MORNING, &rng);

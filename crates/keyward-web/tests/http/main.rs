@@ -34,6 +34,7 @@ mod sso;
 mod sso_accounts;
 mod sso_config;
 mod sso_hardening;
+mod sso_sessions;
 mod throttling;
 mod tokens;
 mod user_admin;

@@ -15,7 +15,7 @@ use crate::crypto::tokens::TokenDigest;
 use crate::error::Internal;
 use crate::store::Db;
 use crate::types::Role;
-use crate::types::{EmailAddress, SchoolId, UnixTime, UserId, Username};
+use crate::types::{EmailAddress, SchoolId, SsoProviderId, UnixTime, UserId, Username};
 
 /// The columns `account_from_row` reads, of `users u`.
 pub(crate) const ACCOUNT_COLUMNS: &str = "u.id, u.school_id, u.role, u.username, u.email, u.first_name, \
@@ -42,6 +42,8 @@ pub(super) struct FoundSession {
     pub must_change_by: Option<UnixTime>,
     /// Opened through a school's provider whose second factor counts.
     pub mfa_at_provider: bool,
+    /// Opened through a school's provider (`sessions.sso_provider_id`).
+    pub via_sso: bool,
 }
 
 /// Counts the second factors the account `u` has on (the two-step module's
@@ -138,19 +140,28 @@ pub(super) async fn upgrade_hash(
     Ok(())
 }
 
+/// How a new session was proved, as its row records it: the provider it
+/// was opened through (none for a password or a passkey), and whether that
+/// provider's second factor counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub(in crate::accounts) struct SessionVia<'a> {
+    pub provider: Option<&'a SsoProviderId>,
+    pub mfa_at_provider: bool,
+}
+
 pub(super) async fn insert_session(
     conn: &mut AnyConnection,
     digest: &TokenDigest,
     user_id: &UserId,
     ctx: &Ctx<'_>,
     expires_at: UnixTime,
-    mfa_at_provider: bool,
+    sso: SessionVia<'_>,
 ) -> Result<(), Internal> {
     // The id the list of sessions and the API name it by (never the digest).
     let public_id = SessionId::generate(ctx.rng)?;
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, public_id, mfa_at_provider) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent, public_id, mfa_at_provider, sso_provider_id) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(digest.as_str())
     .bind(user_id.as_str())
@@ -159,7 +170,8 @@ pub(super) async fn insert_session(
     .bind(ctx.client_addr.as_deref())
     .bind(ctx.user_agent.as_deref())
     .bind(public_id.as_str())
-    .bind(i64::from(mfa_at_provider))
+    .bind(i64::from(sso.mfa_at_provider))
+    .bind(sso.provider.map(|p| p.as_str()))
     .execute(conn)
     .await?;
     Ok(())
@@ -171,6 +183,7 @@ pub(super) async fn find_session(
 ) -> Result<Option<FoundSession>, Internal> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.expires_at, s.mfa_at_provider, \
+           s.sso_provider_id, \
            {SECOND_FACTORS_ON} AS second_factors_on, \
            COALESCE((SELECT sc.mfa_required_roles FROM schools sc WHERE sc.id = u.school_id), '') \
              AS school_mfa_roles, u.password_must_change_by \
@@ -191,6 +204,9 @@ pub(super) async fn find_session(
                 .try_get::<Option<i64>, _>("password_must_change_by")?
                 .map(UnixTime),
             mfa_at_provider: row.try_get::<i64, _>("mfa_at_provider")? != 0,
+            via_sso: row
+                .try_get::<Option<String>, _>("sso_provider_id")?
+                .is_some(),
         })
     })
     .transpose()
@@ -575,6 +591,19 @@ pub(super) struct LiveSession {
 /// The condition of a session that still works at `$2` (not past its
 /// absolute expiry) and was used after `$3` (its idle timeout not passed).
 const LIVE: &str = "expires_at > $2 AND last_seen_at > $3";
+
+/// Ends every session opened through `provider` (the provider was
+/// removed), in the caller's transaction; returns how many went.
+pub(crate) async fn end_sessions_of_provider(
+    conn: &mut AnyConnection,
+    provider: &SsoProviderId,
+) -> Result<u64, Internal> {
+    let done = sqlx::query("DELETE FROM sessions WHERE sso_provider_id = $1")
+        .bind(provider.as_str())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
 
 /// The live sessions of a user, newest use first.
 pub(super) async fn live_sessions(

@@ -9,7 +9,7 @@ use crate::accounts::{Account, SecondFactors};
 use crate::crypto::tokens::TokenDigest;
 use crate::error::Internal;
 use crate::store::Db;
-use crate::types::{UnixTime, UserId};
+use crate::types::{SsoProviderId, UnixTime, UserId};
 
 pub(in crate::accounts) async fn insert_step(
     conn: &mut AnyConnection,
@@ -17,15 +17,17 @@ pub(in crate::accounts) async fn insert_step(
     user_id: &UserId,
     now: UnixTime,
     expires_at: UnixTime,
+    sso_provider: Option<&SsoProviderId>,
 ) -> Result<(), Internal> {
     sqlx::query(
-        "INSERT INTO sign_in_steps (id_hash, user_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sign_in_steps (id_hash, user_id, created_at, expires_at, sso_provider_id) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(digest.as_str())
     .bind(user_id.as_str())
     .bind(now.secs())
     .bind(expires_at.secs())
+    .bind(sso_provider.map(|p| p.as_str()))
     .execute(conn)
     .await?;
     Ok(())
@@ -49,23 +51,25 @@ pub(in crate::accounts) async fn find_step(
     row.map(|row| account_from_row(&row)).transpose()
 }
 
-/// Claims the step of `user_id` once: true for the one caller that deleted
-/// it while it was still alive.
+/// Claims the step of `user_id` once: `Some` for the one caller that
+/// deleted it while it was still alive, with the provider the sign-in went
+/// through (`None` inside for a password).
 pub(in crate::accounts) async fn claim_step(
     conn: &mut AnyConnection,
     digest: &TokenDigest,
     user_id: &UserId,
     now: UnixTime,
-) -> Result<bool, Internal> {
-    let done = sqlx::query(
-        "DELETE FROM sign_in_steps WHERE id_hash = $1 AND user_id = $2 AND expires_at > $3",
+) -> Result<Option<Option<SsoProviderId>>, Internal> {
+    let claimed: Option<Option<String>> = sqlx::query_scalar(
+        "DELETE FROM sign_in_steps WHERE id_hash = $1 AND user_id = $2 AND expires_at > $3 \
+         RETURNING sso_provider_id",
     )
     .bind(digest.as_str())
     .bind(user_id.as_str())
     .bind(now.secs())
-    .execute(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(claimed.map(|provider| provider.map(SsoProviderId::from_stored)))
 }
 
 /// Forgets a step (the person went back to the first screen).
@@ -90,6 +94,19 @@ pub(crate) async fn delete_steps_of(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Ends every pending step of a sign-in through `provider` (the provider
+/// was removed); returns how many went.
+pub(crate) async fn delete_steps_of_provider(
+    conn: &mut AnyConnection,
+    provider: &SsoProviderId,
+) -> Result<u64, Internal> {
+    let done = sqlx::query("DELETE FROM sign_in_steps WHERE sso_provider_id = $1")
+        .bind(provider.as_str())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// Deletes up to `limit` expired steps; returns how many went.

@@ -10,6 +10,7 @@ use crate::Ctx;
 use crate::crypto::sealing::Sealer;
 use crate::crypto::store::{insert_sealed_for, open_sealed_for};
 use crate::error::Internal;
+use crate::settings::Backend;
 use crate::sso::{CLIENT_SECRET_PURPOSE, IdentityClaim, SignInChoice, SsoProvider};
 use crate::store::Db;
 use crate::types::{SchoolId, SsoProviderId, UnixTime, role_list, stored_role_list};
@@ -100,6 +101,28 @@ pub(crate) async fn count_for_school<'c, E: Executor<'c, Database = Any>>(
             .fetch_one(exec)
             .await?,
     )
+}
+
+/// Whether the provider `id` is still there, held until the caller's
+/// transaction ends: a sign-in through it checks this before it links or
+/// opens anything, so a removal either comes after (and ends what the
+/// sign-in opened) or before (and the sign-in is refused). SQLite's write
+/// transactions already run one at a time; PostgreSQL shares a lock on the
+/// row, which a removal's DELETE waits for.
+pub(crate) async fn hold(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &SsoProviderId,
+) -> Result<bool, Internal> {
+    let sql = match backend {
+        Backend::Sqlite => "SELECT 1 FROM sso_providers WHERE id = $1",
+        Backend::Postgres => "SELECT 1 FROM sso_providers WHERE id = $1 FOR KEY SHARE",
+    };
+    let found: Option<i64> = sqlx::query_scalar(sql)
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
 }
 
 pub(crate) async fn find<'c, E: Executor<'c, Database = Any>>(
