@@ -161,17 +161,20 @@ impl Keyward {
     /// in the caller's transaction: a session at once — marked
     /// `mfa_at_provider` when the provider's second factor counts — unless
     /// the account has second factors of keyward's own and the provider's
-    /// does not count, which opens keyward's second step instead.
+    /// does not count, which opens keyward's second step instead. On the
+    /// `first_link` of an account with second factors of its own the
+    /// provider's never counts: keyward's own step proves the link is theirs.
     pub(crate) async fn sign_in_proved_elsewhere(
         &self,
         tx: &mut sqlx::AnyConnection,
         ctx: &Ctx<'_>,
         account: Account,
         mfa_at_provider: bool,
+        first_link: bool,
         how: &'static str,
     ) -> Result<SignInOutcome, Internal> {
         let second_factors = sign_in_steps::second_factors(&mut *tx, &account.id).await?;
-        if second_factors.any() && !mfa_at_provider {
+        if second_factors.any() && (!mfa_at_provider || first_link) {
             let pending = self
                 .open_second_step(tx, ctx, &account, second_factors)
                 .await?;
