@@ -263,8 +263,8 @@ error_codes! {
     SsoRoleNotAllowed = "sso_role_not_allowed", Forbidden;
     /// The person's school requires two-step verification of their role,
     /// they have no keyward password to turn it on with, and their
-    /// provider's second factor did not count: they use it at the provider
-    /// (`provider` names it), whose second factor the school trusts.
+    /// provider's second factor did not count: they use it at the provider,
+    /// and the school trusts the provider's.
     SsoMfaRequired = "sso_mfa_required", Forbidden;
     /// The person has no keyward password: they sign in with their school's
     /// provider (`provider` names it).
