@@ -500,7 +500,7 @@ pub async fn kept_learner_passwords(kw: &Keyward) -> i64 {
 }
 
 /// Connects a single sign-on provider called `name` to the demo school, as
-/// its lead teacher would (`Keyward::add_sso_provider`).
+/// its lead teacher would (`Keyward::add_sso_provider`, as the operator).
 pub async fn demo_sso_provider(kw: &Keyward, name: &str) -> crate::sso::SsoProviderId {
     let lead = actor_named(kw, "demo.lead").await;
     let school = lead.school_id.clone().expect("the demo school");
@@ -516,10 +516,28 @@ pub async fn demo_sso_provider(kw: &Keyward, name: &str) -> crate::sso::SsoProvi
         jit_roles: None,
         trust_mfa: false,
     };
-    kw.add_sso_provider(&ctx, &lead, &school, new)
+    // As the operator: the lead teacher would need two-step verification of
+    // their own, and tests of other rules want them without it.
+    kw.add_sso_provider(&ctx, &Keyward::operator_actor(), &school, new)
         .await
         .expect("connect a provider")
         .id
+}
+
+/// Gives `user` an authenticator app that is on (a confirmed row whose
+/// secret no test knows): for rules that ask whether one has a second
+/// factor of their own, such as connecting a sign-in provider.
+pub async fn give_second_factor(kw: &Keyward, user: &UserId) {
+    sqlx::query(
+        "INSERT INTO mfa_totp (user_id, sealed_id, created_at, confirmed_at) VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET confirmed_at = $3",
+    )
+    .bind(user.as_str())
+    .bind(format!("test-{user}"))
+    .bind(MONDAY_MORNING.secs())
+    .execute(kw.db().pool())
+    .await
+    .expect("turn on an authenticator app");
 }
 
 /// Links `user` to `provider` as its `subject`, linked at [`MONDAY_MORNING`]

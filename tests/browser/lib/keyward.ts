@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, request, type Page, type TestInfo } from '@playwright/test';
 import { simpleParser, type AddressObject } from 'mailparser';
+import * as OTPAuth from 'otpauth';
 
 /** One line of `<data_dir>/demo-accounts.txt`, written by `keyward demo`. */
 export interface DemoAccount {
@@ -428,4 +429,41 @@ export async function setLearnerPasswordViaApi(staff: DemoAccount, learnerUserna
   } finally {
     await api.dispose();
   }
+}
+
+/**
+ * Turns on an authenticator app for the demo account `username` through the
+ * JSON API — adding or removing a single sign-on provider needs a second
+ * factor on one's own account — and returns how to turn it off again (with
+ * a recovery code). Sign in anything that should not meet the second step
+ * first, and call the returned function in a `finally`, so the specs after
+ * see the account as it was.
+ */
+export async function ownSecondFactorViaApi(username: string): Promise<() => Promise<void>> {
+  const account = demoAccount(username);
+  const api = await request.newContext({ baseURL: process.env.KEYWARD_URL ?? 'http://127.0.0.1:8080' });
+  const signedIn = await api.post('/api/v1/session', { data: { username: account.username, password: account.password } });
+  expect(signedIn.status(), `API sign-in of ${username}: ${await signedIn.text()}`).toBe(200);
+  const { csrf_token: csrf } = (await signedIn.json()) as { csrf_token: string };
+  const headers = { 'X-CSRF-Token': csrf };
+  const started = await api.post('/api/v1/me/mfa/totp', { headers, data: { password: account.password } });
+  expect(started.status(), await started.text()).toBe(200);
+  const { secret } = (await started.json()) as { secret: string };
+  const code = new OTPAuth.TOTP({
+    secret: OTPAuth.Secret.fromBase32(secret.replace(/\s+/g, '')),
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+  }).generate();
+  const confirmed = await api.post('/api/v1/me/mfa/totp/confirm', { headers, data: { code } });
+  expect(confirmed.status(), await confirmed.text()).toBe(200);
+  const { recovery_codes: codes } = (await confirmed.json()) as { recovery_codes: string[] };
+  return async () => {
+    try {
+      const off = await api.delete('/api/v1/me/mfa', { headers, data: { password: account.password, code: codes[0] } });
+      expect(off.status(), `turn ${username}'s authenticator app off: ${await off.text()}`).toBe(204);
+    } finally {
+      await api.dispose();
+    }
+  };
 }

@@ -1,5 +1,5 @@
 import { expect, request, test, type APIRequestContext, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, signIn, signOut } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, ownSecondFactorViaApi, signIn, signOut } from '../lib/keyward';
 
 // Someone who signs in only with their school's provider (issue 14.3), made
 // the way such people are made: a newcomer signs in through the school's real
@@ -47,6 +47,7 @@ async function userId(username: string): Promise<string> {
 test.beforeAll(async () => {
   expect(issuer, 'KEYWARD_OIDC_ISSUER: run the suite with scripts/browser-test').toBeTruthy();
   const { api, csrf } = await apiSession('demo.lead');
+  const turnOff = await ownSecondFactorViaApi('demo.lead');
   try {
     const headers = { 'X-CSRF-Token': csrf };
     school = ((await (await api.get('/api/v1/me')).json()) as { school_id: string }).school_id;
@@ -63,6 +64,7 @@ test.beforeAll(async () => {
     expect(added.status(), await added.text()).toBe(201);
     providerId = ((await added.json()) as { id: string }).id;
   } finally {
+    await turnOff();
     await api.dispose();
   }
 });
@@ -71,9 +73,12 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   if (!providerId) return;
   const { api, csrf } = await apiSession('demo.lead');
+  const turnOff = await ownSecondFactorViaApi('demo.lead');
   try {
-    await api.delete(`/api/v1/schools/${school}/sso-providers/${providerId}`, { headers: { 'X-CSRF-Token': csrf } });
+    const removed = await api.delete(`/api/v1/schools/${school}/sso-providers/${providerId}`, { headers: { 'X-CSRF-Token': csrf } });
+    expect(removed.status(), await removed.text()).toBe(204);
   } finally {
+    await turnOff();
     await api.dispose();
   }
 });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, screenshot, signIn } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, ownSecondFactorViaApi, screenshot, signIn } from '../lib/keyward';
 
 // Single sign-on configuration (issue 14), against the page contract:
 //   /home                    (lead teacher) section "Single sign-on", link "Single sign-on"
@@ -13,6 +13,14 @@ import { demoAccount, expectNoSeriousA11yViolations, screenshot, signIn } from '
 //   /signin and the password step  links "Sign in with <name>" to /sso/{p}/start
 // The provider is removed again at the end, so the other specs see a sign-in
 // page without single sign-on.
+
+/** Turns demo.lead's authenticator app off again (connecting a provider needs one). */
+let turnOff: (() => Promise<void>) | undefined;
+
+test.afterAll(async () => {
+  if (turnOff) await turnOff();
+  turnOff = undefined;
+});
 
 test('demo.lead connects a provider, copies the redirect URI, sees its button on sign-in, removes it', async ({ page, browser, baseURL }, testInfo) => {
   const lead = demoAccount('demo.lead');
@@ -35,6 +43,14 @@ test('demo.lead connects a provider, copies the redirect URI, sees its button on
     await page.getByLabel('Client secret', { exact: true }).fill(secret);
     await page.getByRole('button', { name: 'Add provider', exact: true }).click();
   };
+  // Without two-step verification on their own account: refused, with the way to turn it on.
+  await fill('https://accounts.google.com');
+  await expect(page.getByText('Turn on two-step verification on your own account first')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Turn on two-step verification', exact: true })).toHaveAttribute('href', '/account/mfa');
+  await expect(page.getByText('No provider is connected yet.')).toBeVisible();
+  await expectNoSeriousA11yViolations(page, 'Single sign-on, refused without two-step verification');
+  turnOff = await ownSecondFactorViaApi('demo.lead');
+
   // A plain-http issuer is refused, said under the Issuer field; the secret is not written back.
   await fill('http://accounts.google.com');
   await expect(page.locator('#sso-issuer-error')).toContainText('https');

@@ -1,5 +1,5 @@
 import { expect, request, test, type APIRequestContext, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, ownSecondFactorViaApi } from '../lib/keyward';
 
 // Single sign-on through a real OpenID provider (tests/oidc/provider.mjs,
 // started by scripts/browser-test; its issuer in KEYWARD_OIDC_ISSUER). The
@@ -25,12 +25,14 @@ async function asLead(): Promise<{ api: APIRequestContext; csrf: string; school:
 test.afterAll(async () => {
   if (!providerId) return;
   const { api, csrf, school } = await asLead();
+  const turnOff = await ownSecondFactorViaApi('demo.lead');
   try {
     const removed = await api.delete(`/api/v1/schools/${school}/sso-providers/${providerId}`, {
       headers: { 'X-CSRF-Token': csrf },
     });
     expect(removed.status()).toBe(204);
   } finally {
+    await turnOff();
     await api.dispose();
   }
 });
@@ -38,6 +40,7 @@ test.afterAll(async () => {
 test.beforeAll(async () => {
   expect(issuer, 'KEYWARD_OIDC_ISSUER: run the suite with scripts/browser-test').toBeTruthy();
   const { api, csrf, school } = await asLead();
+  const turnOff = await ownSecondFactorViaApi('demo.lead');
   try {
     const added = await api.post(`/api/v1/schools/${school}/sso-providers`, {
       headers: { 'X-CSRF-Token': csrf },
@@ -52,6 +55,7 @@ test.beforeAll(async () => {
     expect(added.status(), `connect the provider: ${await added.text()}`).toBe(201);
     providerId = ((await added.json()) as { id: string }).id;
   } finally {
+    await turnOff();
     await api.dispose();
   }
 });

@@ -194,6 +194,11 @@ const DEVICE_PURPOSE: &str = "device-cookie";
 /// The purpose label under which a session's CSRF token is derived.
 pub const CSRF_PURPOSE: &str = "csrf";
 
+/// Where someone turns on their own two-step verification: what refusals
+/// that ask for it (administrators' resets, single sign-on settings) send
+/// people to.
+pub const ENABLE_MFA_AT: &str = "/account/mfa";
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     #[error("That username and password don't match. Check them and try again.")]
@@ -469,6 +474,20 @@ impl Keyward {
         } else {
             None
         })
+    }
+
+    /// Whether the account must turn two-step verification on and has no
+    /// keyward password to do it with: its role requires it, it has no
+    /// second factor, and it signs in only with its school's provider. Read
+    /// in the caller's transaction.
+    pub(crate) async fn enrolment_out_of_reach(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        account: &Account,
+    ) -> Result<bool, Internal> {
+        let (second_factor_on, school_roles, has_password) =
+            store::enrolment_facts(tx, &account.id).await?;
+        Ok(self.mfa_required_of(account.role, &school_roles) && !second_factor_on && !has_password)
     }
 
     /// Whether `role` must have a second factor: the deployment's

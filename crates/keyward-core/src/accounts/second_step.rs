@@ -170,9 +170,10 @@ impl Keyward {
     /// marked `mfa_at_provider` when the provider's second factor counts —
     /// unless the account has second factors of keyward's own and the
     /// provider's does not count, which opens keyward's second step instead.
-    /// The session (or the step, and the session it opens) records the
-    /// provider: its removal ends them, and a temporary keyward password
-    /// neither holds nor ends them.
+    /// On the `first_link` of an account with second factors of its own the
+    /// provider's never counts. The session (or the step, and the session it
+    /// opens) records the provider: its removal ends them, and a temporary
+    /// keyward password neither holds nor ends them.
     pub(crate) async fn sign_in_proved_elsewhere(
         &self,
         tx: &mut sqlx::AnyConnection,
@@ -180,10 +181,10 @@ impl Keyward {
         account: Account,
         provider: &SsoProviderId,
         mfa_at_provider: bool,
-        how: &'static str,
+        first_link: bool,
     ) -> Result<SignInOutcome, Internal> {
         let second_factors = sign_in_steps::second_factors(&mut *tx, &account.id).await?;
-        if second_factors.any() && !mfa_at_provider {
+        if second_factors.any() && (!mfa_at_provider || first_link) {
             let pending = self
                 .open_second_step(tx, ctx, &account, second_factors, Some(provider))
                 .await?;
@@ -194,7 +195,7 @@ impl Keyward {
             mfa_at_provider,
         };
         let signed_in = self
-            .open_session_with(tx, ctx, account, None, how, via)
+            .open_session_with(tx, ctx, account, None, "sso", via)
             .await?;
         Ok(SignInOutcome::Complete(signed_in))
     }

@@ -26,7 +26,7 @@ use crate::types::{Password, SchoolId, UnixTime, UserId};
 use crate::{Ctx, Keyward};
 
 /// Where an administrator turns on their own two-step verification.
-pub const ENABLE_MFA_AT: &str = "/account/mfa";
+pub use crate::accounts::ENABLE_MFA_AT;
 
 /// What keyward offers instead of a reset link to someone who never signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

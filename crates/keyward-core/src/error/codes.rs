@@ -261,6 +261,11 @@ error_codes! {
     SsoProviderError = "sso_provider_error", Unauthenticated;
     /// The person's role may not sign in with this provider.
     SsoRoleNotAllowed = "sso_role_not_allowed", Forbidden;
+    /// The person's school requires two-step verification of their role,
+    /// they have no keyward password to turn it on with, and their
+    /// provider's second factor did not count: they use it at the provider,
+    /// and the school trusts the provider's.
+    SsoMfaRequired = "sso_mfa_required", Forbidden;
     /// The person has no keyward password: they sign in with their school's
     /// provider (`provider` names it).
     SignsInWithSso = "signs_in_with_sso", Conflict;

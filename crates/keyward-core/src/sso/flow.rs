@@ -11,6 +11,14 @@
 //! username), then linked; else created when the provider allows
 //! just-in-time accounts. Only active accounts of a role the provider lets
 //! in sign in; a pending account is told to use its access code first.
+//!
+//! The provider's second factor (`amr` holding `mfa`, with the provider's
+//! `trust_mfa`) stands in for keyward's own only through a link made
+//! before: the first link of an account with second factors of its own asks
+//! for keyward's second step. Someone who signs in only with the provider,
+//! whose school requires two-step verification of their role, is refused
+//! (`sso_mfa_required`) unless the provider's second factor counts: with
+//! no password they could never turn keyward's on.
 
 use std::sync::Arc;
 
@@ -139,6 +147,10 @@ pub enum SsoSignInError {
         "People with your role may not sign in with this sign-in service. Sign in with your keyward username and password."
     )]
     RoleNotAllowed,
+    #[error(
+        "Your school requires two-step verification for your account, and you sign in only with {provider}: use two-step verification when you sign in at {provider}. If you already do, your school must first tell keyward to trust {provider}'s two-step verification."
+    )]
+    MfaRequired { provider: String },
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -158,6 +170,7 @@ impl CodedError for SsoSignInError {
             | SsoSignInError::AccountPending
             | SsoSignInError::AccountDisabled => Code::SsoUnknownPerson,
             SsoSignInError::RoleNotAllowed => Code::SsoRoleNotAllowed,
+            SsoSignInError::MfaRequired { .. } => Code::SsoMfaRequired,
             SsoSignInError::Throttled { .. } => Code::TooManyRequests,
             SsoSignInError::Internal(internal) => internal.code(),
         }
@@ -646,7 +659,16 @@ impl Keyward {
             return Ok(None);
         };
         let mfa_at_provider = provider.trust_mfa && identity.mfa;
+        // Held at enrolment with no password to enrol with, they would
+        // never get past it: the provider's second factor must count.
+        if !mfa_at_provider && self.enrolment_out_of_reach(&mut tx, &account).await? {
+            let error = SsoSignInError::MfaRequired {
+                provider: provider.name.clone(),
+            };
+            return Err(Refusal::new(error, "two-step verification required").about(&account.id));
+        }
         links::touch(&mut tx, &provider.id, &identity.subject, ctx.now).await?;
+        let first_link = !matches!(found_by, FoundBy::Link);
         let outcome = self
             .sign_in_proved_elsewhere(
                 &mut tx,
@@ -654,9 +676,16 @@ impl Keyward {
                 account.clone(),
                 &provider.id,
                 mfa_at_provider,
-                "sso",
+                first_link,
             )
             .await?;
+        // An account with second factors of its own, found by the claim, is
+        // linked only by proving it is theirs: keyward's own step. Until the
+        // link exists every such sign-in asks that step, so a link is never
+        // left behind by a step abandoned halfway.
+        if first_link && matches!(outcome, SignInOutcome::SecondStep(_)) {
+            links::delete_link(&mut tx, provider.id.as_str(), &account.id).await?;
+        }
         let how = match &outcome {
             SignInOutcome::Complete(_) => "success",
             SignInOutcome::SecondStep(_) => "second_step",

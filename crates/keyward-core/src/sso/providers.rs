@@ -1,7 +1,8 @@
 //! Connecting a school's OpenID Connect providers: add (the settings checked
 //! and parsed, the client secret sealed), list (never the secret) and remove
 //! (its links and flows go with it), by the school's lead teacher or a
-//! platform admin; and the public list behind the **Sign in with …** buttons.
+//! platform admin with two-step verification on their own account; and
+//! the public list behind the **Sign in with …** buttons.
 
 use url::Url;
 use zeroize::Zeroizing;
@@ -73,6 +74,10 @@ pub enum SsoConfigError {
     NotFound,
     #[error("There is no such school.")]
     SchoolNotFound,
+    #[error(
+        "Turn on two-step verification on your own account first: only administrators who use it may connect or remove sign-in providers."
+    )]
+    MfaRequired,
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error(transparent)]
@@ -85,6 +90,7 @@ impl CodedError for SsoConfigError {
             SsoConfigError::Invalid { .. } => Code::SsoProviderInvalid,
             SsoConfigError::NotFound => Code::SsoProviderNotFound,
             SsoConfigError::SchoolNotFound => Code::SchoolNotFound,
+            SsoConfigError::MfaRequired => Code::MfaRequired,
             SsoConfigError::Denied(denied) => denied.code(),
             SsoConfigError::Internal(internal) => internal.code(),
         }
@@ -93,6 +99,9 @@ impl CodedError for SsoConfigError {
     fn details(&self) -> Vec<(&'static str, serde_json::Value)> {
         match self {
             SsoConfigError::Invalid { field, .. } => vec![("field", (*field).into())],
+            SsoConfigError::MfaRequired => {
+                vec![("enable_at", crate::accounts::ENABLE_MFA_AT.into())]
+            }
             _ => Vec::new(),
         }
     }
@@ -286,6 +295,7 @@ impl Keyward {
     ) -> Result<SsoProvider, SsoConfigError> {
         self.authorize_audited(ctx, actor, Action::ManageUser, Target::School(school))
             .await?;
+        self.own_second_factor(actor).await?;
         if !crate::schools::store::school_exists(&self.db, school).await? {
             return Err(SsoConfigError::SchoolNotFound);
         }
@@ -341,6 +351,7 @@ impl Keyward {
     ) -> Result<(), SsoConfigError> {
         self.authorize_audited(ctx, actor, Action::ManageUser, Target::School(school))
             .await?;
+        self.own_second_factor(actor).await?;
         let mut tx = self.db.begin_write().await?;
         // The DELETE claims the row: of parallel removals one goes on.
         let Some(sealed_id) = store::delete(&mut tx, school, provider).await? else {
@@ -359,6 +370,18 @@ impl Keyward {
         .await?;
         tx.commit().await.map_err(Internal::from)?;
         Ok(())
+    }
+
+    /// Who connects or removes a provider decides whose second factor will
+    /// count, so they need one on their own keyward account (an
+    /// authenticator app or a passkey): one used at a provider in this
+    /// session does not do, since a provider they connected could vouch for
+    /// it. The operator at the command line has no account.
+    async fn own_second_factor(&self, actor: &Actor) -> Result<(), SsoConfigError> {
+        if actor.is_operator() || self.second_factors_of(&actor.user_id).await?.any() {
+            return Ok(());
+        }
+        Err(SsoConfigError::MfaRequired)
     }
 
     /// Every provider, with its school's name: the **Sign in with …**

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use super::*;
 use crate::authz::Actor;
 use crate::error::{Code, CodedError};
-use crate::testing::{MONDAY_MORNING, actor_named, ctx_at, demo_keyward, staff_of_another_school};
+use crate::testing::{
+    MONDAY_MORNING, actor_named, ctx_at, demo_keyward, give_second_factor, staff_of_another_school,
+};
 use crate::types::Role;
 
 const SECRET: &str = "s3cr3t-from-the-provider";
@@ -35,6 +37,7 @@ async fn a_lead_teacher_connects_a_provider_whose_secret_is_sealed_and_never_lis
     let (kw, _db, rng) = demo_keyward(141).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
+    give_second_factor(&kw, &lead.user_id).await;
     let school = school_of(&lead);
     let added = kw
         .add_sso_provider(&ctx, &lead, &school, google())
@@ -97,7 +100,9 @@ async fn only_the_schools_lead_teacher_or_a_platform_admin_manages_its_providers
     let (kw, _db, rng) = demo_keyward(142).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
+    give_second_factor(&kw, &lead.user_id).await;
     let admin = actor_named(&kw, "demo.admin").await;
+    give_second_factor(&kw, &admin.user_id).await;
     let school = school_of(&lead);
     for name in ["demo.teacher", "demo.amy", "demo.parent"] {
         let actor = actor_named(&kw, name).await;
@@ -117,6 +122,7 @@ async fn only_the_schools_lead_teacher_or_a_platform_admin_manages_its_providers
     }
     let stranger =
         staff_of_another_school(&kw, &ctx, &admin, lead.user_id.clone(), Role::LeadTeacher).await;
+    give_second_factor(&kw, &stranger.user_id).await;
     assert!(
         kw.add_sso_provider(&ctx, &stranger, &school, google())
             .await
@@ -153,6 +159,7 @@ async fn each_bad_setting_is_refused_by_name_and_changes_nothing() {
     let (kw, _db, rng) = demo_keyward(143).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
+    give_second_factor(&kw, &lead.user_id).await;
     let school = school_of(&lead);
     type Change = Box<dyn Fn(&mut NewSsoProvider)>;
     let cases: Vec<(&str, Change)> = vec![
@@ -296,6 +303,7 @@ async fn without_private_addresses_an_issuer_must_be_public_https() {
     crate::testing::seed_demo_people(&kw, &rng).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
+    give_second_factor(&kw, &lead.user_id).await;
     let school = school_of(&lead);
     for issuer in [
         "http://127.0.0.1:8080",
@@ -346,6 +354,7 @@ async fn parallel_adds_stop_at_the_limit_and_parallel_removals_remove_once() {
     let (kw, db, rng) = demo_keyward(144).await;
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
+    give_second_factor(&kw, &lead.user_id).await;
     let school = school_of(&lead);
     let other = crate::testing::second_instance(&db).await;
     let mut tasks = Vec::new();
@@ -433,7 +442,7 @@ async fn removing_a_provider_ends_its_sessions_and_waiting_second_steps() {
     let proved = async || {
         let mut tx = kw.db.begin_write().await.unwrap();
         let outcome = kw
-            .sign_in_proved_elsewhere(&mut tx, &ctx, teacher.clone(), &provider, false, "sso")
+            .sign_in_proved_elsewhere(&mut tx, &ctx, teacher.clone(), &provider, false, false)
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -461,6 +470,7 @@ async fn removing_a_provider_ends_its_sessions_and_waiting_second_steps() {
     assert_eq!(stored.as_deref(), Some(provider.as_str()));
     let waiting = proved().await;
 
+    give_second_factor(&kw, &lead.user_id).await;
     kw.remove_sso_provider(&ctx, &lead, &school, &provider)
         .await
         .unwrap();
@@ -468,4 +478,55 @@ async fn removing_a_provider_ends_its_sessions_and_waiting_second_steps() {
     assert!(session.unwrap().is_none(), "the provider's session ended");
     let step = kw.pending_sign_in(&ctx, &waiting.token).await.unwrap();
     assert!(step.is_none(), "the provider's waiting step ended");
+}
+
+/// Who connects or removes a provider decides whose second factor counts:
+/// they need one on their own keyward account — one used at a provider in
+/// this session does not do — and are told where to turn it on. The
+/// operator at the command line has no account.
+#[tokio::test]
+async fn connecting_or_removing_a_provider_needs_one_s_own_second_factor() {
+    let (kw, _db, rng) = demo_keyward(146).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let mut lead = actor_named(&kw, "demo.lead").await;
+    let school = school_of(&lead);
+    let operator = crate::Keyward::operator_actor();
+    let added = kw
+        .add_sso_provider(&ctx, &operator, &school, google())
+        .await
+        .unwrap();
+    for at_provider in [false, true] {
+        lead.second_factor_at_provider = at_provider;
+        let err = kw
+            .add_sso_provider(&ctx, &lead, &school, google())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::MfaRequired, "{err:?}");
+        assert_eq!(
+            err.details(),
+            vec![("enable_at", serde_json::json!("/account/mfa"))]
+        );
+        let err = kw
+            .remove_sso_provider(&ctx, &lead, &school, &added.id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::MfaRequired, "{err:?}");
+    }
+    assert_eq!(kw.sign_in_choices().await.unwrap().len(), 1);
+    give_second_factor(&kw, &lead.user_id).await;
+    lead.second_factor_at_provider = false;
+    kw.add_sso_provider(&ctx, &lead, &school, google())
+        .await
+        .unwrap();
+    kw.remove_sso_provider(&ctx, &lead, &school, &added.id)
+        .await
+        .unwrap();
+    kw.remove_sso_provider(
+        &ctx,
+        &operator,
+        &school,
+        &kw.sign_in_choices().await.unwrap()[0].provider_id,
+    )
+    .await
+    .unwrap();
 }

@@ -152,7 +152,7 @@ pub struct SsoProviderList {
     request_body = NewSsoProviderRequest,
     responses(
         (status = 201, description = "Connected: copy `redirect_uri` into the provider", body = SsoProviderBody),
-        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 403, description = "`forbidden`; `mfa_required` (turn on two-step verification on your own keyward account — one used at a provider does not count; enable_at says where)", body = ErrorBody),
         (status = 404, description = "`not_found` or `school_not_found`", body = ErrorBody),
         (status = 422, description = "`sso_provider_invalid`, whose `field` names the setting (school, when the school has 10 already)", body = ErrorBody),
     ),
@@ -224,7 +224,7 @@ pub async fn list(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 403, description = "`forbidden`; `mfa_required` (turn on two-step verification on your own keyward account — one used at a provider does not count; enable_at says where)", body = ErrorBody),
         (status = 404, description = "`not_found` or `sso_provider_not_found`", body = ErrorBody),
     ),
     security(("session_cookie" = [], "csrf_header" = []), ("bearer_token" = []))

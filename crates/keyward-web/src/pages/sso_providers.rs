@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use keyward_core::accounts::ENABLE_MFA_AT;
 use keyward_core::authz::Actor;
 use keyward_core::schools::SCHOOL_ROLES;
 use keyward_core::sso::{IdentityClaim, SsoConfigError, SsoProvider, SsoProviderId};
@@ -123,6 +124,10 @@ struct ProvidersPage {
     roles: Vec<RoleChoice>,
     /// The refused field (or `school`) and why.
     refusal: Option<(&'static str, &'static str)>,
+    /// Adding or removing was refused: the actor has no second factor of
+    /// their own. Says so, with **Turn on two-step verification**.
+    mfa_refusal: Option<String>,
+    enable_mfa_at: &'static str,
 }
 
 impl ProvidersPage {
@@ -196,6 +201,8 @@ async fn page_of(
         claims: Vec::new(),
         roles: Vec::new(),
         refusal: None,
+        mfa_refusal: None,
+        enable_mfa_at: ENABLE_MFA_AT,
     };
     Ok(page.with(Typed::default(), None))
 }
@@ -322,11 +329,29 @@ pub async fn add(
             return Ok(Redirect::to(&format!("/schools/{school}/sso?notice=added")).into_response());
         }
         Err(SsoConfigError::Invalid { field, reason }) => (field, reason),
+        Err(err @ SsoConfigError::MfaRequired) => {
+            return mfa_refused(&state, &client, &visitor, &actor, &school, &err).await;
+        }
         Err(err) => return Err(coded(err)),
     };
     let page = page_of(&state, &client, &visitor, &actor, &school).await?;
     let page = page.with(typed, Some(refusal));
     Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
+}
+
+/// The page again, saying that adding or removing a provider needs the
+/// actor's own two-step verification, with the way to turn it on.
+async fn mfa_refused(
+    state: &AppState,
+    client: &Client,
+    visitor: &Visitor,
+    actor: &Actor,
+    school: &SchoolId,
+    err: &SsoConfigError,
+) -> Result<Response, AppError> {
+    let mut page = page_of(state, client, visitor, actor, school).await?;
+    page.mfa_refusal = Some(err.to_string());
+    Ok(visitor.respond(state, render(StatusCode::FORBIDDEN, &page)))
 }
 
 #[derive(Template)]
@@ -382,12 +407,19 @@ pub async fn remove(
     State(state): State<AppState>,
     client: Client,
     path: Result<Path<(String, String)>, PathRejection>,
-    SignedIn { actor, .. }: SignedIn<return_to::School, PageForm<RemoveForm>>,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::School, PageForm<RemoveForm>>,
 ) -> Result<Response, AppError> {
     let (school, id) = ids(path)?;
-    (state.kw)
+    let removed = (state.kw)
         .remove_sso_provider(&state.ctx(&client), &actor, &school, &id)
-        .await
-        .map_err(coded)?;
-    Ok(Redirect::to(&format!("/schools/{school}/sso?notice=removed")).into_response())
+        .await;
+    match removed {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/schools/{school}/sso?notice=removed")).into_response())
+        }
+        Err(err @ SsoConfigError::MfaRequired) => {
+            mfa_refused(&state, &client, &visitor, &actor, &school, &err).await
+        }
+        Err(err) => Err(coded(err)),
+    }
 }

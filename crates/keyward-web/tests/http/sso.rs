@@ -71,8 +71,11 @@ pub(crate) async fn add_provider(app: &TestApp, new: NewSsoProvider) -> SsoProvi
     let rng = SeededRandom::new(SEED.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let lead = actor_named(&app.kw, "demo.lead").await;
     let school = lead.school_id.clone().unwrap();
+    // As the operator: the tests sign in as the lead teacher without a
+    // second factor of their own.
+    let operator = keyward_core::Keyward::operator_actor();
     app.kw
-        .add_sso_provider(&ctx_at(MONDAY_MORNING, &rng), &lead, &school, new)
+        .add_sso_provider(&ctx_at(MONDAY_MORNING, &rng), &operator, &school, new)
         .await
         .expect("add the provider")
         .id
@@ -442,9 +445,9 @@ async fn an_unknown_provider_is_a_404() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
 
-/// demo.teacher with an authenticator app: keyward asks its own code unless
-/// the provider's second factor counts (the school trusts it and `amr` says
-/// `mfa`).
+/// demo.teacher with an authenticator app, linked: keyward asks its own code
+/// unless the provider's second factor counts (the school trusts it and
+/// `amr` says `mfa`).
 #[tokio::test]
 async fn a_second_factor_at_a_trusted_provider_replaces_keyward_s_own() {
     for (trust, mfa, asked) in [
@@ -453,6 +456,9 @@ async fn a_second_factor_at_a_trusted_provider_replaces_keyward_s_own() {
         (true, true, false),
     ] {
         let s = setup("kw", |new, _| new.trust_mfa = trust).await;
+        // Linked first (the first link asks for keyward's own step anyway).
+        let first = s.sign_in(&mut s.app.browser(), "alice", false).await;
+        assert_eq!(first.location(), Some("/home"), "{}", first.text());
         let session = s.app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
         enrol_totp(&s.app, &session, DEMO_PASSWORD).await;
         let mut browser = s.app.browser();
@@ -570,4 +576,147 @@ async fn the_audit_trail_keeps_no_code_state_or_token() {
             .iter()
             .all(|f| secrets.iter().all(|s| !f.contains(s.as_str())))
     );
+}
+
+/// An account with an authenticator app, found by the provider's claim, is
+/// asked for keyward's own code even when the provider's second factor would
+/// count, and is not linked by such a sign-in: a step abandoned halfway
+/// leaves no link behind, so the next sign-in asks again.
+#[tokio::test]
+async fn the_first_link_of_an_account_with_a_second_factor_asks_keyward_s_own() {
+    let s = setup("kw", |new, _| new.trust_mfa = true).await;
+    let session = s.app.api_session_as("demo.teacher", DEMO_PASSWORD).await;
+    let secret = enrol_totp(&s.app, &session, DEMO_PASSWORD).await;
+    let mut browser = s.app.browser();
+    let done = s.sign_in(&mut browser, "alice", true).await;
+    assert_eq!(done.location(), Some("/signin/verify"), "{}", done.text());
+    assert!(browser.cookie("kw_session").is_none());
+    let page = browser.get("/signin/verify").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let csrf = page.field("csrf_token").expect("csrf_token");
+    // A later time step than the one enrolment used.
+    let at = keyward_core::types::UnixTime(keyward_core::types::UnixTime::now().secs() + 30);
+    let code = keyward_core::mfa::code_for(&secret, at).unwrap();
+    let verified = browser
+        .post_form("/signin/verify", &[("csrf_token", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(verified.location(), Some("/home"), "{}", verified.text());
+    assert_eq!(count(&s.app, "SELECT COUNT(*) FROM sso_links").await, 0);
+    let mut again = s.app.browser();
+    let done = s.sign_in(&mut again, "alice", true).await;
+    assert_eq!(done.location(), Some("/signin/verify"), "{}", done.text());
+    assert!(again.cookie("kw_session").is_none());
+}
+
+/// A lead teacher who signed in with a second factor at a trusted provider
+/// still may not connect or remove providers: that needs one on their own
+/// keyward account (a provider they connected could say one was used).
+#[tokio::test]
+async fn a_second_factor_at_the_provider_does_not_let_one_connect_providers() {
+    let s = setup("kw", |new, _| new.trust_mfa = true).await;
+    sqlx::query("UPDATE users SET email = 'alice@school.example', email_key = 'alice@school.example' WHERE username_key = 'demo.lead'")
+        .execute(s.app.kw.db().pool()).await.unwrap();
+    sqlx::query(
+        "UPDATE users SET email = NULL, email_key = NULL WHERE username_key = 'demo.teacher'",
+    )
+    .execute(s.app.kw.db().pool())
+    .await
+    .unwrap();
+    let mut browser = s.app.browser();
+    let done = s.sign_in(&mut browser, "alice", true).await;
+    assert_eq!(done.location(), Some("/home"), "{}", done.text());
+    let cookie = browser.cookie("kw_session").unwrap().to_owned();
+    let me = s
+        .app
+        .send(call(
+            "GET",
+            "/api/v1/me",
+            &(cookie.clone(), String::new()),
+            None,
+        ))
+        .await;
+    let csrf = me.json()["csrf_token"].as_str().unwrap().to_owned();
+    let school = actor_named(&s.app.kw, "demo.lead").await.school_id.unwrap();
+    let body = serde_json::json!({
+        "name": "Mine",
+        "issuer": s.op.issuer(),
+        "client_id": "kw",
+        "client_secret": CLIENT_SECRET,
+        "trust_mfa": true,
+    });
+    let path = format!("/api/v1/schools/{school}/sso-providers");
+    let session = (cookie, csrf);
+    let added = s.app.send(call("POST", &path, &session, Some(body))).await;
+    crate::helpers::assert_api_error(&added, StatusCode::FORBIDDEN, "mfa_required");
+    let removed = s
+        .app
+        .send(call(
+            "DELETE",
+            &format!("{path}/{}", s.provider),
+            &session,
+            None,
+        ))
+        .await;
+    crate::helpers::assert_api_error(&removed, StatusCode::FORBIDDEN, "mfa_required");
+    assert_eq!(count(&s.app, "SELECT COUNT(*) FROM sso_providers").await, 1);
+}
+
+/// A teacher of a school that requires two-step verification of teachers,
+/// who signs in only with the provider, has no password to turn keyward's
+/// on with: without a second factor that counts at the provider they are
+/// refused with what to do, instead of being held at enrolment for ever.
+/// With one, straight in. With a keyward password, today's hold.
+#[tokio::test]
+async fn an_sso_only_person_who_must_use_two_step_verification_uses_the_provider_s() {
+    for trust in [false, true] {
+        let s = setup("kw", |new, _| new.trust_mfa = trust).await;
+        let pool = s.app.kw.db().pool();
+        sqlx::query("UPDATE schools SET mfa_required_roles = 'teacher'")
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE users SET password_hash = NULL WHERE username_key = 'demo.teacher'")
+            .execute(pool)
+            .await
+            .unwrap();
+        let mut browser = s.app.browser();
+        let refused = s.sign_in(&mut browser, "alice", false).await;
+        assert_refused(
+            &refused,
+            StatusCode::FORBIDDEN,
+            "sso_mfa_required",
+            "use two-step verification when you sign in at Test provider",
+        );
+        let mut browser = s.app.browser();
+        let done = s.sign_in(&mut browser, "alice", true).await;
+        if trust {
+            assert_eq!(done.location(), Some("/home"), "{}", done.text());
+            let home = browser.get("/home").await;
+            assert_eq!(home.status, StatusCode::OK, "held: {}", home.text());
+        } else {
+            assert_refused(
+                &done,
+                StatusCode::FORBIDDEN,
+                "sso_mfa_required",
+                "your school must first tell keyward to trust",
+            );
+        }
+        let audit = sso_audit(&s.app).await;
+        assert!(
+            audit.iter().any(|(outcome, detail)| outcome == "failure"
+                && detail.contains("reason=sso_mfa_required")),
+            "{audit:?}"
+        );
+    }
+    // With a keyward password: signed in, held at enrolment as before.
+    let s = setup("kw", |new, _| new.trust_mfa = true).await;
+    sqlx::query("UPDATE schools SET mfa_required_roles = 'teacher'")
+        .execute(s.app.kw.db().pool())
+        .await
+        .unwrap();
+    let mut browser = s.app.browser();
+    let done = s.sign_in(&mut browser, "alice", false).await;
+    assert_eq!(done.location(), Some("/home"), "{}", done.text());
+    let home = browser.get("/home").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER, "{}", home.text());
 }

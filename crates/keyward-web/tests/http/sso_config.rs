@@ -23,6 +23,16 @@ fn google() -> Value {
     })
 }
 
+/// Signed in through the API as `username`, who then turns on an
+/// authenticator app: connecting or removing a provider needs one's own
+/// second factor.
+async fn enrolled(app: &TestApp, username: &str) -> Session {
+    let session = app.api_session_as(username, DEMO_PASSWORD).await;
+    let account = keyward_core::testing::account_named(&app.kw, username).await;
+    keyward_core::testing::give_second_factor(&app.kw, &account.id).await;
+    session
+}
+
 fn providers_path(school: &str) -> String {
     format!("/api/v1/schools/{school}/sso-providers")
 }
@@ -52,8 +62,8 @@ async fn secret_kept_nowhere(app: &TestApp) {
 #[tokio::test]
 async fn the_lead_teacher_and_a_platform_admin_connect_list_and_remove_providers() {
     let app = demo_app().await;
-    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    let admin = app.api_session_as("demo.admin", DEMO_PASSWORD).await;
+    let lead = enrolled(&app, "demo.lead").await;
+    let admin = enrolled(&app, "demo.admin").await;
     let school = school_of(&app, &lead).await;
 
     let reply = add(&app, &lead, &school, google()).await;
@@ -126,8 +136,8 @@ async fn the_lead_teacher_and_a_platform_admin_connect_list_and_remove_providers
 #[tokio::test]
 async fn everyone_else_is_refused_and_nothing_changes() {
     let app = demo_app().await;
-    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    let admin = app.api_session_as("demo.admin", DEMO_PASSWORD).await;
+    let lead = enrolled(&app, "demo.lead").await;
+    let admin = enrolled(&app, "demo.admin").await;
     let school = school_of(&app, &lead).await;
     let hill = create_school(&app, &admin, "Hill Top").await;
     let hill_lead = create_active_user(
@@ -138,6 +148,8 @@ async fn everyone_else_is_refused_and_nothing_changes() {
         Some("hal@hill.example.org"),
     )
     .await;
+    let hal = keyward_core::testing::account_named(&app.kw, "hal.hill").await;
+    keyward_core::testing::give_second_factor(&app.kw, &hal.id).await;
     let ours = add(&app, &lead, &school, google()).await.json();
     let ours_path = format!(
         "{}/{}",
@@ -187,7 +199,7 @@ async fn everyone_else_is_refused_and_nothing_changes() {
 #[tokio::test]
 async fn each_bad_setting_answers_422_naming_its_field() {
     let app = demo_app().await;
-    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
+    let lead = enrolled(&app, "demo.lead").await;
     let school = school_of(&app, &lead).await;
     let cases: Vec<(&str, Value)> = vec![
         ("name", json!({"name": " "})),
@@ -252,7 +264,7 @@ async fn each_bad_setting_answers_422_naming_its_field() {
 #[tokio::test]
 async fn an_api_token_with_users_manage_connects_and_removes_providers() {
     let app = demo_app().await;
-    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
+    let lead = enrolled(&app, "demo.lead").await;
     let school = school_of(&app, &lead).await;
     let token = |permissions: Value| {
         call(
@@ -308,8 +320,8 @@ async fn an_api_token_with_users_manage_connects_and_removes_providers() {
 #[tokio::test]
 async fn of_twelve_parallel_removals_exactly_one_removes() {
     let app = demo_app().await;
-    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    let admin = app.api_session_as("demo.admin", DEMO_PASSWORD).await;
+    let lead = enrolled(&app, "demo.lead").await;
+    let admin = enrolled(&app, "demo.admin").await;
     let school = school_of(&app, &lead).await;
     let id = add(&app, &lead, &school, google()).await.json()["id"]
         .as_str()
@@ -385,8 +397,8 @@ async fn password_step_for(app: &TestApp, username: &str) -> Reply {
 #[tokio::test]
 async fn the_sign_in_pages_show_the_same_buttons_for_every_username() {
     let app = demo_app().await;
-    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
-    let admin = app.api_session_as("demo.admin", DEMO_PASSWORD).await;
+    let lead = enrolled(&app, "demo.lead").await;
+    let admin = enrolled(&app, "demo.admin").await;
     let school = school_of(&app, &lead).await;
     let first = app.get("/signin").await;
     assert!(!first.text().contains("sso-choices"));
@@ -502,6 +514,24 @@ async fn the_lead_teacher_adds_and_removes_a_provider_on_the_page() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Without two-step verification of their own: refused, with the way to
+    // turn it on, nothing added.
+    let refused = browser
+        .post_form(
+            &page_path,
+            &pairs(&form(&csrf, "https://accounts.google.com")),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text());
+    assert!(
+        refused
+            .page_text()
+            .contains("Turn on two-step verification on your own account first")
+    );
+    assert!(refused.text().contains("href=\"/account/mfa\""));
+    assert!(refused.text().contains("No provider is connected yet."));
+    let account = keyward_core::testing::account_named(&app.kw, "demo.lead").await;
+    keyward_core::testing::give_second_factor(&app.kw, &account.id).await;
     // A bad issuer: the reason under the issuer field, the rest kept, the
     // secret not written back.
     let bad = browser
@@ -578,7 +608,7 @@ async fn the_lead_teacher_adds_and_removes_a_provider_on_the_page() {
 #[tokio::test]
 async fn the_page_is_the_lead_teachers_and_the_platform_admins_only() {
     let app = demo_app().await;
-    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
+    let lead = enrolled(&app, "demo.lead").await;
     let school = school_of(&app, &lead).await;
     let page_path = format!("/schools/{school}/sso");
     let mut admin = app.signed_in_browser("demo.admin", DEMO_PASSWORD).await;
@@ -596,4 +626,26 @@ async fn the_page_is_the_lead_teachers_and_the_platform_admins_only() {
     }
     let anonymous = app.get(&page_path).await;
     assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+}
+
+/// Connecting or removing a provider needs two-step verification on one's
+/// own keyward account: `mfa_required` with where to turn it on. A second
+/// factor used at a trusted provider does not do (the lead teacher could
+/// connect a provider of their own that says one was used).
+#[tokio::test]
+async fn without_one_s_own_second_factor_providers_are_not_added_or_removed() {
+    let app = demo_app().await;
+    let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
+    let admin = enrolled(&app, "demo.admin").await;
+    let school = school_of(&app, &lead).await;
+    let added = add(&app, &admin, &school, google()).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
+    let id = added.json()["id"].as_str().unwrap().to_owned();
+    let refused = add(&app, &lead, &school, google()).await;
+    assert_api_error(&refused, StatusCode::FORBIDDEN, "mfa_required");
+    assert_eq!(refused.json()["enable_at"], "/account/mfa");
+    let path = format!("{}/{id}", providers_path(&school));
+    let refused = app.send(call("DELETE", &path, &lead, None)).await;
+    assert_api_error(&refused, StatusCode::FORBIDDEN, "mfa_required");
+    assert_eq!(listed(&app, &admin, &school).await.len(), 1);
 }

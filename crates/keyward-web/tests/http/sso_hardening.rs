@@ -67,6 +67,9 @@ async fn without_private_addresses_no_issuer_inside_is_accepted_or_called() {
     let hostile = HostileProvider::start(vec![("good", json!({}))]).await;
     let port = hostile.port;
     let lead = app.api_session_as("demo.lead", DEMO_PASSWORD).await;
+    // Connecting a provider needs one's own second factor.
+    let lead_id = account_named(&app.kw, "demo.lead").await.id;
+    keyward_core::testing::give_second_factor(&app.kw, &lead_id).await;
     let school = school_of(&app, &lead).await;
     let path = format!("/api/v1/schools/{school}/sso-providers");
     for issuer in [

@@ -238,6 +238,34 @@ pub(super) async fn hold_facts(db: &Db, user: &UserId) -> Result<(bool, String, 
     }
 }
 
+/// Whether the account has a second factor on, the roles its school
+/// requires one of (as stored), and whether it has a keyward password: who
+/// could enrol at all, read in the caller's transaction.
+pub(super) async fn enrolment_facts(
+    conn: &mut sqlx::AnyConnection,
+    user: &UserId,
+) -> Result<(bool, String, bool), Internal> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {SECOND_FACTORS_ON} AS second_factors_on, \
+           COALESCE((SELECT sc.mfa_required_roles FROM schools sc WHERE sc.id = u.school_id), '') \
+             AS school_mfa_roles, \
+           CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password \
+         FROM users u WHERE u.id = $1"
+    ));
+    let row = sqlx::query(sql)
+        .bind(user.as_str())
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(row) => Ok((
+            row.try_get::<i64, _>("second_factors_on")? > 0,
+            row.try_get("school_mfa_roles")?,
+            row.try_get::<i64, _>("has_password")? > 0,
+        )),
+        None => Ok((false, String::new(), false)),
+    }
+}
+
 pub(super) async fn touch_session(
     db: &Db,
     digest: &TokenDigest,
