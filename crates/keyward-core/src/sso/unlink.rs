@@ -191,7 +191,3 @@ impl Keyward {
         })
     }
 }
-
-#[cfg(test)]
-#[path = "sso_only_tests.rs"]
-mod sso_only_tests;

@@ -89,6 +89,19 @@ impl Setup {
         browser.get(&back).await
     }
 
+    /// The API session (cookie and CSRF token) of a browser signed in through
+    /// the provider.
+    async fn api_session_of(&self, browser: &Browser<'_>) -> (String, String) {
+        let cookie = browser.cookie("kw_session").expect("signed in").to_owned();
+        let no_csrf = (cookie.clone(), String::new());
+        let me = self
+            .app
+            .send(call("GET", "/api/v1/me", &no_csrf, None))
+            .await;
+        let csrf = me.json()["csrf_token"].as_str().unwrap().to_owned();
+        (cookie, csrf)
+    }
+
     /// As far as the provider's redirect back: the callback's path and query.
     async fn to_callback(&self, browser: &mut Browser<'_>, username: &str, mfa: bool) -> String {
         let start = browser.get(&format!("/sso/{}/start", self.provider)).await;
@@ -489,17 +502,7 @@ async fn the_admin_mfa_rule_accepts_a_second_factor_at_the_provider() {
         let mut browser = s.app.browser();
         let done = s.sign_in(&mut browser, "alice", mfa).await;
         assert_eq!(done.location(), Some("/home"), "{}", done.text());
-        let cookie = browser.cookie("kw_session").unwrap().to_owned();
-        let me = s
-            .app
-            .send(call(
-                "GET",
-                "/api/v1/me",
-                &(cookie.clone(), String::new()),
-                None,
-            ))
-            .await;
-        let csrf = me.json()["csrf_token"].as_str().unwrap().to_owned();
+        let (cookie, csrf) = s.api_session_of(&browser).await;
         let reset = s
             .app
             .send(call(
@@ -625,17 +628,7 @@ async fn a_second_factor_at_the_provider_does_not_let_one_connect_providers() {
     let mut browser = s.app.browser();
     let done = s.sign_in(&mut browser, "alice", true).await;
     assert_eq!(done.location(), Some("/home"), "{}", done.text());
-    let cookie = browser.cookie("kw_session").unwrap().to_owned();
-    let me = s
-        .app
-        .send(call(
-            "GET",
-            "/api/v1/me",
-            &(cookie.clone(), String::new()),
-            None,
-        ))
-        .await;
-    let csrf = me.json()["csrf_token"].as_str().unwrap().to_owned();
+    let (cookie, csrf) = s.api_session_of(&browser).await;
     let school = actor_named(&s.app.kw, "demo.lead").await.school_id.unwrap();
     let body = serde_json::json!({
         "name": "Mine",
