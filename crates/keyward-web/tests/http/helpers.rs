@@ -98,26 +98,17 @@ impl TestApp {
             .expect("create platform admin");
     }
 
+    /// A second keyward instance on the same database (its own pool, the
+    /// same settings and sealing key), as the router another backend behind
+    /// a load balancer would be; send to it with [`send_to`].
+    pub async fn second_instance(&self) -> Router {
+        let kw = keyward_core::testing::second_instance(&self._db).await;
+        keyward_web::router(AppState::new(kw)).layer(MockConnectInfo(CLIENT_ADDR))
+    }
+
     /// Sends one request through the whole router, as a socket would.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router never fails");
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .expect("body readable")
-            .to_bytes()
-            .to_vec();
-        Reply {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+        send_to(&self.router, request).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -707,4 +698,25 @@ pub async fn enrol_totp(app: &TestApp, session: &Session, password: &str) -> Str
         .await;
     assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
     secret
+}
+
+/// Sends one request through `router` (an app's, or a second instance's).
+pub async fn send_to(router: &Router, request: Request<Body>) -> Reply {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router never fails");
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .expect("body readable")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
 }

@@ -516,19 +516,29 @@ async fn the_admin_mfa_rule_accepts_a_second_factor_at_the_provider() {
     }
 }
 
+/// Half of them through a second instance on the same database, as behind a
+/// load balancer: the flow's row is claimed once, whoever asks.
 #[tokio::test]
 async fn twenty_parallel_callbacks_with_one_state_open_one_session() {
     let s = setup("kw", |_, _| {}).await;
+    let other = s.app.second_instance().await;
     let mut browser = s.app.browser();
     let back = s.to_callback(&mut browser, "alice", false).await;
     let cookies = browser.cookie_header();
-    let replies = join_all((0..20).map(|_| {
+    let replies = join_all((0..20).map(|i| {
         let request = axum::http::Request::builder()
             .uri(&back)
             .header("cookie", &cookies)
             .body(axum::body::Body::empty())
             .unwrap();
-        s.app.send(request)
+        let (app, other) = (&s.app, &other);
+        async move {
+            if i % 2 == 0 {
+                app.send(request).await
+            } else {
+                crate::helpers::send_to(other, request).await
+            }
+        }
     }))
     .await;
     let signed_in = replies
