@@ -319,6 +319,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for RepeatedForm<T> {
 /// A browser visitor: the live session if any, and the CSRF binding.
 pub struct Visitor {
     pub session: Option<CurrentSession>,
+    /// The name of the signed-in person's school, shown on every page.
+    pub school_name: Option<String>,
     pub session_token: Option<Token>,
     pre_token: Token,
     pre_is_new: bool,
@@ -342,6 +344,15 @@ impl FromRequestParts<AppState> for Visitor {
             Some(token) => state.kw.current_session(&state.ctx(&client), token).await?,
             None => None,
         };
+        let school_name = match &session {
+            Some(session) => state
+                .kw
+                .school_of_session(session)
+                .await
+                .map_err(|e| AppError::from_coded(&e))?
+                .map(|school| school.name),
+            None => None,
+        };
         let existing_pre = state
             .cookie_value(&jar, PRE_SESSION_COOKIE)
             .and_then(Token::from_client);
@@ -354,6 +365,7 @@ impl FromRequestParts<AppState> for Visitor {
         };
         Ok(Visitor {
             session,
+            school_name,
             session_token,
             pre_token,
             pre_is_new,

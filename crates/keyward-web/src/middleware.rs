@@ -198,7 +198,13 @@ pub async fn render_errors(
             Some(token) if !status.is_server_error() => {
                 let ctx = state.ctx(&crate::extract::Client::default());
                 match state.kw.current_session(&ctx, token).await {
-                    Ok(Some(session)) => Some(crate::pages::Nav::of_session(&session)),
+                    Ok(Some(session)) => {
+                        let school = state.kw.school_of_session(&session).await.ok().flatten();
+                        Some(crate::pages::Nav::of_session(
+                            &session,
+                            school.map(|school| school.name),
+                        ))
+                    }
                     _ => None,
                 }
             }
@@ -207,7 +213,7 @@ pub async fn render_errors(
         let page = ErrorPage {
             nav,
             status: status.as_u16(),
-            reason: status.canonical_reason().unwrap_or("Error"),
+            reason: heading_for(status),
             message: &report.message,
             code: report.code.as_str(),
             request_id: &request_id,
@@ -220,6 +226,22 @@ pub async fn render_errors(
         Html(html).into_response().into_body()
     };
     Response::from_parts(parts, body)
+}
+
+/// An error page's heading, in words for people rather than HTTP's.
+fn heading_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "Please sign in",
+        403 => "This page is not open to you",
+        404 => "We can't find that page",
+        405 | 400 | 413 | 415 | 422 => "Something in that request was not right",
+        409 => "That has changed in the meantime",
+        410 => "That is no longer available",
+        429 => "Please wait a moment",
+        503 => "keyward is busy or being looked after",
+        _ if status.is_server_error() => "Something went wrong on our side",
+        _ => "That did not work",
+    }
 }
 
 /// Pages that render their own error state (a form with an alert) keep it.

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, request, type Page, type TestInfo } from '@playwright/test';
+import { expect, request, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { simpleParser, type AddressObject } from 'mailparser';
 import * as OTPAuth from 'otpauth';
 
@@ -122,11 +122,29 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await expect(page.getByText(`Signed in as ${username}`).first()).toBeVisible();
 }
 
-/** Signs out with the button on /home and lands on the first screen. */
+/** Signs out with the menu's Sign out and lands on the first screen. */
 export async function signOut(page: Page): Promise<void> {
   await page.goto('/home');
-  await page.getByRole('main').getByRole('button', { name: 'Sign out', exact: true }).click();
+  await (await mainMenu(page)).getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page).toHaveURL(/\/signin$/);
+}
+
+/**
+ * The main menu as this width shows it: the side bar from 900 px, and on
+ * phones the "Menu" button's list, opened here if it is closed.
+ */
+export async function mainMenu(page: Page): Promise<Locator> {
+  const summary = page.locator('details.menu > summary');
+  if (await summary.isVisible()) {
+    const open = await page.locator('details.menu').evaluate((d) => (d as HTMLDetailsElement).open);
+    if (!open) await summary.click();
+  }
+  return page.getByRole('navigation', { name: 'Main' });
+}
+
+/** Follows one of the main menu's links (see mainMenu). */
+export async function fromMenu(page: Page, label: string): Promise<void> {
+  await (await mainMenu(page)).getByRole('link', { name: label, exact: true }).click();
 }
 
 /**

@@ -1,14 +1,5 @@
 import { expect, request, test, type Page } from '@playwright/test';
-import {
-  demoAccount,
-  expectNoSeriousA11yViolations,
-  mailIds,
-  newMailTo,
-  notMeLinkOf,
-  screenshot,
-  signIn,
-  waitForMail,
-} from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, fromMenu, mailIds, newMailTo, notMeLinkOf, screenshot, signIn, waitForMail } from '../lib/keyward';
 
 // Account Settings > Email (SPEC.md §8 R-MFA-1: changing the email address
 // asks for the password again), against the page contract:
@@ -63,8 +54,7 @@ test('demo.parent changes her email address after typing her password; the old a
   const shot = (step: string) => screenshot(page, `account-email-${step}`, test.info());
   try {
     await signIn(page, parent.username, parent.password);
-    await page.locator('summary', { hasText: 'Menu' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account Settings', exact: true }).click();
+    await fromMenu(page, 'Account Settings');
     await page.getByRole('link', { name: 'Email', exact: true }).click();
     await expect(page).toHaveURL(/\/account\/email$/);
     await expect(page.getByRole('heading', { name: 'Email', level: 1 })).toBeVisible();

@@ -1,12 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import {
-  demoAccount,
-  expectNoSeriousA11yViolations,
-  newPassword,
-  PasswordKeeper,
-  screenshot,
-  signIn,
-} from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, fromMenu, newPassword, PasswordKeeper, screenshot, signIn } from '../lib/keyward';
 
 // Account Settings > Password (SPEC.md §8 R-SET-1; seed 000 "Account
 // Settings", seed 001 "Change Your Password When Logged In"):
@@ -26,8 +19,7 @@ const NEW = 'New password';
 const CONFIRM = 'Confirm new password';
 
 async function openPasswordFromMenu(page: Page, shot?: string): Promise<void> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account Settings', exact: true }).click();
+  await fromMenu(page, 'Account Settings');
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('heading', { name: 'Account Settings', level: 1 })).toBeVisible();
   await expectNoSeriousA11yViolations(page, 'Account Settings');

@@ -1,13 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import {
-  changePasswordViaApi,
-  demoAccount,
-  expectNoSeriousA11yViolations,
-  newPassword,
-  screenshot,
-  setLearnerPasswordViaApi,
-  signIn,
-} from '../lib/keyward';
+import { changePasswordViaApi, demoAccount, expectNoSeriousA11yViolations, fromMenu, newPassword, screenshot, setLearnerPasswordViaApi, signIn } from '../lib/keyward';
 
 // Seed 002 "How to reset a learner's password" for one learner (R-TCH-1,
 // R-TCH-2, R-TCH-4), against the page contract:
@@ -25,8 +17,7 @@ import {
 // the API as the lead teacher (so it stays one staff gave, as seeded).
 
 async function openFromMenu(page: Page, label: string): Promise<void> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  await page.getByRole('link', { name: label, exact: true }).click();
+  await fromMenu(page, label);
 }
 
 test('a teacher shows a learner the password, then generates a new one and resets it', async ({ page, browser }) => {

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, newPassword, screenshot, signIn } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, fromMenu, mainMenu, newPassword, screenshot, signIn } from '../lib/keyward';
 
 // Schools, classes and codes (SPEC.md §1, §6 R-CODE-1..3, §7 R-TCH-1/2; seed
 // 002 "How to reset a learner's password"), against the page contract:
@@ -55,17 +55,9 @@ async function checkPage(page: Page, label: string, shot: string): Promise<void>
   await screenshot(page, `schools-${shot}`, test.info());
 }
 
-/** Opens the top-left "Menu" and follows one of its links. */
-async function fromMenu(page: Page, label: string): Promise<void> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
-}
-
-/** The menu's link labels (opens the menu and closes it again). */
+/** The menu's link labels, as the side bar (or the opened Menu) shows them. */
 async function menuLinks(page: Page): Promise<string[]> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  const links = await page.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
-  await page.locator('summary', { hasText: 'Menu' }).click();
+  const links = await (await mainMenu(page)).getByRole('link').allTextContents();
   return links.map((l) => l.trim());
 }
 

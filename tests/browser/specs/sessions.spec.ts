@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, screenshot, signIn } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, fromMenu, screenshot, signIn } from '../lib/keyward';
 
 // Account Settings > Sessions (SPEC.md §8, R-ACC-4):
 //   /account             link "Sessions" beside "Password"
@@ -26,8 +26,7 @@ async function twoBrowsers(browser: Browser): Promise<[BrowserContext, BrowserCo
 
 /** Opens Sessions from the menu, through Account Settings. */
 async function openSessionsFromMenu(page: Page): Promise<void> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account Settings', exact: true }).click();
+  await fromMenu(page, 'Account Settings');
   await expect(page).toHaveURL(/\/account$/);
   await page.getByRole('link', { name: 'Sessions', exact: true }).click();
   await expect(page).toHaveURL(/\/account\/sessions$/);

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { demoAccounts, expectNoSeriousA11yViolations, screenshot, type DemoAccount } from '../lib/keyward';
+import { demoAccounts, expectNoSeriousA11yViolations, mainMenu, screenshot, type DemoAccount } from '../lib/keyward';
 
 // Sign-in pages (SPEC.md §2 R-ACC-2, §10 R-UI-1), against the page contract:
 //   GET  /                 -> /signin (signed out) or /home (signed in)
@@ -81,7 +81,7 @@ test.describe('sign-in', () => {
       await expect(page).toHaveURL(/\/home$/);
 
       // Sign out returns to the first screen, and / leads there again.
-      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await (await mainMenu(page)).getByRole('button', { name: 'Sign out', exact: true }).click();
       await expectFirstScreen(page);
       await screenshot(page, shotName(account, '5-signed-out'), test.info());
       await page.goto('/');

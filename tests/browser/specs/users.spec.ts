@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, screenshot, signIn } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, fromMenu, screenshot, signIn } from '../lib/keyward';
 
 // Utilities > Security > Users (SPEC.md §9, R-ADM-1, R-ADM-4):
 //   /users               heading "Users", a search box "Search by name,
@@ -29,8 +29,7 @@ test.describe('Users', () => {
       await signIn(page, lead.username, lead.password);
 
       // Utilities > Security > Users, from the menu.
-      await page.locator('summary', { hasText: 'Menu' }).click();
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users', exact: true }).click();
+      await fromMenu(page, 'Users');
       await expect(page).toHaveURL(/\/users$/);
       await expect(page.getByRole('heading', { name: 'Users', level: 1 })).toBeVisible();
       await expect(page.getByRole('status')).toContainText('people found');

@@ -207,6 +207,18 @@ impl Keyward {
         })
     }
 
+    /// The school a signed-in person belongs to, for the name shown on every
+    /// page; `None` for people of no school (platform admins, parents).
+    pub async fn school_of_session(
+        &self,
+        session: &crate::accounts::CurrentSession,
+    ) -> Result<Option<School>, SchoolError> {
+        match &session.account.school_id {
+            Some(school) => Ok(store::find_school(&self.db, school).await?),
+            None => Ok(None),
+        }
+    }
+
     /// The schools an actor may pick in forms: every school for a platform
     /// admin, their own for everyone else.
     pub async fn visible_schools(&self, actor: &Actor) -> Result<Vec<School>, SchoolError> {

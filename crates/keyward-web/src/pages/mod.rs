@@ -53,6 +53,8 @@ pub struct Nav {
     pub csrf_token: String,
     /// The menu entries of this person's role: (address, label).
     pub links: Vec<(&'static str, &'static str)>,
+    /// The person's school, named at the top of every page.
+    pub school_name: Option<String>,
 }
 
 impl std::fmt::Debug for Nav {
@@ -64,18 +66,26 @@ impl std::fmt::Debug for Nav {
             .field("role_label", &self.role_label)
             .field("csrf_token", &keyward_core::types::REDACTED)
             .field("links", &self.links)
+            .field("school_name", &self.school_name)
             .finish()
     }
 }
 
 impl Nav {
     pub fn of(visitor: &Visitor) -> Option<Nav> {
-        visitor.session.as_ref().map(Nav::of_session)
+        visitor
+            .session
+            .as_ref()
+            .map(|s| Nav::of_session(s, visitor.school_name.clone()))
     }
 
     /// The menu of a live session (also used by error pages).
-    pub fn of_session(s: &keyward_core::accounts::CurrentSession) -> Nav {
+    pub fn of_session(
+        s: &keyward_core::accounts::CurrentSession,
+        school_name: Option<String>,
+    ) -> Nav {
         Nav {
+            school_name,
             username: s.account.username.to_string(),
             display_name: s.account.display_name(),
             role_label: s.account.role.label(),
@@ -376,6 +386,7 @@ mod tests {
             role_label: "Learner",
             csrf_token: "csrf-Sesame-42".into(),
             links: Vec::new(),
+            school_name: None,
         };
         assert!(!format!("{nav:?}").contains("Sesame"));
     }
