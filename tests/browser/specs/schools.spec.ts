@@ -132,9 +132,11 @@ async function expectForbidden(page: Page, path: string, shot: string): Promise<
   const response = await page.goto(path);
   expect(response, `a response for ${path}`).not.toBeNull();
   expect(response!.status(), `GET ${path}`).toBe(403);
-  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'This page is not open to you' })).toBeVisible();
   await expect(page.getByRole('main').getByRole('alert')).toBeVisible();
-  await expect(page.getByRole('main')).toContainText('Error 403');
+  // The next step, and the code for support in small print.
+  await expect(page.getByRole('main').getByRole('link', { name: 'Go to your home page' })).toBeVisible();
+  await expect(page.getByRole('main')).toContainText('error 403');
   await checkPage(page, `403 page for ${path}`, shot);
 }
 
