@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { expect, test, type Download, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, parseCsv, screenshot, signIn } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, mainMenu, parseCsv, screenshot, signIn } from '../lib/keyward';
 
 // The audit log (SPEC.md §9 R-AUD-1), against the page contract:
 //   menu "Audit log"      for the roles with audit.view (lead teacher, platform admin)
@@ -34,8 +34,7 @@ const HEADER = [
 ];
 
 async function openFromMenu(page: Page, label: string): Promise<void> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+  await (await mainMenu(page)).getByRole('link', { name: label, exact: true }).click();
 }
 
 test('the lead teacher finds their own sign-in in the audit log and downloads it as CSV', async ({ page }) => {

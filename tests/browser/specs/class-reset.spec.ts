@@ -1,16 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import {
-  changePasswordViaApi,
-  demoAccount,
-  expectNoSeriousA11yViolations,
-  newPassword,
-  parseCsv,
-  screenshot,
-  setLearnerPasswordViaApi,
-  signIn,
-} from '../lib/keyward';
+import { changePasswordViaApi, demoAccount, expectNoSeriousA11yViolations, mainMenu, newPassword, parseCsv, screenshot, setLearnerPasswordViaApi, signIn } from '../lib/keyward';
 
 // Seed 002 "Reset a password for a whole class" (SPEC.md §7 R-TCH-3), against
 // the page contract:
@@ -75,8 +66,7 @@ async function restoreDemoLearners(): Promise<void> {
 }
 
 async function openClassResetForm(page: Page): Promise<void> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Class database', exact: true }).click();
+  await (await mainMenu(page)).getByRole('link', { name: 'Class database', exact: true }).click();
   await expect(page).toHaveURL(/\/classes$/);
   const block = page.getByRole('region', { name: CLASS, exact: true });
   await block.getByRole('link', { name: `Reset password for the whole of ${CLASS}`, exact: true }).click();

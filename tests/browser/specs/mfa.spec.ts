@@ -1,19 +1,7 @@
 import * as fs from 'node:fs';
 import { expect, request, test, type Page } from '@playwright/test';
 import * as OTPAuth from 'otpauth';
-import {
-  demoAccount,
-  expectNoSeriousA11yViolations,
-  mailIds,
-  newMailTo,
-  newPassword,
-  PasswordKeeper,
-  resetLinkOf,
-  screenshot,
-  signIn,
-  signOut,
-  waitForMail,
-} from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, mailIds, mainMenu, newMailTo, newPassword, PasswordKeeper, resetLinkOf, screenshot, signIn, signOut, waitForMail } from '../lib/keyward';
 
 // Two-step verification with an authenticator app (SPEC.md §8 R-MFA-1, §2
 // R-ACC-2; seed 001: "Resetting your password will not deactivate
@@ -135,8 +123,7 @@ test('demo.teacher turns on two-step verification, signs in with codes, resets t
     await signIn(page, teacher.username, teacher.password);
 
     // Menu > Account Settings > Two-step verification.
-    await page.locator('summary', { hasText: 'Menu' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account Settings', exact: true }).click();
+    await (await mainMenu(page)).getByRole('link', { name: 'Account Settings', exact: true }).click();
     await page.getByRole('link', { name: 'Two-step verification', exact: true }).click();
     await expect(page).toHaveURL(/\/account\/mfa$/);
     await expect(page.getByRole('heading', { name: 'Two-step verification', level: 1 })).toBeVisible();
