@@ -244,9 +244,9 @@ impl Keyward {
             .map(str::trim)
             .filter(|e| !e.is_empty())
         {
-            Some(text) => Some(EmailAddress::parse(text).map_err(|_| {
-                CreateUserError::Invalid(BAD_EMAIL)
-            })?),
+            Some(text) => {
+                Some(EmailAddress::parse(text).map_err(|_| CreateUserError::Invalid(BAD_EMAIL))?)
+            }
             None => None,
         };
         if let Some(school) = &request.school_id {
@@ -322,7 +322,11 @@ impl Keyward {
     /// [`Keyward::show_user`]; `None` for anyone the actor may not see.
     /// Opens no code and writes nothing to the audit trail: it tells no
     /// more than the person's page the crumb links to.
-    pub async fn person_name(&self, actor: &Actor, id: &UserId) -> Result<Option<String>, Internal> {
+    pub async fn person_name(
+        &self,
+        actor: &Actor,
+        id: &UserId,
+    ) -> Result<Option<String>, Internal> {
         let Some(target) = self.user_target(id).await? else {
             return Ok(None);
         };
@@ -434,5 +438,27 @@ impl Keyward {
             sso_links,
             sso_only,
         })
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_of_the_form_names_its_field() {
+        let field = |message| CreateUserError::Invalid(message).field();
+        assert_eq!(field(NO_FIRST_NAME), Some("first_name"));
+        assert_eq!(field(NO_LAST_NAME), Some("last_name"));
+        assert_eq!(
+            NewPendingUser::parse_role("wizard").unwrap_err().field(),
+            Some("role")
+        );
+        assert_eq!(field(NO_SCHOOL), Some("school_id"));
+        assert_eq!(field(BAD_EMAIL), Some("email"));
+        assert_eq!(field(CLASS_OF_ANOTHER_SCHOOL), Some("class_ids"));
+        // Said of either name: the page finds which.
+        assert_eq!(field(NAME_TOO_LONG), None);
+        assert_eq!(CreateUserError::Denied(Denied::Forbidden).field(), None);
     }
 }

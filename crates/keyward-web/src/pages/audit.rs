@@ -195,12 +195,18 @@ pub async fn show(
 }
 
 /// A platform admin's schools, to filter by; nobody else picks one.
-async fn schools_to_pick(state: &AppState, actor: &Actor) -> Result<Vec<(String, String)>, AppError> {
+async fn schools_to_pick(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<(String, String)>, AppError> {
     if actor.role != Role::PlatformAdmin {
         return Ok(Vec::new());
     }
     let schools = state.kw.visible_schools(actor).await.map_err(coded)?;
-    Ok(schools.into_iter().map(|s| (s.id.to_string(), s.name)).collect())
+    Ok(schools
+        .into_iter()
+        .map(|s| (s.id.to_string(), s.name))
+        .collect())
 }
 
 /// **Download CSV**: the rows of the page's filters, streamed.

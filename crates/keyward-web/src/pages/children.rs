@@ -119,7 +119,10 @@ pub async fn link_child(
     }: SignedIn<return_to::Home, PageForm<LinkForm>>,
 ) -> Result<Response, AppError> {
     let code = TypedCode::from(&form.parent_access_code);
-    let linked = state.kw.link_child(&state.ctx(&client), &actor, &code).await;
+    let linked = state
+        .kw
+        .link_child(&state.ctx(&client), &actor, &code)
+        .await;
     let told = match linked {
         Ok(_) => Told::done("Your child is now linked to your account."),
         Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),

@@ -29,9 +29,9 @@ mod sso;
 mod sso_choices;
 mod sso_links;
 mod sso_providers;
+mod trail;
 mod user_admin;
 mod user_status;
-mod trail;
 mod users_list;
 
 use askama::Template;
@@ -293,7 +293,10 @@ pub fn routes() -> Router<AppState> {
             "/school/settings",
             get(school_settings::show).post(school_settings::update_learner_passwords),
         )
-        .route("/school/settings/mfa", post(school_settings::update_mfa_rule))
+        .route(
+            "/school/settings/mfa",
+            post(school_settings::update_mfa_rule),
+        )
         .route(
             "/school/settings/passkeys",
             post(school_settings::update_learner_passkeys),

@@ -145,7 +145,8 @@ struct Typed {
 impl Typed {
     /// The name field the "at most 80 characters" refusal is about.
     fn too_long_name(&self) -> &'static str {
-        let bad = |name: &str| name.trim().chars().count() > 80 || name.chars().any(char::is_control);
+        let bad =
+            |name: &str| name.trim().chars().count() > 80 || name.chars().any(char::is_control);
         if bad(&self.first_name) {
             "first_name"
         } else {

@@ -120,10 +120,24 @@ struct ConfirmPage {
 }
 
 impl Switch {
-    async fn is_on(self, state: &AppState, ctx: &Ctx<'_>, actor: &Actor, school: &SchoolId) -> Result<bool, AppError> {
+    async fn is_on(
+        self,
+        state: &AppState,
+        ctx: &Ctx<'_>,
+        actor: &Actor,
+        school: &SchoolId,
+    ) -> Result<bool, AppError> {
         match self {
-            Switch::LearnerPasswords => state.kw.learner_passwords_retrievable(ctx, actor, school).await.map_err(coded),
-            Switch::LearnerPasskeys => state.kw.learner_passkeys(ctx, actor, school).await.map_err(coded),
+            Switch::LearnerPasswords => state
+                .kw
+                .learner_passwords_retrievable(ctx, actor, school)
+                .await
+                .map_err(coded),
+            Switch::LearnerPasskeys => state
+                .kw
+                .learner_passkeys(ctx, actor, school)
+                .await
+                .map_err(coded),
         }
     }
 
@@ -182,7 +196,10 @@ async fn ask_first(
     if confirmed || !may_change(actor, school) {
         return Ok(None);
     }
-    if !switch.is_on(state, &state.ctx(client), actor, school).await? {
+    if !switch
+        .is_on(state, &state.ctx(client), actor, school)
+        .await?
+    {
         return Ok(None);
     }
     let page = switch.page(visitor, actor);
@@ -233,7 +250,9 @@ pub async fn update_learner_passwords(
         return Ok(ask);
     }
     let ctx = state.ctx(&client);
-    let set = state.kw.set_learner_passwords_retrievable(&ctx, &actor, &school, keep);
+    let set = state
+        .kw
+        .set_learner_passwords_retrievable(&ctx, &actor, &school, keep);
     set.await.map_err(coded)?;
     let notice = if keep {
         "Saved. From now on, passwords staff give learners can be shown again."

@@ -87,11 +87,23 @@ mod tests {
     #[test]
     fn a_persons_page_leads_back_to_a_list_the_viewer_may_open() {
         let none = PermissionSet::EMPTY;
-        assert_eq!(people_list(&actor(Role::LeadTeacher, none)).unwrap().0, "/users");
-        assert_eq!(people_list(&actor(Role::PlatformAdmin, none)).unwrap().0, "/users");
-        assert_eq!(people_list(&actor(Role::Teacher, none)).unwrap().0, "/classes");
+        assert_eq!(
+            people_list(&actor(Role::LeadTeacher, none)).unwrap().0,
+            "/users"
+        );
+        assert_eq!(
+            people_list(&actor(Role::PlatformAdmin, none)).unwrap().0,
+            "/users"
+        );
+        assert_eq!(
+            people_list(&actor(Role::Teacher, none)).unwrap().0,
+            "/classes"
+        );
         let viewer = PermissionSet::of(&[Permission::UsersView]);
-        assert_eq!(people_list(&actor(Role::Teacher, viewer)).unwrap().0, "/users");
+        assert_eq!(
+            people_list(&actor(Role::Teacher, viewer)).unwrap().0,
+            "/users"
+        );
         assert_eq!(people_list(&actor(Role::Parent, none)), None);
         let crumbs = to_person(&actor(Role::Parent, none), "x", "Amy");
         assert_eq!(crumbs.len(), 2, "Home › Amy: no list to go back to");

@@ -314,9 +314,10 @@ pub async fn list(
     let page = ListPage::new(Nav::of(&visitor), &actor, filters, choices);
     let (status, page) = match found {
         Ok(found) => (StatusCode::OK, page.with_results(&found)),
-        Err(DirectoryError::InvalidFilter { field, message }) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, page.refuse(field, message))
-        }
+        Err(DirectoryError::InvalidFilter { field, message }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page.refuse(field, message),
+        ),
         Err(err) => return Err(coded(err)),
     };
     Ok(visitor.respond(&state, render(status, &page)))
