@@ -52,8 +52,9 @@ struct ChildrenPage {
     /// Where the children sign in, and where a code is used.
     sign_in_at: String,
     use_a_code_at: String,
-    /// Why the code was refused, under its field.
+    /// Why the code was refused, under its field, and the code as typed.
     error: Option<String>,
+    typed: String,
     notice: Option<&'static str>,
 }
 
@@ -61,7 +62,7 @@ async fn children_page(
     state: &AppState,
     visitor: &Visitor,
     actor: &keyward_core::authz::Actor,
-    told: Told,
+    (told, typed): (Told, String),
 ) -> Result<ChildrenPage, AppError> {
     let base = state.kw.settings().server.public_url.as_str();
     let base = base.trim_end_matches('/');
@@ -72,6 +73,11 @@ async fn children_page(
         children: children.into_iter().map(ChildCard::of).collect(),
         sign_in_at: format!("{base}/signin"),
         use_a_code_at: format!("{base}/activate"),
+        typed: if told.errors.is_empty() {
+            String::new()
+        } else {
+            typed
+        },
         error: told.errors.into_iter().next(),
         notice: told.notice,
     })
@@ -94,7 +100,7 @@ pub async fn show(
     if actor.role != Role::Parent {
         return Err(AppError::from_coded(&Denied::Forbidden));
     }
-    let page = children_page(&state, &visitor, &actor, quiet()).await?;
+    let page = children_page(&state, &visitor, &actor, (quiet(), String::new())).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -129,6 +135,7 @@ pub async fn link_child(
         Err(err) => Told::refused(&err),
     };
     let (status, retry_after) = (told.status, told.retry_after);
-    let page = children_page(&state, &visitor, &actor, told).await?;
+    let typed = form.parent_access_code.chars().take(40).collect();
+    let page = children_page(&state, &visitor, &actor, (told, typed)).await?;
     Ok(visitor.respond(&state, render_told(status, retry_after, &page)))
 }

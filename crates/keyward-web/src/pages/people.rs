@@ -69,16 +69,6 @@ pub(super) fn shown_username(account: &Account) -> String {
     }
 }
 
-/// The look of a status badge: quiet while waiting, marked when disabled
-/// (the word says it; the look only helps).
-pub(super) fn status_class(status: AccountStatus) -> &'static str {
-    match status {
-        AccountStatus::Pending => "quiet",
-        AccountStatus::Active => "",
-        AccountStatus::Disabled => "off",
-    }
-}
-
 pub(super) fn status_label(status: AccountStatus) -> &'static str {
     match status {
         AccountStatus::Pending => "Waiting for the access code",
@@ -179,7 +169,8 @@ struct ShowPage {
     /// (class name, "Teaches" or "Enrolled").
     classes: Vec<(String, &'static str)>,
     status: &'static str,
-    status_class: &'static str,
+    /// Disabled: the status is marked (a badge; the word says it).
+    disabled: bool,
     email: String,
     last_sign_in: String,
     created: String,
@@ -463,7 +454,7 @@ impl ShowPage {
                 })
                 .collect(),
             status: status_label(account.status),
-            status_class: status_class(account.status),
+            disabled,
             email: account
                 .email
                 .as_ref()

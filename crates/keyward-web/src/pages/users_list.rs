@@ -16,7 +16,7 @@ use keyward_core::admin::{DirectoryError, ListedUser, UserPage};
 use keyward_core::authz::{Actor, Permission};
 use keyward_core::types::{Role, SchoolId, UnixTime};
 
-use super::people::{shown_username, status_class, status_label};
+use super::people::{shown_username, status_label};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::Client;
@@ -94,8 +94,8 @@ struct ListRow {
     email: String,
     role: &'static str,
     status: &'static str,
-    /// The status badge's look (`.badge`, `.quiet`, `.off`); the word says it.
-    status_class: &'static str,
+    /// Disabled: the status is marked (a badge; the word says it).
+    disabled: bool,
     mfa: &'static str,
     /// The single sign-on provider they sign in with, if any.
     sso: Option<String>,
@@ -122,7 +122,7 @@ impl ListRow {
                 .map_or_else(String::new, |e| e.as_str().to_owned()),
             role: account.role.label(),
             status: status_label(account.status),
-            status_class: status_class(account.status),
+            disabled: account.status == AccountStatus::Disabled,
             mfa: if user.mfa_on { "On" } else { "Off" },
             sso: user.sso.as_ref().map(|sso| sso.provider_name.clone()),
             last_sign_in: account.last_sign_in_at.map_or_else(|| "Never".into(), day),
