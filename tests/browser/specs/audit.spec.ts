@@ -1,6 +1,11 @@
 import * as fs from 'node:fs';
+<<<<<<< HEAD
 import { expect, test, type Download, type Page } from '@playwright/test';
 import { demoAccount, expectNoSeriousA11yViolations, mainMenu, parseCsv, screenshot, signIn } from '../lib/keyward';
+=======
+import { expect, test, type Download } from '@playwright/test';
+import { demoAccount, expectNoSeriousA11yViolations, fromMenu, parseCsv, screenshot, signIn } from '../lib/keyward';
+>>>>>>> ui-admin
 
 // The audit log (SPEC.md §9 R-AUD-1), against the page contract:
 //   menu "Audit log"      for the roles with audit.view (lead teacher, platform admin)
@@ -9,7 +14,7 @@ import { demoAccount, expectNoSeriousA11yViolations, mainMenu, parseCsv, screens
 //                         "Dates are whole days in UTC"; the table (caption "Audit log entries")
 //                         Time | Actor | Target | Action | Outcome | Address | Detail;
 //                         links "Older" / "Newer" keep the filters; "No entries match these
-//                         filters." when empty; a bad filter is told in role=alert (422)
+//                         filters." when empty; a bad filter is told under its field (422)
 //   "Download CSV"        /audit.csv with the same filters: id,at,actor_id,actor_username,
 //                         actor_name,target_id,target_username,target_name,school_id,action,
 //                         outcome,client_addr,detail,api_token_id
@@ -33,14 +38,17 @@ const HEADER = [
   'api_token_id',
 ];
 
+<<<<<<< HEAD
 async function openFromMenu(page: Page, label: string): Promise<void> {
   await (await mainMenu(page)).getByRole('link', { name: label, exact: true }).click();
 }
 
+=======
+>>>>>>> ui-admin
 test('the lead teacher finds their own sign-in in the audit log and downloads it as CSV', async ({ page }) => {
   const lead = demoAccount('demo.lead');
   await signIn(page, lead.username, lead.password);
-  await openFromMenu(page, 'Audit log');
+  await fromMenu(page, 'Audit log');
   await expect(page).toHaveURL(/\/audit$/);
   await expect(page.getByRole('heading', { name: 'Audit log', level: 1 })).toBeVisible();
   await expect(page.getByText('Dates are whole days in UTC')).toBeVisible();
@@ -92,7 +100,10 @@ test('a bad filter is explained on the page and the empty state is plain', async
   await signIn(page, lead.username, lead.password);
   const response = await page.goto('/audit?from=2026-02-30');
   expect(response?.status()).toBe(422);
-  await expect(page.getByRole('alert')).toContainText('YYYY-MM-DD');
+  // Said under the field at fault, which is marked and gets the focus.
+  await expect(page.locator('#from-error')).toContainText('YYYY-MM-DD');
+  await expect(page.getByLabel('From', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('From', { exact: true })).toBeFocused();
   await expectNoSeriousA11yViolations(page, 'Audit log with a bad filter');
 
   await page.goto('/audit?person=nobody.at.all');

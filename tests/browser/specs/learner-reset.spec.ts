@@ -11,7 +11,7 @@ import { changePasswordViaApi, demoAccount, expectNoSeriousA11yViolations, fromM
 //                            and the button "Reset" -> role=status with the password in #new-password;
 //                            "Or choose a password": "Password for NAME", button "Set this password",
 //                            problems in role=alert
-//   /school/settings         "Learner passwords": the school's switch (lead teacher)
+//   /school/settings         "School settings", section "Learner passwords": the school's switch (lead teacher)
 //
 // The suite shares one demo server: demo.ben's password is put back through
 // the API as the lead teacher (so it stays one staff gave, as seeded).
@@ -84,8 +84,9 @@ test('the lead teacher finds a learner in the student database; a private passwo
   await expectNoSeriousA11yViolations(page, 'Reset password page with problems');
 
   await openFromMenu(page, 'Subscription management');
-  await page.getByRole('link', { name: 'Learner passwords', exact: true }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Learner passwords');
+  await page.getByRole('link', { name: 'School settings', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('School settings');
+  await expect(page.getByRole('heading', { name: 'Learner passwords', level: 2 })).toBeVisible();
   await expect(
     page.getByLabel('Keep copies of learner passwords that staff set, so they can be shown again'),
   ).toBeChecked();

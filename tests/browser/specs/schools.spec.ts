@@ -353,7 +353,7 @@ test.describe('schools, classes and codes', () => {
         const field = page.getByLabel('Parent access code', { exact: true });
         await field.fill('WRONG-CODE-99');
         await page.getByRole('button', { name: 'Link child', exact: true }).click();
-        await expect(page.getByRole('alert')).toContainText(/doesn['’]t work/);
+        await expect(page.locator('#parent_access_code-error')).toContainText(/doesn['’]t work/);
         await expect(page.getByLabel('Parent access code', { exact: true })).toHaveAttribute('aria-invalid', 'true');
         await expect(lilyItem).toHaveCount(0);
         await checkPage(page, 'Link another child with a wrong code', 'parent-6-wrong-code');
@@ -362,7 +362,7 @@ test.describe('schools, classes and codes', () => {
         await page.getByLabel('Parent access code', { exact: true }).fill(lily.parentCode);
         await page.getByRole('button', { name: 'Link child', exact: true }).click();
         await expect(page.getByRole('status')).toContainText('Your child is now linked');
-        await expect(page.getByRole('alert')).toHaveCount(0);
+        await expect(page.locator('.field-error')).toHaveCount(0);
         await expect(amy).toContainText('demo.amy');
         await expect(lilyItem).toHaveCount(1);
         await expect(lilyItem).toContainText(`${lily.first} ${lily.last}`);

@@ -69,7 +69,8 @@ test.describe('Users', () => {
 
       // A filter value the list does not know is said plainly.
       await page.goto('/users?status=asleep');
-      await expect(page.getByRole('alert')).toContainText('The status is pending, active or disabled.');
+      await expect(page.locator('#status-error')).toContainText('The status is pending, active or disabled.');
+      await expect(page.getByLabel('Status', { exact: true })).toHaveAttribute('aria-invalid', 'true');
 
       // Open the learner.
       await page.goto('/users?q=demo.ben');

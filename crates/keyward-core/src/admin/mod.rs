@@ -24,7 +24,9 @@ pub use status::AccountStatusError;
 
 pub(crate) use store::learners_of_class;
 pub(crate) use users::pending_username;
-pub use users::{CreateUserError, CreatedUser, MfaSummary, NewPendingUser, UserClass, UserDetails};
+pub use users::{
+    CreateUserError, CreatedUser, MfaSummary, NAME_TOO_LONG, NewPendingUser, UserClass, UserDetails,
+};
 
 use crate::Ctx;
 use crate::Keyward;

@@ -32,9 +32,7 @@ impl NewPendingUser {
     /// The one parser of the role asked for, for the page and the API: a
     /// built-in role's name, else `invalid_user`.
     pub fn parse_role(text: &str) -> Result<Role, CreateUserError> {
-        Role::parse(text).ok_or(CreateUserError::Invalid(
-            "The role is platform_admin, lead_teacher, teacher, learner or parent.",
-        ))
+        Role::parse(text).ok_or(CreateUserError::Invalid(BAD_ROLE))
     }
 }
 
@@ -71,6 +69,36 @@ pub enum CreateUserError {
     Internal(#[from] Internal),
 }
 
+impl CreateUserError {
+    /// The field of the Add a person form (and of `POST /api/v1/users`) a
+    /// refusal is about, so a page can say it next to that field; `None`
+    /// when it is about no one field.
+    pub fn field(&self) -> Option<&'static str> {
+        let CreateUserError::Invalid(message) = self else {
+            return None;
+        };
+        Some(match *message {
+            NO_FIRST_NAME => "first_name",
+            NO_LAST_NAME => "last_name",
+            BAD_ROLE => "role",
+            NO_SCHOOL | ADMIN_HAS_NO_SCHOOL => "school_id",
+            BAD_EMAIL => "email",
+            CLASS_OF_ANOTHER_SCHOOL => "class_ids",
+            _ => return None,
+        })
+    }
+}
+
+const NO_FIRST_NAME: &str = "Enter the first name.";
+const NO_LAST_NAME: &str = "Enter the last name.";
+const BAD_ROLE: &str = "The role is platform_admin, lead_teacher, teacher, learner or parent.";
+const NO_SCHOOL: &str = "Choose the school the person belongs to.";
+const ADMIN_HAS_NO_SCHOOL: &str = "A platform admin belongs to no school.";
+const BAD_EMAIL: &str = "Enter an email address like name@example.org.";
+const CLASS_OF_ANOTHER_SCHOOL: &str = "Every class must belong to the person's school.";
+/// Said of a first or a last name.
+pub const NAME_TOO_LONG: &str = "A name has at most 80 characters and no control characters.";
+
 impl CodedError for CreateUserError {
     fn code(&self) -> Code {
         match self {
@@ -101,9 +129,7 @@ fn clean_name(name: &str, missing: &'static str) -> Result<String, CreateUserErr
         return Err(CreateUserError::Invalid(missing));
     }
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(CreateUserError::Invalid(
-            "A name has at most 80 characters and no control characters.",
-        ));
+        return Err(CreateUserError::Invalid(NAME_TOO_LONG));
     }
     Ok(name.to_owned())
 }
@@ -201,38 +227,32 @@ impl Keyward {
                     .await?
             }
             (None, _) => {
-                return Err(CreateUserError::Invalid(
-                    "Choose the school the person belongs to.",
-                ));
+                return Err(CreateUserError::Invalid(NO_SCHOOL));
             }
             (Some(_), _) => {
-                return Err(CreateUserError::Invalid(
-                    "A platform admin belongs to no school.",
-                ));
+                return Err(CreateUserError::Invalid(ADMIN_HAS_NO_SCHOOL));
             }
         }
         if !actor.permissions().covers(request.role.permissions()) {
             return Err(Denied::Forbidden.into());
         }
-        let first_name = clean_name(&request.first_name, "Enter the first name.")?;
-        let last_name = clean_name(&request.last_name, "Enter the last name.")?;
+        let first_name = clean_name(&request.first_name, NO_FIRST_NAME)?;
+        let last_name = clean_name(&request.last_name, NO_LAST_NAME)?;
         let email = match request
             .email
             .as_deref()
             .map(str::trim)
             .filter(|e| !e.is_empty())
         {
-            Some(text) => Some(EmailAddress::parse(text).map_err(|_| {
-                CreateUserError::Invalid("Enter an email address like name@example.org.")
-            })?),
+            Some(text) => {
+                Some(EmailAddress::parse(text).map_err(|_| CreateUserError::Invalid(BAD_EMAIL))?)
+            }
             None => None,
         };
         if let Some(school) = &request.school_id {
             for class in &request.class_ids {
                 if !store::class_in_school(&self.db, class, school).await? {
-                    return Err(CreateUserError::Invalid(
-                        "Every class must belong to the person's school.",
-                    ));
+                    return Err(CreateUserError::Invalid(CLASS_OF_ANOTHER_SCHOOL));
                 }
             }
         }
@@ -297,6 +317,28 @@ impl Keyward {
 }
 
 impl Keyward {
+    /// The name of a person, for the breadcrumbs of the pages about them
+    /// (after an administrator's action on them), under the rule of
+    /// [`Keyward::show_user`]; `None` for anyone the actor may not see.
+    /// Opens no code and writes nothing to the audit trail: it tells no
+    /// more than the person's page the crumb links to.
+    pub async fn person_name(
+        &self,
+        actor: &Actor,
+        id: &UserId,
+    ) -> Result<Option<String>, Internal> {
+        let Some(target) = self.user_target(id).await? else {
+            return Ok(None);
+        };
+        let may_see = authorize(actor, Action::ViewUser, Target::User(&target)).is_ok()
+            || authorize(actor, Action::ViewLearner, Target::User(&target)).is_ok();
+        if !may_see {
+            return Ok(None);
+        }
+        let account = crate::accounts::find_account(&self.db, id).await?;
+        Ok(account.map(|a| a.display_name()))
+    }
+
     /// Shows one user to someone allowed to see them: people with
     /// `users.view` in scope, or a teacher for a learner of their class.
     /// Codes are shown to those who may manage the user (or reset the
@@ -396,5 +438,27 @@ impl Keyward {
             sso_links,
             sso_only,
         })
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_of_the_form_names_its_field() {
+        let field = |message| CreateUserError::Invalid(message).field();
+        assert_eq!(field(NO_FIRST_NAME), Some("first_name"));
+        assert_eq!(field(NO_LAST_NAME), Some("last_name"));
+        assert_eq!(
+            NewPendingUser::parse_role("wizard").unwrap_err().field(),
+            Some("role")
+        );
+        assert_eq!(field(NO_SCHOOL), Some("school_id"));
+        assert_eq!(field(BAD_EMAIL), Some("email"));
+        assert_eq!(field(CLASS_OF_ANOTHER_SCHOOL), Some("class_ids"));
+        // Said of either name: the page finds which.
+        assert_eq!(field(NAME_TOO_LONG), None);
+        assert_eq!(CreateUserError::Denied(Denied::Forbidden).field(), None);
     }
 }

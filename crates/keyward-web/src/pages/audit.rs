@@ -9,8 +9,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use keyward_core::audit::{AuditQuery, AuditQueryText, AuditRecord, NamedPerson};
+use keyward_core::audit::{AuditQuery, AuditQueryText, AuditRecord, InvalidFilter, NamedPerson};
 use keyward_core::audit_browse::AuditPage;
+use keyward_core::authz::Actor;
 use keyward_core::types::Role;
 
 use super::{Nav, render};
@@ -77,8 +78,12 @@ struct AuditLogPage {
     nav: Option<Nav>,
     /// The filters as typed, to fill the form again.
     f: AuditQueryText,
-    /// Platform admins may pick a school.
-    pick_school: bool,
+    /// The schools a platform admin may pick from: (id, name); empty for
+    /// everyone else (their own school is the scope).
+    schools: Vec<(String, String)>,
+    /// A refused filter, under its field: (field, why).
+    refused: Option<InvalidFilter>,
+    /// A refused filter the form has no field for (paging, limit).
     errors: Vec<String>,
     rows: Vec<Row>,
     older: Option<String>,
@@ -114,12 +119,13 @@ fn link(path: &str, f: &AuditQueryText, extra: Option<(&str, i64)>) -> String {
 }
 
 impl AuditLogPage {
-    fn new(nav: Option<Nav>, f: AuditQueryText, pick_school: bool) -> AuditLogPage {
+    fn new(nav: Option<Nav>, f: AuditQueryText, schools: Vec<(String, String)>) -> AuditLogPage {
         AuditLogPage {
             nav,
             csv: link("/audit.csv", &f, None),
             f,
-            pick_school,
+            schools,
+            refused: None,
             errors: Vec::new(),
             rows: Vec::new(),
             older: None,
@@ -127,6 +133,31 @@ impl AuditLogPage {
         }
     }
 
+    /// Why the filter `field` was refused, when the form has that field.
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.refused
+            .as_ref()
+            .filter(|refused| refused.field == field && self.shows(field))
+            .map(|refused| refused.message)
+    }
+
+    fn shows(&self, field: &str) -> bool {
+        match field {
+            "person" | "action" | "outcome" | "from" | "to" => true,
+            "school_id" => !self.schools.is_empty(),
+            _ => false,
+        }
+    }
+
+    fn refuse(mut self, invalid: InvalidFilter) -> AuditLogPage {
+        if !self.shows(invalid.field) {
+            self.errors.push(invalid.to_string());
+        }
+        self.refused = Some(invalid);
+        self
+    }
+
+    /// The entries found, or the empty state.
     fn with(mut self, page: &AuditPage) -> AuditLogPage {
         self.rows = page.entries.iter().map(Row::of).collect();
         self.older = page
@@ -146,15 +177,12 @@ pub async fn show(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let text = audit_query_text(query.as_deref());
-    let mut page = AuditLogPage::new(
-        Nav::of(&visitor),
-        text.clone(),
-        actor.role == Role::PlatformAdmin,
-    );
+    let schools = schools_to_pick(&state, &actor).await?;
+    let page = AuditLogPage::new(Nav::of(&visitor), text.clone(), schools);
     let query = match AuditQuery::parse(&text) {
         Ok(query) => query,
         Err(invalid) => {
-            page.errors.push(invalid.to_string());
+            let page = page.refuse(invalid);
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
@@ -164,6 +192,21 @@ pub async fn show(
         .await
         .map_err(coded)?;
     Ok(render(StatusCode::OK, &page.with(&found)))
+}
+
+/// A platform admin's schools, to filter by; nobody else picks one.
+async fn schools_to_pick(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<(String, String)>, AppError> {
+    if actor.role != Role::PlatformAdmin {
+        return Ok(Vec::new());
+    }
+    let schools = state.kw.visible_schools(actor).await.map_err(coded)?;
+    Ok(schools
+        .into_iter()
+        .map(|s| (s.id.to_string(), s.name))
+        .collect())
 }
 
 /// **Download CSV**: the rows of the page's filters, streamed.

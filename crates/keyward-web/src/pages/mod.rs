@@ -8,6 +8,7 @@ mod account_sessions;
 mod account_tokens;
 mod activate;
 mod audit;
+mod children;
 mod class_code;
 mod class_reset;
 mod credentials;
@@ -21,12 +22,14 @@ mod people;
 mod recovery;
 mod roster;
 mod school;
+mod school_settings;
 mod second_step;
 mod signin;
 mod sso;
 mod sso_choices;
 mod sso_links;
 mod sso_providers;
+mod trail;
 mod user_admin;
 mod user_status;
 mod users_list;
@@ -267,7 +270,7 @@ pub fn routes() -> Router<AppState> {
             get(credentials::class_codes),
         )
         .route("/classes/{id}/credentials.csv", get(credentials::class_csv))
-        .route("/children", get(school::children).post(school::link_child))
+        .route("/children", get(children::show).post(children::link_child))
         .route(
             "/schools/{id}/roster",
             get(roster::form)
@@ -288,12 +291,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/school/settings",
-            get(school::settings).post(school::update_settings),
+            get(school_settings::show).post(school_settings::update_learner_passwords),
         )
-        .route("/school/settings/mfa", post(school::update_mfa_rule))
+        .route(
+            "/school/settings/mfa",
+            post(school_settings::update_mfa_rule),
+        )
         .route(
             "/school/settings/passkeys",
-            post(school::update_passkey_setting),
+            post(school_settings::update_learner_passkeys),
         )
         .route(
             "/schools/{id}/sso",
@@ -309,7 +315,10 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users_list::list))
         .route("/users/new", get(people::new_form).post(people::create))
         .route("/users/{id}", get(people::show))
-        .route("/users/{id}/access-code", post(people::reissue_code))
+        .route(
+            "/users/{id}/access-code",
+            get(people::confirm_reissue).post(people::reissue_code),
+        )
         .route(
             "/users/{id}/disable",
             get(user_status::confirm_disable).post(user_status::disable),

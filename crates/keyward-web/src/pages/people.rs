@@ -11,12 +11,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::accounts::{Account, AccountStatus};
-use keyward_core::admin::{CreateUserError, Learner, NewPendingUser, UserDetails};
+use keyward_core::admin::{CreateUserError, Learner, NAME_TOO_LONG, NewPendingUser, UserDetails};
 use keyward_core::authz::{Action, Actor, Permission, Target, authorize};
 use keyward_core::schools::{Class, School};
 use keyward_core::types::Role;
 use keyward_core::types::{ClassId, SchoolId, UnixTime, UserId};
 
+use super::trail::{self, Crumbs};
+use super::user_admin::{About, ConfirmPage};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, PageForm, RepeatedForm, Visitor, path_id};
@@ -79,13 +81,44 @@ pub(super) fn status_label(status: AccountStatus) -> &'static str {
 #[template(path = "users_new.html")]
 struct NewPage {
     nav: Option<Nav>,
+    /// Home › Users (for those who may list them).
+    crumbs: Crumbs,
     csrf_token: String,
     roles: Vec<(&'static str, &'static str)>,
     schools: Vec<School>,
     classes: Vec<Class>,
+    /// A refusal about no one field, above the form.
     errors: Vec<String>,
+    /// A refusal about one field, under it: (field, why).
+    refused: Option<(&'static str, String)>,
     /// What was typed, shown again after a problem.
     typed: Typed,
+}
+
+impl NewPage {
+    /// Why `field` was refused, for the line under it.
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.refused
+            .as_ref()
+            .filter(|(refused, _)| *refused == field)
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// A refusal, under its field when it names one the form shows.
+    fn refuse(mut self, err: &CreateUserError) -> NewPage {
+        let message = err.to_string();
+        let field = match err.field() {
+            Some("class_ids") if self.classes.is_empty() => None,
+            Some(field) => Some(field),
+            None if message == NAME_TOO_LONG => Some(self.typed.too_long_name()),
+            None => None,
+        };
+        match field {
+            Some(field) => self.refused = Some((field, message)),
+            None => self.errors.push(message),
+        }
+        self
+    }
 }
 
 /// The values of the Add a person form, kept across a refused submit.
@@ -100,6 +133,17 @@ struct Typed {
 }
 
 impl Typed {
+    /// The name field the "at most 80 characters" refusal is about.
+    fn too_long_name(&self) -> &'static str {
+        let bad =
+            |name: &str| name.trim().chars().count() > 80 || name.chars().any(char::is_control);
+        if bad(&self.first_name) {
+            "first_name"
+        } else {
+            "last_name"
+        }
+    }
+
     fn has_class(&self, class: &ClassId) -> bool {
         self.class_ids.iter().any(|id| id == class.as_str())
     }
@@ -109,8 +153,8 @@ impl Typed {
 #[template(path = "users_show.html")]
 struct ShowPage {
     nav: Option<Nav>,
-    /// Where "back" goes: the users list, or the class database for a teacher.
-    back: (&'static str, &'static str),
+    /// Home › Users, or Home › Class database for a teacher.
+    crumbs: Crumbs,
     id: String,
     csrf_token: String,
     may_reissue: bool,
@@ -125,6 +169,8 @@ struct ShowPage {
     /// (class name, "Teaches" or "Enrolled").
     classes: Vec<(String, &'static str)>,
     status: &'static str,
+    /// Disabled: the status is marked (a badge; the word says it).
+    disabled: bool,
     email: String,
     last_sign_in: String,
     created: String,
@@ -185,7 +231,6 @@ async fn new_page(
     visitor: &Visitor,
     client: &Client,
     actor: &Actor,
-    errors: Vec<String>,
     typed: Typed,
 ) -> Result<NewPage, AppError> {
     let schools = state.kw.visible_schools(actor).await.map_err(coded)?;
@@ -199,11 +244,13 @@ async fn new_page(
     }
     Ok(NewPage {
         nav: Nav::of(visitor),
+        crumbs: trail::to_people(actor),
         csrf_token: visitor.csrf_token(),
         roles: roles_for(actor),
         schools,
         classes,
-        errors,
+        errors: Vec::new(),
+        refused: None,
         typed,
     })
 }
@@ -216,8 +263,7 @@ pub async fn new_form(
     if let Some(school) = &actor.school_id {
         authorize(&actor, Action::ManageUser, Target::School(school)).map_err(denied_page)?;
     }
-    let typed = Typed::default();
-    let page = new_page(&state, &visitor, &client, &actor, Vec::new(), typed).await?;
+    let page = new_page(&state, &visitor, &client, &actor, Typed::default()).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -292,9 +338,9 @@ pub async fn create(
     match outcome {
         Ok(created) => Ok(Redirect::to(&format!("/users/{}?added=1", created.id)).into_response()),
         Err(CreateUserError::Internal(internal)) => Err(AppError::internal(&internal)),
-        Err(CreateUserError::Invalid(message)) => {
-            let errors = vec![message.to_owned()];
-            let page = new_page(&state, &visitor, &client, &actor, errors, form.typed()).await?;
+        Err(err @ CreateUserError::Invalid(_)) => {
+            let page = new_page(&state, &visitor, &client, &actor, form.typed()).await?;
+            let page = page.refuse(&err);
             Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
         }
         Err(err) => Err(denied_page(err)),
@@ -382,11 +428,7 @@ impl ShowPage {
         let disabled = account.status == AccountStatus::Disabled;
         ShowPage {
             nav: Nav::of(visitor),
-            back: if permissions.contains(Permission::UsersView) {
-                ("/users", "Users")
-            } else {
-                ("/classes", "Class database")
-            },
+            crumbs: trail::to_people(actor),
             id: account.id.to_string(),
             csrf_token: visitor.csrf_token(),
             may_reissue: account.status == AccountStatus::Pending && details.access_code.is_some(),
@@ -412,6 +454,7 @@ impl ShowPage {
                 })
                 .collect(),
             status: status_label(account.status),
+            disabled,
             email: account
                 .email
                 .as_ref()
@@ -445,8 +488,48 @@ impl ShowPage {
                 .collect(),
             may_unlink: details.may_manage,
             sso_only: details.sso_only,
-            admin_actions: super::user_admin::Actions::of(actor, account),
+            admin_actions: super::user_admin::Actions::of(
+                actor,
+                account,
+                details.mfa.authenticator_app || details.mfa.passkeys > 0,
+            ),
         }
+    }
+}
+
+/// The confirm step of **Issue a new access code**: the old code stops
+/// working. Only for an account still waiting for its code.
+pub async fn confirm_reissue(
+    State(state): State<AppState>,
+    client: Client,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::Users>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, AppError> {
+    let id = path_id(path, UserId::parse)?;
+    let ctx = state.ctx(&client);
+    let account = state.kw.account_to_manage(&ctx, &actor, &id).await;
+    if account.map_err(coded)?.status != AccountStatus::Pending {
+        return Ok(Redirect::to(&format!("/users/{id}")).into_response());
+    }
+    let about = About::of(&state, &actor, id).await?;
+    let page = reissue_question(&visitor, about);
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
+}
+
+fn reissue_question(visitor: &Visitor, about: About) -> ConfirmPage {
+    ConfirmPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        question: format!("Issue a new access code for {}?", about.name),
+        consequences: vec![
+            "The code they have now stops working at once.".to_owned(),
+            "The new one is on their page, under Show access codes: give it to them.".to_owned(),
+        ],
+        title: "Issue a new access code",
+        action: "access-code",
+        crumbs: about.crumbs,
+        id: about.id.to_string(),
+        name: about.name,
     }
 }
 

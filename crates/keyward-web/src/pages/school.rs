@@ -1,27 +1,23 @@
 //! Seed 002's places: the **class database** (a teacher's classes with
-//! their class codes and learners), **subscription management** with the
-//! **student database** (the lead teacher; with a link to **Single
-//! sign-on**, `sso_providers`), and a parent's children.
+//! their class codes and learners), and **subscription management** — the
+//! school's hub, with shortcuts to its places (`school_settings`, single
+//! sign-on in `sso_providers`, …) — with the **student database** (the lead
+//! teacher). A parent's children are `children`.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
 
-use keyward_core::activation::ActivationError;
-use keyward_core::activation::parents::Child;
 use keyward_core::admin::DirectoryError;
 use keyward_core::authz::{Action, Actor, Denied, Permission, Target, authorize};
-use keyward_core::error::Code;
-use keyward_core::schools::SCHOOL_ROLES;
-use keyward_core::types::{Role, TypedCode};
+use keyward_core::types::SchoolId;
 
 use super::people::Row;
-use super::{Nav, Told, render, render_told};
+use super::{Nav, render};
 use crate::error::AppError;
-use crate::extract::{Client, PageForm, RepeatedForm, Visitor};
-use crate::signed_in::{SignedIn, csrf_forms, return_to};
+use crate::extract::{Client, Visitor};
+use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
 
 struct ClassBlock {
@@ -38,13 +34,42 @@ struct ClassDatabasePage {
     classes: Vec<ClassBlock>,
 }
 
+/// **Subscription management**: the school's hub, with a shortcut to each
+/// of its places the viewer may open (and only those).
 #[derive(Template)]
 #[template(path = "subscription.html")]
 struct SubscriptionPage {
     nav: Option<Nav>,
     school_name: String,
+    /// **Users** (`users.view`).
+    users: bool,
+    /// **Add a person** and **Import learners** (`users.manage`).
+    manage: bool,
+    /// **Import learners**: the school's roster page.
+    roster_href: String,
     /// **Single sign-on**, for those who may connect providers.
     sso_href: Option<String>,
+    /// **User accounts** of the whole school (`credentials.export.school`).
+    accounts: bool,
+    /// **Audit log** (`audit.view`).
+    audit: bool,
+}
+
+impl SubscriptionPage {
+    fn new(visitor: &Visitor, actor: &Actor, school: &SchoolId, school_name: String) -> Self {
+        let may = |action| authorize(actor, action, Target::School(school)).is_ok();
+        let manage = may(Action::ManageUser);
+        SubscriptionPage {
+            nav: Nav::of(visitor),
+            school_name,
+            users: actor.permissions().contains(Permission::UsersView),
+            manage,
+            roster_href: format!("/schools/{school}/roster"),
+            sso_href: manage.then(|| format!("/schools/{school}/sso")),
+            accounts: may(Action::ExportSchoolCredentials),
+            audit: may(Action::ViewAudit),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -52,16 +77,6 @@ struct SubscriptionPage {
 struct StudentDatabasePage {
     nav: Option<Nav>,
     rows: Vec<(Row, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "children.html")]
-struct ChildrenPage {
-    nav: Option<Nav>,
-    csrf_token: String,
-    children: Vec<Child>,
-    errors: Vec<String>,
-    notice: Option<&'static str>,
 }
 
 fn directory_error(err: DirectoryError) -> AppError {
@@ -127,17 +142,8 @@ pub async fn subscription(
         .visible_schools(&actor)
         .await
         .map_err(|e| AppError::from_coded(&e))?;
-    let page = SubscriptionPage {
-        nav: Nav::of(&visitor),
-        school_name: schools
-            .into_iter()
-            .next()
-            .map(|s| s.name)
-            .unwrap_or_default(),
-        sso_href: authorize(&actor, Action::ManageUser, Target::School(&school))
-            .is_ok()
-            .then(|| format!("/schools/{school}/sso")),
-    };
+    let name = schools.into_iter().next().map(|s| s.name);
+    let page = SubscriptionPage::new(&visitor, &actor, &school, name.unwrap_or_default());
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -160,262 +166,4 @@ pub async fn student_database(
             .collect(),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
-}
-
-async fn children_page(
-    state: &AppState,
-    visitor: &Visitor,
-    actor: &Actor,
-    errors: Vec<String>,
-    notice: Option<&'static str>,
-) -> Result<ChildrenPage, AppError> {
-    Ok(ChildrenPage {
-        nav: Nav::of(visitor),
-        csrf_token: visitor.csrf_token(),
-        children: state.kw.children_of(actor).await?,
-        errors,
-        notice,
-    })
-}
-
-pub async fn children(
-    State(state): State<AppState>,
-    SignedIn { visitor, actor, .. }: SignedIn<return_to::Children>,
-) -> Result<Response, AppError> {
-    if actor.role != Role::Parent {
-        return Err(AppError::from_coded(&Denied::Forbidden));
-    }
-    let page = children_page(&state, &visitor, &actor, Vec::new(), None).await?;
-    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
-}
-
-#[derive(Deserialize)]
-pub struct LinkForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    parent_access_code: String,
-}
-
-pub async fn link_child(
-    State(state): State<AppState>,
-    client: Client,
-    SignedIn {
-        visitor,
-        actor,
-        form: PageForm(form),
-        ..
-    }: SignedIn<return_to::Home, PageForm<LinkForm>>,
-) -> Result<Response, AppError> {
-    let linked = state
-        .kw
-        .link_child(
-            &state.ctx(&client),
-            &actor,
-            &TypedCode::from(&form.parent_access_code),
-        )
-        .await;
-    let told = match linked {
-        Ok(_) => Told::done("Your child is now linked to your account."),
-        Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
-        Err(err) => Told::refused(&err),
-    };
-    let page = children_page(&state, &visitor, &actor, told.errors, told.notice).await?;
-    let response = render_told(told.status, told.retry_after, &page);
-    Ok(visitor.respond(&state, response))
-}
-
-#[derive(Template)]
-#[template(path = "school_settings.html")]
-struct SchoolSettingsPage {
-    nav: Option<Nav>,
-    csrf_token: String,
-    retrievable: bool,
-    /// Learners may use passkeys (`schools.learner_passkeys`).
-    learner_passkeys: bool,
-    may_change: bool,
-    notice: Option<&'static str>,
-    /// The school's roles (form value, label) and whether each must use
-    /// two-step verification.
-    mfa_roles: Vec<(&'static str, &'static str, bool)>,
-}
-
-async fn settings_page(
-    state: &AppState,
-    visitor: &Visitor,
-    client: &Client,
-    actor: &Actor,
-    notice: Option<&'static str>,
-) -> Result<Response, AppError> {
-    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
-    let ctx = state.ctx(client);
-    let retrievable = (state.kw)
-        .learner_passwords_retrievable(&ctx, actor, &school)
-        .await
-        .map_err(|e| AppError::from_coded(&e))?;
-    let learner_passkeys = (state.kw)
-        .learner_passkeys(&ctx, actor, &school)
-        .await
-        .map_err(|e| AppError::from_coded(&e))?;
-    let required = mfa_rule_of(state, &ctx, actor, &school).await?;
-    let may_change = authorize(actor, Action::ManageUser, Target::School(&school)).is_ok();
-    let page = SchoolSettingsPage {
-        nav: Nav::of(visitor),
-        csrf_token: visitor.csrf_token(),
-        retrievable,
-        learner_passkeys,
-        may_change,
-        notice,
-        mfa_roles: role_choices(&required),
-    };
-    Ok(visitor.respond(state, render(StatusCode::OK, &page)))
-}
-
-/// The school's settings for learner passwords (R-TCH-4), under
-/// subscription management.
-pub async fn settings(
-    State(state): State<AppState>,
-    client: Client,
-    SignedIn { visitor, actor, .. }: SignedIn<return_to::School>,
-) -> Result<Response, AppError> {
-    settings_page(&state, &visitor, &client, &actor, None).await
-}
-
-#[derive(Deserialize)]
-pub struct SettingsForm {
-    #[serde(default)]
-    csrf_token: String,
-    /// Present (any value) when the box is ticked.
-    #[serde(default)]
-    learner_passwords_retrievable: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct PasskeySettingForm {
-    #[serde(default)]
-    csrf_token: String,
-    /// Present (any value) when the box is ticked.
-    #[serde(default)]
-    learner_passkeys: Option<String>,
-}
-
-csrf_forms!(LinkForm, SettingsForm, PasskeySettingForm);
-
-pub async fn update_settings(
-    State(state): State<AppState>,
-    client: Client,
-    SignedIn {
-        visitor,
-        actor,
-        form: PageForm(form),
-        ..
-    }: SignedIn<return_to::School, PageForm<SettingsForm>>,
-) -> Result<Response, AppError> {
-    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
-    let keep = form.learner_passwords_retrievable.is_some();
-    state
-        .kw
-        .set_learner_passwords_retrievable(&state.ctx(&client), &actor, &school, keep)
-        .await
-        .map_err(|e| AppError::from_coded(&e))?;
-    let notice = if keep {
-        "Saved. From now on, passwords staff give learners can be shown again."
-    } else {
-        "Saved. keyward keeps no copies of learner passwords, and the copies it had are destroyed."
-    };
-    settings_page(&state, &visitor, &client, &actor, Some(notice)).await
-}
-
-#[derive(Deserialize)]
-pub struct MfaRuleForm {
-    #[serde(default)]
-    csrf_token: String,
-    /// The ticked roles, by name.
-    #[serde(default)]
-    roles: Vec<String>,
-}
-
-csrf_forms!(MfaRuleForm);
-
-/// The school's rule for two-step verification: which of its roles must
-/// turn it on (R-MFA-1).
-pub async fn update_mfa_rule(
-    State(state): State<AppState>,
-    client: Client,
-    SignedIn {
-        visitor,
-        actor,
-        form: RepeatedForm(form),
-        ..
-    }: SignedIn<return_to::School, RepeatedForm<MfaRuleForm>>,
-) -> Result<Response, AppError> {
-    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
-    let roles = parse_roles(&form.roles)?;
-    state
-        .kw
-        .set_school_mfa_required_roles(&state.ctx(&client), &actor, &school, &roles)
-        .await
-        .map_err(|e| AppError::from_coded(&e))?;
-    let notice = "Saved. People in the roles you ticked are asked to turn on two-step verification when they next sign in.";
-    settings_page(&state, &visitor, &client, &actor, Some(notice)).await
-}
-
-/// The roles the school requires two-step verification of.
-async fn mfa_rule_of(
-    state: &AppState,
-    ctx: &keyward_core::Ctx<'_>,
-    actor: &Actor,
-    school: &keyward_core::types::SchoolId,
-) -> Result<Vec<Role>, AppError> {
-    state
-        .kw
-        .school_mfa_required_roles(ctx, actor, school)
-        .await
-        .map_err(|e| AppError::from_coded(&e))
-}
-
-/// The school's roles as checkboxes: (value, label, ticked).
-fn role_choices(required: &[Role]) -> Vec<(&'static str, &'static str, bool)> {
-    SCHOOL_ROLES
-        .into_iter()
-        .map(|role| (role.as_str(), role.label(), required.contains(&role)))
-        .collect()
-}
-
-/// Role names as a form or a call sends them; an unknown one is refused.
-fn parse_roles(names: &[String]) -> Result<Vec<Role>, AppError> {
-    names
-        .iter()
-        .map(|name| {
-            Role::parse(name).ok_or_else(|| {
-                AppError::new(Code::InvalidRequest, format!("`{name}` is not a role."))
-            })
-        })
-        .collect()
-}
-
-/// The school's switch for learners' passkeys, on the same page.
-pub async fn update_passkey_setting(
-    State(state): State<AppState>,
-    client: Client,
-    SignedIn {
-        visitor,
-        actor,
-        form: PageForm(form),
-        ..
-    }: SignedIn<return_to::School, PageForm<PasskeySettingForm>>,
-) -> Result<Response, AppError> {
-    let school = actor.school_id.clone().ok_or_else(AppError::not_found)?;
-    let on = form.learner_passkeys.is_some();
-    state
-        .kw
-        .set_learner_passkeys(&state.ctx(&client), &actor, &school, on)
-        .await
-        .map_err(|e| AppError::from_coded(&e))?;
-    let notice = if on {
-        "Saved. Learners at your school can now add passkeys in Account Settings."
-    } else {
-        "Saved. Learners cannot use passkeys, and the passkeys they had are removed."
-    };
-    settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use keyward_core::sso::SsoProviderId;
 use keyward_core::types::UserId;
 
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, PageForm};
@@ -25,6 +26,8 @@ use crate::state::AppState;
 #[template(path = "user_sso_unlink.html")]
 struct ConfirmPage {
     nav: Option<Nav>,
+    /// Home › Users › the person.
+    crumbs: Crumbs,
     csrf_token: String,
     id: String,
     provider_id: String,
@@ -58,12 +61,14 @@ pub async fn confirm_unlink(
         .unlink_preview(&state.ctx(&client), &actor, &user, &provider)
         .await
         .map_err(coded)?;
+    let name = preview.account.display_name();
     let page = ConfirmPage {
         nav: Nav::of(&visitor),
+        crumbs: trail::to_person(&actor, user.as_str(), &name),
         csrf_token: visitor.csrf_token(),
         id: user.to_string(),
         provider_id: provider.to_string(),
-        name: preview.account.display_name(),
+        name,
         provider: preview.link.provider_name,
         leaves_no_way_in: preview.leaves_no_way_in,
     };

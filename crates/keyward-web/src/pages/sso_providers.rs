@@ -20,6 +20,7 @@ use keyward_core::schools::SCHOOL_ROLES;
 use keyward_core::sso::{IdentityClaim, SsoConfigError, SsoProvider, SsoProviderId};
 use keyward_core::types::{Role, SchoolId};
 
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, PageForm, RepeatedForm, Visitor, path_id};
@@ -112,6 +113,8 @@ type RoleChoice = (&'static str, &'static str, bool, bool);
 #[template(path = "sso_providers.html")]
 struct ProvidersPage {
     nav: Option<Nav>,
+    /// Home › Subscription management (for its lead teacher).
+    crumbs: Crumbs,
     csrf_token: String,
     school_id: String,
     school_name: String,
@@ -191,6 +194,7 @@ async fn page_of(
         .map_err(coded)?;
     let page = ProvidersPage {
         nav: Nav::of(visitor),
+        crumbs: trail::to_school_hub(actor),
         csrf_token: visitor.csrf_token(),
         school_id: school.to_string(),
         school_name: school_name(state, actor, school).await?,
@@ -358,6 +362,8 @@ async fn mfa_refused(
 #[template(path = "sso_provider_remove.html")]
 struct RemovePage {
     nav: Option<Nav>,
+    /// … › Single sign-on.
+    crumbs: Crumbs,
     csrf_token: String,
     school_id: String,
     school_name: String,
@@ -395,6 +401,7 @@ pub async fn confirm_remove(
         (providers.iter().find(|p| p.id == id)).ok_or_else(|| coded(SsoConfigError::NotFound))?;
     let page = RemovePage {
         nav: Nav::of(&visitor),
+        crumbs: trail::to_sso(&actor, school.as_str()),
         csrf_token: visitor.csrf_token(),
         school_id: school.to_string(),
         school_name: school_name(&state, &actor, &school).await?,

@@ -22,6 +22,7 @@ use keyward_core::authz::{Action, Actor, Permission};
 use keyward_core::error::CodedError;
 use keyward_core::types::UserId;
 
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, status_of};
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -70,23 +71,43 @@ impl Task {
         }
     }
 
-    fn question(self, target: &ResetTarget) -> String {
+    /// The question the confirm page asks, with what will happen, said
+    /// plainly, one thing a line.
+    fn question(self, target: &ResetTarget) -> (String, Vec<String>) {
         let name = target.account.display_name();
         match self {
-            Task::ResetLink => format!(
-                "Send a password reset link to {}? It works for {}.",
-                target
-                    .email_masked
-                    .as_deref()
-                    .unwrap_or("their email address"),
-                words(target.link_ttl)
+            Task::ResetLink => (
+                format!(
+                    "Send a password reset link to {}? It works for {}.",
+                    target
+                        .email_masked
+                        .as_deref()
+                        .unwrap_or("their email address"),
+                    words(target.link_ttl)
+                ),
+                vec![
+                    format!("{name} gets an email with a link to choose a new password."),
+                    "Nothing changes until they use it: their password keeps working, and they stay signed in.".to_owned(),
+                ],
             ),
-            Task::Temporary => format!(
-                "Give {name} a new temporary password? Their current password stops working and they are signed out everywhere. The new one works for {}, and they must choose their own right after signing in with it.",
-                words(target.temporary_password_ttl)
+            Task::Temporary => (
+                format!("Give {name} a new temporary password?"),
+                vec![
+                    format!("{name}'s current password stops working now, and {name} is signed out on every device."),
+                    format!(
+                        "The new one works for {}, and they must choose their own right after signing in with it.",
+                        words(target.temporary_password_ttl)
+                    ),
+                    "You see it once, on the next page: give it to them in person or by phone.".to_owned(),
+                ],
             ),
-            Task::Mfa => format!(
-                "Remove {name}'s two-step verification? Their authenticator app, recovery codes and passkeys stop working, they are signed out everywhere, and they will sign in with their password alone until they turn it on again. We'll email them about it."
+            Task::Mfa => (
+                format!("Remove {name}'s two-step verification?"),
+                vec![
+                    "Their authenticator app, recovery codes and passkeys stop working now.".to_owned(),
+                    format!("{name} is signed out everywhere now, and we email them about it."),
+                    "They sign in with their password alone until they turn it on again.".to_owned(),
+                ],
             ),
         }
     }
@@ -112,7 +133,8 @@ pub(super) struct Actions {
 }
 
 impl Actions {
-    pub(super) fn of(actor: &Actor, account: &Account) -> Actions {
+    /// `has_mfa`: the person has a second factor to remove.
+    pub(super) fn of(actor: &Actor, account: &Account, has_mfa: bool) -> Actions {
         let permissions = actor.permissions();
         let someone_else = actor.user_id != account.id;
         let may = |p: Permission| {
@@ -121,28 +143,35 @@ impl Actions {
         Actions {
             reset_password: may(Permission::UsersResetPassword)
                 && account.status == AccountStatus::Active,
-            reset_mfa: may(Permission::UsersResetMfa),
+            reset_mfa: may(Permission::UsersResetMfa) && has_mfa,
         }
     }
 }
 
+/// A confirm step before an action on a person (a GET page; its form
+/// posts to `/users/{id}/{action}`): the question, what will happen, and
+/// the button, or Cancel back to the person.
 #[derive(Template)]
 #[template(path = "user_admin_confirm.html")]
-struct ConfirmPage {
-    nav: Option<Nav>,
-    csrf_token: String,
-    id: String,
-    name: String,
-    title: &'static str,
-    question: String,
-    action: &'static str,
+pub(super) struct ConfirmPage {
+    pub(super) nav: Option<Nav>,
+    pub(super) crumbs: Crumbs,
+    pub(super) csrf_token: String,
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) title: &'static str,
+    pub(super) question: String,
+    pub(super) consequences: Vec<String>,
+    pub(super) action: &'static str,
 }
 
 #[derive(Template)]
 #[template(path = "user_admin_done.html")]
 struct DonePage {
     nav: Option<Nav>,
+    crumbs: Crumbs,
     id: String,
+    name: String,
     title: &'static str,
     message: String,
     password: Option<String>,
@@ -152,8 +181,9 @@ struct DonePage {
 #[template(path = "user_admin_refused.html")]
 struct RefusedPage {
     nav: Option<Nav>,
-    csrf_token: String,
+    crumbs: Crumbs,
     id: String,
+    name: String,
     title: &'static str,
     message: String,
     enable_mfa_at: Option<&'static str>,
@@ -170,43 +200,76 @@ impl RefusedPage {
     }
 }
 
+/// The person an action is about, as the pages around it name them.
+pub(super) struct About {
+    pub(super) id: UserId,
+    pub(super) name: String,
+    /// Home › Users › the person (only crumbs the viewer may open).
+    pub(super) crumbs: Crumbs,
+}
+
+impl About {
+    pub(super) async fn of(state: &AppState, actor: &Actor, id: UserId) -> Result<About, AppError> {
+        let about = match state.kw.person_name(actor, &id).await? {
+            Some(name) => About {
+                crumbs: trail::to_person(actor, id.as_str(), &name),
+                name,
+                id,
+            },
+            None => About {
+                crumbs: trail::to_people(actor),
+                name: "this person".to_owned(),
+                id,
+            },
+        };
+        Ok(about)
+    }
+}
+
 /// The page of a refusal: one the administrator can act on is explained
 /// with what to do instead; a denial or a failure is the error page.
-fn refused(
+async fn refused(
     state: &AppState,
     visitor: &Visitor,
-    id: &UserId,
+    actor: &Actor,
+    id: UserId,
     task: Task,
     err: AdminResetError,
 ) -> Result<Response, AppError> {
-    match &err {
-        AdminResetError::Denied(_)
-        | AdminResetError::Internal(_)
-        | AdminResetError::Busy { .. } => {
-            return Err(AppError::from_coded(&err));
-        }
-        _ => {}
+    if matches!(
+        err,
+        AdminResetError::Denied(_) | AdminResetError::Internal(_) | AdminResetError::Busy { .. }
+    ) {
+        return Err(AppError::from_coded(&err));
     }
-    let page = RefusedPage {
-        nav: Nav::of(visitor),
-        csrf_token: visitor.csrf_token(),
-        id: id.to_string(),
-        title: task.title(),
-        message: err.to_string(),
-        enable_mfa_at: matches!(err, AdminResetError::MfaRequired).then_some(ENABLE_MFA_AT),
-        offer: match err {
-            AdminResetError::NeverSignedIn(offer) => Some(offer),
-            AdminResetError::NoEmail | AdminResetError::SignsInWithSso(_) => {
-                Some(Offer::TemporaryPassword)
-            }
-            _ => None,
-        },
-        sso_provider: match &err {
-            AdminResetError::SignsInWithSso(sso) => Some(sso.provider_name.clone()),
-            _ => None,
-        },
-    };
+    let about = About::of(state, actor, id).await?;
+    let page = RefusedPage::new(visitor, about, task, &err);
     Ok(visitor.respond(state, render(status_of(err.kind()), &page)))
+}
+
+impl RefusedPage {
+    fn new(visitor: &Visitor, about: About, task: Task, err: &AdminResetError) -> RefusedPage {
+        RefusedPage {
+            nav: Nav::of(visitor),
+            crumbs: about.crumbs,
+            id: about.id.to_string(),
+            name: about.name,
+            title: task.title(),
+            message: err.to_string(),
+            enable_mfa_at: matches!(err, AdminResetError::MfaRequired).then_some(ENABLE_MFA_AT),
+            offer: match err {
+                AdminResetError::NeverSignedIn(offer) => Some(*offer),
+                AdminResetError::NoEmail | AdminResetError::SignsInWithSso(_) => {
+                    Some(Offer::TemporaryPassword)
+                }
+                _ => None,
+            },
+            sso_provider: match err {
+                AdminResetError::SignsInWithSso(sso) => Some(sso.provider_name.clone()),
+                _ => None,
+            },
+        }
+    }
 }
 
 async fn confirm(
@@ -223,26 +286,32 @@ async fn confirm(
         .kw
         .reset_target(&ctx, &actor, &id, task.action())
         .await;
-    let target = match found {
-        Ok(target) => target,
-        Err(err) => return refused(state, &visitor, &id, task, err),
+    let blocked = match found {
+        Ok(target) => match task.blocked(&target) {
+            None => {
+                let page = ConfirmPage::new(&visitor, &actor, &target, task);
+                return Ok(visitor.respond(state, render(StatusCode::OK, &page)));
+            }
+            Some(err) => err,
+        },
+        Err(err) => err,
     };
-    if let Some(err) = task.blocked(&target) {
-        return refused(state, &visitor, &id, task, err);
-    }
-    let page = ConfirmPage::new(&visitor, &target, task);
-    Ok(visitor.respond(state, render(StatusCode::OK, &page)))
+    refused(state, &visitor, &actor, id, task, blocked).await
 }
 
 impl ConfirmPage {
-    fn new(visitor: &Visitor, target: &ResetTarget, task: Task) -> ConfirmPage {
+    fn new(visitor: &Visitor, actor: &Actor, target: &ResetTarget, task: Task) -> ConfirmPage {
+        let (id, name) = (target.account.id.to_string(), target.account.display_name());
+        let (question, consequences) = task.question(target);
         ConfirmPage {
             nav: Nav::of(visitor),
+            crumbs: trail::to_person(actor, &id, &name),
             csrf_token: visitor.csrf_token(),
-            id: target.account.id.to_string(),
-            name: target.account.display_name(),
+            id,
+            name,
             title: task.title(),
-            question: task.question(target),
+            question,
+            consequences,
             action: task.path(),
         }
     }
@@ -283,22 +352,29 @@ pub struct ConfirmForm {
 
 csrf_forms!(ConfirmForm);
 
-fn done(
+/// What an action did: its page, or the refusal's.
+async fn answer(
     state: &AppState,
-    visitor: &Visitor,
-    id: &UserId,
+    (visitor, actor): (&Visitor, &Actor),
+    id: UserId,
     task: Task,
-    message: String,
-    password: Option<String>,
-) -> Response {
+    outcome: Result<(String, Option<String>), AdminResetError>,
+) -> Result<Response, AppError> {
+    let (message, password) = match outcome {
+        Ok(done) => done,
+        Err(err) => return refused(state, visitor, actor, id, task, err).await,
+    };
+    let about = About::of(state, actor, id).await?;
     let page = DonePage {
         nav: Nav::of(visitor),
-        id: id.to_string(),
+        crumbs: about.crumbs,
+        id: about.id.to_string(),
+        name: about.name,
         title: task.title(),
         message,
         password,
     };
-    visitor.respond(state, render(StatusCode::OK, &page))
+    Ok(visitor.respond(state, render(StatusCode::OK, &page)))
 }
 
 pub async fn send_reset_link(
@@ -307,19 +383,18 @@ pub async fn send_reset_link(
     path: Result<Path<String>, PathRejection>,
     SignedIn { visitor, actor, .. }: SignedIn<return_to::Users, PageForm<ConfirmForm>>,
 ) -> Result<Response, AppError> {
-    let (id, task) = (path_id(path, UserId::parse)?, Task::ResetLink);
+    let id = path_id(path, UserId::parse)?;
     let ctx = state.ctx(&client);
-    match state.kw.send_password_reset(&ctx, &actor, &id).await {
-        Ok(sent) => {
-            let message = format!(
-                "A password reset link is on its way to {}. It works for {}.",
-                sent.sent_to,
-                words(sent.expires_in)
-            );
-            Ok(done(&state, &visitor, &id, task, message, None))
-        }
-        Err(err) => refused(&state, &visitor, &id, task, err),
-    }
+    let outcome = state.kw.send_password_reset(&ctx, &actor, &id).await;
+    let outcome = outcome.map(|sent| {
+        let message = format!(
+            "A password reset link is on its way to {}. It works for {}.",
+            sent.sent_to,
+            words(sent.expires_in)
+        );
+        (message, None)
+    });
+    answer(&state, (&visitor, &actor), id, Task::ResetLink, outcome).await
 }
 
 pub async fn set_temporary_password(
@@ -328,20 +403,18 @@ pub async fn set_temporary_password(
     path: Result<Path<String>, PathRejection>,
     SignedIn { visitor, actor, .. }: SignedIn<return_to::Users, PageForm<ConfirmForm>>,
 ) -> Result<Response, AppError> {
-    let (id, task) = (path_id(path, UserId::parse)?, Task::Temporary);
+    let id = path_id(path, UserId::parse)?;
     let ctx = state.ctx(&client);
-    match state.kw.set_temporary_password(&ctx, &actor, &id).await {
-        Ok(temporary) => {
-            let ttl = temporary.expires_at.secs() - ctx.now.secs();
-            let message = format!(
-                "Their temporary password works for {}. Give it to them in person or by phone; it is shown only now. After signing in with it they must choose their own.",
-                words(Duration::from_secs(u64::try_from(ttl).unwrap_or(0)))
-            );
-            let password = Some(temporary.password.expose().to_owned());
-            Ok(done(&state, &visitor, &id, task, message, password))
-        }
-        Err(err) => refused(&state, &visitor, &id, task, err),
-    }
+    let outcome = state.kw.set_temporary_password(&ctx, &actor, &id).await;
+    let outcome = outcome.map(|temporary| {
+        let ttl = temporary.expires_at.secs() - ctx.now.secs();
+        let message = format!(
+            "Their temporary password works for {}. Give it to them in person or by phone; it is shown only now. After signing in with it they must choose their own.",
+            words(Duration::from_secs(u64::try_from(ttl).unwrap_or(0)))
+        );
+        (message, Some(temporary.password.expose().to_owned()))
+    });
+    answer(&state, (&visitor, &actor), id, Task::Temporary, outcome).await
 }
 
 pub async fn reset_mfa(
@@ -350,12 +423,11 @@ pub async fn reset_mfa(
     path: Result<Path<String>, PathRejection>,
     SignedIn { visitor, actor, .. }: SignedIn<return_to::Users, PageForm<ConfirmForm>>,
 ) -> Result<Response, AppError> {
-    let (id, task) = (path_id(path, UserId::parse)?, Task::Mfa);
-    match state.kw.reset_mfa(&state.ctx(&client), &actor, &id).await {
-        Ok(_) => {
-            let message = "Two-step verification was removed. They were signed out everywhere and we emailed them; they now sign in with their password alone.".to_owned();
-            Ok(done(&state, &visitor, &id, task, message, None))
-        }
-        Err(err) => refused(&state, &visitor, &id, task, err),
-    }
+    let id = path_id(path, UserId::parse)?;
+    let outcome = state.kw.reset_mfa(&state.ctx(&client), &actor, &id).await;
+    let outcome = outcome.map(|_| {
+        let message = "Two-step verification was removed. They were signed out everywhere and we emailed them; they now sign in with their password alone.";
+        (message.to_owned(), None)
+    });
+    answer(&state, (&visitor, &actor), id, Task::Mfa, outcome).await
 }

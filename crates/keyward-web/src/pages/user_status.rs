@@ -14,6 +14,7 @@ use keyward_core::accounts::AccountStatus;
 use keyward_core::admin::AccountStatusError;
 use keyward_core::types::UserId;
 
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, PageForm, path_id};
@@ -24,6 +25,8 @@ use crate::state::AppState;
 #[template(path = "user_disable.html")]
 struct ConfirmPage {
     nav: Option<Nav>,
+    /// Home › Users › the person.
+    crumbs: Crumbs,
     csrf_token: String,
     id: String,
     name: String,
@@ -45,11 +48,13 @@ pub async fn confirm_disable(
     if account.status == AccountStatus::Disabled {
         return Err(coded(AccountStatusError::AlreadyDisabled));
     }
+    let name = account.display_name();
     let page = ConfirmPage {
         nav: Nav::of(&visitor),
+        crumbs: trail::to_person(&actor, id.as_str(), &name),
         csrf_token: visitor.csrf_token(),
         id: id.to_string(),
-        name: account.display_name(),
+        name,
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }

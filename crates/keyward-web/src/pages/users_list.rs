@@ -94,6 +94,8 @@ struct ListRow {
     email: String,
     role: &'static str,
     status: &'static str,
+    /// Disabled: the status is marked (a badge; the word says it).
+    disabled: bool,
     mfa: &'static str,
     /// The single sign-on provider they sign in with, if any.
     sso: Option<String>,
@@ -120,6 +122,7 @@ impl ListRow {
                 .map_or_else(String::new, |e| e.as_str().to_owned()),
             role: account.role.label(),
             status: status_label(account.status),
+            disabled: account.status == AccountStatus::Disabled,
             mfa: if user.mfa_on { "On" } else { "Off" },
             sso: user.sso.as_ref().map(|sso| sso.provider_name.clone()),
             last_sign_in: account.last_sign_in_at.map_or_else(|| "Never".into(), day),
@@ -193,6 +196,9 @@ struct ListPage {
     may_add: bool,
     filters: Filters,
     choices: Choices,
+    /// A refused filter the form shows under its field: (field, why).
+    refused: Option<(&'static str, &'static str)>,
+    /// A refused filter the form has no field for (`page`, `per_page`).
     errors: Vec<String>,
     rows: Vec<ListRow>,
     /// "1 person", "10,000 people"; empty when the filters were refused.
@@ -226,6 +232,7 @@ impl ListPage {
             may_add: actor.permissions().contains(Permission::UsersManage),
             filters,
             choices,
+            refused: None,
             errors: Vec::new(),
             rows: Vec::new(),
             count: String::new(),
@@ -235,6 +242,33 @@ impl ListPage {
             next: None,
             first: None,
         }
+    }
+
+    /// Why the filter `field` was refused, when the form shows that field.
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.refused
+            .filter(|(refused, _)| *refused == field && self.shows(field))
+            .map(|(_, message)| message)
+    }
+
+    /// Whether the form has a field for the filter `field`.
+    fn shows(&self, field: &str) -> bool {
+        match field {
+            "q" | "role" | "status" | "mfa" => true,
+            "class_id" => !self.choices.classes.is_empty(),
+            "school_id" => !self.choices.schools.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// A refused filter: under its field, or above the list when the form
+    /// has none for it.
+    fn refuse(mut self, field: &'static str, message: &'static str) -> ListPage {
+        self.refused = Some((field, message));
+        if !self.shows(field) {
+            self.errors.push(message.to_owned());
+        }
+        self
     }
 
     fn with_results(mut self, page: &UserPage) -> ListPage {
@@ -276,21 +310,16 @@ pub async fn list(
         Err(err) => Err(err),
     };
     let filters = Filters::of(query.as_deref());
-    let (status, found, errors) = match found {
-        Ok(found) => (StatusCode::OK, Some(found), Vec::new()),
-        Err(DirectoryError::InvalidFilter { message, .. }) => (
+    let choices = Choices::load(&state, &ctx, &actor, &filters).await?;
+    let page = ListPage::new(Nav::of(&visitor), &actor, filters, choices);
+    let (status, page) = match found {
+        Ok(found) => (StatusCode::OK, page.with_results(&found)),
+        Err(DirectoryError::InvalidFilter { field, message }) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            vec![message.to_owned()],
+            page.refuse(field, message),
         ),
         Err(err) => return Err(coded(err)),
     };
-    let choices = Choices::load(&state, &ctx, &actor, &filters).await?;
-    let mut page = ListPage::new(Nav::of(&visitor), &actor, filters, choices);
-    page.errors = errors;
-    if let Some(found) = &found {
-        page = page.with_results(found);
-    }
     Ok(visitor.respond(&state, render(status, &page)))
 }
 

@@ -445,6 +445,20 @@ async fn the_reset_password_page_generates_then_resets() {
     );
 }
 
+/// The school's `learner_passwords_retrievable`, as the API says it.
+async fn kept_copies(app: &TestApp, lead: &Session, school: &str) -> bool {
+    let now: Value = app
+        .send(call(
+            "GET",
+            &format!("/api/v1/schools/{school}/settings"),
+            lead,
+            None,
+        ))
+        .await
+        .json();
+    now["learner_passwords_retrievable"] == true
+}
+
 #[tokio::test]
 async fn the_learner_passwords_setting_page_is_the_lead_teachers() {
     let app = demo_app().await;
@@ -452,8 +466,30 @@ async fn the_learner_passwords_setting_page_is_the_lead_teachers() {
     let page = lead.get("/school/settings").await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = page.field("csrf_token").unwrap();
-    let saved = lead
+    let lead_api = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead_api).await;
+
+    // Switching off destroys the copies: the form asks first, and asking
+    // changes nothing.
+    let asked = lead
         .post_form("/school/settings", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked
+            .page_text()
+            .contains("Every copy kept so far is destroyed now"),
+        "{}",
+        asked.page_text()
+    );
+    assert_eq!(asked.field("confirm").as_deref(), Some("yes"));
+    assert!(kept_copies(&app, &lead_api, &school).await);
+
+    let saved = lead
+        .post_form(
+            "/school/settings",
+            &[("csrf_token", &csrf), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(saved.status, StatusCode::OK);
     assert!(
@@ -461,19 +497,12 @@ async fn the_learner_passwords_setting_page_is_the_lead_teachers() {
         "{}",
         saved.page_text()
     );
-
-    let lead_api = app.api_session_as("demo.lead", PASSWORD).await;
-    let school = school_of(&app, &lead_api).await;
-    let now: Value = app
-        .send(call(
-            "GET",
-            &format!("/api/v1/schools/{school}/settings"),
-            &lead_api,
-            None,
-        ))
-        .await
-        .json();
-    assert_eq!(now["learner_passwords_retrievable"], false);
+    assert!(!kept_copies(&app, &lead_api, &school).await);
+    // Off already: nothing left to destroy, so nothing to ask.
+    let again = lead
+        .post_form("/school/settings", &[("csrf_token", &csrf)])
+        .await;
+    assert!(again.page_text().contains("keeps no copies"));
 
     let mut teacher = app.signed_in_browser("demo.teacher", PASSWORD).await;
     let page = teacher.get("/school/settings").await;

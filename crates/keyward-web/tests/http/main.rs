@@ -2,6 +2,7 @@
 //! and a few over a real socket. Every test gets a fresh database on the
 //! backend the run uses (SQLite, or PostgreSQL with KEYWARD_TEST_POSTGRES_URL).
 
+mod admin_pages;
 mod api;
 mod audit;
 mod bad_input;
