@@ -9,12 +9,14 @@ mod account_tokens;
 mod activate;
 mod audit;
 mod class_code;
+mod class_lists;
 mod class_reset;
 mod credentials;
 mod dev_mail;
 mod home;
 mod join;
 mod learner_password;
+mod login_cards;
 mod mfa;
 mod passkeys;
 mod people;
@@ -27,6 +29,7 @@ mod sso;
 mod sso_choices;
 mod sso_links;
 mod sso_providers;
+mod trail;
 mod user_admin;
 mod user_status;
 mod users_list;
@@ -250,7 +253,10 @@ pub fn routes() -> Router<AppState> {
             get(join::join_class_form).post(join::submit_join_class),
         )
         .route("/classes/{id}", get(class_code::show))
-        .route("/classes/{id}/class-code", post(class_code::change_code))
+        .route(
+            "/classes/{id}/class-code",
+            get(class_code::confirm).post(class_code::change_code),
+        )
         .route(
             "/classes/{id}/password-reset",
             get(class_reset::form).post(class_reset::submit),

@@ -17,7 +17,8 @@ use keyward_core::error::Code;
 use keyward_core::schools::SCHOOL_ROLES;
 use keyward_core::types::{Role, TypedCode};
 
-use super::people::Row;
+use super::class_lists::LearnerRow;
+use super::trail::{self, Crumb};
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, RepeatedForm, Visitor};
@@ -28,13 +29,14 @@ struct ClassBlock {
     id: String,
     name: String,
     code: Option<String>,
-    learners: Vec<Row>,
+    learners: Vec<LearnerRow>,
 }
 
 #[derive(Template)]
 #[template(path = "class_database.html")]
 struct ClassDatabasePage {
     nav: Option<Nav>,
+    trail: Vec<Crumb>,
     classes: Vec<ClassBlock>,
 }
 
@@ -51,7 +53,9 @@ struct SubscriptionPage {
 #[template(path = "student_database.html")]
 struct StudentDatabasePage {
     nav: Option<Nav>,
-    rows: Vec<(Row, String)>,
+    trail: Vec<Crumb>,
+    school_name: String,
+    rows: Vec<(LearnerRow, String)>,
 }
 
 #[derive(Template)]
@@ -82,6 +86,7 @@ pub async fn class_database(
     }
     let page = ClassDatabasePage {
         nav: Nav::of(&visitor),
+        trail: trail::home(),
         classes: class_blocks(&state, &client, &actor).await?,
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
@@ -109,7 +114,11 @@ async fn class_blocks(
             id: class.id.to_string(),
             name: class.name,
             code: class.class_code.filter(|_| class.class_code_enabled),
-            learners: learners.iter().map(Row::learner).collect(),
+            learners: LearnerRow::all(
+                &learners,
+                actor,
+                &format!("/classes/{}/accounts/codes", class.id),
+            ),
         });
     }
     Ok(blocks)
@@ -152,11 +161,14 @@ pub async fn student_database(
         .school_learners(&state.ctx(&client), &actor, &school)
         .await
         .map_err(directory_error)?;
+    let codes = "/school/accounts/codes";
     let page = StudentDatabasePage {
         nav: Nav::of(&visitor),
+        trail: trail::school(&actor),
+        school_name: visitor.school_name.clone().unwrap_or_default(),
         rows: learners
             .iter()
-            .map(|(learner, classes)| (Row::learner(learner), classes.join(", ")))
+            .map(|(learner, classes)| (LearnerRow::of(learner, &actor, codes), classes.join(", ")))
             .collect(),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
