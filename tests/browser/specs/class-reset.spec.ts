@@ -5,6 +5,7 @@ import {
   changePasswordViaApi,
   demoAccount,
   expectNoSeriousA11yViolations,
+  fromMenu,
   newPassword,
   parseCsv,
   screenshot,
@@ -14,7 +15,7 @@ import {
 
 // Seed 002 "Reset a password for a whole class" (SPEC.md §7 R-TCH-3), against
 // the page contract:
-//   /classes                        each class region has a link "Reset password" (for the whole class)
+//   /classes                        each class region has a link "Reset password for the whole class" 
 //   /classes/{id}/password-reset    heading "Reset password for CLASS"; radios
 //                                   "The same password for every learner" (with an optional
 //                                   "Password for every learner (optional)"; blank generates one) and
@@ -22,7 +23,7 @@ import {
 //   result                          heading "New passwords for CLASS"; role=status; a table captioned
 //                                   "New passwords for CLASS" (Learner | Username | New password);
 //                                   link "Download CSV" (a data: URL with download="CLASS-passwords.csv",
-//                                   columns class,first_name,last_name,username,password); button "Print"
+//                                   columns class,first_name,last_name,username,password); button "Print cards"
 //                                   (shown with JavaScript); printed, one .login-card per learner
 //
 // The suite shares one demo server and other specs sign in as the demo
@@ -75,11 +76,10 @@ async function restoreDemoLearners(): Promise<void> {
 }
 
 async function openClassResetForm(page: Page): Promise<void> {
-  await page.locator('summary', { hasText: 'Menu' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Class database', exact: true }).click();
+  await fromMenu(page, 'Class database');
   await expect(page).toHaveURL(/\/classes$/);
   const block = page.getByRole('region', { name: CLASS, exact: true });
-  await block.getByRole('link', { name: `Reset password for the whole of ${CLASS}`, exact: true }).click();
+  await block.getByRole('link', { name: `Reset password for the whole class (${CLASS})`, exact: true }).click();
   await expect(page).toHaveURL(/\/classes\/[0-9a-f-]+\/password-reset$/);
   await expect(page.getByRole('heading', { name: `Reset password for ${CLASS}`, level: 1 })).toBeVisible();
 }
@@ -124,7 +124,7 @@ test('a teacher resets Class 4B with a new password each, downloads them, and a 
       shown.set(learner.username, password);
     }
     expect(new Set(shown.values()).size).toBe(3);
-    await expect(page.getByRole('button', { name: 'Print', exact: true })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Print cards', exact: true })).toBeVisible();
     await expectNoSeriousA11yViolations(page, 'New passwords for a class');
     await screenshot(page, 'class-reset-2-result', test.info());
 
