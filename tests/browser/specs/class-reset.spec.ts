@@ -1,21 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import {
-  changePasswordViaApi,
-  demoAccount,
-  expectNoSeriousA11yViolations,
-  fromMenu,
-  newPassword,
-  parseCsv,
-  screenshot,
-  setLearnerPasswordViaApi,
-  signIn,
-} from '../lib/keyward';
+import { changePasswordViaApi, demoAccount, expectNoSeriousA11yViolations, mainMenu, newPassword, parseCsv, screenshot, setLearnerPasswordViaApi, signIn } from '../lib/keyward';
 
 // Seed 002 "Reset a password for a whole class" (SPEC.md §7 R-TCH-3), against
 // the page contract:
-//   /classes                        each class region has a link "Reset password for the whole class" 
+//   /classes                        each class region has a link "Reset password for the whole class"
 //   /classes/{id}/password-reset    heading "Reset password for CLASS"; radios
 //                                   "The same password for every learner" (with an optional
 //                                   "Password for every learner (optional)"; blank generates one) and
@@ -76,7 +66,7 @@ async function restoreDemoLearners(): Promise<void> {
 }
 
 async function openClassResetForm(page: Page): Promise<void> {
-  await fromMenu(page, 'Class database');
+  await (await mainMenu(page)).getByRole('link', { name: 'Class database', exact: true }).click();
   await expect(page).toHaveURL(/\/classes$/);
   const block = page.getByRole('region', { name: CLASS, exact: true });
   await block.getByRole('link', { name: `Reset password for the whole class (${CLASS})`, exact: true }).click();
@@ -107,6 +97,7 @@ test('a teacher resets Class 4B with a new password each, downloads them, and a 
     await shared.fill('abc');
     await page.getByRole('button', { name: 'Reset', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText('Use at least');
+    await expect(page.getByRole('alert')).toBeFocused();
     await expect(page.getByLabel('Password for every learner (optional)', { exact: true })).toHaveValue('');
     await expectNoSeriousA11yViolations(page, 'Reset password for a class, with problems');
 
