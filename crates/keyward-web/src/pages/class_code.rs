@@ -22,7 +22,7 @@ use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
 use super::class_lists::LearnerRow;
-use super::trail::{self, Crumb};
+use super::class_trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -34,8 +34,8 @@ use crate::state::AppState;
 #[template(path = "class_page.html")]
 struct ClassPage {
     nav: Option<Nav>,
-    trail: Vec<Crumb>,
-    back: Crumb,
+    trail: Crumbs,
+    back: (String, String),
     csrf_token: String,
     class_id: String,
     class_name: String,
@@ -57,7 +57,7 @@ struct ClassPage {
 #[template(path = "class_code_confirm.html")]
 struct ConfirmPage {
     nav: Option<Nav>,
-    trail: Vec<Crumb>,
+    trail: Crumbs,
     csrf_token: String,
     class_id: String,
     class_name: String,
@@ -139,12 +139,12 @@ impl ClassPage {
     fn new(state: &AppState, visitor: &Visitor, actor: &Actor, info: ClassCodeInfo) -> ClassPage {
         let class_id = info.class_id.to_string();
         let permissions = actor.permissions();
-        let trail = trail::class(actor, &class_id, &info.class_name);
+        let trail = class_trail::class(actor, &class_id, &info.class_name);
         // The class itself is the page: its trail stops at the database.
         let up = &trail[..trail.len() - 1];
         ClassPage {
             nav: Nav::of(visitor),
-            back: trail::back(up),
+            back: class_trail::back(up),
             trail: up.to_vec(),
             csrf_token: visitor.csrf_token(),
             spelled: spelled(info.code.as_deref()),
@@ -243,7 +243,7 @@ impl ConfirmPage {
         let class_id = info.class_id.to_string();
         ConfirmPage {
             nav: Nav::of(visitor),
-            trail: trail::class(actor, &class_id, &info.class_name),
+            trail: class_trail::class(actor, &class_id, &info.class_name),
             csrf_token: visitor.csrf_token(),
             class_id,
             class_name: info.class_name,

@@ -20,8 +20,8 @@ use keyward_core::classroom::class_reset::{
 use keyward_core::policy::{Hint, Violation};
 use keyward_core::types::{ClassId, Password};
 
+use super::class_trail::{self, Crumbs};
 use super::login_cards::{LoginCard, LoginCards};
-use super::trail::{self, Crumb};
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -33,7 +33,7 @@ use crate::state::AppState;
 #[template(path = "class_reset_form.html")]
 struct FormPage {
     nav: Option<Nav>,
-    trail: Vec<Crumb>,
+    trail: Crumbs,
     csrf_token: String,
     class_id: String,
     class_name: String,
@@ -57,7 +57,7 @@ struct ResultRow {
 #[template(path = "class_reset_result.html")]
 struct ResultPage {
     nav: Option<Nav>,
-    trail: Vec<Crumb>,
+    trail: Crumbs,
     class_id: String,
     class_name: String,
     same: bool,
@@ -105,7 +105,7 @@ fn form_page(
     let class_id = preview.class_id.to_string();
     FormPage {
         nav: Nav::of(visitor),
-        trail: trail::class(actor, &class_id, &preview.class_name),
+        trail: class_trail::class(actor, &class_id, &preview.class_name),
         csrf_token: visitor.csrf_token(),
         class_id,
         class_name: preview.class_name,
@@ -279,7 +279,7 @@ fn result_page(
         .collect();
     Ok(ResultPage {
         nav: Nav::of(visitor),
-        trail: trail::class(actor, &class_id, &reset.class_name),
+        trail: class_trail::class(actor, &class_id, &reset.class_name),
         csv_href: data_url("text/csv;charset=utf-8", &csv),
         csv_name: reset.csv_file_name(),
         same: reset.mode == ClassResetKind::Same,

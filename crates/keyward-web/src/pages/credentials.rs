@@ -22,9 +22,9 @@ use keyward_core::classroom::credentials::{
 use keyward_core::classroom::passwords::PasswordState;
 use keyward_core::types::ClassId;
 
+use super::class_trail::{self, Crumbs};
 use super::login_cards::{LoginCard, LoginCards};
 use super::people::status_label;
-use super::trail::{self, Crumb};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
@@ -102,7 +102,7 @@ impl AccountRow {
 #[template(path = "user_accounts.html")]
 struct UserAccountsPage {
     nav: Option<Nav>,
-    trail: Vec<Crumb>,
+    trail: Crumbs,
     /// The class's name, or the school's for the whole school.
     scope_name: String,
     school_name: String,
@@ -128,18 +128,18 @@ impl UserAccountsPage {
                 name.clone(),
                 false,
                 format!("/classes/{id}"),
-                trail::class(page.actor, &id.to_string(), name),
+                class_trail::class(page.actor, &id.to_string(), name),
             ),
             CredentialsScope::School => (
                 credentials.school_name.clone(),
                 true,
                 "/school".to_owned(),
-                trail::school(page.actor),
+                class_trail::school(page.actor),
             ),
         };
         let mut trail = trail;
         if codes {
-            trail.push(Crumb::new(format!("{base}/accounts"), "User accounts"));
+            trail.push((format!("{base}/accounts"), "User accounts".to_owned()));
         }
         let rows: Vec<AccountRow> = credentials.rows.iter().map(AccountRow::of).collect();
         let cards = credentials

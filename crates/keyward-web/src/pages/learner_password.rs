@@ -20,8 +20,8 @@ use keyward_core::classroom::passwords::{
 use keyward_core::policy::Hint;
 use keyward_core::types::UserId;
 
+use super::class_trail::{self, Crumbs};
 use super::login_cards::{LoginCard, LoginCards};
-use super::trail::{self, Crumb};
 use super::{Nav, render};
 use crate::error::{AppError, coded, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -50,8 +50,8 @@ struct LearnerPasswordPage {
     /// The provider of a learner who signs in only with it: no password
     /// buttons, only "Signs in with <provider>".
     signs_in_with: Option<String>,
-    trail: Vec<Crumb>,
-    back: Crumb,
+    trail: Crumbs,
+    back: (String, String),
     hints: Vec<Hint>,
     /// The existing password, after **Show password**.
     shown: Option<String>,
@@ -69,7 +69,7 @@ impl LearnerPasswordPage {
     fn new(state: &AppState, visitor: &Visitor, actor: &Actor, view: LearnerPasswordView) -> Self {
         let learner = view.learner;
         let learner_id = learner.id.to_string();
-        let trail = trail::learner(actor, &learner_id, &learner.display_name());
+        let trail = class_trail::learner(actor, &learner_id, &learner.display_name());
         let first_name = if learner.first_name.is_empty() {
             learner.display_name()
         } else {
@@ -86,7 +86,7 @@ impl LearnerPasswordPage {
             state: view.state.as_str(),
             explanation: view.state.explanation(),
             signs_in_with: view.sso.map(|sso| sso.provider_name),
-            back: trail::back(&trail),
+            back: class_trail::back(&trail),
             trail,
             login_cards: LoginCards::new(state, &view.school_name, Vec::new()),
             hints: view.policy.hints(),

@@ -18,7 +18,7 @@ use keyward_core::schools::SCHOOL_ROLES;
 use keyward_core::types::{Role, TypedCode};
 
 use super::class_lists::LearnerRow;
-use super::trail::{self, Crumb};
+use super::class_trail::{self, Crumbs};
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, RepeatedForm, Visitor};
@@ -36,7 +36,7 @@ struct ClassBlock {
 #[template(path = "class_database.html")]
 struct ClassDatabasePage {
     nav: Option<Nav>,
-    trail: Vec<Crumb>,
+    trail: Crumbs,
     classes: Vec<ClassBlock>,
 }
 
@@ -53,7 +53,7 @@ struct SubscriptionPage {
 #[template(path = "student_database.html")]
 struct StudentDatabasePage {
     nav: Option<Nav>,
-    trail: Vec<Crumb>,
+    trail: Crumbs,
     school_name: String,
     rows: Vec<(LearnerRow, String)>,
 }
@@ -86,7 +86,7 @@ pub async fn class_database(
     }
     let page = ClassDatabasePage {
         nav: Nav::of(&visitor),
-        trail: trail::home(),
+        trail: class_trail::home(),
         classes: class_blocks(&state, &client, &actor).await?,
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
@@ -164,7 +164,7 @@ pub async fn student_database(
     let codes = "/school/accounts/codes";
     let page = StudentDatabasePage {
         nav: Nav::of(&visitor),
-        trail: trail::school(&actor),
+        trail: class_trail::school(&actor),
         school_name: visitor.school_name.clone().unwrap_or_default(),
         rows: learners
             .iter()
