@@ -5,7 +5,7 @@ import { changePasswordViaApi, demoAccount, expectNoSeriousA11yViolations, mainM
 
 // Seed 002 "Reset a password for a whole class" (SPEC.md §7 R-TCH-3), against
 // the page contract:
-//   /classes                        each class region has a link "Reset password" (for the whole class)
+//   /classes                        each class region has a link "Reset password for the whole class"
 //   /classes/{id}/password-reset    heading "Reset password for CLASS"; radios
 //                                   "The same password for every learner" (with an optional
 //                                   "Password for every learner (optional)"; blank generates one) and
@@ -13,7 +13,7 @@ import { changePasswordViaApi, demoAccount, expectNoSeriousA11yViolations, mainM
 //   result                          heading "New passwords for CLASS"; role=status; a table captioned
 //                                   "New passwords for CLASS" (Learner | Username | New password);
 //                                   link "Download CSV" (a data: URL with download="CLASS-passwords.csv",
-//                                   columns class,first_name,last_name,username,password); button "Print"
+//                                   columns class,first_name,last_name,username,password); button "Print cards"
 //                                   (shown with JavaScript); printed, one .login-card per learner
 //
 // The suite shares one demo server and other specs sign in as the demo
@@ -69,7 +69,7 @@ async function openClassResetForm(page: Page): Promise<void> {
   await (await mainMenu(page)).getByRole('link', { name: 'Class database', exact: true }).click();
   await expect(page).toHaveURL(/\/classes$/);
   const block = page.getByRole('region', { name: CLASS, exact: true });
-  await block.getByRole('link', { name: `Reset password for the whole of ${CLASS}`, exact: true }).click();
+  await block.getByRole('link', { name: `Reset password for the whole class (${CLASS})`, exact: true }).click();
   await expect(page).toHaveURL(/\/classes\/[0-9a-f-]+\/password-reset$/);
   await expect(page.getByRole('heading', { name: `Reset password for ${CLASS}`, level: 1 })).toBeVisible();
 }
@@ -97,6 +97,7 @@ test('a teacher resets Class 4B with a new password each, downloads them, and a 
     await shared.fill('abc');
     await page.getByRole('button', { name: 'Reset', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText('Use at least');
+    await expect(page.getByRole('alert')).toBeFocused();
     await expect(page.getByLabel('Password for every learner (optional)', { exact: true })).toHaveValue('');
     await expectNoSeriousA11yViolations(page, 'Reset password for a class, with problems');
 
@@ -114,7 +115,7 @@ test('a teacher resets Class 4B with a new password each, downloads them, and a 
       shown.set(learner.username, password);
     }
     expect(new Set(shown.values()).size).toBe(3);
-    await expect(page.getByRole('button', { name: 'Print', exact: true })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Print cards', exact: true })).toBeVisible();
     await expectNoSeriousA11yViolations(page, 'New passwords for a class');
     await screenshot(page, 'class-reset-2-result', test.info());
 

@@ -3,8 +3,9 @@ import { demoAccount, expectNoSeriousA11yViolations, screenshot, signIn, signOut
 
 // Class codes (SPEC.md §6 R-CODE-2):
 //   /home (teacher)        heading "Your classes", link "Class 4B" -> /classes/{id}
-//   /classes/{id}          the code big (.board-code), buttons "Regenerate code",
-//                          "Switch off" / "Switch on" -> role=status notices
+//   /classes/{id}          the code big (.board-code), links "Regenerate code" and
+//                          "Switch off" to a confirm page whose button of the same
+//                          name does it, button "Switch on" -> role=status notices
 //   /activate              link "Have a class code? Join a class" -> /join
 //   /join                  "Class code", "First name", "Last name", "Username",
 //                          "Password", "Confirm password", button "Join class"
@@ -28,6 +29,7 @@ test.describe('class codes', () => {
     await expectNoSeriousA11yViolations(page, 'class page');
     await screenshot(page, 'class-code-1-class-page', test.info());
 
+    await page.getByRole('link', { name: 'Switch off', exact: true }).click();
     await page.getByRole('button', { name: 'Switch off', exact: true }).click();
     await expect(page.getByRole('status')).toContainText('switched off');
     await expect(page.getByRole('button', { name: 'Switch on', exact: true })).toBeVisible();
@@ -37,6 +39,7 @@ test.describe('class codes', () => {
     await expect(page.getByRole('status')).toContainText('switched on');
 
     const before = (await page.locator('.board-code [aria-hidden=true]').textContent())?.trim() ?? '';
+    await page.getByRole('link', { name: 'Regenerate code', exact: true }).click();
     await page.getByRole('button', { name: 'Regenerate code', exact: true }).click();
     await expect(page.getByRole('status')).toContainText('old code no longer works');
     const code = (await page.locator('.board-code [aria-hidden=true]').textContent())?.trim() ?? '';

@@ -20,7 +20,8 @@ import { demoAccount, expectNoSeriousA11yViolations, fromMenu, mainMenu, newPass
 //   /children         "Your children": the linked children, "Link another child": "Parent access code", "Link child"
 //   /join             "Join a class": Class code, First name, Last name, Username, Password, Confirm password,
 //                     button "Join class" -> /signin?notice=joined
-//   /classes/{id}     the class code big (.board-code), buttons "Regenerate code", "Switch off"
+//   /classes/{id}     the class code big (.board-code), links "Regenerate code", "Switch off" to
+//                     confirm pages whose button of the same name does it
 //
 // The suite shares one demo server: nothing here changes a demo account's
 // password. New people (Lily Newton, her parent, learners who join) are made
@@ -472,6 +473,8 @@ test.describe('schools, classes and codes', () => {
       await expect(teacherPage.getByRole('main')).toContainText('/join');
       await checkPage(teacherPage, 'class page', 'join-5-class-page');
 
+      await teacherPage.getByRole('link', { name: 'Regenerate code', exact: true }).click();
+      await expect(teacherPage.getByRole('heading', { name: `Give ${CLASS} a new class code?`, level: 1 })).toBeVisible();
       await teacherPage.getByRole('button', { name: 'Regenerate code', exact: true }).click();
       await expect(teacherPage).toHaveURL(/\/classes\/[^/]+\?notice=regenerated$/);
       expect(teacherPage.url().split('?')[0]).toBe(classUrl);

@@ -1,7 +1,11 @@
 //! A teacher's class page, `/classes/{id}` (R-CODE-2): the class code big
-//! enough for a board, with **Regenerate code** and **Switch off** /
-//! **Switch on**. Only the class's teachers and the lead teacher get here
-//! (the core decides); the buttons are plain forms.
+//! enough for a board, with **Regenerate code** and **Switch off** (each
+//! after a confirm page, `GET /classes/{id}/class-code?action=…`, which
+//! changes nothing) and **Switch on**; then the class's learners, each with
+//! **Reset password** or **Show access codes**, and the way to the class's
+//! **User accounts** and **Reset password for the whole class**. Only the
+//! class's teachers, the lead teacher and a platform admin get here (the
+//! core decides); the buttons are plain forms.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -12,10 +16,13 @@ use keyward_core::error::Code;
 use serde::Deserialize;
 
 use keyward_core::activation::ClassCodeInfo;
-use keyward_core::authz::Actor;
+use keyward_core::admin::DirectoryError;
+use keyward_core::authz::{Actor, Permission};
 use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
+use super::class_lists::LearnerRow;
+use super::class_trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -27,6 +34,8 @@ use crate::state::AppState;
 #[template(path = "class_page.html")]
 struct ClassPage {
     nav: Option<Nav>,
+    trail: Crumbs,
+    back: (String, String),
     csrf_token: String,
     class_id: String,
     class_name: String,
@@ -36,11 +45,39 @@ struct ClassPage {
     enabled: bool,
     join_url: String,
     notice: Option<&'static str>,
+    learners: Vec<LearnerRow>,
+    /// **Reset password for the whole class** is the actor's to use.
+    may_reset_class: bool,
+    /// **User accounts** of the class is the actor's to open.
+    may_see_accounts: bool,
+}
+
+/// The confirm step of **Regenerate code** and **Switch off**.
+#[derive(Template)]
+#[template(path = "class_code_confirm.html")]
+struct ConfirmPage {
+    nav: Option<Nav>,
+    trail: Crumbs,
+    csrf_token: String,
+    class_id: String,
+    class_name: String,
+    code: Option<String>,
+    /// `regenerate` or `disable`, sent on by the form.
+    action: &'static str,
+    /// The button's words: **Regenerate code** or **Switch off**.
+    label: &'static str,
 }
 
 fn classroom_error(err: SchoolError) -> AppError {
     match err {
         SchoolError::Internal(internal) => AppError::internal(&internal),
+        other => AppError::from_coded(&other),
+    }
+}
+
+fn directory_error(err: DirectoryError) -> AppError {
+    match err {
+        DirectoryError::Internal(internal) => AppError::internal(&internal),
         other => AppError::from_coded(&other),
     }
 }
@@ -63,13 +100,19 @@ pub async fn show(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let class = class_id(path)?;
-    let info: ClassCodeInfo = state
-        .kw
-        .class_code(&state.ctx(&client), &actor, &class)
+    let ctx = state.ctx(&client);
+    let info: ClassCodeInfo = (state.kw)
+        .class_code(&ctx, &actor, &class)
         .await
         .map_err(classroom_error)?;
-    let notice = notice(&query_param(query.as_deref(), "notice"));
-    let page = ClassPage::new(&state, &visitor, info, notice);
+    let learners = (state.kw)
+        .class_learners(&ctx, &actor, &class)
+        .await
+        .map_err(directory_error)?;
+    let codes_href = format!("/classes/{class}/accounts/codes");
+    let mut page = ClassPage::new(&state, &visitor, &actor, info);
+    page.learners = LearnerRow::all(&learners, &actor, &codes_href);
+    page.notice = notice(&query_param(query.as_deref(), "notice"));
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -83,31 +126,37 @@ fn notice(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The code with spaces between its characters, for screen readers.
+fn spelled(code: Option<&str>) -> String {
+    code.unwrap_or_default()
+        .chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl ClassPage {
-    fn new(
-        state: &AppState,
-        visitor: &Visitor,
-        info: ClassCodeInfo,
-        notice: Option<&'static str>,
-    ) -> ClassPage {
-        let spelled = info
-            .code
-            .as_deref()
-            .unwrap_or_default()
-            .chars()
-            .map(String::from)
-            .collect::<Vec<_>>()
-            .join(" ");
+    fn new(state: &AppState, visitor: &Visitor, actor: &Actor, info: ClassCodeInfo) -> ClassPage {
+        let class_id = info.class_id.to_string();
+        let permissions = actor.permissions();
+        let trail = class_trail::class(actor, &class_id, &info.class_name);
+        // The class itself is the page: its trail stops at the database.
+        let up = &trail[..trail.len() - 1];
         ClassPage {
             nav: Nav::of(visitor),
+            back: class_trail::back(up),
+            trail: up.to_vec(),
             csrf_token: visitor.csrf_token(),
-            class_id: info.class_id.to_string(),
+            spelled: spelled(info.code.as_deref()),
+            class_id,
             class_name: info.class_name,
             code: info.code,
-            spelled,
             enabled: info.enabled,
             join_url: join_url(state),
-            notice,
+            notice: None,
+            learners: Vec::new(),
+            may_reset_class: permissions.contains(Permission::LearnersResetPassword),
+            may_see_accounts: permissions.contains(Permission::CredentialsExportClass),
         }
     }
 }
@@ -175,6 +224,60 @@ impl CodeAction {
             CodeAction::Enable => "switched_on",
         }
     }
+}
+
+impl CodeAction {
+    /// The form value of an action that asks first (**Regenerate code** and
+    /// **Switch off**; switching on takes nothing away).
+    fn asks_first(self) -> Option<&'static str> {
+        match self {
+            CodeAction::Regenerate => Some("regenerate"),
+            CodeAction::Disable => Some("disable"),
+            CodeAction::Enable => None,
+        }
+    }
+}
+
+impl ConfirmPage {
+    fn new(visitor: &Visitor, actor: &Actor, info: ClassCodeInfo, action: &'static str) -> Self {
+        let class_id = info.class_id.to_string();
+        ConfirmPage {
+            nav: Nav::of(visitor),
+            trail: class_trail::class(actor, &class_id, &info.class_name),
+            csrf_token: visitor.csrf_token(),
+            class_id,
+            class_name: info.class_name,
+            code: info.code,
+            label: if action == "regenerate" {
+                "Regenerate code"
+            } else {
+                "Switch off"
+            },
+            action,
+        }
+    }
+}
+
+/// `GET /classes/{id}/class-code?action=regenerate` (or `disable`): the
+/// confirm step, which changes nothing; its button posts to the same address.
+pub async fn confirm(
+    State(state): State<AppState>,
+    client: Client,
+    SignedIn { visitor, actor, .. }: SignedIn<return_to::NoPage>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let class = class_id(path)?;
+    let action = CodeAction::parse(&query_param(query.as_deref(), "action"))?;
+    let info = (state.kw)
+        .class_code(&state.ctx(&client), &actor, &class)
+        .await
+        .map_err(classroom_error)?;
+    let Some(action) = action.asks_first() else {
+        return Ok(Redirect::to(&format!("/classes/{class}")).into_response());
+    };
+    let page = ConfirmPage::new(&visitor, &actor, info, action);
+    Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
 pub async fn change_code(

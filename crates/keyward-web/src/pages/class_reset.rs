@@ -1,9 +1,10 @@
 //! **Reset password** for a whole class (R-TCH-3), `/classes/{id}/password-reset`:
 //! a form with the two choices of seed 002 (the same password for every
-//! learner, or a new one each) and **Reset**; then the result, listing every
-//! learner with their new password, with **Download CSV** (the passwords
-//! exist only in this answer, so the file is a `data:` link built here) and a
-//! print view of one card per learner.
+//! learner, or a new one each) that ends in a confirm box saying how many
+//! learners get a new password, with **Reset**; then the result, listing
+//! every learner with their new password, with **Download CSV** (the
+//! passwords exist only in this answer, so the file is a `data:` link built
+//! here) and, printed, one login card per learner.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -19,6 +20,8 @@ use keyward_core::classroom::class_reset::{
 use keyward_core::policy::{Hint, Violation};
 use keyward_core::types::{ClassId, Password};
 
+use super::class_trail::{self, Crumbs};
+use super::login_cards::{LoginCard, LoginCards};
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -30,6 +33,7 @@ use crate::state::AppState;
 #[template(path = "class_reset_form.html")]
 struct FormPage {
     nav: Option<Nav>,
+    trail: Crumbs,
     csrf_token: String,
     class_id: String,
     class_name: String,
@@ -53,15 +57,20 @@ struct ResultRow {
 #[template(path = "class_reset_result.html")]
 struct ResultPage {
     nav: Option<Nav>,
+    trail: Crumbs,
+    class_id: String,
     class_name: String,
     same: bool,
     kept: bool,
     rows: Vec<ResultRow>,
-    skipped: Vec<String>,
+    /// Learners who have not set up their account: (name, where their
+    /// access code is shown).
+    skipped: Vec<(String, String)>,
     /// Learners who sign in only with single sign-on: (name, provider).
     skipped_sso: Vec<(String, String)>,
     csv_href: String,
     csv_name: String,
+    login_cards: LoginCards,
 }
 
 #[derive(Deserialize)]
@@ -88,14 +97,17 @@ fn page_error(err: ClassResetError) -> AppError {
 
 fn form_page(
     visitor: &Visitor,
+    actor: &Actor,
     preview: ClassResetPreview,
     mode: &str,
     errors: Vec<String>,
 ) -> FormPage {
+    let class_id = preview.class_id.to_string();
     FormPage {
         nav: Nav::of(visitor),
+        trail: class_trail::class(actor, &class_id, &preview.class_name),
         csrf_token: visitor.csrf_token(),
-        class_id: preview.class_id.to_string(),
+        class_id,
         class_name: preview.class_name,
         learners: preview.learners,
         pending: preview.pending,
@@ -118,7 +130,7 @@ pub async fn form(
         .class_reset_preview(&state.ctx(&client), &actor, &class)
         .await
         .map_err(page_error)?;
-    let page = form_page(&visitor, preview, "individual", Vec::new());
+    let page = form_page(&visitor, &actor, preview, "individual", Vec::new());
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -224,7 +236,7 @@ impl<'a> Reset<'a> {
 
     /// Every learner with their new password.
     fn result(&self, reset: ClassReset) -> Result<Response, AppError> {
-        let page = result_page(self.visitor, reset)?;
+        let page = result_page(self.state, self.visitor, self.actor, reset)?;
         Ok(self
             .visitor
             .respond(self.state, render(StatusCode::OK, &page)))
@@ -238,34 +250,43 @@ impl<'a> Reset<'a> {
             .class_reset_preview(&self.state.ctx(self.client), self.actor, self.class)
             .await
             .map_err(page_error)?;
-        let page = form_page(self.visitor, preview, mode, told.errors);
+        let page = form_page(self.visitor, self.actor, preview, mode, told.errors);
         let response = render_told(told.status, told.retry_after, &page);
         Ok(self.visitor.respond(self.state, response))
     }
 }
 
-fn result_page(visitor: &Visitor, reset: ClassReset) -> Result<ResultPage, AppError> {
+fn result_page(
+    state: &AppState,
+    visitor: &Visitor,
+    actor: &Actor,
+    reset: ClassReset,
+) -> Result<ResultPage, AppError> {
     let csv = reset.to_csv()?;
+    let class_id = reset.class_id.to_string();
+    let rows: Vec<ResultRow> = reset
+        .learners
+        .iter()
+        .map(|l| ResultRow {
+            name: display_name(&l.first_name, &l.last_name, l.username.as_str()),
+            username: l.username.to_string(),
+            password: l.password.expose().to_owned(),
+        })
+        .collect();
+    let cards = rows
+        .iter()
+        .map(|r| LoginCard::with_password(&reset.class_name, &r.name, &r.username, &r.password))
+        .collect();
     Ok(ResultPage {
         nav: Nav::of(visitor),
+        trail: class_trail::class(actor, &class_id, &reset.class_name),
         csv_href: data_url("text/csv;charset=utf-8", &csv),
         csv_name: reset.csv_file_name(),
         same: reset.mode == ClassResetKind::Same,
         kept: reset.kept,
-        rows: reset
-            .learners
-            .iter()
-            .map(|l| ResultRow {
-                name: display_name(&l.first_name, &l.last_name, l.username.as_str()),
-                username: l.username.to_string(),
-                password: l.password.expose().to_owned(),
-            })
-            .collect(),
-        skipped: reset
-            .skipped_pending
-            .iter()
-            .map(|s| display_name(&s.first_name, &s.last_name, "(no name)"))
-            .collect(),
+        login_cards: LoginCards::new(state, &reset.school_name, cards),
+        rows,
+        skipped: skipped_pending(&reset, &class_id),
         skipped_sso: reset
             .skipped_sso
             .iter()
@@ -279,8 +300,24 @@ fn result_page(visitor: &Visitor, reset: ClassReset) -> Result<ResultPage, AppEr
                 )
             })
             .collect(),
+        class_id,
         class_name: reset.class_name,
     })
+}
+
+/// The learners left alone because they have no password yet, each with
+/// the link to their access code on the class's **Show access codes**.
+fn skipped_pending(reset: &ClassReset, class_id: &str) -> Vec<(String, String)> {
+    reset
+        .skipped_pending
+        .iter()
+        .map(|s| {
+            (
+                display_name(&s.first_name, &s.last_name, "(no name)"),
+                format!("/classes/{class_id}/accounts/codes#learner-{}", s.user_id),
+            )
+        })
+        .collect()
 }
 
 /// "First Last", or `fallback` when both are blank.

@@ -4,7 +4,10 @@
 //! teacher). **User accounts** shows no secret; **Show access codes** is a
 //! plain link to a page that shows them (audited by the core, never cached:
 //! every page is `Cache-Control: no-store`); **Download CSV** is a link to
-//! the CSV, which the core audits too.
+//! the CSV, which the core audits too. Printed, **Show access codes** gives
+//! one login card per learner (the password, or the access code of a
+//! learner who has not set up their account); **User accounts** prints as a
+//! plain class list.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -19,6 +22,8 @@ use keyward_core::classroom::credentials::{
 use keyward_core::classroom::passwords::PasswordState;
 use keyward_core::types::ClassId;
 
+use super::class_trail::{self, Crumbs};
+use super::login_cards::{LoginCard, LoginCards};
 use super::people::status_label;
 use super::{Nav, render};
 use crate::error::{AppError, coded};
@@ -56,6 +61,9 @@ fn row_state_label(row: &CredentialRow) -> String {
 }
 
 struct AccountRow {
+    /// The row's anchor (`#learner-{id}`), where a list's **Show access
+    /// codes** for one learner lands.
+    id: String,
     name: String,
     class_name: String,
     username: Option<String>,
@@ -76,6 +84,7 @@ impl AccountRow {
             (name, _) => name.to_owned(),
         };
         AccountRow {
+            id: row.user_id.to_string(),
             name,
             class_name: row.class_name.clone(),
             username: row.username.clone(),
@@ -93,14 +102,13 @@ impl AccountRow {
 #[template(path = "user_accounts.html")]
 struct UserAccountsPage {
     nav: Option<Nav>,
+    trail: Crumbs,
     /// The class's name, or the school's for the whole school.
     scope_name: String,
     school_name: String,
     school_wide: bool,
     /// Whether this is **Show access codes** (secrets on the page).
     codes: bool,
-    back_href: String,
-    back_label: &'static str,
     accounts_href: String,
     codes_href: String,
     csv_href: String,
@@ -109,55 +117,78 @@ struct UserAccountsPage {
     legend: Vec<(&'static str, &'static str)>,
     /// Some learner has not set up their account yet.
     has_pending: bool,
+    /// Printed with **Show access codes**.
+    login_cards: LoginCards,
 }
 
 impl UserAccountsPage {
-    fn of(visitor: &Visitor, credentials: &Credentials, codes: bool) -> UserAccountsPage {
-        let (scope_name, school_wide, base, back_href, back_label) = match &credentials.scope {
+    fn of(page: Shown<'_>, credentials: &Credentials, codes: bool) -> UserAccountsPage {
+        let (scope_name, school_wide, base, trail) = match &credentials.scope {
             CredentialsScope::Class { id, name } => (
                 name.clone(),
                 false,
                 format!("/classes/{id}"),
-                format!("/classes/{id}"),
-                "Back to the class",
+                class_trail::class(page.actor, &id.to_string(), name),
             ),
             CredentialsScope::School => (
                 credentials.school_name.clone(),
                 true,
                 "/school".to_owned(),
-                "/school".to_owned(),
-                "Subscription management",
+                class_trail::school(page.actor),
             ),
         };
-        let legend = STATES
-            .into_iter()
-            .filter(|state| {
-                credentials
-                    .rows
-                    .iter()
-                    .any(|row| row.password_state == *state)
-            })
-            .map(|state| (state_label(state), state.explanation()))
+        let mut trail = trail;
+        if codes {
+            trail.push((format!("{base}/accounts"), "User accounts".to_owned()));
+        }
+        let rows: Vec<AccountRow> = credentials.rows.iter().map(AccountRow::of).collect();
+        let cards = credentials
+            .rows
+            .iter()
+            .zip(&rows)
+            .map(|(row, shown)| LoginCard::of_row(row, &shown.name))
             .collect();
         UserAccountsPage {
-            nav: Nav::of(visitor),
+            nav: Nav::of(page.visitor),
+            trail,
             scope_name,
             school_name: credentials.school_name.clone(),
             school_wide,
             codes,
-            back_href,
-            back_label,
             accounts_href: format!("{base}/accounts"),
             codes_href: format!("{base}/accounts/codes"),
             csv_href: format!("{base}/credentials.csv"),
-            rows: credentials.rows.iter().map(AccountRow::of).collect(),
-            legend,
+            rows,
+            legend: legend(credentials),
             has_pending: credentials
                 .rows
                 .iter()
                 .any(|row| row.password_state == PasswordState::Pending),
+            login_cards: LoginCards::new(page.state, &credentials.school_name, cards),
         }
     }
+}
+
+/// (label, explanation) of each password state the rows have.
+fn legend(credentials: &Credentials) -> Vec<(&'static str, &'static str)> {
+    STATES
+        .into_iter()
+        .filter(|state| {
+            credentials
+                .rows
+                .iter()
+                .any(|row| row.password_state == *state)
+        })
+        .map(|state| (state_label(state), state.explanation()))
+        .collect()
+}
+
+/// Who a page is shown to, and where.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
+    state: &'a AppState,
+    visitor: &'a Visitor,
+    actor: &'a Actor,
 }
 
 fn class_id(path: Result<Path<String>, PathRejection>) -> Result<ClassId, AppError> {
@@ -209,24 +240,19 @@ async fn school_credentials(
 }
 
 /// Renders the page or, for **Download CSV**, the file.
-fn respond(
-    state: &AppState,
-    visitor: &Visitor,
-    credentials: &Credentials,
-    want: Want,
-) -> Result<Response, AppError> {
+fn respond(page: Shown<'_>, credentials: &Credentials, want: Want) -> Result<Response, AppError> {
     let response = match want {
         Want::Secrets(CredentialsUse::Export) => csv_download(credentials)?,
         Want::Secrets(CredentialsUse::Show) => render(
             StatusCode::OK,
-            &UserAccountsPage::of(visitor, credentials, true),
+            &UserAccountsPage::of(page, credentials, true),
         ),
         Want::Accounts => render(
             StatusCode::OK,
-            &UserAccountsPage::of(visitor, credentials, false),
+            &UserAccountsPage::of(page, credentials, false),
         ),
     };
-    Ok(visitor.respond(state, response))
+    Ok(page.visitor.respond(page.state, response))
 }
 
 async fn class_page(
@@ -240,7 +266,12 @@ async fn class_page(
     let credentials = class_credentials(&state, &client, &me.actor, &class, want)
         .await
         .map_err(coded)?;
-    respond(&state, &me.visitor, &credentials, want)
+    let page = Shown {
+        state: &state,
+        visitor: &me.visitor,
+        actor: &me.actor,
+    };
+    respond(page, &credentials, want)
 }
 
 async fn school_page(
@@ -250,7 +281,12 @@ async fn school_page(
     want: Want,
 ) -> Result<Response, AppError> {
     let credentials = school_credentials(&state, &client, &me.actor, want).await?;
-    respond(&state, &me.visitor, &credentials, want)
+    let page = Shown {
+        state: &state,
+        visitor: &me.visitor,
+        actor: &me.actor,
+    };
+    respond(page, &credentials, want)
 }
 
 /// `GET /classes/{id}/accounts`: **User accounts** of a class.

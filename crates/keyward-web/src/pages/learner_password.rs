@@ -1,6 +1,10 @@
 //! Seed 002's **Reset password** on one learner, from the class database or
 //! the student database: show the existing password when a copy is kept,
-//! **Generate new password** then **Reset**, or set a chosen password.
+//! **Generate new password** then **Reset**, or set a chosen password. After
+//! a reset (or **Show password**) the learner's login card prints. The
+//! breadcrumbs lead back to a page the person may open: the student
+//! database, the class database, or for a platform admin the learner under
+//! **Users**.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -14,9 +18,10 @@ use keyward_core::classroom::passwords::{
     IssuedPassword, LearnerPasswordError, LearnerPasswordView, NewPasswordChoice, PasswordState,
 };
 use keyward_core::policy::Hint;
-use keyward_core::types::Role;
 use keyward_core::types::UserId;
 
+use super::class_trail::{self, Crumbs};
+use super::login_cards::{LoginCard, LoginCards};
 use super::{Nav, render};
 use crate::error::{AppError, coded, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -45,7 +50,8 @@ struct LearnerPasswordPage {
     /// The provider of a learner who signs in only with it: no password
     /// buttons, only "Signs in with <provider>".
     signs_in_with: Option<String>,
-    back: (&'static str, &'static str),
+    trail: Crumbs,
+    back: (String, String),
     hints: Vec<Hint>,
     /// The existing password, after **Show password**.
     shown: Option<String>,
@@ -55,11 +61,15 @@ struct LearnerPasswordPage {
     errors: Vec<String>,
     /// The chosen-password field caused the errors.
     chosen_invalid: bool,
+    /// The learner's card, once there is a password to print on it.
+    login_cards: LoginCards,
 }
 
 impl LearnerPasswordPage {
-    fn new(visitor: &Visitor, actor: &Actor, view: LearnerPasswordView) -> Self {
+    fn new(state: &AppState, visitor: &Visitor, actor: &Actor, view: LearnerPasswordView) -> Self {
         let learner = view.learner;
+        let learner_id = learner.id.to_string();
+        let trail = class_trail::learner(actor, &learner_id, &learner.display_name());
         let first_name = if learner.first_name.is_empty() {
             learner.display_name()
         } else {
@@ -69,14 +79,16 @@ impl LearnerPasswordPage {
             nav: Nav::of(visitor),
             chosen_label: format!("Password for {first_name}"),
             csrf_token: visitor.csrf_token(),
-            learner_id: learner.id.to_string(),
+            learner_id,
             name: learner.display_name(),
             first_name,
             username: learner.username.to_string(),
             state: view.state.as_str(),
             explanation: view.state.explanation(),
             signs_in_with: view.sso.map(|sso| sso.provider_name),
-            back: back_link(actor),
+            back: class_trail::back(&trail),
+            trail,
+            login_cards: LoginCards::new(state, &view.school_name, Vec::new()),
             hints: view.policy.hints(),
             shown: None,
             proposal: None,
@@ -84,15 +96,6 @@ impl LearnerPasswordPage {
             errors: Vec::new(),
             chosen_invalid: false,
         }
-    }
-}
-
-/// Where the teacher came from: their class database, or the lead teacher's
-/// student database.
-fn back_link(actor: &Actor) -> (&'static str, &'static str) {
-    match actor.role {
-        Role::Teacher => ("/classes", "Back to the class database"),
-        _ => ("/school/students", "Back to the student database"),
     }
 }
 
@@ -114,7 +117,10 @@ async fn load(
         .learner_password_view(&state.ctx(client), actor, &learner)
         .await
         .map_err(coded)?;
-    Ok((learner, LearnerPasswordPage::new(visitor, actor, view)))
+    Ok((
+        learner,
+        LearnerPasswordPage::new(state, visitor, actor, view),
+    ))
 }
 
 pub async fn show(
@@ -179,7 +185,7 @@ async fn step(
             .kw
             .reveal_learner_password(&ctx, &actor, &learner)
             .await
-            .map(|shown| page.shown = Some(shown.password.expose().to_owned())),
+            .map(|shown| page.set_shown(shown.password.expose())),
         Step::Generate => state
             .kw
             .propose_learner_password(&ctx, &actor, &learner)
@@ -274,12 +280,25 @@ fn after_reset(
 }
 
 impl LearnerPasswordPage {
+    /// The page after **Show password**: the kept copy, and its card.
+    fn set_shown(&mut self, password: &str) {
+        self.shown = Some(password.to_owned());
+        self.print_card(password);
+    }
+
+    /// The learner's login card with `password`, printed instead of the page.
+    fn print_card(&mut self, password: &str) {
+        let card = LoginCard::with_password("", &self.name, &self.username, password);
+        self.login_cards.cards = vec![card];
+    }
+
     /// The page after **Reset**: the new password, to tell the learner.
     fn set_done(&mut self, issued: &IssuedPassword) {
         self.done = Some(Done {
             password: issued.password.expose().to_owned(),
             kept: issued.kept,
         });
+        self.print_card(issued.password.expose());
         self.state = if issued.kept {
             PasswordState::Retrievable.as_str()
         } else {

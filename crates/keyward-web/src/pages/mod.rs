@@ -10,12 +10,15 @@ mod activate;
 mod audit;
 mod children;
 mod class_code;
+mod class_lists;
 mod class_reset;
+mod class_trail;
 mod credentials;
 mod dev_mail;
 mod home;
 mod join;
 mod learner_password;
+mod login_cards;
 mod mfa;
 mod passkeys;
 mod people;
@@ -253,7 +256,10 @@ pub fn routes() -> Router<AppState> {
             get(join::join_class_form).post(join::submit_join_class),
         )
         .route("/classes/{id}", get(class_code::show))
-        .route("/classes/{id}/class-code", post(class_code::change_code))
+        .route(
+            "/classes/{id}/class-code",
+            get(class_code::confirm).post(class_code::change_code),
+        )
         .route(
             "/classes/{id}/password-reset",
             get(class_reset::form).post(class_reset::submit),

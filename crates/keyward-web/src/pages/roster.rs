@@ -17,6 +17,7 @@ use keyward_core::classroom::roster::{
 };
 use keyward_core::types::SchoolId;
 
+use super::class_trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
@@ -51,6 +52,7 @@ struct Imported {
 #[template(path = "roster.html")]
 struct RosterPage {
     nav: Option<Nav>,
+    trail: Crumbs,
     csrf_token: String,
     school_id: String,
     school_name: String,
@@ -69,6 +71,7 @@ impl RosterPage {
     fn new(visitor: &Visitor, school: &RosterSchool) -> RosterPage {
         RosterPage {
             nav: Nav::of(visitor),
+            trail: class_trail::home(),
             csrf_token: visitor.csrf_token(),
             school_id: school.id.to_string(),
             school_name: school.name.clone(),

@@ -13,7 +13,8 @@ use keyward_core::admin::DirectoryError;
 use keyward_core::authz::{Action, Actor, Denied, Permission, Target, authorize};
 use keyward_core::types::SchoolId;
 
-use super::people::Row;
+use super::class_lists::LearnerRow;
+use super::class_trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, Visitor};
@@ -24,13 +25,14 @@ struct ClassBlock {
     id: String,
     name: String,
     code: Option<String>,
-    learners: Vec<Row>,
+    learners: Vec<LearnerRow>,
 }
 
 #[derive(Template)]
 #[template(path = "class_database.html")]
 struct ClassDatabasePage {
     nav: Option<Nav>,
+    trail: Crumbs,
     classes: Vec<ClassBlock>,
 }
 
@@ -76,7 +78,9 @@ impl SubscriptionPage {
 #[template(path = "student_database.html")]
 struct StudentDatabasePage {
     nav: Option<Nav>,
-    rows: Vec<(Row, String)>,
+    trail: Crumbs,
+    school_name: String,
+    rows: Vec<(LearnerRow, String)>,
 }
 
 fn directory_error(err: DirectoryError) -> AppError {
@@ -97,6 +101,7 @@ pub async fn class_database(
     }
     let page = ClassDatabasePage {
         nav: Nav::of(&visitor),
+        trail: class_trail::home(),
         classes: class_blocks(&state, &client, &actor).await?,
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
@@ -124,7 +129,11 @@ async fn class_blocks(
             id: class.id.to_string(),
             name: class.name,
             code: class.class_code.filter(|_| class.class_code_enabled),
-            learners: learners.iter().map(Row::learner).collect(),
+            learners: LearnerRow::all(
+                &learners,
+                actor,
+                &format!("/classes/{}/accounts/codes", class.id),
+            ),
         });
     }
     Ok(blocks)
@@ -158,11 +167,14 @@ pub async fn student_database(
         .school_learners(&state.ctx(&client), &actor, &school)
         .await
         .map_err(directory_error)?;
+    let codes = "/school/accounts/codes";
     let page = StudentDatabasePage {
         nav: Nav::of(&visitor),
+        trail: class_trail::school(&actor),
+        school_name: visitor.school_name.clone().unwrap_or_default(),
         rows: learners
             .iter()
-            .map(|(learner, classes)| (Row::learner(learner), classes.join(", ")))
+            .map(|(learner, classes)| (LearnerRow::of(learner, &actor, codes), classes.join(", ")))
             .collect(),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))

@@ -36,6 +36,7 @@ mod sso_accounts;
 mod sso_config;
 mod sso_hardening;
 mod sso_sessions;
+mod teacher_pages;
 mod throttling;
 mod tokens;
 mod user_admin;

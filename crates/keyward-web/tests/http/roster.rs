@@ -433,11 +433,12 @@ async fn roster_page_imports_a_file_and_shows_the_codes_or_the_problems() {
     assert!(reply.text().contains("role=\"alert\""));
     assert!(page.contains("fix the 2 problems"), "{page}");
     assert!(
-        page.contains("<td>2</td>") && page.contains("<td>last_name</td>"),
+        page.contains("<td data-label=\"Row\">2</td>")
+            && page.contains("<td data-label=\"Column\">last_name</td>"),
         "{page}"
     );
     assert!(
-        page.contains("<td>3</td>") && page.contains("formula"),
+        page.contains("<td data-label=\"Row\">3</td>") && page.contains("formula"),
         "{page}"
     );
     assert!(!page.contains("HYPERLINK"), "a refused cell is not echoed");
@@ -466,7 +467,7 @@ async fn roster_page_imports_a_file_and_shows_the_codes_or_the_problems() {
     assert!(page.contains("Imported 2 learners"), "{page}");
     assert!(page.contains("New class: Class 6"), "{page}");
     assert!(page.contains("Show access codes"), "{page}");
-    let codes = page.matches("<td><code class=\"code\">").count();
+    let codes = page.matches("<code class=\"code\">").count();
     assert_eq!(codes, 4, "two access codes and two parent access codes");
     assert_eq!(count(&app, "users").await, before[0] + 2);
 

@@ -138,6 +138,8 @@ impl SkippedLearner {
 pub struct ClassReset {
     pub class_id: ClassId,
     pub class_name: String,
+    /// The class's school, named on the printed login cards.
+    pub school_name: String,
     pub mode: ClassResetKind,
     /// Whether sealed copies were kept, so each password can be shown again.
     pub kept: bool,
@@ -468,10 +470,15 @@ impl Keyward {
         )
         .await?;
         tx.commit().await?;
+        let school_name = crate::schools::store::find_school(&self.db, &class.school_id)
+            .await?
+            .map(|school| school.name)
+            .unwrap_or_default();
 
         Ok(ClassReset {
             class_id: class.id.clone(),
             class_name: class.name.clone(),
+            school_name,
             mode: kind,
             kept: keep,
             learners: learners

@@ -626,6 +626,7 @@ fn the_csv_lists_every_learner_with_formulas_neutralised() {
     let reset = ClassReset {
         class_id: ClassId::generate(&rng).unwrap(),
         class_name: "=Class 4B, \"north\"".into(),
+        school_name: "Riverside".into(),
         mode: ClassResetKind::Individual,
         kept: true,
         learners: vec![

@@ -156,6 +156,8 @@ pub struct IssuedPassword {
 #[derive(Debug, Clone)]
 pub struct LearnerPasswordView {
     pub learner: Account,
+    /// The learner's school, named on their printed login card.
+    pub school_name: String,
     pub state: PasswordState,
     /// The provider an SSO-only learner signs in with (state `Sso`).
     pub sso: Option<SsoSignIn>,
@@ -290,7 +292,14 @@ impl Keyward {
         let policy = self
             .password_policy(account.school_id.as_ref(), PolicyKind::Learner)
             .await?;
+        let school_name = match &account.school_id {
+            Some(school) => crate::schools::store::find_school(&self.db, school)
+                .await?
+                .map(|school| school.name),
+            None => None,
+        };
         Ok(LearnerPasswordView {
+            school_name: school_name.unwrap_or_default(),
             learner: account,
             state,
             sso,
