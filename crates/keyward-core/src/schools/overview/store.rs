@@ -11,7 +11,10 @@ use crate::types::{ClassId, SchoolId, UserId};
 
 /// The classes `teacher` teaches, each with its learners counted (and those
 /// still pending); the `may_*` answers are left for the caller.
-pub(super) async fn taught_classes(db: &Db, teacher: &UserId) -> Result<Vec<TaughtClass>, Internal> {
+pub(super) async fn taught_classes(
+    db: &Db,
+    teacher: &UserId,
+) -> Result<Vec<TaughtClass>, Internal> {
     let rows = sqlx::query(
         "SELECT c.id, c.school_id, c.name, c.class_code, c.class_code_enabled, \
            COUNT(u.id) AS learners, \
@@ -128,7 +131,9 @@ async fn classes_of(
     filter: &'static str,
     id: &UserId,
 ) -> Result<ClassesByLearner, Internal> {
-    let sql = CLASSES_OF.replace("{FROM}", from).replace("{WHERE}", filter);
+    let sql = CLASSES_OF
+        .replace("{FROM}", from)
+        .replace("{WHERE}", filter);
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.as_str())
         .fetch_all(db.pool())

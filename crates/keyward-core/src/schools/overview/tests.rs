@@ -13,9 +13,14 @@ async fn a_teacher_sees_each_class_taught_with_its_learners_counted() {
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     let lead = actor_named(&kw, "demo.lead").await;
     let class_4b = demo_class(&kw).await;
-    create_pending_user(&kw, &ctx, &lead, Role::Learner, ("Dev", "Patel"), &[
-        class_4b.clone(),
-    ])
+    create_pending_user(
+        &kw,
+        &ctx,
+        &lead,
+        Role::Learner,
+        ("Dev", "Patel"),
+        std::slice::from_ref(&class_4b),
+    )
     .await;
     // A class the teacher does not teach, with a learner: not theirs to count.
     let school = lead.school_id.clone().unwrap();
@@ -23,16 +28,24 @@ async fn a_teacher_sees_each_class_taught_with_its_learners_counted() {
         .create_class(&ctx, &lead, &school, "Class 6A", &[])
         .await
         .unwrap();
-    create_pending_user(&kw, &ctx, &lead, Role::Learner, ("Gus", "Green"), &[
-        other.id.clone(),
-    ])
+    create_pending_user(
+        &kw,
+        &ctx,
+        &lead,
+        Role::Learner,
+        ("Gus", "Green"),
+        std::slice::from_ref(&other.id),
+    )
     .await;
 
     let teacher = actor_named(&kw, "demo.teacher").await;
     let classes = kw.teaching_overview(&teacher).await.unwrap();
     assert_eq!(classes.len(), 1, "{classes:?}");
     let class = &classes[0];
-    assert_eq!((class.id.clone(), class.name.as_str()), (class_4b, "Class 4B"));
+    assert_eq!(
+        (class.id.clone(), class.name.as_str()),
+        (class_4b, "Class 4B")
+    );
     assert_eq!((class.learners, class.pending), (4, 1));
     assert!(class.class_code.is_some());
     assert!(class.may_manage && class.may_reset && class.may_export);
@@ -90,7 +103,10 @@ async fn school_numbers_go_to_those_who_may_see_the_schools_people() {
 
     for name in ["demo.teacher", "demo.amy", "demo.parent"] {
         let actor = actor_named(&kw, name).await;
-        assert!(kw.school_figures(&actor).await.unwrap().is_empty(), "{name}");
+        assert!(
+            kw.school_figures(&actor).await.unwrap().is_empty(),
+            "{name}"
+        );
     }
     // A custom role with users.view sees its school's numbers.
     grant_through_custom_role(&kw, &ctx, &lead, "demo.teacher", &[Permission::UsersView]).await;
@@ -128,7 +144,10 @@ async fn a_learner_and_a_parent_see_the_classes_with_their_teachers() {
         .into_iter()
         .map(|c| (c.name, c.teachers.len()))
         .collect();
-    assert_eq!(names, [("Art club".to_owned(), 0), ("Class 4B".to_owned(), 2)]);
+    assert_eq!(
+        names,
+        [("Art club".to_owned(), 0), ("Class 4B".to_owned(), 2)]
+    );
 
     let parent = actor_named(&kw, "demo.parent").await;
     let children = kw.children_overview(&parent).await.unwrap();
