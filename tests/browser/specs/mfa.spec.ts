@@ -4,6 +4,7 @@ import * as OTPAuth from 'otpauth';
 import {
   demoAccount,
   expectNoSeriousA11yViolations,
+  fromMenu,
   mailIds,
   newMailTo,
   newPassword,
@@ -136,8 +137,7 @@ test('demo.teacher turns on two-step verification, signs in with codes, resets t
     await signIn(page, teacher.username, teacher.password);
 
     // Menu > Account Settings > Two-step verification.
-    await page.locator('summary', { hasText: 'Menu' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account Settings', exact: true }).click();
+    await fromMenu(page, 'Account Settings');
     await page.getByRole('link', { name: 'Two-step verification', exact: true }).click();
     await expect(page).toHaveURL(/\/account\/mfa$/);
     await expect(page.getByRole('heading', { name: 'Two-step verification', level: 1 })).toBeVisible();
