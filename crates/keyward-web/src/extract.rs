@@ -321,6 +321,10 @@ pub struct Visitor {
     pub session: Option<CurrentSession>,
     /// The name of the signed-in person's school, shown on every page.
     pub school_name: Option<String>,
+    /// What the menu offers (role, school, custom roles), and the page asked
+    /// for, which the menu marks.
+    pub menu: Option<keyward_core::authz::Actor>,
+    pub path: String,
     pub session_token: Option<Token>,
     pre_token: Token,
     pre_is_new: bool,
@@ -353,6 +357,10 @@ impl FromRequestParts<AppState> for Visitor {
                 .map(|school| school.name),
             None => None,
         };
+        let menu = match &session {
+            Some(session) => Some(state.kw.menu_actor(&session.account).await?),
+            None => None,
+        };
         let existing_pre = state
             .cookie_value(&jar, PRE_SESSION_COOKIE)
             .and_then(Token::from_client);
@@ -366,6 +374,8 @@ impl FromRequestParts<AppState> for Visitor {
         Ok(Visitor {
             session,
             school_name,
+            menu,
+            path: parts.uri.path().to_owned(),
             session_token,
             pre_token,
             pre_is_new,

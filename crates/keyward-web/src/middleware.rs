@@ -146,6 +146,7 @@ pub async fn render_errors(
     next: Next,
 ) -> Response {
     let is_api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path().to_owned();
     let request_id = request
         .extensions()
         .get::<RequestId>()
@@ -200,10 +201,15 @@ pub async fn render_errors(
                 match state.kw.current_session(&ctx, token).await {
                     Ok(Some(session)) => {
                         let school = state.kw.school_of_session(&session).await.ok().flatten();
-                        Some(crate::pages::Nav::of_session(
-                            &session,
-                            school.map(|school| school.name),
-                        ))
+                        let menu = state.kw.menu_actor(&session.account).await.ok();
+                        menu.map(|menu| {
+                            crate::pages::Nav::of_session(
+                                &session,
+                                &menu,
+                                school.map(|school| school.name),
+                                &path,
+                            )
+                        })
                     }
                     _ => None,
                 }

@@ -1,11 +1,6 @@
 import * as fs from 'node:fs';
-<<<<<<< HEAD
-import { expect, test, type Download, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, mainMenu, parseCsv, screenshot, signIn } from '../lib/keyward';
-=======
 import { expect, test, type Download } from '@playwright/test';
 import { demoAccount, expectNoSeriousA11yViolations, fromMenu, parseCsv, screenshot, signIn } from '../lib/keyward';
->>>>>>> ui-admin
 
 // The audit log (SPEC.md §9 R-AUD-1), against the page contract:
 //   menu "Audit log"      for the roles with audit.view (lead teacher, platform admin)
@@ -38,13 +33,6 @@ const HEADER = [
   'api_token_id',
 ];
 
-<<<<<<< HEAD
-async function openFromMenu(page: Page, label: string): Promise<void> {
-  await (await mainMenu(page)).getByRole('link', { name: label, exact: true }).click();
-}
-
-=======
->>>>>>> ui-admin
 test('the lead teacher finds their own sign-in in the audit log and downloads it as CSV', async ({ page }) => {
   const lead = demoAccount('demo.lead');
   await signIn(page, lead.username, lead.password);

@@ -1,7 +1,20 @@
 import * as fs from 'node:fs';
 import { expect, request, test, type Page } from '@playwright/test';
 import * as OTPAuth from 'otpauth';
-import { demoAccount, expectNoSeriousA11yViolations, mailIds, mainMenu, newMailTo, newPassword, PasswordKeeper, resetLinkOf, screenshot, signIn, signOut, waitForMail } from '../lib/keyward';
+import {
+  demoAccount,
+  expectNoSeriousA11yViolations,
+  fromMenu,
+  mailIds,
+  newMailTo,
+  newPassword,
+  PasswordKeeper,
+  resetLinkOf,
+  screenshot,
+  signIn,
+  signOut,
+  waitForMail,
+} from '../lib/keyward';
 
 // Two-step verification with an authenticator app (SPEC.md §8 R-MFA-1, §2
 // R-ACC-2; seed 001: "Resetting your password will not deactivate
@@ -11,8 +24,9 @@ import { demoAccount, expectNoSeriousA11yViolations, mailIds, mainMenu, newMailT
 //                            authenticator app" ("Current password", button "Continue");
 //                            on: "On.", "Recovery codes left" "N of 10", the regions
 //                            "Get new recovery codes" ("Current password", "Code from your app or a recovery code", button of the same name)
-//                            and "Turn off two-step verification" ("Current password",
-//                            "Code from your app or a recovery code", button of the same name)
+//                            and "Turn off two-step verification" (a link of the same name to
+//                            /account/mfa/off, the confirm page: "Current password", "Code from
+//                            your app or a recovery code", button of the same name, "Keep it on")
 //   POST /account/mfa/totp   h1 "Set up an authenticator app": role=img "QR code …", the figure
 //                            "Or type this key" (the key in groups of four), "Enter the 6-digit
 //                            code from the app", button "Turn on"
@@ -123,7 +137,7 @@ test('demo.teacher turns on two-step verification, signs in with codes, resets t
     await signIn(page, teacher.username, teacher.password);
 
     // Menu > Account Settings > Two-step verification.
-    await (await mainMenu(page)).getByRole('link', { name: 'Account Settings', exact: true }).click();
+    await fromMenu(page, 'Account Settings');
     await page.getByRole('link', { name: 'Two-step verification', exact: true }).click();
     await expect(page).toHaveURL(/\/account\/mfa$/);
     await expect(page.getByRole('heading', { name: 'Two-step verification', level: 1 })).toBeVisible();
@@ -250,15 +264,20 @@ test('demo.teacher turns on two-step verification, signs in with codes, resets t
     const stale = unused;
     unused = [...fresh];
 
-    // Turn it off: the password and a code; an old recovery code is refused.
+    // Turn it off, on its confirm page: the password and a code; an old recovery code is refused.
     await page.goto('/account/mfa');
-    let turnOff = page.getByRole('region', { name: 'Turn off two-step verification' });
+    await page
+      .getByRole('region', { name: 'Turn off two-step verification' })
+      .getByRole('link', { name: 'Turn off two-step verification', exact: true })
+      .click();
+    await expect(page).toHaveURL(/\/account\/mfa\/off$/);
+    let turnOff = page.getByRole('main');
     await turnOff.getByLabel('Current password', { exact: true }).fill(reset);
     await turnOff.getByLabel('Code from your app or a recovery code', { exact: true }).fill(stale[0]);
     await turnOff.getByRole('button', { name: 'Turn off two-step verification', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText('That code is not right');
     await expectNoSeriousA11yViolations(page, 'Turn off with a wrong code');
-    turnOff = page.getByRole('region', { name: 'Turn off two-step verification' });
+    turnOff = page.getByRole('main');
     await turnOff.getByLabel('Current password', { exact: true }).fill(reset);
     await turnOff.getByLabel('Code from your app or a recovery code', { exact: true }).fill(unused.shift()!);
     await turnOff.getByRole('button', { name: 'Turn off two-step verification', exact: true }).click();

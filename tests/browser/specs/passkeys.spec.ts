@@ -1,5 +1,5 @@
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
-import { demoAccount, expectNoSeriousA11yViolations, mainMenu, screenshot, signIn, signOut } from '../lib/keyward';
+import { demoAccount, expectNoSeriousA11yViolations, fromMenu, screenshot, signIn, signOut } from '../lib/keyward';
 
 // Passkeys (issue 12, item 3) in Chromium, with a virtual authenticator from
 // the DevTools protocol (WebAuthn.addVirtualAuthenticator: CTAP2, internal,
@@ -83,9 +83,7 @@ test.describe('Passkeys', () => {
     const { cdp, authenticatorId } = await addVirtualAuthenticator(page);
     try {
       await signIn(page, teacher.username, teacher.password);
-      await (await mainMenu(page))
-        .getByRole('link', { name: 'Account Settings', exact: true })
-        .click();
+      await fromMenu(page, 'Account Settings');
       await page.getByRole('link', { name: 'Passkeys', exact: true }).click();
       await expect(page).toHaveURL(/\/account\/passkeys$/);
       await expect(page.getByRole('heading', { name: 'Passkeys', level: 1 })).toBeVisible();

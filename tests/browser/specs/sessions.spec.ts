@@ -6,8 +6,9 @@ import { demoAccount, expectNoSeriousA11yViolations, fromMenu, screenshot, signI
 //   /account/sessions    heading "Sessions", a table of the live sessions
 //                        (device "Chrome on Linux", address, signed in, last
 //                        seen), "This device" on the one in use, a "Sign out"
-//                        button on each other row, and "Sign out other sessions"
-//                        -> role=status saying what happened
+//                        button on each other row, and the link "Sign out other sessions"
+//                        -> its confirm page (heading "Sign out N other sessions?", button
+//                        "Sign out other sessions") -> role=status saying what happened
 //
 // The suite shares one demo server and runs one spec at a time: each test
 // first ends demo.parent's sessions left by earlier tests.
@@ -37,9 +38,10 @@ async function openSessionsFromMenu(page: Page): Promise<void> {
 async function signInAlone(page: Page, username: string, password: string): Promise<void> {
   await signIn(page, username, password);
   await page.goto('/account/sessions');
-  const others = page.getByRole('button', { name: 'Sign out other sessions', exact: true });
+  const others = page.getByRole('link', { name: 'Sign out other sessions', exact: true });
   if ((await others.count()) > 0) {
     await others.click();
+    await page.getByRole('button', { name: 'Sign out other sessions', exact: true }).click();
     await expect(page.getByRole('status')).toContainText('signed out');
   }
   await expect(page.locator('table.sessions tbody tr')).toHaveCount(1);
@@ -79,6 +81,10 @@ test.describe('Account Settings sessions', () => {
         'Firefox on Windows',
       );
 
+      // Its confirm page (issue 15) names the session it will end.
+      await pageA.getByRole('link', { name: 'Sign out other sessions', exact: true }).click();
+      await expect(pageA.getByRole('heading', { level: 1 })).toHaveText('Sign out 1 other session?');
+      await expect(pageA.getByRole('main')).toContainText('Firefox on Windows');
       await pageA.getByRole('button', { name: 'Sign out other sessions', exact: true }).click();
       await expect(pageA.getByRole('status')).toHaveText('1 other session has been signed out.');
       await expect(rows).toHaveCount(1);

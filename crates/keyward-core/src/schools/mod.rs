@@ -1,9 +1,11 @@
 //! Schools and classes: creating them, class codes (R-CODE-2's codes; joining
-//! with them is the activation capability's), and the class database a
-//! teacher sees. Every use case authorizes first.
+//! with them is the activation capability's), the class database a teacher
+//! sees, and the home pages' overviews (`overview`). Every use case
+//! authorizes first.
 
 mod mfa_rule;
 pub use mfa_rule::SCHOOL_ROLES;
+pub mod overview;
 mod password_rules;
 pub(crate) mod store;
 

@@ -1,6 +1,9 @@
-//! **Account Settings**, reached from the navigation menu, with its
-//! **Password** section (R-SET-1): current password, new password and its
-//! confirmation, **Update Password**. `/.well-known/change-password` leads here.
+//! **Account Settings**, reached from the navigation menu: who you are and
+//! its sections, each with a line on what is there (two-step verification
+//! says whether it is on; **API tokens** only for people holding a
+//! permission a token could use), and its **Password** section (R-SET-1):
+//! current password, new password and its confirmation, **Update Password**,
+//! each problem next to its field. `/.well-known/change-password` leads here.
 
 use askama::Template;
 use axum::extract::State;
@@ -9,8 +12,9 @@ use axum::response::{Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::accounts::{ChangePasswordError, CurrentSession};
-use keyward_core::policy::{Hint, PolicyKind};
+use keyward_core::policy::{Hint, PolicyKind, Violation};
 
+use super::field_errors::FieldErrors;
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor};
@@ -27,6 +31,10 @@ struct AccountPage {
     email: Option<String>,
     /// SSO-only: the provider's name and where its sign-in starts.
     sso: Option<(String, String)>,
+    /// Two-step verification with an authenticator app is on.
+    mfa_on: bool,
+    /// The person holds permissions an API token could carry.
+    tokens: bool,
 }
 
 #[derive(Template)]
@@ -36,7 +44,7 @@ struct PasswordPage {
     csrf_token: String,
     username: String,
     hints: Vec<Hint>,
-    errors: Vec<String>,
+    errors: FieldErrors,
     notice: Option<&'static str>,
     /// Signed in with a temporary password from an administrator (R-ADM-3):
     /// the page says why everything else waits.
@@ -52,11 +60,15 @@ pub async fn well_known_change_password() -> Redirect {
 pub async fn overview(
     State(state): State<AppState>,
     SignedIn {
-        visitor, session, ..
+        visitor,
+        session,
+        actor,
+        ..
     }: SignedIn<return_to::Account>,
 ) -> Result<Response, AppError> {
     let account = &session.account;
     let sso = state.kw.sso_only_sign_in(&account.id).await?;
+    let mfa_on = state.kw.mfa_status(account).await?.totp;
     let page = AccountPage {
         nav: Nav::of(&visitor),
         display_name: account.display_name(),
@@ -64,6 +76,8 @@ pub async fn overview(
         role_label: account.role.label(),
         email: account.email.as_ref().map(|e| e.as_str().to_owned()),
         sso: sso.map(|sso| (sso.provider_name.clone(), sso.start_path())),
+        mfa_on,
+        tokens: !actor.permissions().is_empty(),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
@@ -72,7 +86,7 @@ async fn password_page(
     state: &AppState,
     visitor: &Visitor,
     session: &CurrentSession,
-    errors: Vec<String>,
+    errors: FieldErrors,
     notice: Option<&'static str>,
 ) -> Result<PasswordPage, AppError> {
     let account = &session.account;
@@ -100,7 +114,7 @@ pub async fn password_form(
         visitor, session, ..
     }: SignedIn<return_to::AccountPassword>,
 ) -> Result<Response, AppError> {
-    let page = password_page(&state, &visitor, &session, Vec::new(), None).await?;
+    let page = password_page(&state, &visitor, &session, FieldErrors::none(), None).await?;
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
@@ -118,18 +132,31 @@ pub struct PasswordForm {
 
 csrf_forms!(PasswordForm);
 
-/// What the page tells after **Update Password**; an internal error is an
-/// error page instead.
-fn told(outcome: Result<(), ChangePasswordError>) -> Result<Told, AppError> {
+/// What the page tells after **Update Password**, each problem at its
+/// field; an internal error is an error page instead.
+fn told(outcome: Result<(), ChangePasswordError>) -> Result<(Told, FieldErrors), AppError> {
+    let field = |told: Told, field| {
+        let errors = FieldErrors::at(field, told.errors.clone());
+        (told, errors)
+    };
     Ok(match outcome {
-        Ok(()) => {
-            Told::done("Your password has been updated. Your other devices have been signed out.")
-        }
+        Ok(()) => (
+            Told::done("Your password has been updated. Your other devices have been signed out."),
+            FieldErrors::none(),
+        ),
         Err(ChangePasswordError::Internal(err)) => return Err(AppError::internal(&err)),
         Err(ChangePasswordError::PasswordPolicy { violations, policy }) => {
-            Told::invalid(violations.iter().map(|v| v.message(&policy)).collect())
+            let (mismatch, rules): (Vec<_>, Vec<_>) =
+                violations.iter().partition(|v| **v == Violation::Mismatch);
+            let words = |list: Vec<&Violation>| list.iter().map(|v| v.message(&policy)).collect();
+            let errors = FieldErrors::at(Some("new_password"), words(rules))
+                .and(FieldErrors::at(Some("confirm_password"), words(mismatch)));
+            (Told::invalid(Vec::new()), errors)
         }
-        Err(err) => Told::refused(&err),
+        Err(err @ ChangePasswordError::WrongCurrentPassword) => {
+            field(Told::refused(&err), Some("current_password"))
+        }
+        Err(err) => field(Told::refused(&err), None),
     })
 }
 
@@ -155,8 +182,8 @@ pub async fn submit_password(
             &form.confirm_password.into(),
         )
         .await;
-    let told = told(outcome)?;
-    let page = password_page(&state, &visitor, &session, told.errors, told.notice).await?;
+    let (told, errors) = told(outcome)?;
+    let page = password_page(&state, &visitor, &session, errors, told.notice).await?;
     let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(&state, response))
 }

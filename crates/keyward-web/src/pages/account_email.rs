@@ -1,7 +1,7 @@
 //! **Email** in Account Settings (R-MFA-1): the current address, and a form
 //! with the new address and the current password (asked again), button
-//! **Update Email**; the page then says what happened. Works without
-//! JavaScript.
+//! **Update Email**; the page then says what happened, a problem next to its
+//! field. Works without JavaScript.
 
 use askama::Template;
 use axum::extract::State;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use keyward_core::accounts::ChangeEmailError;
 use keyward_core::types::EmailAddress;
 
+use super::field_errors::FieldErrors;
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor};
@@ -28,10 +29,8 @@ struct EmailPage {
     current: Option<String>,
     /// What was typed into the new-address field, shown again after a refusal.
     typed: String,
-    errors: Vec<String>,
+    errors: FieldErrors,
     notice: Option<&'static str>,
-    /// Which field the refusal is about: the address, or else the password.
-    address_refused: bool,
 }
 
 impl EmailPage {
@@ -42,9 +41,8 @@ impl EmailPage {
             username,
             current: current.map(|e| e.as_str().to_owned()),
             typed: String::new(),
-            errors: Vec::new(),
+            errors: FieldErrors::none(),
             notice: None,
-            address_refused: false,
         }
     }
 }
@@ -108,16 +106,18 @@ pub async fn submit(
         .kw
         .change_own_email(&state.ctx(&client), &session, &password, &form.email)
         .await;
+    let field = match &outcome {
+        Ok(_) => None,
+        Err(ChangeEmailError::EmailInvalid | ChangeEmailError::EmailUnchanged) => Some("email"),
+        Err(ChangeEmailError::WrongCurrentPassword) => Some("current_password"),
+        Err(_) => None,
+    };
     let refused = outcome.is_err();
-    let address_refused = matches!(
-        outcome,
-        Err(ChangeEmailError::EmailInvalid | ChangeEmailError::EmailUnchanged)
-    );
     let (told, now) = told(outcome, session.account.email.as_ref())?;
     let mut page = EmailPage::new(&visitor, session.account.username.to_string(), now.as_ref());
     if refused {
-        (page.typed, page.address_refused) = (form.email, address_refused);
+        page.typed = form.email;
     }
-    (page.errors, page.notice) = (told.errors, told.notice);
+    (page.errors, page.notice) = (FieldErrors::at(field, told.errors), told.notice);
     Ok(visitor.respond(&state, render_told(told.status, told.retry_after, &page)))
 }

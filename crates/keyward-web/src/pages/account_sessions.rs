@@ -1,8 +1,9 @@
 //! **Sessions** in Account Settings (R-ACC-4, SPEC §8): the person's live
 //! sessions (browser and system, address, signed in, last seen, "This
 //! device"), a **Sign out** button for each other session and **Sign out
-//! other sessions**. Each button is a POST form with the CSRF token; the
-//! page then says what happened.
+//! other sessions** after a confirm page (works without JavaScript). Each
+//! button is a POST form with the CSRF token; the page then says what
+//! happened.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -93,6 +94,15 @@ struct SessionsPage {
     others: usize,
     errors: Vec<String>,
     notice: Option<String>,
+}
+
+/// **Sign out other sessions**: the confirm page, naming them.
+#[derive(Template)]
+#[template(path = "account_sessions_confirm.html")]
+struct SignOutOthersPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    others: Vec<Row>,
 }
 
 /// The page as it stands now, telling `told`.
@@ -191,6 +201,36 @@ pub async fn sign_out_one(
     }
     let told = told_one(outcome)?;
     page(&state, &client, &visitor, (&session, &token), told, None).await
+}
+
+/// **Sign out other sessions**: the confirm page (the list when there are
+/// none to sign out).
+pub async fn confirm_sign_out_others(
+    State(state): State<AppState>,
+    client: Client,
+    SignedIn {
+        visitor,
+        session,
+        token,
+        ..
+    }: SignedIn<return_to::AccountSessions>,
+) -> Result<Response, AppError> {
+    let ctx = state.ctx(&client);
+    let sessions = state.kw.own_sessions(&ctx, &session, &token).await?;
+    let others: Vec<Row> = sessions
+        .into_iter()
+        .filter(|s| !s.current)
+        .map(|s| Row::of(s, ctx.now))
+        .collect();
+    if others.is_empty() {
+        return Ok(Redirect::to("/account/sessions").into_response());
+    }
+    let page = SignOutOthersPage {
+        nav: Nav::of(&visitor),
+        csrf_token: visitor.csrf_token(),
+        others,
+    };
+    Ok(visitor.respond(&state, render_told(StatusCode::OK, None, &page)))
 }
 
 /// What the page says after **Sign out other sessions** ended `count`.

@@ -17,6 +17,7 @@ use keyward_core::tokens::{
 };
 use keyward_core::types::{SchoolId, UnixTime};
 
+use super::field_errors::FieldErrors;
 use super::{Nav, Told, render, render_told};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, PageForm, RepeatedForm, Visitor};
@@ -46,7 +47,8 @@ struct Row {
 }
 
 impl Row {
-    fn of(token: &TokenSummary, now: UnixTime) -> Row {
+    /// `schools` names the schools a token may be limited to: (id, name).
+    fn of(token: &TokenSummary, now: UnixTime, schools: &[(String, String)]) -> Row {
         let status = token.status(now);
         Row {
             id: token.id.to_string(),
@@ -58,10 +60,13 @@ impl Row {
                 .map(Permission::label)
                 .collect::<Vec<_>>()
                 .join(", "),
-            scope: token
-                .school_id
-                .as_ref()
-                .map_or_else(|| "Your whole scope".to_owned(), |s| format!("School {s}")),
+            scope: token.school_id.as_ref().map_or_else(
+                || "Your whole scope".to_owned(),
+                |id| {
+                    let name = schools.iter().find(|(s, _)| s == id.as_str());
+                    name.map_or_else(|| "Your school".to_owned(), |(_, n)| n.clone())
+                },
+            ),
             created: day(token.created_at),
             expires: day(token.expires_at),
             last_used: token.last_used_at.map_or_else(|| "never".to_owned(), day),
@@ -93,7 +98,7 @@ struct TokensPage {
     managed: Vec<Row>,
     /// The secret of the token just made: shown this once.
     secret: Option<String>,
-    errors: Vec<String>,
+    errors: FieldErrors,
     notice: Option<&'static str>,
 }
 
@@ -133,20 +138,33 @@ async fn school_choices(
         .collect())
 }
 
-/// The page as it stands, telling `told` (and a new token's secret).
+/// The page as it stands, telling `told` (its problems at their fields, and
+/// a new token's secret).
 async fn page(
     state: &AppState,
     visitor: &Visitor,
     actor: &Actor,
-    (told, typed, secret): (Told, Typed, Option<String>),
+    (told, errors): (Told, FieldErrors),
+    (typed, secret): (Typed, Option<String>),
 ) -> Result<Response, AppError> {
     let now = UnixTime::now();
     let lists = state.kw.list_tokens(actor).await.map_err(coded)?;
+    let schools = school_choices(state, actor).await?;
     let page = TokensPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
         choices: choices(actor, typed.permissions),
-        schools: school_choices(state, actor).await?,
+        own: lists
+            .own
+            .iter()
+            .map(|t| Row::of(t, now, &schools))
+            .collect(),
+        managed: lists
+            .managed
+            .iter()
+            .map(|t| Row::of(t, now, &schools))
+            .collect(),
+        schools,
         name: typed.name,
         days: if typed.days.is_empty() {
             DEFAULT_TTL_DAYS.to_string()
@@ -154,10 +172,8 @@ async fn page(
             typed.days
         },
         max_days: MAX_TTL_DAYS,
-        own: lists.own.iter().map(|t| Row::of(t, now)).collect(),
-        managed: lists.managed.iter().map(|t| Row::of(t, now)).collect(),
         secret,
-        errors: told.errors,
+        errors,
         notice: told.notice,
     };
     Ok(visitor.respond(state, render_told(told.status, told.retry_after, &page)))
@@ -173,7 +189,8 @@ pub async fn show(
         errors: Vec::new(),
         notice: None,
     };
-    page(&state, &visitor, &actor, (quiet, Typed::default(), None)).await
+    let quiet = (quiet, FieldErrors::none());
+    page(&state, &visitor, &actor, quiet, (Typed::default(), None)).await
 }
 
 #[derive(Deserialize)]
@@ -248,23 +265,36 @@ pub async fn create(
     }: SignedIn<return_to::NoPage, RepeatedForm<CreateForm>>,
 ) -> Result<Response, AppError> {
     let (typed, new) = form.parse();
+    let ctx = state.ctx(&client);
     let created = match new {
-        Ok(new) => {
-            state
-                .kw
-                .create_token(&state.ctx(&client), &actor, &new)
-                .await
-        }
+        Ok(new) => state.kw.create_token(&ctx, &actor, &new).await,
         Err(err) => Err(err),
     };
     match created {
         Ok(CreatedToken { secret, .. }) => {
             let told = Told::done("Your token is ready. Copy it now: it will not be shown again.");
             let secret = Some(secret.expose().to_owned());
-            page(&state, &visitor, &actor, (told, Typed::default(), secret)).await
+            let told = (told, FieldErrors::none());
+            page(&state, &visitor, &actor, told, (Typed::default(), secret)).await
         }
         Err(TokenError::Internal(err)) => Err(AppError::internal(&err)),
-        Err(err) => page(&state, &visitor, &actor, (Told::refused(&err), typed, None)).await,
+        Err(err) => {
+            let told = Told::refused(&err);
+            let errors = FieldErrors::at(field_of(&err, &actor), told.errors.clone());
+            page(&state, &visitor, &actor, (told, errors), (typed, None)).await
+        }
+    }
+}
+
+/// The field of the create form a refusal is about (none: the whole form;
+/// only a platform admin's form has the school field to show it at).
+fn field_of(err: &TokenError, actor: &Actor) -> Option<&'static str> {
+    match err {
+        TokenError::InvalidName => Some("token-name"),
+        TokenError::NoPermissions => Some("permissions"),
+        TokenError::ExpiryInvalid => Some("token-days"),
+        TokenError::SchoolNotFound if actor.platform_wide() => Some("token-school"),
+        _ => None,
     }
 }
 
@@ -302,7 +332,11 @@ pub async fn revoke_form(
     let page = RevokePage {
         nav: Nav::of(&visitor),
         csrf_token: visitor.csrf_token(),
-        token: Row::of(&token, UnixTime::now()),
+        token: Row::of(
+            &token,
+            UnixTime::now(),
+            &school_choices(&state, &actor).await?,
+        ),
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }

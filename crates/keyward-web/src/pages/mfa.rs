@@ -2,16 +2,17 @@
 //! (on or off, recovery codes left); **Set up an authenticator app** (the
 //! password again, then the QR code and the key as text, then the app's
 //! first code); the recovery codes, shown once with **Download recovery
-//! codes**; **Get new recovery codes**; and turning it off (the password and
-//! a code). Each post calls one of the core's `mfa` use cases; a refusal
-//! shows the core's message with its status and changes nothing. Like every
+//! codes**; **Get new recovery codes**; and turning it off, on a confirm page
+//! of its own (the password and a code). Each post calls one of the core's
+//! `mfa` use cases; a refusal shows the core's message next to the field it
+//! is about, with its status, and changes nothing. Like every
 //! page these are `Cache-Control: no-store` and `Referrer-Policy:
 //! no-referrer` (the security headers), so no cache keeps a secret or a code.
 
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use keyward_core::accounts::CurrentSession;
@@ -19,6 +20,7 @@ use keyward_core::mfa::{
     CODES_PER_SET, MfaError, RecoveryCodes, SecondStepCode, TotpCode, TotpEnrolment,
 };
 
+use super::field_errors::FieldErrors;
 use super::{Nav, Told, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor};
@@ -29,14 +31,48 @@ use crate::state::AppState;
 /// The file name **Download recovery codes** suggests.
 const RECOVERY_CODES_FILE: &str = "keyward-recovery-codes.txt";
 
-/// The form of the overview that was sent, so that its fields are marked
-/// when the page tells a problem.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Sent {
-    Nothing,
-    SetUp,
-    NewCodes,
-    TurnOff,
+/// The fields of a form that sent a password and a code: a refusal of
+/// either is shown next to it.
+#[derive(Clone, Copy)]
+struct Fields {
+    password: &'static str,
+    code: &'static str,
+}
+
+/// **Set up an authenticator app** on the overview (its password).
+const SET_UP: Fields = Fields {
+    password: "current_password",
+    code: "",
+};
+/// **Get new recovery codes** on the overview.
+const NEW_CODES_FORM: Fields = Fields {
+    password: "codes_password",
+    code: "codes_code",
+};
+/// The turn-off page.
+const TURN_OFF: Fields = Fields {
+    password: "off_password",
+    code: "off_code",
+};
+/// The set-up page's first code.
+const FIRST_CODE: Fields = Fields {
+    password: "",
+    code: "code",
+};
+
+impl Fields {
+    /// Where the refusal `err` (told as `told`) is shown.
+    fn errors(self, err: &MfaError, told: &Told) -> FieldErrors {
+        let field = match err {
+            MfaError::WrongPassword => Some(self.password),
+            MfaError::CodeMalformed
+            | MfaError::RecoveryCodeMalformed
+            | MfaError::CodeWrong
+            | MfaError::CodeUsed => Some(self.code),
+            _ => None,
+        };
+        FieldErrors::at(field.filter(|f| !f.is_empty()), told.errors.clone())
+    }
 }
 
 #[derive(Template)]
@@ -49,8 +85,7 @@ struct MfaPage {
     pending: bool,
     codes_left: i64,
     codes_per_set: usize,
-    sent: Sent,
-    errors: Vec<String>,
+    errors: FieldErrors,
     notice: Option<&'static str>,
     /// The person's role must have two-step verification and has none yet.
     required: bool,
@@ -86,7 +121,18 @@ struct SetupPage {
     nav: Option<Nav>,
     csrf_token: String,
     shown: Option<ShownSecret>,
-    errors: Vec<String>,
+    errors: FieldErrors,
+}
+
+/// Turning it off: a confirm page with the password and a code.
+#[derive(Template)]
+#[template(path = "account_mfa_off.html")]
+struct TurnOffPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    username: String,
+    codes_left: i64,
+    errors: FieldErrors,
 }
 
 /// Recovery codes, this once.
@@ -112,20 +158,20 @@ fn nothing_told() -> Told {
 
 /// What a page tells when the core refused; an internal error is an error
 /// page instead.
-fn refused(err: MfaError) -> Result<Told, AppError> {
+fn refused(err: &MfaError) -> Result<Told, AppError> {
     match err {
-        MfaError::Internal(internal) => Err(AppError::internal(&internal)),
-        err => Ok(Told::refused(&err)),
+        MfaError::Internal(internal) => Err(AppError::internal(internal)),
+        err => Ok(Told::refused(err)),
     }
 }
 
-/// The overview as it stands now, telling `told` about the form `sent`.
+/// The overview as it stands now, telling `told` (its problems at `errors`).
 async fn overview_page(
     state: &AppState,
     visitor: &Visitor,
     session: &CurrentSession,
-    sent: Sent,
     told: Told,
+    errors: FieldErrors,
 ) -> Result<Response, AppError> {
     let status = state.kw.mfa_status(&session.account).await?;
     let page = MfaPage {
@@ -136,8 +182,7 @@ async fn overview_page(
         pending: status.enrolment_pending,
         codes_left: status.recovery_codes_left,
         codes_per_set: CODES_PER_SET,
-        sent,
-        errors: told.errors,
+        errors,
         notice: told.notice,
         required: session.mfa_enrolment_due,
     };
@@ -149,13 +194,13 @@ fn setup_page(
     state: &AppState,
     visitor: &Visitor,
     shown: Option<ShownSecret>,
-    told: Told,
+    (told, errors): (Told, FieldErrors),
 ) -> Response {
     let page = SetupPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
         shown,
-        errors: told.errors,
+        errors,
     };
     visitor.respond(state, render_told(told.status, told.retry_after, &page))
 }
@@ -184,7 +229,14 @@ pub async fn overview(
         visitor, session, ..
     }: SignedIn<return_to::AccountMfa>,
 ) -> Result<Response, AppError> {
-    overview_page(&state, &visitor, &session, Sent::Nothing, nothing_told()).await
+    overview_page(
+        &state,
+        &visitor,
+        &session,
+        nothing_told(),
+        FieldErrors::none(),
+    )
+    .await
 }
 
 /// The password typed again.
@@ -240,9 +292,13 @@ pub async fn start_setup(
             &state,
             &visitor,
             Some(enrolment.into()),
-            nothing_told(),
+            (nothing_told(), FieldErrors::none()),
         )),
-        Err(err) => overview_page(&state, &visitor, &session, Sent::SetUp, refused(err)?).await,
+        Err(err) => {
+            let told = refused(&err)?;
+            let errors = SET_UP.errors(&err, &told);
+            overview_page(&state, &visitor, &session, told, errors).await
+        }
     }
 }
 
@@ -257,9 +313,9 @@ pub async fn confirm_setup(
         ..
     }: SignedIn<return_to::NoPage, PageForm<CodeForm>>,
 ) -> Result<Response, AppError> {
+    let ctx = state.ctx(&client);
     let confirmed = match TotpCode::parse(&form.code) {
         Some(code) => {
-            let ctx = state.ctx(&client);
             state
                 .kw
                 .confirm_totp_enrolment(&ctx, &session.account, &code)
@@ -267,13 +323,18 @@ pub async fn confirm_setup(
         }
         None => Err(MfaError::CodeMalformed),
     };
-    match confirmed {
-        Ok(codes) => Ok(codes_page(&state, &visitor, &session, &codes, TURNED_ON)),
+    let err = match confirmed {
+        Ok(codes) => return Ok(codes_page(&state, &visitor, &session, &codes, TURNED_ON)),
+        Err(err) => err,
+    };
+    let told = refused(&err)?;
+    let errors = FIRST_CODE.errors(&err, &told);
+    match err {
         // Nothing waits for a code (or it is on already): the overview says where it stands.
-        Err(err @ (MfaError::NotPending | MfaError::AlreadyEnabled)) => {
-            overview_page(&state, &visitor, &session, Sent::Nothing, refused(err)?).await
+        MfaError::NotPending | MfaError::AlreadyEnabled => {
+            overview_page(&state, &visitor, &session, told, errors).await
         }
-        Err(err) => Ok(setup_page(&state, &visitor, None, refused(err)?)),
+        _ => Ok(setup_page(&state, &visitor, None, (told, errors))),
     }
 }
 
@@ -304,13 +365,50 @@ pub async fn new_recovery_codes(
     };
     match made {
         Ok(codes) => Ok(codes_page(&state, &visitor, &session, &codes, NEW_CODES)),
-        Err(err) => overview_page(&state, &visitor, &session, Sent::NewCodes, refused(err)?).await,
+        Err(err) => {
+            let told = refused(&err)?;
+            let errors = NEW_CODES_FORM.errors(&err, &told);
+            overview_page(&state, &visitor, &session, told, errors).await
+        }
     }
 }
 
 const NEW_CODES: &str = "Here are your new recovery codes. The old ones no longer work.";
 
-/// **Turn off two-step verification**: the password and a code.
+/// **Turn off two-step verification**: the confirm page, asking for the
+/// password and a code (the overview when it is not on).
+pub async fn turn_off_form(
+    State(state): State<AppState>,
+    SignedIn {
+        visitor, session, ..
+    }: SignedIn<return_to::AccountMfa>,
+) -> Result<Response, AppError> {
+    let page = turn_off_page(&state, &visitor, &session, FieldErrors::none()).await?;
+    Ok(match page {
+        Some(page) => visitor.respond(&state, render_told(StatusCode::OK, None, &page)),
+        None => Redirect::to("/account/mfa").into_response(),
+    })
+}
+
+/// The turn-off page, if two-step verification is on.
+async fn turn_off_page(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &CurrentSession,
+    errors: FieldErrors,
+) -> Result<Option<TurnOffPage>, AppError> {
+    let status = state.kw.mfa_status(&session.account).await?;
+    Ok(status.totp.then(|| TurnOffPage {
+        nav: Nav::of(visitor),
+        csrf_token: visitor.csrf_token(),
+        username: session.account.username.to_string(),
+        codes_left: status.recovery_codes_left,
+        errors,
+    }))
+}
+
+/// **Turn off two-step verification** confirmed with the password and a
+/// code: the overview says it is off; a refusal, the confirm page again.
 pub async fn turn_off(
     State(state): State<AppState>,
     client: Client,
@@ -331,11 +429,32 @@ pub async fn turn_off(
         }
         Err(err) => Err(err),
     };
-    let told = match turned_off {
-        Ok(()) => Told::done(TURNED_OFF),
-        Err(err) => refused(err)?,
-    };
-    overview_page(&state, &visitor, &session, Sent::TurnOff, told).await
+    match turned_off {
+        Ok(()) => {
+            let told = Told::done(TURNED_OFF);
+            overview_page(&state, &visitor, &session, told, FieldErrors::none()).await
+        }
+        Err(err) => turn_off_refused(&state, &visitor, &session, &err).await,
+    }
+}
+
+/// The confirm page again with the refusal at its field; the overview when
+/// it is not on (any more).
+async fn turn_off_refused(
+    state: &AppState,
+    visitor: &Visitor,
+    session: &CurrentSession,
+    err: &MfaError,
+) -> Result<Response, AppError> {
+    let told = refused(err)?;
+    let errors = TURN_OFF.errors(err, &told);
+    match turn_off_page(state, visitor, session, errors).await? {
+        Some(page) => Ok(visitor.respond(state, render_told(told.status, told.retry_after, &page))),
+        None => {
+            let errors = FieldErrors::at(None, told.errors.clone());
+            overview_page(state, visitor, session, told, errors).await
+        }
+    }
 }
 
 const TURNED_OFF: &str =

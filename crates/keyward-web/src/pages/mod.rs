@@ -15,6 +15,7 @@ mod class_reset;
 mod class_trail;
 mod credentials;
 mod dev_mail;
+mod field_errors;
 mod home;
 mod join;
 mod learner_password;
@@ -57,10 +58,40 @@ pub struct Nav {
     pub display_name: String,
     pub role_label: &'static str,
     pub csrf_token: String,
-    /// The menu entries of this person's role: (address, label).
-    pub links: Vec<(&'static str, &'static str)>,
+    /// The menu, Home first and Account Settings last.
+    pub links: Vec<MenuLink>,
     /// The person's school, named at the top of every page.
     pub school_name: Option<String>,
+}
+
+/// One entry of the menu, and whether it is the page shown (`aria-current`:
+/// `page` on the page itself, `true` on a page inside its section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: Option<&'static str>,
+}
+
+impl MenuLink {
+    fn at(href: &'static str, label: &'static str, path: &str) -> MenuLink {
+        let inside = href != "/home"
+            && path
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/'));
+        let current = if path == href {
+            Some("page")
+        } else if inside {
+            Some("true")
+        } else {
+            None
+        };
+        MenuLink {
+            href,
+            label,
+            current,
+        }
+    }
 }
 
 impl std::fmt::Debug for Nav {
@@ -79,16 +110,23 @@ impl std::fmt::Debug for Nav {
 
 impl Nav {
     pub fn of(visitor: &Visitor) -> Option<Nav> {
-        visitor
-            .session
-            .as_ref()
-            .map(|s| Nav::of_session(s, visitor.school_name.clone()))
+        let session = visitor.session.as_ref()?;
+        let actor = visitor.menu.as_ref()?;
+        Some(Nav::of_session(
+            session,
+            actor,
+            visitor.school_name.clone(),
+            &visitor.path,
+        ))
     }
 
-    /// The menu of a live session (also used by error pages).
+    /// The menu of a live session (also used by error pages): `actor` is
+    /// the session's (`Keyward::menu_actor`), `path` the page shown.
     pub fn of_session(
         s: &keyward_core::accounts::CurrentSession,
+        actor: &keyward_core::authz::Actor,
         school_name: Option<String>,
+        path: &str,
     ) -> Nav {
         Nav {
             school_name,
@@ -96,33 +134,48 @@ impl Nav {
             display_name: s.account.display_name(),
             role_label: s.account.role.label(),
             csrf_token: s.csrf_token.clone(),
-            links: menu_links(s.account.role),
+            links: menu_links(actor)
+                .into_iter()
+                .map(|(href, label)| MenuLink::at(href, label, path))
+                .collect(),
         }
     }
 }
 
-/// The menu of a role, in the seeds' words; **Audit log** for the roles
-/// that hold `audit.view`.
-fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static str)> {
+/// The menu of an actor, in the seeds' words: what their role and custom
+/// roles let them open (a custom role's `users.view` brings **Users**).
+/// Pages that belong to one school (the class database, subscription
+/// management) are offered only to people of a school.
+fn menu_links(actor: &keyward_core::authz::Actor) -> Vec<(&'static str, &'static str)> {
+    use keyward_core::authz::{Permission, PermissionSet};
     use keyward_core::types::Role;
-    let mut links = match role {
-        Role::PlatformAdmin => vec![("/users", "Users")],
-        Role::LeadTeacher => vec![
-            ("/classes", "Class database"),
-            ("/school", "Subscription management"),
-            ("/users", "Users"),
-        ],
-        Role::Teacher => vec![("/classes", "Class database")],
-        Role::Parent => vec![("/children", "Your children")],
-        Role::Learner => vec![],
-    };
-    if role
-        .permissions()
-        .contains(keyward_core::authz::Permission::AuditView)
-    {
-        links.push(("/audit", "Audit log"));
-    }
-    links
+    let held = actor.permissions();
+    let in_school = actor.school_id.is_some();
+    let school_wide = |p| actor.holds_school_wide(PermissionSet::of(&[p]));
+    let offered = [
+        (
+            in_school && held.contains(Permission::LearnersView),
+            "/classes",
+            "Class database",
+        ),
+        (
+            in_school && school_wide(Permission::LearnersView),
+            "/school",
+            "Subscription management",
+        ),
+        (held.contains(Permission::UsersView), "/users", "Users"),
+        (actor.role == Role::Parent, "/children", "Your children"),
+        (held.contains(Permission::AuditView), "/audit", "Audit log"),
+    ];
+    std::iter::once(("/home", "Home"))
+        .chain(
+            offered
+                .into_iter()
+                .filter(|(shown, _, _)| *shown)
+                .map(|(_, href, label)| (href, label)),
+        )
+        .chain(std::iter::once(("/account", "Account Settings")))
+        .collect()
 }
 
 /// Where to go after signing in, when a page sent the person to sign in
@@ -359,11 +412,14 @@ pub fn routes() -> Router<AppState> {
         .route("/account/mfa/totp", post(mfa::start_setup))
         .route("/account/mfa/totp/confirm", post(mfa::confirm_setup))
         .route("/account/mfa/recovery-codes", post(mfa::new_recovery_codes))
-        .route("/account/mfa/off", post(mfa::turn_off))
+        .route(
+            "/account/mfa/off",
+            get(mfa::turn_off_form).post(mfa::turn_off),
+        )
         .route("/account/sessions", get(account_sessions::show))
         .route(
             "/account/sessions/sign-out-others",
-            post(account_sessions::sign_out_others),
+            get(account_sessions::confirm_sign_out_others).post(account_sessions::sign_out_others),
         )
         .route(
             "/account/sessions/{id}/sign-out",
@@ -390,8 +446,102 @@ pub fn routes() -> Router<AppState> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Nav, safe_next};
+    use super::{MenuLink, Nav, menu_links, safe_next};
     use crate::signed_in::return_to;
+    use keyward_core::authz::{Actor, Permission, PermissionSet};
+    use keyward_core::types::{Role, SchoolId, UserId};
+
+    fn actor(role: Role, granted: &[Permission]) -> Actor {
+        Actor {
+            user_id: UserId::parse("0b6d2c1e-6f0a-4e55-9f43-2d6c1b9d8e01").unwrap(),
+            role,
+            school_id: (role != Role::PlatformAdmin)
+                .then(|| SchoolId::parse("5a1f0c3e-7d8b-4f21-a6e4-9c0b2d3e4f50").unwrap()),
+            granted: PermissionSet::of(granted),
+            classes: Vec::new(),
+            token: None,
+            second_factor_at_provider: false,
+        }
+    }
+
+    fn labels(actor: &Actor) -> Vec<&'static str> {
+        menu_links(actor)
+            .into_iter()
+            .map(|(_, label)| label)
+            .collect()
+    }
+
+    #[test]
+    fn the_menu_offers_each_role_what_it_may_open() {
+        let cases: [(Role, &[&str]); 5] = [
+            (
+                Role::PlatformAdmin,
+                &["Home", "Users", "Audit log", "Account Settings"],
+            ),
+            (
+                Role::LeadTeacher,
+                &[
+                    "Home",
+                    "Class database",
+                    "Subscription management",
+                    "Users",
+                    "Audit log",
+                    "Account Settings",
+                ],
+            ),
+            (
+                Role::Teacher,
+                &["Home", "Class database", "Account Settings"],
+            ),
+            (Role::Learner, &["Home", "Account Settings"]),
+            (Role::Parent, &["Home", "Your children", "Account Settings"]),
+        ];
+        for (role, expected) in cases {
+            assert_eq!(labels(&actor(role, &[])), expected, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn a_custom_role_brings_its_pages_into_the_menu() {
+        let helper = actor(
+            Role::Teacher,
+            &[Permission::UsersView, Permission::AuditView],
+        );
+        assert_eq!(
+            labels(&helper),
+            [
+                "Home",
+                "Class database",
+                "Users",
+                "Audit log",
+                "Account Settings"
+            ]
+        );
+        // learners.view from a custom role holds school-wide: the school's pages.
+        let deputy = actor(Role::Teacher, &[Permission::LearnersView]);
+        assert_eq!(
+            labels(&deputy),
+            [
+                "Home",
+                "Class database",
+                "Subscription management",
+                "Account Settings"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_menu_marks_the_page_shown_and_its_section() {
+        let at = |path| {
+            ["/home", "/classes", "/account"].map(|href| MenuLink::at(href, "x", path).current)
+        };
+        assert_eq!(at("/home"), [Some("page"), None, None]);
+        assert_eq!(at("/classes"), [None, Some("page"), None]);
+        assert_eq!(at("/classes/abc/accounts"), [None, Some("true"), None]);
+        assert_eq!(at("/account/sessions"), [None, None, Some("true")]);
+        assert_eq!(at("/accounting"), [None, None, None]);
+        assert_eq!(at("/"), [None, None, None]);
+    }
 
     #[test]
     fn the_menu_never_prints_its_csrf_token() {

@@ -2,8 +2,8 @@
 //! names and dates, **Add a passkey** (a name and the current password, then
 //! the browser's passkey dialog: `assets/passkeys.js` drives the ceremony
 //! through the JSON API, so adding needs JavaScript and the page says so
-//! when it is off), and **Remove** (a confirmation page asking for the
-//! password again; a plain form, no JavaScript needed).
+//! when it is off), and **Remove** (a confirm page asking for the password
+//! again, a wrong one said next to it; a plain form, no JavaScript needed).
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -16,6 +16,7 @@ use keyward_core::accounts::Account;
 use keyward_core::passkeys::{PasskeyError, PasskeySummary};
 use keyward_core::types::{PasskeyId, Password, UnixTime};
 
+use super::field_errors::FieldErrors;
 use super::{Nav, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -68,7 +69,7 @@ struct RemovePage {
     csrf_token: String,
     username: String,
     passkey: ListedPasskey,
-    errors: Vec<String>,
+    errors: FieldErrors,
 }
 
 /// What the list says after the script or the removal sent the person back.
@@ -137,7 +138,7 @@ fn remove_page(visitor: &Visitor, account: &Account, passkey: ListedPasskey) -> 
         csrf_token: visitor.csrf_token(),
         username: account.username.to_string(),
         passkey,
-        errors: Vec::new(),
+        errors: FieldErrors::none(),
     }
 }
 
@@ -188,7 +189,8 @@ pub async fn submit_remove(
     };
     let app = AppError::from_coded(&err);
     let mut page = remove_page(&visitor, account, passkey);
-    page.errors = vec![err.to_string()];
+    let field = matches!(err, PasskeyError::WrongPassword).then_some("current_password");
+    page.errors = FieldErrors::at(field, vec![err.to_string()]);
     let response = render_told(app.status, app.retry_after_secs, &page);
     Ok(visitor.respond(&state, response))
 }

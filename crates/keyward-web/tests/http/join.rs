@@ -647,7 +647,9 @@ async fn a_learner_joins_another_class_from_home() {
     let home = amy.get("/home").await;
     assert!(home.page_text().contains("Join another class"));
     assert!(home.text().contains("action=\"/classes/join\""));
-    assert!(!home.page_text().contains("Your classes"));
+    // Her own classes, not a teacher's tools (issue 15: the learner's home names them).
+    assert!(home.page_text().contains("Class 4B"));
+    assert!(!home.page_text().contains("Show access codes"));
     let csrf = home.field("csrf_token").unwrap();
 
     let wrong = amy

@@ -14,6 +14,7 @@ mod dev_mail;
 mod email;
 mod headers;
 mod helpers;
+mod home;
 mod join;
 mod learners;
 mod load;

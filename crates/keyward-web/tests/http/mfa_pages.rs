@@ -369,7 +369,11 @@ async fn turning_off_needs_the_password_and_a_code() {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{says}");
         let text = refused.page_text();
         assert!(text.contains(says), "{text}");
-        assert!(text.contains("On."), "still on: {text}");
+        // The confirm page again (issue 15), saying it is still on.
+        assert!(
+            text.contains("Two-step verification is on now."),
+            "still on: {text}"
+        );
     }
     assert!(mfa_on(&app).await);
 

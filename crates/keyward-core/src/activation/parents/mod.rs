@@ -1,6 +1,7 @@
 //! Parents and their children (R-CODE-3): a signed-in parent links another
 //! child with that child's parent access code, and sees the names and
-//! usernames of the children linked to them.
+//! usernames of the children linked to them (on the home page also their
+//! classes and teachers, so they know whom to ask).
 
 mod store;
 
@@ -10,6 +11,7 @@ use crate::Keyward;
 use crate::accounts::Account;
 use crate::audit::{self, AuditEntry, action};
 use crate::authz::Actor;
+use crate::schools::overview::LearnerClass;
 use crate::types::{Role, TypedCode};
 
 /// A child as their parent sees them.
@@ -19,6 +21,14 @@ pub struct Child {
     pub last_name: String,
     /// `None` while the child's account waits for its access code.
     pub username: Option<String>,
+}
+
+/// A child on their parent's home page: who they are and their classes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildOverview {
+    pub child: Child,
+    /// The classes the child is in, each with its teachers' names.
+    pub classes: Vec<LearnerClass>,
 }
 
 impl Keyward {
@@ -62,6 +72,24 @@ impl Keyward {
     pub async fn children_of(&self, parent: &Actor) -> Result<Vec<Child>, crate::error::Internal> {
         let children = store::children(&self.db, &parent.user_id).await?;
         Ok(children.iter().map(child_of).collect())
+    }
+
+    /// The children linked to a parent with their classes and teachers (the
+    /// classes of all the children in one read; empty for anyone else).
+    pub async fn children_overview(
+        &self,
+        parent: &Actor,
+    ) -> Result<Vec<ChildOverview>, crate::error::Internal> {
+        let children = store::children(&self.db, &parent.user_id).await?;
+        let mut classes =
+            crate::schools::overview::classes_of_children(&self.db, &parent.user_id).await?;
+        Ok(children
+            .iter()
+            .map(|account| ChildOverview {
+                child: child_of(account),
+                classes: classes.remove(&account.id).unwrap_or_default(),
+            })
+            .collect())
     }
 }
 
