@@ -1,0 +1,12 @@
+## Account Settings > Language (/account/language): the person's own
+## choice of language for pages and emails.
+
+language-link = Language
+language-title = Language
+language-intro = Choose the language of keyward's pages and of the emails it sends you.
+language-legend = Language of pages and emails
+language-follow-browser = The language of my browser
+language-follow-browser-now = Now: { $language }
+language-save = Save
+language-saved = Saved. keyward now speaks to you in the language you chose.
+language-back = Back to Account Settings
