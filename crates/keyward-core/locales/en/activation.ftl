@@ -27,5 +27,6 @@ join-class-code = Class code
 join-class-code-help = Capital or small letters both work, and spaces don't matter.
 join-first-name = First name
 join-last-name = Last name
+join-username = Username
 join-button = Join class
 join-have-access-code = Have an access code? Use a code

@@ -33,6 +33,16 @@ password-strength-weak = Strength: weak
 password-strength-fair = Strength: fair
 password-strength-good = Strength: good
 password-strength-strong = Strength: strong
+password-hint-min = { $count ->
+    [one] At least 1 character
+   *[other] At least { $count } characters
+}
+password-hint-lower = A lowercase letter
+password-hint-upper = An uppercase letter
+password-hint-digit = A number
+password-hint-nospecial = Only letters and numbers, no special characters
+password-hint-username = Not your username
+password-hint-common = Not a common password
 
 ## Durations, as pages and emails say them.
 duration-minutes = { $minutes ->

@@ -8,5 +8,6 @@ language-legend = Language of pages and emails
 language-follow-browser = The language of my browser
 language-follow-browser-now = Now: { $language }
 language-save = Save
+language-unknown = Choose one of the languages in the list.
 language-saved = Saved. keyward now speaks to you in the language you chose.
 language-back = Back to Account Settings

@@ -27,5 +27,6 @@ join-class-code = Código de clase
 join-class-code-help = Da igual mayúsculas o minúsculas, y los espacios no importan.
 join-first-name = Nombre
 join-last-name = Apellidos
+join-username = Nombre de usuario
 join-button = Unirme a la clase
 join-have-access-code = ¿Tienes un código de acceso? Usa un código

@@ -31,6 +31,16 @@ password-strength-weak = Seguridad: débil
 password-strength-fair = Seguridad: aceptable
 password-strength-good = Seguridad: buena
 password-strength-strong = Seguridad: fuerte
+password-hint-min = { $count ->
+    [one] Al menos 1 carácter
+   *[other] Al menos { $count } caracteres
+}
+password-hint-lower = Una letra minúscula
+password-hint-upper = Una letra mayúscula
+password-hint-digit = Un número
+password-hint-nospecial = Solo letras y números, sin caracteres especiales
+password-hint-username = Que no sea tu nombre de usuario
+password-hint-common = Que no sea una contraseña corriente
 
 ## Duraciones.
 duration-minutes = { $minutes ->

@@ -7,5 +7,6 @@ language-legend = Idioma de las páginas y los correos
 language-follow-browser = El idioma de mi navegador
 language-follow-browser-now = Ahora: { $language }
 language-save = Guardar
+language-unknown = Elige uno de los idiomas de la lista.
 language-saved = Guardado. keyward te habla ahora en el idioma que elegiste.
 language-back = Volver a Ajustes de la cuenta

@@ -326,9 +326,15 @@ pub fn duration_words(duration: std::time::Duration) -> String {
 
 /// Whether `locale` itself (not its fallback) has the message `id`.
 pub fn has(locale: Locale, id: &str) -> bool {
-    LOCALES
-        .lookup_single_language::<&str>(locale.langid(), id, None)
-        .is_ok()
+    // Looked up without its arguments, a message that takes some fails to
+    // format but is there: only "no such message" (`MessageRetrieval`)
+    // means absent. fluent-templates does not export its error type, so
+    // its variant is read by name (the version is pinned; the tests of
+    // `tests/i18n.rs` would fail if the name changed).
+    match LOCALES.lookup_single_language::<&str>(locale.langid(), id, None) {
+        Ok(_) => true,
+        Err(err) => format!("{err:?}").starts_with("FluentError"),
+    }
 }
 
 fn lookup(locale: Locale, id: &str, args: &[(&str, Arg)]) -> String {

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use keyward_core::i18n::Translate as _;
 
 use keyward_core::authz::Actor;
 use keyward_core::types::Role;

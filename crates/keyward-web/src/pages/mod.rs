@@ -4,6 +4,7 @@
 
 mod account;
 mod account_email;
+mod account_language;
 mod account_sessions;
 mod account_tokens;
 mod activate;
@@ -50,8 +51,11 @@ pub struct Nav {
     pub username: String,
     pub display_name: String,
     pub role_label: &'static str,
+    /// The role's name in the page's language (a message id).
+    pub role_message: &'static str,
     pub csrf_token: String,
-    /// The menu entries of this person's role: (address, label).
+    /// The menu entries of this person's role: (address, message id of
+    /// its label).
     pub links: Vec<(&'static str, &'static str)>,
     /// The person's school, named at the top of every page.
     pub school_name: Option<String>,
@@ -89,42 +93,56 @@ impl Nav {
             username: s.account.username.to_string(),
             display_name: s.account.display_name(),
             role_label: s.account.role.label(),
+            role_message: role_message(s.account.role),
             csrf_token: s.csrf_token.clone(),
             links: menu_links(s.account.role),
         }
     }
 }
 
-/// The menu of a role, in the seeds' words; **Audit log** for the roles
-/// that hold `audit.view`.
+/// The menu of a role, in the seeds' words (message ids: `menu-…` in
+/// `locales/*/frame.ftl`); **Audit log** for the roles that hold `audit.view`.
 fn menu_links(role: keyward_core::types::Role) -> Vec<(&'static str, &'static str)> {
     use keyward_core::types::Role;
     let mut links = match role {
-        Role::PlatformAdmin => vec![("/users", "Users")],
+        Role::PlatformAdmin => vec![("/users", "menu-users")],
         Role::LeadTeacher => vec![
-            ("/classes", "Class database"),
-            ("/school", "Subscription management"),
-            ("/users", "Users"),
+            ("/classes", "menu-class-database"),
+            ("/school", "menu-subscription-management"),
+            ("/users", "menu-users"),
         ],
-        Role::Teacher => vec![("/classes", "Class database")],
-        Role::Parent => vec![("/children", "Your children")],
+        Role::Teacher => vec![("/classes", "menu-class-database")],
+        Role::Parent => vec![("/children", "menu-your-children")],
         Role::Learner => vec![],
     };
     if role
         .permissions()
         .contains(keyward_core::authz::Permission::AuditView)
     {
-        links.push(("/audit", "Audit log"));
+        links.push(("/audit", "menu-audit-log"));
     }
     links
+}
+
+/// The message id of a role's name, shown under the person's name in the menu.
+fn role_message(role: keyward_core::types::Role) -> &'static str {
+    use keyward_core::types::Role;
+    match role {
+        Role::PlatformAdmin => "role-platform-admin",
+        Role::LeadTeacher => "role-lead-teacher",
+        Role::Teacher => "role-teacher",
+        Role::Learner => "role-learner",
+        Role::Parent => "role-parent",
+    }
 }
 
 /// Where to go after signing in, when a page sent the person to sign in
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 16] = [
+    const RETURNABLE: [&str; 17] = [
         "/account",
+        "/account/language",
         "/account/password",
         "/account/email",
         "/account/mfa",
@@ -142,6 +160,25 @@ pub fn safe_next(next: &str) -> Option<&'static str> {
         "/audit",
     ];
     RETURNABLE.into_iter().find(|allowed| *allowed == next)
+}
+
+/// A refusal of the core in the page's language: the message
+/// `error-<code>` where the language has one, else the core's own words.
+/// The core speaks English (its messages are the API's too); a language
+/// translates a code only where the core's words for it never vary.
+pub fn words(err: &impl CodedError) -> String {
+    words_for(err.code(), err)
+}
+
+/// [`words`] for an error that carries its code without being a `CodedError`.
+pub fn words_for(code: Code, english: &impl std::fmt::Display) -> String {
+    let locale = keyward_core::i18n::current();
+    let id = format!("error-{}", code.as_str());
+    if locale != keyward_core::i18n::Locale::En && keyward_core::i18n::has(locale, &id) {
+        keyward_core::i18n::text_in(locale, &id)
+    } else {
+        english.to_string()
+    }
 }
 
 /// Renders a template with a status; a template error is an internal error.
@@ -340,6 +377,10 @@ pub fn routes() -> Router<AppState> {
             "/account/email",
             get(account_email::form).post(account_email::submit),
         )
+        .route(
+            "/account/language",
+            get(account_language::form).post(account_language::submit),
+        )
         .route("/account/mfa", get(mfa::overview))
         .route("/account/mfa/totp", post(mfa::start_setup))
         .route("/account/mfa/totp/confirm", post(mfa::confirm_setup))
@@ -384,11 +425,25 @@ mod tests {
             username: "amy".into(),
             display_name: "Amy".into(),
             role_label: "Learner",
+            role_message: "role-learner",
             csrf_token: "csrf-Sesame-42".into(),
             links: Vec::new(),
             school_name: None,
         };
         assert!(!format!("{nav:?}").contains("Sesame"));
+    }
+
+    #[test]
+    fn every_menu_label_and_role_name_is_an_english_message() {
+        use keyward_core::i18n::{Locale, has};
+        use keyward_core::types::Role;
+        for role in Role::ALL {
+            for (_, label) in super::menu_links(role) {
+                assert!(has(Locale::En, label), "{label} is not in English");
+            }
+            let name = super::role_message(role);
+            assert!(has(Locale::En, name), "{name} is not in English");
+        }
     }
 
     #[test]

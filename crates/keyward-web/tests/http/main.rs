@@ -13,6 +13,7 @@ mod dev_mail;
 mod email;
 mod headers;
 mod helpers;
+mod i18n;
 mod join;
 mod learners;
 mod load;
