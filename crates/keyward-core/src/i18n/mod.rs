@@ -138,32 +138,32 @@ pub enum Arg {
 }
 
 /// What can be given to a message as an argument.
-pub trait IntoArg {
-    fn into_arg(&self) -> Arg;
+pub trait ToArg {
+    fn to_arg(&self) -> Arg;
 }
 
-impl IntoArg for str {
-    fn into_arg(&self) -> Arg {
+impl ToArg for str {
+    fn to_arg(&self) -> Arg {
         Arg::Text(self.to_owned())
     }
 }
 
-impl IntoArg for String {
-    fn into_arg(&self) -> Arg {
+impl ToArg for String {
+    fn to_arg(&self) -> Arg {
         Arg::Text(self.clone())
     }
 }
 
-impl<T: IntoArg + ?Sized> IntoArg for &T {
-    fn into_arg(&self) -> Arg {
-        (**self).into_arg()
+impl<T: ToArg + ?Sized> ToArg for &T {
+    fn to_arg(&self) -> Arg {
+        (**self).to_arg()
     }
 }
 
 macro_rules! number_args {
     ($($t:ty),*) => {$(
-        impl IntoArg for $t {
-            fn into_arg(&self) -> Arg {
+        impl ToArg for $t {
+            fn to_arg(&self) -> Arg {
                 Arg::Number(i64::try_from(*self).unwrap_or(i64::MAX))
             }
         }
@@ -197,20 +197,20 @@ impl<'a> Message<'a> {
     }
 
     /// The message with one more argument, `{ $name }` in the message.
-    pub fn with(mut self, name: &'a str, value: impl IntoArg) -> Message<'a> {
-        self.args.push((name, value.into_arg(), Markup::None));
+    pub fn with(mut self, name: &'a str, value: impl ToArg) -> Message<'a> {
+        self.args.push((name, value.to_arg(), Markup::None));
         self
     }
 
     /// An argument that [`Message::html`] shows in `<strong>`.
-    pub fn with_strong(mut self, name: &'a str, value: impl IntoArg) -> Message<'a> {
-        self.args.push((name, value.into_arg(), Markup::Strong));
+    pub fn with_strong(mut self, name: &'a str, value: impl ToArg) -> Message<'a> {
+        self.args.push((name, value.to_arg(), Markup::Strong));
         self
     }
 
     /// An argument that [`Message::html`] shows in `<code>`.
-    pub fn with_code(mut self, name: &'a str, value: impl IntoArg) -> Message<'a> {
-        self.args.push((name, value.into_arg(), Markup::Code));
+    pub fn with_code(mut self, name: &'a str, value: impl ToArg) -> Message<'a> {
+        self.args.push((name, value.to_arg(), Markup::Code));
         self
     }
 
