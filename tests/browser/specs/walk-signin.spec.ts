@@ -134,6 +134,11 @@ test.describe('walk: the sign-in side', () => {
       await expect(page.getByRole('heading', { name: 'Forgot password?', level: 1 })).toBeVisible();
       await expect(page.getByLabel('Username', { exact: true })).toHaveAttribute('autocomplete', 'username');
       await checkPage(page, 'recovery-1-request', test.info());
+      // Nothing typed: the problem under the username, focused.
+      await page.getByRole('button', { name: 'Next', exact: true }).click();
+      await expect(page.locator('.field:has(#username) #form-errors')).toContainText('Enter your username.');
+      await expect(page.locator('#form-errors')).toBeFocused();
+      await checkPage(page, 'recovery-1-request-empty', test.info());
       await page.getByLabel('Username', { exact: true }).fill(teacher.username);
       await page.getByRole('button', { name: 'Next', exact: true }).click();
 

@@ -41,6 +41,9 @@ struct RequestPage {
     username: String,
     email: String,
     errors: Vec<String>,
+    /// The field the errors are about (`username`, `email`), shown under
+    /// it; empty: above the form.
+    errors_at: &'static str,
 }
 
 #[derive(Template)]
@@ -159,6 +162,7 @@ fn request_page(
         username: username.chars().take(64).collect(),
         email: email.chars().take(254).collect(),
         errors,
+        errors_at: "",
     }
 }
 
@@ -202,12 +206,28 @@ pub async fn submit_request(
         }
         Err(RecoveryRequestError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => {
-            let (username, email) = (input.username, input.email);
-            let (username, email) = (username.unwrap_or_default(), email.unwrap_or_default());
-            let page = request_page(&state, &visitor, username, email, vec![super::words(&err)]);
+            let page = request_refused(&state, &visitor, input, &err);
             Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
         }
     }
+}
+
+/// The request page again, its problem under the field it is about.
+fn request_refused(
+    state: &AppState,
+    visitor: &Visitor,
+    input: RecoveryInput,
+    err: &RecoveryRequestError,
+) -> RequestPage {
+    let (username, email) = (input.username, input.email);
+    let (username, email) = (username.unwrap_or_default(), email.unwrap_or_default());
+    let mut page = request_page(state, visitor, username, email, vec![super::words(err)]);
+    page.errors_at = match err {
+        RecoveryRequestError::UsernameMissing if page.ask_username => "username",
+        RecoveryRequestError::EmailMissing if page.ask_email => "email",
+        _ => "",
+    };
+    page
 }
 
 fn sent_page(state: &AppState, visitor: &Visitor, errors: Vec<String>) -> SentPage {
