@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod demo;
 pub mod dispatch;
 pub mod error;
+pub mod i18n;
 pub mod mail;
 pub mod mfa;
 pub mod passkeys;

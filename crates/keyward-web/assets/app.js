@@ -27,6 +27,8 @@ document.querySelectorAll('[data-password-hints]').forEach(function (list) {
   var typed = input.form ? input.form.querySelector('input[name="username"]:not([type="hidden"])') : null;
   function username() { return named || (typed ? typed.value.toLowerCase() : ''); }
   var strength = document.querySelector('[data-strength-for="' + input.id + '"]');
+  // The words come from the page, in its language (English if it has none).
+  function said(el, key, english) { return (el && el.getAttribute('data-' + key)) || english; }
   function met(rule, value, text) {
     var length = Array.from(text).length;
     switch (rule) {
@@ -50,10 +52,10 @@ document.querySelectorAll('[data-password-hints]').forEach(function (list) {
     if (/[^A-Za-z0-9]/.test(text)) pool += 33;
     var bits = Array.from(text).length * Math.log2(Math.max(pool, 1));
     if (text.length === 0) return '';
-    if (bits < 28) return 'Strength: weak';
-    if (bits < 45) return 'Strength: fair';
-    if (bits < 60) return 'Strength: good';
-    return 'Strength: strong';
+    if (bits < 28) return said(strength, 'weak', 'Strength: weak');
+    if (bits < 45) return said(strength, 'fair', 'Strength: fair');
+    if (bits < 60) return said(strength, 'good', 'Strength: good');
+    return said(strength, 'strong', 'Strength: strong');
   }
   // Each rule says in words whether it is met, not by colour alone.
   list.querySelectorAll('li[data-rule]').forEach(function (item) {
@@ -66,7 +68,7 @@ document.querySelectorAll('[data-password-hints]').forEach(function (list) {
       var ok = met(item.getAttribute('data-rule'), Number(item.getAttribute('data-value')), input.value);
       item.classList.toggle('met', ok);
       var state = item.querySelector('.hint-state');
-      if (state) state.textContent = ok ? ' (done)' : ' (not yet)';
+      if (state) state.textContent = ' ' + (ok ? said(list, 'met', '(done)') : said(list, 'not-met', '(not yet)'));
     });
     if (strength) strength.textContent = estimate(input.value);
   }

@@ -348,6 +348,10 @@ impl FromRequestParts<AppState> for Visitor {
             Some(token) => state.kw.current_session(&state.ctx(&client), token).await?,
             None => None,
         };
+        // The person's own language replaces the browser's for this request.
+        if let Some(locale) = session.as_ref().and_then(|s| s.account.locale) {
+            keyward_core::i18n::choose(locale);
+        }
         let school_name = match &session {
             Some(session) => state
                 .kw

@@ -1,7 +1,9 @@
 //! Middleware around every route: security headers (R-ACC-7), the foreign
-//! Origin check (R-ACC-6), per-route latency metrics, and `render_errors`,
-//! which gives every error response its body — a page or JSON — with the
-//! request id.
+//! Origin check (R-ACC-6), per-route latency metrics, `choose_locale` (the
+//! language of the pages: the browser's `Accept-Language` until the
+//! signed-in person's own choice replaces it, see `keyward_core::i18n`),
+//! and `render_errors`, which gives every error response its body — a page
+//! or JSON — with the request id.
 
 use askama::Template;
 use axum::extract::{MatchedPath, Request, State};
@@ -9,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use keyward_core::error::Code;
+use keyward_core::i18n::{self, Locale, Translate as _};
 use std::time::Instant;
 use tower_http::request_id::RequestId;
 
@@ -127,12 +130,25 @@ pub async fn record_metrics(
     response
 }
 
+/// Runs the request in the language its browser asks for (`Accept-Language`,
+/// English when none is spoken). The `Visitor` extractor, and the error
+/// pages, replace it with the signed-in person's own choice.
+pub async fn choose_locale(request: Request, next: Next) -> Response {
+    let locale = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Locale::from_accept_language)
+        .unwrap_or_default();
+    i18n::scope(locale, next.run(request)).await
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     nav: Option<crate::pages::Nav>,
     status: u16,
-    reason: &'a str,
+    reason: String,
     message: &'a str,
     code: &'a str,
     request_id: &'a str,
@@ -200,6 +216,9 @@ pub async fn render_errors(
                 let ctx = state.ctx(&crate::extract::Client::default());
                 match state.kw.current_session(&ctx, token).await {
                     Ok(Some(session)) => {
+                        if let Some(locale) = session.account.locale {
+                            i18n::choose(locale);
+                        }
                         let school = state.kw.school_of_session(&session).await.ok().flatten();
                         let menu = state.kw.menu_actor(&session.account).await.ok();
                         menu.map(|menu| {
@@ -219,7 +238,7 @@ pub async fn render_errors(
         let page = ErrorPage {
             nav,
             status: status.as_u16(),
-            reason: heading_for(status),
+            reason: i18n::text(heading_for(status)),
             message: &report.message,
             code: report.code.as_str(),
             request_id: &request_id,
@@ -234,19 +253,20 @@ pub async fn render_errors(
     Response::from_parts(parts, body)
 }
 
-/// An error page's heading, in words for people rather than HTTP's.
+/// An error page's heading (its message id), in words for people rather
+/// than HTTP's.
 fn heading_for(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        401 => "Please sign in",
-        403 => "This page is not open to you",
-        404 => "We can't find that page",
-        405 | 400 | 413 | 415 | 422 => "Something in that request was not right",
-        409 => "That has changed in the meantime",
-        410 => "That is no longer available",
-        429 => "Please wait a moment",
-        503 => "keyward is busy or being looked after",
-        _ if status.is_server_error() => "Something went wrong on our side",
-        _ => "That did not work",
+        401 => "error-heading-401",
+        403 => "error-heading-403",
+        404 => "error-heading-404",
+        405 | 400 | 413 | 415 | 422 => "error-heading-400",
+        409 => "error-heading-409",
+        410 => "error-heading-410",
+        429 => "error-heading-429",
+        503 => "error-heading-503",
+        _ if status.is_server_error() => "error-heading-500",
+        _ => "error-heading-other",
     }
 }
 

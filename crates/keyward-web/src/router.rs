@@ -1,8 +1,8 @@
 //! The whole application: routes of pages, API and operations, wrapped in the
 //! middleware stack. Outermost first: request id (always our own: a client's
 //! `X-Request-Id` is dropped, so nobody can forge or collide with the ids in
-//! the logs), tracing, security headers, error rendering, metrics, Origin
-//! check, timeout, body limit. `/metrics` is not here: it has a listener of
+//! the logs), tracing, security headers, the language of the pages, error
+//! rendering, metrics, Origin check, timeout, body limit. `/metrics` is not here: it has a listener of
 //! its own (`ops::metrics_router`).
 
 use axum::Router;
@@ -20,7 +20,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
-use crate::middleware::{record_metrics, refuse_foreign_origin, render_errors, security_headers};
+use crate::middleware::{
+    choose_locale, record_metrics, refuse_foreign_origin, render_errors, security_headers,
+};
 use crate::state::AppState;
 use crate::{api, ops, pages};
 
@@ -69,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(axum::middleware::from_fn(choose_locale))
         .layer(from_fn_with_state(state.clone(), render_errors))
         .layer(from_fn_with_state(state.clone(), record_metrics))
         .layer(from_fn_with_state(state.clone(), refuse_foreign_origin))

@@ -113,6 +113,7 @@ pub mod return_to {
         Account => Some("/account"),
         AccountPassword => Some("/account/password"),
         AccountEmail => Some("/account/email"),
+        AccountLanguage => Some("/account/language"),
         AccountMfa => Some("/account/mfa"),
         AccountSessions => Some("/account/sessions"),
         AccountPasskeys => Some("/account/passkeys"),

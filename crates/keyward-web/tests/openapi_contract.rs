@@ -120,6 +120,7 @@ const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/me/children", "link_child"),
     ("post", "/api/v1/me/classes", "join_another_class"),
     ("post", "/api/v1/me/email", "change_email"),
+    ("put", "/api/v1/me/locale", "set_locale"),
     ("post", "/api/v1/me/password", "change_password"),
     ("get", "/api/v1/me/sessions", "list_own_sessions"),
     ("delete", "/api/v1/me/sessions", "end_other_sessions"),

@@ -5,6 +5,7 @@
 
 mod actor;
 mod email;
+mod locale;
 mod password;
 mod password_rules;
 mod reauth;
@@ -35,6 +36,7 @@ use crate::authz::Actor;
 use crate::crypto::hashing::HashingError;
 use crate::crypto::tokens::Token;
 use crate::error::{Code, CodedError, Internal};
+use crate::i18n::Locale;
 use crate::types::{
     EmailAddress, MAX_USERNAME_CHARS, Password, Role, SchoolId, UnixTime, UserId, Username,
 };
@@ -93,6 +95,9 @@ pub struct Account {
     pub last_name: String,
     pub status: AccountStatus,
     pub last_sign_in_at: Option<UnixTime>,
+    /// The language the person chose for pages and emails (`users.locale`);
+    /// `None`: pages follow the browser, emails are in English.
+    pub locale: Option<Locale>,
 }
 
 impl Account {

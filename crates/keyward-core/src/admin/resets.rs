@@ -20,6 +20,7 @@ use crate::audit::{self, AuditEntry, action};
 use crate::authz::{Action, Actor, Denied, Target};
 use crate::crypto::hashing::HashingError;
 use crate::error::{Code, CodedError, Internal};
+use crate::i18n::{Message, Translate as _};
 use crate::mail::{self, Composed, MailFrame, OutboxRow, Outgoing, kind, render_pair};
 use crate::policy::PolicyKind;
 use crate::types::{Password, SchoolId, UnixTime, UserId};
@@ -567,7 +568,8 @@ impl Keyward {
         let (name, username) = (account.display_name(), account.username.to_string());
         let email = render_pair(
             &row.to_address,
-            "Two-step verification was removed from your keyward account",
+            &frame,
+            Message::new("mail-mfa-reset-subject"),
             &MfaResetText {
                 frame: &frame,
                 name: &name,

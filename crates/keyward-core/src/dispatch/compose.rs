@@ -5,6 +5,7 @@
 //! Links come only from `server.public_url` (see `mail::public_link`).
 
 use crate::error::Internal;
+use crate::i18n::Message;
 use crate::mail::{Composed, OutboxRow, TestHtml, TestText, frame, kind, public_link, render_pair};
 use crate::types::EmailAddress;
 use crate::{Ctx, Keyward};
@@ -42,7 +43,8 @@ impl Keyward {
         let public_url = public_link(&self.settings, "/");
         let email = render_pair(
             to.as_str(),
-            "keyward can send email",
+            &frame,
+            Message::new("mail-test-subject"),
             &TestText {
                 frame: &frame,
                 public_url: &public_url,

@@ -168,6 +168,8 @@ error_codes! {
     /// The new email address is the one the account already has (compared
     /// ignoring case).
     EmailUnchanged = "email_unchanged", BadInput;
+    /// The language asked for is not one keyward speaks (`en`, `es`).
+    UnknownLocale = "unknown_locale", BadInput;
 
     // Schools, classes, people and their passwords.
     /// No such school.

@@ -34,6 +34,7 @@ use tokio::sync::Notify;
 
 use crate::Ctx;
 use crate::error::Internal;
+use crate::i18n::Locale;
 use crate::settings::Settings;
 use crate::store::Db;
 use crate::types::{UnixTime, UserId};
@@ -76,13 +77,21 @@ pub enum Composed {
     Skip(&'static str),
 }
 
-/// The frame of an email to `user_id`: their school's name, if any.
+/// The frame of an email to `user_id`: their school's name, if any, and
+/// the language they chose (English when none, or no account).
 pub(crate) async fn frame(db: &Db, user_id: Option<&UserId>) -> Result<MailFrame, Internal> {
-    let school_name = match user_id {
-        Some(user_id) => store::school_name_of(db, user_id).await?,
-        None => None,
+    let (school_name, locale) = match user_id {
+        Some(user_id) => store::recipient_of(db, user_id).await?,
+        None => (None, None),
     };
-    Ok(MailFrame { school_name })
+    let locale = locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or_default();
+    Ok(MailFrame {
+        school_name,
+        locale,
+    })
 }
 
 /// An email to write to the outbox. The payload carries only non-secret ids

@@ -168,15 +168,23 @@ pub(crate) async fn count_pending(db: &Db) -> Result<i64, Internal> {
     Ok(count)
 }
 
-/// The name of the school a user belongs to, for the email's layout.
-pub(crate) async fn school_name_of(db: &Db, user_id: &UserId) -> Result<Option<String>, Internal> {
-    let name: Option<String> = sqlx::query_scalar(
-        "SELECT s.name FROM users u JOIN schools s ON s.id = u.school_id WHERE u.id = $1",
+/// The name of the school a user belongs to, for the email's layout, and
+/// the language they chose (its stored code), for the email's words.
+pub(crate) async fn recipient_of(
+    db: &Db,
+    user_id: &UserId,
+) -> Result<(Option<String>, Option<String>), Internal> {
+    let row = sqlx::query(
+        "SELECT s.name AS school_name, u.locale FROM users u \
+         LEFT JOIN schools s ON s.id = u.school_id WHERE u.id = $1",
     )
     .bind(user_id.as_str())
     .fetch_optional(db.pool())
     .await?;
-    Ok(name)
+    match row {
+        Some(row) => Ok((row.try_get("school_name")?, row.try_get("locale")?)),
+        None => Ok((None, None)),
+    }
 }
 
 /// The state of one row, for tests and diagnostics.

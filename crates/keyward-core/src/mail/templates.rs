@@ -1,32 +1,41 @@
 //! Email templates: askama, always a pair — a plain-text `.txt` and an
 //! `.html` with inline styles (mail clients ignore external CSS) — both
 //! extending a layout that shows the product name and, when the recipient
-//! belongs to one, the school's name. Templates live in `templates/mail/`.
+//! belongs to one, the school's name. Templates live in `templates/mail/`;
+//! their words are Fluent messages (`locales/*/mail.ftl`, `{{ t("…") }}`),
+//! rendered in the recipient's language.
 
 use askama::Template;
 
 use super::RenderedEmail;
 use crate::error::Internal;
+use crate::i18n::{self, Locale, Message, Translate as _};
 
 /// What every email's layout shows around its content.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MailFrame {
     /// The recipient's school, when they belong to one.
     pub school_name: Option<String>,
+    /// The language the recipient chose (English when none).
+    pub locale: Locale,
 }
 
-/// Renders the two parts of one email.
+/// Renders the subject and the two parts of one email in the recipient's
+/// language (`frame.locale`).
 pub(crate) fn render_pair(
     to: &str,
-    subject: impl Into<String>,
+    frame: &MailFrame,
+    subject: Message<'_>,
     text: &impl Template,
     html: &impl Template,
 ) -> Result<RenderedEmail, Internal> {
-    Ok(RenderedEmail {
-        to: to.to_owned(),
-        subject: subject.into(),
-        text: text.render().map_err(Internal::new)?,
-        html: html.render().map_err(Internal::new)?,
+    i18n::sync_scope(frame.locale, || {
+        Ok(RenderedEmail {
+            to: to.to_owned(),
+            subject: subject.to_string(),
+            text: text.render().map_err(Internal::new)?,
+            html: html.render().map_err(Internal::new)?,
+        })
     })
 }
 

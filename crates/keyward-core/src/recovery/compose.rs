@@ -13,6 +13,7 @@ use crate::accounts::recovery_requests as requests;
 use crate::accounts::{self, Account, AccountStatus, SsoSignIn};
 use crate::crypto::tokens::Token;
 use crate::error::Internal;
+use crate::i18n::{self, Message, Translate as _};
 use crate::mail::{Composed, MailFrame, OutboxRow, public_link, render_pair};
 use crate::types::random::random_below;
 use crate::types::{UnixTime, UserId};
@@ -168,16 +169,6 @@ pub(crate) fn when(time: UnixTime) -> String {
     )
 }
 
-fn ttl_words(duration: std::time::Duration) -> String {
-    let minutes = duration.as_secs() / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} minutes"),
-        (1, 0) => "1 hour".into(),
-        (h, 0) => format!("{h} hours"),
-        (h, m) => format!("{h} hours {m} minutes"),
-    }
-}
-
 /// An 8-digit code, every digit uniform.
 fn mint_code(ctx: &Ctx<'_>) -> Result<String, Internal> {
     let mut code = String::with_capacity(CODE_DIGITS);
@@ -242,13 +233,17 @@ impl Keyward {
         tx.commit().await?;
         let frame = crate::mail::frame(&self.db, Some(&account.id)).await?;
         let link = public_link(&self.settings, &format!("/recovery/{}", token.expose()));
-        let (link_ttl, code_ttl) = (ttl_words(settings.link_ttl), ttl_words(settings.code_ttl));
+        let (link_ttl, code_ttl) = i18n::sync_scope(frame.locale, || {
+            let words = i18n::duration_words;
+            (words(settings.link_ttl), words(settings.code_ttl))
+        });
         let name = account.display_name();
         let username = account.username.to_string();
         let by_admin = row.payload.get("by_admin").and_then(|v| v.as_str());
         let email = render_pair(
             &row.to_address,
-            "Reset your keyward password",
+            &frame,
+            Message::new("mail-reset-subject"),
             &ResetLinkText {
                 frame: &frame,
                 name: &name,
@@ -289,7 +284,8 @@ impl Keyward {
         let username = account.username.to_string();
         let email = render_pair(
             &row.to_address,
-            "About resetting your keyward password",
+            &frame,
+            Message::new("mail-contact-admin-subject"),
             &ContactAdminText {
                 frame: &frame,
                 name: &name,
@@ -329,7 +325,8 @@ impl Keyward {
         let provider = sso.provider_name.as_str();
         let email = render_pair(
             &row.to_address,
-            format!("Sign in to keyward with {provider}"),
+            &frame,
+            Message::new("mail-sso-subject").with("provider", provider),
             &SsoSignInText {
                 frame: &frame,
                 name: &name,
@@ -366,7 +363,8 @@ impl Keyward {
         );
         let email = render_pair(
             &row.to_address,
-            "Your keyward password was changed",
+            &frame,
+            Message::new("mail-password-changed-subject"),
             &PasswordChangedText {
                 frame: &frame,
                 name: &name,
@@ -411,7 +409,8 @@ impl Keyward {
         );
         let email = render_pair(
             &row.to_address,
-            "Your keyward email address was changed",
+            &frame,
+            Message::new("mail-email-changed-subject"),
             &EmailChangedText {
                 frame: &frame,
                 name: &name,
@@ -479,7 +478,8 @@ impl Keyward {
         );
         let email = render_pair(
             &row.to_address,
-            format!("Security alert: {username} reported a change they did not make"),
+            &frame,
+            Message::new("mail-not-me-alert-subject").with("username", &username),
             &NotMeAlertText {
                 frame: &frame,
                 name: &name,

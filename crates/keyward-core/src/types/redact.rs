@@ -42,6 +42,7 @@ mod tests {
             last_name: "Adams".into(),
             status: AccountStatus::Active,
             last_sign_in_at: None,
+            locale: None,
         }
     }
 

@@ -11,6 +11,7 @@ mod doc;
 mod join;
 mod learners;
 mod me_email;
+mod me_locale;
 mod me_sessions;
 mod mfa;
 mod passkeys;
@@ -132,6 +133,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             .routes(routes!(me_sessions::end_one))
             .routes(routes!(recovery::change_password))
             .routes(routes!(me_email::change_email))
+            .routes(routes!(me_locale::set_locale))
             .routes(routes!(recovery::request))
             .routes(routes!(recovery::code))
             .routes(routes!(recovery::check, recovery::reset))

@@ -52,6 +52,10 @@ pub struct Me {
     /// Absent where not looked up, as in the sign-in answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_change_required: Option<bool>,
+    /// The language the person chose for pages and emails (`en`, `es`);
+    /// null: pages follow the browser, emails are in English. Set with
+    /// `PUT /api/v1/me/locale`.
+    pub locale: Option<String>,
 }
 
 impl Me {
@@ -68,6 +72,7 @@ impl Me {
             csrf_token: csrf_token.to_owned(),
             mfa_enabled: mfa.map(|status| status.totp),
             password_change_required: None,
+            locale: account.locale.map(|l| l.code().to_owned()),
         }
     }
 }

@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::accounts::{ChangePasswordError, CurrentSession};

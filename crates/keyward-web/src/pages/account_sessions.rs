@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::accounts::CurrentSession;

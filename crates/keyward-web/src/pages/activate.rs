@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::Ctx;
@@ -41,6 +42,9 @@ struct AccountPage {
     email: String,
     hints: Vec<Hint>,
     errors: Vec<String>,
+    /// The field the errors are about (`names`, `username`, `email`,
+    /// `password`), shown under it; empty: above the form.
+    errors_at: &'static str,
 }
 
 fn code_page(visitor: &Visitor, code: String, errors: Vec<String>) -> CodePage {
@@ -81,7 +85,10 @@ fn problem(
         return Err(AppError::internal(internal));
     }
     let app = AppError::from_coded(err);
-    let mut response = render(app.status, &code_page(visitor, code, vec![err.to_string()]));
+    let mut response = render(
+        app.status,
+        &code_page(visitor, code, vec![super::words(err)]),
+    );
     set_retry_after(&mut response, app.retry_after_secs);
     Ok(visitor.respond(state, response))
 }
@@ -92,7 +99,7 @@ fn account_page(
     info: &CodeInfo,
     username: &str,
     email: &str,
-    errors: Vec<String>,
+    (errors, errors_at): (Vec<String>, &'static str),
 ) -> AccountPage {
     AccountPage {
         nav: Nav::of(visitor),
@@ -105,6 +112,12 @@ fn account_page(
         email: email.chars().take(254).collect(),
         hints: info.policy.hints(),
         errors,
+        // Under a field the page shows, else above the form.
+        errors_at: match errors_at {
+            "names" if info.kind != CodeKind::Parent => "",
+            "email" if !info.needs_email => "",
+            at => at,
+        },
     }
 }
 
@@ -121,7 +134,7 @@ pub async fn submit_code(
         .await
     {
         Ok(info) => {
-            let page = account_page(&visitor, form.code.trim(), &info, "", "", Vec::new());
+            let page = account_page(&visitor, form.code.trim(), &info, "", "", (Vec::new(), ""));
             Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
         }
         Err(err) => problem(&visitor, &state, &err, form.code),
@@ -221,11 +234,19 @@ fn is_about_the_code(err: &ActivationError) -> bool {
 }
 
 /// A refusal in words (each broken password rule on its own).
-fn words(err: &ActivationError) -> Vec<String> {
-    match err {
+/// A refusal in words, and the field it is about.
+fn words(err: &ActivationError) -> (Vec<String>, &'static str) {
+    let at = match err {
         ActivationError::PasswordPolicy { violations, policy } => {
-            violations.iter().map(|v| v.message(policy)).collect()
+            return (
+                violations.iter().map(|v| v.message(policy)).collect(),
+                "password",
+            );
         }
-        other => vec![other.to_string()],
-    }
+        ActivationError::BadUsername(_) | ActivationError::UsernameTaken(_) => "username",
+        ActivationError::EmailMissing | ActivationError::BadEmail => "email",
+        ActivationError::NameMissing | ActivationError::InvalidName(_) => "names",
+        _ => "",
+    };
+    (vec![super::words(err)], at)
 }

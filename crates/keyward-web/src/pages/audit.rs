@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::i18n::Translate as _;
 
 use keyward_core::audit::{AuditQuery, AuditQueryText, AuditRecord, InvalidFilter, NamedPerson};
 use keyward_core::audit_browse::AuditPage;

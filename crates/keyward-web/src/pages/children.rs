@@ -6,6 +6,7 @@
 //! and usernames, never a password.
 
 use askama::Template;
+use keyward_core::i18n::Translate as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -13,6 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use keyward_core::error::Code;
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::activation::ClassCodeInfo;

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use keyward_core::dispatch::dev_inbox::{self, InboxEntry};
+use keyward_core::i18n::Translate as _;
 use keyward_core::types::UnixTime;
 
 use super::{Nav, render};

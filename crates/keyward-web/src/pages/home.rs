@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use keyward_core::i18n::Translate as _;
 
 use keyward_core::activation::parents::ChildOverview;
 use keyward_core::authz::{Action, Actor, Permission, PermissionSet, Target, authorize};

@@ -7,6 +7,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::accounts::CurrentSession;
@@ -40,6 +41,8 @@ struct JoinPage {
 }
 
 /// Which fields an error is about, for `aria-invalid`.
+/// The fields a refusal is about: each is marked, and the problems are
+/// shown under the first of them (above the form when none is).
 #[derive(Default)]
 struct Invalid {
     class_code: bool,
@@ -47,6 +50,12 @@ struct Invalid {
     last_name: bool,
     username: bool,
     password: bool,
+}
+
+impl Invalid {
+    fn any(&self) -> bool {
+        self.class_code || self.first_name || self.last_name || self.username || self.password
+    }
 }
 
 #[derive(Template)]
@@ -154,7 +163,7 @@ async fn refusal_words(
             policy.clone(),
         ),
         other => (
-            vec![other.to_string()],
+            vec![super::words(other)],
             state.kw.password_policy(None, PolicyKind::Learner).await?,
         ),
     })
@@ -268,7 +277,7 @@ pub async fn submit_join_class(
         Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
         Err(err) => {
             let app = AppError::from_coded(&err);
-            let page = join_class_page(&visitor, &form.class_code, None, vec![err.to_string()]);
+            let page = join_class_page(&visitor, &form.class_code, None, vec![super::words(&err)]);
             (app.status, page, app.retry_after_secs)
         }
     };

@@ -11,6 +11,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::authz::Actor;

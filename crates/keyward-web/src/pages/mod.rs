@@ -4,6 +4,7 @@
 
 mod account;
 mod account_email;
+mod account_language;
 mod account_sessions;
 mod account_tokens;
 mod activate;
@@ -57,6 +58,8 @@ pub struct Nav {
     pub username: String,
     pub display_name: String,
     pub role_label: &'static str,
+    /// The role's name in the page's language (a message id).
+    pub role_message: &'static str,
     pub csrf_token: String,
     /// The menu, Home first and Account Settings last.
     pub links: Vec<MenuLink>,
@@ -69,6 +72,7 @@ pub struct Nav {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MenuLink {
     pub href: &'static str,
+    /// The message id of the link's label.
     pub label: &'static str,
     pub current: Option<&'static str>,
 }
@@ -133,6 +137,7 @@ impl Nav {
             username: s.account.username.to_string(),
             display_name: s.account.display_name(),
             role_label: s.account.role.label(),
+            role_message: role_message(s.account.role),
             csrf_token: s.csrf_token.clone(),
             links: menu_links(actor)
                 .into_iter()
@@ -142,7 +147,8 @@ impl Nav {
     }
 }
 
-/// The menu of an actor, in the seeds' words: what their role and custom
+/// The menu of an actor, in the seeds' words (message ids: `menu-…` and
+/// `frame-…` in `locales/*/frame.ftl`): what their role and custom
 /// roles let them open (a custom role's `users.view` brings **Users**).
 /// Pages that belong to one school (the class database, subscription
 /// management) are offered only to people of a school.
@@ -156,34 +162,47 @@ fn menu_links(actor: &keyward_core::authz::Actor) -> Vec<(&'static str, &'static
         (
             in_school && held.contains(Permission::LearnersView),
             "/classes",
-            "Class database",
+            "menu-class-database",
         ),
         (
             in_school && school_wide(Permission::LearnersView),
             "/school",
-            "Subscription management",
+            "menu-subscription-management",
         ),
-        (held.contains(Permission::UsersView), "/users", "Users"),
-        (actor.role == Role::Parent, "/children", "Your children"),
-        (held.contains(Permission::AuditView), "/audit", "Audit log"),
+        (held.contains(Permission::UsersView), "/users", "menu-users"),
+        (actor.role == Role::Parent, "/children", "menu-your-children"),
+        (held.contains(Permission::AuditView), "/audit", "menu-audit-log"),
     ];
-    std::iter::once(("/home", "Home"))
+    std::iter::once(("/home", "frame-home"))
         .chain(
             offered
                 .into_iter()
                 .filter(|(shown, _, _)| *shown)
                 .map(|(_, href, label)| (href, label)),
         )
-        .chain(std::iter::once(("/account", "Account Settings")))
+        .chain(std::iter::once(("/account", "frame-account-settings")))
         .collect()
+}
+
+/// The message id of a role's name, shown under the person's name in the menu.
+fn role_message(role: keyward_core::types::Role) -> &'static str {
+    use keyward_core::types::Role;
+    match role {
+        Role::PlatformAdmin => "role-platform-admin",
+        Role::LeadTeacher => "role-lead-teacher",
+        Role::Teacher => "role-teacher",
+        Role::Learner => "role-learner",
+        Role::Parent => "role-parent",
+    }
 }
 
 /// Where to go after signing in, when a page sent the person to sign in
 /// first. Only a few of our own pages are accepted, so the parameter can
 /// never send anyone to another site.
 pub fn safe_next(next: &str) -> Option<&'static str> {
-    const RETURNABLE: [&str; 16] = [
+    const RETURNABLE: [&str; 17] = [
         "/account",
+        "/account/language",
         "/account/password",
         "/account/email",
         "/account/mfa",
@@ -201,6 +220,25 @@ pub fn safe_next(next: &str) -> Option<&'static str> {
         "/audit",
     ];
     RETURNABLE.into_iter().find(|allowed| *allowed == next)
+}
+
+/// A refusal of the core in the page's language: the message
+/// `error-<code>` where the language has one, else the core's own words.
+/// The core speaks English (its messages are the API's too); a language
+/// translates a code only where the core's words for it never vary.
+pub fn words(err: &impl CodedError) -> String {
+    words_for(err.code(), err)
+}
+
+/// [`words`] for an error that carries its code without being a `CodedError`.
+pub fn words_for(code: Code, english: &impl std::fmt::Display) -> String {
+    let locale = keyward_core::i18n::current();
+    let id = format!("error-{}", code.as_str());
+    if locale != keyward_core::i18n::Locale::En && keyward_core::i18n::has(locale, &id) {
+        keyward_core::i18n::text_in(locale, &id)
+    } else {
+        english.to_string()
+    }
 }
 
 /// Renders a template with a status; a template error is an internal error.
@@ -408,6 +446,10 @@ pub fn routes() -> Router<AppState> {
             "/account/email",
             get(account_email::form).post(account_email::submit),
         )
+        .route(
+            "/account/language",
+            get(account_language::form).post(account_language::submit),
+        )
         .route("/account/mfa", get(mfa::overview))
         .route("/account/mfa/totp", post(mfa::start_setup))
         .route("/account/mfa/totp/confirm", post(mfa::confirm_setup))
@@ -549,11 +591,36 @@ mod tests {
             username: "amy".into(),
             display_name: "Amy".into(),
             role_label: "Learner",
+            role_message: "role-learner",
             csrf_token: "csrf-Sesame-42".into(),
             links: Vec::new(),
             school_name: None,
         };
         assert!(!format!("{nav:?}").contains("Sesame"));
+    }
+
+    #[test]
+    fn every_menu_label_and_role_name_is_an_english_message() {
+        use keyward_core::authz::{Actor, PermissionSet};
+        use keyward_core::i18n::{Locale, has};
+        use keyward_core::types::{Role, SchoolId, UserId};
+        for role in Role::ALL {
+            // Every grant, so every entry the menu can show is looked at.
+            let actor = Actor {
+                user_id: UserId::parse("00000000-0000-4000-8000-000000000001").unwrap(),
+                role,
+                school_id: SchoolId::parse("00000000-0000-4000-8000-000000000002"),
+                granted: PermissionSet::of(&keyward_core::authz::Permission::ALL),
+                classes: Vec::new(),
+                token: None,
+                second_factor_at_provider: false,
+            };
+            for (_, label) in super::menu_links(&actor) {
+                assert!(has(Locale::En, label), "{label} is not in English");
+            }
+            let name = super::role_message(role);
+            assert!(has(Locale::En, name), "{name} is not in English");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::accounts::{Account, AccountStatus};

@@ -12,9 +12,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::Ctx;
+use keyward_core::i18n;
 use keyward_core::policy::Hint;
 use keyward_core::recovery::{
     LinkError, RecoveryInput, RecoveryRequestError, RedeemCodeError, ResetError, ResetLink,
@@ -39,6 +41,9 @@ struct RequestPage {
     username: String,
     email: String,
     errors: Vec<String>,
+    /// The field the errors are about (`username`, `email`), shown under
+    /// it; empty: above the form.
+    errors_at: &'static str,
 }
 
 #[derive(Template)]
@@ -62,10 +67,14 @@ struct ResetPage {
     ask_username: bool,
     hints: Vec<Hint>,
     errors: Vec<String>,
+    /// The field the errors are about (`username`, `password`), shown
+    /// under it; empty: above the form.
+    errors_at: &'static str,
 }
 
 impl ResetPage {
-    fn new(visitor: &Visitor, token: &str, link: &ResetLink, errors: Vec<String>) -> ResetPage {
+    fn new(visitor: &Visitor, token: &str, link: &ResetLink, told: Refusal) -> ResetPage {
+        let (errors, errors_at) = told;
         ResetPage {
             nav: Nav::of(visitor),
             csrf_token: visitor.csrf_token(),
@@ -78,14 +87,24 @@ impl ResetPage {
             ask_username: link.ask_username,
             hints: link.policy.hints(),
             errors,
+            // Under a field the page shows, else above the form.
+            errors_at: if errors_at == "username" && !link.ask_username {
+                ""
+            } else {
+                errors_at
+            },
         }
     }
 }
+
+/// A refused reset in words, and the field it is about.
+type Refusal = (Vec<String>, &'static str);
 
 #[derive(Template)]
 #[template(path = "link_problem.html")]
 struct LinkProblemPage {
     nav: Option<Nav>,
+    /// Message ids of the heading and the button.
     heading: &'static str,
     message: String,
     button: &'static str,
@@ -136,13 +155,14 @@ fn request_page(
         ask_email: matches!(mode, IdentifyBy::Email | IdentifyBy::EmailAndUsername),
         // Seed 000 says Next after the username; seed 001 says Send Reset Link.
         button: if mode == IdentifyBy::Username {
-            "Next"
+            "recovery-next"
         } else {
-            "Send Reset Link"
+            "recovery-send-reset-link"
         },
         username: username.chars().take(64).collect(),
         email: email.chars().take(254).collect(),
         errors,
+        errors_at: "",
     }
 }
 
@@ -186,30 +206,36 @@ pub async fn submit_request(
         }
         Err(RecoveryRequestError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => {
-            let (username, email) = (input.username, input.email);
-            let (username, email) = (username.unwrap_or_default(), email.unwrap_or_default());
-            let page = request_page(&state, &visitor, username, email, vec![err.to_string()]);
+            let page = request_refused(&state, &visitor, input, &err);
             Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
         }
     }
+}
+
+/// The request page again, its problem under the field it is about.
+fn request_refused(
+    state: &AppState,
+    visitor: &Visitor,
+    input: RecoveryInput,
+    err: &RecoveryRequestError,
+) -> RequestPage {
+    let (username, email) = (input.username, input.email);
+    let (username, email) = (username.unwrap_or_default(), email.unwrap_or_default());
+    let mut page = request_page(state, visitor, username, email, vec![super::words(err)]);
+    page.errors_at = match err {
+        RecoveryRequestError::UsernameMissing if page.ask_username => "username",
+        RecoveryRequestError::EmailMissing if page.ask_email => "email",
+        _ => "",
+    };
+    page
 }
 
 fn sent_page(state: &AppState, visitor: &Visitor, errors: Vec<String>) -> SentPage {
     SentPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
-        link_ttl: humanize(state.kw.settings().recovery.link_ttl),
+        link_ttl: i18n::duration_words(state.kw.settings().recovery.link_ttl),
         errors,
-    }
-}
-
-/// "1 hour", "30 minutes".
-fn humanize(duration: std::time::Duration) -> String {
-    let minutes = duration.as_secs() / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} minute{}", if m == 1 { "" } else { "s" }),
-        (h, 0) => format!("{h} hour{}", if h == 1 { "" } else { "s" }),
-        (h, m) => format!("{h} h {m} min"),
     }
 }
 
@@ -247,7 +273,7 @@ pub async fn submit_code(
         Err(RedeemCodeError::Internal(err)) => Err(AppError::internal(&err)),
         Err(RedeemCodeError::Code(err)) => {
             let status = AppError::from_coded(&err).status;
-            let page = sent_page(&state, &visitor, vec![err.to_string()]);
+            let page = sent_page(&state, &visitor, vec![super::words(&err)]);
             Ok(visitor.respond(&state, render(status, &page)))
         }
     }
@@ -266,22 +292,26 @@ fn link_problem(visitor: &Visitor, err: LinkError, kind: LinkKind) -> Response {
     let (heading, message, button) = match kind {
         LinkKind::Reset => (
             match err {
-                LinkError::Unknown => "This link doesn't work",
-                LinkError::Expired => "This link has expired",
-                LinkError::Used => "This link has been used",
-                LinkError::Superseded | LinkError::Overtaken => "This link no longer works",
+                LinkError::Unknown => "link-problem-unknown",
+                LinkError::Expired => "link-problem-expired",
+                LinkError::Used => "link-problem-used",
+                LinkError::Superseded | LinkError::Overtaken => "link-problem-no-longer",
             },
-            err.to_string(),
-            "Request a new link",
+            super::words(&err),
+            "link-problem-request-new",
         ),
         LinkKind::NotMe => (
-            "This security link no longer works",
-            match err {
-                LinkError::Used => "This link has already been used: your account was signed out everywhere and your administrators were told.".to_owned(),
-                LinkError::Expired => "This link has expired.".to_owned(),
-                _ => "This link is not one of ours. Check that you copied all of it.".to_owned(),
-            } + " If you think someone else knows your password, choose a new one now and tell your school's administrator.",
-            "Choose a new password",
+            "link-problem-security-heading",
+            format!(
+                "{} {}",
+                i18n::text(match err {
+                    LinkError::Used => "link-problem-security-used",
+                    LinkError::Expired => "link-problem-security-expired",
+                    _ => "link-problem-security-unknown",
+                }),
+                i18n::text("link-problem-security-advice")
+            ),
+            "link-problem-choose-new-password",
         ),
     };
     render(
@@ -309,7 +339,7 @@ pub async fn reset_form(
     let token = token_of(path);
     match state.kw.check_reset_link(&state.ctx(&client), &token).await {
         Ok(link) => {
-            let page = ResetPage::new(&visitor, &token, &link, Vec::new());
+            let page = ResetPage::new(&visitor, &token, &link, (Vec::new(), ""));
             Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
         }
         Err(ResetError::Link(err)) => {
@@ -375,16 +405,18 @@ fn link_refused(visitor: &Visitor, err: &ResetError) -> Option<Response> {
     }
 }
 
-/// A refused reset in words; `Err` for what the form cannot tell (an
-/// internal error, a busy server).
-fn reset_refusal(err: ResetError) -> Result<Vec<String>, AppError> {
+/// A refused reset in words, and the field it is about; `Err` for what the
+/// form cannot tell (an internal error, a busy server).
+fn reset_refusal(err: ResetError) -> Result<Refusal, AppError> {
     match err {
         ResetError::Internal(err) => Err(AppError::internal(&err)),
-        ResetError::PasswordPolicy { violations, policy } => {
-            Ok(violations.iter().map(|v| v.message(&policy)).collect())
-        }
+        ResetError::PasswordPolicy { violations, policy } => Ok((
+            violations.iter().map(|v| v.message(&policy)).collect(),
+            "password",
+        )),
         err @ ResetError::Busy { .. } => Err(AppError::from_coded(&err)),
-        err => Ok(vec![err.to_string()]),
+        err @ ResetError::UsernameMismatch => Ok((vec![super::words(&err)], "username")),
+        err => Ok((vec![super::words(&err)], "")),
     }
 }
 
@@ -394,7 +426,7 @@ async fn reset_form_again(
     ctx: &Ctx<'_>,
     visitor: &Visitor,
     token: &str,
-    errors: Vec<String>,
+    errors: Refusal,
 ) -> Result<Response, AppError> {
     let link = match state.kw.check_reset_link(ctx, token).await {
         Ok(link) => link,

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use keyward_core::error::Code;
+use keyward_core::i18n::Translate as _;
 
 use keyward_core::authz::Actor;
 use keyward_core::classroom::roster::{

@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::i18n::Translate as _;
 
 use keyward_core::admin::DirectoryError;
 use keyward_core::authz::{Action, Actor, Denied, Permission, Target, authorize};

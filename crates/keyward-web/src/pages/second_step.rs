@@ -12,6 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::accounts::{PendingStep, SignedIn};
@@ -153,7 +154,7 @@ pub async fn submit(
 /// The page again, saying why the code was refused.
 fn refused(mut page: VerifyPage, err: &MfaError) -> Response {
     let app = AppError::from_coded(err);
-    page.error = Some(err.to_string());
+    page.error = Some(super::words(err));
     render_told(app.status, app.retry_after_secs, &page)
 }
 

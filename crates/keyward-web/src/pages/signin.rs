@@ -9,10 +9,12 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::accounts::{PendingSignIn, SignInError, SignInOutcome};
 use keyward_core::error::CodedError;
+use keyward_core::i18n::{self, Message};
 use keyward_core::types::{MAX_USERNAME_CHARS, Username, UsernameError};
 
 use super::second_step::signed_in_redirect;
@@ -77,19 +79,13 @@ pub async fn first_screen(
 }
 
 /// What the first screen says after another page sent the person here
-/// (`?notice=`).
+/// (`?notice=`): the message id.
 fn notice(name: &str) -> Option<&'static str> {
     match name {
-        "password_reset" => Some("Your password has been changed. Sign in with your new password."),
-        "activated" => {
-            Some("Your account is ready. Sign in with the username and password you chose.")
-        }
-        "joined" => Some(
-            "You are in the class and your account is ready. Sign in with the username and password you chose.",
-        ),
-        "step_expired" => {
-            Some("Your sign-in took too long or was already finished. Sign in again.")
-        }
+        "password_reset" => Some("signin-notice-password-reset"),
+        "activated" => Some("signin-notice-activated"),
+        "joined" => Some("signin-notice-joined"),
+        "step_expired" => Some("signin-notice-step-expired"),
         _ => None,
     }
 }
@@ -159,7 +155,12 @@ pub async fn submit_username(
     };
     let next = safe_next(&form.next).unwrap_or("");
     if let Some(err) = shape_error {
-        let page = UsernameStep::new(&visitor, &form.username, Some(err.to_string()), next);
+        let page = UsernameStep::new(
+            &visitor,
+            &form.username,
+            Some(super::words_for(err.code(), &err)),
+            next,
+        );
         return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
     }
     let step = password_step(&state, &visitor, form.username, next, None, StatusCode::OK);
@@ -212,7 +213,7 @@ pub async fn submit_password(
     let username: String = form.username.chars().take(MAX_USERNAME_CHARS + 1).collect();
     let next = safe_next(&form.next).unwrap_or("");
     if form.password.is_empty() {
-        let error = Some("Enter your password.".into());
+        let error = Some(i18n::text("signin-password-missing"));
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         let response = password_step(&state, &visitor, username, next, error, status).await?;
         return Ok(visitor.respond(&state, response));
@@ -264,9 +265,12 @@ async fn refused(
     let app = AppError::from_coded(err);
     let message = match err {
         SignInError::Throttled { retry_after_secs } | SignInError::Busy { retry_after_secs } => {
-            format!("{err} You can try again in {retry_after_secs} seconds.")
+            Message::new("signin-try-again-in")
+                .with("message", super::words(err))
+                .with("seconds", *retry_after_secs)
+                .to_string()
         }
-        _ => err.to_string(),
+        _ => super::words(err),
     };
     let step = password_step(state, visitor, username, next, Some(message), app.status);
     let mut response = step.await?;

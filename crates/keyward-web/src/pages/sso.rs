@@ -11,6 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use keyward_core::i18n::Translate as _;
 
 use keyward_core::accounts::SignInOutcome;
 use keyward_core::error::{Code, CodedError};
@@ -116,7 +117,7 @@ fn problem(
     let page = ProblemPage {
         nav: Nav::of(visitor),
         heading: heading(err.code()),
-        message: err.to_string(),
+        message: super::words(err),
         retry_href,
         status: app.status.as_u16(),
         code: err.code().as_str(),
@@ -124,15 +125,16 @@ fn problem(
     visitor.respond(state, render_told(app.status, app.retry_after_secs, &page))
 }
 
+/// The heading's message id.
 fn heading(code: Code) -> &'static str {
     match code {
-        Code::SsoProviderUnavailable => "Your school's sign-in service did not answer",
-        Code::SsoProviderError => "Your school's sign-in service did not sign you in",
-        Code::SsoTokenInvalid => "The sign-in could not be checked",
-        Code::SsoUnknownPerson => "No keyward account to sign in to",
-        Code::SsoRoleNotAllowed => "Not for your role",
-        Code::SsoProviderNotFound => "No such sign-in service",
-        Code::TooManyRequests => "Too many sign-ins at once",
-        _ => "This sign-in could not be finished",
+        Code::SsoProviderUnavailable => "sso-heading-provider-unavailable",
+        Code::SsoProviderError => "sso-heading-provider-error",
+        Code::SsoTokenInvalid => "sso-heading-token-invalid",
+        Code::SsoUnknownPerson => "sso-heading-unknown-person",
+        Code::SsoRoleNotAllowed => "sso-heading-role-not-allowed",
+        Code::SsoProviderNotFound => "sso-heading-provider-not-found",
+        Code::TooManyRequests => "sso-heading-too-many",
+        _ => "sso-heading-other",
     }
 }

@@ -10,7 +10,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::i18n::Translate as _;
 
+use keyward_core::i18n::Message;
 use keyward_core::sso::SignInChoice;
 
 use super::{Nav, render};
@@ -59,8 +61,13 @@ impl SsoButtons {
             .map(|choice| SsoButton {
                 href: start_href(choice),
                 label: match shared(choice) {
-                    true => format!("Sign in with {} ({})", choice.name, choice.school_name),
-                    false => format!("Sign in with {}", choice.name),
+                    true => Message::new("sso-sign-in-with-at-school")
+                        .with("provider", &choice.name)
+                        .with("school", &choice.school_name)
+                        .to_string(),
+                    false => Message::new("sso-sign-in-with")
+                        .with("provider", &choice.name)
+                        .to_string(),
                 },
             })
             .collect();

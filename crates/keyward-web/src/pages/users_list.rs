@@ -9,6 +9,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::i18n::Translate as _;
 
 use keyward_core::Ctx;
 use keyward_core::accounts::AccountStatus;

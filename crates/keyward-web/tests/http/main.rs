@@ -15,6 +15,7 @@ mod email;
 mod headers;
 mod helpers;
 mod home;
+mod i18n;
 mod join;
 mod learners;
 mod load;

@@ -13,13 +13,14 @@ use super::{Account, AccountStatus};
 use crate::Ctx;
 use crate::crypto::tokens::TokenDigest;
 use crate::error::Internal;
+use crate::i18n::Locale;
 use crate::store::Db;
 use crate::types::Role;
 use crate::types::{EmailAddress, SchoolId, SsoProviderId, UnixTime, UserId, Username};
 
 /// The columns `account_from_row` reads, of `users u`.
 pub(crate) const ACCOUNT_COLUMNS: &str = "u.id, u.school_id, u.role, u.username, u.email, u.first_name, \
-     u.last_name, u.status, u.last_sign_in_at, u.password_hash";
+     u.last_name, u.status, u.last_sign_in_at, u.password_hash, u.locale";
 
 pub(super) struct Credentials {
     pub account: Account,
@@ -73,6 +74,10 @@ pub(crate) fn account_from_row(row: &AnyRow) -> Result<Account, Internal> {
         last_sign_in_at: row
             .try_get::<Option<i64>, _>("last_sign_in_at")?
             .map(UnixTime),
+        // A value no longer spoken is as if none were chosen.
+        locale: row
+            .try_get::<Option<String>, _>("locale")?
+            .and_then(|code| Locale::parse(&code)),
     })
 }
 
@@ -870,4 +875,18 @@ pub(crate) async fn enable_user(
             AccountStatus::parse(&s).ok_or_else(|| Internal::new(format!("unknown status {s:?}")))
         })
         .transpose()
+}
+
+/// Stores the language a person chose (`None`: follow the browser).
+pub(crate) async fn set_locale(
+    db: &Db,
+    user_id: &UserId,
+    locale: Option<Locale>,
+) -> Result<(), Internal> {
+    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
+        .bind(locale.map(Locale::code))
+        .bind(user_id.as_str())
+        .execute(db.pool())
+        .await?;
+    Ok(())
 }
