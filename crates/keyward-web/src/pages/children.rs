@@ -6,10 +6,10 @@
 //! and usernames, never a password.
 
 use askama::Template;
-use keyward_core::i18n::Translate as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::activation::ActivationError;

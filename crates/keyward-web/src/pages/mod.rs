@@ -170,8 +170,16 @@ fn menu_links(actor: &keyward_core::authz::Actor) -> Vec<(&'static str, &'static
             "menu-subscription-management",
         ),
         (held.contains(Permission::UsersView), "/users", "menu-users"),
-        (actor.role == Role::Parent, "/children", "menu-your-children"),
-        (held.contains(Permission::AuditView), "/audit", "menu-audit-log"),
+        (
+            actor.role == Role::Parent,
+            "/children",
+            "menu-your-children",
+        ),
+        (
+            held.contains(Permission::AuditView),
+            "/audit",
+            "menu-audit-log",
+        ),
     ];
     std::iter::once(("/home", "frame-home"))
         .chain(

@@ -7,10 +7,10 @@
 //! `confirm`), without JavaScript. The rules are the core's.
 
 use askama::Template;
-use keyward_core::i18n::Translate as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use keyward_core::i18n::Translate as _;
 use serde::Deserialize;
 
 use keyward_core::Ctx;
