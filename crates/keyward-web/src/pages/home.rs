@@ -54,6 +54,8 @@ struct HomePage {
     csrf_token: String,
     /// "Your classes" as their teacher (teachers and lead teachers).
     teaching: Option<Vec<TaughtClass>>,
+    /// What "Your classes" says when there is none.
+    no_class: &'static str,
     /// The school's numbers (one school: the lead teacher's).
     figures: Vec<Figure>,
     /// Every school (a platform admin).
@@ -103,6 +105,7 @@ pub async fn home(
         intro: intro(account.role),
         csrf_token: session.csrf_token.clone(),
         teaching: None,
+        no_class: no_class(account.role),
         figures: Vec::new(),
         schools: None,
         shortcuts: shortcuts(&actor),
@@ -121,6 +124,16 @@ fn intro(role: Role) -> &'static str {
         Role::Teacher => "Your classes, and what you can do for each of them.",
         Role::Learner => "Your classes, and where to change your password.",
         Role::Parent => "Your children, and how to help them sign in.",
+    }
+}
+
+/// What "Your classes" says to a teacher who teaches none.
+fn no_class(role: Role) -> &'static str {
+    match role {
+        Role::LeadTeacher => {
+            "You don't teach a class yet. Every class of the school is in the Class database."
+        }
+        _ => "You don't teach a class yet. Your lead teacher can add you to one.",
     }
 }
 

@@ -266,3 +266,50 @@ async fn turning_off_two_step_and_signing_out_others_each_have_a_confirm_page() 
     );
     assert!(phone.get("/home").await.status.is_redirection());
 }
+
+#[tokio::test]
+async fn a_refusal_stands_next_to_its_field_which_takes_the_focus() {
+    let app = demo_app().await;
+    let mut teacher = app.signed_in_browser("demo.teacher", DEMO_PASSWORD).await;
+    let csrf = teacher
+        .get("/account/password")
+        .await
+        .field("csrf_token")
+        .unwrap();
+    let refused = teacher
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current_password", DEMO_PASSWORD),
+                ("new_password", "short"),
+                ("confirm_password", "shorter"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text();
+    let input = |id: &str| {
+        let start = html
+            .find(&format!("<input id=\"{id}\""))
+            .expect("the field");
+        html[start..start + html[start..].find('>').unwrap()].to_owned()
+    };
+    assert!(input("new_password").contains("autofocus"), "{html}");
+    assert!(
+        input("new_password")
+            .contains("aria-describedby=\"new_password-error new_password-rules\"")
+    );
+    assert!(input("confirm_password").contains("aria-invalid=\"true\""));
+    assert!(!input("confirm_password").contains("autofocus"));
+    assert!(!input("current_password").contains("aria-invalid"));
+    let text = words(&refused);
+    assert!(
+        text.contains("New password Please fix these: Use at least 8 characters."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Confirm new password The two passwords don't match."),
+        "{text}"
+    );
+}
