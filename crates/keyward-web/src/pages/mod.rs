@@ -514,10 +514,11 @@ mod tests {
         }
     }
 
-    fn labels(actor: &Actor) -> Vec<&'static str> {
+    /// The menu's labels as an English reader sees them.
+    fn labels(actor: &Actor) -> Vec<String> {
         menu_links(actor)
             .into_iter()
-            .map(|(_, label)| label)
+            .map(|(_, label)| keyward_core::i18n::text_in(keyward_core::i18n::Locale::En, label))
             .collect()
     }
 
