@@ -168,6 +168,15 @@ test.describe('walk: the teachers’ pages', () => {
       await expect(dev.getByRole('link', { name: /Reset password/ })).toHaveCount(0);
       await expect(dev.getByRole('link', { name: `Show access codes for ${PENDING}`, exact: true })).toBeVisible();
       await checkPage(page, 'teacher-class-database', test.info());
+      // Printed, the class list is a plain table under the page's heading.
+      await page.emulateMedia({ media: 'print' });
+      await expect(page.getByRole('heading', { name: 'Class database', level: 1 })).toBeVisible();
+      await expect(block.getByRole('table')).toBeVisible();
+      await expect(block.locator('.row-action').first()).toBeHidden();
+      await expect(block.getByRole('link', { name: /Reset password for the whole class/ })).toBeHidden();
+      await expect(page.locator('.sidebar')).toBeHidden();
+      await screenshot(page, 'walk/teacher-class-database-print', test.info());
+      await page.emulateMedia({ media: 'screen' });
 
       // The class page: breadcrumbs, the learners, the way on.
       await block.getByRole('link', { name: CLASS, exact: true }).click();
@@ -308,7 +317,7 @@ test.describe('walk: the teachers’ pages', () => {
 
     // Import learners: the form, a refused file, an imported one.
     await page.goto('/home');
-    await page.getByRole('link', { name: 'Import learners from a CSV file' }).click();
+    await page.getByRole('main').getByRole('link', { name: /^Import learners/ }).first().click();
     await checkPage(page, 'lead-roster-form', test.info());
     const file = page.getByLabel('Roster file (CSV)');
     await file.setInputFiles({

@@ -140,13 +140,12 @@ impl ClassPage {
     fn new(state: &AppState, visitor: &Visitor, actor: &Actor, info: ClassCodeInfo) -> ClassPage {
         let class_id = info.class_id.to_string();
         let permissions = actor.permissions();
-        let trail = class_trail::class(actor, &class_id, &info.class_name);
         // The class itself is the page: its trail stops at the database.
-        let up = &trail[..trail.len() - 1];
+        let trail = class_trail::classes(actor);
         ClassPage {
             nav: Nav::of(visitor),
-            back: class_trail::back(up),
-            trail: up.to_vec(),
+            back: class_trail::back(&trail),
+            trail,
             csrf_token: visitor.csrf_token(),
             spelled: spelled(info.code.as_deref()),
             class_id,
