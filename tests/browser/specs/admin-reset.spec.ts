@@ -71,10 +71,10 @@ async function turnOnAuthenticator(page: Page, password: string): Promise<string
   return (await items.allInnerTexts()).map((c) => c.trim());
 }
 
-/** Turns two-step verification off on the page, with the password and a recovery code. */
+/** Turns two-step verification off on its confirm page, with the password and a recovery code. */
 async function turnOffAuthenticator(page: Page, password: string, code: string): Promise<void> {
-  await page.goto('/account/mfa');
-  const turnOff = page.getByRole('region', { name: 'Turn off two-step verification' });
+  await page.goto('/account/mfa/off');
+  const turnOff = page.getByRole('main');
   await turnOff.getByLabel('Current password', { exact: true }).fill(password);
   await turnOff.getByLabel('Code from your app or a recovery code', { exact: true }).fill(code);
   await turnOff.getByRole('button', { name: 'Turn off two-step verification', exact: true }).click();

@@ -101,7 +101,7 @@ async function enterCode(page: Page, code: string): Promise<void> {
   await expect(page).toHaveURL(/\/activate$/);
   await expect(page.getByRole('heading', { name: 'Use a code', level: 1 })).toBeVisible();
   const field = page.getByLabel('Access code', { exact: true });
-  await expect(field).toHaveAttribute('autocomplete', 'off');
+  await expect(field).toHaveAttribute('autocomplete', 'one-time-code');
   await field.fill(code);
   await page.getByRole('button', { name: 'Next', exact: true }).click();
 }

@@ -49,6 +49,11 @@ struct Row {
 
 impl Row {
     /// `schools` names the schools a token may be limited to: (id, name).
+    /// The rows of a list of tokens.
+    fn all(tokens: &[TokenSummary], now: UnixTime, schools: &[(String, String)]) -> Vec<Row> {
+        tokens.iter().map(|t| Row::of(t, now, schools)).collect()
+    }
+
     fn of(token: &TokenSummary, now: UnixTime, schools: &[(String, String)]) -> Row {
         let status = token.status(now);
         Row {
@@ -111,6 +116,17 @@ struct Typed {
     permissions: PermissionSet,
 }
 
+impl Typed {
+    /// The lifetime typed, or the default for a fresh form.
+    fn days_or_default(&self) -> String {
+        if self.days.is_empty() {
+            DEFAULT_TTL_DAYS.to_string()
+        } else {
+            self.days.clone()
+        }
+    }
+}
+
 /// The permissions the person holds, as checkboxes.
 fn choices(actor: &Actor, checked: PermissionSet) -> Vec<Choice> {
     actor
@@ -151,27 +167,19 @@ async fn page(
     let now = UnixTime::now();
     let lists = state.kw.list_tokens(actor).await.map_err(coded)?;
     let schools = school_choices(state, actor).await?;
+    let (own, managed) = (
+        Row::all(&lists.own, now, &schools),
+        Row::all(&lists.managed, now, &schools),
+    );
     let page = TokensPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
         choices: choices(actor, typed.permissions),
-        own: lists
-            .own
-            .iter()
-            .map(|t| Row::of(t, now, &schools))
-            .collect(),
-        managed: lists
-            .managed
-            .iter()
-            .map(|t| Row::of(t, now, &schools))
-            .collect(),
+        own,
+        managed,
         schools,
+        days: typed.days_or_default(),
         name: typed.name,
-        days: if typed.days.is_empty() {
-            DEFAULT_TTL_DAYS.to_string()
-        } else {
-            typed.days
-        },
         max_days: MAX_TTL_DAYS,
         secret,
         errors,
@@ -254,6 +262,8 @@ impl CreateForm {
     }
 }
 
+const TOKEN_READY: &str = "Your token is ready. Copy it now: it will not be shown again.";
+
 /// **Create token**: the page again, with the secret shown once.
 pub async fn create(
     State(state): State<AppState>,
@@ -273,9 +283,8 @@ pub async fn create(
     };
     match created {
         Ok(CreatedToken { secret, .. }) => {
-            let told = Told::done("Your token is ready. Copy it now: it will not be shown again.");
+            let told = (Told::done(TOKEN_READY), FieldErrors::none());
             let secret = Some(secret.expose().to_owned());
-            let told = (told, FieldErrors::none());
             page(&state, &visitor, &actor, told, (Typed::default(), secret)).await
         }
         Err(TokenError::Internal(err)) => Err(AppError::internal(&err)),

@@ -314,16 +314,7 @@ pub async fn confirm_setup(
         ..
     }: SignedIn<return_to::NoPage, PageForm<CodeForm>>,
 ) -> Result<Response, AppError> {
-    let ctx = state.ctx(&client);
-    let confirmed = match TotpCode::parse(&form.code) {
-        Some(code) => {
-            state
-                .kw
-                .confirm_totp_enrolment(&ctx, &session.account, &code)
-                .await
-        }
-        None => Err(MfaError::CodeMalformed),
-    };
+    let confirmed = first_code(&state, &client, &session, &form.code).await;
     let err = match confirmed {
         Ok(codes) => return Ok(codes_page(&state, &visitor, &session, &codes, TURNED_ON)),
         Err(err) => err,
@@ -337,6 +328,20 @@ pub async fn confirm_setup(
         }
         _ => Ok(setup_page(&state, &visitor, None, (told, errors))),
     }
+}
+
+/// Checks the app's first code and turns two-step verification on.
+async fn first_code(
+    state: &AppState,
+    client: &Client,
+    session: &CurrentSession,
+    typed: &str,
+) -> Result<keyward_core::mfa::RecoveryCodes, MfaError> {
+    let code = TotpCode::parse(typed).ok_or(MfaError::CodeMalformed)?;
+    state
+        .kw
+        .confirm_totp_enrolment(&state.ctx(client), &session.account, &code)
+        .await
 }
 
 const TURNED_ON: &str =
