@@ -40,3 +40,10 @@ pub use types::Ctx;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+
+// How the rest of keyward treats people who sign in only through a provider
+// (teachers' tools, exports, recovery, admin resets, unlink). They use
+// classroom, admin and dispatch, so they live at the crate's root, above
+// every layer, not inside `sso`.
+#[cfg(test)]
+mod sso_only_tests;

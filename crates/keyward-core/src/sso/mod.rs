@@ -97,8 +97,3 @@ pub struct SignInChoice {
 
 #[cfg(test)]
 pub(crate) mod tests;
-// How the rest of keyward treats people who sign in only through a
-// provider (teachers' tools, exports, recovery, admin resets, unlink): test
-// code, so outside the layers like every `*_tests.rs`.
-#[cfg(test)]
-mod sso_only_tests;
