@@ -230,3 +230,128 @@ fn every_language_loads() {
         }
     }
 }
+
+/// A template's own words: what is left of it once its comments, tags,
+/// expressions, scripts and HTML are taken away, and the attributes a
+/// person reads or hears (`aria-label`, `title`, `alt`, `placeholder`)
+/// once their expressions are. Whatever letters remain are English said
+/// outside a message.
+fn words_outside_messages(template: &str) -> Vec<String> {
+    let comment = Regex::new(r"(?s)\{#.*?#\}").unwrap();
+    let statement = Regex::new(r"(?s)\{%.*?%\}").unwrap();
+    let expression = Regex::new(r"(?s)\{\{.*?\}\}").unwrap();
+    let script = Regex::new(r"(?is)<(script|style)\b.*?</(script|style)>").unwrap();
+    let spoken = Regex::new(r#"\b(aria-label|title|alt|placeholder)="([^"]*)""#).unwrap();
+    let tag = Regex::new(r"(?s)<[^>]*>").unwrap();
+    let entity = Regex::new(r"&#?[a-zA-Z0-9]+;").unwrap();
+    let word = Regex::new(r"[A-Za-z][A-Za-z']+").unwrap();
+    // Words that are no language's: the product's name.
+    let nobodys = ["keyward"];
+    let text = comment.replace_all(template, "");
+    let text = statement.replace_all(&text, " ");
+    let text = expression.replace_all(&text, " ");
+    let text = script.replace_all(&text, " ");
+    let mut found = Vec::new();
+    for attribute in spoken.captures_iter(&text) {
+        if word.is_match(&attribute[2]) {
+            found.push(format!("{}=\"{}\"", &attribute[1], &attribute[2]));
+        }
+    }
+    let text = tag.replace_all(&text, " ");
+    let text = entity.replace_all(&text, " ");
+    for line in text.lines() {
+        let words: Vec<&str> = word
+            .find_iter(line)
+            .map(|m| m.as_str())
+            .filter(|w| !nobodys.contains(w))
+            .collect();
+        if !words.is_empty() {
+            found.push(line.trim().to_owned());
+        }
+    }
+    found
+}
+
+#[test]
+fn the_guard_sees_english_outside_messages() {
+    let page = r#"{# a comment #}<h1>{{ t("x") }}</h1><p class="a">Hello {{ name }}</p>
+<button aria-label="Close">{{ t("y") }}</button><span title="{{ t("z") }}">keyward</span>"#;
+    assert_eq!(
+        words_outside_messages(page),
+        vec!["aria-label=\"Close\"".to_owned(), "Hello".to_owned()]
+    );
+}
+
+/// English complete (issue 15): every word a page shows comes from a
+/// Fluent message, so each template's own text is tags and expressions only.
+#[test]
+fn templates_say_every_word_through_a_message() {
+    let mut templates = Vec::new();
+    files_under(
+        &workspace().join("crates/keyward-web/templates"),
+        &["html"],
+        &mut templates,
+    );
+    files_under(
+        &workspace().join("crates/keyward-core/templates"),
+        &["html", "txt"],
+        &mut templates,
+    );
+    let mut offences = Vec::new();
+    for file in templates {
+        let text = fs::read_to_string(&file).unwrap();
+        for words in words_outside_messages(&text) {
+            offences.push(format!("{}: {words}", file.display()));
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "{} places in templates say English outside a message (locales/en/*.ftl):\n{}",
+        offences.len(),
+        offences.join("\n")
+    );
+}
+
+/// The page handlers hand templates message ids, not sentences: a string
+/// literal that reads like English words (a capital, then a space and a
+/// word) in `keyward-web/src/pages` is text outside the locales. Log lines
+/// and internal errors (never shown as a page's text) are not counted.
+#[test]
+fn page_handlers_say_no_sentence_of_their_own() {
+    let sentence = Regex::new(r#""[A-Z][a-z']*[ ,][A-Za-z]"#).unwrap();
+    let mut sources = Vec::new();
+    files_under(
+        &workspace().join("crates/keyward-web/src/pages"),
+        &["rs"],
+        &mut sources,
+    );
+    let mut offences = Vec::new();
+    for file in sources {
+        let path = file.display().to_string();
+        if path.ends_with("tests.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in code.lines().enumerate() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("//")
+                || trimmed.starts_with("#[")
+                || line.contains("tracing::")
+                || line.contains("Code::Internal")
+                || line.contains(".expect(")
+            {
+                continue;
+            }
+            if sentence.is_match(line) {
+                offences.push(format!("{path}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "{} lines of page handlers say English of their own (use a message id):\n{}",
+        offences.len(),
+        offences.join("\n")
+    );
+}

@@ -7,6 +7,9 @@ frame-menu = Menu
 frame-home = Home
 frame-account-settings = Account Settings
 frame-sign-out = Sign out
+# What a screen reader calls the menu, and the breadcrumbs of a deep page.
+frame-main-menu = Main
+frame-breadcrumb = Breadcrumb
 
 ## The menu's links by role (pages::menu_links), and the role under the name.
 menu-users = Users

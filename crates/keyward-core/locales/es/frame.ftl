@@ -7,6 +7,9 @@ frame-menu = Menú
 frame-home = Inicio
 frame-account-settings = Ajustes de la cuenta
 frame-sign-out = Cerrar sesión
+# Cómo llama un lector de pantalla al menú y a las migas de pan.
+frame-main-menu = Principal
+frame-breadcrumb = Ruta de navegación
 
 ## Los enlaces del menú según el rol, y el rol bajo el nombre.
 menu-users = Usuarios
