@@ -139,7 +139,9 @@ export async function mainMenu(page: Page): Promise<Locator> {
     const open = await page.locator('details.menu').evaluate((d) => (d as HTMLDetailsElement).open);
     if (!open) await summary.click();
   }
-  return page.getByRole('navigation', { name: 'Main' });
+  // The phone's menu or the side bar, whichever shows; found by place, not
+  // by its accessible name, which is in the page's language.
+  return page.locator('details.menu nav:visible, nav.sidebar:visible');
 }
 
 /** Follows one of the main menu's links (see mainMenu). */

@@ -151,6 +151,8 @@ async function demoIds(): Promise<{ school: string; classes: Map<string, string>
 }
 
 test.describe('walk: the teachers’ pages', () => {
+  // Each test looks at a dozen pages at two widths with axe-core.
+  test.describe.configure({ timeout: 180_000 });
   test('as the teacher: class database, class page, confirm steps, accounts, whole-class reset, a learner', async ({
     page,
   }) => {
@@ -428,6 +430,7 @@ async function tabTo(page: Page, name: string | RegExp, backwards = false): Prom
 }
 
 test('by keyboard alone: sign in, reset a learner, print the class’s cards, sign out', async ({ page }) => {
+  test.setTimeout(120_000);
   const teacher = demoAccount('demo.teacher');
   const ben = demoAccount('demo.ben');
   try {
