@@ -13,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use keyward_core::error::Code;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::activation::ClassCodeInfo;
@@ -23,7 +23,7 @@ use keyward_core::schools::SchoolError;
 use keyward_core::types::ClassId;
 
 use super::class_lists::LearnerRow;
-use super::class_trail::{self, Crumbs};
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -45,6 +45,7 @@ struct ClassPage {
     spelled: String,
     enabled: bool,
     join_url: String,
+    /// The message id of what the page says after a change.
     notice: Option<&'static str>,
     learners: Vec<LearnerRow>,
     /// **Reset password for the whole class** is the actor's to use.
@@ -65,7 +66,8 @@ struct ConfirmPage {
     code: Option<String>,
     /// `regenerate` or `disable`, sent on by the form.
     action: &'static str,
-    /// The button's words: **Regenerate code** or **Switch off**.
+    /// The message id of the button's words: **Regenerate code** or
+    /// **Switch off**.
     label: &'static str,
 }
 
@@ -117,12 +119,13 @@ pub async fn show(
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
-/// What the page says after a change (`?notice=` of the redirect).
+/// The message id of what the page says after a change (`?notice=` of
+/// the redirect).
 fn notice(name: &str) -> Option<&'static str> {
     match name {
-        "regenerated" => Some("This class has a new code. The old code no longer works."),
-        "switched_off" => Some("The class code is switched off. Nobody can join with it."),
-        "switched_on" => Some("The class code is switched on. Learners can join with it."),
+        "regenerated" => Some("teacher-class-code-notice-regenerated"),
+        "switched_off" => Some("teacher-class-code-notice-switched-off"),
+        "switched_on" => Some("teacher-class-code-notice-switched-on"),
         _ => None,
     }
 }
@@ -141,10 +144,10 @@ impl ClassPage {
         let class_id = info.class_id.to_string();
         let permissions = actor.permissions();
         // The class itself is the page: its trail stops at the database.
-        let trail = class_trail::classes(actor);
+        let trail = trail::classes(actor);
         ClassPage {
             nav: Nav::of(visitor),
-            back: class_trail::back(&trail),
+            back: trail::back(&trail),
             trail,
             csrf_token: visitor.csrf_token(),
             spelled: spelled(info.code.as_deref()),
@@ -185,7 +188,7 @@ impl CodeAction {
             "enable" => Ok(CodeAction::Enable),
             _ => Err(AppError::new(
                 Code::InvalidRequest,
-                "Choose Regenerate code, Switch off or Switch on.",
+                i18n::text("teacher-class-code-choose-action"),
             )),
         }
     }
@@ -243,15 +246,15 @@ impl ConfirmPage {
         let class_id = info.class_id.to_string();
         ConfirmPage {
             nav: Nav::of(visitor),
-            trail: class_trail::class(actor, &class_id, &info.class_name),
+            trail: trail::class(actor, &class_id, &info.class_name),
             csrf_token: visitor.csrf_token(),
             class_id,
             class_name: info.class_name,
             code: info.code,
             label: if action == "regenerate" {
-                "Regenerate code"
+                "teacher-class-code-regenerate"
             } else {
-                "Switch off"
+                "teacher-class-code-switch-off"
             },
             action,
         }

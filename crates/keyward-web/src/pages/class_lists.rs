@@ -14,7 +14,9 @@ use super::people::Row;
 pub struct LearnerRow {
     pub id: String,
     pub name: String,
+    /// The username, or words saying it is not chosen yet.
     pub username: String,
+    /// The message id of the account's status (`people::status_label`).
     pub status: &'static str,
     /// **Reset password** (`/learners/{id}/password`).
     pub reset: bool,

@@ -11,7 +11,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::authz::Actor;
@@ -21,8 +21,8 @@ use keyward_core::classroom::class_reset::{
 use keyward_core::policy::{Hint, Violation};
 use keyward_core::types::{ClassId, Password};
 
-use super::class_trail::{self, Crumbs};
 use super::login_cards::{LoginCard, LoginCards};
+use super::trail::{self, Crumbs};
 use super::{Nav, Told, render, render_told};
 use crate::error::AppError;
 use crate::extract::{Client, PageForm, Visitor, path_id};
@@ -106,7 +106,7 @@ fn form_page(
     let class_id = preview.class_id.to_string();
     FormPage {
         nav: Nav::of(visitor),
-        trail: class_trail::class(actor, &class_id, &preview.class_name),
+        trail: trail::class(actor, &class_id, &preview.class_name),
         csrf_token: visitor.csrf_token(),
         class_id,
         class_name: preview.class_name,
@@ -175,7 +175,7 @@ pub async fn submit(
 
 /// Neither choice was made.
 fn no_mode() -> Told {
-    Told::invalid(vec!["Choose how to reset: the same password for every learner, or a new password for each learner.".to_owned()])
+    Told::invalid(vec![i18n::text("teacher-class-reset-choose-mode")])
 }
 
 /// What went wrong, told on the form; a refusal of the class itself
@@ -187,7 +187,7 @@ fn refusal(err: ClassResetError) -> Result<Told, AppError> {
                 .iter()
                 .map(|v| match v {
                     Violation::ContainsUsername => {
-                        "It contains the username of a learner in this class.".to_owned()
+                        i18n::text("teacher-class-reset-contains-username")
                     }
                     other => other.message(policy),
                 })
@@ -280,7 +280,7 @@ fn result_page(
         .collect();
     Ok(ResultPage {
         nav: Nav::of(visitor),
-        trail: class_trail::class(actor, &class_id, &reset.class_name),
+        trail: trail::class(actor, &class_id, &reset.class_name),
         csv_href: data_url("text/csv;charset=utf-8", &csv),
         csv_name: reset.csv_file_name(),
         same: reset.mode == ClassResetKind::Same,
@@ -293,7 +293,7 @@ fn result_page(
             .iter()
             .map(|s| {
                 (
-                    display_name(&s.first_name, &s.last_name, "(no name)"),
+                    display_name(&s.first_name, &s.last_name, &i18n::text("teacher-no-name")),
                     s.sso
                         .as_ref()
                         .map(|sso| sso.provider_name.clone())
@@ -314,7 +314,7 @@ fn skipped_pending(reset: &ClassReset, class_id: &str) -> Vec<(String, String)> 
         .iter()
         .map(|s| {
             (
-                display_name(&s.first_name, &s.last_name, "(no name)"),
+                display_name(&s.first_name, &s.last_name, &i18n::text("teacher-no-name")),
                 format!("/classes/{class_id}/accounts/codes#learner-{}", s.user_id),
             )
         })

@@ -14,7 +14,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Message, Translate as _};
 
 use keyward_core::authz::Actor;
 use keyward_core::classroom::credentials::{
@@ -23,9 +23,9 @@ use keyward_core::classroom::credentials::{
 use keyward_core::classroom::passwords::PasswordState;
 use keyward_core::types::ClassId;
 
-use super::class_trail::{self, Crumbs};
 use super::login_cards::{LoginCard, LoginCards};
 use super::people::status_label;
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
@@ -42,22 +42,40 @@ const STATES: [PasswordState; 5] = [
     PasswordState::Sso,
 ];
 
-/// A few words for a password state, in a table cell.
-fn state_label(state: PasswordState) -> &'static str {
+/// The message ids of a password state: a few words for a table cell, and
+/// what it means for staff (the legend, a learner's **Reset password**).
+pub(super) fn state_messages(state: PasswordState) -> (&'static str, &'static str) {
     match state {
-        PasswordState::Retrievable => "Can be shown",
-        PasswordState::Private => "Private: chosen by the learner",
-        PasswordState::NotKept => "Not kept",
-        PasswordState::Pending => "Not set up yet",
-        PasswordState::Sso => "Signs in with single sign-on",
+        PasswordState::Retrievable => (
+            "teacher-password-state-retrievable",
+            "teacher-password-state-retrievable-explained",
+        ),
+        PasswordState::Private => (
+            "teacher-password-state-private",
+            "teacher-password-state-private-explained",
+        ),
+        PasswordState::NotKept => (
+            "teacher-password-state-not-kept",
+            "teacher-password-state-not-kept-explained",
+        ),
+        PasswordState::Pending => (
+            "teacher-password-state-pending",
+            "teacher-password-state-pending-explained",
+        ),
+        PasswordState::Sso => (
+            "teacher-password-state-sso",
+            "teacher-password-state-sso-explained",
+        ),
     }
 }
 
 /// A row's password state in words: an SSO-only learner's names the provider.
 fn row_state_label(row: &CredentialRow) -> String {
     match (&row.sso, row.password_state) {
-        (Some(sso), PasswordState::Sso) => format!("Signs in with {}", sso.provider_name),
-        (_, state) => state_label(state).to_owned(),
+        (Some(sso), PasswordState::Sso) => Message::new("teacher-signs-in-with")
+            .with("provider", &sso.provider_name)
+            .to_string(),
+        (_, state) => i18n::text(state_messages(state).0),
     }
 }
 
@@ -68,6 +86,7 @@ struct AccountRow {
     name: String,
     class_name: String,
     username: Option<String>,
+    /// The message id of the account's status (`people::status_label`).
     status: &'static str,
     state_label: String,
     password: Option<String>,
@@ -81,7 +100,7 @@ impl AccountRow {
         let name = format!("{} {}", row.first_name, row.last_name);
         let name = match (name.trim(), &row.username) {
             ("", Some(username)) => username.clone(),
-            ("", None) => "(no name)".to_owned(),
+            ("", None) => i18n::text("teacher-no-name"),
             (name, _) => name.to_owned(),
         };
         AccountRow {
@@ -114,7 +133,7 @@ struct UserAccountsPage {
     codes_href: String,
     csv_href: String,
     rows: Vec<AccountRow>,
-    /// (label, explanation) of each password state in the table.
+    /// (label, explanation) of each password state in the table: message ids.
     legend: Vec<(&'static str, &'static str)>,
     /// Some learner has not set up their account yet.
     has_pending: bool,
@@ -129,18 +148,19 @@ impl UserAccountsPage {
                 name.clone(),
                 false,
                 format!("/classes/{id}"),
-                class_trail::class(page.actor, &id.to_string(), name),
+                trail::class(page.actor, &id.to_string(), name),
             ),
             CredentialsScope::School => (
                 credentials.school_name.clone(),
                 true,
                 "/school".to_owned(),
-                class_trail::school(page.actor),
+                trail::to_school_hub(page.actor),
             ),
         };
         let mut trail = trail;
         if codes {
-            trail.push((format!("{base}/accounts"), "User accounts".to_owned()));
+            let label = i18n::text("teacher-user-accounts-title");
+            trail.push((format!("{base}/accounts"), label));
         }
         let rows: Vec<AccountRow> = credentials.rows.iter().map(AccountRow::of).collect();
         let cards = credentials
@@ -170,7 +190,7 @@ impl UserAccountsPage {
     }
 }
 
-/// (label, explanation) of each password state the rows have.
+/// (label, explanation) of each password state the rows have: message ids.
 fn legend(credentials: &Credentials) -> Vec<(&'static str, &'static str)> {
     STATES
         .into_iter()
@@ -180,7 +200,7 @@ fn legend(credentials: &Credentials) -> Vec<(&'static str, &'static str)> {
                 .iter()
                 .any(|row| row.password_state == *state)
         })
-        .map(|state| (state_label(state), state.explanation()))
+        .map(state_messages)
         .collect()
 }
 
@@ -357,7 +377,8 @@ mod tests {
 
     #[test]
     fn every_state_has_a_label_of_its_own() {
-        let labels: std::collections::HashSet<_> = STATES.into_iter().map(state_label).collect();
+        let labels: std::collections::HashSet<_> =
+            STATES.into_iter().map(|s| state_messages(s).0).collect();
         assert_eq!(labels.len(), STATES.len());
     }
 }

@@ -11,7 +11,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::authz::Actor;
@@ -21,9 +21,10 @@ use keyward_core::classroom::passwords::{
 use keyward_core::policy::Hint;
 use keyward_core::types::UserId;
 
-use super::class_trail::{self, Crumbs};
+use super::credentials::state_messages;
 use super::login_cards::{LoginCard, LoginCards};
-use super::{Nav, render};
+use super::trail::{self, Crumbs};
+use super::{Nav, render, words};
 use crate::error::{AppError, coded, set_retry_after};
 use crate::extract::{Client, PageForm, Visitor, path_id};
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
@@ -43,10 +44,9 @@ struct LearnerPasswordPage {
     learner_id: String,
     name: String,
     first_name: String,
-    /// The label of the chosen-password field.
-    chosen_label: String,
     username: String,
     state: &'static str,
+    /// The message id of what the password's state means for staff.
     explanation: &'static str,
     /// The provider of a learner who signs in only with it: no password
     /// buttons, only "Signs in with <provider>".
@@ -70,7 +70,7 @@ impl LearnerPasswordPage {
     fn new(state: &AppState, visitor: &Visitor, actor: &Actor, view: LearnerPasswordView) -> Self {
         let learner = view.learner;
         let learner_id = learner.id.to_string();
-        let trail = class_trail::learner(actor, &learner_id, &learner.display_name());
+        let trail = trail::learner(actor, &learner_id, &learner.display_name());
         let first_name = if learner.first_name.is_empty() {
             learner.display_name()
         } else {
@@ -78,16 +78,15 @@ impl LearnerPasswordPage {
         };
         LearnerPasswordPage {
             nav: Nav::of(visitor),
-            chosen_label: format!("Password for {first_name}"),
             csrf_token: visitor.csrf_token(),
             learner_id,
             name: learner.display_name(),
             first_name,
             username: learner.username.to_string(),
             state: view.state.as_str(),
-            explanation: view.state.explanation(),
+            explanation: state_messages(view.state).1,
             signs_in_with: view.sso.map(|sso| sso.provider_name),
-            back: class_trail::back(&trail),
+            back: trail::back(&trail),
             trail,
             login_cards: LoginCards::new(state, &view.school_name, Vec::new()),
             hints: view.policy.hints(),
@@ -251,7 +250,7 @@ pub async fn reset(
     let chosen = form.chosen();
     if form.password.is_empty() {
         page.errors
-            .push("Type a password, or press Generate new password.".into());
+            .push(i18n::text("teacher-learner-password-missing"));
         page.chosen_invalid = chosen;
         return Ok(visitor.respond(&state, render(StatusCode::UNPROCESSABLE_ENTITY, &page)));
     }
@@ -322,7 +321,7 @@ fn error_page(
             page.errors = violations.iter().map(|v| v.message(policy)).collect();
             page.chosen_invalid = chosen;
         }
-        other => page.errors.push(other.to_string()),
+        other => page.errors.push(words(other)),
     }
     let mut response = render(app.status, &page);
     set_retry_after(&mut response, app.retry_after_secs);

@@ -9,6 +9,7 @@
 use keyward_core::accounts::AccountStatus;
 use keyward_core::classroom::credentials::CredentialRow;
 use keyward_core::classroom::passwords::PasswordState;
+use keyward_core::i18n::{self, Message};
 
 use crate::state::AppState;
 
@@ -23,7 +24,8 @@ pub struct LoginCard {
     pub secret: Option<String>,
     /// The learner has not set up their account: the secret is an access code.
     pub pending: bool,
-    /// Why no password is printed (a private password, single sign-on…).
+    /// Why no password is printed (a private password, single sign-on…),
+    /// in the page's language.
     pub note: Option<String>,
 }
 
@@ -50,8 +52,12 @@ impl LoginCard {
         };
         let note = match (&secret, &row.sso) {
             (Some(_), _) => None,
-            (None, Some(sso)) => Some(format!("Signs in with {}", sso.provider_name)),
-            (None, None) => Some(missing_secret(row.password_state, pending).to_owned()),
+            (None, Some(sso)) => Some(
+                Message::new("teacher-signs-in-with")
+                    .with("provider", &sso.provider_name)
+                    .to_string(),
+            ),
+            (None, None) => Some(i18n::text(missing_secret(row.password_state, pending))),
         };
         LoginCard {
             class_name: row.class_name.clone(),
@@ -64,12 +70,12 @@ impl LoginCard {
     }
 }
 
-/// Why a card carries no password, in a learner's words.
+/// The message id of why a card carries no password, in a learner's words.
 fn missing_secret(state: PasswordState, pending: bool) -> &'static str {
     match state {
-        _ if pending => "Ask your teacher for a new access code.",
-        PasswordState::Private => "Password: the one you chose.",
-        _ => "Ask your teacher for your password.",
+        _ if pending => "teacher-login-card-ask-for-code",
+        PasswordState::Private => "teacher-login-card-own-password",
+        _ => "teacher-login-card-ask-for-password",
     }
 }
 

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use keyward_core::error::Code;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Message, Translate as _};
 
 use keyward_core::authz::Actor;
 use keyward_core::classroom::roster::{
@@ -18,12 +18,25 @@ use keyward_core::classroom::roster::{
 };
 use keyward_core::types::SchoolId;
 
-use super::class_trail::{self, Crumbs};
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::{Client, Visitor, path_id};
 use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
+
+/// The columns of a roster file as the page explains them: their names
+/// (the file's format, never translated) and the message id saying what
+/// goes in them.
+const COLUMNS: [(&str, &str); 4] = [
+    (
+        "first_name, last_name",
+        "teacher-roster-column-first-last-name",
+    ),
+    ("class", "teacher-roster-column-class"),
+    ("username", "teacher-roster-column-username"),
+    ("email", "teacher-roster-column-email"),
+];
 
 /// One problem as the table shows it.
 struct ProblemLine {
@@ -60,6 +73,8 @@ struct RosterPage {
     max_megabytes: usize,
     /// Written with a thousands separator.
     max_learners: String,
+    /// The file's columns, each with what goes in it.
+    columns: [(&'static str, &'static str); 4],
     /// Why the last upload was refused, if it was.
     refused: Option<String>,
     problems: Vec<ProblemLine>,
@@ -72,12 +87,13 @@ impl RosterPage {
     fn new(visitor: &Visitor, school: &RosterSchool) -> RosterPage {
         RosterPage {
             nav: Nav::of(visitor),
-            trail: class_trail::home(),
+            trail: trail::home(),
             csrf_token: visitor.csrf_token(),
             school_id: school.id.to_string(),
             school_name: school.name.clone(),
             max_megabytes: MAX_ROSTER_BYTES / (1024 * 1024),
             max_learners: thousands(MAX_ROSTER_LEARNERS),
+            columns: COLUMNS,
             refused: None,
             problems: Vec::new(),
             unlisted: 0,
@@ -86,7 +102,8 @@ impl RosterPage {
     }
 
     fn refused(mut self, rejection: RosterRejection) -> Self {
-        self.refused = Some(rejection.summary());
+        let summary = Message::new("teacher-roster-refused").with("count", rejection.problem_count);
+        self.refused = Some(summary.to_string());
         self.unlisted = rejection
             .problem_count
             .saturating_sub(rejection.problems.len());
@@ -102,8 +119,9 @@ impl RosterPage {
         self
     }
 
-    fn with_summary(mut self, summary: &str) -> Self {
-        self.refused = Some(summary.to_owned());
+    /// The refusal in the words of the message `id`.
+    fn with_summary(mut self, id: &str) -> Self {
+        self.refused = Some(i18n::text(id));
         self
     }
 
@@ -183,17 +201,17 @@ struct Upload {
 
 fn multipart_problem(err: &MultipartError) -> AppError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let megabytes = MAX_ROSTER_BYTES / (1024 * 1024);
         AppError::new(
             Code::PayloadTooLarge,
-            format!(
-                "The file is larger than {} MB. Split the roster into several files.",
-                MAX_ROSTER_BYTES / (1024 * 1024)
-            ),
+            Message::new("teacher-roster-too-large")
+                .with("megabytes", megabytes)
+                .to_string(),
         )
     } else {
         AppError::new(
             Code::InvalidForm,
-            "The upload was incomplete. Go back, reload the page and try again.",
+            i18n::text("teacher-roster-upload-incomplete"),
         )
     }
 }
@@ -202,7 +220,7 @@ async fn read_upload(multipart: Result<Multipart, MultipartRejection>) -> Result
     let mut multipart = multipart.map_err(|_| {
         AppError::new(
             Code::UnsupportedMediaType,
-            "This form must be sent by a browser as a file upload.",
+            i18n::text("teacher-roster-not-a-file-upload"),
         )
     })?;
     let mut upload = Upload {
@@ -284,7 +302,7 @@ impl RosterPage {
                 problems: Vec::new(),
                 problem_count: 0,
             })
-            .with_summary("Choose the roster file to upload.");
+            .with_summary("teacher-roster-no-file");
         (StatusCode::UNPROCESSABLE_ENTITY, page)
     }
 }

@@ -253,3 +253,45 @@ async fn printed_cards_name_the_school_and_the_address_to_sign_in_at() {
     assert!(html.contains("Riverside Primary School"));
     assert!(html.contains("<dd class=\"login-card-secret\">TigerApple42</dd>"));
 }
+
+/// A message id missing from English would show as the id itself: every
+/// teacher's page, and the whole-class reset's result, says its words.
+#[tokio::test]
+async fn the_teachers_pages_say_every_message_in_words() {
+    let app = demo_app().await;
+    let (class, _) = class_with_pending_learner(&app).await;
+    let amy = user_id(&app, "demo.amy", PASSWORD).await;
+    let lead_session = app.api_session_as("demo.lead", PASSWORD).await;
+    let school = school_of(&app, &lead_session).await;
+    let mut lead = app.signed_in_browser("demo.lead", PASSWORD).await;
+    let pages = [
+        "/classes".to_owned(),
+        format!("/classes/{class}"),
+        format!("/classes/{class}?notice=regenerated"),
+        format!("/classes/{class}/class-code?action=regenerate"),
+        format!("/classes/{class}/class-code?action=disable"),
+        format!("/classes/{class}/accounts"),
+        format!("/classes/{class}/accounts/codes"),
+        format!("/classes/{class}/password-reset"),
+        format!("/learners/{amy}/password"),
+        "/school/students".to_owned(),
+        "/school/accounts".to_owned(),
+        "/school/accounts/codes".to_owned(),
+        format!("/schools/{school}/roster"),
+    ];
+    for path in &pages {
+        let page = lead.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let text = page.page_text();
+        assert!(!text.contains("teacher-"), "{path}: a missing id: {text}");
+    }
+    let path = format!("/classes/{class}/password-reset");
+    let csrf = lead.get(&path).await.field("csrf_token").unwrap();
+    let result = lead
+        .post_form(&path, &[("csrf_token", &csrf), ("mode", "individual")])
+        .await;
+    assert_eq!(result.status, StatusCode::OK);
+    let text = result.page_text();
+    assert!(!text.contains("teacher-"), "{text}");
+    assert!(text.contains("learners have a new password."), "{text}");
+}
