@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use keyward_core::dispatch::dev_inbox::{self, InboxEntry};
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Translate as _};
 use keyward_core::types::UnixTime;
 
 use super::{Nav, render};
@@ -92,6 +92,8 @@ struct InboxPage {
 #[template(path = "dev_mail_message.html")]
 struct MessagePage {
     nav: Option<Nav>,
+    /// Back to the inbox: (address, label).
+    crumbs: Vec<(&'static str, String)>,
     subject: String,
     from: String,
     to: String,
@@ -121,6 +123,7 @@ pub async fn message(
         Ok(message) => {
             let page = MessagePage {
                 nav: Nav::of(&visitor),
+                crumbs: vec![("/dev/mail", i18n::text("admin-mail-title"))],
                 subject: message.subject,
                 from: message.from,
                 to: message.to,

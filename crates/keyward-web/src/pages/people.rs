@@ -8,7 +8,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Message, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::accounts::{Account, AccountStatus};
@@ -31,6 +31,7 @@ pub(super) struct Row {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) username: String,
+    /// The message id of the account's status ([`status_label`]).
     pub(super) status: &'static str,
     /// The provider of a learner who signs in only with it: "Signs in with
     /// <provider>" instead of the password buttons.
@@ -64,17 +65,41 @@ impl Row {
 
 pub(super) fn shown_username(account: &Account) -> String {
     if account.status == AccountStatus::Pending {
-        "not chosen yet".to_owned()
+        i18n::text("admin-username-not-chosen")
     } else {
         account.username.to_string()
     }
 }
 
+/// The message id of an account's status ("Active"): templates say it
+/// with `t(status)`.
 pub(super) fn status_label(status: AccountStatus) -> &'static str {
     match status {
-        AccountStatus::Pending => "Waiting for the access code",
-        AccountStatus::Active => "Active",
-        AccountStatus::Disabled => "Disabled",
+        AccountStatus::Pending => "admin-status-pending",
+        AccountStatus::Active => "admin-status-active",
+        AccountStatus::Disabled => "admin-status-disabled",
+    }
+}
+
+/// The message id of a role's name ("Lead teacher").
+pub(super) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::PlatformAdmin => "role-platform-admin",
+        Role::LeadTeacher => "role-lead-teacher",
+        Role::Teacher => "role-teacher",
+        Role::Learner => "role-learner",
+        Role::Parent => "role-parent",
+    }
+}
+
+/// The message id of a role's name for many people ("Lead teachers").
+pub(super) fn roles_name(role: Role) -> &'static str {
+    match role {
+        Role::PlatformAdmin => "admin-roles-platform-admin",
+        Role::LeadTeacher => "admin-roles-lead-teacher",
+        Role::Teacher => "admin-roles-teacher",
+        Role::Learner => "admin-roles-learner",
+        Role::Parent => "admin-roles-parent",
     }
 }
 
@@ -85,6 +110,7 @@ struct NewPage {
     /// Home › Users (for those who may list them).
     crumbs: Crumbs,
     csrf_token: String,
+    /// (value, message id of its name).
     roles: Vec<(&'static str, &'static str)>,
     schools: Vec<School>,
     classes: Vec<Class>,
@@ -165,9 +191,10 @@ struct ShowPage {
     may_enable: bool,
     name: String,
     username: String,
+    /// Message ids: the role's name, and the status's.
     role: &'static str,
     custom_roles: Vec<String>,
-    /// (class name, "Teaches" or "Enrolled").
+    /// (class name, message id of "Teaches" or "Enrolled").
     classes: Vec<(String, &'static str)>,
     status: &'static str,
     /// Disabled: the status is marked (a badge; the word says it).
@@ -175,11 +202,13 @@ struct ShowPage {
     email: String,
     last_sign_in: String,
     created: String,
+    /// The message id of On or Off.
     authenticator_app: &'static str,
     passkeys: u32,
     access_code: Option<String>,
     parent_access_code: Option<String>,
     open_codes: bool,
+    /// The message id of what the page was reached after.
     notice: Option<&'static str>,
     /// The person's links to single sign-on providers: (provider id, name,
     /// linked at, last used).
@@ -223,7 +252,7 @@ fn roles_for(actor: &Actor) -> Vec<(&'static str, &'static str)> {
     ]
     .into_iter()
     .filter(|role| *role != Role::PlatformAdmin && actor.permissions().covers(role.permissions()))
-    .map(|role| (role.as_str(), role.label()))
+    .map(|role| (role.as_str(), role_name(role)))
     .collect()
 }
 
@@ -398,20 +427,12 @@ impl Shown {
 
     fn notice(self) -> Option<&'static str> {
         match self {
-            Shown::Added => Some(
-                "Added. Give them the access code: with it they choose their own username and password.",
-            ),
-            Shown::Reissued => Some("A new access code was issued; the old one no longer works."),
-            Shown::Disabled => Some(
-                "The account is disabled. They were signed out everywhere, and their reset links and codes no longer work.",
-            ),
-            Shown::Enabled => Some("The account is enabled again."),
-            Shown::Unlinked => Some(
-                "Unlinked. They can no longer sign in with that provider, and they were signed out everywhere.",
-            ),
-            Shown::NoWayIn => Some(
-                "Unlinked. They have no keyward password and no other way to sign in now: give them a temporary password (or, for a learner, Reset password) below.",
-            ),
+            Shown::Added => Some("admin-person-notice-added"),
+            Shown::Reissued => Some("admin-person-notice-reissued"),
+            Shown::Disabled => Some("admin-person-notice-disabled"),
+            Shown::Enabled => Some("admin-person-notice-enabled"),
+            Shown::Unlinked => Some("admin-person-notice-unlinked"),
+            Shown::NoWayIn => Some("admin-person-notice-no-way-in"),
             Shown::Plain => None,
         }
     }
@@ -442,7 +463,7 @@ impl ShowPage {
             may_enable: details.may_manage && disabled,
             name: account.display_name(),
             username: shown_username(account),
-            role: account.role.label(),
+            role: role_name(account.role),
             custom_roles: details.custom_roles.clone(),
             classes: details
                 .classes
@@ -450,7 +471,11 @@ impl ShowPage {
                 .map(|c| {
                     (
                         c.name.clone(),
-                        if c.teaching { "Teaches" } else { "Enrolled" },
+                        if c.teaching {
+                            "admin-person-teaches"
+                        } else {
+                            "admin-person-enrolled"
+                        },
                     )
                 })
                 .collect(),
@@ -460,15 +485,15 @@ impl ShowPage {
                 .email
                 .as_ref()
                 .map(|e| e.as_str().to_owned())
-                .unwrap_or_else(|| "none".into()),
+                .unwrap_or_else(|| i18n::text("admin-none")),
             last_sign_in: account
                 .last_sign_in_at
-                .map_or_else(|| "Never".into(), moment),
+                .map_or_else(|| i18n::text("admin-never"), moment),
             created: moment(details.created_at),
             authenticator_app: if details.mfa.authenticator_app {
-                "On"
+                "admin-on"
             } else {
-                "Off"
+                "admin-off"
             },
             passkeys: details.mfa.passkeys,
             access_code: details.access_code,
@@ -483,7 +508,7 @@ impl ShowPage {
                         link.provider_id.to_string(),
                         link.provider_name.clone(),
                         moment(link.linked_at),
-                        link.last_used_at.map_or_else(|| "Never".into(), moment),
+                        (link.last_used_at).map_or_else(|| i18n::text("admin-never"), moment),
                     )
                 })
                 .collect(),
@@ -521,12 +546,14 @@ fn reissue_question(visitor: &Visitor, about: About) -> ConfirmPage {
     ConfirmPage {
         nav: Nav::of(visitor),
         csrf_token: visitor.csrf_token(),
-        question: format!("Issue a new access code for {}?", about.name),
+        question: Message::new("admin-reissue-question")
+            .with("name", &about.name)
+            .to_string(),
         consequences: vec![
-            "The code they have now stops working at once.".to_owned(),
-            "The new one is on their page, under Show access codes: give it to them.".to_owned(),
+            i18n::text("admin-reissue-stops"),
+            i18n::text("admin-reissue-where"),
         ],
-        title: "Issue a new access code",
+        title: "admin-person-reissue",
         action: "access-code",
         crumbs: about.crumbs,
         id: about.id.to_string(),

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::Ctx;
@@ -19,6 +19,7 @@ use keyward_core::error::Code;
 use keyward_core::schools::SCHOOL_ROLES;
 use keyward_core::types::{Role, SchoolId};
 
+use super::people::roles_name;
 use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::AppError;
@@ -37,9 +38,10 @@ struct SchoolSettingsPage {
     /// Learners may use passkeys (`schools.learner_passkeys`).
     learner_passkeys: bool,
     may_change: bool,
+    /// The message id of what was saved.
     notice: Option<&'static str>,
-    /// The school's roles (form value, label) and whether each must use
-    /// two-step verification.
+    /// The school's roles (form value, message id of their name for many)
+    /// and whether each must use two-step verification.
     mfa_roles: Vec<(&'static str, &'static str, bool)>,
 }
 
@@ -113,6 +115,7 @@ struct ConfirmPage {
     nav: Option<Nav>,
     crumbs: Crumbs,
     csrf_token: String,
+    /// Message ids, as the action is to the form's post.
     title: &'static str,
     consequences: [&'static str; 3],
     action: &'static str,
@@ -144,29 +147,30 @@ impl Switch {
 
     fn page(self, visitor: &Visitor, actor: &Actor) -> ConfirmPage {
         let mut crumbs = trail::to_school_hub(actor);
-        crumbs.push(("/school/settings".into(), "School settings".into()));
+        let settings = i18n::text("admin-school-settings-title");
+        crumbs.push(("/school/settings".into(), settings));
         let (title, consequences, action, button, cancel) = match self {
             Switch::LearnerPasswords => (
-                "Stop keeping learner passwords?",
+                "admin-school-passwords-off-title",
                 [
-                    "Every copy kept so far is destroyed now: teachers can no longer show learners their passwords, and class lists are printed without them.",
-                    "Learners' passwords keep working; only the copies go.",
-                    "If you switch it on again, only passwords staff set from then on are kept.",
+                    "admin-school-passwords-off-destroyed",
+                    "admin-school-passwords-off-keep-working",
+                    "admin-school-passwords-off-again",
                 ],
                 "/school/settings",
-                "Stop keeping copies",
-                "Keep them",
+                "admin-school-passwords-off-button",
+                "admin-school-passwords-off-cancel",
             ),
             Switch::LearnerPasskeys => (
-                "Switch off passkeys for learners?",
+                "admin-school-passkeys-off-title",
                 [
-                    "Every passkey learners have added is removed now.",
-                    "Learners sign in with their password again; staff keep their passkeys.",
-                    "If you switch it on again, learners add their passkeys again.",
+                    "admin-school-passkeys-off-removed",
+                    "admin-school-passkeys-off-password",
+                    "admin-school-passkeys-off-again",
                 ],
                 "/school/settings/passkeys",
-                "Switch off passkeys",
-                "Keep passkeys on",
+                "admin-school-passkeys-off-button",
+                "admin-school-passkeys-off-cancel",
             ),
         };
         ConfirmPage {
@@ -256,9 +260,9 @@ pub async fn update_learner_passwords(
         .set_learner_passwords_retrievable(&ctx, &actor, &school, keep);
     set.await.map_err(coded)?;
     let notice = if keep {
-        "Saved. From now on, passwords staff give learners can be shown again."
+        "admin-school-notice-passwords-kept"
     } else {
-        "Saved. keyward keeps no copies of learner passwords, and the copies it had are destroyed."
+        "admin-school-notice-passwords-destroyed"
     };
     settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }
@@ -285,9 +289,9 @@ pub async fn update_learner_passkeys(
     let set = state.kw.set_learner_passkeys(&ctx, &actor, &school, on);
     set.await.map_err(coded)?;
     let notice = if on {
-        "Saved. Learners at your school can now add passkeys in Account Settings."
+        "admin-school-notice-passkeys-on"
     } else {
-        "Saved. Learners cannot use passkeys, and the passkeys they had are removed."
+        "admin-school-notice-passkeys-off"
     };
     settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }
@@ -322,7 +326,7 @@ pub async fn update_mfa_rule(
         .set_school_mfa_required_roles(&state.ctx(&client), &actor, &school, &roles)
         .await
         .map_err(coded)?;
-    let notice = "Saved. People in the roles you ticked are asked to turn on two-step verification when they next sign in.";
+    let notice = "admin-school-notice-mfa";
     settings_page(&state, &visitor, &client, &actor, Some(notice)).await
 }
 
@@ -340,11 +344,11 @@ async fn mfa_rule_of(
         .map_err(coded)
 }
 
-/// The school's roles as checkboxes: (value, label, ticked).
+/// The school's roles as checkboxes: (value, message id of the label, ticked).
 fn role_choices(required: &[Role]) -> Vec<(&'static str, &'static str, bool)> {
     SCHOOL_ROLES
         .into_iter()
-        .map(|role| (role.as_str(), role.label(), required.contains(&role)))
+        .map(|role| (role.as_str(), roles_name(role), required.contains(&role)))
         .collect()
 }
 

@@ -106,7 +106,9 @@ fn grouped(choices: Vec<SignInChoice>) -> Vec<SchoolChoices> {
     for choice in choices {
         let button = SsoButton {
             href: start_href(&choice),
-            label: format!("Sign in with {}", choice.name),
+            label: Message::new("sso-sign-in-with")
+                .with("provider", &choice.name)
+                .to_string(),
         };
         let school = choice.school_id.to_string();
         match schools.last_mut() {

@@ -12,7 +12,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::accounts::ENABLE_MFA_AT;
@@ -21,6 +21,7 @@ use keyward_core::schools::SCHOOL_ROLES;
 use keyward_core::sso::{IdentityClaim, SsoConfigError, SsoProvider, SsoProviderId};
 use keyward_core::types::{Role, SchoolId};
 
+use super::people::{role_name, roles_name};
 use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
@@ -30,21 +31,20 @@ use crate::shared::sso_input::SsoProviderInput;
 use crate::signed_in::{SignedIn, csrf_forms, return_to};
 use crate::state::AppState;
 
-/// How the page names a claim.
+/// The message id of how the page names a claim.
 fn claim_label(claim: IdentityClaim) -> &'static str {
     match claim {
-        IdentityClaim::Email => "Verified email address",
-        IdentityClaim::PreferredUsername => {
-            "Preferred username, the same as their keyward username"
-        }
-        IdentityClaim::Subject => "Subject (sub), the same as their keyward username",
+        IdentityClaim::Email => "ssoadmin-claim-email",
+        IdentityClaim::PreferredUsername => "ssoadmin-claim-preferred-username",
+        IdentityClaim::Subject => "ssoadmin-claim-subject",
     }
 }
 
+/// The roles' names in the current language, separated by commas.
 fn role_labels(roles: &[Role]) -> String {
     roles
         .iter()
-        .map(|r| r.label())
+        .map(|r| i18n::text(role_name(*r)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -56,6 +56,7 @@ struct Row {
     issuer: String,
     client_id: String,
     scopes: String,
+    /// The message id of the claim's name.
     claim: &'static str,
     roles: String,
     /// Empty: nobody is created just in time.
@@ -107,8 +108,9 @@ impl Default for Typed {
     }
 }
 
-/// A school role as two checkboxes: (value, label, may sign in, created just in time).
-type RoleChoice = (&'static str, &'static str, bool, bool);
+/// A school role as two checkboxes: (value, message ids of its name for
+/// one and for many, may sign in, created just in time).
+type RoleChoice = (&'static str, &'static str, &'static str, bool, bool);
 
 #[derive(Template)]
 #[template(path = "sso_providers.html")]
@@ -121,9 +123,10 @@ struct ProvidersPage {
     school_name: String,
     redirect_uri: String,
     providers: Vec<Row>,
+    /// The message id of what was done.
     notice: Option<&'static str>,
     typed: Typed,
-    /// The claims: (value, label, chosen).
+    /// The claims: (value, message id of the label, chosen).
     claims: Vec<(&'static str, &'static str, bool)>,
     roles: Vec<RoleChoice>,
     /// The refused field (or `school`) and why.
@@ -154,7 +157,8 @@ impl ProvidersPage {
                 let ticked = |list: &[String]| list.iter().any(|r| r == name);
                 (
                     name,
-                    role.label(),
+                    role_name(role),
+                    roles_name(role),
                     ticked(&typed.roles),
                     ticked(&typed.jit_roles),
                 )
@@ -215,10 +219,8 @@ async fn page_of(
 /// What the page says after a redirect back to it (`?notice=`).
 fn notice(name: &str) -> Option<&'static str> {
     match name {
-        "added" => {
-            Some("Provider connected. Its Sign in with … button is on the sign-in page now.")
-        }
-        "removed" => Some("Provider removed. Nobody signs in with it any more."),
+        "added" => Some("ssoadmin-notice-added"),
+        "removed" => Some("ssoadmin-notice-removed"),
         _ => None,
     }
 }

@@ -14,7 +14,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Message, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::accounts::{Account, AccountStatus};
@@ -54,11 +54,12 @@ impl Task {
         }
     }
 
+    /// The message id of the task's name, its pages' title.
     fn title(self) -> &'static str {
         match self {
-            Task::ResetLink => "Reset Password",
-            Task::Temporary => "Set a temporary password",
-            Task::Mfa => "Reset two-step verification",
+            Task::ResetLink => "admin-action-reset-password",
+            Task::Temporary => "admin-action-temporary",
+            Task::Mfa => "admin-action-reset-mfa",
         }
     }
 
@@ -76,52 +77,39 @@ impl Task {
     /// plainly, one thing a line.
     fn question(self, target: &ResetTarget) -> (String, Vec<String>) {
         let name = target.account.display_name();
+        let named = |id| Message::new(id).with("name", &name).to_string();
         match self {
-            Task::ResetLink => (
-                format!(
-                    "Send a password reset link to {}? It works for {}.",
-                    target
-                        .email_masked
-                        .as_deref()
-                        .unwrap_or("their email address"),
-                    words(target.link_ttl)
-                ),
-                vec![
-                    format!("{name} gets an email with a link to choose a new password."),
-                    "Nothing changes until they use it: their password keeps working, and they stay signed in.".to_owned(),
-                ],
-            ),
+            Task::ResetLink => {
+                let email = (target.email_masked.clone())
+                    .unwrap_or_else(|| i18n::text("admin-reset-link-their-email"));
+                let question = Message::new("admin-reset-link-question")
+                    .with("email", email)
+                    .with("ttl", i18n::duration_words(target.link_ttl));
+                let consequences = vec![
+                    named("admin-reset-link-gets-email"),
+                    i18n::text("admin-reset-link-nothing-changes"),
+                ];
+                (question.to_string(), consequences)
+            }
             Task::Temporary => (
-                format!("Give {name} a new temporary password?"),
+                named("admin-temporary-question"),
                 vec![
-                    format!("{name}'s current password stops working now, and {name} is signed out on every device."),
-                    format!(
-                        "The new one works for {}, and they must choose their own right after signing in with it.",
-                        words(target.temporary_password_ttl)
-                    ),
-                    "You see it once, on the next page: give it to them in person or by phone.".to_owned(),
+                    named("admin-temporary-stops"),
+                    Message::new("admin-temporary-works-for")
+                        .with("ttl", i18n::duration_words(target.temporary_password_ttl))
+                        .to_string(),
+                    i18n::text("admin-temporary-seen-once"),
                 ],
             ),
             Task::Mfa => (
-                format!("Remove {name}'s two-step verification?"),
+                named("admin-mfa-question"),
                 vec![
-                    "Their authenticator app, recovery codes and passkeys stop working now.".to_owned(),
-                    format!("{name} is signed out everywhere now, and we email them about it."),
-                    "They sign in with their password alone until they turn it on again.".to_owned(),
+                    i18n::text("admin-mfa-stops"),
+                    named("admin-mfa-signed-out"),
+                    i18n::text("admin-mfa-password-alone"),
                 ],
             ),
         }
-    }
-}
-
-/// "1 hour", "24 hours", "30 minutes".
-fn words(duration: Duration) -> String {
-    let minutes = duration.as_secs() / 60;
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} minutes"),
-        (1, 0) => "1 hour".into(),
-        (h, 0) => format!("{h} hours"),
-        (h, m) => format!("{h} hours {m} minutes"),
     }
 }
 
@@ -160,6 +148,7 @@ pub(super) struct ConfirmPage {
     pub(super) csrf_token: String,
     pub(super) id: String,
     pub(super) name: String,
+    /// The message id of the action's name (title and button).
     pub(super) title: &'static str,
     pub(super) question: String,
     pub(super) consequences: Vec<String>,
@@ -219,7 +208,7 @@ impl About {
             },
             None => About {
                 crumbs: trail::to_people(actor),
-                name: "this person".to_owned(),
+                name: i18n::text("admin-this-person"),
                 id,
             },
         };
@@ -388,12 +377,10 @@ pub async fn send_reset_link(
     let ctx = state.ctx(&client);
     let outcome = state.kw.send_password_reset(&ctx, &actor, &id).await;
     let outcome = outcome.map(|sent| {
-        let message = format!(
-            "A password reset link is on its way to {}. It works for {}.",
-            sent.sent_to,
-            words(sent.expires_in)
-        );
-        (message, None)
+        let message = Message::new("admin-reset-link-sent")
+            .with("email", &sent.sent_to)
+            .with("ttl", i18n::duration_words(sent.expires_in));
+        (message.to_string(), None)
     });
     answer(&state, (&visitor, &actor), id, Task::ResetLink, outcome).await
 }
@@ -409,11 +396,12 @@ pub async fn set_temporary_password(
     let outcome = state.kw.set_temporary_password(&ctx, &actor, &id).await;
     let outcome = outcome.map(|temporary| {
         let ttl = temporary.expires_at.secs() - ctx.now.secs();
-        let message = format!(
-            "Their temporary password works for {}. Give it to them in person or by phone; it is shown only now. After signing in with it they must choose their own.",
-            words(Duration::from_secs(u64::try_from(ttl).unwrap_or(0)))
-        );
-        (message, Some(temporary.password.expose().to_owned()))
+        let ttl = Duration::from_secs(u64::try_from(ttl).unwrap_or(0));
+        let message = Message::new("admin-temporary-done").with("ttl", i18n::duration_words(ttl));
+        (
+            message.to_string(),
+            Some(temporary.password.expose().to_owned()),
+        )
     });
     answer(&state, (&visitor, &actor), id, Task::Temporary, outcome).await
 }
@@ -426,9 +414,6 @@ pub async fn reset_mfa(
 ) -> Result<Response, AppError> {
     let id = path_id(path, UserId::parse)?;
     let outcome = state.kw.reset_mfa(&state.ctx(&client), &actor, &id).await;
-    let outcome = outcome.map(|_| {
-        let message = "Two-step verification was removed. They were signed out everywhere and we emailed them; they now sign in with their password alone.";
-        (message.to_owned(), None)
-    });
+    let outcome = outcome.map(|_| (i18n::text("admin-mfa-done"), None));
     answer(&state, (&visitor, &actor), id, Task::Mfa, outcome).await
 }

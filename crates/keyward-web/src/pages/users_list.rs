@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Message, Translate as _};
 
 use keyward_core::Ctx;
 use keyward_core::accounts::AccountStatus;
@@ -17,7 +17,7 @@ use keyward_core::admin::{DirectoryError, ListedUser, UserPage};
 use keyward_core::authz::{Actor, Permission};
 use keyward_core::types::{Role, SchoolId, UnixTime};
 
-use super::people::{shown_username, status_label};
+use super::people::{role_name, shown_username, status_label};
 use super::{Nav, render};
 use crate::error::{AppError, coded};
 use crate::extract::Client;
@@ -93,6 +93,7 @@ struct ListRow {
     name: String,
     username: String,
     email: String,
+    /// Message ids: the role's name, the status, and On or Off.
     role: &'static str,
     status: &'static str,
     /// Disabled: the status is marked (a badge; the word says it).
@@ -121,17 +122,18 @@ impl ListRow {
                 .email
                 .as_ref()
                 .map_or_else(String::new, |e| e.as_str().to_owned()),
-            role: account.role.label(),
+            role: role_name(account.role),
             status: status_label(account.status),
             disabled: account.status == AccountStatus::Disabled,
-            mfa: if user.mfa_on { "On" } else { "Off" },
+            mfa: if user.mfa_on { "admin-on" } else { "admin-off" },
             sso: user.sso.as_ref().map(|sso| sso.provider_name.clone()),
-            last_sign_in: account.last_sign_in_at.map_or_else(|| "Never".into(), day),
+            last_sign_in: (account.last_sign_in_at).map_or_else(|| i18n::text("admin-never"), day),
         }
     }
 }
 
-/// The choices of the filter selects: (value, label).
+/// The choices of the filter selects: (value, label); the roles' and
+/// statuses' labels are message ids.
 struct Choices {
     roles: Vec<(&'static str, &'static str)>,
     statuses: Vec<(&'static str, &'static str)>,
@@ -147,7 +149,7 @@ impl Choices {
             roles: Role::ALL
                 .into_iter()
                 .filter(|r| platform || *r != Role::PlatformAdmin)
-                .map(|r| (r.as_str(), r.label()))
+                .map(|r| (r.as_str(), role_name(r)))
                 .collect(),
             statuses: [
                 AccountStatus::Pending,
@@ -202,7 +204,7 @@ struct ListPage {
     /// A refused filter the form has no field for (`page`, `per_page`).
     errors: Vec<String>,
     rows: Vec<ListRow>,
-    /// "1 person", "10,000 people"; empty when the filters were refused.
+    /// "1 person found", "10,000 people found"; empty when the filters were refused.
     count: String,
     /// "Showing 51 to 100", when the page holds anyone.
     range: Option<String>,
@@ -276,22 +278,24 @@ impl ListPage {
         let (number, size) = (page.paging.number(), page.paging.size());
         let pages = page.page_count();
         self.rows = page.users.iter().map(ListRow::of).collect();
-        self.count = match page.total {
-            1 => "1 person".to_owned(),
-            n => format!("{} people", grouped(n)),
-        };
+        self.count = Message::new("admin-users-found")
+            .with("count", page.total)
+            .with("shown", grouped(page.total))
+            .to_string();
         let before = u64::from(number - 1) * u64::from(size);
         if !self.rows.is_empty() {
             let last = before + self.rows.len() as u64;
-            self.range = Some(format!(
-                "Showing {} to {}",
-                grouped(before + 1),
-                grouped(last)
-            ));
+            let range = Message::new("admin-users-showing")
+                .with("first", grouped(before + 1))
+                .with("last", grouped(last));
+            self.range = Some(range.to_string());
         } else if page.total > 0 {
             self.first = Some(self.filters.href(1));
         }
-        self.page_label = format!("Page {} of {}", grouped(number.into()), grouped(pages));
+        let label = Message::new("admin-users-page-of")
+            .with("page", grouped(number.into()))
+            .with("pages", grouped(pages));
+        self.page_label = label.to_string();
         self.previous =
             (number > 1 && u64::from(number) <= pages + 1).then(|| self.filters.href(number - 1));
         self.next = (u64::from(number) < pages).then(|| self.filters.href(number + 1));

@@ -363,3 +363,47 @@ async fn a_parent_sees_each_child_with_how_to_help_and_an_empty_page_before_any(
     );
     assert!(page.text().contains("class=\"empty\""));
 }
+
+/// Fails if a page shows a message id instead of its text (a missing
+/// message renders as its id, and every id of these pages starts so).
+fn says_no_message_id(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, StatusCode::OK, "{what}");
+    let text = reply.text();
+    for id in [
+        "admin-",
+        "role-learner",
+        "role-teacher",
+        "role-lead-teacher",
+    ] {
+        assert!(!text.contains(id), "{what} shows a message id ({id}…)");
+    }
+}
+
+#[tokio::test]
+async fn the_users_list_and_a_persons_page_show_words_not_message_ids() {
+    let app = demo_app().await;
+    let amy = user_id(&app, "demo.amy", PASSWORD).await;
+    let mut lead = app.signed_in_browser("demo.lead", PASSWORD).await;
+
+    let list = lead.get("/users").await;
+    says_no_message_id(&list, "the users list");
+    assert!(list.text().contains("people found"), "{}", list.text());
+    assert!(list.text().contains("data-label=\"Two-step verification\""));
+    assert!(list.text().contains("Lead teacher"));
+    assert!(list.text().contains("Active"));
+    let one = lead.get("/users?q=demo.amy").await;
+    says_no_message_id(&one, "a search");
+    assert!(one.text().contains("1 person found"), "{}", one.text());
+    let nobody = lead.get("/users?q=nobody-at-all").await;
+    says_no_message_id(&nobody, "an empty search");
+    assert!(nobody.text().contains("No one matches these filters."));
+
+    let page = lead.get(&format!("/users/{amy}")).await;
+    says_no_message_id(&page, "a person's page");
+    assert!(page.text().contains("Authenticator app: Off"));
+    assert!(page.text().contains("Learner"));
+    assert!(page.text().contains("(Enrolled)"));
+    let added = lead.get(&format!("/users/{amy}?enabled=1")).await;
+    says_no_message_id(&added, "a person's page after enabling");
+    assert!(added.text().contains("The account is enabled again."));
+}
