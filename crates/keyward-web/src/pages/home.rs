@@ -204,13 +204,48 @@ fn shortcuts(actor: &Actor) -> Vec<Shortcut> {
     let manages = school.is_some_and(|s| teaches && may_manage_users(actor, s));
     let school = school.map(SchoolId::to_string).unwrap_or_default();
     [
-        (teaches, "/classes".to_owned(), "home-shortcut-class-database", "home-shortcut-class-database-about"),
-        (whole_school, "/school/students".to_owned(), "home-shortcut-student-database", "home-shortcut-student-database-about"),
-        (whole_school, "/school".to_owned(), "home-shortcut-subscription", "home-shortcut-subscription-about"),
-        (manages, format!("/schools/{school}/roster"), "home-shortcut-roster", "home-shortcut-roster-about"),
-        (manages, format!("/schools/{school}/sso"), "home-shortcut-sso", "home-shortcut-sso-about"),
-        (held.contains(Permission::UsersView), "/users".to_owned(), "home-shortcut-users", "home-shortcut-users-about"),
-        (held.contains(Permission::AuditView), "/audit".to_owned(), "home-shortcut-audit", "home-shortcut-audit-about"),
+        (
+            teaches,
+            "/classes".to_owned(),
+            "home-shortcut-class-database",
+            "home-shortcut-class-database-about",
+        ),
+        (
+            whole_school,
+            "/school/students".to_owned(),
+            "home-shortcut-student-database",
+            "home-shortcut-student-database-about",
+        ),
+        (
+            whole_school,
+            "/school".to_owned(),
+            "home-shortcut-subscription",
+            "home-shortcut-subscription-about",
+        ),
+        (
+            manages,
+            format!("/schools/{school}/roster"),
+            "home-shortcut-roster",
+            "home-shortcut-roster-about",
+        ),
+        (
+            manages,
+            format!("/schools/{school}/sso"),
+            "home-shortcut-sso",
+            "home-shortcut-sso-about",
+        ),
+        (
+            held.contains(Permission::UsersView),
+            "/users".to_owned(),
+            "home-shortcut-users",
+            "home-shortcut-users-about",
+        ),
+        (
+            held.contains(Permission::AuditView),
+            "/audit".to_owned(),
+            "home-shortcut-audit",
+            "home-shortcut-audit-about",
+        ),
     ]
     .into_iter()
     .filter(|(shown, ..)| *shown)

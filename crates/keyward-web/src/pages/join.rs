@@ -293,5 +293,7 @@ fn joined_notice(joined: &JoinedClass) -> String {
     } else {
         "learner-already-in"
     };
-    Message::new(id).with("class", &joined.class_name).to_string()
+    Message::new(id)
+        .with("class", &joined.class_name)
+        .to_string()
 }

@@ -262,7 +262,11 @@ async fn a_learner_reads_her_home_and_join_pages_in_spanish() {
     ] {
         assert!(text.contains(said), "{said:?} in {text}");
     }
-    assert!(!home.text().contains("learner-"), "a raw id: {}", home.text());
+    assert!(
+        !home.text().contains("learner-"),
+        "a raw id: {}",
+        home.text()
+    );
     assert!(!text.contains("Your classes"), "{text}");
 
     let join = page_in(&mut amy, "/classes/join", "es").await;
@@ -272,7 +276,11 @@ async fn a_learner_reads_her_home_and_join_pages_in_spanish() {
         text.contains("Escribe el código de la clase que te enseñó tu docente."),
         "{text}"
     );
-    assert!(!join.text().contains("learner-"), "a raw id: {}", join.text());
+    assert!(
+        !join.text().contains("learner-"),
+        "a raw id: {}",
+        join.text()
+    );
 
     // The same page for an English browser.
     let english = page_in(&mut amy, "/home", "en").await;
