@@ -28,7 +28,8 @@ struct AccountPage {
     nav: Option<Nav>,
     display_name: String,
     username: String,
-    role_label: &'static str,
+    /// The role's name (a message id).
+    role_message: &'static str,
     email: Option<String>,
     /// SSO-only: the provider's name and where its sign-in starts.
     sso: Option<(String, String)>,
@@ -46,6 +47,7 @@ struct PasswordPage {
     username: String,
     hints: Vec<Hint>,
     errors: FieldErrors,
+    /// What was done (a message id).
     notice: Option<&'static str>,
     /// Signed in with a temporary password from an administrator (R-ADM-3):
     /// the page says why everything else waits.
@@ -74,7 +76,7 @@ pub async fn overview(
         nav: Nav::of(&visitor),
         display_name: account.display_name(),
         username: account.username.to_string(),
-        role_label: account.role.label(),
+        role_message: super::role_message(account.role),
         email: account.email.as_ref().map(|e| e.as_str().to_owned()),
         sso: sso.map(|sso| (sso.provider_name.clone(), sso.start_path())),
         mfa_on,
@@ -141,10 +143,7 @@ fn told(outcome: Result<(), ChangePasswordError>) -> Result<(Told, FieldErrors),
         (told, errors)
     };
     Ok(match outcome {
-        Ok(()) => (
-            Told::done("Your password has been updated. Your other devices have been signed out."),
-            FieldErrors::none(),
-        ),
+        Ok(()) => (Told::done("account-password-updated"), FieldErrors::none()),
         Err(ChangePasswordError::Internal(err)) => return Err(AppError::internal(&err)),
         Err(ChangePasswordError::PasswordPolicy { violations, policy }) => {
             let (mismatch, rules): (Vec<_>, Vec<_>) =

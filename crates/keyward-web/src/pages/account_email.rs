@@ -31,6 +31,7 @@ struct EmailPage {
     /// What was typed into the new-address field, shown again after a refusal.
     typed: String,
     errors: FieldErrors,
+    /// What was done (a message id).
     notice: Option<&'static str>,
 }
 
@@ -82,11 +83,8 @@ fn told(
     before: Option<&EmailAddress>,
 ) -> Result<(Told, Option<EmailAddress>), AppError> {
     Ok(match outcome {
-        Ok(now) if before.is_some() => (
-            Told::done("Your email address has been updated. We have told your previous address."),
-            Some(now),
-        ),
-        Ok(now) => (Told::done("Your email address has been added."), Some(now)),
+        Ok(now) if before.is_some() => (Told::done("account-email-updated"), Some(now)),
+        Ok(now) => (Told::done("account-email-added"), Some(now)),
         Err(ChangeEmailError::Internal(err)) => return Err(AppError::internal(&err)),
         Err(err) => (Told::refused(&err), before.cloned()),
     })

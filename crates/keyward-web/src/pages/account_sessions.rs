@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Message, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::accounts::CurrentSession;
@@ -37,7 +37,7 @@ impl ShownTime {
         let Ok(t) = time::OffsetDateTime::from_unix_timestamp(at.secs()) else {
             return ShownTime {
                 iso: String::new(),
-                text: "unknown".to_owned(),
+                text: i18n::text("account-unknown"),
             };
         };
         let day = format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day());
@@ -52,13 +52,13 @@ impl ShownTime {
 /// How long ago `then` was, in words ("just now", "5 minutes ago").
 fn ago(now: UnixTime, then: UnixTime) -> String {
     let secs = now.secs().saturating_sub(then.secs()).max(0);
-    let (count, unit) = match secs {
-        0..120 => return "just now".to_owned(),
-        120..7_200 => (secs / 60, "minute"),
-        7_200..172_800 => (secs / 3_600, "hour"),
-        _ => (secs / 86_400, "day"),
+    let (count, id) = match secs {
+        0..120 => return i18n::text("account-ago-just-now"),
+        120..7_200 => (secs / 60, "account-ago-minutes"),
+        7_200..172_800 => (secs / 3_600, "account-ago-hours"),
+        _ => (secs / 86_400, "account-ago-days"),
     };
-    format!("{count} {unit}s ago")
+    Message::new(id).with("count", count).to_string()
 }
 
 /// One row of the list.
@@ -77,7 +77,9 @@ impl Row {
         Row {
             id: session.id.to_string(),
             device: session.device.label(),
-            address: session.client_addr.unwrap_or_else(|| "unknown".to_owned()),
+            address: session
+                .client_addr
+                .unwrap_or_else(|| i18n::text("account-unknown")),
             signed_in: ShownTime::of(session.signed_in_at),
             last_seen: ShownTime::of(session.last_seen_at),
             last_seen_ago: ago(now, session.last_seen_at),
@@ -94,6 +96,7 @@ struct SessionsPage {
     rows: Vec<Row>,
     others: usize,
     errors: Vec<String>,
+    /// What was done, in words.
     notice: Option<String>,
 }
 
@@ -124,7 +127,7 @@ async fn page(
         others: rows.iter().filter(|row| !row.current).count(),
         rows,
         errors: told.errors,
-        notice: notice.or_else(|| told.notice.map(str::to_owned)),
+        notice: notice.or_else(|| told.notice.map(i18n::text)),
     };
     let response = render_told(told.status, told.retry_after, &page);
     Ok(visitor.respond(state, response))
@@ -165,7 +168,7 @@ csrf_forms!(SessionForm);
 /// an error page instead.
 fn told_one(outcome: Result<SessionEnded, EndSessionError>) -> Result<Told, AppError> {
     match outcome {
-        Ok(_) => Ok(Told::done("That session has been signed out.")),
+        Ok(_) => Ok(Told::done("account-session-signed-out")),
         Err(EndSessionError::Internal(err)) => Err(AppError::internal(&err)),
         Err(err) => Ok(Told::refused(&err)),
     }
@@ -236,11 +239,9 @@ pub async fn confirm_sign_out_others(
 
 /// What the page says after **Sign out other sessions** ended `count`.
 fn others_ended(count: usize) -> String {
-    match count {
-        0 => "There were no other sessions to sign out.".to_owned(),
-        1 => "1 other session has been signed out.".to_owned(),
-        n => format!("{n} other sessions have been signed out."),
-    }
+    Message::new("account-sessions-others-ended")
+        .with("count", count)
+        .to_string()
 }
 
 /// **Sign out other sessions**: every session but this one ends.

@@ -9,12 +9,13 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{self, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::authz::{Actor, Permission, PermissionSet};
 use keyward_core::tokens::{
-    ApiTokenId, CreatedToken, DEFAULT_TTL_DAYS, MAX_TTL_DAYS, NewToken, TokenError, TokenSummary,
+    ApiTokenId, CreatedToken, DEFAULT_TTL_DAYS, MAX_TTL_DAYS, NewToken, TokenError, TokenStatus,
+    TokenSummary,
 };
 use keyward_core::types::{SchoolId, UnixTime};
 
@@ -28,7 +29,7 @@ use crate::state::AppState;
 /// A day as the list shows it (`2026-09-07`), in UTC.
 fn day(at: UnixTime) -> String {
     time::OffsetDateTime::from_unix_timestamp(at.secs()).map_or_else(
-        |_| "unknown".to_owned(),
+        |_| i18n::text("account-unknown"),
         |t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
     )
 }
@@ -43,6 +44,7 @@ struct Row {
     created: String,
     expires: String,
     last_used: String,
+    /// The token's status (a message id).
     status: &'static str,
     active: bool,
 }
@@ -67,18 +69,30 @@ impl Row {
                 .collect::<Vec<_>>()
                 .join(", "),
             scope: token.school_id.as_ref().map_or_else(
-                || "Your whole scope".to_owned(),
+                || i18n::text("account-token-whole-scope"),
                 |id| {
                     let name = schools.iter().find(|(s, _)| s == id.as_str());
-                    name.map_or_else(|| "Your school".to_owned(), |(_, n)| n.clone())
+                    name.map_or_else(
+                        || i18n::text("account-token-your-school"),
+                        |(_, n)| n.clone(),
+                    )
                 },
             ),
             created: day(token.created_at),
             expires: day(token.expires_at),
-            last_used: token.last_used_at.map_or_else(|| "never".to_owned(), day),
-            status: status.as_str(),
-            active: status == keyward_core::tokens::TokenStatus::Active,
+            last_used: (token.last_used_at).map_or_else(|| i18n::text("account-never"), day),
+            status: status_message(status),
+            active: status == TokenStatus::Active,
         }
+    }
+}
+
+/// A token's status in words (a message id).
+fn status_message(status: TokenStatus) -> &'static str {
+    match status {
+        TokenStatus::Active => "account-token-status-active",
+        TokenStatus::Expired => "account-token-status-expired",
+        TokenStatus::Revoked => "account-token-status-revoked",
     }
 }
 
@@ -105,6 +119,7 @@ struct TokensPage {
     /// The secret of the token just made: shown this once.
     secret: Option<String>,
     errors: FieldErrors,
+    /// What was done (a message id).
     notice: Option<&'static str>,
 }
 
@@ -262,7 +277,8 @@ impl CreateForm {
     }
 }
 
-const TOKEN_READY: &str = "Your token is ready. Copy it now: it will not be shown again.";
+/// The notice above a new token's secret.
+const TOKEN_READY: &str = "account-token-ready";
 
 /// **Create token**: the page again, with the secret shown once.
 pub async fn create(

@@ -37,7 +37,7 @@ impl ChildCard {
         ChildCard {
             first_name: Some(child.first_name)
                 .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| "your child".to_owned()),
+                .unwrap_or_else(|| keyward_core::i18n::text("children-your-child")),
             name: name.trim().to_owned(),
             username: child.username,
         }
@@ -56,6 +56,7 @@ struct ChildrenPage {
     /// Why the code was refused, under its field, and the code as typed.
     error: Option<String>,
     typed: String,
+    /// What was done (a message id).
     notice: Option<&'static str>,
 }
 
@@ -131,7 +132,7 @@ pub async fn link_child(
         .link_child(&state.ctx(&client), &actor, &code)
         .await;
     let told = match linked {
-        Ok(_) => Told::done("Your child is now linked to your account."),
+        Ok(_) => Told::done("children-linked"),
         Err(ActivationError::Internal(internal)) => return Err(AppError::internal(&internal)),
         Err(err) => Told::refused(&err),
     };

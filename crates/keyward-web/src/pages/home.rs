@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{Message, Translate as _};
 
 use keyward_core::activation::parents::ChildOverview;
 use keyward_core::authz::{Action, Actor, Permission, PermissionSet, Target, authorize};
@@ -23,14 +23,16 @@ use crate::extract::Visitor;
 use crate::signed_in::{SignedIn, return_to};
 use crate::state::AppState;
 
-/// A place the person may go from home: (address, label, what is there).
+/// A place the person may go from home: (address, label, what is there;
+/// message ids).
 struct Shortcut {
     href: String,
     label: &'static str,
     about: &'static str,
 }
 
-/// One number of a school, with the page that lists what it counts.
+/// One number of a school (its label a message id), with the page that
+/// lists what it counts.
 struct Figure {
     number: i64,
     label: &'static str,
@@ -49,12 +51,13 @@ struct HomePage {
     nav: Option<Nav>,
     username: String,
     display_name: String,
-    role_label: &'static str,
+    /// The role's name, the line under the heading (message ids).
+    role_message: &'static str,
     intro: &'static str,
     csrf_token: String,
     /// "Your classes" as their teacher (teachers and lead teachers).
     teaching: Option<Vec<TaughtClass>>,
-    /// What "Your classes" says when there is none.
+    /// What "Your classes" says when there is none (a message id).
     no_class: &'static str,
     /// The school's numbers (one school: the lead teacher's).
     figures: Vec<Figure>,
@@ -68,12 +71,16 @@ struct HomePage {
 }
 
 impl HomePage {
-    /// "Tom Baker", "Tom Baker and Lena Fischer", "A, B and C".
-    fn names(names: &[String]) -> String {
+    /// "Tom Baker", "Tom Baker and Lena Fischer", "A, B and C": the last
+    /// name joined by the message `and` (`{ $names } and { $last }`).
+    fn names(names: &[String], and: &str) -> String {
         match names {
             [] => String::new(),
             [one] => one.clone(),
-            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+            [rest @ .., last] => Message::new(and)
+                .with("names", rest.join(", "))
+                .with("last", last)
+                .to_string(),
         }
     }
 }
@@ -101,7 +108,7 @@ pub async fn home(
         nav: Nav::of(&visitor),
         username: account.username.to_string(),
         display_name: account.display_name(),
-        role_label: account.role.label(),
+        role_message: super::role_message(account.role),
         intro: intro(account.role),
         csrf_token: session.csrf_token.clone(),
         teaching: None,
@@ -116,24 +123,22 @@ pub async fn home(
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
 }
 
-/// The page's line under the heading, by role.
+/// The page's line under the heading, by role (a message id).
 fn intro(role: Role) -> &'static str {
     match role {
-        Role::PlatformAdmin => "The schools on this keyward, and where to look after them.",
-        Role::LeadTeacher => "Your school at a glance, your classes, and the places you use most.",
-        Role::Teacher => "Your classes, and what you can do for each of them.",
-        Role::Learner => "Your classes, and where to change your password.",
-        Role::Parent => "Your children, and how to help them sign in.",
+        Role::PlatformAdmin => "home-intro-platform-admin",
+        Role::LeadTeacher => "home-intro-lead-teacher",
+        Role::Teacher => "home-intro-teacher",
+        Role::Learner => "learner-intro",
+        Role::Parent => "home-intro-parent",
     }
 }
 
-/// What "Your classes" says to a teacher who teaches none.
+/// What "Your classes" says to a teacher who teaches none (a message id).
 fn no_class(role: Role) -> &'static str {
     match role {
-        Role::LeadTeacher => {
-            "You don't teach a class yet. Every class of the school is in the Class database."
-        }
-        _ => "You don't teach a class yet. Your lead teacher can add you to one.",
+        Role::LeadTeacher => "home-no-class-lead-teacher",
+        _ => "home-no-class-teacher",
     }
 }
 
@@ -173,11 +178,11 @@ fn figure_tiles(f: &SchoolFigures) -> Vec<Figure> {
         href: href.to_owned(),
     };
     vec![
-        tile(f.classes, "Classes", "/classes"),
-        tile(f.learners, "Learners", "/school/students"),
-        tile(f.staff, "Teachers", "/users?role=teacher"),
-        tile(f.parents, "Parents", "/users?role=parent"),
-        tile(f.pending, "Not activated yet", "/users?status=pending"),
+        tile(f.classes, "home-classes", "/classes"),
+        tile(f.learners, "home-learners", "/school/students"),
+        tile(f.staff, "home-teachers", "/users?role=teacher"),
+        tile(f.parents, "home-parents", "/users?role=parent"),
+        tile(f.pending, "home-not-activated", "/users?status=pending"),
     ]
 }
 
@@ -202,44 +207,44 @@ fn shortcuts(actor: &Actor) -> Vec<Shortcut> {
         (
             teaches,
             "/classes".to_owned(),
-            "Class database",
-            CLASS_DATABASE,
+            "home-shortcut-class-database",
+            "home-shortcut-class-database-about",
         ),
         (
             whole_school,
             "/school/students".to_owned(),
-            "Student database",
-            "Every learner of the school.",
+            "home-shortcut-student-database",
+            "home-shortcut-student-database-about",
         ),
         (
             whole_school,
             "/school".to_owned(),
-            "Subscription management",
-            SUBSCRIPTION,
+            "home-shortcut-subscription",
+            "home-shortcut-subscription-about",
         ),
         (
             manages,
             format!("/schools/{school}/roster"),
-            "Import learners",
-            ROSTER,
+            "home-shortcut-roster",
+            "home-shortcut-roster-about",
         ),
         (
             manages,
             format!("/schools/{school}/sso"),
-            "Single sign-on",
-            SSO,
+            "home-shortcut-sso",
+            "home-shortcut-sso-about",
         ),
         (
             held.contains(Permission::UsersView),
             "/users".to_owned(),
-            "Users",
-            USERS,
+            "home-shortcut-users",
+            "home-shortcut-users-about",
         ),
         (
             held.contains(Permission::AuditView),
             "/audit".to_owned(),
-            "Audit log",
-            "Who did what, and when.",
+            "home-shortcut-audit",
+            "home-shortcut-audit-about",
         ),
     ]
     .into_iter()
@@ -247,10 +252,3 @@ fn shortcuts(actor: &Actor) -> Vec<Shortcut> {
     .map(|(_, href, label, about)| Shortcut { href, label, about })
     .collect()
 }
-
-const CLASS_DATABASE: &str =
-    "Every class with its code and learners, and each learner's Reset password.";
-const SUBSCRIPTION: &str = "The school's pages: User accounts, Learner passwords and more.";
-const ROSTER: &str = "Add a class list from a CSV file (roster import).";
-const SSO: &str = "Let people sign in with Google Workspace, Microsoft Entra or another provider.";
-const USERS: &str = "Find anyone, reset a password, add a person.";

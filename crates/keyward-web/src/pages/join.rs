@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use keyward_core::i18n::Translate as _;
+use keyward_core::i18n::{Message, Translate as _};
 use serde::Deserialize;
 
 use keyward_core::accounts::CurrentSession;
@@ -288,9 +288,12 @@ pub async fn submit_join_class(
 
 /// What a learner is told after joining a class.
 fn joined_notice(joined: &JoinedClass) -> String {
-    if joined.newly_enrolled {
-        format!("You have joined {}.", joined.class_name)
+    let id = if joined.newly_enrolled {
+        "learner-joined"
     } else {
-        format!("You are already in {}.", joined.class_name)
-    }
+        "learner-already-in"
+    };
+    Message::new(id)
+        .with("class", &joined.class_name)
+        .to_string()
 }

@@ -87,6 +87,7 @@ struct MfaPage {
     codes_left: i64,
     codes_per_set: usize,
     errors: FieldErrors,
+    /// What was done (a message id).
     notice: Option<&'static str>,
     /// The person's role must have two-step verification and has none yet.
     required: bool,
@@ -141,6 +142,7 @@ struct TurnOffPage {
 #[template(path = "account_mfa_codes.html")]
 struct CodesPage {
     nav: Option<Nav>,
+    /// Why they are shown (a message id).
     notice: &'static str,
     codes: Vec<String>,
     download_href: String,
@@ -344,8 +346,8 @@ async fn first_code(
         .await
 }
 
-const TURNED_ON: &str =
-    "Two-step verification is on. Signing in now asks for a code from your app.";
+/// The notice of the recovery codes page when it was just turned on.
+const TURNED_ON: &str = "account-mfa-turned-on";
 
 /// **Get new recovery codes**: the password again and a code; the old codes
 /// stop working.
@@ -379,7 +381,8 @@ pub async fn new_recovery_codes(
     }
 }
 
-const NEW_CODES: &str = "Here are your new recovery codes. The old ones no longer work.";
+/// The notice of the recovery codes page after **Get new recovery codes**.
+const NEW_CODES: &str = "account-mfa-new-codes-made";
 
 /// **Turn off two-step verification**: the confirm page, asking for the
 /// password and a code (the overview when it is not on).
@@ -463,5 +466,5 @@ async fn turn_off_refused(
     }
 }
 
-const TURNED_OFF: &str =
-    "Two-step verification is off. Signing in asks only for your password again.";
+/// The overview's notice once it is off.
+const TURNED_OFF: &str = "account-mfa-turned-off";

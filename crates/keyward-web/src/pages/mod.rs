@@ -196,7 +196,7 @@ fn menu_links(actor: &keyward_core::authz::Actor) -> Vec<(&'static str, &'static
 }
 
 /// The message id of a role's name, shown under the person's name in the menu.
-fn role_message(role: keyward_core::types::Role) -> &'static str {
+pub(super) fn role_message(role: keyward_core::types::Role) -> &'static str {
     use keyward_core::types::Role;
     match role {
         Role::PlatformAdmin => "role-platform-admin",
@@ -264,7 +264,8 @@ pub fn render(status: StatusCode, template: &impl Template) -> Response {
 }
 
 /// What a form page tells after it was sent: the answer's status, the wait
-/// to announce (`Retry-After`), the problems in words, and a notice.
+/// to announce (`Retry-After`), the problems in words, and a notice (a
+/// message id, which the template says with `t(…)`).
 pub struct Told {
     pub status: StatusCode,
     pub retry_after: Option<u64>,
@@ -273,7 +274,7 @@ pub struct Told {
 }
 
 impl Told {
-    /// Done, saying so.
+    /// Done, saying so: `notice` is a message id.
     pub fn done(notice: &'static str) -> Told {
         Told {
             status: StatusCode::OK,
@@ -293,13 +294,14 @@ impl Told {
         }
     }
 
-    /// Refused as the core's error says (its status and wait), in its words.
+    /// Refused as the core's error says (its status and wait), in its
+    /// words ([`words`]: the page's language where it has them).
     pub fn refused(err: &(impl CodedError + std::fmt::Debug)) -> Told {
         let app = AppError::from_coded(err);
         Told {
             status: app.status,
             retry_after: app.retry_after_secs,
-            errors: vec![err.to_string()],
+            errors: vec![words(err)],
             notice: None,
         }
     }

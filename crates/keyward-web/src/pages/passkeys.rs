@@ -60,6 +60,7 @@ struct PasskeysPage {
     passkeys: Vec<ListedPasskey>,
     /// Why this person cannot add passkeys here (none: they can).
     unavailable: Option<String>,
+    /// What was done (a message id).
     notice: Option<&'static str>,
 }
 
@@ -73,11 +74,12 @@ struct RemovePage {
     errors: FieldErrors,
 }
 
-/// What the list says after the script or the removal sent the person back.
+/// What the list says after the script or the removal sent the person back
+/// (a message id).
 fn notice(name: &str) -> Option<&'static str> {
     match name {
-        "added" => Some("Your passkey has been added. You can use it the next time you sign in."),
-        "removed" => Some("The passkey has been removed."),
+        "added" => Some("account-passkey-added-notice"),
+        "removed" => Some("account-passkey-removed-notice"),
         _ => None,
     }
 }
@@ -92,7 +94,7 @@ async fn passkeys_page(
     let unavailable = match state.kw.passkeys_allowed(account).await {
         Ok(()) => None,
         Err(PasskeyError::Internal(internal)) => return Err(AppError::internal(&internal)),
-        Err(err) => Some(err.to_string()),
+        Err(err) => Some(super::words(&err)),
     };
     Ok(PasskeysPage {
         nav: Nav::of(visitor),
@@ -191,7 +193,7 @@ pub async fn submit_remove(
     let app = AppError::from_coded(&err);
     let mut page = remove_page(&visitor, account, passkey);
     let field = matches!(err, PasskeyError::WrongPassword).then_some("current_password");
-    page.errors = FieldErrors::at(field, vec![err.to_string()]);
+    page.errors = FieldErrors::at(field, vec![super::words(&err)]);
     let response = render_told(app.status, app.retry_after_secs, &page);
     Ok(visitor.respond(&state, response))
 }

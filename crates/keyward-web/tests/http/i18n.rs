@@ -226,6 +226,67 @@ async fn the_chosen_language_wins_over_the_browsers_on_the_language_page() {
     assert!(page.text().contains("value=\"\" checked"));
 }
 
+/// The words of a page's `<main>`, tags taken out and spaces made single.
+fn main_words(reply: &Reply) -> String {
+    let html = reply.page_text();
+    let main = html
+        .split("<main")
+        .nth(1)
+        .and_then(|rest| rest.split("</main>").next())
+        .unwrap_or(&html)
+        .to_owned();
+    let text = regex::Regex::new(r"<[^>]*>")
+        .unwrap()
+        .replace_all(&main, " ");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn a_learner_reads_her_home_and_join_pages_in_spanish() {
+    let app = demo_app().await;
+    let mut amy = app.signed_in_browser("demo.amy", DEMO_PASSWORD).await;
+
+    let home = page_in(&mut amy, "/home", "es-ES,es;q=0.9").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(lang_of(&home), "es");
+    let text = main_words(&home);
+    for said in [
+        "Hola, Amy Adams",
+        "Tus clases",
+        "Class 4B Docentes: Tom Baker y Lena Fischer",
+        "Tu cuenta",
+        "Ajustes de la cuenta",
+        "Unirse a otra clase",
+        "Código de la clase",
+        "Unirme a la clase",
+    ] {
+        assert!(text.contains(said), "{said:?} in {text}");
+    }
+    assert!(
+        !home.text().contains("learner-"),
+        "a raw id: {}",
+        home.text()
+    );
+    assert!(!text.contains("Your classes"), "{text}");
+
+    let join = page_in(&mut amy, "/classes/join", "es").await;
+    assert_eq!(join.status, StatusCode::OK);
+    let text = main_words(&join);
+    assert!(
+        text.contains("Escribe el código de la clase que te enseñó tu docente."),
+        "{text}"
+    );
+    assert!(
+        !join.text().contains("learner-"),
+        "a raw id: {}",
+        join.text()
+    );
+
+    // The same page for an English browser.
+    let english = page_in(&mut amy, "/home", "en").await;
+    assert!(main_words(&english).contains("Teachers: Tom Baker and Lena Fischer"));
+}
+
 async fn mail_app() -> (TestApp, SmtpCapture) {
     let smtp = SmtpCapture::start();
     let port = smtp.port();
