@@ -38,10 +38,6 @@ mod user_admin;
 mod user_status;
 mod users_list;
 
-// The teachers' pages named the breadcrumbs module `class_trail` before it
-// became one with `trail`; pages not yet moved to the new name still say it.
-use self::trail as class_trail;
-
 use askama::Template;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

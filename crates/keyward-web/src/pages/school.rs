@@ -15,7 +15,7 @@ use keyward_core::authz::{Action, Actor, Denied, Permission, Target, authorize};
 use keyward_core::types::SchoolId;
 
 use super::class_lists::LearnerRow;
-use super::class_trail::{self, Crumbs};
+use super::trail::{self, Crumbs};
 use super::{Nav, render};
 use crate::error::AppError;
 use crate::extract::{Client, Visitor};
@@ -102,7 +102,7 @@ pub async fn class_database(
     }
     let page = ClassDatabasePage {
         nav: Nav::of(&visitor),
-        trail: class_trail::home(),
+        trail: trail::home(),
         classes: class_blocks(&state, &client, &actor).await?,
     };
     Ok(visitor.respond(&state, render(StatusCode::OK, &page)))
@@ -171,7 +171,7 @@ pub async fn student_database(
     let codes = "/school/accounts/codes";
     let page = StudentDatabasePage {
         nav: Nav::of(&visitor),
-        trail: class_trail::school(&actor),
+        trail: trail::to_school_hub(&actor),
         school_name: visitor.school_name.clone().unwrap_or_default(),
         rows: learners
             .iter()

@@ -94,9 +94,6 @@ pub(super) fn to_school_hub(actor: &Actor) -> Crumbs {
     crumbs
 }
 
-/// The name the teachers' pages first called [`to_school_hub`] by.
-pub(super) use self::to_school_hub as school;
-
 /// … › Single sign-on of a school: above removing one of its providers.
 pub(super) fn to_sso(actor: &Actor, school: &str) -> Crumbs {
     let mut crumbs = to_school_hub(actor);
