@@ -16,7 +16,8 @@ export default defineConfig({
   // scripts/test runs it once, on SQLite, and sets KEYWARD_BROWSER_SKIP_WALK=1
   // for the run on PostgreSQL, where every other spec runs again.
   testIgnore: process.env.KEYWARD_BROWSER_SKIP_WALK === '1' ? ['**/walk-*.spec.ts', '**/dark-scheme.spec.ts'] : [],
-  outputDir: './test-results',
+  // scripts/test runs SQLite and PostgreSQL side by side, each with its own.
+  outputDir: process.env.KEYWARD_BROWSER_OUTPUT ? `./${process.env.KEYWARD_BROWSER_OUTPUT}` : './test-results',
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -221,3 +221,8 @@ account-token-revoke-intro = Scripts and tools using it stop working at once.
 # $id is shown as code.
 account-token-revoke-about = This token is { $owner }'s (id { $id }; { $permissions }). Revoking cannot be undone; you can create a new token instead.
 account-token-revoke-button = Revoke token
+
+# A session's device on Sessions (browser and system are names: Chrome, Linux).
+account-device-browser-on-system = { $browser } on { $system }
+account-device-on-system = A browser on { $system }
+account-device-unknown = Unknown device

@@ -46,6 +46,17 @@ password-hint-digit = A number
 password-hint-nospecial = Only letters and numbers, no special characters
 password-hint-username = Not your username
 password-hint-common = Not a common password
+# A password that breaks a rule (policy::Violation::message), under its field.
+password-violation-too-short = Use at least { $min } characters.
+password-violation-too-long = Use at most { $max } characters.
+password-violation-missing-lowercase = Include a lowercase letter.
+password-violation-missing-uppercase = Include an uppercase letter.
+password-violation-missing-digit = Include a number.
+password-violation-special-character = Use only letters and numbers (no special characters).
+password-violation-common-password = This password is too common. Choose one that is harder to guess.
+password-violation-contains-username = Don't use your username in your password.
+password-violation-mismatch = The two passwords don't match.
+password-violation-same-as-temporary = Choose a new password of your own, not the temporary one.
 
 ## Durations, as pages and emails say them.
 duration-minutes = { $minutes ->

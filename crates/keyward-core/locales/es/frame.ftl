@@ -44,6 +44,17 @@ password-hint-digit = Un número
 password-hint-nospecial = Solo letras y números, sin caracteres especiales
 password-hint-username = Que no sea tu nombre de usuario
 password-hint-common = Que no sea una contraseña corriente
+# Una contraseña que incumple una regla (policy::Violation::message), bajo su campo.
+password-violation-too-short = Usa al menos { $min } caracteres.
+password-violation-too-long = Usa como mucho { $max } caracteres.
+password-violation-missing-lowercase = Incluye una letra minúscula.
+password-violation-missing-uppercase = Incluye una letra mayúscula.
+password-violation-missing-digit = Incluye un número.
+password-violation-special-character = Usa solo letras y números (sin caracteres especiales).
+password-violation-common-password = Esta contraseña es demasiado corriente. Elige una más difícil de adivinar.
+password-violation-contains-username = No uses tu nombre de usuario en la contraseña.
+password-violation-mismatch = Las dos contraseñas no coinciden.
+password-violation-same-as-temporary = Elige una contraseña nueva tuya, no la temporal.
 
 ## Duraciones.
 duration-minutes = { $minutes ->

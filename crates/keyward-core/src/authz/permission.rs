@@ -52,21 +52,22 @@ impl Permission {
         }
     }
 
-    /// How the permission is named on pages (seed 001's words where it has them).
-    pub fn label(self) -> &'static str {
+    /// The message that names the permission on pages (`locales/*/permissions.ftl`,
+    /// seed 001's words where it has them).
+    pub fn message_id(self) -> &'static str {
         match self {
-            Permission::UsersView => "View Users",
-            Permission::UsersResetPassword => "Reset Passwords",
-            Permission::UsersResetMfa => "Reset two-step sign-in",
-            Permission::UsersManage => "Manage users",
-            Permission::ClassesManage => "Manage classes",
-            Permission::LearnersView => "View learners",
-            Permission::LearnersResetPassword => "Reset learner passwords",
-            Permission::CredentialsExportClass => "Download a class's credentials",
-            Permission::CredentialsExportSchool => "Download the school's credentials",
-            Permission::AuditView => "View the audit log",
-            Permission::RolesManage => "Manage roles",
-            Permission::SchoolsManage => "Manage schools",
+            Permission::UsersView => "permission-users-view",
+            Permission::UsersResetPassword => "permission-users-reset-password",
+            Permission::UsersResetMfa => "permission-users-reset-mfa",
+            Permission::UsersManage => "permission-users-manage",
+            Permission::ClassesManage => "permission-classes-manage",
+            Permission::LearnersView => "permission-learners-view",
+            Permission::LearnersResetPassword => "permission-learners-reset-password",
+            Permission::CredentialsExportClass => "permission-credentials-export-class",
+            Permission::CredentialsExportSchool => "permission-credentials-export-school",
+            Permission::AuditView => "permission-audit-view",
+            Permission::RolesManage => "permission-roles-manage",
+            Permission::SchoolsManage => "permission-schools-manage",
         }
     }
 
@@ -152,8 +153,9 @@ mod tests {
         for p in Permission::ALL {
             assert_eq!(Permission::parse(p.as_str()), Some(p));
         }
-        assert_eq!(Permission::UsersView.label(), "View Users");
-        assert_eq!(Permission::UsersResetPassword.label(), "Reset Passwords");
+        let english = |p: Permission| crate::i18n::text(p.message_id());
+        assert_eq!(english(Permission::UsersView), "View Users");
+        assert_eq!(english(Permission::UsersResetPassword), "Reset Passwords");
     }
 
     #[test]

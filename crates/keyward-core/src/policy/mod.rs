@@ -11,6 +11,7 @@ pub use crate::settings::{DEFAULT_GENERATED_MIN_BITS, MAX_GENERATED_BITS, MIN_GE
 pub use generator::{GeneratorShape, generate_password};
 
 use crate::error::{Code, Internal};
+use crate::i18n::Message;
 use crate::settings::PolicyPreset;
 use crate::types::Password;
 use crate::types::Role;
@@ -82,26 +83,28 @@ impl Violation {
         }
     }
 
-    /// A sentence for people.
+    /// A sentence for people, in the current language (the message
+    /// `password-violation-…` of `locales/*/frame.ftl`).
     pub fn message(self, policy: &PasswordPolicy) -> String {
+        let id = match self {
+            Violation::TooShort => "password-violation-too-short",
+            Violation::TooLong => "password-violation-too-long",
+            Violation::MissingLowercase => "password-violation-missing-lowercase",
+            Violation::MissingUppercase => "password-violation-missing-uppercase",
+            Violation::MissingDigit => "password-violation-missing-digit",
+            Violation::SpecialCharacter => "password-violation-special-character",
+            Violation::CommonPassword => "password-violation-common-password",
+            Violation::ContainsUsername => "password-violation-contains-username",
+            Violation::Mismatch => "password-violation-mismatch",
+            Violation::SameAsTemporary => "password-violation-same-as-temporary",
+        };
+        let message = Message::new(id);
         match self {
-            Violation::TooShort => format!("Use at least {} characters.", policy.min_length),
-            Violation::TooLong => format!("Use at most {} characters.", policy.max_length),
-            Violation::MissingLowercase => "Include a lowercase letter.".into(),
-            Violation::MissingUppercase => "Include an uppercase letter.".into(),
-            Violation::MissingDigit => "Include a number.".into(),
-            Violation::SpecialCharacter => {
-                "Use only letters and numbers (no special characters).".into()
-            }
-            Violation::CommonPassword => {
-                "This password is too common. Choose one that is harder to guess.".into()
-            }
-            Violation::ContainsUsername => "Don't use your username in your password.".into(),
-            Violation::Mismatch => "The two passwords don't match.".into(),
-            Violation::SameAsTemporary => {
-                "Choose a new password of your own, not the temporary one.".into()
-            }
+            Violation::TooShort => message.with("min", policy.min_length),
+            Violation::TooLong => message.with("max", policy.max_length),
+            _ => message,
         }
+        .to_string()
     }
 }
 
@@ -452,6 +455,26 @@ mod tests {
         assert_eq!(
             policy.check(&pw("xxAmy.Smithxx"), Some("amy.smith")),
             vec![Violation::ContainsUsername]
+        );
+    }
+
+    #[test]
+    fn a_broken_rule_is_said_in_the_current_language() {
+        use crate::i18n::{self, Locale};
+        let policy = PasswordPolicy::nist();
+        let english = Violation::TooShort.message(&policy);
+        assert_eq!(
+            english,
+            format!("Use at least {} characters.", policy.min_length)
+        );
+        let spanish = i18n::sync_scope(Locale::Es, || Violation::TooShort.message(&policy));
+        assert_eq!(
+            spanish,
+            format!("Usa al menos {} caracteres.", policy.min_length)
+        );
+        assert_eq!(
+            i18n::sync_scope(Locale::Es, || Violation::Mismatch.message(&policy)),
+            "Las dos contraseñas no coinciden."
         );
     }
 }

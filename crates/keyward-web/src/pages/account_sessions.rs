@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use keyward_core::accounts::CurrentSession;
 use keyward_core::accounts::sessions::{EndSessionError, SessionEnded, SessionId, SessionSummary};
+use keyward_core::accounts::user_agent::Device;
 use keyward_core::crypto::tokens::Token;
 use keyward_core::types::UnixTime;
 
@@ -72,11 +73,28 @@ struct Row {
     current: bool,
 }
 
+/// The device in the page's language: "Chrome on Linux", "Firefox", "A
+/// browser on Windows" or "Unknown device" (the API keeps the core's
+/// English label). Browser and system names are names, in no language.
+fn device_words(device: Device) -> String {
+    match (device.browser, device.system) {
+        (Some(browser), Some(system)) => Message::new("account-device-browser-on-system")
+            .with("browser", browser)
+            .with("system", system)
+            .to_string(),
+        (Some(browser), None) => browser.to_owned(),
+        (None, Some(system)) => Message::new("account-device-on-system")
+            .with("system", system)
+            .to_string(),
+        (None, None) => i18n::text("account-device-unknown"),
+    }
+}
+
 impl Row {
     fn of(session: SessionSummary, now: UnixTime) -> Row {
         Row {
             id: session.id.to_string(),
-            device: session.device.label(),
+            device: device_words(session.device),
             address: session
                 .client_addr
                 .unwrap_or_else(|| i18n::text("account-unknown")),

@@ -65,7 +65,7 @@ impl Row {
             permissions: token
                 .permissions
                 .iter()
-                .map(Permission::label)
+                .map(|p| i18n::text(p.message_id()))
                 .collect::<Vec<_>>()
                 .join(", "),
             scope: token.school_id.as_ref().map_or_else(
@@ -149,7 +149,7 @@ fn choices(actor: &Actor, checked: PermissionSet) -> Vec<Choice> {
         .iter()
         .map(|p| Choice {
             name: p.as_str(),
-            label: p.label(),
+            label: p.message_id(),
             checked: checked.contains(p),
         })
         .collect()
