@@ -81,16 +81,8 @@ pub(super) fn status_label(status: AccountStatus) -> &'static str {
     }
 }
 
-/// The message id of a role's name ("Lead teacher").
-pub(super) fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::PlatformAdmin => "role-platform-admin",
-        Role::LeadTeacher => "role-lead-teacher",
-        Role::Teacher => "role-teacher",
-        Role::Learner => "role-learner",
-        Role::Parent => "role-parent",
-    }
-}
+/// The message id of a role's name ("Lead teacher"): the menu's.
+pub(super) use super::role_message as role_name;
 
 /// The message id of a role's name for many people ("Lead teachers").
 pub(super) fn roles_name(role: Role) -> &'static str {
