@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::ops::metrics_router;
 use crate::router::router;
@@ -34,10 +34,26 @@ pub struct Server {
     grace: Duration,
 }
 
+/// Connections the kernel completes and queues before keyward accepts them.
+/// tokio's `TcpListener::bind` asks for 128, like the standard library: when
+/// a class's worth of browsers connect in the same instant beyond that, the
+/// kernel drops their SYNs and they wait a full second for the retransmit.
+/// Linux caps it at `net.core.somaxconn` (4096 by default).
+const LISTEN_BACKLOG: u32 = 1024;
+
 async fn listen(addr: SocketAddr) -> Result<TcpListener, ServerError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|cause| ServerError::Bind { addr, cause })
+    let bind = || -> std::io::Result<TcpListener> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        // As tokio's bind does: a restarted keyward gets its port back at once.
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    };
+    bind().map_err(|cause| ServerError::Bind { addr, cause })
 }
 
 impl Server {
@@ -116,5 +132,28 @@ impl Server {
             let _ = metrics.await;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 300 browsers connecting in one instant, before keyward accepts any:
+    /// with tokio's backlog of 128 the rest wait a second for a SYN retransmit.
+    #[tokio::test]
+    async fn a_burst_of_connections_is_queued_not_dropped() {
+        let listener = listen("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connects = (0..300).map(|_| {
+            tokio::time::timeout(
+                Duration::from_millis(700),
+                tokio::net::TcpStream::connect(addr),
+            )
+        });
+        let results = futures_util::future::join_all(connects).await;
+        let connected = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+        assert_eq!(connected, 300, "connections queued before the first accept");
+        drop(listener);
     }
 }
