@@ -82,6 +82,8 @@ pub struct KeywardServer {
     pub demo_accounts: Vec<DemoAccount>,
     /// "SQLite" or "PostgreSQL", for the table.
     pub database: &'static str,
+    options: ServerOptions,
+    port: u16,
     child: Option<Child>,
     /// Holds the data folder and keyward's output; removed on drop.
     work: Option<tempfile::TempDir>,
@@ -163,36 +165,16 @@ impl KeywardServer {
             .context("making a temporary folder")?;
         let data_dir = work.path().join("data");
         let port = free_port()?;
-        let base_url = format!("http://127.0.0.1:{port}");
         let postgres = match options.db {
             Db::Sqlite => None,
             Db::Postgres => Some(FreshDatabase::create(&options.postgres_url).await?),
         };
-        let mut command = Command::new(&options.bin);
-        command
-            .arg("demo")
-            .env_clear()
-            .envs(std::env::vars().filter(|(key, _)| !key.starts_with("KEYWARD_")))
-            .env("KEYWARD_SERVER__BIND", format!("127.0.0.1:{port}"))
-            .env("KEYWARD_SERVER__PUBLIC_URL", &base_url)
-            .env("KEYWARD_SERVER__DATA_DIR", &data_dir)
-            .stdin(Stdio::null())
-            .stdout(output_file(work.path(), "stdout")?)
-            .stderr(output_file(work.path(), "stderr")?);
-        if let Some(database) = &postgres {
-            command.env("KEYWARD_DATABASE__URL", &database.url);
-        }
-        command.envs(options.env.iter().map(|(k, v)| (k, v)));
-        let spawned_at = Instant::now();
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {} demo", options.bin.display()))?;
         let seed_clients = (1..=SEED_PARALLEL)
             .map(|i| http_client(Some(seed_source(i))))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut server = KeywardServer {
-            base_url,
-            pid: child.id(),
+            base_url: format!("http://127.0.0.1:{port}"),
+            pid: 0,
             ready_after: Duration::ZERO,
             data_dir,
             demo_accounts: Vec::new(),
@@ -200,7 +182,9 @@ impl KeywardServer {
                 Db::Sqlite => "SQLite",
                 Db::Postgres => "PostgreSQL",
             },
-            child: Some(child),
+            options: options.clone(),
+            port,
+            child: None,
             work: Some(work),
             postgres,
             seed_clients,
@@ -208,9 +192,46 @@ impl KeywardServer {
             learners: Vec::new(),
             staff: Vec::new(),
         };
-        server.ready_after = server.wait_until_ready(spawned_at).await?;
+        server.spawn().await?;
         server.demo_accounts = read_demo_accounts(&server.data_dir.join("demo-accounts.txt"))?;
         Ok(server)
+    }
+
+    /// Stops keyward (SIGTERM) and starts it again on the same port, data
+    /// folder and database: a fresh process, whose memory holds nothing of
+    /// the seeding before.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.terminate()?;
+        self.spawn().await
+    }
+
+    /// Spawns `keyward demo` with only the bench's settings and waits for
+    /// `/readyz`; sets `pid` and `ready_after`.
+    async fn spawn(&mut self) -> anyhow::Result<()> {
+        let work = self.work.as_ref().context("the server was stopped")?;
+        let mut command = Command::new(&self.options.bin);
+        command
+            .arg("demo")
+            .env_clear()
+            .envs(std::env::vars().filter(|(key, _)| !key.starts_with("KEYWARD_")))
+            .env("KEYWARD_SERVER__BIND", format!("127.0.0.1:{}", self.port))
+            .env("KEYWARD_SERVER__PUBLIC_URL", &self.base_url)
+            .env("KEYWARD_SERVER__DATA_DIR", &self.data_dir)
+            .stdin(Stdio::null())
+            .stdout(output_file(work.path(), "stdout")?)
+            .stderr(output_file(work.path(), "stderr")?);
+        if let Some(database) = &self.postgres {
+            command.env("KEYWARD_DATABASE__URL", &database.url);
+        }
+        command.envs(self.options.env.iter().map(|(k, v)| (k, v)));
+        let spawned_at = Instant::now();
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {} demo", self.options.bin.display()))?;
+        self.pid = child.id();
+        self.child = Some(child);
+        self.ready_after = self.wait_until_ready(spawned_at).await?;
+        Ok(())
     }
 
     async fn wait_until_ready(&mut self, spawned_at: Instant) -> anyhow::Result<Duration> {
@@ -307,7 +328,9 @@ impl KeywardServer {
         self.call_from(0, session, method, path, body).await
     }
 
-    async fn call_from(
+    /// One JSON API call from the `client`-th seeding address (modulo their
+    /// number), so parallel calls spread over addresses.
+    pub async fn call_from(
         &self,
         client: usize,
         session: Option<&Session>,
@@ -557,7 +580,7 @@ impl KeywardServer {
 
     fn terminate(&mut self) -> anyhow::Result<Stopped> {
         let Some(mut child) = self.child.take() else {
-            bail!("keyward was stopped already");
+            bail!("keyward is not running");
         };
         let started = Instant::now();
         signal(child.id(), "TERM")?;
@@ -656,8 +679,13 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// keyward's standard output or error, appended to across restarts.
 fn output_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
-    std::fs::File::create(dir.join(name)).with_context(|| format!("creating keyward's {name} file"))
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(name))
+        .with_context(|| format!("opening keyward's {name} file"))
 }
 
 /// Sends a signal with kill(1), as the CLI tests do: no unsafe code here.
@@ -790,6 +818,43 @@ pub(crate) mod testing {
             );
             None
         }
+    }
+
+    /// `target/release/keyward` for the full runs (`--ignored`); build it
+    /// with `cargo build --release -p keyward`.
+    pub(crate) fn release_binary() -> PathBuf {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+        let bin = target.join("release/keyward");
+        assert!(
+            bin.is_file(),
+            "{} is missing: cargo build --release -p keyward",
+            bin.display()
+        );
+        bin
+    }
+
+    /// The median wall time of one Argon2id hash at keyward's default
+    /// parameters (19456 KiB, 2 passes, 1 lane), in ms, and the cores: a
+    /// stand-in for the raw hashing measurement in the full runs' tests.
+    pub(crate) fn one_hash_ms_and_cores() -> (f64, usize) {
+        use argon2::{Algorithm, Argon2, Params, Version};
+        let params = Params::new(19456, 2, 1, Some(32)).expect("params");
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut out = [0u8; 32];
+        let mut times: Vec<f64> = (0..7)
+            .map(|_| {
+                let started = std::time::Instant::now();
+                argon
+                    .hash_password_into(b"password", b"saltsaltsalt", &mut out)
+                    .expect("hash");
+                started.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        (times[times.len() / 2], cores)
     }
 
     /// Options for each database the tests run on: SQLite, and PostgreSQL
