@@ -834,8 +834,15 @@ async fn the_streamed_csv_has_the_bytes_of_the_collected_one_across_batches() {
         &[class_4b.clone(), lower.id.clone()],
     )
     .await;
-    new_learner(&kw, &ctx, "Zoë", "Ödegaard", &[accented.id.clone()]).await;
-    new_learner(&kw, &ctx, "eve", "evans", &[lower.id.clone()]).await;
+    new_learner(
+        &kw,
+        &ctx,
+        "Zoë",
+        "Ödegaard",
+        std::slice::from_ref(&accented.id),
+    )
+    .await;
+    new_learner(&kw, &ctx, "eve", "evans", std::slice::from_ref(&lower.id)).await;
     new_learner(&kw, &ctx, "Eve", "Evans", &[]).await;
     new_learner(&kw, &ctx, "Fay", "Fox", &[]).await;
 
