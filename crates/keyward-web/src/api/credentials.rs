@@ -7,7 +7,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use keyward_core::classroom::credentials::CredentialsUse;
+use keyward_core::classroom::credentials::CredentialsOf;
 use keyward_core::types::{ClassId, SchoolId};
 
 use super::ErrorBody;
@@ -51,12 +51,12 @@ pub async fn class_csv(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let class = path_id(path, ClassId::parse)?;
-    let credentials = state
+    let csv = state
         .kw
-        .class_credentials(&state.ctx(&client), &actor, &class, CredentialsUse::Export)
+        .export_credentials_csv(&state.ctx(&client), &actor, &CredentialsOf::Class(class))
         .await
         .map_err(coded)?;
-    csv_download(&credentials)
+    Ok(csv_download(csv))
 }
 
 /// Download the whole school's credentials as CSV (the lead teacher).
@@ -86,10 +86,10 @@ pub async fn school_csv(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let school = path_id(path, SchoolId::parse)?;
-    let credentials = state
+    let csv = state
         .kw
-        .school_credentials(&state.ctx(&client), &actor, &school, CredentialsUse::Export)
+        .export_credentials_csv(&state.ctx(&client), &actor, &CredentialsOf::School(school))
         .await
         .map_err(coded)?;
-    csv_download(&credentials)
+    Ok(csv_download(csv))
 }

@@ -18,7 +18,7 @@ use keyward_core::i18n::{self, Message, Translate as _};
 
 use keyward_core::authz::Actor;
 use keyward_core::classroom::credentials::{
-    CredentialRow, Credentials, CredentialsError, CredentialsScope, CredentialsUse,
+    CredentialRow, Credentials, CredentialsError, CredentialsOf, CredentialsScope, CredentialsUse,
 };
 use keyward_core::classroom::passwords::PasswordState;
 use keyward_core::types::ClassId;
@@ -260,11 +260,10 @@ async fn school_credentials(
     .map_err(coded)
 }
 
-/// Renders the page or, for **Download CSV**, the file.
+/// Renders the page.
 fn respond(page: Shown<'_>, credentials: &Credentials, want: Want) -> Result<Response, AppError> {
     let response = match want {
-        Want::Secrets(CredentialsUse::Export) => csv_download(credentials)?,
-        Want::Secrets(CredentialsUse::Show) => render(
+        Want::Secrets(_) => render(
             StatusCode::OK,
             &UserAccountsPage::of(page, credentials, true),
         ),
@@ -338,8 +337,15 @@ pub async fn class_csv(
     client: Client,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let want = Want::Secrets(CredentialsUse::Export);
-    class_page(state, me, client, path, want).await
+    let class = class_id(path)?;
+    download(
+        &state,
+        &me.visitor,
+        &client,
+        &me.actor,
+        CredentialsOf::Class(class),
+    )
+    .await
 }
 
 /// `GET /school/accounts`: **User accounts** of the whole school.
@@ -367,8 +373,32 @@ pub async fn school_csv(
     me: SignedIn<return_to::SchoolAccounts>,
     client: Client,
 ) -> Result<Response, AppError> {
-    let want = Want::Secrets(CredentialsUse::Export);
-    school_page(state, me, client, want).await
+    // The school's pages are the actor's own school's.
+    let school = me.actor.school_id.clone().ok_or_else(AppError::not_found)?;
+    download(
+        &state,
+        &me.visitor,
+        &client,
+        &me.actor,
+        CredentialsOf::School(school),
+    )
+    .await
+}
+
+/// **Download CSV**: the core's CSV, streamed as a download.
+async fn download(
+    state: &AppState,
+    visitor: &Visitor,
+    client: &Client,
+    actor: &Actor,
+    of: CredentialsOf,
+) -> Result<Response, AppError> {
+    let csv = state
+        .kw
+        .export_credentials_csv(&state.ctx(client), actor, &of)
+        .await
+        .map_err(coded)?;
+    Ok(visitor.respond(state, csv_download(csv)))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! File downloads that both faces serve: the learners' credentials as a CSV
-//! attachment that no cache keeps (the API's `credentials.csv` and the
-//! pages' **Download CSV**), the audit log's CSV streamed as the database
-//! reads it (`audit_csv_download`), and `data:` links for files that exist only in
+//! attachment that no cache keeps, streamed batch by batch as the core reads
+//! them (the API's `credentials.csv` and the pages' **Download CSV**), the
+//! audit log's CSV streamed as the database reads it (`audit_csv_download`), and `data:` links for files that exist only in
 //! the page that offers them (a class's new passwords, recovery codes).
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -9,24 +9,20 @@ use axum::response::{IntoResponse, Response};
 
 use axum::body::Body;
 use keyward_core::audit_browse::AuditCsv;
-use keyward_core::classroom::credentials::Credentials;
+use keyward_core::classroom::credentials::CredentialsCsv;
 
-use crate::error::AppError;
-
-/// The CSV as a download that no cache keeps: `text/csv; charset=utf-8`,
-/// `Content-Disposition: attachment`, `Cache-Control: no-store`.
-pub fn csv_download(credentials: &Credentials) -> Result<Response, AppError> {
-    let body = credentials.to_csv()?;
+/// The credentials CSV as a download that no cache keeps: `text/csv;
+/// charset=utf-8`, `Content-Disposition: attachment`, `Cache-Control:
+/// no-store`, its body streamed piece by piece (an error mid-way aborts the
+/// download rather than ending it short; the core logs it).
+pub fn csv_download(csv: CredentialsCsv) -> Response {
     // The file name is a slug of ASCII letters, digits and hyphens, so it
     // needs no quoting beyond the quotes themselves.
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        credentials.file_name()
-    ))
-    .unwrap_or_else(|_| {
-        HeaderValue::from_static("attachment; filename=\"learner-credentials.csv\"")
-    });
-    Ok((
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", csv.file_name))
+        .unwrap_or_else(|_| {
+            HeaderValue::from_static("attachment; filename=\"learner-credentials.csv\"")
+        });
+    (
         StatusCode::OK,
         [
             (
@@ -36,9 +32,9 @@ pub fn csv_download(credentials: &Credentials) -> Result<Response, AppError> {
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        body,
+        Body::from_stream(csv.body),
     )
-        .into_response())
+        .into_response()
 }
 
 /// The audit log's CSV as a download no cache keeps, its body streamed piece

@@ -8,7 +8,10 @@
 use std::io::Write;
 use std::path::Path;
 
-use keyward_core::classroom::credentials::{Credentials, CredentialsError, CredentialsUse};
+use futures_util::StreamExt;
+use keyward_core::classroom::credentials::{
+    CredentialsCsv, CredentialsError, CredentialsOf, CredentialsScope,
+};
 use keyward_core::error::CodedError;
 use keyward_core::settings::Settings;
 use keyward_core::types::random::OsRandom;
@@ -33,37 +36,22 @@ pub async fn run(
         .transpose()?;
     // The file is opened (private) before anything is read or audited, so a
     // path that cannot be written leaves no "exported" row behind.
-    let file = output.map(open_private_file).transpose()?;
+    let sink = match output {
+        Some(path) => Sink::File(open_private_file(path)?, path),
+        None => Sink::Stdout(std::io::stdout()),
+    };
     let kw = open(settings).await?;
-    let outcome = export(&kw, &school, class.as_ref()).await;
+    let outcome = match export(&kw, &school, class.as_ref()).await {
+        Ok(csv) => sink.write(csv).await,
+        Err(err) => Err(err),
+    };
     kw.db().close().await;
-    let credentials = outcome?;
-    let csv = credentials.to_csv().map_err(|e| failed(e.cause()))?;
-    let place = match (output, file) {
-        (Some(path), Some(mut file)) => {
-            file.write_all(&csv)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
-            path.display().to_string()
-        }
-        _ => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&csv)
-                .and_then(|()| stdout.flush())
-                .map_err(|e| failed(format!("cannot write to standard output: {e}")))?;
-            "standard output".to_owned()
-        }
+    let (csv, place) = outcome?;
+    let scope = match &csv.scope {
+        CredentialsScope::Class { name, .. } => format!("{name} of {}", csv.school_name),
+        CredentialsScope::School => csv.school_name.clone(),
     };
-    let scope = match &credentials.scope {
-        keyward_core::classroom::credentials::CredentialsScope::Class { name, .. } => {
-            format!("{name} of {}", credentials.school_name)
-        }
-        keyward_core::classroom::credentials::CredentialsScope::School => {
-            credentials.school_name.clone()
-        }
-    };
-    let rows = credentials.rows.len();
+    let rows = csv.rows;
     eprintln!(
         "Exported {rows} learner row{} of {scope} to {place}. It holds passwords and access codes: keep it safe.",
         if rows == 1 { "" } else { "s" }
@@ -71,20 +59,62 @@ pub async fn run(
     Ok(())
 }
 
-/// The school's or the class's credentials, checking that the class is the
-/// school's before anything secret is read (or audited).
+/// Where the CSV goes.
+enum Sink<'a> {
+    File(std::fs::File, &'a Path),
+    Stdout(std::io::Stdout),
+}
+
+impl Sink<'_> {
+    /// Writes the CSV piece by piece as the core streams it; gives back the
+    /// CSV's description and where it went. A file is emptied again when
+    /// the export stops mid-way, so no partial file looks whole.
+    async fn write(
+        self,
+        mut csv: CredentialsCsv,
+    ) -> Result<(CredentialsCsv, String), CommandError> {
+        let place = match &self {
+            Sink::File(_, path) => path.display().to_string(),
+            Sink::Stdout(_) => "standard output".to_owned(),
+        };
+        let cannot = |e: std::io::Error| failed(format!("cannot write {place}: {e}"));
+        let mut body = std::mem::replace(&mut csv.body, futures_util::stream::empty().boxed());
+        match self {
+            Sink::File(mut file, _) => {
+                while let Some(piece) = body.next().await {
+                    match piece {
+                        Ok(piece) => file.write_all(&piece).map_err(cannot)?,
+                        Err(err) => {
+                            file.set_len(0).map_err(cannot)?;
+                            return Err(failed(err.cause()));
+                        }
+                    }
+                }
+                file.sync_all().map_err(cannot)?;
+            }
+            Sink::Stdout(mut stdout) => {
+                while let Some(piece) = body.next().await {
+                    let piece = piece.map_err(|err| failed(err.cause()))?;
+                    stdout.write_all(&piece).map_err(cannot)?;
+                }
+                stdout.flush().map_err(cannot)?;
+            }
+        }
+        Ok((csv, place))
+    }
+}
+
+/// The school's or the class's credentials CSV, checking that the class is
+/// the school's before anything secret is read (or audited).
 async fn export(
-    kw: &Keyward,
+    kw: &std::sync::Arc<Keyward>,
     school: &SchoolId,
     class: Option<&ClassId>,
-) -> Result<Credentials, CommandError> {
+) -> Result<CredentialsCsv, CommandError> {
     let ctx = Ctx::new(UnixTime::now(), &OsRandom);
     let operator = Keyward::operator_actor();
-    let outcome = match class {
-        None => {
-            kw.school_credentials(&ctx, &operator, school, CredentialsUse::Export)
-                .await
-        }
+    let of = match class {
+        None => CredentialsOf::School(school.clone()),
         Some(class) => {
             let accounts = kw
                 .class_accounts(&ctx, &operator, class)
@@ -95,11 +125,12 @@ async fn export(
                     "--class: class {class} is not a class of school {school} (not_found)"
                 )));
             }
-            kw.class_credentials(&ctx, &operator, class, CredentialsUse::Export)
-                .await
+            CredentialsOf::Class(class.clone())
         }
     };
-    outcome.map_err(|e| not_found(e, "no such school"))
+    kw.export_credentials_csv(&ctx, &operator, &of)
+        .await
+        .map_err(|e| not_found(e, "no such school"))
 }
 
 fn not_found(err: CredentialsError, what: &str) -> CommandError {

@@ -778,3 +778,123 @@ async fn showing_access_codes_again_is_audited_without_the_codes() {
         .unwrap();
     assert_eq!(audit_rows(&kw, action::CREDENTIALS_SHOW).await.len(), 1);
 }
+
+/// The CSV of `of` as the pages gather it (every row at once).
+async fn collected_csv(kw: &Keyward, ctx: &Ctx<'_>, actor: &Actor, of: &CredentialsOf) -> Vec<u8> {
+    let credentials = match of {
+        CredentialsOf::School(school) => {
+            kw.school_credentials(ctx, actor, school, CredentialsUse::Export)
+                .await
+        }
+        CredentialsOf::Class(class) => {
+            kw.class_credentials(ctx, actor, class, CredentialsUse::Export)
+                .await
+        }
+    }
+    .unwrap();
+    let mut sorted = credentials.rows.clone();
+    sort_rows(&mut sorted);
+    let ids = |rows: &[CredentialRow]| -> Vec<(UserId, Option<ClassId>)> {
+        rows.iter()
+            .map(|r| (r.user_id.clone(), r.class_id.clone()))
+            .collect()
+    };
+    assert_eq!(
+        ids(&credentials.rows),
+        ids(&sorted),
+        "batches keep the one global order"
+    );
+    credentials.to_csv().unwrap()
+}
+
+#[tokio::test]
+async fn the_streamed_csv_has_the_bytes_of_the_collected_one_across_batches() {
+    let (kw, _db, rng) = demo_keyward(67).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let lead = actor_named(&kw, "demo.lead").await;
+    let school = lead.school_id.clone().unwrap();
+    let class_4b = demo_class(&kw).await;
+    let lower = kw
+        .create_class(&ctx, &lead, &school, "class 2c", &[])
+        .await
+        .unwrap();
+    let accented = kw
+        .create_class(&ctx, &lead, &school, "Ärger", &[])
+        .await
+        .unwrap();
+    let empty = kw
+        .create_class(&ctx, &lead, &school, "Empty", &[])
+        .await
+        .unwrap();
+    new_learner(
+        &kw,
+        &ctx,
+        "Dan",
+        "Dunn",
+        &[class_4b.clone(), lower.id.clone()],
+    )
+    .await;
+    new_learner(
+        &kw,
+        &ctx,
+        "Zoë",
+        "Ödegaard",
+        std::slice::from_ref(&accented.id),
+    )
+    .await;
+    new_learner(&kw, &ctx, "eve", "evans", std::slice::from_ref(&lower.id)).await;
+    new_learner(&kw, &ctx, "Eve", "Evans", &[]).await;
+    new_learner(&kw, &ctx, "Fay", "Fox", &[]).await;
+
+    let scopes = [
+        CredentialsOf::School(school.clone()),
+        CredentialsOf::Class(class_4b),
+        CredentialsOf::Class(lower.id),
+        CredentialsOf::Class(empty.id),
+    ];
+    for of in &scopes {
+        let collected = collected_csv(&kw, &ctx, &lead, of).await;
+        let csv = kw.export_credentials_csv(&ctx, &lead, of).await.unwrap();
+        assert_eq!(csv.rows, parse_csv(&collected).1.len(), "{of:?}");
+        let pieces: Vec<Vec<u8>> = csv.body.map(Result::unwrap).collect().await;
+        assert_eq!(pieces.concat(), collected, "{of:?}");
+    }
+    let exports = crate::audit::recent(kw.db(), 1).await.unwrap();
+    assert_eq!(exports[0].action, action::CREDENTIALS_EXPORT);
+    let (_, school_rows) = parse_csv(&collected_csv(&kw, &ctx, &lead, &scopes[0]).await);
+    assert_eq!(
+        school_rows.len(),
+        9,
+        "4B's 3 + Dan twice + Zoë + eve + Eve + Fay"
+    );
+    let csv = kw
+        .export_credentials_csv(&ctx, &lead, &scopes[0])
+        .await
+        .unwrap();
+    let newest = crate::audit::recent(kw.db(), 1).await.unwrap();
+    assert_eq!(
+        newest[0].detail.as_deref(),
+        Some(format!("scope=school:{school}; rows={}", school_rows.len()).as_str())
+    );
+    drop(csv);
+}
+
+#[tokio::test]
+async fn the_streamed_csv_is_authorized_before_anything_is_read() {
+    let (kw, _db, rng) = demo_keyward(68).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let teacher = actor_named(&kw, "demo.teacher").await;
+    let school = teacher.school_id.clone().unwrap();
+    let refused = kw
+        .export_credentials_csv(&ctx, &teacher, &CredentialsOf::School(school))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "forbidden");
+    let amy = actor_named(&kw, "demo.amy").await;
+    let class = demo_class(&kw).await;
+    let refused = kw
+        .export_credentials_csv(&ctx, &amy, &CredentialsOf::Class(class))
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, CredentialsError::Denied(_)));
+}

@@ -380,6 +380,9 @@ impl Keyward {
             }
             Err(err) => return Err(err.into()),
         }
+        if learners.len() >= store::STATISTICS_AFTER_LEARNERS {
+            store::refresh_statistics(&self.db).await;
+        }
         Ok(RosterReport {
             school: school.clone(),
             learners,
