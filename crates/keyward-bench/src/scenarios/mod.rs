@@ -2,6 +2,10 @@
 //! outbox_drain, class_reset, school_export, page, idle) and the run that
 //! strings them together into one table.
 
+pub mod class_reset;
+pub mod export;
+pub mod outbox;
+
 use crate::Args;
 use crate::report::Table;
 
