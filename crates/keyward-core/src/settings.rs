@@ -246,6 +246,9 @@ declare_settings! {
         /// how often the outbox worker looks for mail written by other instances
         #[serde(deserialize_with = "duration")]
         poll_interval: Duration = default(secs(5)).check(at_least(Duration::from_millis(100))),
+        /// messages the outbox worker sends at once, each on its own SMTP
+        /// connection (kept open for the next message)
+        max_parallel: usize = default(8).check(between(1, 64)),
     }
 
     /// The SMTP server of `mail.transport = "smtp"`.

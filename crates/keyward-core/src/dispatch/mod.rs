@@ -15,6 +15,8 @@ mod tests;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use futures_util::stream::{self, StreamExt};
+
 use crate::error::Internal;
 use crate::mail::store;
 use crate::mail::{
@@ -86,16 +88,28 @@ impl Keyward {
         Ok(handled)
     }
 
-    /// Claims one batch of due rows and handles each; returns how many were
-    /// claimed.
+    /// Claims one batch of due rows and handles each, up to
+    /// `mail.max_parallel` at once; returns how many were claimed. Each
+    /// claimed row is attempted once. Every attempt started is seen through
+    /// to its record even when another's record fails (the first such error
+    /// is returned after), so a message that went out is never left
+    /// unrecorded to be sent again after the lease.
     pub(crate) async fn deliver_mail_batch(&self, ctx: &Ctx<'_>) -> Result<usize, Internal> {
         let lease_until = ctx.now.plus(self.mail.lease);
         let rows = store::claim_due(&self.db, ctx.now, lease_until, CLAIM_BATCH).await?;
-        for row in &rows {
-            let outcome = self.attempt(ctx, row).await;
-            self.record(ctx, row, outcome).await?;
-        }
-        Ok(rows.len())
+        let claimed = rows.len();
+        // Owned rows: a closure over `&OutboxRow` would make the worker's
+        // future fail the `Send` check (a higher-ranked lifetime).
+        let recorded: Vec<Result<(), Internal>> = stream::iter(rows)
+            .map(|row| async move {
+                let outcome = self.attempt(ctx, &row).await;
+                self.record(ctx, &row, outcome).await
+            })
+            .buffer_unordered(self.settings.mail.max_parallel)
+            .collect()
+            .await;
+        recorded.into_iter().collect::<Result<(), Internal>>()?;
+        Ok(claimed)
     }
 
     /// Refreshes the "queued" gauge from the outbox.

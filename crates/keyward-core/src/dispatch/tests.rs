@@ -574,3 +574,65 @@ async fn the_worker_sends_at_once_when_woken_and_stops_on_shutdown() {
         .unwrap();
     assert_eq!(kw.mail_stats().sent.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_sent_in_parallel_delivers_each_message_exactly_once() {
+    let capture = SmtpCapture::start();
+    let db = TestDb::new().await;
+    let mut settings = settings_with_smtp(&db, &capture);
+    settings.mail.max_parallel = 4;
+    let kw = keyward_with(&db, settings);
+    let rng = SeededRandom::new(7);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let count = 3 * usize::try_from(CLAIM_BATCH).unwrap() + 5;
+    let mut recipients = queue_tests(&kw, &ctx, count).await;
+
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), count);
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 0);
+    capture
+        .wait_for_messages(count, Duration::from_secs(10))
+        .await;
+    // A moment for any duplicate to show itself.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let messages = capture.messages();
+    let mut received: Vec<String> = messages.iter().map(|m| m.to.clone()).collect();
+    received.sort();
+    recipients.sort();
+    assert_eq!(received, recipients, "every message exactly once");
+    let ids: BTreeSet<_> = messages.iter().map(|m| m.message_id.clone()).collect();
+    assert_eq!(ids.len(), count);
+    for row in outbox_states(&kw.db).await.unwrap() {
+        assert_eq!((row.attempts, row.locked_until), (1, None));
+        assert!(row.sent_at.is_some() && row.last_error.is_none());
+    }
+    assert_eq!(
+        kw.mail_stats().sent.load(Ordering::Relaxed),
+        u64::try_from(count).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_idle_connection_the_server_dropped_is_not_reused() {
+    let mut capture = SmtpCapture::start();
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_with_smtp(&db, &capture));
+    let rng = SeededRandom::new(8);
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    queue_tests(&kw, &ctx, 1).await;
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 1);
+
+    // The kept connection dies with the server; after a second idle it is
+    // probed before use, found gone and replaced.
+    capture.restart();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    kw.send_test_email(&ctx, &address("after.restart@example.org"))
+        .await
+        .unwrap();
+    assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), 1);
+    let messages = capture.wait_for_messages(2, Duration::from_secs(5)).await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    for row in outbox_states(&kw.db).await.unwrap() {
+        assert_eq!(row.attempts, 1, "{row:?}");
+        assert!(row.sent_at.is_some());
+    }
+}

@@ -3,7 +3,8 @@
 //! every `mail.poll_interval`, for mail written by other instances or due for
 //! another attempt. Safe to run on every instance at once: rows are claimed
 //! atomically with a lease. It stops when `shutdown` turns true (or its
-//! sender is dropped), after the message in hand.
+//! sender is dropped), after the batch in hand (its messages in flight, at
+//! most `mail.max_parallel`, are sent and recorded).
 
 use std::sync::Arc;
 

@@ -21,6 +21,7 @@
 //! This module must not log a message body or store one: bodies carry links
 //! and codes.
 
+mod smtp;
 pub(crate) mod store;
 mod templates;
 mod transport;

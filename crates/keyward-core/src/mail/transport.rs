@@ -1,5 +1,6 @@
 //! Transports (R-MAIL-2): how a composed message leaves keyward. `smtp`
-//! through lettre (plain, STARTTLS or TLS, optional credentials, a timeout);
+//! through lettre (plain, STARTTLS or TLS, optional credentials, a timeout)
+//! on reused connections (`smtp.rs`);
 //! `file`, one `.eml` file per message under `<data_dir>/mail/` (what
 //! `/dev/mail` shows); `log`, one log line with the recipient and subject only
 //! — bodies carry links and codes and are never logged. Every message is
@@ -10,13 +11,14 @@
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
+use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::TlsParameters;
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::io::AsyncWriteExt;
 
+use super::smtp::{Security, SmtpSender, SmtpServer};
 use super::{OutboxRow, RenderedEmail};
 use crate::Ctx;
 use crate::error::Internal;
@@ -50,7 +52,7 @@ impl SendError {
 }
 
 enum Kind {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpSender),
     File(PathBuf),
     Log,
 }
@@ -73,30 +75,10 @@ impl Transport {
         let message_id_domain = from.email.domain().to_owned();
         let (kind, send_deadline) = match mail.transport {
             MailTransportKind::Smtp => {
-                let smtp = &mail.smtp;
-                let mut builder =
-                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
-                        .port(smtp.port)
-                        .timeout(Some(smtp.timeout))
-                        .hello_name(hello_name(settings));
-                let tls = || {
-                    TlsParameters::new(smtp.host.clone())
-                        .map_err(|e| Internal::new(format!("mail.smtp: TLS set-up failed: {e}")))
-                };
-                builder = match smtp.security {
-                    SmtpSecurity::None => builder.tls(Tls::None),
-                    SmtpSecurity::Starttls => builder.tls(Tls::Required(tls()?)),
-                    SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls()?)),
-                };
-                if !smtp.username.is_empty() {
-                    builder = builder.credentials(Credentials::new(
-                        smtp.username.clone(),
-                        smtp.password.clone(),
-                    ));
-                }
-                // lettre's timeout applies to each SMTP command; a whole
-                // message is cut off at twice that.
-                (Kind::Smtp(builder.build()), smtp.timeout * 2)
+                // Connecting may take `mail.smtp.timeout`; a whole message,
+                // connecting included, is cut off at twice that.
+                let sender = SmtpSender::new(smtp_server(settings)?, mail.max_parallel);
+                (Kind::Smtp(sender), mail.smtp.timeout * 2)
             }
             MailTransportKind::File => (
                 Kind::File(settings.server.data_dir.join(MAIL_DIR_NAME)),
@@ -126,11 +108,7 @@ impl Transport {
         let message = self.build(ctx, row, email)?;
         let sending = async {
             match &self.kind {
-                Kind::Smtp(smtp) => smtp
-                    .send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| smtp_error(&e)),
+                Kind::Smtp(smtp) => smtp.send(message.envelope(), &message.formatted()).await,
                 Kind::File(dir) => write_eml(dir, ctx, row, &message.formatted())
                     .await
                     .map_err(|e| SendError::Transient(format!("cannot write the .eml file: {e}"))),
@@ -184,10 +162,28 @@ fn hello_name(settings: &Settings) -> ClientId {
     }
 }
 
-fn smtp_error(err: &lettre::transport::smtp::Error) -> SendError {
-    // lettre's texts name the server's reply or the connection problem; they
-    // never include the message.
-    SendError::Transient(format!("smtp: {err}"))
+/// The SMTP server of `mail.smtp.*`.
+fn smtp_server(settings: &Settings) -> Result<SmtpServer, Internal> {
+    let smtp = &settings.mail.smtp;
+    let tls = || {
+        TlsParameters::new(smtp.host.clone())
+            .map_err(|e| Internal::new(format!("mail.smtp: TLS set-up failed: {e}")))
+    };
+    let security = match smtp.security {
+        SmtpSecurity::None => Security::Plain,
+        SmtpSecurity::Starttls => Security::Starttls(tls()?),
+        SmtpSecurity::Tls => Security::Wrapper(tls()?),
+    };
+    let credentials = (!smtp.username.is_empty())
+        .then(|| Credentials::new(smtp.username.clone(), smtp.password.clone()));
+    Ok(SmtpServer {
+        host: smtp.host.clone(),
+        port: smtp.port,
+        connect_timeout: smtp.timeout,
+        hello: hello_name(settings),
+        security,
+        credentials,
+    })
 }
 
 /// Writes the message as `<data_dir>/mail/<time>-<outbox id>.eml`, readable
