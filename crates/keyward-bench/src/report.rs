@@ -23,6 +23,17 @@ pub struct Row {
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     pub rows: Vec<Row>,
+    /// Figures over time, for the plots (the storm's throughput and latency).
+    pub series: Vec<Series>,
+}
+
+/// One line of a plot: `(x, y)` points, e.g. seconds into a scenario and
+/// sign-ins completed in that second.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// What it shows, with its units ("signin_storm, 64 in flight: sign-ins/s").
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
 }
 
 pub fn text_table(table: &Table) -> String {
