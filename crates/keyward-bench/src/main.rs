@@ -25,6 +25,7 @@ mod peer;
 mod process;
 mod report;
 mod scenarios;
+mod smtp_sink;
 mod subject;
 
 use clap::{Parser, ValueEnum};

@@ -5,8 +5,11 @@
 //! peer for the scenarios both have; the peer's figures land in the peer
 //! column of keyward's rows.
 
+pub mod class_reset;
+pub mod export;
 mod figures;
 mod idle;
+pub mod outbox;
 mod page;
 mod recovery;
 mod signin;
@@ -17,7 +20,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::hash_limit::{self, HashLimit, HashParams};
-use crate::keyward_server::{KeywardServer, ServerOptions};
+use crate::keyward_server::{KeywardServer, LEARNER_PASSWORD, ServerOptions};
+use crate::load::Request;
 use crate::peer::{Peer, PeerOptions};
 use crate::report::{Row, Series, Table};
 use crate::subject::Subject;
@@ -109,6 +113,9 @@ pub struct Context {
     pub hash: HashParams,
     /// keyward's `hashing.max_concurrent` (its default: one per core).
     pub max_concurrent: usize,
+    pub cores: usize,
+    /// `--smoke`: tiny sizes (the scenarios that size themselves ask).
+    pub smoke: bool,
 }
 
 impl Context {
@@ -160,15 +167,9 @@ impl Selection {
 
     /// Whether a scenario the peer also runs is asked for.
     fn wants_shared(&self) -> bool {
-        [
-            "signin_storm",
-            "signin_steady",
-            "recovery_request",
-            "page",
-            "idle",
-        ]
-        .iter()
-        .any(|s| self.wants(s))
+        ["signin_storm", "recovery_request", "page", "idle"]
+            .iter()
+            .any(|s| self.wants(s))
     }
 }
 
@@ -186,7 +187,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Table> {
         parallelism: hashing.parallelism,
     };
     let mut table = Table::default();
-    let limits = hash_limits(hash, sizes.hash_limit).await?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let limits = hash_limits(hash, cores, sizes.hash_limit).await?;
     table.rows.extend(hash_limit_rows(&limits));
     if selection.only_hash() {
         return Ok(table);
@@ -197,6 +199,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Table> {
         sizes,
         hash,
         max_concurrent: hashing.max_concurrent,
+        cores,
+        smoke: args.smoke,
     };
     let mut keyward = run_keyward(args, &context, &selection).await?;
     if !args.no_peer && selection.wants_shared() {
@@ -223,8 +227,11 @@ pub fn database_name(db: Db) -> &'static str {
 }
 
 /// Every implementation's hashing throughput, one thread per core.
-async fn hash_limits(hash: HashParams, duration: Duration) -> anyhow::Result<Vec<HashLimit>> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+async fn hash_limits(
+    hash: HashParams,
+    threads: usize,
+    duration: Duration,
+) -> anyhow::Result<Vec<HashLimit>> {
     tokio::task::spawn_blocking(move || hash_limit::measure(hash, threads, duration))
         .await
         .context("the hashing limit's measurement failed")?
@@ -296,7 +303,9 @@ async fn run_shared(
     Ok(figures)
 }
 
-/// keyward on a fresh database: idle, then seeding, then every scenario.
+/// keyward on a fresh database: idle, then seeding, then every scenario;
+/// the export last (it restarts keyward), and outbox_drain on a keyward of
+/// its own after this one has stopped.
 async fn run_keyward(
     args: &Args,
     context: &Context,
@@ -304,20 +313,76 @@ async fn run_keyward(
 ) -> anyhow::Result<Figures> {
     let bin = keyward_bin(args).await?;
     let (name, value) = recovery::ADDRESS_LIMIT_ENV;
-    let options = ServerOptions {
-        bin,
-        db: args.db,
-        postgres_url: args.postgres_url.clone(),
-        env: vec![(name.to_owned(), value.to_owned())],
-    };
-    let server = KeywardServer::start(&options).await?;
+    let options = ServerOptions::new(bin, args.db, &args.postgres_url).with_env(name, value);
+    let mut server = KeywardServer::start(&options).await?;
     let mut figures = Figures::default();
     if selection.wants("idle") {
         figures.add(idle::run(context, &[server.pid], Some(server.ready_after))?);
     }
-    // Seeding and keyward as a `Subject` come with keyward_server.rs.
-    let _ = run_shared;
-    anyhow::bail!("keyward is not seeded yet")
+    let class_page = seed(&mut server, context, selection).await?;
+    figures.add(run_shared(context, &server, selection, class_page.as_ref()).await?);
+    if selection.wants("class_reset") {
+        let rows = class_reset::run(
+            &server,
+            context.limit.cpu_ms_per_hash,
+            context.cores,
+            context.smoke,
+        )
+        .await?;
+        figures.rows.extend(rows);
+    }
+    if selection.wants("school_export") {
+        figures
+            .rows
+            .extend(export::run(&mut server, context.smoke).await?);
+    }
+    let stopped = server.stop().await?;
+    anyhow::ensure!(
+        stopped.status.success() && !stopped.killed,
+        "keyward did not stop cleanly on SIGTERM: {stopped:?}"
+    );
+    if selection.wants("outbox_drain") {
+        figures
+            .rows
+            .extend(outbox::run(&options, context.smoke).await?);
+    }
+    Ok(figures)
+}
+
+/// Seeds what the asked-for scenarios need through keyward's API: learners
+/// (sign-ins), staff with email addresses (recovery), and a class of
+/// learners whose page the lead teacher opens (page).
+async fn seed(
+    server: &mut KeywardServer,
+    context: &Context,
+    selection: &Selection,
+) -> anyhow::Result<Option<ClassPage>> {
+    if selection.wants("signin_storm") {
+        server.seed_learners(context.sizes.learners).await?;
+    }
+    if selection.wants("recovery_request") {
+        server.seed_staff(context.sizes.staff).await?;
+    }
+    if !selection.wants("page") {
+        return Ok(None);
+    }
+    class_page(server, context.sizes.class_size).await.map(Some)
+}
+
+/// A class of `learners` made by the demo lead teacher, and its page
+/// (`/classes/{id}`) with the teacher's session.
+async fn class_page(server: &KeywardServer, learners: usize) -> anyhow::Result<ClassPage> {
+    let lead = server.demo("demo.lead")?.clone();
+    let session = server.sign_in(&lead.username, &lead.password).await?;
+    let class = server.create_class(&session, "Bench class page").await?;
+    server
+        .join_learners(&class.code, learners, LEARNER_PASSWORD)
+        .await?;
+    let page = Request::get(format!("/classes/{}", class.id));
+    let request = session.headers.iter().fold(page, |request, (name, value)| {
+        request.header(name, value.as_str())
+    });
+    Ok(ClassPage { request, learners })
 }
 
 /// The peer with as many learners and staff, the same hashing parameters

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 
 use super::*;
+use crate::keyward_server::testing;
 use crate::load::Request;
 use crate::subject::Account;
 
@@ -120,6 +121,8 @@ fn context() -> Context {
             parallelism: 1,
         },
         max_concurrent: 2,
+        cores: 2,
+        smoke: true,
     }
 }
 
@@ -266,4 +269,44 @@ fn selections_name_known_scenarios() {
     assert_eq!(fastest(&limits).expect("fastest").implementation, "b");
     assert!(fastest(&[]).is_err());
     assert_eq!(hash_limit_rows(&limits).len(), 4);
+}
+
+/// The shared scenarios, smoke-sized, against `target/debug/keyward` on
+/// SQLite (and PostgreSQL with `KEYWARD_TEST_POSTGRES_URL`); skipped with a
+/// note when the binary is not built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_run_against_the_debug_keyward() {
+    let Some(bin) = testing::debug_binary() else {
+        return;
+    };
+    let (limit_name, limit_value) = recovery::ADDRESS_LIMIT_ENV;
+    for options in testing::each_database(&bin) {
+        let options = options.with_env(limit_name, limit_value);
+        let mut server = KeywardServer::start(&options).await.expect("start");
+        let mut context = context();
+        context.database = server.database.into();
+        let selection = Selection::parse("all").expect("all");
+        let mut figures =
+            idle::run(&context, &[server.pid], Some(server.ready_after)).expect("idle");
+        let class = seed(&mut server, &context, &selection).await.expect("seed");
+        let shared = run_shared(&context, &server, &selection, class.as_ref()).await;
+        figures.add(shared.unwrap_or_else(|err| panic!("{err:#}\n{}", server.stderr_tail())));
+        eprintln!(
+            "{}",
+            crate::report::text_table(&Table {
+                rows: figures.rows.clone(),
+                series: Vec::new()
+            })
+        );
+
+        assert!(value(&figures, "idle", "RSS after start MiB") > 1.0);
+        for row in figures.rows.iter().filter(|row| row.figure.contains("5xx")) {
+            assert_eq!(row.value, 0.0, "{row:?}");
+        }
+        assert!(value(&figures, "signin_storm", "sign-ins/s, 64 in flight") > 0.0);
+        assert!(value(&figures, "recovery_request", "requests/s") > 0.0);
+        assert_eq!(value(&figures, "recovery_request", "429 (throttled)"), 0.0);
+        assert!(value(&figures, "page", "class page (3 learners) pages/s") > 0.0);
+        server.stop().await.expect("stop");
+    }
 }
