@@ -409,6 +409,10 @@ mod tests {
         let app = axum::Router::new()
             .route("/slow", get(slow))
             .route("/echo", post(echo))
+            .route(
+                "/close",
+                get(|| async { ([(axum::http::header::CONNECTION, "close")], "bye") }),
+            )
             .with_state(seen.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -483,6 +487,17 @@ mod tests {
             let due = Duration::from_millis(20 * n as u64);
             assert!(outcome.sent_at.abs_diff(due) < Duration::from_millis(1));
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_server_that_closes_each_connection_is_reconnected_to() {
+        // As gunicorn's sync workers do: one answer per connection.
+        let (base, _) = serve().await;
+        let requests = (0..300).map(|_| Request::get("/close")).collect();
+        let outcomes = drive(&base, plan(requests, 4, 2)).await.expect("drive");
+        assert_eq!(outcomes.len(), 300);
+        let failed = outcomes.iter().filter(|o| o.status != 200).count();
+        assert_eq!(failed, 0, "{failed} of 300 failed");
     }
 
     #[tokio::test]

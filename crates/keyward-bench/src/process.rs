@@ -108,13 +108,6 @@ pub struct Usage {
     pub hwm_kib: u64,
 }
 
-impl Usage {
-    /// The CPU used as a share of one core (1.0 = one core busy all along).
-    pub fn cores_busy(&self) -> f64 {
-        self.cpu_secs / self.wall.as_secs_f64().max(1e-9)
-    }
-}
-
 impl Snapshot {
     pub fn take(pids: &[u32]) -> anyhow::Result<Snapshot> {
         Ok(Snapshot {

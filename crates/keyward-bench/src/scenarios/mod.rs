@@ -387,16 +387,20 @@ async fn class_page(server: &KeywardServer, learners: usize) -> anyhow::Result<C
 
 /// The peer with as many learners and staff, the same hashing parameters
 /// and 2 workers: the scenarios both have.
-async fn run_peer(context: &Context, _selection: &Selection) -> anyhow::Result<Figures> {
+async fn run_peer(context: &Context, selection: &Selection) -> anyhow::Result<Figures> {
     let options = PeerOptions {
         learners: context.sizes.learners,
         staff: context.sizes.staff,
         hash: context.hash,
         workers: 2,
     };
-    let _peer = Peer::start(&options).await?;
-    // The peer as a `Subject` comes with peer.rs.
-    anyhow::bail!("the peer is not a subject yet")
+    let peer = Peer::start(&options).await?;
+    let mut figures = Figures::default();
+    if selection.wants("idle") {
+        figures.add(idle::run(context, &peer.pids(), Some(peer.ready_after))?);
+    }
+    figures.add(run_shared(context, &peer, selection, None).await?);
+    Ok(figures)
 }
 
 /// The `--keyward-bin`, or target/release/keyward after `cargo build

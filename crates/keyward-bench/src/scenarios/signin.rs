@@ -84,7 +84,10 @@ fn storm_rows(context: &Context, rows: &mut Rows, run: &Measured, in_flight: usi
     rows.add(
         &format!("sign-ins/s, {in_flight} in flight"),
         per_sec,
-        &format!("≥ {LIMIT_SHARE:.2} × limit {:.1} h/s", limit.hashes_per_sec),
+        &format!(
+            "≥ {LIMIT_SHARE:.2} × limit {:.1} h/s ({})",
+            limit.hashes_per_sec, limit.implementation
+        ),
         at_least(per_sec, LIMIT_SHARE * limit.hashes_per_sec),
     );
     let cpu_ms = run.server_cpu_ms_per(signed_in);
