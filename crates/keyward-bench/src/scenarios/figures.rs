@@ -3,7 +3,7 @@
 //! and what the scenarios make of it: rates, percentiles, per-second series,
 //! and table rows with ratios oriented so that ≥ 1 meets the target.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::load::{self, LoadPlan, Outcome};
 use crate::process::{RssSampler, Snapshot, Usage};
@@ -14,7 +14,7 @@ use crate::subject::Subject;
 #[derive(Debug, Clone)]
 pub struct Measured {
     pub outcomes: Vec<Outcome>,
-    /// From the first request to the last answer.
+    /// From the first request (every connection open) to the last answer.
     pub wall: Duration,
     /// What the subject's processes used.
     pub server: Usage,
@@ -32,20 +32,28 @@ pub async fn measure(subject: &dyn Subject, plan: LoadPlan) -> anyhow::Result<Me
     let sampler = RssSampler::start(&pids, RssSampler::INTERVAL);
     let server = Snapshot::take(&pids)?;
     let client = Snapshot::take(&[std::process::id()])?;
-    let started = Instant::now();
     let outcomes = load::drive(subject.base_url(), plan).await;
-    let wall = started.elapsed();
     let server = server.usage_since()?;
     let client = client.usage_since()?;
     let trace = sampler.stop().await?;
     let whole_life_peak = if pids.len() == 1 { server.hwm_kib } else { 0 };
+    let outcomes = outcomes?;
     Ok(Measured {
-        outcomes: outcomes?,
-        wall,
+        wall: last_answer(&outcomes),
+        outcomes,
         server,
         client,
         peak_rss_kib: trace.peak_kib.max(whole_life_peak),
     })
+}
+
+/// From the start (when every connection was open) to the last answer.
+fn last_answer(outcomes: &[Outcome]) -> Duration {
+    outcomes
+        .iter()
+        .map(|o| o.sent_at + o.latency)
+        .max()
+        .unwrap_or_default()
 }
 
 impl Measured {

@@ -310,3 +310,25 @@ async fn smoke_run_against_the_debug_keyward() {
         server.stop().await.expect("stop");
     }
 }
+
+/// The shared scenarios, smoke-sized, against the peer (which makes its
+/// virtual environment from PyPI the first time):
+/// `cargo test -p keyward-bench smoke_run_against_the_peer -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "sets up Django + allauth from PyPI"]
+async fn smoke_run_against_the_peer() {
+    let context = context();
+    let selection = Selection::parse("all").expect("all");
+    let figures = run_peer(&context, &selection).await.expect("peer");
+    eprintln!(
+        "{}",
+        crate::report::text_table(&Table {
+            rows: figures.rows.clone(),
+            series: Vec::new(),
+        })
+    );
+    assert!(value(&figures, "signin_storm", "sign-ins/s, 64 in flight") > 0.0);
+    assert!(value(&figures, "recovery_request", "requests/s") > 0.0);
+    assert!(value(&figures, "page", "GET /signin pages/s") > 0.0);
+    assert!(value(&figures, "idle", "RSS after start MiB") > 1.0);
+}
