@@ -73,6 +73,9 @@ pub enum Db {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if args.what == "hash" {
+        return print_hash_limit(args.smoke);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -91,6 +94,46 @@ fn main() -> std::process::ExitCode {
             {
                 eprintln!("keyward-bench: {err:#}");
                 return std::process::ExitCode::from(1);
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("keyward-bench: {err:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+/// `hash`: only the machine's raw hashing limit, with keyward's default
+/// parameters and one hashing thread per core.
+fn print_hash_limit(smoke: bool) -> std::process::ExitCode {
+    let defaults = keyward_core::settings::HashingSettings::default();
+    let params = hash_limit::HashParams {
+        memory_kib: defaults.memory_kib,
+        iterations: defaults.iterations,
+        parallelism: defaults.parallelism,
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let duration = std::time::Duration::from_millis(if smoke { 500 } else { 5000 });
+    println!("Argon2id {params:?}, {threads} hashing threads, {duration:?} each");
+    match hash_limit::measure(params, threads, duration) {
+        Ok(limits) => {
+            for limit in &limits {
+                println!(
+                    "  {:<48} {:>8.1} hashes/s {:>7.2} CPU ms/hash",
+                    limit.implementation, limit.hashes_per_sec, limit.cpu_ms_per_hash
+                );
+            }
+            if let Some(fastest) = limits
+                .iter()
+                .max_by(|a, b| a.hashes_per_sec.total_cmp(&b.hashes_per_sec))
+            {
+                println!(
+                    "limit = fastest = {} ({:.1} hashes/s); keyward ÷ limit = {:.2}",
+                    fastest.implementation,
+                    fastest.hashes_per_sec,
+                    limits[0].hashes_per_sec / fastest.hashes_per_sec
+                );
             }
             std::process::ExitCode::SUCCESS
         }

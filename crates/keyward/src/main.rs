@@ -14,7 +14,6 @@ use cli::{AdminCommand, Cli, Command, KeysCommand, SchoolCommand, TokenCommand, 
 use keyward_core::settings::Settings;
 
 fn main() -> ExitCode {
-    return_large_blocks_to_the_system();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -35,30 +34,6 @@ fn main() -> ExitCode {
         }
     }
 }
-
-/// Every password hash allocates `hashing.memory_kib` (19 MiB by default) on
-/// a blocking thread and frees it a few milliseconds later. glibc's malloc
-/// raises its mmap threshold after the first such free, so later blocks come
-/// from per-thread arenas that keep the memory: a burst of sign-ins left the
-/// server at 600 MiB resident although only `hashing.max_concurrent` hashes
-/// ever run at once. A fixed threshold (which also turns the adjustment off)
-/// makes every large block an mmap that is returned the moment it is freed.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn return_large_blocks_to_the_system() {
-    use std::ffi::c_int;
-    const M_MMAP_THRESHOLD: c_int = -3;
-    unsafe extern "C" {
-        fn mallopt(param: c_int, value: c_int) -> c_int;
-    }
-    // SAFETY: mallopt only sets an allocator tunable; it runs first thing in
-    // main, before any other thread exists.
-    unsafe {
-        mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn return_large_blocks_to_the_system() {}
 
 /// Errors are one line (R-CLI-1), even when a cause's text has several.
 fn one_line(message: &str) -> String {
