@@ -221,8 +221,12 @@ pub fn write_files(table: &Table, out: &Path) -> anyhow::Result<()> {
             svg,
         ));
     }
-    let mut names: Vec<&str> = table.series.iter().map(|s| s.plot.as_str()).collect();
-    names.dedup();
+    let mut names: Vec<&str> = Vec::new();
+    for s in &table.series {
+        if !names.contains(&s.plot.as_str()) {
+            names.push(&s.plot);
+        }
+    }
     for (i, name) in names.iter().enumerate() {
         let series: Vec<&Series> = table.series.iter().filter(|s| s.plot == *name).collect();
         plots.push((
