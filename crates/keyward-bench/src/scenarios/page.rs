@@ -37,6 +37,10 @@ pub async fn run(
         at_least(sign_in_page.per_sec, RATE_GOAL),
     );
     rows.add_info("GET /signin p99 ms", sign_in_page.p99_ms);
+    rows.add_info(
+        "GET /signin bench client CPU µs per request",
+        sign_in_page.client_cpu_us,
+    );
     rows.add_none_wanted("GET /signin 5xx or no answer", sign_in_page.failures);
     if let Some(class_page) = class_page {
         let name = format!("class page ({} learners)", class_page.learners);
@@ -60,6 +64,7 @@ struct PageFigures {
     per_sec: f64,
     p99_ms: f64,
     failures: usize,
+    client_cpu_us: f64,
 }
 
 async fn measure_page(
@@ -81,5 +86,6 @@ async fn measure_page(
         per_sec: run.per_sec(run.successes()),
         p99_ms: run.latency_ms(0.99, |o| is_success(o.status)),
         failures: run.failures(),
+        client_cpu_us: run.client_cpu_us_per_request(),
     })
 }
