@@ -99,8 +99,6 @@ pub struct KeywardServer {
 /// One line of `demo-accounts.txt`.
 #[derive(Debug, Clone)]
 pub struct DemoAccount {
-    /// `platform_admin`, `lead_teacher`, `teacher`, `learner`, `parent`.
-    pub role: String,
     pub account: Account,
 }
 
@@ -711,8 +709,7 @@ fn read_demo_accounts(path: &Path) -> anyhow::Result<Vec<DemoAccount>> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .filter_map(
             |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
-                [role, username, password] => Some(DemoAccount {
-                    role: role.to_owned(),
+                [_role, username, password] => Some(DemoAccount {
                     account: Account {
                         username: username.to_owned(),
                         password: password.to_owned(),

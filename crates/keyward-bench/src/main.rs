@@ -15,9 +15,6 @@
 //! a run could not be made (a server that never got ready, a 5xx where none
 //! may be, a wrong answer).
 
-// The skeleton's shared types come before their users; removed once the scenarios land.
-#![allow(dead_code)]
-
 mod hash_limit;
 mod keyward_server;
 mod load;

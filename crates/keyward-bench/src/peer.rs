@@ -48,13 +48,11 @@ pub struct Peer {
     gunicorn: Child,
     learners: Vec<Account>,
     staff: Vec<Account>,
-    /// Making (or checking) the virtual environment, migrating and seeding.
-    pub prepared_in: Duration,
     /// From spawning gunicorn to the first 200 from the sign-in page.
     pub ready_after: Duration,
     /// The SQLite file, the accounts file and gunicorn's log; removed after
     /// gunicorn stops (fields drop after `Drop::drop`).
-    folder: tempfile::TempDir,
+    _folder: tempfile::TempDir,
 }
 
 impl Peer {
@@ -64,7 +62,10 @@ impl Peer {
         let prepared = tokio::task::spawn_blocking(move || prepare(&owned))
             .await
             .context("preparing the peer")??;
-        let prepared_in = started.elapsed();
+        eprintln!(
+            "peer: virtual environment, migrations and seeding took {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
 
         let port = free_loopback_port()?;
         let log = prepared.folder.path().join("gunicorn.log");
@@ -84,9 +85,8 @@ impl Peer {
             gunicorn,
             learners,
             staff,
-            prepared_in,
             ready_after: spawned.elapsed(),
-            folder: prepared.folder,
+            _folder: prepared.folder,
         })
     }
 }
@@ -512,10 +512,7 @@ mod tests {
             workers: 2,
         };
         let peer = Peer::start(&options).await.expect("the peer starts");
-        eprintln!(
-            "prepared in {:?}, ready after {:?}",
-            peer.prepared_in, peer.ready_after
-        );
+        eprintln!("ready after {:?}", peer.ready_after);
         assert_eq!((peer.learners().len(), peer.staff().len()), (3, 2));
         let pids = peer.pids();
         assert_eq!(

@@ -44,29 +44,6 @@ pub struct Table {
     pub series: Vec<Series>,
 }
 
-impl Table {
-    pub fn row(
-        &mut self,
-        scenario: &str,
-        database: &str,
-        figure: &str,
-        value: f64,
-        target: &str,
-        ratio: Option<f64>,
-    ) -> &mut Row {
-        self.rows.push(Row {
-            scenario: scenario.to_owned(),
-            database: database.to_owned(),
-            figure: figure.to_owned(),
-            value,
-            target: target.to_owned(),
-            ratio,
-            peer: None,
-        });
-        self.rows.last_mut().expect("just pushed")
-    }
-}
-
 /// A number as a person reads it: no trailing noise, thousands kept whole.
 pub fn number(value: f64) -> String {
     if !value.is_finite() {
@@ -417,25 +394,32 @@ mod tests {
     use super::*;
 
     fn sample() -> Table {
+        let row = |scenario: &str, figure: &str, value, target: &str, ratio, peer| Row {
+            scenario: scenario.into(),
+            database: "sqlite".into(),
+            figure: figure.into(),
+            value,
+            target: target.into(),
+            ratio,
+            peer,
+        };
         let mut table = Table::default();
-        table.row(
+        table.rows.push(row(
             "hash_limit",
-            "–",
             "reference C hashes/s",
             212.4,
             "the limit",
             None,
-        );
-        table
-            .row(
-                "signin_storm",
-                "sqlite",
-                "sign-ins/s",
-                150.2,
-                "≥ 0.90 × limit",
-                Some(0.79),
-            )
-            .peer = Some(50.6);
+            None,
+        ));
+        table.rows.push(row(
+            "signin_storm",
+            "sign-ins/s",
+            150.2,
+            "≥ 0.90 × limit",
+            Some(0.79),
+            Some(50.6),
+        ));
         table.series.push(Series {
             plot: "signin_storm latency".into(),
             name: "p50 <ms>".into(),

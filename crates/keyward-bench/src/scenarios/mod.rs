@@ -341,6 +341,10 @@ async fn run_keyward(
         stopped.status.success() && !stopped.killed,
         "keyward did not stop cleanly on SIGTERM: {stopped:?}"
     );
+    eprintln!(
+        "keyward stopped on SIGTERM in {} ms",
+        stopped.took.as_millis()
+    );
     if selection.wants("outbox_drain") {
         figures
             .rows
