@@ -234,7 +234,8 @@ fn escape(text: &str) -> String {
 fn throughput_chart(table: &Table) -> Option<String> {
     let mut bars: Vec<(String, f64)> = Vec::new();
     for row in &table.rows {
-        let is_rate = row.figure.ends_with("/s");
+        // "sign-ins/s, 64 in flight", "hashes/s, reference C (…)".
+        let is_rate = row.figure.starts_with("sign-ins/s") || row.figure.starts_with("hashes/s");
         let is_signin = row.scenario == "hash_limit" || row.scenario.starts_with("signin");
         if is_rate && is_signin {
             bars.push((
@@ -369,7 +370,9 @@ fn line_chart(title: &str, series: &[&Series]) -> String {
             legend_y,
             left + plot_w + 30.0,
             legend_y + 6.0,
-            escape(&s.name)
+            // The plot's title already names the scenario: the legend keeps
+            // what follows the last ": " ("median latency ms").
+            escape(s.name.rsplit(": ").next().unwrap_or(&s.name))
         );
     }
     svg.push_str("</svg>\n");
