@@ -48,6 +48,12 @@ pub fn read(pid: u32) -> anyhow::Result<Reading> {
     })
 }
 
+/// Resets the process's VmHWM to its VmRSS (Linux ≥ 4.0, a process of our
+/// own); false when not allowed.
+pub fn reset_peak(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
 /// Reads the processes and sums them (gunicorn's master and workers).
 pub fn read_all(pids: &[u32]) -> anyhow::Result<Reading> {
     pids.iter()

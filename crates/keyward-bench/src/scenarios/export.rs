@@ -9,13 +9,12 @@
 //! through `/proc/PID/clear_refs` before the download (and VmRSS sampled
 //! during it, where the reset is not allowed), minus VmRSS before.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 
 use crate::keyward_server::KeywardServer;
+use crate::process::{self, RssSampler};
 use crate::report::Row;
 
 /// Learners in the school, in a full run and a smoke run.
@@ -48,16 +47,14 @@ pub async fn run(server: &mut KeywardServer, smoke: bool) -> anyhow::Result<Vec<
     let path = format!("/api/v1/schools/{school}/credentials.csv");
 
     let pid = server.pid;
-    let rss_before = status_kib(pid, "VmRSS:")?;
-    let hwm_reset = reset_peak(pid);
-    let peak = Arc::new(AtomicU64::new(rss_before));
-    let sampler = tokio::spawn(sample_peak_rss(pid, peak.clone()));
+    let rss_before = process::read(pid)?.rss_kib;
+    let hwm_reset = process::reset_peak(pid);
+    let sampler = RssSampler::start(&[pid], SAMPLE_EVERY);
     let download = download(server, &session, &path).await;
-    sampler.abort();
-    let sampled_peak = peak.load(Ordering::Relaxed);
+    let sampled_peak = sampler.stop().await?.peak_kib.max(rss_before);
     let download = download?;
     let hwm_after = if hwm_reset {
-        status_kib(pid, "VmHWM:")?
+        process::read(pid)?.hwm_kib
     } else {
         0
     };
@@ -190,34 +187,6 @@ fn count_rows(body: &[u8]) -> anyhow::Result<usize> {
         rows += 1;
     }
     Ok(rows)
-}
-
-/// A `Name:   123 kB` line of `/proc/PID/status`, in KiB.
-fn status_kib(pid: u32, name: &str) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(name))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .with_context(|| format!("/proc/{pid}/status has no {name}"))
-}
-
-/// Resets the process's VmHWM to its VmRSS (Linux ≥ 4.0, our own process);
-/// false when not allowed.
-fn reset_peak(pid: u32) -> bool {
-    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
-}
-
-/// Keeps the highest VmRSS seen in `peak` until aborted.
-async fn sample_peak_rss(pid: u32, peak: Arc<AtomicU64>) {
-    loop {
-        if let Ok(kib) = status_kib(pid, "VmRSS:") {
-            peak.fetch_max(kib, Ordering::Relaxed);
-        }
-        tokio::time::sleep(SAMPLE_EVERY).await;
-    }
 }
 
 #[cfg(test)]
