@@ -238,10 +238,13 @@ fn throughput_chart(table: &Table) -> Option<String> {
         let is_rate = row.figure.starts_with("sign-ins/s") || row.figure.starts_with("hashes/s");
         let is_signin = row.scenario == "hash_limit" || row.scenario.starts_with("signin");
         if is_rate && is_signin {
-            bars.push((
-                format!("{} · {} · {}", row.scenario, row.database, row.figure),
-                row.value,
-            ));
+            // The hash limit runs without a server, so its database is "—".
+            let label = if row.scenario == "hash_limit" {
+                format!("{} · {}", row.scenario, row.figure)
+            } else {
+                format!("{} · {} · {}", row.scenario, row.database, row.figure)
+            };
+            bars.push((label, row.value));
             if let Some(peer) = row.peer {
                 bars.push((format!("peer · {} · {}", row.scenario, row.figure), peer));
             }
@@ -252,8 +255,17 @@ fn throughput_chart(table: &Table) -> Option<String> {
 
 const FONT: &str = "font-family=\"sans-serif\" font-size=\"12\"";
 
+/// Rough width of 12 px sans-serif text, generous so no label is cut.
+fn text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * 7.0
+}
+
 fn bar_chart(title: &str, bars: &[(String, f64)]) -> String {
-    let label_width = 430.0;
+    let label_width = bars
+        .iter()
+        .map(|(label, _)| text_width(label))
+        .fold(200.0_f64, f64::max)
+        + 16.0;
     let plot_width = 360.0;
     let bar_height = 18.0;
     let gap = 8.0;
@@ -460,6 +472,20 @@ mod tests {
         assert!(svg.contains("p50 &lt;ms&gt;") && svg.ends_with("</svg>\n"));
         assert!(svg.contains("<polyline"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_bar_chart_leaves_room_for_its_longest_label() {
+        let long = "hash_limit · hashes/s, argon2-rust 1.1 (run-time SIMD, pooled; unvetted)";
+        let svg = bar_chart("t", &[(long.into(), 300.0), ("short".into(), 100.0)]);
+        let x: f64 = svg
+            .split("<text x=\"")
+            .nth(2)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(x - text_width(long) >= 0.0, "label cut at the left: {svg}");
     }
 
     #[test]
