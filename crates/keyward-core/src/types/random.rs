@@ -93,6 +93,16 @@ mod tests {
     }
 
     #[test]
+    fn os_random_fills_with_fresh_bytes() {
+        let mut a = [0u8; 32];
+        let mut b = [0u8; 32];
+        OsRandom.fill(&mut a).unwrap();
+        OsRandom.fill(&mut b).unwrap();
+        assert_ne!(a, [0u8; 32]);
+        assert_ne!(a, b);
+    }
+
+    #[test]
     fn random_below_stays_in_range() {
         let rng = SeededRandom::new(7);
         for _ in 0..1000 {
