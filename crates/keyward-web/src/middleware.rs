@@ -2,8 +2,9 @@
 //! Origin check (R-ACC-6), per-route latency metrics, `choose_locale` (the
 //! language of the pages: the browser's `Accept-Language` until the
 //! signed-in person's own choice replaces it, see `keyward_core::i18n`),
-//! and `render_errors`, which gives every error response its body — a page
-//! or JSON — with the request id.
+//! `render_errors`, which gives every error response its body — a page
+//! or JSON — with the request id, and `fail_fast_without_database`, which
+//! answers 503 at once while the database is known to be down.
 
 use askama::Template;
 use axum::extract::{MatchedPath, Request, State};
@@ -47,6 +48,37 @@ pub async fn security_headers(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
+    }
+    response
+}
+
+/// While the database is known to be down (`Db::is_down`), answers 503
+/// `database_unavailable` with `Retry-After` at once instead of letting the
+/// request wait `database.acquire_timeout` for a connection it cannot get.
+/// A request answered `database_unavailable` asks the database for a probe
+/// (`Db::suspect`), which sets and clears that state. `/healthz` (the
+/// process lives), `/readyz` (it asks the database itself) and the static
+/// files pass.
+pub async fn fail_fast_without_database(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if matches!(path, "/healthz" | "/readyz") || path.starts_with("/static/") {
+        return next.run(request).await;
+    }
+    let db = state.kw.db();
+    if db.is_down() {
+        return AppError::database_unavailable().into_response();
+    }
+    let response = next.run(request).await;
+    let unavailable = response
+        .extensions()
+        .get::<ErrorReport>()
+        .is_some_and(|report| report.code == Code::DatabaseUnavailable);
+    if unavailable {
+        db.suspect();
     }
     response
 }

@@ -3,11 +3,21 @@
 //! SQL runs on both; statements that truly differ are written twice, here or in
 //! a capability's `store.rs`. Times are BIGINT unix seconds, ids TEXT, flags
 //! SMALLINT 0/1, because `Any` carries only those types on both backends.
+//!
+//! The pool knows when the database is away (`Db::is_down`): a request that
+//! found it unreachable asks for a probe (`Db::suspect`), a direct connection
+//! outside the pool; while probes fail, requests are refused at once instead
+//! of each waiting `database.acquire_timeout` for a connection, and a probe
+//! every [`PROBE_INTERVAL`] clears the flag as soon as the database answers.
+//! A connection handed back still inside a transaction is closed, not reused
+//! (see `reusable`).
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use std::path::Path;
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
 
 use crate::error::Internal;
 use crate::settings::{Backend, DatabaseSettings};
@@ -33,6 +43,22 @@ pub enum StoreError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    health: Arc<Health>,
+}
+
+/// How often a probe tries to reach a database that is down.
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The longest a probe waits for a connection.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the clones of a [`Db`] know of the database's reachability.
+#[derive(Default)]
+struct Health {
+    /// The last probe could not connect.
+    down: AtomicBool,
+    /// A probe is running.
+    probing: AtomicBool,
 }
 
 impl Db {
@@ -60,10 +86,15 @@ impl Db {
                     Ok(())
                 })
             })
+            .after_release(|conn, _meta| Box::pin(reusable(conn)))
             .connect(&url)
             .await
             .map_err(|e| StoreError::Connect(crate::settings::mask_url_password(&e.to_string())))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            health: Arc::default(),
+        })
     }
 
     /// Brings the schema up to date. Safe to run on every start and on several
@@ -101,14 +132,94 @@ impl Db {
         self.backend
     }
 
-    /// Whether the database answers (for `/readyz`).
+    /// Whether the database answers (for `/readyz`): at once no while it is
+    /// known to be down; a failure asks for a probe.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        if self.is_down() {
+            return false;
+        }
+        let answered = sqlx::query("SELECT 1").execute(&self.pool).await.is_ok();
+        if !answered {
+            self.suspect();
+        }
+        answered
+    }
+
+    /// Whether the database is known to be unreachable: the last probe's
+    /// direct connection failed. Callers refuse work at once (503) rather
+    /// than wait for the pool's acquire timeout.
+    pub fn is_down(&self) -> bool {
+        self.health.down.load(Ordering::Acquire)
+    }
+
+    /// Reports that an operation found the database unavailable. Unless a
+    /// probe runs already, one starts: it connects outside the pool, marks
+    /// the database down while that fails and tries again every
+    /// [`PROBE_INTERVAL`], and ends when a connection succeeds (at once when
+    /// the cause was contention or a busy pool, not an absent database).
+    pub fn suspect(&self) {
+        if self.health.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            db.probe_until_reachable().await;
+            db.health.probing.store(false, Ordering::Release);
+        });
+    }
+
+    async fn probe_until_reachable(&self) {
+        while !self.pool.is_closed() {
+            if self.reachable().await {
+                if self.health.down.swap(false, Ordering::AcqRel) {
+                    tracing::info!("the database answers again");
+                }
+                return;
+            }
+            if !self.health.down.swap(true, Ordering::AcqRel) {
+                tracing::warn!(
+                    "the database cannot be reached: requests are answered 503 at once until it answers"
+                );
+            }
+            tokio::time::sleep(PROBE_INTERVAL).await;
+        }
+    }
+
+    /// Whether a new connection can be made now. Only a server that cannot
+    /// be reached or is starting or stopping counts as unreachable; any
+    /// other refusal (too many connections, a bad password) would not be
+    /// cured by refusing requests.
+    async fn reachable(&self) -> bool {
+        let options = self.pool.connect_options();
+        let timeout = self.pool.options().get_acquire_timeout().min(PROBE_TIMEOUT);
+        match tokio::time::timeout(timeout, options.connect()).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                true
+            }
+            Ok(Err(err)) => !crate::error::is_unreachable(&err),
+            Err(_) => false,
+        }
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Whether a connection handed back to the pool may be lent again: not while
+/// sqlx still counts a transaction open on it. That happens when a COMMIT or
+/// ROLLBACK failed: on a full disk SQLite rolls the transaction back by
+/// itself, the ROLLBACK that follows fails ("no transaction is active") and
+/// sqlx's count stays at one, so every later `BEGIN IMMEDIATE` on that
+/// connection would be refused. Such a connection is closed and the pool
+/// opens a fresh one. A rollback still queued on SQLite's worker thread is
+/// waited for first (a ping runs after it).
+async fn reusable(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
+    if conn.is_in_transaction() {
+        conn.ping().await?;
+    }
+    Ok(!conn.is_in_transaction())
 }
 
 /// Makes sure the folder exists and the file will be created.
