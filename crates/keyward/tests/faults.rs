@@ -230,11 +230,118 @@ fn assert_clean_log(stderr: &str) {
 
 // ---------------------------------------------------------------- PostgreSQL stopped
 
-/// PostgreSQL stopped under load (`pg_ctl stop -m immediate`, as a crash),
-/// then started again: meanwhile requests fail fast with 503
-/// `database_unavailable` and `Retry-After`, pages say so, `/readyz` says
-/// not ready; once PostgreSQL is back keyward answers again without a
-/// restart. Runs on a cluster of its own whatever database the run uses.
+/// What one outage of PostgreSQL showed.
+struct Outage {
+    mode: &'static str,
+    /// When `pg_ctl stop` began, on the load's clock.
+    stopped_at: Duration,
+    /// From `pg_ctl stop` to `pg_ctl start`.
+    down_for: Duration,
+    /// From `pg_ctl stop` to `/readyz` answering 503.
+    not_ready_after: Duration,
+    /// API requests begun and ended while PostgreSQL was down (after its
+    /// first second): how long their 503s took.
+    failed: Vec<Duration>,
+    /// From `pg_ctl start` returning (PostgreSQL accepts connections) to
+    /// `/readyz` 200, and to the first sign-in that succeeds.
+    ready_after: Duration,
+    signed_in_after: Duration,
+    /// When the first sign-in succeeded, on the load's clock.
+    recovered_at: Duration,
+}
+
+/// Stops PostgreSQL with `pg_ctl stop -m MODE` under the running load, checks
+/// what keyward answers meanwhile, starts it again and waits for keyward to
+/// recover.
+fn outage(
+    cluster: &PgCluster,
+    mode: &'static str,
+    port: u16,
+    probe: &str,
+    load: &Load,
+    clock: Instant,
+) -> Outage {
+    let stopped_at = clock.elapsed();
+    cluster.stop(mode);
+    let down_at = clock.elapsed();
+    let not_ready_after = wait_for(
+        "/readyz 503 after PostgreSQL stopped",
+        Duration::from_secs(30),
+        || request(port, "GET", "/readyz", &[], None).is_ok_and(|r| r.status == 503),
+    );
+    // Long enough that requests waiting for the pool's acquire timeout (5 s
+    // here) could not end in the window measured below.
+    std::thread::sleep(Duration::from_millis(4500));
+    // A page says so in words, and when to try again.
+    let page = request(port, "GET", "/signin", &[("Accept", "text/html")], None).expect("a page");
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.header("retry-after").is_some(), "{page:?}");
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{page:?}"
+    );
+    assert!(
+        page.body.contains("database is not answering"),
+        "{}",
+        page.body
+    );
+    let ready = request(port, "GET", "/readyz", &[], None).expect("readyz");
+    assert_eq!(ready.status, 503);
+    assert!(ready.header("retry-after").is_some(), "{ready:?}");
+
+    let restart_at = clock.elapsed();
+    cluster.start_again();
+    let back_at = clock.elapsed();
+    let ready_after = wait_for(
+        "/readyz 200 after PostgreSQL is back",
+        Duration::from_secs(60),
+        || request(port, "GET", "/readyz", &[], None).is_ok_and(|r| r.status == 200),
+    );
+    let signed_in_after = ready_after
+        + wait_for(
+            "a sign-in after PostgreSQL is back",
+            Duration::from_secs(60),
+            || {
+                Ask::SignIn(probe.to_owned())
+                    .send(port)
+                    .1
+                    .is_ok_and(|r| r.status == 200)
+            },
+        );
+    let samples = load.samples.lock().unwrap().clone();
+    let while_down: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.what != "readyz")
+        .filter(|s| s.at > down_at + Duration::from_secs(1) && s.at + s.took < restart_at)
+        .collect();
+    assert!(
+        !while_down.is_empty(),
+        "no API request begun and ended while PostgreSQL was down ({mode})"
+    );
+    assert!(
+        while_down.iter().all(|s| s.status == 503),
+        "answered without PostgreSQL ({mode}): {while_down:#?}"
+    );
+    Outage {
+        mode,
+        stopped_at,
+        down_for: back_at - stopped_at,
+        not_ready_after,
+        failed: while_down.iter().map(|s| s.took).collect(),
+        ready_after,
+        signed_in_after,
+        recovered_at: back_at + signed_in_after,
+    }
+}
+
+/// PostgreSQL stopped under load, then started again — twice: as an
+/// operator stops it (`pg_ctl stop -m fast`: sessions are ended with 57P01)
+/// and as a crash (`-m immediate`). Meanwhile API requests fail fast with
+/// 503 `database_unavailable` and `Retry-After` (not waiting for the pool's
+/// acquire timeout), pages say so, `/readyz` says not ready; once PostgreSQL
+/// is back keyward answers again without a restart. Runs on a cluster of its
+/// own whatever database the run uses.
 #[test]
 fn postgresql_stopped_under_load_fails_fast_and_recovers_without_a_restart() {
     let _serial = one_at_a_time();
@@ -269,56 +376,14 @@ fn postgresql_stopped_under_load_fails_fast_and_recovers_without_a_restart() {
     let clock = Instant::now();
     let load = Load::start(port, clock, threads, Duration::from_millis(10));
     std::thread::sleep(Duration::from_millis(800));
-
-    let stopped_at = clock.elapsed();
-    cluster.stop_immediately();
-    let down_at = clock.elapsed();
-    let not_ready_after = wait_for(
-        "/readyz 503 after PostgreSQL stopped",
-        Duration::from_secs(30),
-        || request(port, "GET", "/readyz", &[], None).is_ok_and(|r| r.status == 503),
-    );
-    // Long enough for requests that were waiting for a connection to end.
-    std::thread::sleep(Duration::from_secs(6));
-    // A page says so in words, and when to try again.
-    let page = request(port, "GET", "/signin", &[("Accept", "text/html")], None).expect("a page");
-    assert_eq!(page.status, 503, "{}", page.body);
-    assert!(page.header("retry-after").is_some(), "{page:?}");
-    assert!(
-        page.header("content-type")
-            .is_some_and(|t| t.starts_with("text/html")),
-        "{page:?}"
-    );
-    assert!(
-        page.body.contains("database is not answering"),
-        "{}",
-        page.body
-    );
-    let ready = request(port, "GET", "/readyz", &[], None).expect("readyz");
-    assert_eq!(ready.status, 503);
-    assert!(ready.header("retry-after").is_some(), "{ready:?}");
-
-    let restart_at = clock.elapsed();
-    cluster.start_again();
-    let back_at = clock.elapsed();
-    let ready_after = wait_for(
-        "/readyz 200 after PostgreSQL is back",
-        Duration::from_secs(60),
-        || request(port, "GET", "/readyz", &[], None).is_ok_and(|r| r.status == 200),
-    );
-    let signed_in_after = ready_after
-        + wait_for(
-            "a sign-in after PostgreSQL is back",
-            Duration::from_secs(60),
-            || {
-                Ask::SignIn(probe.clone())
-                    .send(port)
-                    .1
-                    .is_ok_and(|r| r.status == 200)
-            },
-        );
-    let recovered_at = back_at + signed_in_after;
-    std::thread::sleep(Duration::from_secs(1));
+    let outages: Vec<Outage> = ["fast", "immediate"]
+        .into_iter()
+        .map(|mode| {
+            let outage = outage(&cluster, mode, port, probe, &load, clock);
+            std::thread::sleep(Duration::from_secs(1));
+            outage
+        })
+        .collect();
     let samples = load.finish();
     assert!(
         server
@@ -329,65 +394,70 @@ fn postgresql_stopped_under_load_fails_fast_and_recovers_without_a_restart() {
         "keyward ended: {:?}",
         server.output()
     );
-
-    assert_only_clean_failures(&samples, &["database_unavailable"]);
-    // Requests that began while PostgreSQL was down (after the first second,
-    // by which the requests caught in flight have ended).
-    let while_down: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.at > down_at + Duration::from_secs(1) && s.at + s.took < restart_at)
-        .collect();
-    assert!(
-        !while_down.is_empty(),
-        "no request while PostgreSQL was down"
-    );
-    let failed: Vec<Duration> = while_down
-        .iter()
-        .filter(|s| s.status == 503)
-        .map(|s| s.took)
-        .collect();
-    assert_eq!(
-        failed.len(),
-        while_down.len(),
-        "requests answered without PostgreSQL: {while_down:#?}"
-    );
-    let (p50, max) = (percentile(&failed, 50), percentile(&failed, 100));
-    // Failing fast: not waiting for the pool's acquire timeout (5 s here).
-    assert!(
-        p50 < Duration::from_millis(2500),
-        "requests wait while PostgreSQL is down: p50 {p50:?}"
-    );
-    let after: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.at > recovered_at + Duration::from_millis(200))
-        .collect();
-    assert!(!after.is_empty(), "no request after recovery");
-    assert!(
-        after.iter().all(|s| s.status == 200),
-        "failures after recovery: {:#?}",
-        after.iter().filter(|s| s.status != 200).collect::<Vec<_>>()
-    );
-    let answered_503 = samples.iter().filter(|s| s.status == 503).count();
     let status = server.terminate();
     let (_, stderr) = server.output();
     assert!(status.success(), "{stderr}");
     assert_clean_log(&stderr);
+    assert!(
+        stderr.contains("the database cannot be reached")
+            && stderr.contains("the database answers again"),
+        "{stderr}"
+    );
+
+    assert_only_clean_failures(&samples, &["database_unavailable"]);
+    let mut figures = Vec::new();
+    for outage in &outages {
+        let (p50, max) = (
+            percentile(&outage.failed, 50),
+            percentile(&outage.failed, 100),
+        );
+        // Failing fast: not waiting for the pool's acquire timeout (5 s here).
+        assert!(
+            p50 < Duration::from_millis(2500),
+            "requests wait while PostgreSQL is down ({}): p50 {p50:?}",
+            outage.mode
+        );
+        // Everything works again once a sign-in has, until the next outage.
+        let next_stop = outages
+            .iter()
+            .map(|o| o.stopped_at)
+            .find(|at| *at > outage.recovered_at);
+        let after: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.at > outage.recovered_at + Duration::from_millis(200))
+            .filter(|s| next_stop.is_none_or(|at| s.at + s.took < at))
+            .collect();
+        assert!(
+            !after.is_empty(),
+            "no request after recovery ({})",
+            outage.mode
+        );
+        assert!(
+            after.iter().all(|s| s.status == 200),
+            "failures after recovery ({}): {:#?}",
+            outage.mode,
+            after.iter().filter(|s| s.status != 200).collect::<Vec<_>>()
+        );
+        figures.push(format!(
+            "-m {}: down {} ms, /readyz 503 {} ms after the stop, {} API requests while down all 503 \
+             database_unavailable with Retry-After in p50 {} ms / max {} ms; once PostgreSQL accepted \
+             connections: /readyz 200 in {} ms, first sign-in in {} ms, the next {} requests 200",
+            outage.mode,
+            ms(outage.down_for),
+            ms(outage.not_ready_after),
+            outage.failed.len(),
+            ms(p50),
+            ms(max),
+            ms(outage.ready_after),
+            ms(outage.signed_in_after),
+            after.len(),
+        ));
+    }
     println!(
-        "faults: postgres-stop: {} requests; PostgreSQL down {} ms (stop took {} ms), /readyz 503 {} ms after the stop; \
-         {} requests while down: all 503 database_unavailable with Retry-After, p50 {} ms, max {} ms; \
-         {} × 503 in all, 0 × other 5xx; after PostgreSQL accepted connections again: /readyz 200 in {} ms, \
-         first sign-in in {} ms; all {} requests after it 200; test {} ms",
+        "faults: postgres-stop: {} requests, {} × 503, 0 × other 5xx, no restart; {}; test {} ms",
         samples.len(),
-        ms(back_at - stopped_at),
-        ms(down_at - stopped_at),
-        ms(not_ready_after),
-        while_down.len(),
-        ms(p50),
-        ms(max),
-        answered_503,
-        ms(ready_after),
-        ms(signed_in_after),
-        after.len(),
+        samples.iter().filter(|s| s.status == 503).count(),
+        figures.join("; "),
         ms(test_started.elapsed()),
     );
 }

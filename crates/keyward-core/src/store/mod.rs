@@ -295,6 +295,86 @@ mod tests {
         ));
     }
 
+    /// A database nobody answers at (a closed port): the probe that a failed
+    /// request starts marks it down, and `ping` then answers at once rather
+    /// than wait for the pool's acquire timeout.
+    #[tokio::test]
+    async fn a_database_nobody_answers_is_marked_down_and_refused_at_once() {
+        install_default_drivers();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap()
+            .port();
+        let pool = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy(&format!("postgres://nobody@127.0.0.1:{port}/none"))
+            .unwrap();
+        let db = Db {
+            pool,
+            backend: Backend::Postgres,
+            health: Arc::default(),
+        };
+        assert!(!db.is_down());
+        db.suspect();
+        let started = std::time::Instant::now();
+        while !db.is_down() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never marked down"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let started = std::time::Instant::now();
+        assert!(!db.ping().await);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "ping waited for the pool"
+        );
+        db.close().await;
+    }
+
+    /// Contention or a busy pool is not absence: a probe that connects
+    /// leaves the database up.
+    #[tokio::test]
+    async fn a_probe_that_connects_leaves_the_database_up() {
+        let test = crate::testing::TestDb::new().await;
+        test.db.suspect();
+        let started = std::time::Instant::now();
+        while test.db.health.probing.load(Ordering::Acquire) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the probe never ended"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!test.db.is_down());
+        assert!(test.db.ping().await);
+    }
+
+    /// SQLite may end a transaction by itself (a full disk does): sqlx's own
+    /// ROLLBACK then fails and its count of open transactions stays at one.
+    /// Lent again, that connection would refuse every `BEGIN IMMEDIATE`; it
+    /// is closed instead.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_not_lent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DatabaseSettings {
+            url: format!("sqlite://{}/keyward.db", dir.path().display()),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(10),
+        };
+        let db = Db::connect(&settings).await.unwrap();
+        {
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        }
+        for _ in 0..3 {
+            let tx = db.begin_write().await.expect("a write transaction");
+            tx.commit().await.unwrap();
+        }
+        db.close().await;
+    }
+
     #[tokio::test]
     async fn sqlite_connections_use_wal_foreign_keys_and_busy_timeout() {
         let db = crate::testing::TestDb::sqlite().await;

@@ -633,9 +633,11 @@ impl PgCluster {
         );
     }
 
-    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`).
-    pub fn stop_immediately(&self) {
-        let output = self.pg_ctl(&["-w", "-t", "60", "-m", "immediate", "stop"]);
+    /// Stops the server with `pg_ctl stop -m MODE`: `fast` (as an operator's
+    /// `systemctl stop`: sessions are told 57P01 and ended) or `immediate`
+    /// (as a crash: no goodbye, recovery at the next start).
+    pub fn stop(&self, mode: &str) {
+        let output = self.pg_ctl(&["-w", "-t", "60", "-m", mode, "stop"]);
         assert!(
             output.status.success(),
             "pg_ctl stop failed: {}{}",
