@@ -242,6 +242,9 @@ struct Outage {
     /// API requests begun and ended while PostgreSQL was down (after its
     /// first second): how long their 503s took.
     failed: Vec<Duration>,
+    /// API requests begun in the outage's first second, while keyward
+    /// notices it: how long they took.
+    noticing: Vec<Duration>,
     /// From `pg_ctl start` returning (PostgreSQL accepts connections) to
     /// `/readyz` 200, and to the first sign-in that succeeds.
     ready_after: Duration,
@@ -323,8 +326,15 @@ fn outage(
         while_down.iter().all(|s| s.status == 503),
         "answered without PostgreSQL ({mode}): {while_down:#?}"
     );
+    let noticing = samples
+        .iter()
+        .filter(|s| s.what != "readyz")
+        .filter(|s| s.at >= stopped_at && s.at <= down_at + Duration::from_secs(1))
+        .map(|s| s.took)
+        .collect();
     Outage {
         mode,
+        noticing,
         stopped_at,
         down_for: back_at - stopped_at,
         not_ready_after,
@@ -438,13 +448,24 @@ fn postgresql_stopped_under_load_fails_fast_and_recovers_without_a_restart() {
             outage.mode,
             after.iter().filter(|s| s.status != 200).collect::<Vec<_>>()
         );
+        // Requests caught by the outage wait at most until a probe confirms
+        // it (they are suspected after a second), not the acquire timeout.
+        let noticing_max = percentile(&outage.noticing, 100);
+        assert!(
+            noticing_max < Duration::from_secs(4),
+            "requests waited {noticing_max:?} as PostgreSQL stopped ({})",
+            outage.mode
+        );
         figures.push(format!(
-            "-m {}: down {} ms, /readyz 503 {} ms after the stop, {} API requests while down all 503 \
+            "-m {}: down {} ms, /readyz 503 {} ms after the stop, {} API requests begun in its first second \
+             took at most {} ms, {} API requests while down all 503 \
              database_unavailable with Retry-After in p50 {} ms / max {} ms; once PostgreSQL accepted \
              connections: /readyz 200 in {} ms, first sign-in in {} ms, the next {} requests 200",
             outage.mode,
             ms(outage.down_for),
             ms(outage.not_ready_after),
+            outage.noticing.len(),
+            ms(noticing_max),
             outage.failed.len(),
             ms(p50),
             ms(max),

@@ -5,19 +5,21 @@
 //! SMALLINT 0/1, because `Any` carries only those types on both backends.
 //!
 //! The pool knows when the database is away (`Db::is_down`): a request that
-//! found it unreachable asks for a probe (`Db::suspect`), a direct connection
-//! outside the pool; while probes fail, requests are refused at once instead
-//! of each waiting `database.acquire_timeout` for a connection, and a probe
-//! every [`PROBE_INTERVAL`] clears the flag as soon as the database answers.
-//! A connection handed back still inside a transaction is closed, not reused
+//! found it unreachable, or that waits suspiciously long, asks for a probe
+//! (`Db::suspect`), a direct connection outside the pool; while probes fail,
+//! requests are refused at once instead of each waiting
+//! `database.acquire_timeout` for a connection, and a probe every
+//! [`PROBE_INTERVAL`] clears the flag as soon as the database answers. A
+//! connection handed back still inside a transaction is closed, not reused
 //! (see `reusable`).
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 use crate::error::Internal;
 use crate::settings::{Backend, DatabaseSettings};
@@ -52,13 +54,28 @@ pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 /// The longest a probe waits for a connection.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// After a probe connected, how long further suspicions are not probed: a
+/// busy server's slow requests must not open a connection each.
+const PROBE_QUIET: Duration = Duration::from_secs(1);
+
 /// What the clones of a [`Db`] know of the database's reachability.
-#[derive(Default)]
 struct Health {
-    /// The last probe could not connect.
-    down: AtomicBool,
+    /// The last probe could not connect; requests in flight watch it.
+    down: watch::Sender<bool>,
     /// A probe is running.
     probing: AtomicBool,
+    /// When a probe last connected.
+    reached_at: Mutex<Option<Instant>>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            down: watch::Sender::new(false),
+            probing: AtomicBool::new(false),
+            reached_at: Mutex::new(None),
+        }
+    }
 }
 
 impl Db {
@@ -149,16 +166,30 @@ impl Db {
     /// direct connection failed. Callers refuse work at once (503) rather
     /// than wait for the pool's acquire timeout.
     pub fn is_down(&self) -> bool {
-        self.health.down.load(Ordering::Acquire)
+        *self.health.down.borrow()
     }
 
-    /// Reports that an operation found the database unavailable. Unless a
-    /// probe runs already, one starts: it connects outside the pool, marks
-    /// the database down while that fails and tries again every
+    /// Completes when the database is known to be down (at once if it is):
+    /// a request waiting for it can give up.
+    pub async fn went_down(&self) {
+        let mut down = self.health.down.subscribe();
+        // The sender lives as long as `self`, so this only ends when down.
+        let _ = down.wait_for(|down| *down).await;
+    }
+
+    /// Reports that an operation found the database unavailable, or waits
+    /// suspiciously long. Unless a probe runs already, or one connected in
+    /// the last [`PROBE_QUIET`], one starts: it connects outside the pool,
+    /// marks the database down while that fails and tries again every
     /// [`PROBE_INTERVAL`], and ends when a connection succeeds (at once when
     /// the cause was contention or a busy pool, not an absent database).
     pub fn suspect(&self) {
-        if self.health.probing.swap(true, Ordering::AcqRel) {
+        let recently_reached = self
+            .health
+            .reached_at
+            .lock()
+            .is_ok_and(|at| at.is_some_and(|at| at.elapsed() < PROBE_QUIET));
+        if recently_reached || self.health.probing.swap(true, Ordering::AcqRel) {
             return;
         }
         let db = self.clone();
@@ -171,12 +202,15 @@ impl Db {
     async fn probe_until_reachable(&self) {
         while !self.pool.is_closed() {
             if self.reachable().await {
-                if self.health.down.swap(false, Ordering::AcqRel) {
+                if let Ok(mut at) = self.health.reached_at.lock() {
+                    *at = Some(Instant::now());
+                }
+                if self.health.down.send_replace(false) {
                     tracing::info!("the database answers again");
                 }
                 return;
             }
-            if !self.health.down.swap(true, Ordering::AcqRel) {
+            if !self.health.down.send_replace(true) {
                 tracing::warn!(
                     "the database cannot be reached: requests are answered 503 at once until it answers"
                 );
@@ -324,6 +358,9 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        tokio::time::timeout(Duration::from_secs(1), db.went_down())
+            .await
+            .expect("went_down completes once down");
         let started = std::time::Instant::now();
         assert!(!db.ping().await);
         assert!(
