@@ -66,11 +66,29 @@ impl AppError {
         )
     }
 
+    /// 503 `database_unavailable` with `Retry-After`: the database does not
+    /// answer (`/readyz`, and every request while it is known to be down).
+    pub fn database_unavailable() -> Self {
+        AppError {
+            retry_after_secs: Some(keyward_core::error::DATABASE_RETRY_AFTER_SECS),
+            ..AppError::new(
+                Code::DatabaseUnavailable,
+                "The database is not answering. Try again in a moment.",
+            )
+        }
+    }
+
     /// Logs the cause chain once and answers with a generic 500, or with a
-    /// fast 503 and `Retry-After` when the database does not answer.
+    /// fast 503 and `Retry-After` when the database does not answer or its
+    /// disk is full.
     pub fn internal(err: &Internal) -> Self {
         if err.is_database_unavailable() {
             tracing::warn!(cause = %err.cause(), "database unavailable");
+        } else if err.is_storage_full() {
+            tracing::error!(
+                cause = %err.cause(),
+                "the database's storage is full: writes are refused until space is freed"
+            );
         } else {
             tracing::error!(cause = %err.cause(), "internal error");
         }
@@ -83,8 +101,16 @@ impl AppError {
     /// Maps any core error by its code's kind (see [`status_of`]).
     pub fn from_coded(err: &(impl CodedError + std::fmt::Debug)) -> Self {
         let status = status_of(err.kind());
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = ?err, "internal error");
+        match err.code() {
+            _ if status == StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(error = ?err, "internal error");
+            }
+            Code::StorageFull => tracing::error!(
+                error = ?err,
+                "the database's storage is full: writes are refused until space is freed"
+            ),
+            Code::DatabaseUnavailable => tracing::warn!(error = ?err, "database unavailable"),
+            _ => {}
         }
         let details = err.details();
         AppError {

@@ -2,8 +2,9 @@
 //! Origin check (R-ACC-6), per-route latency metrics, `choose_locale` (the
 //! language of the pages: the browser's `Accept-Language` until the
 //! signed-in person's own choice replaces it, see `keyward_core::i18n`),
-//! and `render_errors`, which gives every error response its body — a page
-//! or JSON — with the request id.
+//! `render_errors`, which gives every error response its body — a page
+//! or JSON — with the request id, and `fail_fast_without_database`, which
+//! answers 503 at once while the database is known to be down.
 
 use askama::Template;
 use axum::extract::{MatchedPath, Request, State};
@@ -12,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use keyward_core::error::Code;
 use keyward_core::i18n::{self, Locale, Translate as _};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tower_http::request_id::RequestId;
 
 use crate::error::{AppError, ErrorReport, default_report};
@@ -47,6 +48,54 @@ pub async fn security_headers(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
+    }
+    response
+}
+
+/// How long a request runs before it is suspected of waiting for a database
+/// that is away (see [`fail_fast_without_database`]).
+const SUSPECT_AFTER: Duration = Duration::from_secs(1);
+
+/// While the database is known to be down (`Db::is_down`), answers 503
+/// `database_unavailable` with `Retry-After` at once instead of letting the
+/// request wait `database.acquire_timeout` for a connection it cannot get;
+/// a request in flight when the database is found down gets the same answer
+/// then (its work is dropped, as the request timeout drops it). A request
+/// answered `database_unavailable`, or still running after
+/// [`SUSPECT_AFTER`], asks the database for a probe (`Db::suspect`), which
+/// sets and clears that state. `/healthz` (the process lives) and the
+/// static files pass.
+pub async fn fail_fast_without_database(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if path == "/healthz" || path.starts_with("/static/") {
+        return next.run(request).await;
+    }
+    let db = state.kw.db();
+    if db.is_down() {
+        return AppError::database_unavailable().into_response();
+    }
+    let run = next.run(request);
+    tokio::pin!(run);
+    let response = tokio::select! {
+        response = &mut run => response,
+        () = tokio::time::sleep(SUSPECT_AFTER) => {
+            db.suspect();
+            tokio::select! {
+                response = &mut run => response,
+                () = db.went_down() => AppError::database_unavailable().into_response(),
+            }
+        }
+    };
+    let unavailable = response
+        .extensions()
+        .get::<ErrorReport>()
+        .is_some_and(|report| report.code == Code::DatabaseUnavailable);
+    if unavailable {
+        db.suspect();
     }
     response
 }

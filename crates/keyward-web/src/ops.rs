@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use keyward_core::error::Code;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -52,10 +51,7 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, AppError>
     if state.kw.db().ping().await {
         Ok("ready\n")
     } else {
-        Err(AppError {
-            retry_after_secs: Some(keyward_core::error::DATABASE_RETRY_AFTER_SECS),
-            ..AppError::new(Code::DatabaseUnavailable, "The database does not answer.")
-        })
+        Err(AppError::database_unavailable())
     }
 }
 

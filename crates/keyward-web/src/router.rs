@@ -2,8 +2,9 @@
 //! middleware stack. Outermost first: request id (always our own: a client's
 //! `X-Request-Id` is dropped, so nobody can forge or collide with the ids in
 //! the logs), tracing, security headers, the language of the pages, error
-//! rendering, metrics, Origin check, timeout, body limit. `/metrics` is not here: it has a listener of
-//! its own (`ops::metrics_router`).
+//! rendering, metrics, Origin check, the fast 503 while the database is down,
+//! the enrolment gate, timeout, body limit. `/metrics` is not here: it has a
+//! listener of its own (`ops::metrics_router`).
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -21,7 +22,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::middleware::{
-    choose_locale, record_metrics, refuse_foreign_origin, render_errors, security_headers,
+    choose_locale, fail_fast_without_database, record_metrics, refuse_foreign_origin,
+    render_errors, security_headers,
 };
 use crate::state::AppState;
 use crate::{api, ops, pages};
@@ -75,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), render_errors))
         .layer(from_fn_with_state(state.clone(), record_metrics))
         .layer(from_fn_with_state(state.clone(), refuse_foreign_origin))
+        .layer(from_fn_with_state(
+            state.clone(),
+            fail_fast_without_database,
+        ))
         .layer(from_fn_with_state(state.clone(), hold_at_enrolment))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -452,7 +452,14 @@ impl Keyward {
             return Ok(None);
         }
         if ctx.now.secs() - found.last_seen_at.secs() >= SESSION_TOUCH_INTERVAL_SECS {
-            store::touch_session(&self.db, &digest, ctx.now).await?;
+            // On a full disk the session is still good for reading: its idle
+            // clock just stays where it was until space returns.
+            match store::touch_session(&self.db, &digest, ctx.now).await {
+                Err(err) if err.is_storage_full() => {
+                    tracing::warn!(cause = %err.cause(), "session not touched: the database's storage is full");
+                }
+                touched => touched?,
+            }
         }
         let required = self.mfa_required_of(found.account.role, &found.school_mfa_roles);
         Ok(Some(CurrentSession {

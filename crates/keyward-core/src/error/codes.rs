@@ -83,6 +83,9 @@ error_codes! {
     ServerBusy = "server_busy", Unavailable;
     /// The database does not answer; wait `Retry-After` seconds.
     DatabaseUnavailable = "database_unavailable", Unavailable;
+    /// The database's disk is full, so nothing can be saved (reads still
+    /// work) until an operator frees space; wait `Retry-After` seconds.
+    StorageFull = "storage_full", Unavailable;
     /// A bug or an unexpected failure; the cause is in the server's log.
     Internal = "internal", Internal;
     /// A failure with no more precise code.

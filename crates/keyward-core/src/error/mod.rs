@@ -65,28 +65,52 @@ pub trait CodedError: fmt::Display {
 
 /// An unexpected failure with its cause chain. Its `Display` is generic so the
 /// cause can never reach a client; log it with `{:?}` or [`Internal::cause`].
-/// A database that does not answer is told apart: callers should fail fast
-/// with "try again shortly" rather than report a bug.
+/// Two failures of the database that are not bugs are told apart: one that
+/// does not answer (callers should fail fast with "try again shortly") and
+/// one whose disk is full (nothing can be saved until an operator frees
+/// space; reads still work).
 pub struct Internal {
     cause: Box<dyn std::error::Error + Send + Sync + 'static>,
-    database_unavailable: bool,
+    trouble: Trouble,
+}
+
+/// What an [`Internal`] failure is, as far as a client is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trouble {
+    /// A bug or a failure keyward cannot name: `internal`.
+    Unexpected,
+    /// The database does not answer, or refused for contention: `database_unavailable`.
+    DatabaseUnavailable,
+    /// The database's disk is full: `storage_full`.
+    StorageFull,
 }
 
 /// Seconds a client is asked to wait when the database does not answer.
 pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
 
+/// Seconds a client is asked to wait when the database's disk is full: an
+/// operator has to free space, which takes longer than a restart.
+pub const STORAGE_FULL_RETRY_AFTER_SECS: u64 = 30;
+
 impl Internal {
     pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
         Internal {
             cause: cause.into(),
-            database_unavailable: false,
+            trouble: Trouble::Unexpected,
         }
     }
 
     /// Whether the cause is an unreachable database (pool timeout, closed
-    /// pool, broken connection) rather than a bug.
+    /// pool, broken connection, a server shutting down) or contention, rather
+    /// than a bug.
     pub fn is_database_unavailable(&self) -> bool {
-        self.database_unavailable
+        self.trouble == Trouble::DatabaseUnavailable
+    }
+
+    /// Whether the cause is a database whose disk is full (SQLite's
+    /// `SQLITE_FULL`, PostgreSQL's `disk_full`, 53100).
+    pub fn is_storage_full(&self) -> bool {
+        self.trouble == Trouble::StorageFull
     }
 
     /// Whether the cause is a foreign-key violation from the database (a
@@ -112,18 +136,22 @@ impl Internal {
 }
 
 impl CodedError for Internal {
-    /// `database_unavailable` for an unreachable database, else `internal`.
+    /// `database_unavailable` for an unreachable database, `storage_full`
+    /// for a full disk, else `internal`.
     fn code(&self) -> Code {
-        if self.database_unavailable {
-            Code::DatabaseUnavailable
-        } else {
-            Code::Internal
+        match self.trouble {
+            Trouble::Unexpected => Code::Internal,
+            Trouble::DatabaseUnavailable => Code::DatabaseUnavailable,
+            Trouble::StorageFull => Code::StorageFull,
         }
     }
 
     fn retry_after_secs(&self) -> Option<u64> {
-        self.database_unavailable
-            .then_some(DATABASE_RETRY_AFTER_SECS)
+        match self.trouble {
+            Trouble::Unexpected => None,
+            Trouble::DatabaseUnavailable => Some(DATABASE_RETRY_AFTER_SECS),
+            Trouble::StorageFull => Some(STORAGE_FULL_RETRY_AFTER_SECS),
+        }
     }
 }
 
@@ -135,11 +163,14 @@ impl fmt::Debug for Internal {
 
 impl fmt::Display for Internal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.database_unavailable {
-            f.write_str("The database is not answering. Try again in a moment.")
-        } else {
-            f.write_str("Something went wrong on our side. Try again.")
-        }
+        f.write_str(match self.trouble {
+            Trouble::Unexpected => "Something went wrong on our side. Try again.",
+            Trouble::DatabaseUnavailable => "The database is not answering. Try again in a moment.",
+            Trouble::StorageFull => {
+                "Nothing can be saved right now: the server's storage is full. \
+                 Try again later; if it lasts, tell your administrator."
+            }
+        })
     }
 }
 
@@ -151,18 +182,49 @@ impl std::error::Error for Internal {
 
 impl From<sqlx::Error> for Internal {
     fn from(err: sqlx::Error) -> Self {
-        let database_unavailable = matches!(
+        let trouble = if is_storage_full(&err) {
+            Trouble::StorageFull
+        } else if matches!(
             err,
             sqlx::Error::PoolTimedOut
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::Io(_)
                 | sqlx::Error::Tls(_)
-        ) || is_contention(&err);
+        ) || is_contention(&err)
+            || is_connection_lost(&err)
+        {
+            Trouble::DatabaseUnavailable
+        } else {
+            Trouble::Unexpected
+        };
         Internal {
             cause: Box::new(err),
-            database_unavailable,
+            trouble,
         }
     }
+}
+
+/// The SQLite primary result code of a database error (the extended code's
+/// low byte), if it is SQLite's.
+fn sqlite_code(db: &dyn sqlx::error::DatabaseError) -> Option<i32> {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    let code = db.code().and_then(|c| c.parse::<i32>().ok())?;
+    Some(code & 0xff)
+}
+
+/// The SQLSTATE of a PostgreSQL error.
+fn postgres_code(db: &dyn sqlx::error::DatabaseError) -> Option<&str> {
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .map(|postgres| postgres.code())
+}
+
+/// Whether the database's disk is full: SQLite's `SQLITE_FULL` (13) or
+/// PostgreSQL's `disk_full` (53100).
+fn is_storage_full(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    sqlite_code(db.as_ref()) == Some(13) || postgres_code(db.as_ref()) == Some("53100")
 }
 
 /// Whether the database refused for contention rather than a bug: SQLite's
@@ -173,15 +235,30 @@ fn is_contention(err: &sqlx::Error) -> bool {
     let sqlx::Error::Database(db) = err else {
         return false;
     };
-    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-        let code = db.code().and_then(|c| c.parse::<i32>().ok());
-        return code.is_some_and(|code| matches!(code & 0xff, 5 | 6));
+    if let Some(code) = sqlite_code(db.as_ref()) {
+        return matches!(code, 5 | 6);
     }
-    if let Some(postgres) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-        return matches!(
-            postgres.code(),
-            "40001" | "40P01" | "55P03" | "53300" | "57P03"
-        );
-    }
-    false
+    postgres_code(db.as_ref())
+        .is_some_and(|code| matches!(code, "40001" | "40P01" | "55P03" | "53300"))
+}
+
+/// Whether a failed connection attempt shows the database server away (not
+/// listening, cut off, starting up or shutting down), as opposed to one that
+/// refused us (too many connections, a wrong password).
+pub(crate) fn is_unreachable(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut
+    ) || is_connection_lost(err)
+}
+
+/// Whether PostgreSQL ended the connection or cannot take one now: an
+/// administrator's or a crash's shutdown (57P01, 57P02), a server starting up
+/// or shutting down (57P03), or a connection exception (class 08).
+fn is_connection_lost(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    postgres_code(db.as_ref())
+        .is_some_and(|code| matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08"))
 }

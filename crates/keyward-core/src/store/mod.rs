@@ -3,11 +3,23 @@
 //! SQL runs on both; statements that truly differ are written twice, here or in
 //! a capability's `store.rs`. Times are BIGINT unix seconds, ids TEXT, flags
 //! SMALLINT 0/1, because `Any` carries only those types on both backends.
+//!
+//! The pool knows when the database is away (`Db::is_down`): a request that
+//! found it unreachable, or that waits suspiciously long, asks for a probe
+//! (`Db::suspect`), a direct connection outside the pool; while probes fail,
+//! requests are refused at once instead of each waiting
+//! `database.acquire_timeout` for a connection, and a probe every
+//! [`PROBE_INTERVAL`] clears the flag as soon as the database answers. A
+//! connection handed back still inside a transaction is closed, not reused
+//! (see `reusable`).
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use std::path::Path;
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 use crate::error::Internal;
 use crate::settings::{Backend, DatabaseSettings};
@@ -33,6 +45,37 @@ pub enum StoreError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    health: Arc<Health>,
+}
+
+/// How often a probe tries to reach a database that is down.
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The longest a probe waits for a connection.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// After a probe connected, how long further suspicions are not probed: a
+/// busy server's slow requests must not open a connection each.
+const PROBE_QUIET: Duration = Duration::from_secs(1);
+
+/// What the clones of a [`Db`] know of the database's reachability.
+struct Health {
+    /// The last probe could not connect; requests in flight watch it.
+    down: watch::Sender<bool>,
+    /// A probe is running.
+    probing: AtomicBool,
+    /// When a probe last connected.
+    reached_at: Mutex<Option<Instant>>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            down: watch::Sender::new(false),
+            probing: AtomicBool::new(false),
+            reached_at: Mutex::new(None),
+        }
+    }
 }
 
 impl Db {
@@ -60,10 +103,15 @@ impl Db {
                     Ok(())
                 })
             })
+            .after_release(|conn, _meta| Box::pin(reusable(conn)))
             .connect(&url)
             .await
             .map_err(|e| StoreError::Connect(crate::settings::mask_url_password(&e.to_string())))?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            health: Arc::default(),
+        })
     }
 
     /// Brings the schema up to date. Safe to run on every start and on several
@@ -101,14 +149,111 @@ impl Db {
         self.backend
     }
 
-    /// Whether the database answers (for `/readyz`).
+    /// Whether the database answers (for `/readyz`): at once no while it is
+    /// known to be down; a failure asks for a probe.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        if self.is_down() {
+            return false;
+        }
+        let answered = sqlx::query("SELECT 1").execute(&self.pool).await.is_ok();
+        if !answered {
+            self.suspect();
+        }
+        answered
+    }
+
+    /// Whether the database is known to be unreachable: the last probe's
+    /// direct connection failed. Callers refuse work at once (503) rather
+    /// than wait for the pool's acquire timeout.
+    pub fn is_down(&self) -> bool {
+        *self.health.down.borrow()
+    }
+
+    /// Completes when the database is known to be down (at once if it is):
+    /// a request waiting for it can give up.
+    pub async fn went_down(&self) {
+        let mut down = self.health.down.subscribe();
+        // The sender lives as long as `self`, so this only ends when down.
+        let _ = down.wait_for(|down| *down).await;
+    }
+
+    /// Reports that an operation found the database unavailable, or waits
+    /// suspiciously long. Unless a probe runs already, or one connected in
+    /// the last [`PROBE_QUIET`], one starts: it connects outside the pool,
+    /// marks the database down while that fails and tries again every
+    /// [`PROBE_INTERVAL`], and ends when a connection succeeds (at once when
+    /// the cause was contention or a busy pool, not an absent database).
+    pub fn suspect(&self) {
+        let recently_reached = self
+            .health
+            .reached_at
+            .lock()
+            .is_ok_and(|at| at.is_some_and(|at| at.elapsed() < PROBE_QUIET));
+        if recently_reached || self.health.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let db = self.clone();
+        tokio::spawn(async move {
+            db.probe_until_reachable().await;
+            db.health.probing.store(false, Ordering::Release);
+        });
+    }
+
+    async fn probe_until_reachable(&self) {
+        while !self.pool.is_closed() {
+            if self.reachable().await {
+                if let Ok(mut at) = self.health.reached_at.lock() {
+                    *at = Some(Instant::now());
+                }
+                if self.health.down.send_replace(false) {
+                    tracing::info!("the database answers again");
+                }
+                return;
+            }
+            if !self.health.down.send_replace(true) {
+                tracing::warn!(
+                    "the database cannot be reached: requests are answered 503 at once until it answers"
+                );
+            }
+            tokio::time::sleep(PROBE_INTERVAL).await;
+        }
+    }
+
+    /// Whether a new connection can be made now. Only a server that cannot
+    /// be reached or is starting or stopping counts as unreachable; any
+    /// other refusal (too many connections, a bad password) would not be
+    /// cured by refusing requests.
+    async fn reachable(&self) -> bool {
+        let options = self.pool.connect_options();
+        let timeout = self.pool.options().get_acquire_timeout().min(PROBE_TIMEOUT);
+        match tokio::time::timeout(timeout, options.connect()).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                true
+            }
+            Ok(Err(err)) => !crate::error::is_unreachable(&err),
+            Err(_) => false,
+        }
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Whether a connection handed back to the pool may be lent again: not while
+/// sqlx still counts a transaction open on it. That happens when a COMMIT or
+/// ROLLBACK failed: on a full disk SQLite rolls the transaction back by
+/// itself, the ROLLBACK that follows fails ("no transaction is active") and
+/// sqlx's count stays at one, so every later `BEGIN IMMEDIATE` on that
+/// connection would be refused. Such a connection is closed and the pool
+/// opens a fresh one. A rollback still queued on SQLite's worker thread is
+/// waited for first (a ping runs after it).
+async fn reusable(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
+    if conn.is_in_transaction() {
+        conn.ping().await?;
+    }
+    Ok(!conn.is_in_transaction())
 }
 
 /// Makes sure the folder exists and the file will be created.
@@ -182,6 +327,89 @@ mod tests {
             Db::connect(&settings).await,
             Err(StoreError::UnknownScheme)
         ));
+    }
+
+    /// A database nobody answers at (a closed port): the probe that a failed
+    /// request starts marks it down, and `ping` then answers at once rather
+    /// than wait for the pool's acquire timeout.
+    #[tokio::test]
+    async fn a_database_nobody_answers_is_marked_down_and_refused_at_once() {
+        install_default_drivers();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap()
+            .port();
+        let pool = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy(&format!("postgres://nobody@127.0.0.1:{port}/none"))
+            .unwrap();
+        let db = Db {
+            pool,
+            backend: Backend::Postgres,
+            health: Arc::default(),
+        };
+        assert!(!db.is_down());
+        db.suspect();
+        let started = std::time::Instant::now();
+        while !db.is_down() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never marked down"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::timeout(Duration::from_secs(1), db.went_down())
+            .await
+            .expect("went_down completes once down");
+        let started = std::time::Instant::now();
+        assert!(!db.ping().await);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "ping waited for the pool"
+        );
+        db.close().await;
+    }
+
+    /// Contention or a busy pool is not absence: a probe that connects
+    /// leaves the database up.
+    #[tokio::test]
+    async fn a_probe_that_connects_leaves_the_database_up() {
+        let test = crate::testing::TestDb::new().await;
+        test.db.suspect();
+        let started = std::time::Instant::now();
+        while test.db.health.probing.load(Ordering::Acquire) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the probe never ended"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!test.db.is_down());
+        assert!(test.db.ping().await);
+    }
+
+    /// SQLite may end a transaction by itself (a full disk does): sqlx's own
+    /// ROLLBACK then fails and its count of open transactions stays at one.
+    /// Lent again, that connection would refuse every `BEGIN IMMEDIATE`; it
+    /// is closed instead.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_not_lent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DatabaseSettings {
+            url: format!("sqlite://{}/keyward.db", dir.path().display()),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(10),
+        };
+        let db = Db::connect(&settings).await.unwrap();
+        {
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        }
+        for _ in 0..3 {
+            let tx = db.begin_write().await.expect("a write transaction");
+            tx.commit().await.unwrap();
+        }
+        db.close().await;
     }
 
     #[tokio::test]

@@ -6,8 +6,8 @@
 //! `token_invalid`, `token_expired`, `token_revoked`), its
 //! method (403 `foreign_origin` from the Origin check), its request body (400,
 //! 413, 415 and, for JSON, 422 `invalid_request`) — and every operation can
-//! meet a database that does not answer or the request timeout (503 with
-//! `Retry-After`). [`add_shared_answers`] adds them to each operation, or adds
+//! meet a database that does not answer, a database whose disk is full, or
+//! the request timeout (503 with `Retry-After`). [`add_shared_answers`] adds them to each operation, or adds
 //! their codes to the description of an answer the operation already
 //! documents; what only one operation answers stays on its `#[utoipa::path]`.
 //! The codes are the one list's (`keyward_core::error::Code`) and their
@@ -91,6 +91,10 @@ const DATABASE_UNAVAILABLE: Shared = Shared {
     code: Code::DatabaseUnavailable,
     why: "the database does not answer",
 };
+const STORAGE_FULL: Shared = Shared {
+    code: Code::StorageFull,
+    why: "the database's disk is full: nothing can be saved until space is freed",
+};
 const UNAVAILABLE: Shared = Shared {
     code: Code::Unavailable,
     why: "no answer within the request timeout",
@@ -162,7 +166,7 @@ impl Facts {
         if self.other_body {
             answers.extend([&INVALID_BODY, &PAYLOAD_TOO_LARGE, &UNSUPPORTED_MEDIA_TYPE]);
         }
-        answers.extend([&DATABASE_UNAVAILABLE, &UNAVAILABLE]);
+        answers.extend([&DATABASE_UNAVAILABLE, &STORAGE_FULL, &UNAVAILABLE]);
         answers
     }
 }

@@ -380,3 +380,342 @@ impl Drop for Server {
         }
     }
 }
+
+// ---------------------------------------------------------------- faults
+// What the fault tests (tests/faults.rs) share: an HTTP exchange that keeps
+// the headers, a PostgreSQL cluster of the test's own to stop and start, a
+// small tmpfs to fill, and percentiles of latencies.
+
+/// An HTTP answer with its headers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The JSON error body's `error` code.
+    pub fn error_code(&self) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        body.get("error")?.as_str().map(str::to_owned)
+    }
+
+    /// The value of the cookie `name` the answer sets, as `name=value`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, value)| value.split(';').next())
+            .find(|pair| pair.split_once('=').is_some_and(|(key, _)| key == name))
+            .map(str::to_owned)
+    }
+}
+
+/// One HTTP/1.1 exchange over loopback with extra request headers (`Accept:
+/// application/json` unless one is given); the whole answer with its headers.
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    json: Option<&str>,
+) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    let body = json.unwrap_or("");
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    if !headers
+        .iter()
+        .any(|(key, _)| key.eq_ignore_ascii_case("accept"))
+    {
+        head.push_str("Accept: application/json\r\n");
+    }
+    for (key, value) in headers {
+        head.push_str(&format!("{key}: {value}\r\n"));
+    }
+    if json.is_some() {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(head.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let response = text(&response);
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Ok(Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
+}
+
+/// The `p`-th percentile (0–100, nearest rank) of `values`; zero when empty.
+pub fn percentile(values: &[Duration], p: u32) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n => sorted[(n * p as usize).div_ceil(100).clamp(1, n) - 1],
+    }
+}
+
+/// Whether this process runs as root (uid 0), from the owner of `/proc/self`.
+pub fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// A PostgreSQL cluster of one test's own — `initdb` in a temporary folder
+/// under /tmp, trust authentication, listening on 127.0.0.1 on a free port —
+/// for tests that stop and start the server (never the machine's own on
+/// 5432, which other tests use). Run as the `postgres` OS user when we are
+/// root, since initdb refuses root (as scripts/lib/postgres.sh does).
+/// Stopped and removed when dropped.
+pub struct PgCluster {
+    dir: tempfile::TempDir,
+    bindir: PathBuf,
+    pub port: u16,
+}
+
+impl PgCluster {
+    /// Creates and starts the cluster; `Err` says why it cannot be had here
+    /// (no initdb, no `postgres` user), for a test to skip with.
+    pub fn start() -> Result<PgCluster, String> {
+        let bindir = std::fs::read_dir("/usr/lib/postgresql")
+            .map_err(|_| {
+                "no /usr/lib/postgresql (PostgreSQL's server is not installed)".to_owned()
+            })?
+            .flatten()
+            .map(|entry| entry.path().join("bin"))
+            .filter(|bin| bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())
+            .max_by_key(|bin| {
+                let version = bin.parent().and_then(Path::file_name);
+                version
+                    .and_then(|v| v.to_str()?.parse::<u32>().ok())
+                    .unwrap_or(0)
+            })
+            .ok_or_else(|| "no initdb/pg_ctl under /usr/lib/postgresql/*/bin".to_owned())?;
+        let root = running_as_root();
+        if root
+            && !Command::new("id")
+                .arg("postgres")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        {
+            return Err(
+                "running as root and there is no `postgres` OS user to run initdb as".into(),
+            );
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("keyward-faults-pg.")
+            .tempdir_in("/tmp")
+            .map_err(|e| format!("cannot make a folder under /tmp: {e}"))?;
+        let cluster = PgCluster {
+            dir,
+            bindir,
+            port: free_port(),
+        };
+        let data = cluster.data_dir();
+        let run = cluster.dir.path().join("run");
+        for folder in [&data, &run] {
+            std::fs::create_dir(folder).map_err(|e| format!("mkdir {}: {e}", folder.display()))?;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let _ =
+            std::fs::set_permissions(cluster.dir.path(), std::fs::Permissions::from_mode(0o755));
+        if root {
+            let chown = Command::new("chown")
+                .args(["-R", "postgres:"])
+                .arg(&data)
+                .arg(&run)
+                .status();
+            if !chown.is_ok_and(|s| s.success()) {
+                return Err("cannot give the cluster's folders to the postgres user".into());
+            }
+        }
+        let initdb = cluster
+            .as_owner(&cluster.bindir.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+            ])
+            .output()
+            .map_err(|e| format!("cannot run initdb: {e}"))?;
+        if !initdb.status.success() {
+            return Err(format!("initdb failed: {}", text(&initdb.stderr)));
+        }
+        cluster.start_again();
+        Ok(cluster)
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn as_owner(&self, program: &Path) -> Command {
+        if running_as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn pg_ctl(&self, args: &[&str]) -> Output {
+        self.as_owner(&self.bindir.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pg_ctl")
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn start_again(&self) {
+        let run = self.dir.path().join("run");
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off",
+            self.port,
+            run.display()
+        );
+        let log = run.join("postgres.log");
+        let output = self.pg_ctl(&[
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            log.to_str().unwrap(),
+            "-o",
+            &options,
+            "start",
+        ]);
+        assert!(
+            output.status.success(),
+            "pg_ctl start failed: {}{}\n{}",
+            text(&output.stdout),
+            text(&output.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// Stops the server with `pg_ctl stop -m MODE`: `fast` (as an operator's
+    /// `systemctl stop`: sessions are told 57P01 and ended) or `immediate`
+    /// (as a crash: no goodbye, recovery at the next start).
+    pub fn stop(&self, mode: &str) {
+        let output = self.pg_ctl(&["-w", "-t", "60", "-m", mode, "stop"]);
+        assert!(
+            output.status.success(),
+            "pg_ctl stop failed: {}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        if self.data_dir().join("postmaster.pid").exists() {
+            let _ = self.pg_ctl(&["-w", "-t", "30", "-m", "immediate", "stop"]);
+        }
+    }
+}
+
+/// A small tmpfs of one test's own mounted on a folder (we must be root);
+/// unmounted when dropped.
+pub struct Tmpfs {
+    pub path: PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (`16m`, `512k`) on `path`, created when
+    /// missing; `Err` says why it cannot be had here, for a test to skip with.
+    pub fn mount(path: &Path, size: &str) -> Result<Tmpfs, String> {
+        if !running_as_root() {
+            return Err("mounting a tmpfs needs root".into());
+        }
+        std::fs::create_dir_all(path).map_err(|e| format!("mkdir {}: {e}", path.display()))?;
+        let output = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("mount refused: {}", text(&output.stderr).trim()));
+        }
+        Ok(Tmpfs {
+            path: path.to_owned(),
+        })
+    }
+
+    /// Writes the file `name` until the file system has no room left;
+    /// returns its path and size.
+    pub fn fill(&self, name: &str) -> (PathBuf, u64) {
+        let path = self.path.join(name);
+        let mut file = std::fs::File::create(&path).expect("create the filler");
+        let block = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        loop {
+            match file.write(&block) {
+                Ok(0) => break,
+                Ok(n) => written += n as u64,
+                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
+                Err(e) => panic!("writing the filler: {e}"),
+            }
+        }
+        // Also the last partial page.
+        while let Ok(n) = file.write(&block[..512]) {
+            if n == 0 {
+                break;
+            }
+            written += n as u64;
+        }
+        (path, written)
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let unmounted = Command::new("umount")
+            .arg(&self.path)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !unmounted {
+            let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+        }
+    }
+}
