@@ -369,6 +369,33 @@ async fn a_crashed_claim_is_taken_over_once_its_short_lease_ran_out_and_a_sent_r
 }
 
 #[tokio::test]
+async fn a_claim_takes_no_more_rows_than_its_limit_the_oldest_first() {
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_for(&db));
+    let rng = SeededRandom::new(16);
+    for minute in 0..40u64 {
+        let ctx = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(60 * minute)), &rng);
+        queue_tests(&kw, &ctx, 1).await;
+    }
+    let now = MONDAY_MORNING.plus(Duration::from_secs(3600));
+    let claimed = store::claim_due(&kw.db, now, now.plus(kw.mail.lease), 5)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 5);
+    // PostgreSQL once ran `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
+    // again for each row it scanned, and one claim leased the whole queue.
+    let states = outbox_states(&kw.db).await.unwrap();
+    let leased: Vec<&str> = states
+        .iter()
+        .filter(|r| r.locked_until.is_some())
+        .map(|r| r.id.as_str())
+        .collect();
+    let oldest: Vec<&str> = states[..5].iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(leased, oldest);
+    assert_eq!(states.iter().filter(|r| r.attempts > 0).count(), 5);
+}
+
+#[tokio::test]
 async fn a_worker_whose_lease_ran_out_can_neither_renew_nor_overwrite_the_next_claim() {
     let db = TestDb::new().await;
     let kw = keyward_with(&db, settings_for(&db));

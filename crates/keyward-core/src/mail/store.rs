@@ -47,19 +47,23 @@ pub(crate) async fn insert<'c, E: Executor<'c, Database = Any>>(
 // locks the chosen rows and skips rows another worker is claiming at this
 // moment (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, and an
 // UPDATE takes the write lock before it reads, so the same statement without
-// the locking clause is atomic there. The outer WHERE repeats the conditions
-// so that PostgreSQL re-checks them on the newest version of a row another
-// worker just claimed.
+// the locking clause is atomic there. The rows are chosen once, in a
+// materialized CTE: written as `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+// LOCKED)`, PostgreSQL may run the subquery again for every row it scans (a
+// nested-loop semi-join, its plan while the table has no statistics) and
+// each run picks further rows, so one claim took the whole queue. The outer
+// WHERE repeats the conditions so that PostgreSQL re-checks them on the
+// newest version of a row another worker just claimed.
 macro_rules! claim_due_rows {
     ($lock:literal) => {
         concat!(
-            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox \
+            "WITH due AS MATERIALIZED (SELECT id FROM outbox \
                  WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
                    AND (locked_until IS NULL OR locked_until < $2) \
                  ORDER BY created_at, id LIMIT $3",
             $lock,
-            ") AND sent_at IS NULL AND failed_at IS NULL \
+            ") UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM due) AND sent_at IS NULL AND failed_at IS NULL \
                AND (locked_until IS NULL OR locked_until < $2) \
              RETURNING id, kind, user_id, to_address, payload, created_at, attempts"
         )
