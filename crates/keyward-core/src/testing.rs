@@ -5,7 +5,7 @@
 //! demo school seeded with [`DEMO_PASSWORD`] and its people and classes looked
 //! up by name ([`demo_keyward`], [`actor_named`]…), and [`SmtpCapture`], a
 //! real SMTP server (Python's aiosmtpd) that keeps every message it receives
-//! in a Maildir.
+//! in a Maildir and can be stopped, stalled and started again on its port.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -831,6 +831,37 @@ impl SmtpCapture {
     pub fn restart(&mut self) {
         self.stop();
         self.spawn();
+    }
+
+    /// How many messages arrived so far, without reading them.
+    pub fn count(&self) -> usize {
+        ["new", "cur"]
+            .iter()
+            .map(|sub| std::fs::read_dir(self.maildir().join(sub)).map_or(0, Iterator::count))
+            .sum()
+    }
+
+    /// Stalls the server (SIGSTOP): the system still accepts connections,
+    /// but nobody greets them, as with a server that hangs; messages already
+    /// received are kept. [`SmtpCapture::resume`] lets it answer again.
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a paused server answer again (SIGCONT), the waiting connections
+    /// first.
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("aiosmtpd is running");
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} aiosmtpd failed");
     }
 
     /// Every message received so far, in the order the server wrote them.

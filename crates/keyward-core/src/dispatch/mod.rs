@@ -1,10 +1,12 @@
 //! Mail dispatch: the outbox worker's side of email, above every capability
-//! that composes one. It claims due outbox rows with a lease, composes each
-//! by its kind (`compose.rs` dispatches to the capability that owns the
-//! kind), hands it to the transport and records how it ended, with retries
-//! and back-off; `worker` runs it beside the server; `dev_inbox` reads the
-//! captured `.eml` files for `/dev/mail`.
+//! that composes one. It claims due outbox rows with a short lease, renewed
+//! while they are sending (`batch.rs`), composes each by its kind
+//! (`compose.rs` dispatches to the capability that owns the kind), hands it
+//! to the transport and records how it ended, with retries and back-off;
+//! `worker` runs it beside the server; `dev_inbox` reads the captured `.eml`
+//! files for `/dev/mail`.
 
+mod batch;
 mod compose;
 pub mod dev_inbox;
 pub mod worker;
@@ -15,12 +17,10 @@ mod tests;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt};
-
 use crate::error::Internal;
 use crate::mail::store;
 use crate::mail::{
-    CLAIM_BATCH, Composed, MAX_RETRY_DELAY_SECS, OutboxRow, Outgoing, SendError, enqueue, kind,
+    Composed, MAX_RETRY_DELAY_SECS, OutboxRow, Outgoing, SendError, claim_size, enqueue, kind,
 };
 use crate::types::EmailAddress;
 use crate::{Ctx, Keyward};
@@ -41,6 +41,11 @@ fn retry_delay(retry_base: Duration, attempts: u32) -> Duration {
 /// How one attempt at one row ended.
 enum Outcome {
     Sent,
+    Unsent(Unsent),
+}
+
+/// An attempt that sent nothing.
+enum Unsent {
     Skipped(&'static str),
     Failed(SendError),
 }
@@ -80,7 +85,7 @@ impl Keyward {
         loop {
             let claimed = self.deliver_mail_batch(ctx).await?;
             handled += claimed;
-            if i64::try_from(claimed).unwrap_or(i64::MAX) < CLAIM_BATCH {
+            if claimed < self.mail_claim_size() {
                 break;
             }
         }
@@ -88,28 +93,16 @@ impl Keyward {
         Ok(handled)
     }
 
-    /// Claims one batch of due rows and handles each, up to
-    /// `mail.max_parallel` at once; returns how many were claimed. Each
-    /// claimed row is attempted once. Every attempt started is seen through
-    /// to its record even when another's record fails (the first such error
-    /// is returned after), so a message that went out is never left
-    /// unrecorded to be sent again after the lease.
+    /// Claims one batch of due rows and handles each (see `batch.rs`);
+    /// returns how many were claimed.
     pub(crate) async fn deliver_mail_batch(&self, ctx: &Ctx<'_>) -> Result<usize, Internal> {
-        let lease_until = ctx.now.plus(self.mail.lease);
-        let rows = store::claim_due(&self.db, ctx.now, lease_until, CLAIM_BATCH).await?;
-        let claimed = rows.len();
-        // Owned rows: a closure over `&OutboxRow` would make the worker's
-        // future fail the `Send` check (a higher-ranked lifetime).
-        let recorded: Vec<Result<(), Internal>> = stream::iter(rows)
-            .map(|row| async move {
-                let outcome = self.attempt(ctx, &row).await;
-                self.record(ctx, &row, outcome).await
-            })
-            .buffer_unordered(self.settings.mail.max_parallel)
-            .collect()
-            .await;
-        recorded.into_iter().collect::<Result<(), Internal>>()?;
-        Ok(claimed)
+        let (_running, stop) = tokio::sync::watch::channel(false);
+        self.deliver_batch(ctx, stop).await
+    }
+
+    /// Rows the worker claims at once.
+    pub(crate) fn mail_claim_size(&self) -> usize {
+        claim_size(self.settings.mail.max_parallel)
     }
 
     /// Refreshes the "queued" gauge from the outbox.
@@ -122,44 +115,48 @@ impl Keyward {
     async fn attempt(&self, ctx: &Ctx<'_>, row: &OutboxRow) -> Outcome {
         let email = match self.compose(ctx, row).await {
             Ok(Composed::Send(email)) => email,
-            Ok(Composed::Skip(reason)) => return Outcome::Skipped(reason),
+            Ok(Composed::Skip(reason)) => return Outcome::Unsent(Unsent::Skipped(reason)),
             Err(err) => {
                 tracing::error!(outbox_id = %row.id, kind = %row.kind, cause = %err.cause(), "composing an email failed");
-                return Outcome::Failed(SendError::Transient(
+                return Outcome::Unsent(Unsent::Failed(SendError::Transient(
                     "composing the message failed (see the server log)".into(),
-                ));
+                )));
             }
         };
         match self.mail.transport.send(ctx, row, &email).await {
             Ok(()) => Outcome::Sent,
-            Err(err) => Outcome::Failed(err),
+            Err(err) => Outcome::Unsent(Unsent::Failed(err)),
         }
     }
 
-    async fn record(
+    /// Records a failed or skipped attempt, under the row's claim; a sent
+    /// message is recorded by the batch (`batch::Batch::record_sent`). False when
+    /// the claim was no longer this worker's (its lease ran out and another
+    /// worker claimed the row): nothing is written or counted then.
+    async fn record_unsent(
         &self,
         ctx: &Ctx<'_>,
         row: &OutboxRow,
-        outcome: Outcome,
-    ) -> Result<(), Internal> {
+        outcome: Unsent,
+    ) -> Result<bool, Internal> {
         let stats = &self.mail.stats;
+        let claim = row.claim();
         match outcome {
-            Outcome::Sent => {
-                store::mark_sent(&self.db, &row.id, ctx.now).await?;
-                stats.sent.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(outbox_id = %row.id, kind = %row.kind, attempts = row.attempts, "email sent");
-            }
-            Outcome::Skipped(reason) => {
+            Unsent::Skipped(reason) => {
                 let text = short(&format!("skipped: {reason}"));
-                store::mark_finished_unsent(&self.db, &row.id, ctx.now, &text).await?;
+                if !store::mark_finished_unsent(&self.db, &claim, ctx.now, &text).await? {
+                    return Ok(false);
+                }
                 stats.skipped.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(outbox_id = %row.id, kind = %row.kind, reason, "email skipped");
             }
-            Outcome::Failed(err) => {
+            Unsent::Failed(err) => {
                 let text = short(err.text());
                 let max_attempts = self.settings.mail.max_attempts;
                 if err.is_permanent() || row.attempts >= max_attempts {
-                    store::mark_finished_unsent(&self.db, &row.id, ctx.now, &text).await?;
+                    if !store::mark_finished_unsent(&self.db, &claim, ctx.now, &text).await? {
+                        return Ok(false);
+                    }
                     stats.failed.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(
                         outbox_id = %row.id, kind = %row.kind, attempts = row.attempts, error = %text,
@@ -167,7 +164,9 @@ impl Keyward {
                     );
                 } else {
                     let delay = retry_delay(self.settings.mail.retry_base, row.attempts);
-                    store::mark_retry(&self.db, &row.id, ctx.now.plus(delay), &text).await?;
+                    if !store::mark_retry(&self.db, &claim, ctx.now.plus(delay), &text).await? {
+                        return Ok(false);
+                    }
                     stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         outbox_id = %row.id, kind = %row.kind, attempts = row.attempts,
@@ -177,6 +176,6 @@ impl Keyward {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::*;
 use crate::demo::{DEMO_PEOPLE, DEMO_SCHOOL_NAME};
 use crate::mail::store::outbox_states;
-use crate::mail::{MailService, RenderedEmail, kind, public_link};
+use crate::mail::{MailService, RenderedEmail, claim_size, kind, public_link};
 use crate::settings::MailTransportKind;
 use crate::settings::Settings;
 use crate::testing::{
@@ -103,12 +103,48 @@ fn a_rendered_email_never_prints_its_bodies() {
 }
 
 #[test]
-fn the_lease_outlasts_a_whole_batch_of_smtp_timeouts() {
-    let mut settings = Settings::default();
-    settings.mail.transport = MailTransportKind::Smtp;
+fn the_lease_is_short_so_mail_an_instance_held_when_it_died_goes_out_within_a_minute() {
+    let settings = Settings::default();
     let service = MailService::new(&settings).unwrap();
-    let per_message = settings.mail.smtp.timeout * 2;
-    assert!(service.lease > per_message * u32::try_from(CLAIM_BATCH).unwrap());
+    assert_eq!(service.lease, crate::mail::LEASE);
+    // Another instance's worker finds the rows within the lease and one poll.
+    assert!(service.lease + settings.mail.poll_interval <= Duration::from_secs(60));
+    // Renewed three times a lease: a few UPDATEs a minute, not a storm.
+    assert!(service.lease >= Duration::from_secs(15));
+    assert_eq!(claim_size(settings.mail.max_parallel), 32);
+}
+
+/// `kw` with a shorter lease, for tests that wait for one to run out.
+fn with_lease(mut kw: Arc<Keyward>, lease: Duration) -> Arc<Keyward> {
+    Arc::get_mut(&mut kw)
+        .expect("no other handle on a new keyward")
+        .mail
+        .lease = lease;
+    kw
+}
+
+/// An SMTP server that accepts connections and never greets: every send
+/// hangs until its deadline (twice `mail.smtp.timeout`).
+async fn silent_smtp() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    (port, task)
+}
+
+/// [`settings_for`], sending over SMTP to `port` on loopback.
+fn settings_with_smtp_port(db: &TestDb, port: u16, timeout: Duration) -> Settings {
+    let mut settings = settings_for(db);
+    settings.mail.transport = MailTransportKind::Smtp;
+    settings.mail.smtp.host = "127.0.0.1".into();
+    settings.mail.smtp.port = port;
+    settings.mail.smtp.timeout = timeout;
+    settings
 }
 
 #[test]
@@ -291,32 +327,34 @@ async fn two_instances_delivering_at_once_never_send_one_row_twice() {
 }
 
 #[tokio::test]
-async fn a_claimed_row_waits_for_its_lease_and_a_sent_row_is_never_claimed_again() {
+async fn a_crashed_claim_is_taken_over_once_its_short_lease_ran_out_and_a_sent_row_never_again() {
     let db = TestDb::new().await;
     let kw = keyward_with(&db, settings_for(&db));
     let rng = SeededRandom::new(4);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
     queue_tests(&kw, &ctx, 1).await;
     let now = MONDAY_MORNING;
-    let lease_until = now.plus(Duration::from_secs(100));
+    let lease = kw.mail.lease;
 
-    // A worker claims the row, then dies without recording anything.
-    let claimed = store::claim_due(&kw.db, now, lease_until, CLAIM_BATCH)
+    // A worker claims the row, then dies without renewing or recording.
+    let claimed = store::claim_due(&kw.db, now, now.plus(lease), 10)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].attempts, 1);
-    let during = now.plus(Duration::from_secs(99));
-    let again = store::claim_due(&kw.db, during, during.plus(Duration::from_secs(100)), 10)
-        .await
-        .unwrap();
-    assert!(again.is_empty(), "a leased row is not claimed twice");
+    let during = ctx_at(now.plus(lease - Duration::from_secs(1)), &rng);
+    assert_eq!(
+        kw.deliver_due_mail(&during).await.unwrap(),
+        0,
+        "a leased row is not claimed twice"
+    );
 
-    // After the lease the row is sent (at least once) by another worker.
-    let after = ctx_at(now.plus(Duration::from_secs(101)), &rng);
+    // Once the lease has run out, another worker sends it (at least once).
+    let after = ctx_at(now.plus(lease + Duration::from_secs(1)), &rng);
     assert_eq!(kw.deliver_due_mail(&after).await.unwrap(), 1);
     let row = &outbox_states(&kw.db).await.unwrap()[0];
     assert_eq!((row.attempts, row.sent_at.is_some()), (2, true));
+    assert_eq!(row.locked_until, None);
 
     let much_later = now.plus(Duration::from_secs(10 * 86_400));
     let never = store::claim_due(
@@ -328,6 +366,163 @@ async fn a_claimed_row_waits_for_its_lease_and_a_sent_row_is_never_claimed_again
     .await
     .unwrap();
     assert!(never.is_empty(), "a sent row is never claimed again");
+}
+
+#[tokio::test]
+async fn a_claim_takes_no_more_rows_than_its_limit_the_oldest_first() {
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_for(&db));
+    let rng = SeededRandom::new(16);
+    for minute in 0..40u64 {
+        let ctx = ctx_at(MONDAY_MORNING.plus(Duration::from_secs(60 * minute)), &rng);
+        queue_tests(&kw, &ctx, 1).await;
+    }
+    let now = MONDAY_MORNING.plus(Duration::from_secs(3600));
+    let claimed = store::claim_due(&kw.db, now, now.plus(kw.mail.lease), 5)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 5);
+    // PostgreSQL once ran `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
+    // again for each row it scanned, and one claim leased the whole queue.
+    let states = outbox_states(&kw.db).await.unwrap();
+    let leased: Vec<&str> = states
+        .iter()
+        .filter(|r| r.locked_until.is_some())
+        .map(|r| r.id.as_str())
+        .collect();
+    let oldest: Vec<&str> = states[..5].iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(leased, oldest);
+    assert_eq!(states.iter().filter(|r| r.attempts > 0).count(), 5);
+}
+
+#[tokio::test]
+async fn a_worker_whose_lease_ran_out_can_neither_renew_nor_overwrite_the_next_claim() {
+    let db = TestDb::new().await;
+    let kw = keyward_with(&db, settings_for(&db));
+    let rng = SeededRandom::new(13);
+    queue_tests(&kw, &ctx_at(MONDAY_MORNING, &rng), 1).await;
+    let at = |secs: u64| MONDAY_MORNING.plus(Duration::from_secs(secs));
+
+    let first = store::claim_due(&kw.db, at(0), at(30), 10).await.unwrap();
+    let second = store::claim_due(&kw.db, at(31), at(61), 10).await.unwrap();
+    assert_eq!((first[0].attempts, second[0].attempts), (1, 2));
+    let (old, new) = (first[0].claim(), second[0].claim());
+
+    let stale = std::slice::from_ref(&old);
+    assert_eq!(store::renew(&kw.db, stale, at(100)).await.unwrap(), 0);
+    assert!(
+        !store::mark_retry(&kw.db, &old, at(40), "late")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::mark_finished_unsent(&kw.db, &old, at(40), "late")
+            .await
+            .unwrap()
+    );
+    assert_eq!(store::release(&kw.db, stale).await.unwrap(), 0);
+    let row = &outbox_states(&kw.db).await.unwrap()[0];
+    assert_eq!((row.attempts, row.locked_until), (2, Some(at(61).secs())));
+    assert_eq!((row.last_error.as_deref(), row.failed_at), (None, None));
+
+    // The holder renews in one statement, and may hand the row back.
+    let current = std::slice::from_ref(&new);
+    assert_eq!(store::renew(&kw.db, current, at(90)).await.unwrap(), 1);
+    let row = &outbox_states(&kw.db).await.unwrap()[0];
+    assert_eq!(row.locked_until, Some(at(90).secs()));
+    assert_eq!(store::release(&kw.db, current).await.unwrap(), 1);
+    let row = &outbox_states(&kw.db).await.unwrap()[0];
+    assert_eq!((row.attempts, row.locked_until), (1, None));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_batch_keeps_its_rows_by_renewing_its_short_lease() {
+    let (port, _server) = silent_smtp().await;
+    let db = TestDb::new().await;
+    // Each send hangs until its deadline, 6 s: longer than the 4 s lease,
+    // renewed every 1.3 s.
+    let settings = settings_with_smtp_port(&db, port, Duration::from_secs(3));
+    let kw = with_lease(keyward_with(&db, settings), Duration::from_secs(4));
+    let rng = SeededRandom::new(11);
+    queue_tests(&kw, &ctx_at(MONDAY_MORNING, &rng), 2).await;
+    let sending = {
+        let kw = kw.clone();
+        tokio::spawn(async move {
+            let rng = SeededRandom::new(12);
+            kw.deliver_due_mail(&ctx_at(MONDAY_MORNING, &rng)).await
+        })
+    };
+
+    // Past the lease the claim took (until 4 s): renewed, so no other
+    // worker may claim the rows while they are sending.
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let past_first_lease = MONDAY_MORNING.plus(Duration::from_secs(5));
+    for row in outbox_states(&kw.db).await.unwrap() {
+        assert!(row.locked_until >= Some(past_first_lease.secs()), "{row:?}");
+    }
+    let other = store::claim_due(
+        &kw.db,
+        past_first_lease,
+        past_first_lease.plus(Duration::from_secs(4)),
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(other.is_empty(), "a renewed row is not claimed: {other:?}");
+
+    // The sends ran to their own deadline, not cut by the first lease.
+    assert_eq!(sending.await.unwrap().unwrap(), 2);
+    for row in outbox_states(&kw.db).await.unwrap() {
+        assert_eq!((row.attempts, row.locked_until), (1, None), "{row:?}");
+        let error = row.last_error.unwrap_or_default();
+        assert!(error.contains("longer than 6s"), "{error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_worker_hands_back_the_rows_it_had_not_started() {
+    let (port, _server) = silent_smtp().await;
+    let db = TestDb::new().await;
+    let mut settings = settings_with_smtp_port(&db, port, Duration::from_secs(10));
+    settings.mail.max_parallel = 1;
+    settings.server.shutdown_grace = Duration::from_secs(1);
+    let kw = keyward_with(&db, settings);
+    let rng = SeededRandom::new(14);
+    queue_tests(&kw, &ctx_at(MONDAY_MORNING, &rng), 4).await;
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sending = {
+        let kw = kw.clone();
+        tokio::spawn(async move {
+            let rng = SeededRandom::new(15);
+            kw.deliver_batch(&ctx_at(MONDAY_MORNING, &rng), stopped)
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(true).unwrap();
+    // The send in flight gets the grace period (1 s), not its 20 s deadline.
+    let claimed = tokio::time::timeout(Duration::from_secs(10), sending)
+        .await
+        .expect("the batch stops within the grace period")
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed, 4);
+
+    let states = outbox_states(&kw.db).await.unwrap();
+    assert!(
+        states.iter().all(|r| r.locked_until.is_none()),
+        "{states:?}"
+    );
+    let (tried, handed_back): (Vec<_>, Vec<_>) = states.iter().partition(|r| r.attempts == 1);
+    assert_eq!((tried.len(), handed_back.len()), (1, 3), "{states:?}");
+    let error = tried[0].last_error.as_deref().unwrap_or_default();
+    assert!(error.starts_with("not sent"), "{error}");
+    for row in handed_back {
+        assert_eq!(row.attempts, 0, "{row:?}");
+        assert_eq!(row.last_error, None);
+        assert_eq!(row.next_attempt_at, MONDAY_MORNING.secs(), "due at once");
+    }
 }
 
 #[tokio::test]
@@ -584,7 +779,7 @@ async fn a_batch_sent_in_parallel_delivers_each_message_exactly_once() {
     let kw = keyward_with(&db, settings);
     let rng = SeededRandom::new(7);
     let ctx = ctx_at(MONDAY_MORNING, &rng);
-    let count = 3 * usize::try_from(CLAIM_BATCH).unwrap() + 5;
+    let count = 3 * claim_size(4) + 5;
     let mut recipients = queue_tests(&kw, &ctx, count).await;
 
     assert_eq!(kw.deliver_due_mail(&ctx).await.unwrap(), count);

@@ -1,16 +1,17 @@
 //! The outbox worker: a background task that sends due mail. It wakes when
 //! this instance wrote mail ([`Keyward::wake_mail_worker`]) and otherwise
-//! every `mail.poll_interval`, for mail written by other instances or due for
-//! another attempt. Safe to run on every instance at once: rows are claimed
-//! atomically with a lease. It stops when `shutdown` turns true (or its
-//! sender is dropped), after the batch in hand (its messages in flight, at
-//! most `mail.max_parallel`, are sent and recorded).
+//! every `mail.poll_interval`, for mail written by other instances, due for
+//! another attempt, or left by an instance that died once its lease has run
+//! out. Safe to run on every instance at once: rows are claimed atomically
+//! with a short lease, renewed while they are sending. It stops when
+//! `shutdown` turns true (or its sender is dropped): the messages in flight
+//! (at most `mail.max_parallel`) are sent within `server.shutdown_grace` and
+//! recorded, and the rows of the batch not yet started are handed back.
 
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::CLAIM_BATCH;
 use crate::types::UnixTime;
 use crate::types::random::OsRandom;
 use crate::{Ctx, Keyward};
@@ -35,8 +36,8 @@ pub async fn run_outbox_worker(kw: Arc<Keyward>, mut shutdown: watch::Receiver<b
                 break;
             }
             let ctx = Ctx::new(UnixTime::now(), &rng);
-            match kw.deliver_mail_batch(&ctx).await {
-                Ok(claimed) if i64::try_from(claimed).unwrap_or(i64::MAX) >= CLAIM_BATCH => {}
+            match kw.deliver_batch(&ctx, shutdown.clone()).await {
+                Ok(claimed) if claimed >= kw.mail_claim_size() => {}
                 Ok(_) => break,
                 Err(err) => {
                     tracing::warn!(cause = %err.cause(), "outbox worker: delivery failed; trying again later");

@@ -2,16 +2,22 @@
 //! transports. A use case that causes an email calls [`enqueue`] inside its
 //! own transaction; the row holds no body and no secret, only the kind of
 //! message, the recipient and a JSON payload of non-secret ids. The outbox
-//! worker (`dispatch`, above every capability) claims due rows with a lease,
-//! composes each message at send time by its kind (which may mint a token
-//! then), and hands it to the configured transport (SMTP, `.eml` files, or
-//! the log). Failures are retried with exponential back-off; after
-//! `mail.max_attempts` the row is given up.
+//! worker (`dispatch`, above every capability) claims due rows with a short
+//! lease ([`LEASE`]) that it renews while it is sending them, composes each
+//! message at send time by its kind (which may mint a token then), and hands
+//! it to the configured transport (SMTP, `.eml` files, or the log). Failures
+//! are retried with exponential back-off; after `mail.max_attempts` the row
+//! is given up.
 //!
 //! Delivery is at least once until the row is recorded as sent, and never
-//! again after: a crash between the SMTP server's acceptance and the
-//! `sent_at` update may send one message twice (with the same `Message-ID`,
-//! so mail clients can tell); a sent row is never claimed again.
+//! again after. The duplicate rule: a message goes out twice only when an
+//! instance dies (or loses its database) after the SMTP server accepted it
+//! and before it recorded it as sent — at most one message for each message
+//! in flight, so at most `mail.max_parallel` per instance that dies; the copy
+//! carries the same `Message-ID`, so mail clients can tell. A sent row is
+//! never claimed again. The mail an instance that died had claimed goes out
+//! from another instance once the lease has run out: within [`LEASE`] plus
+//! `mail.poll_interval`.
 //!
 //! How a row ends: `sent_at` set (sent), or `failed_at` set (finished without
 //! sending) with `last_error` saying why — a plain error text when it was
@@ -45,8 +51,21 @@ pub(crate) use templates::{MailFrame, TestHtml, TestText, render_pair};
 pub use transport::MAIL_DIR_NAME;
 pub(crate) use transport::{SendError, Transport};
 
-/// Rows one worker claims at once.
-pub const CLAIM_BATCH: i64 = 10;
+/// How long a claimed row stays reserved for its worker unless the worker
+/// renews it. The worker renews the rows still in hand every third of it
+/// while its batch is sending, so a batch may take as long as its messages
+/// need, however slow the SMTP server; mail claimed by an instance that died
+/// waits at most this long for another instance's worker.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// Rows a worker claims at once for each message it sends in parallel: a
+/// batch is `mail.max_parallel` × this many rows.
+pub const CLAIM_PER_SLOT: usize = 4;
+
+/// Rows a worker claims at once.
+pub fn claim_size(max_parallel: usize) -> usize {
+    max_parallel.max(1).saturating_mul(CLAIM_PER_SLOT)
+}
 
 /// The longest wait between two attempts, however many failed.
 pub const MAX_RETRY_DELAY_SECS: u64 = 3600;
@@ -118,6 +137,16 @@ pub struct OutboxRow {
     pub attempts: u32,
 }
 
+impl OutboxRow {
+    /// The worker's claim on this row: its id and the attempt it counted.
+    pub(crate) fn claim(&self) -> store::Claim {
+        store::Claim {
+            id: self.id.clone(),
+            attempts: i64::from(self.attempts),
+        }
+    }
+}
+
 /// A composed message, ready for a transport. It lives only in memory.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RenderedEmail {
@@ -158,7 +187,8 @@ pub(crate) struct MailService {
     pub(crate) transport: Transport,
     pub(crate) wake: Notify,
     pub(crate) stats: Arc<MailStats>,
-    /// How long a claimed row stays reserved for its worker.
+    /// How long a claimed row stays reserved for its worker unless renewed:
+    /// [`LEASE`] (tests shorten it).
     pub(crate) lease: Duration,
 }
 
@@ -166,20 +196,12 @@ impl MailService {
     pub(crate) fn new(settings: &Settings) -> Result<MailService, Internal> {
         let transport = Transport::from_settings(settings)?;
         Ok(MailService {
-            lease: lease_for(transport.send_deadline()),
+            lease: LEASE,
             transport,
             wake: Notify::new(),
             stats: Arc::new(MailStats::default()),
         })
     }
-}
-
-/// The lease covers a whole batch sent one after another, each send cut off at
-/// its deadline, plus a margin: a worker never loses a row it is still sending.
-fn lease_for(send_deadline: Duration) -> Duration {
-    let per_row = send_deadline + Duration::from_secs(10);
-    let batch = u32::try_from(CLAIM_BATCH).unwrap_or(10);
-    per_row * batch + Duration::from_secs(60)
 }
 
 /// Writes an email to the outbox, inside the caller's transaction: it is sent

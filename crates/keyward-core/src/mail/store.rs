@@ -1,5 +1,9 @@
 //! SQL of the mail outbox: enqueueing inside the caller's transaction, the
-//! worker's atomic claim with a lease, and recording how each attempt ended.
+//! worker's atomic claim with a short lease, its renewal, and recording how
+//! each attempt ended. A worker's claim on a row is the row's id with the
+//! attempt number the claim counted ([`Claim`]): every write of a claimed row
+//! but "sent" names it, so a worker whose lease ran out cannot renew, retry,
+//! give up or hand back a row another worker has claimed since.
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
@@ -43,19 +47,23 @@ pub(crate) async fn insert<'c, E: Executor<'c, Database = Any>>(
 // locks the chosen rows and skips rows another worker is claiming at this
 // moment (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, and an
 // UPDATE takes the write lock before it reads, so the same statement without
-// the locking clause is atomic there. The outer WHERE repeats the conditions
-// so that PostgreSQL re-checks them on the newest version of a row another
-// worker just claimed.
+// the locking clause is atomic there. The rows are chosen once, in a
+// materialized CTE: written as `id IN (SELECT … LIMIT n FOR UPDATE SKIP
+// LOCKED)`, PostgreSQL may run the subquery again for every row it scans (a
+// nested-loop semi-join, its plan while the table has no statistics) and
+// each run picks further rows, so one claim took the whole queue. The outer
+// WHERE repeats the conditions so that PostgreSQL re-checks them on the
+// newest version of a row another worker just claimed.
 macro_rules! claim_due_rows {
     ($lock:literal) => {
         concat!(
-            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox \
+            "WITH due AS MATERIALIZED (SELECT id FROM outbox \
                  WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
                    AND (locked_until IS NULL OR locked_until < $2) \
                  ORDER BY created_at, id LIMIT $3",
             $lock,
-            ") AND sent_at IS NULL AND failed_at IS NULL \
+            ") UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM due) AND sent_at IS NULL AND failed_at IS NULL \
                AND (locked_until IS NULL OR locked_until < $2) \
              RETURNING id, kind, user_id, to_address, payload, created_at, attempts"
         )
@@ -66,7 +74,8 @@ const CLAIM_SQLITE: &str = claim_due_rows!("");
 const CLAIM_POSTGRES: &str = claim_due_rows!(" FOR UPDATE SKIP LOCKED");
 
 /// Claims up to `limit` due rows for this worker until `lease_until`, counting
-/// the attempt. No two workers ever hold the same row at the same time.
+/// the attempt. No two workers ever hold the same row at the same time: a
+/// row is claimed again only once its lease has run out.
 pub(crate) async fn claim_due(
     db: &Db,
     now: UnixTime,
@@ -110,52 +119,123 @@ fn outbox_row(row: &AnyRow) -> Result<OutboxRow, Internal> {
     })
 }
 
-/// The message went out: it is never sent again.
-pub(crate) async fn mark_sent(db: &Db, id: &str, now: UnixTime) -> Result<(), Internal> {
-    sqlx::query(
-        "UPDATE outbox SET sent_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2",
-    )
-    .bind(now.secs())
-    .bind(id)
-    .execute(db.pool())
-    .await?;
+/// One worker's claim on a row: the row and the attempt its claim counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Claim {
+    pub id: String,
+    pub attempts: i64,
+}
+
+/// `(id, attempts) IN (VALUES ($first, $first+1), …)` for `count` claims.
+fn claims_in(first: usize, count: usize) -> String {
+    let values: Vec<String> = (0..count)
+        .map(|i| format!("(${}, ${})", first + 2 * i, first + 2 * i + 1))
+        .collect();
+    format!("(id, attempts) IN (VALUES {})", values.join(", "))
+}
+
+/// Extends the lease of the rows still held by these claims to
+/// `lease_until`, in one statement; rows finished, handed back or claimed by
+/// another worker since are left alone. Returns how many were renewed.
+pub(crate) async fn renew(
+    db: &Db,
+    claims: &[Claim],
+    lease_until: UnixTime,
+) -> Result<u64, Internal> {
+    if claims.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE outbox SET locked_until = $1 \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND locked_until IS NOT NULL AND {}",
+        claims_in(2, claims.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lease_until.secs());
+    for claim in claims {
+        query = query.bind(claim.id.as_str()).bind(claim.attempts);
+    }
+    Ok(query.execute(db.pool()).await?.rows_affected())
+}
+
+/// These messages went out: they are never sent again. One statement for
+/// the rows of a batch whose sends ended together. Not fenced by the claim:
+/// a message that went out is recorded even by a worker that lost its lease.
+pub(crate) async fn mark_sent(db: &Db, ids: &[String], now: UnixTime) -> Result<(), Internal> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "UPDATE outbox SET sent_at = $1, locked_until = NULL, last_error = NULL \
+         WHERE sent_at IS NULL AND id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.secs());
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    query.execute(db.pool()).await?;
     Ok(())
 }
 
-/// The attempt failed; try again at `next_attempt_at`.
+/// The attempt failed; try again at `next_attempt_at`. False when the claim
+/// is no longer this worker's (nothing is written then).
 pub(crate) async fn mark_retry(
     db: &Db,
-    id: &str,
+    claim: &Claim,
     next_attempt_at: UnixTime,
     error: &str,
-) -> Result<(), Internal> {
-    sqlx::query(
-        "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+) -> Result<bool, Internal> {
+    let done = sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 \
+         WHERE id = $3 AND attempts = $4 AND sent_at IS NULL AND failed_at IS NULL",
     )
     .bind(next_attempt_at.secs())
     .bind(error)
-    .bind(id)
+    .bind(claim.id.as_str())
+    .bind(claim.attempts)
     .execute(db.pool())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// The row is finished without a message going out: given up, or skipped.
+/// False when the claim is no longer this worker's (nothing is written then).
 pub(crate) async fn mark_finished_unsent(
     db: &Db,
-    id: &str,
+    claim: &Claim,
     now: UnixTime,
     reason: &str,
-) -> Result<(), Internal> {
-    sqlx::query(
-        "UPDATE outbox SET failed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3",
+) -> Result<bool, Internal> {
+    let done = sqlx::query(
+        "UPDATE outbox SET failed_at = $1, locked_until = NULL, last_error = $2 \
+         WHERE id = $3 AND attempts = $4 AND sent_at IS NULL AND failed_at IS NULL",
     )
     .bind(now.secs())
     .bind(reason)
-    .bind(id)
+    .bind(claim.id.as_str())
+    .bind(claim.attempts)
     .execute(db.pool())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
+}
+
+/// Hands rows back unattempted (their worker is stopping): free to claim at
+/// once, their claim's attempt uncounted. Returns how many were handed back.
+pub(crate) async fn release(db: &Db, claims: &[Claim]) -> Result<u64, Internal> {
+    if claims.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE outbox SET locked_until = NULL, attempts = attempts - 1 \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND locked_until IS NOT NULL AND {}",
+        claims_in(1, claims.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for claim in claims {
+        query = query.bind(claim.id.as_str()).bind(claim.attempts);
+    }
+    Ok(query.execute(db.pool()).await?.rows_affected())
 }
 
 /// Rows not yet finished, across every instance (the "queued" gauge).

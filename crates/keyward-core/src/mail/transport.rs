@@ -94,11 +94,6 @@ impl Transport {
         })
     }
 
-    /// The longest one message may take to send.
-    pub(crate) fn send_deadline(&self) -> Duration {
-        self.send_deadline
-    }
-
     pub(crate) async fn send(
         &self,
         ctx: &Ctx<'_>,

@@ -717,5 +717,162 @@ impl Drop for Tmpfs {
         if !unmounted {
             let _ = Command::new("umount").arg("-l").arg(&self.path).status();
         }
+
+// ---------------------------------------------------------------- outbox
+// For the outbox's fault tests (outbox_faults.rs): the site's database
+// opened in process, people with addresses seeded in one transaction, their
+// **Forgot password?** requests through the API of one or more instances,
+// keyward sending to a real SMTP server, and what arrived there.
+
+/// The site's database opened in process, as the binary opens it (same data
+/// folder, so the same sealing key): runs `f` and closes the database.
+pub fn with_site_core<T>(
+    site: &Site,
+    f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
+) -> T {
+    use keyward_core::types::random::SeededRandom;
+    let mut settings = keyward_core::settings::Settings::default();
+    settings.server.data_dir = site.data_dir();
+    settings.database.url = site
+        .pg
+        .as_ref()
+        .map(|pg| pg.url.clone())
+        .unwrap_or_default();
+    settings.hashing = keyward_core::testing::cheap_hashing();
+    let settings = settings.validate().expect("valid settings");
+    block_on(async move {
+        let db = keyward_core::store::Db::connect(&settings.database)
+            .await
+            .expect("open the site's database");
+        let rng = SeededRandom::new(17);
+        let kw = keyward_core::Keyward::new(db, settings, &rng).expect("keyward");
+        let ctx = keyward_core::Ctx::new(keyward_core::types::UnixTime::now(), &rng);
+        let outcome = f(&kw, &ctx).await;
+        kw.db().close().await;
+        outcome
+    })
+}
+
+/// Migrates the site and seeds `n` active teachers of a new school, each
+/// with an address of their own (`outbox.NNNN@example.org`), in one
+/// transaction; returns their addresses.
+pub fn seed_people_with_email(site: &Site, n: usize) -> Vec<String> {
+    use keyward_core::testing::{BulkUser, insert_many_users};
+    let output = site.run(&["migrate"], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let address = |i: usize| format!("outbox.{i:04}@example.org");
+    with_site_core(site, async |kw, ctx| {
+        let school = kw
+            .create_school(
+                ctx,
+                &keyward_core::Keyward::operator_actor(),
+                "Outbox Academy",
+            )
+            .await
+            .expect("create a school");
+        insert_many_users(kw, &school.id, n, |i| BulkUser {
+            role: keyward_core::types::Role::Teacher,
+            first_name: "Outbox".into(),
+            last_name: format!("Teacher {i}"),
+            email: Some(address(i)),
+            status: keyward_core::accounts::AccountStatus::Active,
+            authenticator_app: false,
+        })
+        .await;
+    });
+    (0..n).map(address).collect()
+}
+
+/// The settings of a keyward that mails over SMTP to `smtp_port` with the
+/// outbox's defaults (`mail.max_parallel` 8, `mail.smtp.timeout` 30 s) but
+/// quick polls and retries (every second; 1 s, 2 s, 4 s …), and whose
+/// **Forgot password?** names the account by email and mails a reset link
+/// to anyone.
+pub fn outbox_vars(smtp_port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("KEYWARD_MAIL__TRANSPORT", "smtp".into()),
+        ("KEYWARD_MAIL__SMTP__HOST", "127.0.0.1".into()),
+        ("KEYWARD_MAIL__SMTP__PORT", smtp_port.to_string()),
+        ("KEYWARD_MAIL__POLL_INTERVAL", "1s".into()),
+        ("KEYWARD_MAIL__RETRY_BASE", "1s".into()),
+        ("KEYWARD_RECOVERY__IDENTIFY_BY", "email".into()),
+        ("KEYWARD_RECOVERY__REQUIRE_PRIOR_SIGN_IN", "false".into()),
+        (
+            "KEYWARD_RECOVERY__MAX_REQUESTS_PER_ADDRESS_PER_HOUR",
+            "1000000".into(),
+        ),
+    ]
+}
+
+/// Starts `keyward serve` on `port` (the site's own, or another for a second
+/// instance on the same data folder and database) with `vars` on top of the
+/// site's settings, and waits until it is ready.
+pub fn serve_on(site: &Site, port: u16, log_name: &str, vars: &[(&str, String)]) -> Server {
+    let mut all = vec![
+        ("KEYWARD_SERVER__BIND", format!("127.0.0.1:{port}")),
+        (
+            "KEYWARD_SERVER__PUBLIC_URL",
+            format!("http://127.0.0.1:{port}"),
+        ),
+    ];
+    all.extend(vars.iter().cloned());
+    let vars: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut server = site.spawn_with(&["serve"], log_name, &vars);
+    server.port = port;
+    server.wait_until_ready();
+    server
+}
+
+/// One **Forgot password?** by email for each address, eight at a time, the
+/// n-th through `ports[n % ports.len()]` (instances behind a load balancer);
+/// every answer must be 202.
+pub fn request_recoveries(ports: &[u16], addresses: &[String]) {
+    const LANES: usize = 8;
+    std::thread::scope(|scope| {
+        for lane in 0..LANES {
+            scope.spawn(move || {
+                for (n, address) in addresses.iter().enumerate().skip(lane).step_by(LANES) {
+                    let body = format!("{{\"email\":{}}}", json_string(address));
+                    let port = ports[n % ports.len()];
+                    let (status, answer) = http(port, "POST", "/api/v1/recovery", Some(&body))
+                        .expect("a recovery request");
+                    assert_eq!(status, 202, "{address}: {answer}");
+                }
+            });
+        }
+    });
+}
+
+/// Every outbox row as the site's database holds it now, oldest first.
+pub fn outbox_rows(site: &Site) -> Vec<keyward_core::mail::OutboxState> {
+    with_site_core(site, async |kw, _| {
+        keyward_core::mail::outbox_states(kw.db())
+            .await
+            .expect("read the outbox")
+    })
+}
+
+/// How many messages each recipient got at `capture`.
+pub fn deliveries(
+    capture: &keyward_core::testing::SmtpCapture,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for mail in capture.messages() {
+        *counts.entry(mail.to).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Checks `done` every 20 ms until it holds (true) or `timeout` passes (false).
+pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
