@@ -606,7 +606,11 @@ impl Instances {
     pub fn spawn_with_vars(&self, log_name: &str, vars: &[(&str, String)]) -> Server {
         let port = free_port();
         let bind = format!("127.0.0.1:{port}");
-        let mut all: Vec<(&str, &str)> = vec![("KEYWARD_SERVER__BIND", bind.as_str())];
+        // Small pools: the tests' PostgreSQL serves other test runs too.
+        let mut all: Vec<(&str, &str)> = vec![
+            ("KEYWARD_SERVER__BIND", bind.as_str()),
+            ("KEYWARD_DATABASE__MAX_CONNECTIONS", "4"),
+        ];
         all.extend(vars.iter().map(|(k, v)| (*k, v.as_str())));
         let mut server = self.site.spawn_with(&["serve"], log_name, &all);
         server.port = port;
