@@ -134,6 +134,116 @@ fn a_session_made_on_one_instance_works_on_the_others_and_ends_on_all() {
     eprintln!("sessions over 3 instances: {:?}", started.elapsed());
 }
 
+/// A password sign-in of `username` that stops at the second step; the
+/// step's cookie header.
+fn second_step(port: u16, username: &str) -> String {
+    let body = json_of(&[("username", username), ("password", DEMO_PASSWORD)]);
+    let answer = request(port, "POST", "/api/v1/session", &[], Some(&body)).unwrap();
+    assert_eq!(answer.json()["mfa_required"], true, "{}", answer.body);
+    format!(
+        "kw_step={}",
+        answer.cookie("kw_step").expect("the step's cookie")
+    )
+}
+
+/// Finishes the step of `cookie` on `port` with `body` (`{"code": …}` or
+/// `{"recovery_code": …}`).
+fn finish_step(port: u16, cookie: &str, body: &str) -> Answer {
+    request(
+        port,
+        "POST",
+        "/api/v1/session/mfa",
+        &[("Cookie", cookie)],
+        Some(body),
+    )
+    .expect("an answer")
+}
+
+#[test]
+fn a_second_step_begun_on_one_instance_finishes_on_another_and_each_code_works_once() {
+    let Some(set) = Instances::start("second steps", 3, &[]) else {
+        return;
+    };
+    set.seed_demo();
+    let [a, b, c] = set.ports()[..] else {
+        unreachable!()
+    };
+    // An authenticator app turned on through A and B.
+    let teacher = ApiSession::open(a, "demo.teacher", DEMO_PASSWORD);
+    let body = json_of(&[("password", DEMO_PASSWORD)]);
+    let started = teacher
+        .call(a, "POST", "/api/v1/me/mfa/totp", Some(&body))
+        .unwrap();
+    assert_eq!(started.status, 200, "{}", started.body);
+    let secret = started.json()["secret"].as_str().unwrap().to_owned();
+    let now = keyward_core::types::UnixTime::now();
+    let code = keyward_core::mfa::code_for(&secret, now).unwrap();
+    let confirmed = teacher
+        .call(
+            b,
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&json_of(&[("code", &code)])),
+        )
+        .unwrap();
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let recovery: Vec<String> = confirmed.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+
+    // A step begun on C, finished with the next code on A and B at once:
+    // one session.
+    let step = second_step(c, "demo.teacher");
+    let next = keyward_core::mfa::code_for(&secret, now.plus(Duration::from_secs(30))).unwrap();
+    let calls: Vec<Box<dyn FnOnce() -> Answer + Send>> = [a, b, a, b]
+        .into_iter()
+        .map(|port| {
+            let (step, body) = (step.clone(), json_of(&[("code", &next)]));
+            Box::new(move || finish_step(port, &step, &body)) as Box<dyn FnOnce() -> Answer + Send>
+        })
+        .collect();
+    let answers = at_once(calls);
+    let tallied = tally(&answers);
+    // The others: the code was used, or (arriving after the winner was
+    // done) the step is over.
+    assert_eq!(tallied.get("200"), Some(&1), "{tallied:?}");
+    assert!(
+        answers.iter().all(|a| matches!(
+            a.outcome().as_str(),
+            "200" | "422 mfa_code_used" | "401 sign_in_step_expired"
+        )),
+        "{tallied:?}"
+    );
+    let session = answers.iter().find(|a| a.status == 200).unwrap();
+    let cookie = format!("kw_session={}", session.cookie("kw_session").unwrap());
+    let me = request(c, "GET", "/api/v1/me", &[("Cookie", &cookie)], None).unwrap();
+    assert_eq!(me.json()["username"], "demo.teacher");
+
+    // One recovery code typed into two steps at once, on two instances:
+    // it opens one of them.
+    let steps = [
+        second_step(a, "demo.teacher"),
+        second_step(b, "demo.teacher"),
+    ];
+    let body = json_of(&[("recovery_code", &recovery[0])]);
+    let calls: Vec<Box<dyn FnOnce() -> Answer + Send>> = steps
+        .iter()
+        .zip([b, c])
+        .map(|(step, port)| {
+            let (step, body) = (step.clone(), body.clone());
+            Box::new(move || finish_step(port, &step, &body)) as Box<dyn FnOnce() -> Answer + Send>
+        })
+        .collect();
+    let answers = at_once(calls);
+    assert_eq!(
+        tally(&answers),
+        counts(&[("200", 1), ("422 mfa_code_used", 1)])
+    );
+}
+
 #[test]
 fn failed_sign_ins_on_different_instances_count_together() {
     let Some(set) = Instances::start("throttles", 3, &[BEHIND_PROXY]) else {
