@@ -10,12 +10,20 @@
 //! A server that was running during the rotation picks the new key up by
 //! itself the first time it meets a value sealed under it (see [`Sealer`]);
 //! a restart does the same.
+//!
+//! Also the start-up check of the keys themselves
+//! ([`Keyward::check_sealing_keys`]): the database remembers a check value of
+//! every key it has met (`sealing_key_checks`), and an instance whose
+//! `lookup` key, or a key of the same name, differs is refused — several
+//! instances must seal with the same keys, and a data folder of its own
+//! makes a key file of its own at first start.
 
 use crate::audit::{self, AuditEntry, action};
 use crate::crypto::key_file::{self, KeySource};
 use crate::crypto::sealing::{Sealer, SealingError};
 use crate::crypto::store::{self, SealedRow};
 use crate::error::{Code, CodedError, Internal};
+use crate::types::UnixTime;
 use crate::{Ctx, Keyward};
 
 /// Rows read and re-sealed in one transaction.
@@ -75,12 +83,47 @@ impl CodedError for RotateError {
 }
 
 impl Keyward {
+    /// Checks the sealing keys against those the database has met: records
+    /// the check value of each key it has not met, and refuses
+    /// (`SealingError::Mismatch`, naming the keys) when the `lookup` key or a
+    /// key of a name it knows is another key. Every command that opens the
+    /// database calls it first, so an instance with other keys never serves.
+    /// A key the database met that these keys lack (an old one removed, or
+    /// a new one not yet given to this instance) is only logged.
+    pub async fn check_sealing_keys(&self, now: UnixTime) -> Result<(), RotateError> {
+        let checks = self.sealer.key_checks();
+        let differ = store::remember_key_checks(self.db.pool(), &checks, now).await?;
+        if !differ.is_empty() {
+            return Err(SealingError::Mismatch {
+                origin: self.sealer.source().to_string(),
+                names: differ
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+            .into());
+        }
+        for name in store::known_key_names(self.db.pool()).await? {
+            if !checks.iter().any(|(held, _)| *held == name) {
+                tracing::warn!(
+                    key = %name,
+                    keys = %self.sealer.source(),
+                    "the database has met a sealing key these keys lack; values sealed under it \
+                     do not open here"
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Adds a sealing key and re-seals every stored secret under it. With
     /// `sealing.keys`, re-seals under the last key given there, and refuses
     /// when there is nothing to re-seal (a new key must be added there).
     pub async fn rotate_sealing_key(&self, ctx: &Ctx<'_>) -> Result<RotationReport, RotateError> {
         let report = match self.sealer.source().clone() {
             KeySource::Inline => {
+                self.check_sealing_keys(ctx.now).await?;
                 let key_id = self.sealer.current_key_id();
                 let (resealed, left) = reseal_all(self, ctx).await?;
                 if resealed == 0 && left == 0 {
@@ -98,11 +141,15 @@ impl Keyward {
                 // Keys added since start-up count when naming the next one,
                 // and a changed look-up key stops everything here.
                 self.sealer.reload()?;
+                // Keys that are not the database's stop here, before any is added.
+                self.check_sealing_keys(ctx.now).await?;
                 let key_id = key_file::append_key(&path, ctx.rng, ctx.now)?;
                 self.sealer.reload()?;
                 if self.sealer.current_key_id() != key_id {
                     return Err(Internal::new("the new sealing key is not the current one").into());
                 }
+                // The new key is the database's from now on.
+                self.check_sealing_keys(ctx.now).await?;
                 let (resealed, left) = reseal_all(self, ctx).await?;
                 RotationReport {
                     key_id,
@@ -338,8 +385,12 @@ mod tests {
     }
 
     fn inline_material(keys: &[(&str, u8)]) -> String {
+        material_with_lookup(9, keys)
+    }
+
+    fn material_with_lookup(lookup: u8, keys: &[(&str, u8)]) -> String {
         let b64 = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
-        let mut text = format!("lookup {}\n", b64(9));
+        let mut text = format!("lookup {}\n", b64(lookup));
         for (id, byte) in keys {
             text.push_str(&format!("key {id} {}\n", b64(*byte)));
         }
@@ -738,5 +789,101 @@ mod tests {
             "{err}"
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), replaced);
+    }
+
+    #[tokio::test]
+    async fn sealing_keys_other_than_the_databases_are_refused_and_new_ones_remembered() {
+        let db = TestDb::new().await;
+        let rng = SeededRandom::new(33);
+        let ctx = ctx_at(MONDAY_MORNING, &rng);
+        let instance = |lookup: u8, keys: &[(&str, u8)]| {
+            let mut settings = settings_for(&db);
+            settings.sealing.keys = material_with_lookup(lookup, keys);
+            Keyward::new(db.db.clone(), settings, &rng).unwrap()
+        };
+        let refused = |err: RotateError| {
+            assert_eq!(err.code(), "sealing_keys_unusable");
+            let message = err.to_string();
+            for needle in ["sealing.keys", "same sealing keys", "sealing.key_file"] {
+                assert!(message.contains(needle), "{needle:?} not in {message}");
+            }
+            message
+        };
+        // The first instance's keys become the database's; the same keys
+        // again (another instance, a restart) are fine.
+        instance(9, &[("k1", 1)])
+            .check_sealing_keys(ctx.now)
+            .await
+            .unwrap();
+        instance(9, &[("k1", 1)])
+            .check_sealing_keys(ctx.now)
+            .await
+            .unwrap();
+        // Another look-up key, another k1, or both: refused, naming them.
+        let err = instance(8, &[("k1", 1)]).check_sealing_keys(ctx.now).await;
+        let message = refused(err.unwrap_err());
+        assert!(message.contains("(`lookup` differ)"), "{message}");
+        let err = instance(9, &[("k1", 7)]).check_sealing_keys(ctx.now).await;
+        assert!(refused(err.unwrap_err()).contains("(`key k1` differ)"));
+        let err = instance(8, &[("k1", 7)]).check_sealing_keys(ctx.now).await;
+        assert!(refused(err.unwrap_err()).contains("(`lookup`, `key k1` differ)"));
+        // Refused keys leave nothing behind: their k2 is not the database's.
+        let err = instance(8, &[("k1", 1), ("k2", 5)])
+            .check_sealing_keys(ctx.now)
+            .await;
+        assert!(refused(err.unwrap_err()).contains("(`lookup` differ)"));
+        // A key added on one instance is remembered: another k2 is refused.
+        instance(9, &[("k1", 1), ("k2", 2)])
+            .check_sealing_keys(ctx.now)
+            .await
+            .unwrap();
+        let err = instance(9, &[("k1", 1), ("k2", 3)])
+            .check_sealing_keys(ctx.now)
+            .await;
+        assert!(refused(err.unwrap_err()).contains("`key k2`"));
+        // Old keys may go once nothing is sealed under them.
+        instance(9, &[("k2", 2)])
+            .check_sealing_keys(ctx.now)
+            .await
+            .unwrap();
+        // Only check values are stored, never a key.
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, key_check FROM sealing_key_checks ORDER BY name")
+                .fetch_all(db.db.pool())
+                .await
+                .unwrap();
+        let names: Vec<&str> = stored.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["key k1", "key k2", "lookup"]);
+        let b64 = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
+        for (_, check) in &stored {
+            assert_eq!(check.len(), 64);
+            for byte in [1u8, 2, 9] {
+                assert!(!check.contains(&hex::encode([byte; 32])));
+                assert!(!check.contains(&b64(byte)));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn rotation_remembers_its_new_key_and_refuses_keys_not_the_databases() {
+        let (kw, db) = keyward().await;
+        let rng = SeededRandom::new(34);
+        let ctx = ctx_at(MONDAY_MORNING, &rng);
+        kw.check_sealing_keys(ctx.now).await.unwrap();
+        kw.rotate_sealing_key(&ctx).await.unwrap();
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sealing_key_checks ORDER BY name")
+                .fetch_all(db.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(names, ["key k1", "key k2", "lookup"]);
+        // Another key file (its own look-up key and k1) on this database.
+        let mut settings = settings_for(&db);
+        settings.sealing.key_file = db.data_dir().join("other.key");
+        let other = Keyward::new(db.db.clone(), settings, &rng).unwrap();
+        let err = other.rotate_sealing_key(&ctx).await.unwrap_err();
+        assert_eq!(err.code(), "sealing_keys_unusable", "{err}");
+        let contents = std::fs::read_to_string(db.data_dir().join("other.key")).unwrap();
+        assert!(!contents.contains("key k2 "), "no key was added");
     }
 }

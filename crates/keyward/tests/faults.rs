@@ -208,7 +208,7 @@ fn session_cookie(port: u16, username: &str) -> String {
     let (_, reply) = Ask::SignIn(username.to_owned()).send(port);
     let reply = reply.expect("sign-in");
     assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.cookie("kw_session").expect("a session cookie")
+    reply.cookie_pair("kw_session").expect("a session cookie")
 }
 
 /// Polls `check` every 50 ms until it holds; the time it took. Panics

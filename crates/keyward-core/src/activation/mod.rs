@@ -281,14 +281,10 @@ impl Keyward {
             Ok(attempt) => attempt,
             Err(retry_after_secs) => return Err(ActivationError::Throttled { retry_after_secs }),
         };
-        let found = match codes::normalize(typed) {
-            Some(plain) => {
-                store::find_code(
-                    &self.db,
-                    &self.sealer.lookup_hash(ACCESS_CODE_PURPOSE, &plain),
-                )
-                .await?
-            }
+        let lookup = codes::normalize(typed)
+            .map(|plain| self.sealer.lookup_hash(ACCESS_CODE_PURPOSE, &plain));
+        let found = match &lookup {
+            Some(lookup) => store::find_code(&self.db, lookup).await?,
             None => None,
         };
         let checked = match found {
@@ -308,7 +304,20 @@ impl Keyward {
                 Some(owner) if row.kind == CodeKind::Parent && owner.role == Role::Learner => {
                     Ok((row, owner))
                 }
-                _ => Err(ActivationError::UnknownCode),
+                // The owner changed since the code was read: someone used the
+                // code a moment ago (the account is active now), or it was
+                // revoked. Answer as the code reads now, so a person racing
+                // the one who used it is told it was used, as any later one is.
+                _ => {
+                    let again = match &lookup {
+                        Some(lookup) => store::find_code(&self.db, lookup).await?,
+                        None => None,
+                    };
+                    match again {
+                        Some(again) if again.used_at.is_some() => Err(ActivationError::UsedCode),
+                        _ => Err(ActivationError::UnknownCode),
+                    }
+                }
             },
         };
         match &checked {
@@ -387,6 +396,10 @@ impl Keyward {
         let account_id = match row.kind {
             CodeKind::Activation => {
                 if !store::use_code(&mut tx, &row.id, ctx.now).await? {
+                    // Used by someone else since it was checked: refused and
+                    // audited like a code found used.
+                    drop(tx);
+                    audit::insert(self.db.pool(), &code_audit(ctx, "failure", None)).await?;
                     return Err(ActivationError::UsedCode);
                 }
                 crate::crypto::store::delete_sealed(&mut tx, &row.sealed_id).await?;

@@ -40,6 +40,9 @@ const TAG_BYTES: usize = 16;
 /// What the look-up key is checked against when the key file is read again,
 /// so a replaced look-up key is noticed (stored look-up hashes depend on it).
 const LOOKUP_CHECK_PURPOSE: &str = "keyward/lookup-key-check";
+/// What each sealing key is checked against across instances: the database
+/// keeps HMAC-SHA256 under the key of this label, never the key.
+const KEY_CHECK_PURPOSE: &str = "keyward/sealing-key-check";
 
 /// Why key material could not be loaded or a sealed value opened. No case
 /// carries a key, a plaintext or a sealed value.
@@ -75,6 +78,13 @@ pub enum SealingError {
     Busy { path: PathBuf },
     #[error("sealing.key_file is empty and sealing.keys is not set")]
     NoKeys,
+    #[error(
+        "the sealing keys of {origin} are not the ones this database was first used with \
+         ({names} differ): every instance must use the same sealing keys, the same \
+         sealing.key_file contents (copy the file of the first instance before another's \
+         first start) or the same sealing.keys"
+    )]
+    Mismatch { origin: String, names: String },
     #[error(transparent)]
     Random(#[from] RandomError),
     #[error("not a sealed value of format {SEALED_VERSION} or {LEGACY_SEALED_VERSION}")]
@@ -94,6 +104,8 @@ impl From<SealingError> for Internal {
 struct SealingKey {
     id: String,
     cipher: Aes256Gcm,
+    /// HMAC-SHA256 under the key of [`KEY_CHECK_PURPOSE`].
+    check: [u8; 32],
 }
 
 /// The keys in use: the last one seals, every one opens.
@@ -348,6 +360,22 @@ impl Sealer {
         }
     }
 
+    /// A check value of each key, named as the key material names it
+    /// (`lookup`, `key k1`, …): HMAC-SHA256 under the key of a fixed label,
+    /// in hex. Equal keys give equal values; a value tells nothing of its
+    /// key. The database keeps them, so instances with other keys are
+    /// refused (`Keyward::check_sealing_keys`).
+    pub fn key_checks(&self) -> Vec<(String, String)> {
+        let ring = self.ring();
+        let mut checks = vec![("lookup".to_owned(), hex::encode(self.lookup_check))];
+        checks.extend(
+            ring.keys
+                .iter()
+                .map(|key| (format!("key {}", key.id), hex::encode(key.check))),
+        );
+        checks
+    }
+
     /// The keyed look-up hash of `value` for `purpose` (hex HMAC-SHA256 over
     /// `purpose ‖ 0x00 ‖ value`): find a code by what the person typed
     /// without storing the code. The look-up key never rotates.
@@ -414,11 +442,18 @@ fn key_ring(material: &Material, stamp: Option<FileStamp>) -> Result<KeyRing, Se
         .iter()
         .map(|(id, bytes)| {
             Aes256Gcm::new_from_slice(&**bytes)
-                .map(|cipher| SealingKey {
+                .ok()
+                .zip(<Hmac<Sha256> as Mac>::new_from_slice(&**bytes).ok())
+                .map(|(cipher, mac)| SealingKey {
                     id: id.clone(),
                     cipher,
+                    check: mac
+                        .chain_update(KEY_CHECK_PURPOSE.as_bytes())
+                        .finalize()
+                        .into_bytes()
+                        .into(),
                 })
-                .map_err(|_| SealingError::Incomplete {
+                .ok_or_else(|| SealingError::Incomplete {
                     origin: "sealing keys".into(),
                     problem: "a key cannot key AES-256-GCM",
                 })

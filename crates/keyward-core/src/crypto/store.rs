@@ -11,6 +11,9 @@
 //! owners were bound) opens only when the row's recorded owner and purpose
 //! are the expected ones; `keyward keys rotate` re-seals it as `v2`.
 //! Nothing here logs or returns a plaintext in an error.
+//!
+//! Also `sealing_key_checks`: a check value of each sealing key the database
+//! has met (never a key), so that an instance with other keys is refused.
 
 use sqlx::{Any, AnyConnection, Executor, Row};
 
@@ -304,4 +307,63 @@ pub(crate) async fn delete_sealed_password_of(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Compares the check value of each key in `checks` (`(name, check)`, see
+/// `Sealer::key_checks`) with the one recorded for its name, and returns the
+/// names whose values differ: keys of the same name that are not the same
+/// key. Only when none differs are the keys the database has not met
+/// recorded (so keys that are refused leave nothing behind); of instances
+/// recording one name at once, the first insert wins and the others compare
+/// against it.
+pub(crate) async fn remember_key_checks(
+    pool: &sqlx::AnyPool,
+    checks: &[(String, String)],
+    now: UnixTime,
+) -> Result<Vec<String>, Internal> {
+    let recorded = |name: String| async move {
+        sqlx::query_scalar::<_, String>("SELECT key_check FROM sealing_key_checks WHERE name = $1")
+            .bind(name)
+            .fetch_optional(pool)
+            .await
+    };
+    let mut differ = Vec::new();
+    let mut unmet = Vec::new();
+    for (name, check) in checks {
+        match recorded(name.clone()).await? {
+            Some(known) if !crate::crypto::tokens::constant_time_eq(&known, check) => {
+                differ.push(name.clone());
+            }
+            Some(_) => {}
+            None => unmet.push((name, check)),
+        }
+    }
+    if !differ.is_empty() {
+        return Ok(differ);
+    }
+    for (name, check) in unmet {
+        sqlx::query(
+            "INSERT INTO sealing_key_checks (name, key_check, first_seen_at) \
+             VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(check)
+        .bind(now.secs())
+        .execute(pool)
+        .await?;
+        match recorded(name.clone()).await? {
+            Some(known) if crate::crypto::tokens::constant_time_eq(&known, check) => {}
+            _ => differ.push(name.clone()),
+        }
+    }
+    Ok(differ)
+}
+
+/// The names of the keys the database has met (`lookup`, `key k1`, …).
+pub(crate) async fn known_key_names(pool: &sqlx::AnyPool) -> Result<Vec<String>, Internal> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM sealing_key_checks ORDER BY name")
+            .fetch_all(pool)
+            .await?,
+    )
 }

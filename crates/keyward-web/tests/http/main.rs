@@ -28,6 +28,7 @@ mod pages;
 mod passkeys;
 mod policy;
 mod proxies;
+mod races;
 mod recovery;
 mod roster;
 mod schools;

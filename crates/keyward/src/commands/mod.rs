@@ -16,8 +16,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use keyward_core::Keyward;
+use keyward_core::rotation::RotateError;
 use keyward_core::settings::Settings;
 use keyward_core::store::Db;
+use keyward_core::types::UnixTime;
 use keyward_core::types::random::OsRandom;
 
 /// A command's failure: one line for the person at the terminal.
@@ -50,11 +52,18 @@ pub fn failed(err: impl fmt::Display) -> CommandError {
     CommandError::Failed(err.to_string())
 }
 
-/// Connects, migrates and builds the core.
+/// Connects, migrates, builds the core and checks that its sealing keys are
+/// the ones the database was first used with (several instances must share
+/// them).
 pub async fn open(settings: Settings) -> Result<Arc<Keyward>, CommandError> {
     let db = Db::connect(&settings.database).await.map_err(failed)?;
     db.migrate().await.map_err(failed)?;
-    Keyward::new(db, settings, &OsRandom).map_err(|e| failed(e.cause()))
+    let kw = Keyward::new(db, settings, &OsRandom).map_err(|e| failed(e.cause()))?;
+    match kw.check_sealing_keys(UnixTime::now()).await {
+        Ok(()) => Ok(kw),
+        Err(RotateError::Internal(err)) => Err(failed(err.cause())),
+        Err(err) => Err(failed(err)),
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

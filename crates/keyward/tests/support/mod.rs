@@ -381,18 +381,20 @@ impl Drop for Server {
     }
 }
 
-// ---------------------------------------------------------------- faults
-// What the fault tests (tests/faults.rs) share: an HTTP exchange that keeps
-// the headers, a PostgreSQL cluster of the test's own to stop and start, a
-// small tmpfs to fill, and percentiles of latencies.
+// ---------------------------------------------------------------- HTTP with headers
+// One HTTP/1.1 exchange that keeps the answer's headers, shared by the fault
+// and the several-instance tests.
 
-/// An HTTP answer with its headers.
+/// An HTTP answer: status, headers (names lowercased) and body.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
+
+/// The several-instance tests' name for it.
+pub type Answer = Reply;
 
 impl Reply {
     /// The first header of that name (case-insensitive).
@@ -409,14 +411,37 @@ impl Reply {
         body.get("error")?.as_str().map(str::to_owned)
     }
 
-    /// The value of the cookie `name` the answer sets, as `name=value`.
+    /// The cookie `name` the answer sets, as `name=value`.
+    pub fn cookie_pair(&self, name: &str) -> Option<String> {
+        self.cookie(name).map(|value| format!("{name}={value}"))
+    }
+
+    /// The value a `Set-Cookie` header gives cookie `name`.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.headers
             .iter()
-            .filter(|(key, _)| key.eq_ignore_ascii_case("set-cookie"))
-            .filter_map(|(_, value)| value.split(';').next())
-            .find(|pair| pair.split_once('=').is_some_and(|(key, _)| key == name))
-            .map(str::to_owned)
+            .filter(|(n, _)| n == "set-cookie")
+            .filter_map(|(_, v)| v.split(';').next()?.split_once('='))
+            .find(|(n, _)| n.trim() == name)
+            .map(|(_, v)| v.trim().to_owned())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The `error` code of a JSON error body (empty when there is none).
+    pub fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// `200`, or the status and error code of a refusal: `410 link_used`.
+    pub fn outcome(&self) -> String {
+        if self.status < 300 {
+            self.status.to_string()
+        } else {
+            format!("{} {}", self.status, self.error())
+        }
     }
 }
 
@@ -463,7 +488,7 @@ pub fn request(
         .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
     let headers = lines
         .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     Ok(Reply {
         status,
@@ -471,6 +496,11 @@ pub fn request(
         body: body.to_owned(),
     })
 }
+
+// ---------------------------------------------------------------- faults
+// What the fault tests (tests/faults.rs) share: an HTTP exchange that keeps
+// the headers, a PostgreSQL cluster of the test's own to stop and start, a
+// small tmpfs to fill, and percentiles of latencies.
 
 /// The `p`-th percentile (0–100, nearest rank) of `values`; zero when empty.
 pub fn percentile(values: &[Duration], p: u32) -> Duration {
@@ -717,6 +747,8 @@ impl Drop for Tmpfs {
         if !unmounted {
             let _ = Command::new("umount").arg("-l").arg(&self.path).status();
         }
+    }
+}
 
 // ---------------------------------------------------------------- outbox
 // For the outbox's fault tests (outbox_faults.rs): the site's database
@@ -874,5 +906,280 @@ pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
             return false;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---------------------------------------------------------------- instances
+// Several `keyward serve` processes on one PostgreSQL database (issue 17):
+// the database URL from `KEYWARD_TEST_POSTGRES_URL` or a skip, HTTP calls
+// with headers and cookies, instances on ports of their own sharing one key
+// file, and a client that moves a request to the next instance when one does
+// not answer, as a load balancer does.
+
+/// The PostgreSQL server of the run, or `None` after printing why `test`
+/// is skipped (several instances need one database they all reach).
+pub fn postgres_or_skip(test: &str) -> Option<String> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "skipped {test}: several instances share one PostgreSQL database; \
+                 set {POSTGRES_URL_VAR} to run it"
+            );
+            None
+        }
+    }
+}
+
+/// A signed-in API session: the cookie header to send and the CSRF token.
+#[derive(Debug, Clone)]
+pub struct ApiSession {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl ApiSession {
+    /// Signs in through `POST /api/v1/session` on `port`.
+    pub fn open(port: u16, username: &str, password: &str) -> ApiSession {
+        let body = format!(
+            "{{\"username\":{},\"password\":{}}}",
+            json_string(username),
+            json_string(password)
+        );
+        let answer =
+            request(port, "POST", "/api/v1/session", &[], Some(&body)).expect("sign-in request");
+        assert_eq!(answer.status, 200, "sign-in of {username}: {}", answer.body);
+        ApiSession {
+            cookie: format!(
+                "kw_session={}",
+                answer.cookie("kw_session").expect("a session cookie")
+            ),
+            csrf: answer.json()["csrf_token"]
+                .as_str()
+                .expect("a CSRF token")
+                .to_owned(),
+        }
+    }
+
+    /// A call with the session's cookie and CSRF token.
+    pub fn call(
+        &self,
+        port: u16,
+        method: &str,
+        path: &str,
+        json: Option<&str>,
+    ) -> std::io::Result<Answer> {
+        let headers = [
+            ("Cookie", self.cookie.as_str()),
+            ("X-CSRF-Token", self.csrf.as_str()),
+        ];
+        request(port, method, path, &headers, json)
+    }
+}
+
+/// Several `keyward serve` processes of one site on one PostgreSQL
+/// database, each on its own port with its own data folder, all sealing with
+/// one key file (`<site data>/sealing.key`, as a shared volume would hold).
+pub struct Instances {
+    pub site: Site,
+    pub servers: Vec<Server>,
+}
+
+impl Instances {
+    /// Starts `count` instances at once on a fresh database (they migrate
+    /// it together) with `vars` set on each, and waits until all are ready.
+    /// `None` (printed) without PostgreSQL.
+    pub fn start(test: &str, count: usize, vars: &[(&str, &str)]) -> Option<Instances> {
+        postgres_or_skip(test)?;
+        let site = Site::new();
+        let mut instances = Instances {
+            site,
+            servers: Vec::new(),
+        };
+        for _ in 0..count {
+            instances.spawn(vars);
+        }
+        for server in &mut instances.servers {
+            server.wait_until_ready();
+        }
+        Some(instances)
+    }
+
+    /// The shared key file.
+    pub fn key_file(&self) -> PathBuf {
+        self.site.data_dir().join("sealing.key")
+    }
+
+    /// The data folder of instance `i`.
+    pub fn data_dir_of(&self, i: usize) -> PathBuf {
+        self.site.root.path().join(format!("instance-{i}"))
+    }
+
+    /// Starts one more instance (not waiting for it) and returns its index.
+    pub fn spawn(&mut self, vars: &[(&str, &str)]) -> usize {
+        let i = self.servers.len();
+        let data_dir = self.data_dir_of(i);
+        let key_file = self.key_file();
+        let mut all = vec![
+            (
+                "KEYWARD_SERVER__DATA_DIR",
+                data_dir.to_string_lossy().into_owned(),
+            ),
+            (
+                "KEYWARD_SEALING__KEY_FILE",
+                key_file.to_string_lossy().into_owned(),
+            ),
+        ];
+        all.extend(vars.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let server = self.spawn_with_vars(&format!("instance-{i}"), &all);
+        self.servers.push(server);
+        i
+    }
+
+    /// Starts `keyward serve` on a port of its own with `vars` (after the
+    /// site's own settings), without the shared data folder or key file.
+    pub fn spawn_with_vars(&self, log_name: &str, vars: &[(&str, String)]) -> Server {
+        let port = free_port();
+        let bind = format!("127.0.0.1:{port}");
+        // Small pools: the tests' PostgreSQL serves other test runs too.
+        let mut all: Vec<(&str, &str)> = vec![
+            ("KEYWARD_SERVER__BIND", bind.as_str()),
+            ("KEYWARD_DATABASE__MAX_CONNECTIONS", "4"),
+        ];
+        all.extend(vars.iter().map(|(k, v)| (*k, v.as_str())));
+        let mut server = self.site.spawn_with(&["serve"], log_name, &all);
+        server.port = port;
+        server
+    }
+
+    pub fn ports(&self) -> Vec<u16> {
+        self.servers.iter().map(|s| s.port).collect()
+    }
+
+    /// The site's database and key file opened in process (for what no
+    /// request does: seeding the demo school, reading rows); runs `f`.
+    pub fn with_core<T>(
+        &self,
+        f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
+    ) -> T {
+        use keyward_core::types::random::SeededRandom;
+        let mut settings = keyward_core::settings::Settings::default();
+        settings.server.data_dir = self.site.data_dir();
+        settings.sealing.key_file = self.key_file();
+        settings.database.url = self.site.pg.as_ref().expect("PostgreSQL").url.clone();
+        settings.hashing = keyward_core::testing::cheap_hashing();
+        let settings = settings.validate().expect("valid settings");
+        block_on(async move {
+            let db = keyward_core::store::Db::connect(&settings.database)
+                .await
+                .expect("open the site's database");
+            let rng = SeededRandom::new(5);
+            let kw = keyward_core::Keyward::new(db, settings, &rng).expect("keyward");
+            let ctx = keyward_core::Ctx::new(keyward_core::types::UnixTime::now(), &rng);
+            let outcome = f(&kw, &ctx).await;
+            kw.db().close().await;
+            outcome
+        })
+    }
+
+    /// Seeds the demo school, every demo person with `DEMO_PASSWORD`.
+    pub fn seed_demo(&self) {
+        self.with_core(async |kw, ctx| {
+            kw.seed_demo(
+                ctx,
+                &keyward_core::testing::demo_passwords(keyward_core::testing::DEMO_PASSWORD),
+            )
+            .await
+            .expect("seed the demo school")
+        });
+    }
+
+    /// The newest email about `subject` written by any instance (each writes
+    /// to its own data folder), waiting up to 20 s.
+    pub fn wait_for_mail(&self, subject: &str) -> keyward_core::testing::CapturedMail {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut files: Vec<(String, PathBuf)> = (0..self.servers.len())
+                .flat_map(|i| {
+                    std::fs::read_dir(self.data_dir_of(i).join("mail"))
+                        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+                        .unwrap_or_default()
+                })
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+                .collect();
+            // `<unix time>-<outbox id>.eml`: the newest last.
+            files.sort();
+            let found = files
+                .iter()
+                .rev()
+                .map(|(_, p)| keyward_core::testing::parse_mail(&std::fs::read(p).unwrap()))
+                .find(|m| m.subject.contains(subject));
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no email about {subject:?} arrived"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A client in front of several instances, as a load balancer is: each call
+/// goes to the next instance in turn, and one that does not answer (refused,
+/// reset, closed) is skipped and the call sent to the next. Counts the calls
+/// moved that way.
+pub struct Balancer {
+    ports: Vec<u16>,
+    next: std::sync::atomic::AtomicUsize,
+    pub moved: std::sync::atomic::AtomicUsize,
+}
+
+impl Balancer {
+    pub fn new(ports: Vec<u16>) -> Balancer {
+        Balancer {
+            ports,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            moved: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Sends through `send` (given a port) to the instances in turn until
+    /// one answers; panics when none does.
+    pub fn send(&self, send: impl Fn(u16) -> std::io::Result<Answer>) -> Answer {
+        use std::sync::atomic::Ordering;
+        let start = self.next.fetch_add(1, Ordering::SeqCst);
+        let mut errors = Vec::new();
+        for k in 0..self.ports.len() {
+            let port = self.ports[(start + k) % self.ports.len()];
+            match send(port) {
+                Ok(answer) => return answer,
+                Err(err) => {
+                    self.moved.fetch_add(1, Ordering::SeqCst);
+                    errors.push(format!("{port}: {err}"));
+                }
+            }
+        }
+        panic!("no instance answered: {errors:?}");
+    }
+}
+
+impl Server {
+    /// Waits for the process to end by itself, at most `timeout`.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for keyward") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "keyward did not stop within {timeout:?}: {:?}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }

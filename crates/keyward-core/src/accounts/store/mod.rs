@@ -502,6 +502,15 @@ pub(crate) async fn set_password(
     hash: &str,
     now: UnixTime,
 ) -> Result<(), Internal> {
+    // The account's row first: a change of this password that is still
+    // being written (a staff reset sealing a copy) commits before we go on,
+    // so the copy deleted next is the current one. Reading the copy's id
+    // before that would find the old one (or none) and leave the new copy
+    // behind without the password it copies.
+    sqlx::query("UPDATE users SET status = status WHERE id = $1")
+        .bind(user_id.as_str())
+        .execute(&mut *conn)
+        .await?;
     // A sealed copy belongs to the password it copies: it goes with it.
     crate::crypto::store::delete_sealed_password_of(conn, user_id).await?;
     // A new password is no longer a temporary one (R-ADM-3): whoever set
@@ -820,6 +829,24 @@ pub(crate) async fn mark_set_by_staff(
     )
     .bind(sealed_id)
     .bind(user.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the rows of a school's accounts that hold a sealed copy of their
+/// password, before the copies are deleted: every writer of a password and
+/// its copy takes the account's row first (`set_password`), so none of them
+/// waits on a copy this holds while holding a row this needs.
+pub(crate) async fn lock_accounts_with_copies(
+    conn: &mut AnyConnection,
+    school: &SchoolId,
+) -> Result<(), Internal> {
+    sqlx::query(
+        "UPDATE users SET password_sealed_id = password_sealed_id \
+         WHERE school_id = $1 AND password_sealed_id IS NOT NULL",
+    )
+    .bind(school.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())

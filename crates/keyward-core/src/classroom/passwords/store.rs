@@ -47,6 +47,7 @@ pub(super) async fn destroy_school_copies(
     conn: &mut AnyConnection,
     school: &SchoolId,
 ) -> Result<u64, Internal> {
+    crate::accounts::store::lock_accounts_with_copies(conn, school).await?;
     crate::crypto::store::delete_sealed_passwords_of_school(conn, school).await?;
     crate::accounts::store::forget_sealed_passwords_of_school(conn, school).await
 }

@@ -235,3 +235,72 @@ async fn a_pending_learner_has_no_password_to_reset() {
         PasswordState::Pending
     );
 }
+
+/// The learner's own change (or a reset by link) that reaches the account
+/// while a staff reset is still writing: it waits, then replaces the
+/// password the reset stored, and the copy the reset kept goes with it. On
+/// PostgreSQL the copy's id used to be read before the wait, so the reset's
+/// copy stayed behind, sealing a password nobody had any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_waiting_for_a_staff_reset_destroys_the_copy_that_reset_kept() {
+    let (kw, _db, rng) = demo_keyward(35).await;
+    let ctx = ctx_at(MONDAY_MORNING, &rng);
+    let amy = account_named(&kw, "demo.amy").await;
+    let school = amy.school_id.clone().unwrap();
+
+    // The staff reset, up to its commit.
+    let mut staff = kw.db.begin_write().await.unwrap();
+    assert!(school_keeps_copies_in(&mut staff, &school).await.unwrap());
+    crate::accounts::set_password(&mut staff, &amy.id, "staff-hash", ctx.now)
+        .await
+        .unwrap();
+    keep_staff_password(
+        &mut staff,
+        &ctx,
+        &kw.sealer,
+        &amy.id,
+        &Password::from("Staff1Set"),
+        true,
+    )
+    .await
+    .unwrap();
+    // Her own change meanwhile, from another connection (on SQLite it
+    // waits at its start for the one writer).
+    let own = {
+        let (kw, amy) = (kw.clone(), amy.id.clone());
+        tokio::spawn(async move {
+            let mut tx = kw.db.begin_write().await.unwrap();
+            crate::accounts::set_password(&mut tx, &amy, "her-own-hash", MONDAY_MORNING)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    staff.commit().await.unwrap();
+    own.await.unwrap();
+
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(amy.id.as_str())
+        .fetch_one(kw.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(hash, "her-own-hash");
+    let copies: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sealed_secrets WHERE owner_id = $1 AND purpose = 'learner_password'",
+    )
+    .bind(amy.id.as_str())
+    .fetch_one(kw.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(copies, 0, "a copy of a password she no longer has");
+    let view = kw
+        .learner_password_view(
+            &crate::testing::view_ctx(),
+            &actor_named(&kw, "demo.teacher").await,
+            &amy.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.state, PasswordState::Private);
+}
