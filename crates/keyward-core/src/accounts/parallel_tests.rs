@@ -139,6 +139,36 @@ async fn two_instances_on_one_database_share_the_limit() {
     assert_eq!(throttled, 120 - checked);
 }
 
+/// Sign-ins of one school behind one address, one counted a second after
+/// the other began (it waited in a queue under load, or went to another
+/// instance): the later one's count is no delay for the earlier one. A try
+/// let through with no delay used to leave the counter "blocked until" its
+/// own second, which the earlier request read as a delay running: 429 with
+/// no failure at all (found by killing an instance under load).
+#[tokio::test]
+async fn a_sign_in_that_began_a_second_earlier_is_not_held_by_one_counted_after_it() {
+    let (kw, _db) = keyward().await;
+    let address = ThrottleKey::sign_in_address("203.0.113.0", &kw.settings().throttle);
+    let pair = |name: &str| {
+        ThrottleKey::sign_in(
+            &crate::types::username_key(name),
+            &throttle::Guesser::Address("203.0.113.0".into()),
+            &kw.settings().throttle,
+        )
+    };
+    let one_second_later = MONDAY_MORNING.plus(std::time::Duration::from_secs(1));
+    let later = throttle::reserve(&kw.db, vec![address.clone(), pair("amy")], one_second_later)
+        .await
+        .unwrap()
+        .expect("the later sign-in is counted");
+    let earlier = throttle::reserve(&kw.db, vec![address, pair("ben")], MONDAY_MORNING)
+        .await
+        .unwrap()
+        .expect("the earlier sign-in is not held back");
+    later.succeeded_now(&kw.db).await.unwrap();
+    earlier.succeeded_now(&kw.db).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_busy_hashing_pool_gives_the_attempt_back() {
     let (kw, _db) = with_teacher().await;

@@ -183,9 +183,12 @@ pub async fn serialize_on(
 /// When a delay that starts `now` ends. Times are whole seconds and the real
 /// moment may be late in `now`'s second, so a running delay ends one second
 /// after `now + delay`: never sooner than the delay, at most a second later.
+/// No delay is 0, not `now`: a request that began a second before this one
+/// (its `now` one less: it waited in a queue, or on another instance) would
+/// take `now` for a delay running and be refused without any failure.
 fn blocked_until(now: UnixTime, delay: Duration) -> UnixTime {
     if delay.is_zero() {
-        now
+        UnixTime(0)
     } else {
         now.plus(delay + Duration::from_secs(1))
     }
@@ -297,7 +300,7 @@ mod tests {
     #[test]
     fn a_delay_never_ends_sooner_than_it_says_even_late_in_a_second() {
         let now = UnixTime(1000);
-        assert_eq!(blocked_until(now, Duration::ZERO), now);
+        assert_eq!(blocked_until(now, Duration::ZERO), UnixTime(0));
         // Started at 1000.97 s, a one-second delay must last until 1001.97 s,
         // so the first whole second it is over is 1002.
         assert_eq!(blocked_until(now, Duration::from_secs(1)), UnixTime(1002));

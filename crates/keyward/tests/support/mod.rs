@@ -1129,10 +1129,11 @@ impl Instances {
 
 /// A client in front of several instances, as a load balancer is: each call
 /// goes to the next instance in turn, and one that does not answer (refused,
-/// reset, closed) is skipped and the call sent to the next. Counts the calls
-/// moved that way.
+/// reset, closed) is marked down, as nginx's `max_fails` would, and the call
+/// sent to the next. Counts the calls moved that way.
 pub struct Balancer {
     ports: Vec<u16>,
+    down: std::sync::Mutex<Vec<u16>>,
     next: std::sync::atomic::AtomicUsize,
     pub moved: std::sync::atomic::AtomicUsize,
 }
@@ -1141,6 +1142,7 @@ impl Balancer {
     pub fn new(ports: Vec<u16>) -> Balancer {
         Balancer {
             ports,
+            down: std::sync::Mutex::new(Vec::new()),
             next: std::sync::atomic::AtomicUsize::new(0),
             moved: std::sync::atomic::AtomicUsize::new(0),
         }
@@ -1154,9 +1156,13 @@ impl Balancer {
         let mut errors = Vec::new();
         for k in 0..self.ports.len() {
             let port = self.ports[(start + k) % self.ports.len()];
+            if self.down.lock().unwrap().contains(&port) {
+                continue;
+            }
             match send(port) {
                 Ok(answer) => return answer,
                 Err(err) => {
+                    self.down.lock().unwrap().push(port);
                     self.moved.fetch_add(1, Ordering::SeqCst);
                     errors.push(format!("{port}: {err}"));
                 }
