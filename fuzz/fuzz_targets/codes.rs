@@ -12,8 +12,8 @@ use keyward_core::activation::codes::{self, CODE_ALPHABET, CODE_LEN};
 use keyward_core::activation::normalize_class_code;
 use keyward_core::crypto::tokens::{MAX_TOKEN_CHARS, Token};
 use keyward_core::fuzzing::{new_bearer_secret, new_recovery_codes, parse_bearer_secret};
-use keyward_core::mfa::totp::{self, TotpCode};
 use keyward_core::mfa::RecoveryCode;
+use keyward_core::mfa::totp::{self, TotpCode};
 use keyward_core::schools::{CLASS_CODE_ALPHABET, CLASS_CODE_LEN};
 use keyward_core::tokens::{ApiTokenId, TOKEN_PREFIX};
 use keyward_core::types::UnixTime;
@@ -43,7 +43,9 @@ fuzz_target!(|input: Input| {
 
 /// Without spaces and dashes, as typed otherwise.
 fn stripped(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace() && *c != '-').collect()
+    text.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
 }
 
 fn access_code(text: &str) {
@@ -66,7 +68,10 @@ fn class_code(text: &str) {
     assert_eq!(code.len(), CLASS_CODE_LEN);
     assert!(code.bytes().all(|b| CLASS_CODE_ALPHABET.contains(&b)));
     assert_eq!(normalize_class_code(&code).as_ref(), Some(&code));
-    assert_eq!(normalize_class_code(&code.to_ascii_lowercase()).as_ref(), Some(&code));
+    assert_eq!(
+        normalize_class_code(&code.to_ascii_lowercase()).as_ref(),
+        Some(&code)
+    );
 }
 
 fn totp_code(text: &str) {
@@ -93,9 +98,14 @@ fn tokens(text: &str) {
     if let Some(token) = Token::from_client(text) {
         assert_eq!(token.expose(), text);
         assert!(!text.is_empty() && text.len() <= MAX_TOKEN_CHARS);
-        assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
         let digest = token.digest();
-        assert!(digest.as_str().len() == 64 && digest.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(
+            digest.as_str().len() == 64 && digest.as_str().bytes().all(|b| b.is_ascii_hexdigit())
+        );
         assert_ne!(digest.as_str(), text);
         assert_ne!(token.derive("csrf"), token.derive("other"));
     }
@@ -110,12 +120,18 @@ fn tokens(text: &str) {
 fn public_ids(text: &str) {
     if let Some(id) = ApiTokenId::parse(text) {
         assert_eq!(id.as_str(), text.to_ascii_lowercase());
-        assert_eq!(ApiTokenId::parse(&text.to_ascii_uppercase()), Some(id.clone()));
+        assert_eq!(
+            ApiTokenId::parse(&text.to_ascii_uppercase()),
+            Some(id.clone())
+        );
         assert_eq!(ApiTokenId::parse(id.as_str()), Some(id));
     }
     if let Some(id) = SessionId::parse(text) {
         assert_eq!(id.as_str(), text.to_ascii_lowercase());
-        assert_eq!(SessionId::parse(&text.to_ascii_uppercase()), Some(id.clone()));
+        assert_eq!(
+            SessionId::parse(&text.to_ascii_uppercase()),
+            Some(id.clone())
+        );
         assert_eq!(SessionId::parse(&id.to_string()), Some(id));
     }
 }
@@ -125,15 +141,23 @@ fn generated(seed: u64, at: i64) {
     let rng = SeededRandom::new(seed);
     let code = codes::generate(&rng).expect("random");
     assert_eq!(codes::normalize(&code), Some(code.replace('-', "")));
-    assert_eq!(codes::normalize(&format!(" {} ", code.replace('-', " "))), Some(code.replace('-', "")));
+    assert_eq!(
+        codes::normalize(&format!(" {} ", code.replace('-', " "))),
+        Some(code.replace('-', ""))
+    );
 
     let mut class = String::new();
     let mut bytes = [0u8; CLASS_CODE_LEN];
     rng.fill(&mut bytes).expect("random");
     for b in bytes {
-        class.push(char::from(CLASS_CODE_ALPHABET[usize::from(b) % CLASS_CODE_ALPHABET.len()]));
+        class.push(char::from(
+            CLASS_CODE_ALPHABET[usize::from(b) % CLASS_CODE_ALPHABET.len()],
+        ));
     }
-    assert_eq!(normalize_class_code(&class.to_ascii_lowercase()), Some(class.clone()));
+    assert_eq!(
+        normalize_class_code(&class.to_ascii_lowercase()),
+        Some(class.clone())
+    );
 
     for shown in new_recovery_codes(&rng).expect("random").shown() {
         assert!(RecoveryCode::parse(&shown).is_some(), "{shown}");

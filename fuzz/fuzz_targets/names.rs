@@ -30,7 +30,11 @@ fn username(text: &str) {
     let count = normalised.chars().count();
     assert!((MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&count));
     assert!(text.chars().count() <= MAX_USERNAME_CHARS);
-    assert!(normalised.chars().all(|c| c.is_alphanumeric() || ".-_".contains(c)));
+    assert!(
+        normalised
+            .chars()
+            .all(|c| c.is_alphanumeric() || ".-_".contains(c))
+    );
     // Re-rendered, it reads back the same.
     assert_eq!(Username::parse(&username.to_string()), Ok(username.clone()));
     let key = username.key();

@@ -7,12 +7,12 @@
 //! any policy a school may adopt, passes that policy with that username.
 #![no_main]
 
+use keyward_core::fuzzing::username_key;
 use keyward_core::policy::common::is_common;
 use keyward_core::policy::{
     GeneratorShape, MAX_GENERATED_BITS, MIN_GENERATED_BITS, PasswordPolicy, Violation,
     generate_password,
 };
-use keyward_core::fuzzing::username_key;
 use keyward_core::types::Password;
 use keyward_core::types::random::SeededRandom;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -66,7 +66,10 @@ fuzz_target!(|input: Input| {
         _ => input.password.clone(),
     };
     let password = Password::from(text.as_str());
-    let confirmation = input.confirmation.as_deref().map_or(password.clone(), Password::from);
+    let confirmation = input
+        .confirmation
+        .as_deref()
+        .map_or(password.clone(), Password::from);
     let violations = policy.check_new(&password, &confirmation, username);
 
     // Each once, in the stable order.
@@ -75,7 +78,10 @@ fuzz_target!(|input: Input| {
         .map(|v| ORDER.iter().position(|o| o == v).expect("known"))
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{violations:?}");
-    assert_eq!(violations.contains(&Violation::Mismatch), password != confirmation);
+    assert_eq!(
+        violations.contains(&Violation::Mismatch),
+        password != confirmation
+    );
     assert!(!violations.contains(&Violation::SameAsTemporary));
 
     // Every violation is true of the password, and every hint a password
@@ -96,7 +102,10 @@ fuzz_target!(|input: Input| {
             other => panic!("unknown hint {other}"),
         };
         if !met {
-            assert!(!violations.is_empty(), "{text:?} fails the hint {hint:?} yet passes");
+            assert!(
+                !violations.is_empty(),
+                "{text:?} fails the hint {hint:?} yet passes"
+            );
         }
     }
     // The username in any ASCII case, and any case of a listed password,
@@ -117,9 +126,15 @@ fuzz_target!(|input: Input| {
         let rng = SeededRandom::new(input.seed);
         let generated = generate_password(&policy, username, bits, &rng).expect("random");
         let found = policy.check(&Password::from(generated.as_str()), username);
-        assert!(found.is_empty(), "{generated:?} breaks {found:?} of {policy:?}");
+        assert!(
+            found.is_empty(),
+            "{generated:?} breaks {found:?} of {policy:?}"
+        );
         assert!(generated.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert!(!generated.chars().any(|c| "0O1Il".contains(c)), "{generated}");
+        assert!(
+            !generated.chars().any(|c| "0O1Il".contains(c)),
+            "{generated}"
+        );
         assert!(GeneratorShape::for_bits(bits).entropy_bits() >= f64::from(bits));
     }
 });
@@ -127,18 +142,26 @@ fuzz_target!(|input: Input| {
 /// Whether the password holds the username as the rule compares them (both
 /// by their username key; a username of fewer than 3 characters never counts).
 fn contains_username(text: &str, username: Option<&str>) -> bool {
-    username.map(username_key).is_some_and(|name| {
-        name.chars().count() >= 3 && username_key(text).contains(&name)
-    })
+    username
+        .map(username_key)
+        .is_some_and(|name| name.chars().count() >= 3 && username_key(text).contains(&name))
 }
 
 /// A listed common password, in a case the input picks.
 fn common_variant(seed_text: &str) -> String {
-    const SOME_COMMON: [&str; 6] = ["password", "letmein", "iloveyou", "qwerty", "dragon", "monkey"];
+    const SOME_COMMON: [&str; 6] = [
+        "password", "letmein", "iloveyou", "qwerty", "dragon", "monkey",
+    ];
     let pick = seed_text.len() % SOME_COMMON.len();
     SOME_COMMON[pick]
         .chars()
         .zip(seed_text.chars().chain(std::iter::repeat('a')))
-        .map(|(c, s)| if (s as u32) % 2 == 0 { c.to_ascii_uppercase() } else { c })
+        .map(|(c, s)| {
+            if (s as u32) % 2 == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
         .collect()
 }

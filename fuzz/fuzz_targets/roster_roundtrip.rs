@@ -111,7 +111,10 @@ fuzz_target!(|input: Input| {
 
     let Ok((rows, problems)) = parse_roster(&file) else {
         // Only a file of blank rows (or too big a one) is refused whole.
-        assert!(expected.is_empty() || file.len() > 5 * 1024 * 1024, "{file:?}");
+        assert!(
+            expected.is_empty() || file.len() > 5 * 1024 * 1024,
+            "{file:?}"
+        );
         return;
     };
     let mut taken = BTreeSet::new();
@@ -125,7 +128,10 @@ fuzz_target!(|input: Input| {
     let mut seen = taken.clone();
     for problem in &problems.problems {
         let row = problem.row.expect("a problem of a row");
-        assert!(expected.contains_key(&row), "problem of row {row}: {problem:?}");
+        assert!(
+            expected.contains_key(&row),
+            "problem of row {row}: {problem:?}"
+        );
         assert!(!taken.contains(&row), "row {row} both taken and refused");
         seen.insert(row);
     }
@@ -151,7 +157,11 @@ fn record(cells: &[String], crlf: bool) -> Vec<u8> {
 
 /// The row the import takes from cells it accepts.
 fn expected_row(row: u64, cells: &[String; 5]) -> RosterRow {
-    let optional = |text: &str| Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned);
+    let optional = |text: &str| {
+        Some(text.trim())
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
     RosterRow {
         row,
         first_name: cells[0].trim().to_owned(),
