@@ -41,6 +41,11 @@ pub use types::Ctx;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 
+// The fuzz targets' way in (`fuzz/`); not an API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
+
 // How the rest of keyward treats people who sign in only through a provider
 // (teachers' tools, exports, recovery, admin resets, unlink). They use
 // classroom, admin and dispatch, so they live at the crate's root, above

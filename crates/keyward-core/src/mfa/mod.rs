@@ -7,7 +7,7 @@
 //! once and a recovery code once, each claimed in the transaction of the
 //! change it allows. A password reset never touches any of this (seed 001).
 
-mod recovery_codes;
+pub(crate) mod recovery_codes;
 pub(crate) mod store;
 pub mod totp;
 

@@ -58,12 +58,12 @@ impl CodedError for BearerError {
 }
 
 /// A new secret: the prefix and 256 random bits in base64url.
-pub(super) fn generate_secret(rng: &dyn Random) -> Result<Token, RandomError> {
+pub(crate) fn generate_secret(rng: &dyn Random) -> Result<Token, RandomError> {
     Token::generate_prefixed(TOKEN_PREFIX, rng)
 }
 
 /// The secret as sent, if it can be one of ours.
-fn parse_secret(text: &str) -> Option<Token> {
+pub(crate) fn parse_secret(text: &str) -> Option<Token> {
     let body = text.strip_prefix(TOKEN_PREFIX)?;
     // 32 bytes in unpadded base64url.
     (body.len() == TOKEN_BYTES.div_ceil(3) * 4 - 1)

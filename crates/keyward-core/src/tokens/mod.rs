@@ -8,7 +8,7 @@
 //! secret, or let a token reach more than its owner holds at the moment of
 //! the call.
 
-mod bearer;
+pub(crate) mod bearer;
 mod store;
 
 pub use bearer::{BearerError, TOKEN_PREFIX};

@@ -7,7 +7,7 @@
 //! report, and nothing is half imported. This module owns the rules; its SQL
 //! lives in `store.rs`, the reading of the file in `parse.rs`.
 
-mod parse;
+pub(crate) mod parse;
 mod store;
 
 use std::collections::HashMap;

@@ -68,7 +68,7 @@ impl Column {
 
 /// One learner of the file, checked.
 #[derive(Debug, Clone)]
-pub(super) struct RosterRow {
+pub(crate) struct RosterRow {
     /// The row as a spreadsheet numbers it (the header is row 1).
     pub row: u64,
     pub first_name: String,
@@ -80,7 +80,7 @@ pub(super) struct RosterRow {
 
 /// Problems found so far, kept up to the cap and counted beyond it.
 #[derive(Default)]
-pub(super) struct Problems {
+pub(crate) struct Problems {
     list: Vec<RosterProblem>,
     total: usize,
 }
@@ -116,7 +116,7 @@ impl Problems {
     }
 
     /// The report, in the order of the file (problems of the whole file first).
-    pub(super) fn into_rejection(mut self) -> RosterRejection {
+    pub(crate) fn into_rejection(mut self) -> RosterRejection {
         self.list.sort_by_key(|p| p.row);
         RosterRejection {
             problems: self.list,
@@ -134,7 +134,7 @@ fn file_problem(code: &'static str, message: impl Into<String>) -> RosterRejecti
 /// error at once; otherwise the good rows come with the problems of the
 /// others, so that the caller can add what only the database knows and
 /// report everything in one go.
-pub(super) fn parse_roster(bytes: &[u8]) -> Result<(Vec<RosterRow>, Problems), RosterRejection> {
+pub(crate) fn parse_roster(bytes: &[u8]) -> Result<(Vec<RosterRow>, Problems), RosterRejection> {
     if bytes.len() > MAX_ROSTER_BYTES {
         return Err(file_problem(
             "file_too_large",
