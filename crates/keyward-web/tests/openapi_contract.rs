@@ -749,3 +749,81 @@ fn the_holds_are_documented_where_they_stop_a_call() {
         );
     }
 }
+
+/// The path parameters of `operation`, by name.
+fn path_parameters(operation: &Value) -> BTreeSet<String> {
+    operation["parameters"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The links between operations (a create followed by the calls on what it
+/// made) name operations that exist, parameters those operations take, and
+/// fields of the body they read; the stateful phase of scripts/api-fuzz
+/// follows them.
+#[test]
+fn links_lead_to_real_operations_and_parameters() {
+    let doc = document();
+    let all = operations(&doc);
+    let by_id: BTreeMap<&str, &Value> = all
+        .iter()
+        .filter_map(|(_, _, op)| op["operationId"].as_str().map(|id| (id, op)))
+        .collect();
+    let mut count = 0;
+    for (method, path, operation) in &all {
+        for (status, answer) in answers(operation) {
+            let Some(links) = answer["links"].as_object() else {
+                continue;
+            };
+            for (name, link) in links {
+                count += 1;
+                let place = format!("{method} {path} {status} link {name}");
+                let target_id = link["operationId"].as_str().expect("an operationId");
+                let target = by_id
+                    .get(target_id)
+                    .unwrap_or_else(|| panic!("{place}: no operation {target_id}"));
+                for (parameter, expression) in link["parameters"].as_object().into_iter().flatten()
+                {
+                    let wanted = parameter.strip_prefix("path.").expect("a path parameter");
+                    assert!(
+                        path_parameters(target).contains(wanted),
+                        "{place}: {target_id} takes no path parameter {wanted}"
+                    );
+                    let expression = expression.as_str().expect("an expression");
+                    if let Some(own) = expression.strip_prefix("$request.path.") {
+                        assert!(
+                            path_parameters(operation).contains(own),
+                            "{place}: no path parameter {own} here"
+                        );
+                    } else {
+                        assert!(
+                            expression.starts_with("$response.body#/"),
+                            "{place}: {expression}"
+                        );
+                    }
+                }
+                if let Some(body) = link["requestBody"].as_object() {
+                    let schema =
+                        target["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                            .as_str()
+                            .and_then(|r| r.rsplit('/').next())
+                            .unwrap_or_else(|| panic!("{place}: {target_id} takes no JSON body"));
+                    let fields = &doc["components"]["schemas"][schema]["properties"];
+                    for field in body.keys() {
+                        assert!(
+                            fields[field].is_object(),
+                            "{place}: {schema} has no {field}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(count >= 20, "only {count} links");
+}
