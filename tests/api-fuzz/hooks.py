@@ -67,7 +67,23 @@ BODY_KINDS = {
     "school_id": "school",
     "class_ids": "class",
     "teacher_ids": "staff",
+    "permissions": "permission",
 }
+# The permission names of keyward_core::authz::Permission.
+POOLS["permission"] = [
+    "users.view",
+    "users.reset_password",
+    "users.reset_mfa",
+    "users.manage",
+    "classes.manage",
+    "learners.view",
+    "learners.reset_password",
+    "credentials.export.class",
+    "credentials.export.school",
+    "audit.view",
+    "roles.manage",
+    "schools.manage",
+]
 CODE_KINDS = {"activate": ("access_code", "parent_access_code"), "redeem_recovery_code": ("reset_code",)}
 # Operations on /users/{id} a signed-in run must not aim at itself.
 NOT_ON_SELF = {
@@ -106,19 +122,19 @@ def _path_kind(path: str, name: str) -> str | None:
     return PATH_KINDS.get(segments[at - 1]) if at > 0 else None
 
 
-def _map_body(operation_id: str, label: str, body: dict) -> dict:
+def _map_body(operation_id: str, salt: Any, body: dict) -> dict:
     for field, value in list(body.items()):
         kind = BODY_KINDS.get(field)
         if field == "code" and operation_id in CODE_KINDS:
             pool = [code for kind in CODE_KINDS[operation_id] for code in POOLS.get(kind, [])]
-            body[field] = _pick(pool, value, label, field)
+            body[field] = _pick(pool, value, salt, field)
         elif kind and isinstance(value, list):
             pool = POOLS.get(kind, [])
             body[field] = [
-                _pick(pool, item, label, field, i) if isinstance(item, str) else item for i, item in enumerate(value)
+                _pick(pool, item, salt, field, i) if isinstance(item, str) else item for i, item in enumerate(value)
             ]
         elif kind and isinstance(value, str):
-            body[field] = _pick(POOLS.get(kind, []), value, label, field)
+            body[field] = _pick(POOLS.get(kind, []), value, salt, field)
     return body
 
 
@@ -140,14 +156,16 @@ def _protect_self(operation_id: str, case: Any) -> None:
 def map_case(ctx: Any, case: Any) -> Any:
     operation = case.operation
     operation_id = operation.definition.raw.get("operationId", "")
-    label = operation.label
+    # The whole case goes into each choice, so that a value Hypothesis draws
+    # again and again (`""`, `"0"`) still meets different rows.
+    salt = (operation.label, repr(case.path_parameters), repr(case.query), repr(case.body)[:500])
     if case.path_parameters:
         for name, value in list(case.path_parameters.items()):
             kind = _path_kind(operation.path, name)
             if kind and isinstance(value, str):
-                case.path_parameters[name] = _pick(POOLS.get(kind, []), value, label, name)
+                case.path_parameters[name] = _pick(POOLS.get(kind, []), value, salt, name)
     if isinstance(case.body, dict):
-        case.body = _map_body(operation_id, label, case.body)
+        case.body = _map_body(operation_id, salt, case.body)
     _protect_self(operation_id, case)
     return case
 

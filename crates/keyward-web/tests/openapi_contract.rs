@@ -693,6 +693,31 @@ fn role_and_status_enums_are_the_core_ones() {
     let doc = document();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     assert_eq!(enum_of(&doc, schema(&doc, "RoleName")), roles);
+    // A school's two-step rule and its sign-on providers name the roles of a
+    // school's people only (the server answers 422 to `platform_admin` there).
+    let school_roles: Vec<&str> = roles
+        .iter()
+        .copied()
+        .filter(|role| *role != Role::PlatformAdmin.as_str())
+        .collect();
+    assert_eq!(enum_of(&doc, schema(&doc, "SchoolRoleName")), school_roles);
+    let school_role = Value::from("#/components/schemas/SchoolRoleName");
+    assert_eq!(
+        schema(&doc, "SchoolMfaRule")["properties"]["required_roles"]["items"]["$ref"],
+        school_role
+    );
+    for (name, field) in [
+        ("NewSsoProviderRequest", "roles"),
+        ("NewSsoProviderRequest", "jit_roles"),
+        ("SsoProviderBody", "roles"),
+        ("SsoProviderBody", "jit_roles"),
+    ] {
+        assert_eq!(
+            schema(&doc, name)["properties"][field]["items"]["$ref"],
+            school_role,
+            "{name}.{field}"
+        );
+    }
     let statuses = enum_of(&doc, schema(&doc, "AccountStatusName"));
     assert_eq!(statuses, ["pending", "active", "disabled"]);
     for status in &statuses {
