@@ -693,10 +693,162 @@ fn role_and_status_enums_are_the_core_ones() {
     let doc = document();
     let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
     assert_eq!(enum_of(&doc, schema(&doc, "RoleName")), roles);
+    // A school's two-step rule and its sign-on providers name the roles of a
+    // school's people only (the server answers 422 to `platform_admin` there).
+    let school_roles: Vec<&str> = roles
+        .iter()
+        .copied()
+        .filter(|role| *role != Role::PlatformAdmin.as_str())
+        .collect();
+    assert_eq!(enum_of(&doc, schema(&doc, "SchoolRoleName")), school_roles);
+    let school_role = Value::from("#/components/schemas/SchoolRoleName");
+    assert_eq!(
+        schema(&doc, "SchoolMfaRule")["properties"]["required_roles"]["items"]["$ref"],
+        school_role
+    );
+    for (name, field) in [
+        ("NewSsoProviderRequest", "roles"),
+        ("NewSsoProviderRequest", "jit_roles"),
+        ("SsoProviderBody", "roles"),
+        ("SsoProviderBody", "jit_roles"),
+    ] {
+        assert_eq!(
+            schema(&doc, name)["properties"][field]["items"]["$ref"],
+            school_role,
+            "{name}.{field}"
+        );
+    }
     let statuses = enum_of(&doc, schema(&doc, "AccountStatusName"));
     assert_eq!(statuses, ["pending", "active", "disabled"]);
     for status in &statuses {
         let parsed = AccountStatus::parse(status).map(AccountStatus::as_str);
         assert_eq!(parsed, Some(status.as_str()));
     }
+}
+
+/// The names in the description of `operation`'s answer with `status`.
+fn codes_under<'o>(operation: &'o Value, status: &str) -> Vec<&'o str> {
+    backticked(
+        operation["responses"][status]["description"]
+            .as_str()
+            .unwrap_or(""),
+    )
+}
+
+/// A person held at a temporary password or at two-step enrolment gets 403
+/// from every call but the few that lead out of the hold (scripts/api-fuzz
+/// met `mfa_enrolment_required` where the document did not say so): each
+/// operation documents the holds that can stop it, and only those.
+#[test]
+fn the_holds_are_documented_where_they_stop_a_call() {
+    let doc = document();
+    let find = |method: &str, path: &str| {
+        operations(&doc)
+            .into_iter()
+            .find(|(m, p, _)| m == method && p == path)
+            .map(|(_, _, operation)| operation)
+            .unwrap_or_else(|| panic!("no {method} {path}"))
+    };
+    for (method, path, password, enrolment) in [
+        ("get", "/api/v1/users", true, true),
+        ("get", "/api/v1/schools/{id}/mfa", true, true),
+        ("get", "/api/v1/recovery/{token}", true, true),
+        ("post", "/api/v1/join", true, true),
+        ("post", "/api/v1/me/password", false, true),
+        ("post", "/api/v1/me/mfa/totp", true, false),
+        ("get", "/api/v1/me", false, false),
+        ("post", "/api/v1/session", false, false),
+        ("delete", "/api/v1/session", false, false),
+    ] {
+        let operation = find(method, path);
+        let codes = codes_under(&operation, "403");
+        assert_eq!(
+            codes.contains(&"password_change_required"),
+            password,
+            "{method} {path}: 403 {codes:?}"
+        );
+        assert_eq!(
+            codes.contains(&"mfa_enrolment_required"),
+            enrolment,
+            "{method} {path}: 403 {codes:?}"
+        );
+    }
+}
+
+/// The path parameters of `operation`, by name.
+fn path_parameters(operation: &Value) -> BTreeSet<String> {
+    operation["parameters"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The links between operations (a create followed by the calls on what it
+/// made) name operations that exist, parameters those operations take, and
+/// fields of the body they read; the stateful phase of scripts/api-fuzz
+/// follows them.
+#[test]
+fn links_lead_to_real_operations_and_parameters() {
+    let doc = document();
+    let all = operations(&doc);
+    let by_id: BTreeMap<&str, &Value> = all
+        .iter()
+        .filter_map(|(_, _, op)| op["operationId"].as_str().map(|id| (id, op)))
+        .collect();
+    let mut count = 0;
+    for (method, path, operation) in &all {
+        for (status, answer) in answers(operation) {
+            let Some(links) = answer["links"].as_object() else {
+                continue;
+            };
+            for (name, link) in links {
+                count += 1;
+                let place = format!("{method} {path} {status} link {name}");
+                let target_id = link["operationId"].as_str().expect("an operationId");
+                let target = by_id
+                    .get(target_id)
+                    .unwrap_or_else(|| panic!("{place}: no operation {target_id}"));
+                for (parameter, expression) in link["parameters"].as_object().into_iter().flatten()
+                {
+                    let wanted = parameter.strip_prefix("path.").expect("a path parameter");
+                    assert!(
+                        path_parameters(target).contains(wanted),
+                        "{place}: {target_id} takes no path parameter {wanted}"
+                    );
+                    let expression = expression.as_str().expect("an expression");
+                    if let Some(own) = expression.strip_prefix("$request.path.") {
+                        assert!(
+                            path_parameters(operation).contains(own),
+                            "{place}: no path parameter {own} here"
+                        );
+                    } else {
+                        assert!(
+                            expression.starts_with("$response.body#/"),
+                            "{place}: {expression}"
+                        );
+                    }
+                }
+                if let Some(body) = link["requestBody"].as_object() {
+                    let schema =
+                        target["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+                            .as_str()
+                            .and_then(|r| r.rsplit('/').next())
+                            .unwrap_or_else(|| panic!("{place}: {target_id} takes no JSON body"));
+                    let fields = &doc["components"]["schemas"][schema]["properties"];
+                    for field in body.keys() {
+                        assert!(
+                            fields[field].is_object(),
+                            "{place}: {schema} has no {field}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(count >= 20, "only {count} links");
 }

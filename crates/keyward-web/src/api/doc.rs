@@ -5,20 +5,26 @@
 //! `token_not_allowed` when it takes no API token), its bearer security (401
 //! `token_invalid`, `token_expired`, `token_revoked`), its
 //! method (403 `foreign_origin` from the Origin check), its request body (400,
-//! 413, 415 and, for JSON, 422 `invalid_request`) — and every operation can
-//! meet a database that does not answer, a database whose disk is full, or
-//! the request timeout (503 with `Retry-After`). [`add_shared_answers`] adds them to each operation, or adds
+//! 413, 415 and, for JSON, 422 `invalid_request`), its path (403
+//! `password_change_required` and `mfa_enrolment_required` from the hold of
+//! `enrolment_gate`, wherever that hold does not leave the path open: for a
+//! session cookie sent with the call, even where the operation needs none,
+//! and for an API token's owner) — and every operation can meet a database
+//! that does not answer, a database whose disk is full, or the request
+//! timeout (503 with `Retry-After`). [`add_shared_answers`] adds them to each operation, or adds
 //! their codes to the description of an answer the operation already
 //! documents; what only one operation answers stays on its `#[utoipa::path]`.
 //! The codes are the one list's (`keyward_core::error::Code`) and their
 //! statuses the one status table's (`status_of`); every error answer's body
 //! is the one `ErrorBody` schema.
 
+use axum::http::Method;
 use keyward_core::error::Code;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Content, Header, OpenApi, Ref, RefOr, Response};
 
+use crate::enrolment_gate::{open_while_changing_password, open_while_enrolling};
 use crate::error::status_of;
 
 /// The security scheme of the session cookie (see `SecuritySchemes`).
@@ -62,6 +68,14 @@ const TOKEN_REVOKED: Shared = Shared {
 const TOKEN_NOT_ALLOWED: Shared = Shared {
     code: Code::TokenNotAllowed,
     why: "called with an API token; this call needs a session",
+};
+const PASSWORD_CHANGE_REQUIRED: Shared = Shared {
+    code: Code::PasswordChangeRequired,
+    why: "the session's person (or the token's owner) signed in with a temporary password and must choose their own first (POST /api/v1/me/password)",
+};
+const MFA_ENROLMENT_REQUIRED: Shared = Shared {
+    code: Code::MfaEnrolmentRequired,
+    why: "the session's person (or the token's owner) must turn on two-step verification first",
 };
 const FOREIGN_ORIGIN: Shared = Shared {
     code: Code::ForeignOrigin,
@@ -108,10 +122,14 @@ struct Facts {
     changes: bool,
     json_body: bool,
     other_body: bool,
+    /// Closed to a session (or token owner) held at a temporary password.
+    held_at_password: bool,
+    /// Closed to a session (or token owner) held at two-step enrolment.
+    held_at_enrolment: bool,
 }
 
 impl Facts {
-    fn of(method: &str, operation: &Operation) -> Facts {
+    fn of(method: &str, path: &str, operation: &Operation) -> Facts {
         let names = |scheme: &str| {
             operation.security.iter().flatten().any(|requirement| {
                 serde_json::to_value(requirement)
@@ -127,12 +145,16 @@ impl Facts {
             _ => Vec::new(),
         };
         let json_body = body_types.iter().any(|t| *t == "application/json");
+        let http_method =
+            Method::from_bytes(method.to_uppercase().as_bytes()).unwrap_or(Method::GET);
         Facts {
             session,
             bearer,
             changes: !matches!(method, "get" | "head" | "options"),
             json_body,
             other_body: !json_body && !body_types.is_empty(),
+            held_at_password: bearer || !open_while_changing_password(&http_method, path),
+            held_at_enrolment: bearer || !open_while_enrolling(&http_method, path),
         }
     }
 
@@ -150,6 +172,12 @@ impl Facts {
         }
         if self.session && !self.bearer {
             answers.push(&TOKEN_NOT_ALLOWED);
+        }
+        if self.held_at_password {
+            answers.push(&PASSWORD_CHANGE_REQUIRED);
+        }
+        if self.held_at_enrolment {
+            answers.push(&MFA_ENROLMENT_REQUIRED);
         }
         if self.changes {
             answers.push(&FOREIGN_ORIGIN);
@@ -173,7 +201,7 @@ impl Facts {
 
 /// Adds to every operation of `doc` the answers it shares with others.
 pub(super) fn add_shared_answers(doc: &mut OpenApi) {
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
             ("get", &mut item.get),
             ("put", &mut item.put),
@@ -183,7 +211,7 @@ pub(super) fn add_shared_answers(doc: &mut OpenApi) {
         ];
         for (method, operation) in operations {
             if let Some(operation) = operation {
-                let facts = Facts::of(method, operation);
+                let facts = Facts::of(method, path, operation);
                 for shared in facts.answers() {
                     add(operation, shared);
                 }

@@ -261,7 +261,7 @@ pub async fn disable(
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct SchoolMfaRule {
     /// Any of `lead_teacher`, `teacher`, `learner`, `parent`.
-    #[schema(value_type = Vec<super::users::RoleName>)]
+    #[schema(value_type = Vec<super::users::SchoolRoleName>)]
     pub required_roles: Vec<String>,
 }
 

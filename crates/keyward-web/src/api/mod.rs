@@ -10,6 +10,7 @@ mod directory;
 mod doc;
 mod join;
 mod learners;
+mod links;
 mod me_email;
 mod me_locale;
 mod me_sessions;
@@ -176,6 +177,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     );
     // After the routes: the shared answers follow from each operation.
     doc::add_shared_answers(router.get_openapi_mut());
+    links::add_links(router.get_openapi_mut());
     router
 }
 

@@ -18,7 +18,7 @@ use keyward_core::sso::{SignInChoice, SsoConfigError, SsoProvider, SsoProviderId
 use keyward_core::types::{Role, SchoolId};
 
 use super::ErrorBody;
-use super::users::RoleName;
+use super::users::SchoolRoleName;
 use crate::error::{AppError, coded};
 use crate::extract::{ApiJson, Client, path_id};
 use crate::shared::sso_input::SsoProviderInput;
@@ -60,12 +60,12 @@ pub struct NewSsoProviderRequest {
     pub claim: Option<String>,
     /// The roles that may sign in with it; left out: every role of the school.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<RoleName>>)]
+    #[schema(value_type = Option<Vec<SchoolRoleName>>)]
     pub roles: Option<Vec<String>>,
     /// The roles an unknown person is created as, just in time (the first
     /// is the new account's role); left out: nobody is created.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<RoleName>>)]
+    #[schema(value_type = Option<Vec<SchoolRoleName>>)]
     pub jit_roles: Option<Vec<String>>,
     /// An ID token whose `amr` holds `mfa` counts as the second step.
     #[serde(default)]
@@ -101,9 +101,9 @@ pub struct SsoProviderBody {
     pub scopes: Vec<String>,
     #[schema(value_type = ClaimName)]
     pub claim: String,
-    #[schema(value_type = Vec<RoleName>)]
+    #[schema(value_type = Vec<SchoolRoleName>)]
     pub roles: Vec<String>,
-    #[schema(value_type = Vec<RoleName>)]
+    #[schema(value_type = Vec<SchoolRoleName>)]
     pub jit_roles: Vec<String>,
     pub trust_mfa: bool,
     pub created_at: i64,

@@ -36,6 +36,20 @@ pub enum RoleName {
     Parent,
 }
 
+/// A role of a school's people: every built-in role but `platform_admin`,
+/// which a school's two-step rule and its sign-on providers cannot name
+/// (422).
+// Names `Role` in the document only: the handlers parse and print the text.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // describes the document only
+pub enum SchoolRoleName {
+    LeadTeacher,
+    Teacher,
+    Learner,
+    Parent,
+}
+
 /// Whether an account is set up: `pending` until its access code is used.
 // Names `AccountStatus` in the document only.
 #[derive(ToSchema)]
