@@ -817,27 +817,7 @@ fn with_core<T>(
     site: &Site,
     f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
 ) -> T {
-    use keyward_core::types::random::SeededRandom;
-    let mut settings = keyward_core::settings::Settings::default();
-    settings.server.data_dir = site.data_dir();
-    settings.database.url = site
-        .pg
-        .as_ref()
-        .map(|pg| pg.url.clone())
-        .unwrap_or_default();
-    settings.hashing = keyward_core::testing::cheap_hashing();
-    let settings = settings.validate().expect("valid settings");
-    block_on(async move {
-        let db = keyward_core::store::Db::connect(&settings.database)
-            .await
-            .expect("open the site's database");
-        let rng = SeededRandom::new(5);
-        let kw = keyward_core::Keyward::new(db, settings, &rng).expect("keyward");
-        let ctx = keyward_core::Ctx::new(keyward_core::types::UnixTime::now(), &rng);
-        let outcome = f(&kw, &ctx).await;
-        kw.db().close().await;
-        outcome
-    })
+    run_core(site_settings(site), 5, f)
 }
 
 /// A migrated site with one school; returns its id.

@@ -756,13 +756,9 @@ impl Drop for Tmpfs {
 // **Forgot password?** requests through the API of one or more instances,
 // keyward sending to a real SMTP server, and what arrived there.
 
-/// The site's database opened in process, as the binary opens it (same data
-/// folder, so the same sealing key): runs `f` and closes the database.
-pub fn with_site_core<T>(
-    site: &Site,
-    f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
-) -> T {
-    use keyward_core::types::random::SeededRandom;
+/// The settings the binary uses for `site` (its data folder, so its sealing
+/// key; its database), with cheap hashing.
+pub fn site_settings(site: &Site) -> keyward_core::settings::Settings {
     let mut settings = keyward_core::settings::Settings::default();
     settings.server.data_dir = site.data_dir();
     settings.database.url = site
@@ -771,18 +767,39 @@ pub fn with_site_core<T>(
         .map(|pg| pg.url.clone())
         .unwrap_or_default();
     settings.hashing = keyward_core::testing::cheap_hashing();
+    settings
+}
+
+/// A database opened in process with `settings`, as the binary opens it,
+/// for what no command does: runs `f` with randomness seeded by `seed`,
+/// then closes the database.
+pub fn run_core<T>(
+    settings: keyward_core::settings::Settings,
+    seed: u64,
+    f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
+) -> T {
+    use keyward_core::types::random::SeededRandom;
     let settings = settings.validate().expect("valid settings");
     block_on(async move {
         let db = keyward_core::store::Db::connect(&settings.database)
             .await
             .expect("open the site's database");
-        let rng = SeededRandom::new(17);
+        let rng = SeededRandom::new(seed);
         let kw = keyward_core::Keyward::new(db, settings, &rng).expect("keyward");
         let ctx = keyward_core::Ctx::new(keyward_core::types::UnixTime::now(), &rng);
         let outcome = f(&kw, &ctx).await;
         kw.db().close().await;
         outcome
     })
+}
+
+/// The site's database opened in process (same data folder, so the same
+/// sealing key): runs `f` and closes the database.
+pub fn with_site_core<T>(
+    site: &Site,
+    f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
+) -> T {
+    run_core(site_settings(site), 17, f)
 }
 
 /// Migrates the site and seeds `n` active teachers of a new school, each
@@ -1062,24 +1079,10 @@ impl Instances {
         &self,
         f: impl AsyncFnOnce(&keyward_core::Keyward, &keyward_core::Ctx<'_>) -> T,
     ) -> T {
-        use keyward_core::types::random::SeededRandom;
-        let mut settings = keyward_core::settings::Settings::default();
-        settings.server.data_dir = self.site.data_dir();
+        let mut settings = site_settings(&self.site);
         settings.sealing.key_file = self.key_file();
         settings.database.url = self.site.pg.as_ref().expect("PostgreSQL").url.clone();
-        settings.hashing = keyward_core::testing::cheap_hashing();
-        let settings = settings.validate().expect("valid settings");
-        block_on(async move {
-            let db = keyward_core::store::Db::connect(&settings.database)
-                .await
-                .expect("open the site's database");
-            let rng = SeededRandom::new(5);
-            let kw = keyward_core::Keyward::new(db, settings, &rng).expect("keyward");
-            let ctx = keyward_core::Ctx::new(keyward_core::types::UnixTime::now(), &rng);
-            let outcome = f(&kw, &ctx).await;
-            kw.db().close().await;
-            outcome
-        })
+        run_core(settings, 5, f)
     }
 
     /// Seeds the demo school, every demo person with `DEMO_PASSWORD`.
