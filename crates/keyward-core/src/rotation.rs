@@ -163,8 +163,8 @@ impl Keyward {
             "key={} resealed={} left={}",
             report.key_id, report.resealed, report.left
         );
-        audit::insert(
-            self.db.pool(),
+        audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,

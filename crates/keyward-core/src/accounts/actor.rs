@@ -121,8 +121,8 @@ impl Keyward {
             action.as_str(),
             crate::error::CodedError::code(&denied)
         );
-        let written = audit::insert(
-            self.db.pool(),
+        let written = audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),

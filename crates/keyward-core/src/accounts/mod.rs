@@ -409,8 +409,8 @@ impl Keyward {
         target: Option<&str>,
         detail: &str,
     ) -> Result<(), Internal> {
-        audit::insert(
-            self.db.pool(),
+        audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,
@@ -448,6 +448,7 @@ impl Keyward {
         let temporary = found.must_change_by.filter(|_| !found.via_sso);
         let temporary_expired = temporary.is_some_and(|by| ctx.now >= by);
         if !alive || temporary_expired {
+            let _turn = self.db.write_turn().await?;
             store::delete_session(self.db.pool(), &digest).await?;
             return Ok(None);
         }

@@ -92,8 +92,8 @@ impl Keyward {
         };
         if !verification.matches {
             attempt.failed();
-            audit::insert(
-                self.db.pool(),
+            audit::insert_alone(
+                &self.db,
                 &AuditEntry {
                     at: ctx.now,
                     actor_id: Some(account.id.as_str()),

@@ -120,6 +120,7 @@ impl Keyward {
 
     /// Forgets a pending step (**Cancel** on the second step).
     pub async fn cancel_sign_in(&self, token: &Token) -> Result<(), Internal> {
+        let _turn = self.db.write_turn().await?;
         sign_in_steps::delete_step(self.db.pool(), &token.digest()).await
     }
 

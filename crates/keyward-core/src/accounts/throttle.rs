@@ -166,6 +166,7 @@ pub async fn take_quota(
     window_start_before: UnixTime,
     now: UnixTime,
 ) -> Result<i64, Internal> {
+    let _turn = db.write_turn().await?;
     store::quota_take(db.pool(), key, now, window_start_before).await
 }
 

@@ -339,7 +339,7 @@ impl Keyward {
             }
             None => {
                 attempt.failed();
-                audit::insert(self.db.pool(), &join_audit(ctx, who, None, "failure")).await?;
+                audit::insert_alone(&self.db, &join_audit(ctx, who, None, "failure")).await?;
                 Err(ActivationError::UnknownClassCode)
             }
         }

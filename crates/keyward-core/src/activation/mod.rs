@@ -326,7 +326,7 @@ impl Keyward {
             }
             Err(_) => {
                 attempt.failed();
-                audit::insert(self.db.pool(), &code_audit(ctx, "failure", None)).await?;
+                audit::insert_alone(&self.db, &code_audit(ctx, "failure", None)).await?;
             }
         }
         checked
@@ -399,7 +399,7 @@ impl Keyward {
                     // Used by someone else since it was checked: refused and
                     // audited like a code found used.
                     drop(tx);
-                    audit::insert(self.db.pool(), &code_audit(ctx, "failure", None)).await?;
+                    audit::insert_alone(&self.db, &code_audit(ctx, "failure", None)).await?;
                     return Err(ActivationError::UsedCode);
                 }
                 crate::crypto::store::delete_sealed(&mut tx, &row.sealed_id).await?;

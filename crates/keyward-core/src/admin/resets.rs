@@ -266,7 +266,7 @@ impl Keyward {
                 "refused",
                 Some(reason(&err)),
             );
-            audit::insert(self.db.pool(), &audited).await?;
+            audit::insert_alone(&self.db, &audited).await?;
             return Err(err);
         }
         Ok(account)
@@ -294,7 +294,7 @@ impl Keyward {
         err: AdminResetError,
     ) -> AdminResetError {
         let audited = entry(ctx, actor, act, account, "refused", Some(reason(&err)));
-        match audit::insert(self.db.pool(), &audited).await {
+        match audit::insert_alone(&self.db, &audited).await {
             Ok(()) => err,
             Err(internal) => internal.into(),
         }

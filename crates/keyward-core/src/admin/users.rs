@@ -399,8 +399,8 @@ impl Keyward {
         .collect();
         if !shown.is_empty() {
             let detail = format!("kinds={}", shown.join(","));
-            audit::insert(
-                self.db.pool(),
+            audit::insert_alone(
+                &self.db,
                 &AuditEntry {
                     at: ctx.now,
                     actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),

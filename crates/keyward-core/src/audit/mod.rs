@@ -10,7 +10,9 @@ pub use filter::{
     PageAt, PersonFilter,
 };
 pub use store::{AuditRecord, AuditRow, NamedPerson, recent};
-pub(crate) use store::{Selection, insert, page, select, stream, user_id_by_username_key};
+pub(crate) use store::{
+    Selection, insert, insert_alone, page, select, stream, user_id_by_username_key,
+};
 
 use crate::types::UnixTime;
 

@@ -12,6 +12,13 @@ use crate::error::Internal;
 use crate::store::Db;
 use crate::types::{SchoolId, UnixTime};
 
+/// Writes one entry on its own, outside a transaction, in this process's
+/// turn to write ([`Db::write_turn`]).
+pub(crate) async fn insert_alone(db: &Db, entry: &AuditEntry<'_>) -> Result<(), Internal> {
+    let _turn = db.write_turn().await?;
+    insert(db.pool(), entry).await
+}
+
 pub(crate) async fn insert<'c, E>(exec: E, entry: &AuditEntry<'_>) -> Result<(), Internal>
 where
     E: Executor<'c, Database = Any>,

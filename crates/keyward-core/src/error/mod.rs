@@ -100,6 +100,17 @@ impl Internal {
         }
     }
 
+    /// The database refused for contention, as keyward itself found it
+    /// (`database_unavailable`, 503 with `Retry-After`).
+    pub fn contention(
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Internal {
+            cause: cause.into(),
+            trouble: Trouble::DatabaseUnavailable,
+        }
+    }
+
     /// Whether the cause is an unreachable database (pool timeout, closed
     /// pool, broken connection, a server shutting down) or contention, rather
     /// than a bug.

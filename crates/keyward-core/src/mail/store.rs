@@ -86,6 +86,7 @@ pub(crate) async fn claim_due(
         Backend::Sqlite => CLAIM_SQLITE,
         Backend::Postgres => CLAIM_POSTGRES,
     };
+    let _turn = db.write_turn().await?;
     let rows = sqlx::query(sql)
         .bind(lease_until.secs())
         .bind(now.secs())
@@ -154,6 +155,7 @@ pub(crate) async fn renew(
     for claim in claims {
         query = query.bind(claim.id.as_str()).bind(claim.attempts);
     }
+    let _turn = db.write_turn().await?;
     Ok(query.execute(db.pool()).await?.rows_affected())
 }
 
@@ -174,6 +176,7 @@ pub(crate) async fn mark_sent(db: &Db, ids: &[String], now: UnixTime) -> Result<
     for id in ids {
         query = query.bind(id.as_str());
     }
+    let _turn = db.write_turn().await?;
     query.execute(db.pool()).await?;
     Ok(())
 }
@@ -186,6 +189,7 @@ pub(crate) async fn mark_retry(
     next_attempt_at: UnixTime,
     error: &str,
 ) -> Result<bool, Internal> {
+    let _turn = db.write_turn().await?;
     let done = sqlx::query(
         "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, last_error = $2 \
          WHERE id = $3 AND attempts = $4 AND sent_at IS NULL AND failed_at IS NULL",
@@ -207,6 +211,7 @@ pub(crate) async fn mark_finished_unsent(
     now: UnixTime,
     reason: &str,
 ) -> Result<bool, Internal> {
+    let _turn = db.write_turn().await?;
     let done = sqlx::query(
         "UPDATE outbox SET failed_at = $1, locked_until = NULL, last_error = $2 \
          WHERE id = $3 AND attempts = $4 AND sent_at IS NULL AND failed_at IS NULL",
@@ -235,6 +240,7 @@ pub(crate) async fn release(db: &Db, claims: &[Claim]) -> Result<u64, Internal> 
     for claim in claims {
         query = query.bind(claim.id.as_str()).bind(claim.attempts);
     }
+    let _turn = db.write_turn().await?;
     Ok(query.execute(db.pool()).await?.rows_affected())
 }
 

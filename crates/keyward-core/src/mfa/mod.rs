@@ -476,8 +476,8 @@ impl Keyward {
     ) -> MfaError {
         attempt.failed();
         let detail = err.code().as_str();
-        let written = audit::insert(
-            self.db.pool(),
+        let written = audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(account.id.as_str()),

@@ -545,6 +545,7 @@ impl Keyward {
         passkey_name: Option<&str>,
     ) -> Result<Token, PasskeyError> {
         let ceremony = Token::generate(ctx.rng)?;
+        let _turn = self.db.write_turn().await?;
         store::insert_ceremony(
             self.db.pool(),
             &store::NewCeremony {
@@ -588,8 +589,8 @@ impl Keyward {
         outcome: &'static str,
         detail: Option<&str>,
     ) -> Result<(), Internal> {
-        audit::insert(
-            self.db.pool(),
+        audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: Some(account.id.as_str()),

@@ -362,8 +362,8 @@ impl Keyward {
         attempt.failed();
         tracing::info!(reason = failure.reason, "passkey assertion refused");
         let user = failure.user.as_ref().map(UserId::as_str);
-        let written = audit::insert(
-            self.db.pool(),
+        let written = audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: user,

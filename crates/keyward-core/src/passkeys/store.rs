@@ -244,6 +244,7 @@ pub(super) async fn claim_ceremony(
     kind: CeremonyKind,
     user: Option<&UserId>,
 ) -> Result<Option<ClaimedCeremony>, Internal> {
+    let _turn = db.write_turn().await?;
     let row = sqlx::query(
         "DELETE FROM webauthn_ceremonies \
          WHERE id_hash = $1 AND kind = $2 AND COALESCE(user_id, '') = $3 \

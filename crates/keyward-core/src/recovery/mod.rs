@@ -612,7 +612,7 @@ impl Keyward {
             // Refused attempts are audited with their reason, never with the input.
             let mut entry = audit_entry(ctx, action::RECOVERY_RESET, "failure", None);
             entry.detail = Some(err.code().as_str());
-            audit::insert(self.db.pool(), &entry).await?;
+            audit::insert_alone(&self.db, &entry).await?;
         }
         outcome
     }
@@ -760,8 +760,8 @@ impl Keyward {
             return Err(CodeError::Expired.into());
         }
         attempt.failed();
-        audit::insert(
-            self.db.pool(),
+        audit::insert_alone(
+            &self.db,
             &audit_entry(
                 ctx,
                 action::RECOVERY_CODE,

@@ -348,6 +348,7 @@ pub(crate) async fn take_reset_lease(
     now: UnixTime,
     until: UnixTime,
 ) -> Result<bool, Internal> {
+    let _turn = db.write_turn().await?;
     let done = sqlx::query(
         "UPDATE classes SET password_reset_until = $1 WHERE id = $2 \
          AND (password_reset_until IS NULL OR password_reset_until < $3)",

@@ -321,6 +321,7 @@ impl Keyward {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (authorize_url, _, _) = request.url();
+        let _turn = self.db.write_turn().await?;
         flows::insert(
             self.db.pool(),
             &state.digest(),
@@ -354,7 +355,10 @@ impl Keyward {
             .then(|| Token::from_client(&callback.state))
             .flatten()
             .ok_or(SsoSignInError::StateInvalid)?;
-        let Some(flow) = flows::claim(self.db.pool(), &state.digest()).await? else {
+        let turn = self.db.write_turn().await?;
+        let claimed = flows::claim(self.db.pool(), &state.digest()).await?;
+        drop(turn);
+        let Some(flow) = claimed else {
             tracing::info!("single sign-on callback with an unknown or used state");
             return Err(SsoSignInError::StateInvalid);
         };
@@ -885,8 +889,8 @@ impl Keyward {
             refusal.why
         );
         let target = refusal.target.as_ref().map(UserId::as_str);
-        audit::insert(
-            self.db.pool(),
+        audit::insert_alone(
+            &self.db,
             &sso_entry(ctx, provider, target, "failure", &detail),
         )
         .await

@@ -12,9 +12,17 @@
 //! [`PROBE_INTERVAL`] clears the flag as soon as the database answers. A
 //! connection handed back still inside a transaction is closed, not reused
 //! (see `reusable`).
+//!
+//! On SQLite the writers of one process take turns ([`Db::write_turn`]):
+//! SQLite has one writer at a time, and a writer that finds the file locked
+//! sleeps in SQLite's busy handler (1, 2, 5, 10, 15, 20, 25 ms …) however
+//! soon the lock is free again; waiting for its turn in the process instead
+//! wakes it the moment the previous writer is done. The busy timeout still
+//! rules between processes (a second instance, the CLI).
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -46,6 +54,53 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     health: Arc<Health>,
+    /// On SQLite, the turn to write of this process's writers.
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// How long SQLite waits for another process's write lock (its busy
+/// timeout), and a writer of this process for its turn.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A writer's turn on SQLite (see [`Db::write_turn`]); the next writer's
+/// begins when it is dropped.
+#[must_use = "the turn ends when it is dropped"]
+pub struct WriteTurn {
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// A transaction that may write ([`Db::begin_write`]): the connection it runs
+/// on, with `commit` and `rollback`; dropped, it rolls back. On SQLite it
+/// holds this process's turn to write until then.
+pub struct WriteTx {
+    // Declared before the turn: dropped first, so its rollback is queued
+    // before the next writer begins.
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: WriteTurn,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 /// How often a probe tries to reach a database that is down.
@@ -97,7 +152,9 @@ impl Db {
                     if conn.backend_name() == "SQLite" {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        let busy =
+                            format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis());
+                        conn.execute(sqlx::AssertSqlSafe(busy)).await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                     }
                     Ok(())
@@ -111,6 +168,7 @@ impl Db {
             pool,
             backend,
             health: Arc::default(),
+            write_gate: (backend == Backend::Sqlite).then(Arc::default),
         })
     }
 
@@ -136,13 +194,35 @@ impl Db {
     /// timeout instead of failing with "database is locked" when it first
     /// writes after reading; reads outside it stay concurrent (WAL). On
     /// PostgreSQL it is a plain `BEGIN`. Every use case that writes in a
-    /// transaction starts it here.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, Internal> {
+    /// transaction starts it here; on SQLite it waits for this process's
+    /// turn to write first ([`Db::write_turn`]).
+    pub async fn begin_write(&self) -> Result<WriteTx, Internal> {
+        let turn = self.write_turn().await?;
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(tx)
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// On SQLite, waits for this process's turn to write (first come, first
+    /// served) and holds it until the turn is dropped; at once on PostgreSQL,
+    /// whose writers need no turns. A statement that writes outside
+    /// [`Db::begin_write`] runs while it holds one. Waiting longer than the
+    /// busy timeout is contention (`database_unavailable`), as SQLite's own
+    /// "database is locked" would be. Never ask for a second turn while
+    /// holding one.
+    pub async fn write_turn(&self) -> Result<WriteTurn, Internal> {
+        let Some(gate) = &self.write_gate else {
+            return Ok(WriteTurn { _turn: None });
+        };
+        match tokio::time::timeout(SQLITE_BUSY_TIMEOUT, gate.clone().lock_owned()).await {
+            Ok(turn) => Ok(WriteTurn { _turn: Some(turn) }),
+            Err(_) => Err(Internal::contention(format!(
+                "waited {} s for this process's turn to write to SQLite",
+                SQLITE_BUSY_TIMEOUT.as_secs()
+            ))),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -347,6 +427,7 @@ mod tests {
             pool,
             backend: Backend::Postgres,
             health: Arc::default(),
+            write_gate: None,
         };
         assert!(!db.is_down());
         db.suspect();
@@ -368,6 +449,95 @@ mod tests {
             "ping waited for the pool"
         );
         db.close().await;
+    }
+
+    /// On SQLite, 32 writers of one process at once each take their turn:
+    /// every one commits, none meets "database is locked", and a writer
+    /// waits while another holds its turn.
+    #[tokio::test]
+    async fn writers_of_one_process_take_turns_on_sqlite() {
+        let test = crate::testing::TestDb::sqlite().await;
+        let db = &test.db;
+        sqlx::query("CREATE TABLE turns (n BIGINT NOT NULL)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let held = db.begin_write().await.unwrap();
+        let waiting = tokio::spawn({
+            let db = db.clone();
+            async move { db.begin_write().await.map(drop) }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!waiting.is_finished(), "a second writer began meanwhile");
+        held.commit().await.unwrap();
+        waiting
+            .await
+            .unwrap()
+            .expect("the second writer's turn came");
+
+        let writers = (0..32_i64).map(|n| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                // Half in a transaction, half alone in their turn.
+                if n % 2 == 0 {
+                    let mut tx = db.begin_write().await?;
+                    sqlx::query("INSERT INTO turns (n) VALUES ($1)")
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                } else {
+                    let _turn = db.write_turn().await?;
+                    sqlx::query("INSERT INTO turns (n) VALUES ($1)")
+                        .bind(n)
+                        .execute(db.pool())
+                        .await?;
+                }
+                Ok::<_, Internal>(())
+            })
+        });
+        for writer in futures_util::future::join_all(writers).await {
+            writer.unwrap().expect("every writer commits");
+        }
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM turns")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 32);
+        test.db.close().await;
+    }
+
+    /// A writer that waits for its turn longer than the busy timeout is told
+    /// contention (`database_unavailable`), as SQLite's own busy timeout
+    /// would, instead of waiting on.
+    #[tokio::test]
+    async fn a_turn_waited_for_past_the_busy_timeout_is_contention() {
+        let test = crate::testing::TestDb::sqlite().await;
+        let held = test.db.begin_write().await.unwrap();
+        // Only the turn is waited for below: the clock may jump.
+        tokio::time::pause();
+        let Err(err) = test.db.write_turn().await else {
+            panic!("a second turn while the first is held");
+        };
+        assert!(err.is_database_unavailable(), "{}", err.cause());
+        tokio::time::resume();
+        drop(held);
+        let _turn = test.db.write_turn().await.expect("the turn is free again");
+    }
+
+    /// PostgreSQL's writers need no turns: a turn is handed out at once
+    /// even while a write transaction is open.
+    #[tokio::test]
+    async fn postgres_writers_take_no_turns() {
+        let test = crate::testing::TestDb::new().await;
+        if test.db.backend() != Backend::Postgres {
+            return;
+        }
+        let _held = test.db.begin_write().await.unwrap();
+        let _turn = tokio::time::timeout(Duration::from_secs(5), test.db.write_turn())
+            .await
+            .expect("no waiting on PostgreSQL")
+            .unwrap();
     }
 
     /// Contention or a busy pool is not absence: a probe that connects

@@ -143,8 +143,8 @@ impl Keyward {
         refused: BearerError,
         why: &str,
     ) -> BearerError {
-        let written = audit::insert(
-            self.db.pool(),
+        let written = audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: None,

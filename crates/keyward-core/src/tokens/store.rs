@@ -147,6 +147,7 @@ pub(super) async fn touch(
     now: UnixTime,
     interval_secs: i64,
 ) -> Result<(), Internal> {
+    let _turn = db.write_turn().await?;
     sqlx::query(
         "UPDATE api_tokens SET last_used_at = $1 \
          WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",

@@ -276,6 +276,7 @@ pub(super) async fn touch_session(
     digest: &TokenDigest,
     now: UnixTime,
 ) -> Result<(), Internal> {
+    let _turn = db.write_turn().await?;
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now.secs())
         .bind(digest.as_str())
@@ -910,6 +911,7 @@ pub(crate) async fn set_locale(
     user_id: &UserId,
     locale: Option<Locale>,
 ) -> Result<(), Internal> {
+    let _turn = db.write_turn().await?;
     sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
         .bind(locale.map(Locale::code))
         .bind(user_id.as_str())

@@ -259,6 +259,7 @@ pub(crate) async fn count_code_try(
     id: &str,
     max_tries: i64,
 ) -> Result<Option<i64>, Internal> {
+    let _turn = db.write_turn().await?;
     let tries: Option<i64> = sqlx::query_scalar(
         "UPDATE recovery_requests SET code_failures = code_failures + 1 \
          WHERE id = $1 AND code_failures < $2 RETURNING code_failures",

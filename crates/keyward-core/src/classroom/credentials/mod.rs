@@ -738,8 +738,8 @@ impl Keyward {
             CredentialsScope::Class { id, .. } => id.as_str(),
             CredentialsScope::School => audited.school_id.as_str(),
         };
-        audit::insert(
-            self.db.pool(),
+        audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),

@@ -440,8 +440,8 @@ impl Keyward {
             .await?
             .map(Password::new)
             .ok_or_else(|| Internal::new(format!("sealed password of {learner} is missing")))?;
-        audit::insert(
-            self.db.pool(),
+        audit::insert_alone(
+            &self.db,
             &AuditEntry {
                 at: ctx.now,
                 actor_id: (!actor.is_operator()).then(|| actor.user_id.as_str()),

@@ -218,8 +218,8 @@ impl Keyward {
         match self.check_and_import(ctx, actor, &school, csv_bytes).await {
             Err(RosterError::Invalid(rejection)) => {
                 let detail = format!("problems={}", rejection.problem_count);
-                audit::insert(
-                    self.db.pool(),
+                audit::insert_alone(
+                    &self.db,
                     &roster_audit(ctx, actor, &school.id, "failure", &detail),
                 )
                 .await?;
