@@ -7,9 +7,8 @@
 use std::collections::BTreeMap;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
-use std::time::{Duration, Instant};
 
 mod support;
 
@@ -647,31 +646,6 @@ fn demo_serves_signs_everyone_in_and_stops_gracefully_twice() {
     assert_eq!(first, second);
 }
 
-/// The newest captured email whose subject contains `subject`, waiting up to 20 s.
-fn wait_for_mail(data_dir: &Path, subject: &str) -> keyward_core::testing::CapturedMail {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir.join("mail"))
-            .map(|entries| entries.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.sort();
-        let found = files
-            .iter()
-            .rev()
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-            .map(|p| keyward_core::testing::parse_mail(&std::fs::read(p).unwrap()))
-            .find(|m| m.subject.contains(subject));
-        if let Some(mail) = found {
-            return mail;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no email about {subject:?} arrived"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn reset_links_and_codes_never_reach_the_log_or_the_database() {
     let site = Site::new();
@@ -688,7 +662,7 @@ fn reset_links_and_codes_never_reach_the_log_or_the_database() {
     )
     .unwrap();
     assert_eq!(status, 202, "{body}");
-    let mail = wait_for_mail(&site.data_dir(), "Reset");
+    let mail = wait_for_mail_in(&[site.data_dir().join("mail")], "Reset");
     let text = mail.text.unwrap_or_default();
     let start = text.find("/recovery/").expect("a reset link") + "/recovery/".len();
     let token: String = text[start..]

@@ -115,6 +115,58 @@ fn queue_behind_a_stall(capture: &SmtpCapture, ports: &[u16], people: &[String])
     capture.resume();
 }
 
+/// Kills `server` (SIGKILL) once [`BEFORE_FAULT`] messages have arrived, so
+/// it dies mid-send; returns when it died and how many had arrived then.
+fn kill_mid_send(capture: &SmtpCapture, server: &mut Server) -> (Instant, usize) {
+    wait_for_messages(capture, BEFORE_FAULT);
+    server.child.kill().expect("SIGKILL keyward");
+    let _ = server.child.wait();
+    let killed = Instant::now();
+    let at_kill = capture.count();
+    assert!(at_kill < PEOPLE, "all mail went out before the kill");
+    (killed, at_kill)
+}
+
+/// What another instance did with the mail a killed one held.
+struct Takeover {
+    /// From the kill to the last person served.
+    took: Duration,
+    doubles: usize,
+    /// Rows the killed instance had claimed (they carry a second attempt;
+    /// nothing else failed here).
+    taken_over: usize,
+}
+
+/// Waits until every person is served after the kill and every row is
+/// recorded (a double goes out first, once the dead instance's lease ends),
+/// then a moment for a double to show itself; asserts nobody is missing
+/// and the doubles keep the rule.
+fn served_after_kill(
+    site: &Site,
+    capture: &SmtpCapture,
+    people: &[String],
+    killed: Instant,
+) -> Takeover {
+    assert!(
+        everyone_served(capture, people, TAKEOVER_DEADLINE),
+        "not everyone served within {} s of the kill: {:?}",
+        TAKEOVER_DEADLINE.as_secs(),
+        arrived(capture, people)
+    );
+    let took = killed.elapsed();
+    wait_until_all_recorded_sent(site, TAKEOVER_DEADLINE);
+    std::thread::sleep(Duration::from_secs(2));
+    let result = arrived(capture, people);
+    assert!(result.missing.is_empty(), "{result:?}");
+    assert!(result.doubles <= MAX_PARALLEL, "{result:?}");
+    let taken_over = outbox_rows(site).iter().filter(|r| r.attempts > 1).count();
+    Takeover {
+        took,
+        doubles: result.doubles,
+        taken_over,
+    }
+}
+
 /// Prints a test's figures, with how long the whole test took.
 fn report(site: &Site, test: &str, started: Instant, figures: &str) {
     eprintln!(
@@ -137,32 +189,14 @@ fn a_keyward_killed_while_sending_then_restarted_loses_nothing_and_doubles_withi
     let mut first = serve_on(&site, site.port, "killed", &vars);
     queue_behind_a_stall(&capture, &[first.port], &people);
 
-    wait_for_messages(&capture, BEFORE_FAULT);
-    first.child.kill().expect("SIGKILL keyward");
-    let _ = first.child.wait();
-    let killed = Instant::now();
-    let at_kill = capture.count();
-    assert!(at_kill < PEOPLE, "all mail went out before the kill");
+    let (killed, at_kill) = kill_mid_send(&capture, &mut first);
 
     let mut second = serve_on(&site, free_port(), "restarted", &vars);
-    assert!(
-        everyone_served(&capture, &people, TAKEOVER_DEADLINE),
-        "not everyone served within {} s of the kill: {:?}",
-        TAKEOVER_DEADLINE.as_secs(),
-        arrived(&capture, &people)
-    );
-    let took = killed.elapsed();
-    // Every row recorded (a double goes out first), then a moment for a
-    // double to show itself.
-    wait_until_all_recorded_sent(&site, TAKEOVER_DEADLINE);
-    std::thread::sleep(Duration::from_secs(2));
-    let result = arrived(&capture, &people);
-    assert!(result.missing.is_empty(), "{result:?}");
-    assert!(result.doubles <= MAX_PARALLEL, "{result:?}");
-    let rows = outbox_rows(&site);
-    // The rows the killed instance held carry a second attempt (nothing
-    // else failed here).
-    let taken_over = rows.iter().filter(|r| r.attempts > 1).count();
+    let Takeover {
+        took,
+        doubles,
+        taken_over,
+    } = served_after_kill(&site, &capture, &people, killed);
     let status = second.terminate();
     assert!(status.success(), "{status}: {:?}", second.output().1);
     report(
@@ -176,7 +210,7 @@ fn a_keyward_killed_while_sending_then_restarted_loses_nothing_and_doubles_withi
              {MAX_PARALLEL})",
             took.as_secs_f64(),
             LEASE.as_secs(),
-            result.doubles
+            doubles
         ),
     );
 }
@@ -192,30 +226,13 @@ fn a_second_instance_on_one_database_sends_what_a_killed_one_held_within_a_minut
     let mut survivor = serve_on(&site, free_port(), "survivor", &vars);
     queue_behind_a_stall(&capture, &[doomed.port, survivor.port], &people);
 
-    wait_for_messages(&capture, BEFORE_FAULT);
-    doomed.child.kill().expect("SIGKILL one instance");
-    let _ = doomed.child.wait();
-    let killed = Instant::now();
-    let at_kill = capture.count();
-    assert!(at_kill < PEOPLE, "all mail went out before the kill");
+    let (killed, at_kill) = kill_mid_send(&capture, &mut doomed);
 
-    assert!(
-        everyone_served(&capture, &people, TAKEOVER_DEADLINE),
-        "not everyone served within {} s of the kill: {:?}",
-        TAKEOVER_DEADLINE.as_secs(),
-        arrived(&capture, &people)
-    );
-    let took = killed.elapsed();
-    // Every row recorded (a double goes out first), then a moment for a
-    // double to show itself.
-    wait_until_all_recorded_sent(&site, TAKEOVER_DEADLINE);
-    std::thread::sleep(Duration::from_secs(2));
-    let result = arrived(&capture, &people);
-    assert!(result.missing.is_empty(), "{result:?}");
-    assert!(result.doubles <= MAX_PARALLEL, "{result:?}");
-    let rows = outbox_rows(&site);
-    // The rows the killed instance held carry a second attempt.
-    let taken_over = rows.iter().filter(|r| r.attempts > 1).count();
+    let Takeover {
+        took,
+        doubles,
+        taken_over,
+    } = served_after_kill(&site, &capture, &people, killed);
     let status = survivor.terminate();
     assert!(status.success(), "{status}: {:?}", survivor.output().1);
     report(
@@ -228,7 +245,7 @@ fn a_second_instance_on_one_database_sends_what_a_killed_one_held_within_a_minut
              the kill (lease {} s, poll 1 s); {} doubles (rule: at most {MAX_PARALLEL})",
             took.as_secs_f64(),
             LEASE.as_secs(),
-            result.doubles
+            doubles
         ),
     );
 }

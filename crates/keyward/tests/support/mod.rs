@@ -1100,33 +1100,10 @@ impl Instances {
     /// The newest email about `subject` written by any instance (each writes
     /// to its own data folder), waiting up to 20 s.
     pub fn wait_for_mail(&self, subject: &str) -> keyward_core::testing::CapturedMail {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let mut files: Vec<(String, PathBuf)> = (0..self.servers.len())
-                .flat_map(|i| {
-                    std::fs::read_dir(self.data_dir_of(i).join("mail"))
-                        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
-                        .unwrap_or_default()
-                })
-                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-                .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
-                .collect();
-            // `<unix time>-<outbox id>.eml`: the newest last.
-            files.sort();
-            let found = files
-                .iter()
-                .rev()
-                .map(|(_, p)| keyward_core::testing::parse_mail(&std::fs::read(p).unwrap()))
-                .find(|m| m.subject.contains(subject));
-            if let Some(mail) = found {
-                return mail;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no email about {subject:?} arrived"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let folders: Vec<PathBuf> = (0..self.servers.len())
+            .map(|i| self.data_dir_of(i).join("mail"))
+            .collect();
+        wait_for_mail_in(&folders, subject)
     }
 }
 
@@ -1190,5 +1167,38 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// The newest email about `subject` among the `.eml` files of these mail
+/// folders (named `<unix time>-<outbox id>.eml`), waiting up to 20 s.
+pub fn wait_for_mail_in(folders: &[PathBuf], subject: &str) -> keyward_core::testing::CapturedMail {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut files: Vec<(String, PathBuf)> = folders
+            .iter()
+            .flat_map(|folder| {
+                std::fs::read_dir(folder)
+                    .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
+            .collect();
+        // The newest last.
+        files.sort();
+        let found = files
+            .iter()
+            .rev()
+            .map(|(_, p)| keyward_core::testing::parse_mail(&std::fs::read(p).unwrap()))
+            .find(|m| m.subject.contains(subject));
+        if let Some(mail) = found {
+            return mail;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no email about {subject:?} arrived"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
